@@ -1,0 +1,90 @@
+// One error class for the whole library: a stable code that callers and tests
+// branch on, a message for humans, a hint that says what to do, and the cause.
+
+export type ErrorCode =
+  // usage and configuration
+  | "USAGE"
+  | "CONFIG_INVALID"
+  | "SPEC_INVALID"
+  | "MIRROR_UNKNOWN"
+  // apt metadata
+  | "APT_FETCH_FAILED"
+  | "APT_SIGNATURE_INVALID"
+  | "APT_SIGNATURE_UNKNOWN_KEY"
+  | "APT_RELEASE_EXPIRED"
+  | "APT_RELEASE_INVALID"
+  | "APT_INDEX_MISSING"
+  | "APT_INDEX_HASH_MISMATCH"
+  | "KEYRING_INVALID"
+  // resolution
+  | "RESOLVE_NOT_FOUND"
+  | "RESOLVE_CONFLICT"
+  | "RESOLVE_SCRIPT_FETCHED"
+  | "RESOLVE_PROVIDED_BY_HOST"
+  | "LOCK_INVALID"
+  // downloads and cache
+  | "FETCH_FAILED"
+  | "FETCH_TOO_LARGE"
+  | "DEB_HASH_MISMATCH"
+  | "DEB_SIZE_MISMATCH"
+  | "CACHE_CORRUPT"
+  // package and tar reading
+  | "DEB_INVALID"
+  | "TAR_INVALID"
+  | "TAR_PATH_TRAVERSAL"
+  | "TAR_ABSOLUTE_PATH"
+  | "TAR_LINK_ESCAPE"
+  | "TAR_DEVICE_NODE"
+  | "TAR_SIZE_MISMATCH"
+  | "TAR_TOO_LARGE"
+  // image build
+  | "BUILD_FAILED"
+  | "FILE_CONFLICT"
+  | "CONTENT_INVALID"
+  | "IMAGE_INVALID"
+  | "OUTPUT_FAILED"
+  | "INTERNAL";
+
+export interface ErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  /** Structured facts for --json output (package, entry, url…). */
+  details?: Record<string, unknown>;
+}
+
+/** Every failure the library reports on purpose is one of these. */
+export class CudasealError extends Error {
+  readonly code: ErrorCode;
+  readonly hint?: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "CudasealError";
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, hint: this.hint, details: this.details };
+  }
+}
+
+/** True when `err` is a CudasealError, optionally with the given code. */
+export function isCudasealError(err: unknown, code?: ErrorCode): err is CudasealError {
+  return err instanceof CudasealError && (code === undefined || err.code === code);
+}
+
+/** Wrap a failure with the name of the pipeline stage it happened in, keeping its code. */
+export function inStage(stage: string, err: unknown): CudasealError {
+  if (err instanceof CudasealError) {
+    const wrapped = new CudasealError(err.code, `${stage}: ${err.message}`, {
+      hint: err.hint,
+      cause: err.cause ?? err,
+      details: { ...err.details, stage },
+    });
+    return wrapped;
+  }
+  return new CudasealError("INTERNAL", `${stage}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
