@@ -1,0 +1,215 @@
+// Reads apt repositories the way apt does: InRelease first, its signature
+// checked against the source's keyring before a byte of it is parsed, then
+// each Packages index named in it, fetched (preferring .xz) into the content
+// store and accepted only when its SHA256 matches the signed Release.
+
+import { createReadStream } from "node:fs";
+import type { Readable } from "node:stream";
+import { CudasealError } from "../errors.ts";
+import type { ContentStore } from "../cache/content-store.ts";
+import { decompressorFor } from "../deb/decompress.ts";
+import { downloadVerified, getBytes, HttpStatusError } from "../fetch/http.ts";
+import { mapPool } from "../fetch/pool.ts";
+import { parseDeb822 } from "./deb822.ts";
+import { verifyDetached, verifyInRelease } from "./inrelease.ts";
+import { builtinKeyring, type Keyring, loadKeyring } from "./keyring.ts";
+import { toPackageRecord } from "./package-record.ts";
+import { checkFresh, parseRelease, type Release } from "./release.ts";
+import { type AptSource, isFlatSuite, suiteBaseUrl } from "./sources.ts";
+import type { PackageRecord } from "./types.ts";
+
+export interface ReadSourcesOptions {
+  arches: string[];
+  store: ContentStore;
+  now?: Date;
+  /** Accept stale metadata for every source (per-source `allowExpired` also works). */
+  allowExpired?: boolean;
+  signal?: AbortSignal;
+  /** Notes for the user (a component missing from a suite, a fallback taken). */
+  onNote?: (note: string) => void;
+}
+
+/** One suite's verified metadata. */
+export interface SuiteInfo {
+  uri: string;
+  suite: string;
+  release: Release;
+  /** Fingerprint of the key whose signature was accepted. */
+  signer: string;
+}
+
+export interface AptIndex {
+  /** Every package of every source, per architecture (including `all` packages under each arch). */
+  packages: Map<string, PackageRecord[]>;
+  suites: SuiteInfo[];
+}
+
+const INRELEASE_MAX = 32 * 1024 * 1024;
+const INDEX_MAX = 1024 * 1024 * 1024;
+
+/** Fetch, verify and parse the package indexes of every source. */
+export async function readSources(sources: readonly AptSource[], options: ReadSourcesOptions): Promise<AptIndex> {
+  const keyrings = new Map<string, Promise<Keyring>>();
+  const keyringFor = (source: AptSource) => {
+    const id = source.keyring === "debian" ? "debian" : source.keyring.join("\0");
+    if (!keyrings.has(id)) {
+      keyrings.set(id, source.keyring === "debian" ? builtinKeyring() : loadKeyring(source.keyring));
+    }
+    return keyrings.get(id)!;
+  };
+  const jobs = sources.flatMap((source) => source.suites.map((suite) => ({ source, suite })));
+  const results = await mapPool(jobs, 4, async ({ source, suite }) =>
+    readSuite(source, suite, await keyringFor(source), options),
+  );
+  const packages = new Map<string, PackageRecord[]>(options.arches.map((arch) => [arch, []]));
+  for (const result of results) {
+    for (const [arch, records] of result.packages) packages.get(arch)!.push(...records);
+  }
+  return { packages, suites: results.map((r) => r.info) };
+}
+
+async function readSuite(
+  source: AptSource,
+  suite: string,
+  keyring: Keyring,
+  options: ReadSourcesOptions,
+): Promise<{ info: SuiteInfo; packages: Map<string, PackageRecord[]> }> {
+  const base = suiteBaseUrl(source.uri, suite);
+  const { text, signer } = await fetchSignedRelease(base, keyring, options);
+  const release = parseRelease(text);
+  checkFresh(release, {
+    now: options.now ?? new Date(),
+    allowExpired: options.allowExpired || source.allowExpired === true,
+    url: `${base}/InRelease`,
+  });
+  const flat = isFlatSuite(suite);
+  const arches = source.arches ?? options.arches;
+  const components = flat ? [""] : source.components;
+  const targets = components.flatMap((component) =>
+    options.arches.filter((arch) => arches.includes(arch)).map((arch) => ({ component, arch })),
+  );
+  const packages = new Map<string, PackageRecord[]>();
+  await mapPool(targets, 3, async ({ component, arch }) => {
+    if (!flat && release.components.length > 0 && !release.components.includes(component)) {
+      options.onNote?.(`${base}: no component ${component}; skipped`);
+      return;
+    }
+    const dir = flat ? "" : `${component}/binary-${arch}/`;
+    const text = await fetchIndex(base, dir, release, options);
+    if (text === undefined) {
+      if (!flat && release.architectures.length > 0 && !release.architectures.includes(arch)) return;
+      throw new CudasealError("APT_INDEX_MISSING", `${base}/InRelease lists no Packages index for ${component} ${arch}`, {
+        hint: `check that ${suite} has the component ${component} for ${arch}`,
+        details: { url: base, component, arch },
+      });
+    }
+    const repo = { uri: source.uri, suite, component: flat ? suite : component, priority: source.priority };
+    const records: PackageRecord[] = [];
+    for (const paragraph of parseDeb822(text)) {
+      const record = toPackageRecord(paragraph, repo);
+      // A flat repository mixes architectures in one index.
+      if (record.arch !== arch && record.arch !== "all") continue;
+      records.push(record);
+    }
+    const list = packages.get(arch) ?? [];
+    list.push(...records);
+    packages.set(arch, list);
+  });
+  return { info: { uri: source.uri, suite, release, signer }, packages };
+}
+
+async function fetchSignedRelease(
+  base: string,
+  keyring: Keyring,
+  options: ReadSourcesOptions,
+): Promise<{ text: string; signer: string }> {
+  const get = (path: string) => getBytes(`${base}/${path}`, { maxBytes: INRELEASE_MAX, signal: options.signal });
+  let inRelease: Buffer | undefined;
+  try {
+    inRelease = await get("InRelease");
+  } catch (err) {
+    if (!(err instanceof HttpStatusError && err.status === 404)) throw repoError(base, err);
+  }
+  if (inRelease) return verifyInRelease(inRelease, keyring, { url: `${base}/InRelease` });
+  // Some repositories publish only the older detached pair.
+  try {
+    const [release, signature] = await Promise.all([get("Release"), get("Release.gpg")]);
+    return await verifyDetached(release, signature, keyring, { url: `${base}/Release` });
+  } catch (err) {
+    if (err instanceof HttpStatusError) throw repoError(base, err);
+    throw err;
+  }
+}
+
+function repoError(base: string, err: unknown): CudasealError {
+  if (err instanceof CudasealError && err.code !== "FETCH_FAILED") return err;
+  return new CudasealError("APT_FETCH_FAILED", `cannot read the repository at ${base}`, {
+    hint: "check the mirror URL and suite name (and the network); --mirror names another mirror",
+    cause: err,
+    details: { url: base },
+  });
+}
+
+/**
+ * The Packages index under `dir`, decompressed; undefined when the Release
+ * names none. Fetched by hash where the repository supports it, so a mirror
+ * updating mid-build cannot hand us a newer file than the one signed.
+ */
+async function fetchIndex(
+  base: string,
+  dir: string,
+  release: Release,
+  options: ReadSourcesOptions,
+): Promise<string | undefined> {
+  for (const suffix of [".xz", ".gz", ""]) {
+    const path = `${dir}Packages${suffix}`;
+    const entry = release.sha256.get(path);
+    if (!entry) continue;
+    let file = await options.store.lookup(entry.sha256, entry.size);
+    if (!file) {
+      const url = release.acquireByHash ? `${base}/${dir}by-hash/SHA256/${entry.sha256}` : `${base}/${path}`;
+      const tmp = await options.store.tempPath(entry.sha256);
+      try {
+        await downloadVerified(url, tmp, {
+          sha256: entry.sha256,
+          size: entry.size,
+          maxBytes: INDEX_MAX,
+          label: `${base}/${path}`,
+          signal: options.signal,
+        });
+      } catch (err) {
+        if (err instanceof HttpStatusError && err.status === 404) {
+          options.onNote?.(`${base}/${path}: not found, trying the next format`);
+          continue;
+        }
+        if (err instanceof CudasealError && (err.code === "DEB_HASH_MISMATCH" || err.code === "DEB_SIZE_MISMATCH")) {
+          throw new CudasealError("APT_INDEX_HASH_MISMATCH", `${base}/${path} does not match the signed InRelease`, {
+            hint: "the mirror may be mid-update or tampered with; try again later or use another mirror",
+            cause: err,
+            details: { url, expected: entry.sha256 },
+          });
+        }
+        throw err;
+      }
+      file = await options.store.commit(tmp, entry.sha256);
+    }
+    return readDecompressed(file, suffix);
+  }
+  return undefined;
+}
+
+async function readDecompressed(file: string, suffix: string): Promise<string> {
+  const input: Readable = createReadStream(file);
+  const stream = suffix ? input.pipe(decompressorFor(`Packages${suffix}`)) : input;
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    total += (chunk as Buffer).length;
+    if (total > INDEX_MAX) {
+      stream.destroy();
+      throw new CudasealError("FETCH_TOO_LARGE", `${file} decompresses to more than ${INDEX_MAX} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, total).toString("utf8");
+}

@@ -1,0 +1,121 @@
+// Reads the machine's own apt configuration to find its Debian mirrors, as
+// mmdebstrap does, so that no mirror host is ever written into cudaseal.
+// Both formats are read: one-line `sources.list` and deb822 `*.sources`.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface SystemEntry {
+  uri: string;
+  suites: string[];
+  components: string[];
+  file: string;
+}
+
+export interface SystemMirrors {
+  /** Base URI of the Debian archive mirror (for suites like `trixie`). */
+  debian?: string;
+  /** Base URI of the Debian security archive (for suites like `trixie-security`). */
+  security?: string;
+  entries: SystemEntry[];
+}
+
+const DEBIAN_SUITES = new Set([
+  "sid", "unstable", "testing", "stable", "oldstable", "oldoldstable", "experimental",
+  "jessie", "stretch", "buster", "bullseye", "bookworm", "trixie", "forky", "duke",
+]);
+
+/** Read every enabled `deb` entry under `<root>/etc/apt` and pick the Debian mirrors. */
+export function readSystemMirrors(root = "/"): SystemMirrors {
+  const dir = join(root, "etc/apt");
+  const entries: SystemEntry[] = [];
+  const main = join(dir, "sources.list");
+  entries.push(...readOneLine(main));
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(dir, "sources.list.d")).sort();
+  } catch {
+    // no sources.list.d: only sources.list counts
+  }
+  for (const name of names) {
+    const path = join(dir, "sources.list.d", name);
+    if (name.endsWith(".list")) entries.push(...readOneLine(path));
+    else if (name.endsWith(".sources")) entries.push(...readDeb822(path));
+  }
+  const result: SystemMirrors = { entries };
+  for (const entry of entries) {
+    if (!/^https?:\/\//.test(entry.uri)) continue;
+    for (const suite of entry.suites) {
+      const base = suite.replace(/\/updates$/, "-security");
+      const [name, suffix] = splitSuite(base);
+      if (!DEBIAN_SUITES.has(name)) continue;
+      if (suffix === "security") result.security ??= entry.uri.replace(/\/+$/, "");
+      else result.debian ??= entry.uri.replace(/\/+$/, "");
+    }
+  }
+  return result;
+}
+
+function splitSuite(suite: string): [string, string | undefined] {
+  const dash = suite.indexOf("-");
+  return dash < 0 ? [suite, undefined] : [suite.slice(0, dash), suite.slice(dash + 1)];
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** `deb [opt=val ...] uri suite component...` */
+export function parseOneLine(text: string, file: string): SystemEntry[] {
+  const entries: SystemEntry[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/#.*$/, "").trim();
+    if (!line) continue;
+    const withoutOptions = line.replace(/\[[^\]]*\]/, " ");
+    const words = withoutOptions.split(/\s+/).filter(Boolean);
+    if (words[0] !== "deb" || words.length < 3) continue;
+    entries.push({ uri: words[1], suites: [words[2]], components: words.slice(3), file });
+  }
+  return entries;
+}
+
+/** deb822 stanzas with `Types`, `URIs`, `Suites`, `Components`, `Enabled`. */
+export function parseDeb822Sources(text: string, file: string): SystemEntry[] {
+  const entries: SystemEntry[] = [];
+  for (const stanza of text.split(/\n[ \t]*\n/)) {
+    const fields = new Map<string, string>();
+    let last: string | undefined;
+    for (const line of stanza.split("\n")) {
+      if (line.startsWith("#")) continue;
+      if (/^[ \t]/.test(line) && last) {
+        fields.set(last, `${fields.get(last)} ${line.trim()}`);
+        continue;
+      }
+      const colon = line.indexOf(":");
+      if (colon <= 0) continue;
+      last = line.slice(0, colon).trim().toLowerCase();
+      fields.set(last, line.slice(colon + 1).trim());
+    }
+    const words = (name: string) => (fields.get(name) ?? "").split(/\s+/).filter(Boolean);
+    if (!words("types").includes("deb")) continue;
+    if ((fields.get("enabled") ?? "yes").toLowerCase() === "no") continue;
+    for (const uri of words("uris")) {
+      entries.push({ uri, suites: words("suites"), components: words("components"), file });
+    }
+  }
+  return entries;
+}
+
+function readOneLine(path: string): SystemEntry[] {
+  const text = readText(path);
+  return text === undefined ? [] : parseOneLine(text, path);
+}
+
+function readDeb822(path: string): SystemEntry[] {
+  const text = readText(path);
+  return text === undefined ? [] : parseDeb822Sources(text, path);
+}

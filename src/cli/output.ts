@@ -1,0 +1,159 @@
+// How the CLI talks: data on stdout, notes and progress on stderr, and a
+// progress bar only when stderr is a terminal.
+
+import { styleText } from "node:util";
+import type { ProgressEvent, ProgressSink } from "../util/progress.ts";
+
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+}
+
+export class Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly tty: boolean;
+  constructor(options: OutputOptions) {
+    this.json = options.json;
+    this.quiet = options.quiet;
+    this.tty = process.stderr.isTTY === true;
+  }
+
+  /** Data for the user or a pipe. */
+  data(text: string): void {
+    process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
+  /** A JSON document on stdout. */
+  jsonData(value: unknown): void {
+    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** A note on stderr, silenced by --quiet. */
+  note(text: string): void {
+    if (this.quiet) return;
+    clearBar(this);
+    process.stderr.write(`${text}\n`);
+  }
+
+  warn(text: string): void {
+    clearBar(this);
+    process.stderr.write(`${this.tty ? styleText("yellow", "warning:") : "warning:"} ${text}\n`);
+  }
+
+  /** A progress sink: a redrawn bar on a terminal, a line per task start/end otherwise. */
+  progress(): ProgressSink {
+    if (this.quiet || this.json) return () => {};
+    return this.tty ? barSink(this) : lineSink(this);
+  }
+}
+
+interface TaskState {
+  unit: "bytes" | "items";
+  total: number;
+  done: number;
+  items: number;
+  totalItems?: number;
+  started: number;
+}
+
+let barShown = false;
+function clearBar(out: Output): void {
+  if (out.tty && barShown) {
+    process.stderr.write("\r\x1b[K");
+    barShown = false;
+  }
+}
+
+function formatAmount(n: number, unit: "bytes" | "items"): string {
+  if (unit === "items") return String(n);
+  return formatBytes(n);
+}
+
+export function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = n;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return `${value.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+function barSink(out: Output): ProgressSink {
+  const tasks = new Map<string, TaskState>();
+  let lastDraw = 0;
+  const draw = (task: string, force = false) => {
+    const now = Date.now();
+    if (!force && now - lastDraw < 100) return;
+    lastDraw = now;
+    const s = tasks.get(task);
+    if (!s) return;
+    const width = 30;
+    const frac = s.total > 0 ? Math.min(1, s.done / s.total) : 0;
+    const filled = Math.round(frac * width);
+    const bar = `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
+    const items = s.totalItems !== undefined ? ` ${s.items}/${s.totalItems}` : "";
+    const secs = (now - s.started) / 1000;
+    const rate = s.unit === "bytes" && secs > 0 ? ` ${formatBytes(s.done / secs)}/s` : "";
+    process.stderr.write(
+      `\r\x1b[K${task.padEnd(16)} ${bar} ${formatAmount(s.done, s.unit)}/${formatAmount(s.total, s.unit)}${items}${rate}`,
+    );
+    barShown = true;
+  };
+  return (e: ProgressEvent) => {
+    if (e.kind === "start") {
+      tasks.set(e.task, {
+        unit: e.unit ?? "items",
+        total: e.total ?? 0,
+        done: 0,
+        items: 0,
+        totalItems: e.totalItems,
+        started: Date.now(),
+      });
+      draw(e.task, true);
+    } else if (e.kind === "advance") {
+      const s = tasks.get(e.task);
+      if (!s) return;
+      s.done += e.delta ?? 0;
+      s.items += e.items ?? 0;
+      draw(e.task);
+    } else {
+      draw(e.task, true);
+      tasks.delete(e.task);
+      process.stderr.write("\n");
+      barShown = false;
+    }
+  };
+}
+
+function lineSink(out: Output): ProgressSink {
+  const tasks = new Map<string, TaskState>();
+  return (e: ProgressEvent) => {
+    if (e.kind === "start") {
+      tasks.set(e.task, {
+        unit: e.unit ?? "items",
+        total: e.total ?? 0,
+        done: 0,
+        items: 0,
+        totalItems: e.totalItems,
+        started: Date.now(),
+      });
+    } else if (e.kind === "advance") {
+      const s = tasks.get(e.task);
+      if (s) {
+        s.done += e.delta ?? 0;
+        s.items += e.items ?? 0;
+      }
+    } else {
+      const s = tasks.get(e.task);
+      if (!s) return;
+      tasks.delete(e.task);
+      if (s.done === 0 && s.items === 0) return;
+      const secs = ((Date.now() - s.started) / 1000).toFixed(1);
+      const items = s.totalItems !== undefined ? `, ${s.items} items` : "";
+      out.note(`${e.task}: ${formatAmount(s.done, s.unit)}${items} in ${secs}s`);
+    }
+  };
+}
