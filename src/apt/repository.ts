@@ -12,7 +12,7 @@ import { downloadVerified, getBytes, HttpStatusError } from "../fetch/http.ts";
 import { mapPool } from "../fetch/pool.ts";
 import { parseDeb822 } from "./deb822.ts";
 import { verifyDetached, verifyInRelease } from "./inrelease.ts";
-import { builtinKeyring, type Keyring, loadKeyring } from "./keyring.ts";
+import { builtinKeyring, type Keyring, loadKeyring, mergeKeyrings } from "./keyring.ts";
 import { toPackageRecord } from "./package-record.ts";
 import { checkFresh, parseRelease, type Release } from "./release.ts";
 import { type AptSource, isFlatSuite, suiteBaseUrl } from "./sources.ts";
@@ -52,9 +52,7 @@ export async function readSources(sources: readonly AptSource[], options: ReadSo
   const keyrings = new Map<string, Promise<Keyring>>();
   const keyringFor = (source: AptSource) => {
     const id = source.keyring === "debian" ? "debian" : source.keyring.join("\0");
-    if (!keyrings.has(id)) {
-      keyrings.set(id, source.keyring === "debian" ? builtinKeyring() : loadKeyring(source.keyring));
-    }
+    if (!keyrings.has(id)) keyrings.set(id, loadSourceKeyring(source.keyring));
     return keyrings.get(id)!;
   };
   const jobs = sources.flatMap((source) => source.suites.map((suite) => ({ source, suite })));
@@ -66,6 +64,13 @@ export async function readSources(sources: readonly AptSource[], options: ReadSo
     for (const [arch, records] of result.packages) packages.get(arch)!.push(...records);
   }
   return { packages, suites: results.map((r) => r.info) };
+}
+
+/** `debian` names the keys shipped with cudaseal; anything else is a key file. */
+async function loadSourceKeyring(keyring: AptSource["keyring"]): Promise<Keyring> {
+  const list = keyring === "debian" ? ["debian"] : keyring;
+  const rings = await Promise.all(list.map((k) => (k === "debian" ? builtinKeyring() : loadKeyring(k))));
+  return mergeKeyrings(rings);
 }
 
 async function readSuite(

@@ -13,7 +13,7 @@ export interface AptSource {
   components: string[];
   /** Architectures to read; defaults to the build's architectures. */
   arches?: string[];
-  /** Keys that must sign the repository: `debian` for the keys shipped with cudaseal, or key file paths. */
+  /** Keys that must sign the repository: `debian` for the keys shipped with cudaseal, or key files (where `debian` may also appear). */
   keyring: "debian" | string[];
   /** apt pin priority: the higher wins when several sources offer a package. Default 500. */
   priority: number;

@@ -65,6 +65,8 @@ export interface LockedPackage {
   filename: string;
   size: number;
   sha256: string;
+  /** Installed-Size in KiB, when the index gave one (it sizes the layer plan). */
+  installedSize?: number;
   /** Names of the packages this one's Depends/Pre-Depends resolved to. */
   dependsOn: string[];
 }

@@ -45,7 +45,7 @@ ethers:         files
 rpc:            files
 `;
 
-function withRoot<T extends { name: string }>(list: readonly T[], root: T): T[] {
+function withRoot<T extends { name: string; uid?: number; gid?: number }>(list: readonly T[], root: T): T[] {
   const out = list.some((x) => x.name === "root") ? [...list] : [root, ...list];
   return out.sort((a, b) => idOf(a) - idOf(b));
 }

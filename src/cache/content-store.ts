@@ -37,6 +37,7 @@ export class ContentStore {
   /** Move a finished temporary file into place. */
   async commit(tmp: string, sha256: string): Promise<string> {
     const final = this.path(sha256);
+    await mkdir(join(final, ".."), { recursive: true });
     await rename(tmp, final);
     this.#verified.add(sha256);
     return final;

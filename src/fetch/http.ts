@@ -135,14 +135,17 @@ export async function downloadVerified(url: string, dest: string, options: Downl
           if (total > max) throw tooLarge(url, max, label);
           hash.update(chunk);
           options.onBytes?.(chunk.byteLength);
-          if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
+          if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
         }
       } catch (err) {
         out.destroy();
         if (err instanceof CudasealError) throw err;
         throw new RetryableError(`transfer interrupted: ${(err as Error).message}`, { cause: err });
       }
-      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) => {
+        out.once("error", reject);
+        out.end(() => resolve());
+      });
       const digest = hash.digest("hex");
       if (options.size !== undefined && total !== options.size) {
         if (mismatches++ === 0) throw new RetryableError("size mismatch");

@@ -1,0 +1,131 @@
+// `cudaseal build`: the pipeline, one stage per line. Each stage lives in its
+// own folder; this file only orders them and wraps their failures.
+//
+//   resolve  → the lock (exact packages, hashes), or the lock given
+//   fetch    → every .deb into the verified content store
+//   layers   → per architecture: skeleton, package layers, system layer, contents
+//   image    → configs, manifests, index
+//   write    → the output (OCI layout, docker-archive, oci-archive), atomically
+
+import type { AptSource } from "../apt/sources.ts";
+import type { LockedPackage } from "../apt/types.ts";
+import { ContentStore } from "../cache/content-store.ts";
+import { fetchDebs } from "../fetch/deb-fetcher.ts";
+import { installedCudaVersion } from "../image/cuda-version.ts";
+import type { Compression } from "../layer/blob-writer.ts";
+import type { BuiltImage } from "../oci/image-plan.ts";
+import type { WrittenImage } from "../oci/layout-contents.ts";
+import { lockFromSources } from "../resolve/lock-from-sources.ts";
+import type { Lock } from "../resolve/lock.ts";
+import type { Spec } from "../spec/types.ts";
+import { noProgress, type ProgressSink } from "../util/progress.ts";
+import { buildPlatform, type PlatformResult } from "./platform-build.ts";
+import { type OutputTarget, writeOutput } from "./output.ts";
+import { StageRunner, type StageTiming } from "./stages.ts";
+
+export interface BuildOptions {
+  spec: Spec;
+  /** Architectures to build (the spec's, unless overridden). */
+  archs: string[];
+  sources: AptSource[];
+  /** Replay this lock instead of resolving. */
+  lock?: Lock;
+  cacheDir: string;
+  output: OutputTarget;
+  compression: Compression;
+  /** SOURCE_DATE_EPOCH, seconds: the image's created time, and a clamp on every mtime. */
+  sourceDateEpoch?: number;
+  allowExpired?: boolean;
+  /** Reuse finished layers from the cache (default true). */
+  layerCache?: boolean;
+  onProgress?: ProgressSink;
+  onNote?: (note: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface BuildResult {
+  lock: Lock;
+  written: WrittenImage;
+  platforms: PlatformResult[];
+  stages: StageTiming[];
+  packageCount: number;
+  downloadedBytes: number;
+  output: OutputTarget;
+}
+
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const stages = new StageRunner();
+  const progress = options.onProgress ?? noProgress;
+  const store = new ContentStore(options.cacheDir);
+
+  const lock = await stages.run("resolve", async () => {
+    if (options.lock) return options.lock;
+    return (
+      await lockFromSources({
+        sources: options.sources,
+        archs: options.archs,
+        packages: options.spec.packages ?? [],
+        provided: options.spec.provided ?? [],
+        recommends: options.spec.recommends ?? false,
+        store,
+        allowExpired: options.allowExpired,
+        onNote: options.onNote,
+        signal: options.signal,
+      })
+    ).lock;
+  });
+
+  const locked = options.archs.map((arch) => {
+    const pkgs = lock.arches[arch];
+    if (!pkgs) throw new Error(`the lock has no packages for ${arch}`);
+    return { arch, packages: pkgs };
+  });
+
+  const fetched = await stages.run("fetch", () =>
+    fetchDebs(
+      locked.flatMap((l) => l.packages),
+      { store, onProgress: progress, signal: options.signal },
+    ),
+  );
+  const debPath = new Map(fetched.map((f) => [f.pkg.sha256, f.path]));
+  const downloadedBytes = fetched.filter((f) => f.downloaded).reduce((n, f) => n + f.pkg.size, 0);
+
+  const platforms = await stages.run("layers", () =>
+    Promise.all(
+      locked.map(({ arch, packages }) =>
+        buildPlatform({
+          arch,
+          spec: options.spec,
+          packages: packages.map((pkg: LockedPackage) => ({ pkg, path: debPath.get(pkg.sha256)! })),
+          cacheDir: options.cacheDir,
+          store,
+          compression: options.compression,
+          sourceDateEpoch: options.sourceDateEpoch,
+          useCache: options.layerCache !== false,
+          reference: options.output.reference,
+          onProgress: progress,
+        }),
+      ),
+    ),
+  );
+
+  const image: BuiltImage = {
+    platforms: platforms.map((p) => p.image),
+    annotations: platforms[0].annotations,
+    tag: options.output.tag,
+  };
+  const written = await stages.run("write", () => writeOutput(options.output, image));
+  const cuda = installedCudaVersion(locked[0].packages);
+  if (!cuda && (options.spec.packages ?? []).some((p) => p.startsWith("libcu"))) {
+    options.onNote?.("no CUDA runtime package found: NVIDIA_REQUIRE_CUDA is not set");
+  }
+  return {
+    lock,
+    written,
+    platforms,
+    stages: stages.timings,
+    packageCount: locked.reduce((n, l) => Math.max(n, l.packages.length), 0),
+    downloadedBytes,
+    output: options.output,
+  };
+}

@@ -1,0 +1,236 @@
+// The layers and config of one architecture's image.
+
+import { createHash } from "node:crypto";
+import { rm } from "node:fs/promises";
+import type { LockedPackage } from "../apt/types.ts";
+import { NONROOT } from "../assemble/accounts.ts";
+import { chooseAlternatives } from "../assemble/alternatives.ts";
+import { rootLayerEntries } from "../assemble/root-layer.ts";
+import { systemLayerEntries } from "../assemble/system-layer.ts";
+import type { ContentStore } from "../cache/content-store.ts";
+import { contentsLayerEntries } from "../contents/contents-layer.ts";
+import { mapPool } from "../fetch/pool.ts";
+import { installedCudaVersion } from "../image/cuda-version.ts";
+import { imageLabels, runtimeConfig } from "../image/runtime-config.ts";
+import { type Compression, type WrittenBlob, writeBlob } from "../layer/blob-writer.ts";
+import type { LayerEntry } from "../layer/entry.ts";
+import { LayerCache } from "../layer/layer-cache.ts";
+import { layerTar } from "../layer/layer-tar.ts";
+import {
+  emptyMeta,
+  LAYER_FORMAT,
+  type PackageLayerMeta,
+  packageLayerEntries,
+  packageLayerKey,
+} from "../layer/package-layer.ts";
+import { PathPolicy, type PolicyOptions } from "../layer/path-policy.ts";
+import { DEFAULT_LAYER_PLAN, planLayers } from "../layer/plan.ts";
+import { buildImageConfig, type ConfigLayer } from "../oci/image-config.ts";
+import type { PlatformImage } from "../oci/image-plan.ts";
+import type { Spec } from "../spec/types.ts";
+import type { ProgressSink } from "../util/progress.ts";
+
+export interface PlatformBuildInput {
+  arch: string;
+  spec: Spec;
+  packages: { pkg: LockedPackage; path: string }[];
+  cacheDir: string;
+  store: ContentStore;
+  compression: Compression;
+  sourceDateEpoch?: number;
+  useCache: boolean;
+  reference: string;
+  onProgress: ProgressSink;
+}
+
+export interface LayerReport {
+  name: string;
+  digest: string;
+  size: number;
+  uncompressedSize: number;
+  packages: string[];
+  cached: boolean;
+}
+
+export interface PlatformResult {
+  arch: string;
+  image: PlatformImage;
+  annotations: Record<string, string>;
+  layers: LayerReport[];
+  fileCount: number;
+  /** Bytes the path policy left out, per reason. */
+  dropped: PackageLayerMeta["dropped"];
+}
+
+export function policyOptions(spec: Spec): PolicyOptions {
+  const allow = spec.allow ?? {};
+  return {
+    excludes: spec.excludes ?? [],
+    keep: spec.keep ?? [],
+    allowShell: allow.shell === true,
+    allowPackageManager: allow.packageManager === true,
+    allowInterpreters: allow.interpreters === true,
+    allowSetuid: allow.setuid === true,
+    allowDocs: allow.docs === true,
+    allowHeaders: allow.headers === true,
+    allowStaticLibraries: allow.staticLibraries === true,
+  };
+}
+
+export async function buildPlatform(input: PlatformBuildInput): Promise<PlatformResult> {
+  const { arch, spec, compression } = input;
+  const cache = new LayerCache(input.cacheDir, input.store);
+  const policyOpts = policyOptions(spec);
+  const policy = new PathPolicy(policyOpts);
+  const clamp = input.sourceDateEpoch;
+  const layerPlan = planLayers(
+    input.packages.map(({ pkg }) => ({ pkg, installedBytes: installedBytes(pkg) })),
+    {
+      maxLayers: spec.layering?.maxLayers ?? DEFAULT_LAYER_PLAN.maxLayers,
+      ownLayerBytes: spec.layering?.ownLayerBytes ?? DEFAULT_LAYER_PLAN.ownLayerBytes,
+      reserved: 3,
+    },
+  );
+  const pathOf = new Map(input.packages.map((p) => [p.pkg.sha256, p.path]));
+  const reports: LayerReport[] = [];
+  const configLayers: ConfigLayer[] = [];
+  const blobs: WrittenBlob[] = [];
+  const cached = async <M>(key: string, entries: () => { entries: AsyncIterable<LayerEntry> | LayerEntry[]; meta: M }) => {
+    if (input.useCache) {
+      const hit = await cache.get<M>(key);
+      if (hit) return { ...hit, cached: true };
+    }
+    const made = entries();
+    const tmp = await input.store.tempPath(key);
+    try {
+      const blob = await writeBlob(layerTar(made.entries), tmp, compression);
+      const path = await input.store.commit(tmp, blob.digest.slice("sha256:".length));
+      const layer = { blob: { ...blob, path }, meta: made.meta };
+      await cache.put(key, layer);
+      return { ...layer, cached: false };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  };
+  const add = (name: string, packages: string[], layer: { blob: WrittenBlob; cached: boolean }, createdBy: string) => {
+    blobs.push(layer.blob);
+    configLayers.push({ diffId: layer.blob.diffId, createdBy, comment: `cudaseal: ${name}` });
+    reports.push({
+      name,
+      digest: layer.blob.digest,
+      size: layer.blob.size,
+      uncompressedSize: layer.blob.uncompressedSize,
+      packages,
+      cached: layer.cached,
+    });
+  };
+
+  // 1. The skeleton: identical in every image of this architecture.
+  const root = await cached(keyOf(["root", arch, compression]), () => ({ entries: rootLayerEntries(arch), meta: {} }));
+  add("root", [], root, "cudaseal: merged-/usr skeleton");
+
+  // 2. Package layers, written concurrently (compression runs in the thread pool).
+  const total = layerPlan.reduce((n, l) => n + l.packages.reduce((m, p) => m + p.size, 0), 0);
+  input.onProgress({ task: `layers ${arch}`, kind: "start", unit: "bytes", total, totalItems: layerPlan.length });
+  const packageLayers = await mapPool(layerPlan, 3, async (planned) => {
+    const key = packageLayerKey({ packages: planned.packages, policy: policyOpts, arch, clampMtime: clamp, compression });
+    const layer = await cached<PackageLayerMeta>(key, () => {
+      const meta = emptyMeta();
+      const debs = planned.packages.map((pkg) => ({ pkg, path: pathOf.get(pkg.sha256)! }));
+      return { entries: packageLayerEntries(debs, { policy, arch, clampMtime: clamp }, meta), meta };
+    });
+    const bytes = planned.packages.reduce((m, p) => m + p.size, 0);
+    input.onProgress({ task: `layers ${arch}`, kind: "advance", delta: bytes, items: 1 });
+    return { planned, layer };
+  });
+  input.onProgress({ task: `layers ${arch}`, kind: "end" });
+  const present = new Set<string>();
+  const caCerts = new Map<string, string>();
+  const alternatives = [];
+  let newest = 0;
+  const dropped: PackageLayerMeta["dropped"] = {};
+  let fileCount = 0;
+  for (const { planned, layer } of packageLayers) {
+    const names = planned.packages.map((p) => p.name);
+    add(planned.name, names, layer, `cudaseal: install ${names.join(" ")}`);
+    for (const p of layer.meta.paths) present.add(p);
+    for (const [p, pem] of layer.meta.caCerts) caCerts.set(p, pem);
+    alternatives.push(...layer.meta.alternatives);
+    newest = Math.max(newest, layer.meta.newestMtime);
+    fileCount += layer.meta.packages.reduce((n, p) => n + p.files, 0);
+    for (const [reason, d] of Object.entries(layer.meta.dropped)) {
+      const acc = (dropped[reason as keyof typeof dropped] ??= { files: 0, bytes: 0 });
+      acc.files += d.files;
+      acc.bytes += d.bytes;
+    }
+  }
+  const epoch = clamp ?? newest;
+  const created = new Date(epoch * 1000);
+
+  // 3. What maintainer scripts would have made.
+  const accounts = {
+    users: spec.accounts?.users ?? [NONROOT],
+    groups: spec.accounts?.groups ?? [{ name: "nonroot", gid: 65532 }],
+  };
+  const baseFiles = input.packages.find((p) => p.pkg.name === "base-files")?.pkg;
+  const systemEntries = systemLayerEntries({
+    accounts,
+    caCerts,
+    alternatives: chooseAlternatives(alternatives, (p) => present.has(p)),
+    present,
+    paths: spec.paths ?? [],
+    suite: spec.suite ?? "trixie",
+    debianVersion: baseFiles ? /^(\d+)/.exec(baseFiles.version)?.[1] : undefined,
+    mtime: epoch,
+  }).map((e) => ({ ...e, mode: policy.mode(e.path, e.mode, e.type === "directory") }));
+  const system = await cached(keyOf(["system", systemEntries.map(describeEntry), compression]), () => ({
+    entries: systemEntries,
+    meta: {},
+  }));
+  add("system", [], system, "cudaseal: accounts, CA bundle, alternatives, os-release, paths");
+
+  // 4. The user's contents, last, so that changing them rebuilds one layer.
+  if (spec.contents?.length) {
+    const made = await contentsLayerEntries(spec.contents, { arch, mtime: epoch, policy });
+    const contents = await cached(keyOf(["contents", made.key, compression]), () => ({ entries: made.entries, meta: {} }));
+    add("contents", [], contents, "cudaseal: contents");
+  }
+
+  const cuda = installedCudaVersion(input.packages.map((p) => p.pkg));
+  const runtime = runtimeConfig({ spec, cuda, created, reference: input.reference });
+  const config = buildImageConfig({
+    arch,
+    created,
+    user: runtime.User,
+    env: runtime.Env,
+    entrypoint: runtime.Entrypoint,
+    cmd: runtime.Cmd,
+    workingDir: runtime.WorkingDir,
+    labels: runtime.Labels,
+    stopSignal: runtime.StopSignal,
+    layers: configLayers,
+  });
+  const annotations = { ...imageLabels({ spec, cuda, created, reference: input.reference }), ...(spec.annotations ?? {}) };
+  return {
+    arch,
+    image: { config, layers: blobs, annotations },
+    annotations,
+    layers: reports,
+    fileCount,
+    dropped,
+  };
+}
+
+function installedBytes(pkg: LockedPackage): number {
+  return pkg.installedSize !== undefined ? pkg.installedSize * 1024 : pkg.size;
+}
+
+/** A layer-cache key for a non-package layer: a hash of everything that decides its bytes. */
+function keyOf(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify({ format: LAYER_FORMAT, value })).digest("hex");
+}
+
+function describeEntry(e: LayerEntry): unknown {
+  const body = e.body instanceof Uint8Array ? createHash("sha256").update(e.body).digest("hex") : undefined;
+  return [e.path, e.type, e.mode, e.uid, e.gid, e.mtime, e.linkname, body];
+}

@@ -1,0 +1,49 @@
+// Finished layers, kept by the hash of everything that decides their bytes
+// (the .deb SHA256s, the path policy, mtimes, compression), so a rebuild that
+// changes only the user's contents recompresses only that layer. The blob
+// lives in the content store; a small JSON record maps the key to it and
+// carries what the build learned while writing it.
+
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ContentStore } from "../cache/content-store.ts";
+import type { WrittenBlob } from "./blob-writer.ts";
+
+export interface CachedLayer<M> {
+  blob: WrittenBlob;
+  meta: M;
+}
+
+export class LayerCache {
+  readonly #dir: string;
+  readonly #store: ContentStore;
+
+  constructor(root: string, store: ContentStore) {
+    this.#dir = join(root, "layers");
+    this.#store = store;
+  }
+
+  async get<M>(key: string): Promise<CachedLayer<M> | undefined> {
+    let record: CachedLayer<M>;
+    try {
+      record = JSON.parse(await readFile(join(this.#dir, `${key}.json`), "utf8"));
+    } catch {
+      return undefined;
+    }
+    const hex = record.blob?.digest?.replace(/^sha256:/, "");
+    if (!hex) return undefined;
+    const path = await this.#store.lookup(hex, record.blob.size);
+    if (!path) return undefined;
+    return { blob: { ...record.blob, path }, meta: record.meta };
+  }
+
+  async put<M>(key: string, layer: CachedLayer<M>): Promise<void> {
+    await mkdir(this.#dir, { recursive: true });
+    const file = join(this.#dir, `${key}.json`);
+    const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+    const { path: _path, ...blob } = layer.blob;
+    await writeFile(tmp, JSON.stringify({ blob, meta: layer.meta }));
+    await rename(tmp, file);
+  }
+}

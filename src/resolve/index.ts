@@ -1,0 +1,18 @@
+// What other stages may use from resolution: resolve a request to an exact
+// install set, and turn install sets into a lock and back.
+
+export { isHostProvidedName, isHostProvidedPackage } from "./host-provided.ts";
+export {
+  LOCKFILE_VERSION,
+  type Lock,
+  type LockRequest,
+  type LockSource,
+  lockedPackage,
+  packageUrl,
+  parseLock,
+  serializeLock,
+  toLock,
+} from "./lock.ts";
+export { type PackageSpec, parsePackageSpec, type ResolveRequest } from "./request.ts";
+export { type Resolution, resolve } from "./resolver.ts";
+export { isScriptFetched, SCRIPT_FETCHED, scriptFetchedHint } from "./script-fetched.ts";
