@@ -114,7 +114,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     annotations: platforms[0].annotations,
     tag: options.output.tag,
   };
-  const written = await stages.run("write", () => writeOutput(options.output, image));
+  const written = await stages.run("write", () => writeOutput(options.output, image, options.archs[0]));
   const cuda = installedCudaVersion(locked[0].packages);
   if (!cuda && (options.spec.packages ?? []).some((p) => p.startsWith("libcu"))) {
     options.onNote?.("no CUDA runtime package found: NVIDIA_REQUIRE_CUDA is not set");

@@ -39,13 +39,13 @@ export function parseOutput(spec: string | undefined, name: string): OutputTarge
   return { format, path: resolve(path), tag, reference: `${repo}:${tag}` };
 }
 
-export async function writeOutput(target: OutputTarget, image: BuiltImage): Promise<WrittenImage> {
+export async function writeOutput(target: OutputTarget, image: BuiltImage, arch: string): Promise<WrittenImage> {
   switch (target.format) {
     case "oci":
       return writeOciLayout(target.path, image);
     case "oci-archive":
       return writeOciArchive(target.path, image);
     case "docker-archive":
-      return writeDockerArchive(target.path, image, { tag: target.reference });
+      return writeDockerArchive(target.path, image, { tag: target.reference, arch });
   }
 }

@@ -14,7 +14,7 @@ import type { PathPolicy } from "../layer/path-policy.ts";
 import type { SpecContent } from "../spec/types.ts";
 import { parseMode, parseOwner } from "../assemble/system-layer.ts";
 import { tarballEntries } from "./tarball.ts";
-import { imagePathEntries } from "./image-copy.ts";
+import { imageDigest, imagePathEntries } from "./image-copy.ts";
 
 export interface ContentsOptions {
   arch: string;
@@ -36,6 +36,9 @@ export async function contentsLayerEntries(
   options: ContentsOptions,
 ): Promise<{ key: string; entries: AsyncIterable<LayerEntry> }> {
   const planned = new Map<string, Planned>();
+  // Tarballs and image paths stream at write time, after the local files, in
+  // spec order: where they overlap, the later entry wins on extraction.
+  const streamed: SpecContent[] = [];
   const keyHash = createHash("sha256");
   const put = (p: Planned) => {
     for (const parent of parents(p.entry.path)) {
@@ -52,35 +55,29 @@ export async function contentsLayerEntries(
         put({ ...p, entry: { ...p.entry, ...owner, mode: options.policy.mode(p.entry.path, mode, p.entry.type === "directory") } });
       }
     } else if (item.tarball !== undefined) {
-      keyHash.update(`tarball ${item.tarball} ${await hashFile(item.tarball)}\n`);
-      // Tarball bodies stream at write time; the key covers the archive's hash.
-      put({ entry: { path: `\0tarball:${item.tarball}`, type: "file", mode: 0, uid: 0, gid: 0, mtime: 0 }, source: item.tarball });
+      keyHash.update(`tarball ${JSON.stringify(item)} ${await hashFile(item.tarball)}\n`);
+      streamed.push(item);
     } else if (item.image !== undefined && item.path !== undefined) {
-      keyHash.update(`image ${item.image} ${item.path}\n`);
-      put({ entry: { path: `\0image:${item.image}\0${item.path}`, type: "file", mode: 0, uid: 0, gid: 0, mtime: 0 }, source: item.image });
+      // The image is named by a layout path and tag; its manifest digest pins the bytes.
+      keyHash.update(`image ${JSON.stringify(item)} ${await imageDigest(item.image, options.arch)}\n`);
+      streamed.push(item);
     }
   }
   const sorted = [...planned.values()].sort((a, b) => (a.entry.path < b.entry.path ? -1 : 1));
   for (const p of sorted) {
     const e = p.entry;
     keyHash.update(JSON.stringify([e.path, e.type, e.mode, e.uid, e.gid, e.mtime, e.linkname, e.size]));
-    if (p.source && e.type === "file" && !e.path.startsWith("\0")) keyHash.update(await hashFile(p.source));
+    if (p.source && e.type === "file") keyHash.update(await hashFile(p.source));
   }
-  const byItem = contents;
   const entries = (async function* () {
     for (const p of sorted) {
       const e = p.entry;
-      if (e.path.startsWith("\0tarball:")) {
-        const item = byItem.find((c) => c.tarball === p.source)!;
-        yield* tarballEntries(p.source!, destPath(item.destination), { ...options, owner: item.owner, mode: item.mode });
-      } else if (e.path.startsWith("\0image:")) {
-        const item = byItem.find((c) => c.image === p.source && e.path.endsWith(`\0${c.path}`))!;
-        yield* imagePathEntries(item.image!, item.path!, destPath(item.destination), { ...options, owner: item.owner, mode: item.mode });
-      } else if (e.type === "file" && p.source) {
-        yield { ...e, body: createReadStream(p.source) };
-      } else {
-        yield e;
-      }
+      yield e.type === "file" && p.source ? { ...e, body: createReadStream(p.source) } : e;
+    }
+    for (const item of streamed) {
+      const o = { ...options, owner: item.owner, mode: item.mode };
+      if (item.tarball !== undefined) yield* tarballEntries(item.tarball, destPath(item.destination), o);
+      else yield* imagePathEntries(item.image!, item.path!, destPath(item.destination), o);
     }
   })();
   return { key: keyHash.digest("hex"), entries };

@@ -21,6 +21,12 @@ export interface ImageCopyOptions {
   mode?: string;
 }
 
+/** The manifest digest of the image `contents` would copy from, for the layer-cache key. */
+export async function imageDigest(image: string, arch: string): Promise<string> {
+  if (!image.startsWith("oci:")) return image;
+  return (await resolveLayoutImage(parseOciRef(image), arch)).manifestDigest;
+}
+
 export async function* imagePathEntries(
   image: string,
   path: string,

@@ -15,7 +15,7 @@
 import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -135,8 +135,13 @@ export interface PackageSpec {
   component?: string;
   /** Further control fields: Depends, Provides, Multi-Arch, Section… */
   fields?: Record<string, string>;
-  /** Files of the package, by path relative to the root (`usr/lib/libx.so.1`). */
-  files?: Record<string, string | Uint8Array>;
+  /**
+   * Files of the package, by path relative to the root (`usr/lib/libx.so.1`):
+   * contents, or a symlink, or contents with a mode (setuid bits included).
+   */
+  files?: Record<string, string | Uint8Array | { symlink: string } | { content: string | Uint8Array; mode: number }>;
+  /** Maintainer scripts (postinst…), kept in the control archive. */
+  scripts?: Record<string, string>;
 }
 
 /** A .deb made elsewhere, to be published as it is. */
@@ -163,12 +168,34 @@ export interface PublishedDeb {
 export async function buildDeb(spec: PackageSpec & { arch: string }, outDir: string): Promise<string> {
   const root = mkdtempSync(join(outDir, `.build-${spec.name}-`));
   try {
+    const modes: [string, number][] = [];
     for (const [path, content] of Object.entries(spec.files ?? {})) {
       const target = join(root, path);
       await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, content);
+      if (typeof content === "object" && "symlink" in content) {
+        await symlink(content.symlink, target);
+      } else if (typeof content === "object" && "mode" in content) {
+        await writeFile(target, content.content);
+        modes.push([target, content.mode]);
+      } else {
+        await writeFile(target, content);
+      }
     }
+    // Modes last: a directory made read-only first would refuse its files.
+    for (const [target, mode] of modes) await chmod(target, mode);
     await mkdir(join(root, "DEBIAN"), { recursive: true });
+    // dpkg-deb does not write md5sums (debhelper does); real packages carry them.
+    const sums = Object.entries(spec.files ?? {})
+      .filter(([, c]) => !(typeof c === "object" && "symlink" in c))
+      .map(([path, c]) => {
+        const bytes = typeof c === "object" && "content" in c ? c.content : (c as string | Uint8Array);
+        return `${createHash("md5").update(bytes).digest("hex")}  ${path}\n`;
+      })
+      .join("");
+    if (sums) await writeFile(join(root, "DEBIAN", "md5sums"), sums);
+    for (const [name, text] of Object.entries(spec.scripts ?? {})) {
+      await writeFile(join(root, "DEBIAN", name), text, { mode: 0o755 });
+    }
     const fields: Record<string, string> = {
       Package: spec.name,
       Version: spec.version,

@@ -59,13 +59,21 @@ Examples:
     const ref = positionals[0] ?? `preset:${preset ?? DEFAULT_PRESET}`;
     const { spec } = loadSpec(ref);
     const name = spec.name ?? "image";
-    const archs = listFlag(flags, "arch") ?? spec.archs ?? ["amd64", "arm64"];
+    const output = parseOutput(stringFlag(flags, "output"), name);
+    let archs = listFlag(flags, "arch") ?? spec.archs ?? ["amd64", "arm64"];
+    if (output.format === "docker-archive" && archs.length > 1) {
+      // `docker save` archives hold one platform: the host's unless --arch names one.
+      if (listFlag(flags, "arch")) {
+        throw new CudasealError("USAGE", "a docker-archive holds one architecture", { hint: "pass one --arch, or write oci:DIR for a multi-arch image" });
+      }
+      archs = [hostArch()];
+      out.note(`docker-archive holds one platform: building ${archs[0]} (use --arch to choose)`);
+    }
     for (const a of archs) {
       if (a !== "amd64" && a !== "arm64") throw new CudasealError("USAGE", `unsupported architecture ${a}`, { hint: "use amd64 or arm64" });
     }
     const lockPath = stringFlag(flags, "lock");
     const lock = lockPath ? parseLock(await readFile(lockPath, "utf8")) : undefined;
-    const output = parseOutput(stringFlag(flags, "output"), name);
     const started = performance.now();
     const result = await build({
       spec,
@@ -122,6 +130,10 @@ Examples:
     return 0;
   },
 };
+
+function hostArch(): string {
+  return process.arch === "arm64" ? "arm64" : "amd64";
+}
 
 function compressionFrom(flags: FlagValues, spec?: { algorithm?: "gzip" | "zstd"; level?: number }): Compression {
   const algorithm = (stringFlag(flags, "compression") ?? spec?.algorithm ?? DEFAULT_COMPRESSION.algorithm) as string;
