@@ -5,9 +5,9 @@
 
 import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
-import { CudasealError } from "../errors.ts";
 import type { ContentStore } from "../cache/content-store.ts";
 import { decompressorFor } from "../deb/decompress.ts";
+import { CudasealError } from "../errors.ts";
 import { downloadVerified, getBytes, HttpStatusError } from "../fetch/http.ts";
 import { mapPool } from "../fetch/pool.ts";
 import { parseDeb822 } from "./deb822.ts";
@@ -48,7 +48,10 @@ const INRELEASE_MAX = 32 * 1024 * 1024;
 const INDEX_MAX = 1024 * 1024 * 1024;
 
 /** Fetch, verify and parse the package indexes of every source. */
-export async function readSources(sources: readonly AptSource[], options: ReadSourcesOptions): Promise<AptIndex> {
+export async function readSources(
+  sources: readonly AptSource[],
+  options: ReadSourcesOptions,
+): Promise<AptIndex> {
   const keyrings = new Map<string, Promise<Keyring>>();
   const keyringFor = (source: AptSource) => {
     const id = source.keyring === "debian" ? "debian" : source.keyring.join("\0");
@@ -103,10 +106,14 @@ async function readSuite(
     const text = await fetchIndex(base, dir, release, options);
     if (text === undefined) {
       if (!flat && release.architectures.length > 0 && !release.architectures.includes(arch)) return;
-      throw new CudasealError("APT_INDEX_MISSING", `${base}/InRelease lists no Packages index for ${component} ${arch}`, {
-        hint: `check that ${suite} has the component ${component} for ${arch}`,
-        details: { url: base, component, arch },
-      });
+      throw new CudasealError(
+        "APT_INDEX_MISSING",
+        `${base}/InRelease lists no Packages index for ${component} ${arch}`,
+        {
+          hint: `check that ${suite} has the component ${component} for ${arch}`,
+          details: { url: base, component, arch },
+        },
+      );
     }
     const repo = { uri: source.uri, suite, component: flat ? suite : component, priority: source.priority };
     const records: PackageRecord[] = [];
@@ -128,7 +135,8 @@ async function fetchSignedRelease(
   keyring: Keyring,
   options: ReadSourcesOptions,
 ): Promise<{ text: string; signer: string }> {
-  const get = (path: string) => getBytes(`${base}/${path}`, { maxBytes: INRELEASE_MAX, signal: options.signal });
+  const get = (path: string) =>
+    getBytes(`${base}/${path}`, { maxBytes: INRELEASE_MAX, signal: options.signal });
   let inRelease: Buffer | undefined;
   try {
     inRelease = await get("InRelease");
@@ -187,12 +195,19 @@ async function fetchIndex(
           options.onNote?.(`${base}/${path}: not found, trying the next format`);
           continue;
         }
-        if (err instanceof CudasealError && (err.code === "DEB_HASH_MISMATCH" || err.code === "DEB_SIZE_MISMATCH")) {
-          throw new CudasealError("APT_INDEX_HASH_MISMATCH", `${base}/${path} does not match the signed InRelease`, {
-            hint: "the mirror may be mid-update or tampered with; try again later or use another mirror",
-            cause: err,
-            details: { url, expected: entry.sha256 },
-          });
+        if (
+          err instanceof CudasealError &&
+          (err.code === "DEB_HASH_MISMATCH" || err.code === "DEB_SIZE_MISMATCH")
+        ) {
+          throw new CudasealError(
+            "APT_INDEX_HASH_MISMATCH",
+            `${base}/${path} does not match the signed InRelease`,
+            {
+              hint: "the mirror may be mid-update or tampered with; try again later or use another mirror",
+              cause: err,
+              details: { url, expected: entry.sha256 },
+            },
+          );
         }
         throw err;
       }

@@ -51,7 +51,13 @@ export function defaultSources(options: DefaultSourceOptions = {}): AptSource[] 
     });
   }
   const sources: AptSource[] = [
-    { uri: trimSlash(mirror), suites: [suite, `${suite}-updates`], components, keyring: "debian", priority: 500 },
+    {
+      uri: trimSlash(mirror),
+      suites: [suite, `${suite}-updates`],
+      components,
+      keyring: "debian",
+      priority: 500,
+    },
   ];
   if (security) {
     sources.push({

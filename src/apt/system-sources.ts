@@ -21,8 +21,21 @@ export interface SystemMirrors {
 }
 
 const DEBIAN_SUITES = new Set([
-  "sid", "unstable", "testing", "stable", "oldstable", "oldoldstable", "experimental",
-  "jessie", "stretch", "buster", "bullseye", "bookworm", "trixie", "forky", "duke",
+  "sid",
+  "unstable",
+  "testing",
+  "stable",
+  "oldstable",
+  "oldoldstable",
+  "experimental",
+  "jessie",
+  "stretch",
+  "buster",
+  "bullseye",
+  "bookworm",
+  "trixie",
+  "forky",
+  "duke",
 ]);
 
 /** Read every enabled `deb` entry under `<root>/etc/apt` and pick the Debian mirrors. */

@@ -10,11 +10,28 @@ export interface Accounts {
 }
 
 /** The default account: distroless's and Chainguard's `nonroot`, uid/gid 65532. */
-export const NONROOT: SpecUser = { name: "nonroot", uid: 65532, gid: 65532, home: "/home/nonroot", shell: "/sbin/nologin" };
+export const NONROOT: SpecUser = {
+  name: "nonroot",
+  uid: 65532,
+  gid: 65532,
+  home: "/home/nonroot",
+  shell: "/sbin/nologin",
+};
 
 export function passwdFile(accounts: Accounts): string {
-  const users = withRoot(accounts.users, { name: "root", uid: 0, gid: 0, home: "/root", shell: "/sbin/nologin" });
-  return users.map((u) => `${u.name}:x:${u.uid}:${u.gid ?? u.uid}::${u.home ?? "/nonexistent"}:${u.shell ?? "/sbin/nologin"}\n`).join("");
+  const users = withRoot(accounts.users, {
+    name: "root",
+    uid: 0,
+    gid: 0,
+    home: "/root",
+    shell: "/sbin/nologin",
+  });
+  return users
+    .map(
+      (u) =>
+        `${u.name}:x:${u.uid}:${u.gid ?? u.uid}::${u.home ?? "/nonexistent"}:${u.shell ?? "/sbin/nologin"}\n`,
+    )
+    .join("");
 }
 
 export function groupFile(accounts: Accounts): string {

@@ -19,7 +19,10 @@ export function parseAlternatives(script: string, multiarch: string): Alternativ
     const expand = (s: string) =>
       s
         .replace(/^["']|["']$/g, "")
-        .replace(/\$\{?DEB_HOST_MULTIARCH\}?|\$\{?MULTIARCH\}?|\$\{?TRIPLET\}?|\$\{?DEB_HOST_GNU_TYPE\}?/g, multiarch);
+        .replace(
+          /\$\{?DEB_HOST_MULTIARCH\}?|\$\{?MULTIARCH\}?|\$\{?TRIPLET\}?|\$\{?DEB_HOST_GNU_TYPE\}?/g,
+          multiarch,
+        );
     const alt = { link: expand(m[1]), name: expand(m[2]), path: expand(m[3]), priority: Number(m[4]) };
     if (alt.link.includes("$") || alt.path.includes("$") || !alt.link.startsWith("/")) continue;
     found.push(alt);
@@ -28,7 +31,10 @@ export function parseAlternatives(script: string, multiarch: string): Alternativ
 }
 
 /** One link per alternative name: the highest priority whose target is present. */
-export function chooseAlternatives(all: readonly Alternative[], exists: (path: string) => boolean): Alternative[] {
+export function chooseAlternatives(
+  all: readonly Alternative[],
+  exists: (path: string) => boolean,
+): Alternative[] {
   const best = new Map<string, Alternative>();
   for (const alt of all) {
     if (!exists(alt.path.replace(/^\/+/, ""))) continue;

@@ -15,12 +15,12 @@ import { installedCudaVersion } from "../image/cuda-version.ts";
 import type { Compression } from "../layer/blob-writer.ts";
 import type { BuiltImage } from "../oci/image-plan.ts";
 import type { WrittenImage } from "../oci/layout-contents.ts";
-import { lockFromSources } from "../resolve/lock-from-sources.ts";
 import type { Lock } from "../resolve/lock.ts";
+import { lockFromSources } from "../resolve/lock-from-sources.ts";
 import type { Spec } from "../spec/types.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
-import { buildPlatform, type PlatformResult } from "./platform-build.ts";
 import { type OutputTarget, writeOutput } from "./output.ts";
+import { buildPlatform, type PlatformResult } from "./platform-build.ts";
 import { StageRunner, type StageTiming } from "./stages.ts";
 
 export interface BuildOptions {

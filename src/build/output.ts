@@ -2,12 +2,12 @@
 // default), `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME:TAG]`.
 
 import { resolve } from "node:path";
+import { CudasealError } from "../errors.ts";
 import { writeDockerArchive } from "../oci/docker-archive.ts";
 import type { BuiltImage } from "../oci/image-plan.ts";
 import type { WrittenImage } from "../oci/layout-contents.ts";
 import { writeOciLayout } from "../oci/layout-writer.ts";
 import { writeOciArchive } from "../oci/oci-archive.ts";
-import { CudasealError } from "../errors.ts";
 
 export interface OutputTarget {
   format: "oci" | "oci-archive" | "docker-archive";
@@ -39,7 +39,11 @@ export function parseOutput(spec: string | undefined, name: string): OutputTarge
   return { format, path: resolve(path), tag, reference: `${repo}:${tag}` };
 }
 
-export async function writeOutput(target: OutputTarget, image: BuiltImage, arch: string): Promise<WrittenImage> {
+export async function writeOutput(
+  target: OutputTarget,
+  image: BuiltImage,
+  arch: string,
+): Promise<WrittenImage> {
   switch (target.format) {
     case "oci":
       return writeOciLayout(target.path, image);

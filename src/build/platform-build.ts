@@ -17,13 +17,14 @@ import type { LayerEntry } from "../layer/entry.ts";
 import { LayerCache } from "../layer/layer-cache.ts";
 import { layerTar } from "../layer/layer-tar.ts";
 import {
+  countDropped,
   emptyMeta,
   LAYER_FORMAT,
   type PackageLayerMeta,
   packageLayerEntries,
   packageLayerKey,
 } from "../layer/package-layer.ts";
-import { PathPolicy, type PolicyOptions } from "../layer/path-policy.ts";
+import { type DropReason, PathPolicy, type PolicyOptions } from "../layer/path-policy.ts";
 import { DEFAULT_LAYER_PLAN, planLayers } from "../layer/plan.ts";
 import { buildImageConfig, type ConfigLayer } from "../oci/image-config.ts";
 import type { PlatformImage } from "../oci/image-plan.ts";
@@ -95,7 +96,10 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
   const reports: LayerReport[] = [];
   const configLayers: ConfigLayer[] = [];
   const blobs: WrittenBlob[] = [];
-  const cached = async <M>(key: string, entries: () => { entries: AsyncIterable<LayerEntry> | LayerEntry[]; meta: M }) => {
+  const cached = async <M>(
+    key: string,
+    entries: () => { entries: AsyncIterable<LayerEntry> | LayerEntry[]; meta: M },
+  ) => {
     if (input.useCache) {
       const hit = await cache.get<M>(key);
       if (hit) return { ...hit, cached: true };
@@ -112,7 +116,12 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
       await rm(tmp, { force: true });
     }
   };
-  const add = (name: string, packages: string[], layer: { blob: WrittenBlob; cached: boolean }, createdBy: string) => {
+  const add = (
+    name: string,
+    packages: string[],
+    layer: { blob: WrittenBlob; cached: boolean },
+    createdBy: string,
+  ) => {
     blobs.push(layer.blob);
     configLayers.push({ diffId: layer.blob.diffId, createdBy, comment: `cudaseal: ${name}` });
     reports.push({
@@ -126,14 +135,29 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
   };
 
   // 1. The skeleton: identical in every image of this architecture.
-  const root = await cached(keyOf(["root", arch, compression]), () => ({ entries: rootLayerEntries(arch), meta: {} }));
+  const root = await cached(keyOf(["root", arch, compression]), () => ({
+    entries: rootLayerEntries(arch),
+    meta: {},
+  }));
   add("root", [], root, "cudaseal: merged-/usr skeleton");
 
   // 2. Package layers, written concurrently (compression runs in the thread pool).
   const total = layerPlan.reduce((n, l) => n + l.packages.reduce((m, p) => m + p.size, 0), 0);
-  input.onProgress({ task: `layers ${arch}`, kind: "start", unit: "bytes", total, totalItems: layerPlan.length });
+  input.onProgress({
+    task: `layers ${arch}`,
+    kind: "start",
+    unit: "bytes",
+    total,
+    totalItems: layerPlan.length,
+  });
   const packageLayers = await mapPool(layerPlan, 3, async (planned) => {
-    const key = packageLayerKey({ packages: planned.packages, policy: policyOpts, arch, clampMtime: clamp, compression });
+    const key = packageLayerKey({
+      packages: planned.packages,
+      policy: policyOpts,
+      arch,
+      clampMtime: clamp,
+      compression,
+    });
     const layer = await cached<PackageLayerMeta>(key, () => {
       const meta = emptyMeta();
       const debs = planned.packages.map((pkg) => ({ pkg, path: pathOf.get(pkg.sha256)! }));
@@ -158,11 +182,8 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     alternatives.push(...layer.meta.alternatives);
     newest = Math.max(newest, layer.meta.newestMtime);
     fileCount += layer.meta.packages.reduce((n, p) => n + p.files, 0);
-    for (const [reason, d] of Object.entries(layer.meta.dropped)) {
-      const acc = (dropped[reason as keyof typeof dropped] ??= { files: 0, bytes: 0 });
-      acc.files += d.files;
-      acc.bytes += d.bytes;
-    }
+    for (const [reason, d] of Object.entries(layer.meta.dropped))
+      countDropped(dropped, reason as DropReason, d.files, d.bytes);
   }
   const epoch = clamp ?? newest;
   const created = new Date(epoch * 1000);
@@ -192,7 +213,10 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
   // 4. The user's contents, last, so that changing them rebuilds one layer.
   if (spec.contents?.length) {
     const made = await contentsLayerEntries(spec.contents, { arch, mtime: epoch, policy });
-    const contents = await cached(keyOf(["contents", made.key, compression]), () => ({ entries: made.entries, meta: {} }));
+    const contents = await cached(keyOf(["contents", made.key, compression]), () => ({
+      entries: made.entries,
+      meta: {},
+    }));
     add("contents", [], contents, "cudaseal: contents");
   }
 
@@ -210,7 +234,10 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     stopSignal: runtime.StopSignal,
     layers: configLayers,
   });
-  const annotations = { ...imageLabels({ spec, cuda, created, reference: input.reference }), ...(spec.annotations ?? {}) };
+  const annotations = {
+    ...imageLabels({ spec, cuda, created, reference: input.reference }),
+    ...(spec.annotations ?? {}),
+  };
   return {
     arch,
     image: { config, layers: blobs, annotations },
@@ -227,7 +254,9 @@ function installedBytes(pkg: LockedPackage): number {
 
 /** A layer-cache key for a non-package layer: a hash of everything that decides its bytes. */
 function keyOf(value: unknown): string {
-  return createHash("sha256").update(JSON.stringify({ format: LAYER_FORMAT, value })).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify({ format: LAYER_FORMAT, value }))
+    .digest("hex");
 }
 
 function describeEntry(e: LayerEntry): unknown {

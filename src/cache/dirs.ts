@@ -7,5 +7,5 @@ import { join } from "node:path";
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CUDASEAL_CACHE_DIR) return env.CUDASEAL_CACHE_DIR;
   const xdg = env.XDG_CACHE_HOME;
-  return join(xdg && xdg.startsWith("/") ? xdg : join(homedir(), ".cache"), "cudaseal");
+  return join(xdg?.startsWith("/") ? xdg : join(homedir(), ".cache"), "cudaseal");
 }

@@ -37,7 +37,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`error [USAGE]: unknown command '${name}'\n  hint: run 'cudaseal --help' for the list\n`);
+    process.stderr.write(
+      `error [USAGE]: unknown command '${name}'\n  hint: run 'cudaseal --help' for the list\n`,
+    );
     return 2;
   }
   return runCommand(command, rest);
@@ -46,9 +48,15 @@ export async function main(argv: string[]): Promise<number> {
 async function runCommand(command: Command, argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv, options: { ...COMMON_FLAGS, ...command.flags }, allowPositionals: true });
+    parsed = parseArgs({
+      args: argv,
+      options: { ...COMMON_FLAGS, ...command.flags },
+      allowPositionals: true,
+    });
   } catch (err) {
-    process.stderr.write(`error [USAGE]: ${(err as Error).message}\n  hint: run 'cudaseal ${command.name} --help'\n`);
+    process.stderr.write(
+      `error [USAGE]: ${(err as Error).message}\n  hint: run 'cudaseal ${command.name} --help'\n`,
+    );
     return 2;
   }
   const flags = parsed.values as Record<string, string | boolean | string[] | undefined>;

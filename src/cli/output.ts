@@ -44,7 +44,7 @@ export class Output {
   /** A progress sink: a redrawn bar on a terminal, a line per task start/end otherwise. */
   progress(): ProgressSink {
     if (this.quiet || this.json) return () => {};
-    return this.tty ? barSink(this) : lineSink(this);
+    return this.tty ? barSink() : lineSink(this);
   }
 }
 
@@ -81,7 +81,7 @@ export function formatBytes(n: number): string {
   return `${value.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
-function barSink(out: Output): ProgressSink {
+function barSink(): ProgressSink {
   const tasks = new Map<string, TaskState>();
   let lastDraw = 0;
   const draw = (task: string, force = false) => {

@@ -1,6 +1,6 @@
 // Turns the repository flags and a spec's `sources` into apt sources.
 
-import { defaultSources, type AptSource, DEFAULT_SUITE } from "../apt/sources.ts";
+import { type AptSource, DEFAULT_SUITE, defaultSources } from "../apt/sources.ts";
 import { readSystemMirrors } from "../apt/system-sources.ts";
 import { defaultCacheDir } from "../cache/dirs.ts";
 import type { Spec } from "../spec/types.ts";

@@ -7,14 +7,14 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
+import { parseMode, parseOwner } from "../assemble/system-layer.ts";
 import { hashFile } from "../cache/content-store.ts";
 import { CudasealError } from "../errors.ts";
 import { dirEntry, type LayerEntry, parents } from "../layer/entry.ts";
 import type { PathPolicy } from "../layer/path-policy.ts";
 import type { SpecContent } from "../spec/types.ts";
-import { parseMode, parseOwner } from "../assemble/system-layer.ts";
-import { tarballEntries } from "./tarball.ts";
 import { imageDigest, imagePathEntries } from "./image-copy.ts";
+import { tarballEntries } from "./tarball.ts";
 
 export interface ContentsOptions {
   arch: string;
@@ -51,8 +51,16 @@ export async function contentsLayerEntries(
     const owner = parseOwner(item.owner);
     if (item.source !== undefined) {
       for (const p of await walkLocal(item.source, dest, options.mtime)) {
-        const mode = item.mode !== undefined && p.entry.type !== "symlink" ? parseMode(item.mode, 0o644) : p.entry.mode;
-        put({ ...p, entry: { ...p.entry, ...owner, mode: options.policy.mode(p.entry.path, mode, p.entry.type === "directory") } });
+        const mode =
+          item.mode !== undefined && p.entry.type !== "symlink" ? parseMode(item.mode, 0o644) : p.entry.mode;
+        put({
+          ...p,
+          entry: {
+            ...p.entry,
+            ...owner,
+            mode: options.policy.mode(p.entry.path, mode, p.entry.type === "directory"),
+          },
+        });
       }
     } else if (item.tarball !== undefined) {
       keyHash.update(`tarball ${JSON.stringify(item)} ${await hashFile(item.tarball)}\n`);
@@ -109,22 +117,32 @@ async function walkLocal(source: string, dest: string, mtime: number): Promise<P
     const perm = info.mode & 0o7777;
     if (info.isDirectory()) {
       if (rel) out.push({ entry: dirEntry(rel, mtime, perm) });
-      for (const name of (await readdir(abs)).sort()) await visit(join(abs, name), rel ? `${rel}/${name}` : name);
+      for (const name of (await readdir(abs)).sort())
+        await visit(join(abs, name), rel ? `${rel}/${name}` : name);
     } else if (info.isFile()) {
-      out.push({ entry: { path: rel, type: "file", mode: perm, uid: 0, gid: 0, mtime, size: info.size }, source: abs });
+      out.push({
+        entry: { path: rel, type: "file", mode: perm, uid: 0, gid: 0, mtime, size: info.size },
+        source: abs,
+      });
     } else if (info.isSymbolicLink()) {
       const target = await readlink(abs);
-      out.push({ entry: { path: rel, type: "symlink", mode: 0o777, uid: 0, gid: 0, mtime, linkname: target } });
+      out.push({
+        entry: { path: rel, type: "symlink", mode: 0o777, uid: 0, gid: 0, mtime, linkname: target },
+      });
     } else {
       throw new CudasealError("CONTENT_INVALID", `${abs} is not a file, directory or symlink`);
     }
   };
   const info = await lstat(source).catch((err) => {
-    throw new CudasealError("CONTENT_INVALID", `cannot read ${source}`, { hint: "contents paths are relative to the spec file", cause: err });
+    throw new CudasealError("CONTENT_INVALID", `cannot read ${source}`, {
+      hint: "contents paths are relative to the spec file",
+      cause: err,
+    });
   });
   if (info.isDirectory()) {
     if (dest) out.push({ entry: dirEntry(dest, mtime, info.mode & 0o7777) });
-    for (const name of (await readdir(source)).sort()) await visit(join(source, name), dest ? `${dest}/${name}` : name);
+    for (const name of (await readdir(source)).sort())
+      await visit(join(source, name), dest ? `${dest}/${name}` : name);
   } else {
     await visit(source, dest);
   }

@@ -3,7 +3,7 @@
 // the final version of each path under the source (whiteouts applied), a
 // second emits those entries re-rooted at the destination.
 
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parseMode, parseOwner } from "../assemble/system-layer.ts";
 import { decompressorFor } from "../deb/decompress.ts";
@@ -60,7 +60,8 @@ export async function* imagePathEntries(
       }
       if (base.startsWith(".wh.")) {
         const gone = dir ? `${dir}/${base.slice(4)}` : base.slice(4);
-        for (const p of [...finalLayer.keys()]) if (p === gone || p.startsWith(`${gone}/`)) finalLayer.delete(p);
+        for (const p of [...finalLayer.keys()])
+          if (p === gone || p.startsWith(`${gone}/`)) finalLayer.delete(p);
         continue;
       }
       if (under(e.path)) finalLayer.set(e.path, i);
@@ -84,7 +85,13 @@ export async function* imagePathEntries(
   }
 }
 
-function reroot(e: TarEntry, src: string, dest: string, o: ImageCopyOptions, owner?: { uid: number; gid: number }): LayerEntry {
+function reroot(
+  e: TarEntry,
+  src: string,
+  dest: string,
+  o: ImageCopyOptions,
+  owner?: { uid: number; gid: number },
+): LayerEntry {
   const rel = e.path === src ? "" : e.path.slice(src.length + 1);
   const path = rel ? (dest ? `${dest}/${rel}` : rel) : dest;
   const isDir = e.type === "directory";
@@ -97,13 +104,21 @@ function reroot(e: TarEntry, src: string, dest: string, o: ImageCopyOptions, own
     gid: owner?.gid ?? e.gid,
     mtime: Math.min(e.mtime, o.mtime),
     size: e.type === "file" ? e.size : undefined,
-    linkname: e.type === "hardlink" && e.linkname?.startsWith(`${src}/`) ? `${dest}/${e.linkname.slice(src.length + 1)}` : e.linkname,
+    linkname:
+      e.type === "hardlink" && e.linkname?.startsWith(`${src}/`)
+        ? `${dest}/${e.linkname.slice(src.length + 1)}`
+        : e.linkname,
     body: e.type === "file" ? e.body : undefined,
   };
 }
 
 function suffixFor(mediaType: string): string {
   if (mediaType.endsWith("+zstd") || mediaType.endsWith(".zstd")) return "layer.zst";
-  if (mediaType.endsWith("+gzip") || mediaType.endsWith(".gzip") || mediaType.endsWith("rootfs.diff.tar.gzip")) return "layer.gz";
+  if (
+    mediaType.endsWith("+gzip") ||
+    mediaType.endsWith(".gzip") ||
+    mediaType.endsWith("rootfs.diff.tar.gzip")
+  )
+    return "layer.gz";
   return "layer";
 }

@@ -17,7 +17,11 @@ export interface TarballOptions {
   mode?: string;
 }
 
-export async function* tarballEntries(file: string, dest: string, options: TarballOptions): AsyncGenerator<LayerEntry> {
+export async function* tarballEntries(
+  file: string,
+  dest: string,
+  options: TarballOptions,
+): AsyncGenerator<LayerEntry> {
   const input = createReadStream(file);
   const dec = decompressorFor(/\.(tgz)$/.test(file) ? `${file}.gz` : file.replace(/\.tar$/, ""));
   pipeline(input, dec).catch((err) => dec.destroy(err));

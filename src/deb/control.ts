@@ -13,7 +13,20 @@ export interface DebControl {
   scripts: Record<string, string>;
 }
 
-const KEPT = new Set(["control", "md5sums", "conffiles", "preinst", "postinst", "prerm", "postrm", "config", "triggers", "shlibs", "symbols", "templates"]);
+const KEPT = new Set([
+  "control",
+  "md5sums",
+  "conffiles",
+  "preinst",
+  "postinst",
+  "prerm",
+  "postrm",
+  "config",
+  "triggers",
+  "shlibs",
+  "symbols",
+  "templates",
+]);
 const MAX_CONTROL_TOTAL = 64 * 1024 * 1024;
 
 export async function readControl(tar: AsyncIterable<Uint8Array>, origin: string): Promise<DebControl> {
@@ -25,7 +38,8 @@ export async function readControl(tar: AsyncIterable<Uint8Array>, origin: string
       continue;
     }
     total += entry.size;
-    if (total > MAX_CONTROL_TOTAL) throw new CudasealError("DEB_INVALID", `${origin}: control.tar is over 64 MiB`);
+    if (total > MAX_CONTROL_TOTAL)
+      throw new CudasealError("DEB_INVALID", `${origin}: control.tar is over 64 MiB`);
     const chunks: Buffer[] = [];
     for await (const c of entry.body) chunks.push(c);
     files.set(entry.path, Buffer.concat(chunks).toString("utf8"));

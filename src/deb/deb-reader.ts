@@ -24,7 +24,10 @@ export interface OpenedDeb {
 
 const MEMBER = /^(control|data)\.tar(\.xz|\.zst|\.gz)?$/;
 
-export async function openDeb(source: AsyncIterable<Uint8Array>, options: OpenDebOptions): Promise<OpenedDeb> {
+export async function openDeb(
+  source: AsyncIterable<Uint8Array>,
+  options: OpenDebOptions,
+): Promise<OpenedDeb> {
   const origin = options.packageName;
   const src = new ByteSource(source, `.deb ${origin}`, "DEB_INVALID");
   const members = readAr(src, origin);
@@ -47,7 +50,10 @@ export async function openDeb(source: AsyncIterable<Uint8Array>, options: OpenDe
       continue;
     }
     const m = MEMBER.exec(member.name);
-    if (!m) throw new CudasealError("DEB_INVALID", `${origin}: unexpected member ${member.name}`, { hint: "cudaseal reads xz, zstd and gzip packages" });
+    if (!m)
+      throw new CudasealError("DEB_INVALID", `${origin}: unexpected member ${member.name}`, {
+        hint: "cudaseal reads xz, zstd and gzip packages",
+      });
     if (m[1] === "control") {
       if (control) throw new CudasealError("DEB_INVALID", `${origin}: two control members`);
       control = await readControl(decompressed(member.body, member.name), origin);
@@ -66,7 +72,9 @@ function decompressed(body: AsyncIterable<Buffer>, name: string): AsyncIterable<
     dec.destroy(
       err instanceof CudasealError
         ? err
-        : new CudasealError("DEB_INVALID", `cannot decompress ${name}: ${(err as Error).message}`, { cause: err }),
+        : new CudasealError("DEB_INVALID", `cannot decompress ${name}: ${(err as Error).message}`, {
+            cause: err,
+          }),
     );
   });
   return dec;

@@ -23,7 +23,10 @@ export interface FetchedDeb {
 }
 
 /** Make every package available as a verified local file. */
-export async function fetchDebs(packages: readonly LockedPackage[], options: FetchDebsOptions): Promise<FetchedDeb[]> {
+export async function fetchDebs(
+  packages: readonly LockedPackage[],
+  options: FetchDebsOptions,
+): Promise<FetchedDeb[]> {
   const progress = options.onProgress ?? noProgress;
   const unique = [...new Map(packages.map((p) => [p.sha256, p])).values()];
   const cached = await mapPool(unique, 4, (pkg) => options.store.lookup(pkg.sha256, pkg.size));

@@ -39,7 +39,8 @@ async function withRetries<T>(url: string, options: GetOptions, attempt: () => P
   const base = options.baseDelayMs ?? DEFAULTS.baseDelayMs;
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
-    if (i > 0) await sleep(base * 2 ** (i - 1) * (0.5 + Math.random()), undefined, { signal: options.signal });
+    if (i > 0)
+      await sleep(base * 2 ** (i - 1) * (0.5 + Math.random()), undefined, { signal: options.signal });
     try {
       return await attempt();
     } catch (err) {
@@ -149,17 +150,25 @@ export async function downloadVerified(url: string, dest: string, options: Downl
       const digest = hash.digest("hex");
       if (options.size !== undefined && total !== options.size) {
         if (mismatches++ === 0) throw new RetryableError("size mismatch");
-        throw new CudasealError("DEB_SIZE_MISMATCH", `${label}: got ${total} bytes, expected ${options.size}`, {
-          hint: "the mirror served a different file than its signed index names; try again later or another mirror",
-          details: { url, expected: options.size, actual: total },
-        });
+        throw new CudasealError(
+          "DEB_SIZE_MISMATCH",
+          `${label}: got ${total} bytes, expected ${options.size}`,
+          {
+            hint: "the mirror served a different file than its signed index names; try again later or another mirror",
+            details: { url, expected: options.size, actual: total },
+          },
+        );
       }
       if (digest !== options.sha256) {
         if (mismatches++ === 0) throw new RetryableError("hash mismatch");
-        throw new CudasealError("DEB_HASH_MISMATCH", `${label}: SHA256 ${digest} does not match ${options.sha256}`, {
-          hint: "the file was altered in transit or on the mirror; do not use it. Try another mirror",
-          details: { url, expected: options.sha256, actual: digest },
-        });
+        throw new CudasealError(
+          "DEB_HASH_MISMATCH",
+          `${label}: SHA256 ${digest} does not match ${options.sha256}`,
+          {
+            hint: "the file was altered in transit or on the mirror; do not use it. Try another mirror",
+            details: { url, expected: options.sha256, actual: digest },
+          },
+        );
       }
       await rename(tmp, dest);
     } finally {

@@ -17,7 +17,14 @@ export interface LayerEntry {
   body?: Uint8Array | AsyncIterable<Uint8Array>;
 }
 
-export function fileEntry(path: string, content: string | Uint8Array, mtime: number, mode = 0o644, uid = 0, gid = 0): LayerEntry {
+export function fileEntry(
+  path: string,
+  content: string | Uint8Array,
+  mtime: number,
+  mode = 0o644,
+  uid = 0,
+  gid = 0,
+): LayerEntry {
   const body = typeof content === "string" ? Buffer.from(content) : content;
   return { path, type: "file", mode, uid, gid, mtime, size: body.length, body };
 }

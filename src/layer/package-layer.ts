@@ -73,13 +73,16 @@ export function packageLayerEntries(
         const isDir = entry.type === "directory";
         const reason = options.policy.dropReason(path, isDir);
         if (reason) {
-          const d = (meta.dropped[reason] ??= { files: 0, bytes: 0 });
-          d.files++;
-          d.bytes += entry.size ?? 0;
+          countDropped(meta.dropped, reason, 1, entry.size ?? 0);
           await entry.skip?.();
           continue;
         }
-        if (entry.type !== "file" && entry.type !== "directory" && entry.type !== "symlink" && entry.type !== "hardlink") {
+        if (
+          entry.type !== "file" &&
+          entry.type !== "directory" &&
+          entry.type !== "symlink" &&
+          entry.type !== "hardlink"
+        ) {
           throw new CudasealError("TAR_DEVICE_NODE", `${pkg.name}: ${entry.path} is a ${entry.type}`, {
             details: { package: pkg.name, entry: entry.path },
           });
@@ -130,9 +133,25 @@ export function packageLayerEntries(
       // record, and the md5sums of the files that are actually in the image.
       const md5sums = filterMd5sums(deb.control.md5sums ?? "", kept);
       const mtime = meta.newestMtime;
-      yield { path: `var/lib/dpkg/status.d/${pkg.name}`, type: "file", mode: 0o644, uid: 0, gid: 0, mtime, ...bodyOf(statusRecord(deb.control.raw)) };
+      yield {
+        path: `var/lib/dpkg/status.d/${pkg.name}`,
+        type: "file",
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtime,
+        ...bodyOf(statusRecord(deb.control.raw)),
+      };
       if (md5sums) {
-        yield { path: `var/lib/dpkg/status.d/${pkg.name}.md5sums`, type: "file", mode: 0o644, uid: 0, gid: 0, mtime, ...bodyOf(md5sums) };
+        yield {
+          path: `var/lib/dpkg/status.d/${pkg.name}.md5sums`,
+          type: "file",
+          mode: 0o644,
+          uid: 0,
+          gid: 0,
+          mtime,
+          ...bodyOf(md5sums),
+        };
       }
       for (const p of kept) meta.paths.push(p);
       meta.packages.push(record);
@@ -165,8 +184,29 @@ function filterMd5sums(md5sums: string, kept: ReadonlySet<string>): string {
   return out.length ? `${out.join("\n")}\n` : "";
 }
 
+/** Add to the tally of what the policy left out. */
+export function countDropped(
+  tally: PackageLayerMeta["dropped"],
+  reason: DropReason,
+  files: number,
+  bytes: number,
+): void {
+  const d = tally[reason] ?? { files: 0, bytes: 0 };
+  d.files += files;
+  d.bytes += bytes;
+  tally[reason] = d;
+}
+
 export function emptyMeta(): PackageLayerMeta {
-  return { packages: [], paths: [], keptBytes: 0, dropped: {}, caCerts: [], alternatives: [], newestMtime: 0 };
+  return {
+    packages: [],
+    paths: [],
+    keptBytes: 0,
+    dropped: {},
+    caCerts: [],
+    alternatives: [],
+    newestMtime: 0,
+  };
 }
 
 /** Key of a package layer in the layer cache: everything that decides its bytes. */

@@ -51,13 +51,48 @@ export function isMergedUsrAlias(path: string): boolean {
 const DRIVER_LIBRARY =
   /(^|\/)(libcuda\.so|libcudadebugger\.so|libnvidia-[^/]*\.so|libnvcuvid\.so|libnvoptix\.so|libnvidia-ml\.so)[^/]*$/;
 
-const SHELLS = new Set(["sh", "bash", "dash", "rbash", "zsh", "ksh", "ksh93", "mksh", "csh", "tcsh", "fish", "busybox", "ash"]);
-const PACKAGE_MANAGERS = new Set([
-  "apt", "apt-get", "apt-cache", "apt-config", "apt-mark", "apt-key", "aptitude", "dpkg", "dpkg-deb",
-  "dpkg-query", "dpkg-divert", "dpkg-split", "dpkg-trigger", "dpkg-maintscript-helper", "dpkg-statoverride",
-  "dpkg-realpath", "pip", "pip3", "apk", "yum", "dnf", "rpm", "microdnf",
+const SHELLS = new Set([
+  "sh",
+  "bash",
+  "dash",
+  "rbash",
+  "zsh",
+  "ksh",
+  "ksh93",
+  "mksh",
+  "csh",
+  "tcsh",
+  "fish",
+  "busybox",
+  "ash",
 ]);
-const INTERPRETERS = /^(env|perl|perl5[.\d]*|python[\d.]*|ruby[\d.]*|lua[\d.]*|node|nodejs|php[\d.]*|tclsh[\d.]*|wish[\d.]*|awk|mawk|gawk|nawk)$/;
+const PACKAGE_MANAGERS = new Set([
+  "apt",
+  "apt-get",
+  "apt-cache",
+  "apt-config",
+  "apt-mark",
+  "apt-key",
+  "aptitude",
+  "dpkg",
+  "dpkg-deb",
+  "dpkg-query",
+  "dpkg-divert",
+  "dpkg-split",
+  "dpkg-trigger",
+  "dpkg-maintscript-helper",
+  "dpkg-statoverride",
+  "dpkg-realpath",
+  "pip",
+  "pip3",
+  "apk",
+  "yum",
+  "dnf",
+  "rpm",
+  "microdnf",
+]);
+const INTERPRETERS =
+  /^(env|perl|perl5[.\d]*|python[\d.]*|ruby[\d.]*|lua[\d.]*|node|nodejs|php[\d.]*|tclsh[\d.]*|wish[\d.]*|awk|mawk|gawk|nawk)$/;
 
 export class PathPolicy {
   readonly #excluded: PathMatcher;

@@ -28,7 +28,11 @@ export interface SizedPackage {
   installedBytes: number;
 }
 
-export const DEFAULT_LAYER_PLAN: LayerPlanOptions = { maxLayers: 24, ownLayerBytes: 16 * 1024 * 1024, reserved: 3 };
+export const DEFAULT_LAYER_PLAN: LayerPlanOptions = {
+  maxLayers: 24,
+  ownLayerBytes: 16 * 1024 * 1024,
+  reserved: 3,
+};
 
 /** Plan the package layers, in a stable order: big ones by name, then the rest. */
 export function planLayers(packages: readonly SizedPackage[], options: LayerPlanOptions): PlannedLayer[] {

@@ -32,7 +32,8 @@ const MAX_JSON = 16 * 1024 * 1024;
 export function parseOciRef(ref: string): LayoutRef {
   const body = ref.replace(/^oci:/, "");
   const colon = body.lastIndexOf(":");
-  if (colon > 0 && !body.slice(colon + 1).includes("/")) return { dir: body.slice(0, colon), tag: body.slice(colon + 1) };
+  if (colon > 0 && !body.slice(colon + 1).includes("/"))
+    return { dir: body.slice(0, colon), tag: body.slice(colon + 1) };
   return { dir: body };
 }
 
@@ -44,13 +45,21 @@ function blobPath(dir: string, digest: string): string {
 
 async function readJsonBlob(dir: string, digest: string): Promise<Record<string, unknown>> {
   const bytes = await readFile(blobPath(dir, digest));
-  if (bytes.length > MAX_JSON) throw new CudasealError("IMAGE_INVALID", `${digest} is too large for a manifest`);
+  if (bytes.length > MAX_JSON)
+    throw new CudasealError("IMAGE_INVALID", `${digest} is too large for a manifest`);
   const actual = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-  if (actual !== digest) throw new CudasealError("IMAGE_INVALID", `blob ${digest} does not match its digest (${actual})`);
+  if (actual !== digest)
+    throw new CudasealError("IMAGE_INVALID", `blob ${digest} does not match its digest (${actual})`);
   return JSON.parse(bytes.toString("utf8"));
 }
 
-type Desc = { digest: string; mediaType?: string; size: number; platform?: { architecture?: string }; annotations?: Record<string, string> };
+type Desc = {
+  digest: string;
+  mediaType?: string;
+  size: number;
+  platform?: { architecture?: string };
+  annotations?: Record<string, string>;
+};
 
 /** The image for `arch` in the layout, following an index where there is one. */
 export async function resolveLayoutImage(ref: LayoutRef, arch: string): Promise<ResolvedImage> {
@@ -58,11 +67,17 @@ export async function resolveLayoutImage(ref: LayoutRef, arch: string): Promise<
   try {
     index = JSON.parse(await readFile(join(ref.dir, "index.json"), "utf8"));
   } catch (err) {
-    throw new CudasealError("IMAGE_INVALID", `${ref.dir} is not an OCI image layout`, { hint: "expected oci:DIR[:TAG]", cause: err });
+    throw new CudasealError("IMAGE_INVALID", `${ref.dir} is not an OCI image layout`, {
+      hint: "expected oci:DIR[:TAG]",
+      cause: err,
+    });
   }
   const all = index.manifests ?? [];
-  const named = ref.tag ? all.filter((d) => d.annotations?.["org.opencontainers.image.ref.name"] === ref.tag) : all;
-  if (named.length === 0) throw new CudasealError("IMAGE_INVALID", `${ref.dir} has no image tagged ${ref.tag}`);
+  const named = ref.tag
+    ? all.filter((d) => d.annotations?.["org.opencontainers.image.ref.name"] === ref.tag)
+    : all;
+  if (named.length === 0)
+    throw new CudasealError("IMAGE_INVALID", `${ref.dir} has no image tagged ${ref.tag}`);
   let desc: Desc | undefined = named.find((d) => !d.platform || d.platform.architecture === arch) ?? named[0];
   for (let depth = 0; depth < 4 && desc; depth++) {
     const doc = await readJsonBlob(ref.dir, desc.digest);
@@ -72,7 +87,11 @@ export async function resolveLayoutImage(ref: LayoutRef, arch: string): Promise<
       continue;
     }
     const config = doc.config as Desc;
-    const layers = (doc.layers as Desc[]).map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType ?? "" }));
+    const layers = (doc.layers as Desc[]).map((l) => ({
+      digest: l.digest,
+      size: l.size,
+      mediaType: l.mediaType ?? "",
+    }));
     return { manifestDigest: desc.digest, config: await readJsonBlob(ref.dir, config.digest), layers };
   }
   throw new CudasealError("IMAGE_INVALID", `${ref.dir}: cannot find a manifest`);
@@ -91,7 +110,11 @@ class DigestCheck extends Transform {
   }
   override _flush(done: TransformCallback): void {
     const actual = `sha256:${this.#hash.digest("hex")}`;
-    done(actual === this.#expected ? null : new CudasealError("IMAGE_INVALID", `layer ${this.#expected} does not match its digest`));
+    done(
+      actual === this.#expected
+        ? null
+        : new CudasealError("IMAGE_INVALID", `layer ${this.#expected} does not match its digest`),
+    );
   }
 }
 

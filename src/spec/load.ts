@@ -46,9 +46,13 @@ function toPath(ref: string, base: string): string {
 
 function loadOne(file: string, files: string[], depth: number): Spec {
   if (depth > MAX_INCLUDE_DEPTH || files.includes(file)) {
-    throw new CudasealError("SPEC_INVALID", `${file}: include cycle or nesting deeper than ${MAX_INCLUDE_DEPTH}`, {
-      hint: `the include chain is ${[...files, file].join(" -> ")}`,
-    });
+    throw new CudasealError(
+      "SPEC_INVALID",
+      `${file}: include cycle or nesting deeper than ${MAX_INCLUDE_DEPTH}`,
+      {
+        hint: `the include chain is ${[...files, file].join(" -> ")}`,
+      },
+    );
   }
   files.push(file);
   let text: string;
@@ -64,7 +68,8 @@ function loadOne(file: string, files: string[], depth: number): Spec {
   const spec = parseSpecText(text, file);
   const dir = dirname(file);
   absolutize(spec, dir);
-  const includes = spec.include === undefined ? [] : Array.isArray(spec.include) ? spec.include : [spec.include];
+  const includes =
+    spec.include === undefined ? [] : Array.isArray(spec.include) ? spec.include : [spec.include];
   delete spec.include;
   let merged: Spec = {};
   for (const inc of includes) merged = mergeSpecs(merged, loadOne(toPath(inc, dir), files, depth + 1));
@@ -98,7 +103,12 @@ export function parseSpecText(text: string, file: string): Spec {
   return value as Spec;
 }
 
-function describe(e: ErrorObject, doc: ReturnType<typeof parseDocument>, lc: LineCounter, file: string): string {
+function describe(
+  e: ErrorObject,
+  doc: ReturnType<typeof parseDocument>,
+  lc: LineCounter,
+  file: string,
+): string {
   const segments = e.instancePath
     .split("/")
     .slice(1)
@@ -121,7 +131,8 @@ function describe(e: ErrorObject, doc: ReturnType<typeof parseDocument>, lc: Lin
     const extra = (e.params as { additionalProperty: string }).additionalProperty;
     return `${file}:${lineOfKey(doc, lc, segments, extra) ?? line}: ${field === "(top level)" ? "" : `${field}: `}unknown field '${extra}'`;
   }
-  if (e.keyword === "enum") what = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`;
+  if (e.keyword === "enum")
+    what = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`;
   if (e.keyword === "pattern") what = `must match ${(e.params as { pattern: string }).pattern}`;
   return `${file}:${line}: ${field}: ${what}`;
 }
@@ -148,7 +159,8 @@ function absolutize(spec: Spec, dir: string): void {
   for (const c of spec.contents ?? []) {
     if (c.source) c.source = resolve(dir, c.source);
     if (c.tarball) c.tarball = resolve(dir, c.tarball);
-    if (c.image?.startsWith("oci:") && !c.image.startsWith("oci:/")) c.image = `oci:${resolve(dir, c.image.slice(4))}`;
+    if (c.image?.startsWith("oci:") && !c.image.startsWith("oci:/"))
+      c.image = `oci:${resolve(dir, c.image.slice(4))}`;
   }
   for (const s of spec.sources ?? []) {
     if (Array.isArray(s.keyring)) s.keyring = s.keyring.map((k) => resolve(dir, k));

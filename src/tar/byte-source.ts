@@ -26,7 +26,9 @@ export class ByteSource {
       this.#done = true;
       return false;
     }
-    const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+    const chunk = Buffer.isBuffer(r.value)
+      ? r.value
+      : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
     this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
     return true;
   }

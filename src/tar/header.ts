@@ -6,7 +6,19 @@ import { CudasealError } from "../errors.ts";
 
 export const BLOCK = 512;
 
-export type TarType = "file" | "hardlink" | "symlink" | "chardev" | "blockdev" | "directory" | "fifo" | "pax" | "pax-global" | "gnu-longname" | "gnu-longlink" | "other";
+export type TarType =
+  | "file"
+  | "hardlink"
+  | "symlink"
+  | "chardev"
+  | "blockdev"
+  | "directory"
+  | "fifo"
+  | "pax"
+  | "pax-global"
+  | "gnu-longname"
+  | "gnu-longlink"
+  | "other";
 
 export interface RawHeader {
   name: string;
@@ -51,9 +63,13 @@ function number(block: Buffer, start: number, length: number, field: string): nu
     }
     return value + (block[start] & 0x3f) * 256 ** (length - 1);
   }
-  const text = block.toString("latin1", start, start + length).replace(/[\0 ]+$/, "").replace(/^[ \0]+/, "");
+  const text = block
+    .toString("latin1", start, start + length)
+    .replace(/[\0 ]+$/, "")
+    .replace(/^[ \0]+/, "");
   if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) throw new CudasealError("TAR_INVALID", `tar header field ${field} is not a number`);
+  if (!/^[0-7]+$/.test(text))
+    throw new CudasealError("TAR_INVALID", `tar header field ${field} is not a number`);
   return Number.parseInt(text, 8);
 }
 
@@ -154,7 +170,8 @@ function pax(records: [string, string][]): Buffer {
   const parts = records.map(([key, value]) => {
     const body = ` ${key}=${value}\n`;
     let len = Buffer.byteLength(body) + 1;
-    while (String(len).length + Buffer.byteLength(body) !== len) len = String(len).length + Buffer.byteLength(body);
+    while (String(len).length + Buffer.byteLength(body) !== len)
+      len = String(len).length + Buffer.byteLength(body);
     return `${len}${body}`;
   });
   return Buffer.from(parts.join(""));
@@ -208,7 +225,16 @@ export function encodeHeader(h: HeaderFields): Buffer {
   if (records.length === 0) return main;
   const data = pax(records);
   const paxHeader = block(
-    { name: truncateBytes(`PaxHeaders/${h.name.replace(/\/$/, "").split("/").pop()}`, 100), mode: 0o644, uid: 0, gid: 0, size: data.length, mtime: 0, typeflag: "x", linkname: "" },
+    {
+      name: truncateBytes(`PaxHeaders/${h.name.replace(/\/$/, "").split("/").pop()}`, 100),
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      size: data.length,
+      mtime: 0,
+      typeflag: "x",
+      linkname: "",
+    },
     "",
   );
   return Buffer.concat([paxHeader, data, Buffer.alloc(padding(data.length)), main]);
@@ -221,5 +247,8 @@ export function padding(size: number): number {
 function truncateBytes(text: string, max: number): string {
   const bytes = Buffer.from(text);
   if (bytes.length <= max) return text;
-  return bytes.subarray(0, max).toString("utf8").replace(/\uFFFD+$/, "");
+  return bytes
+    .subarray(0, max)
+    .toString("utf8")
+    .replace(/\uFFFD+$/, "");
 }

@@ -38,7 +38,10 @@ export interface ReadTarOptions {
 
 const DEFAULTS = { maxEntrySize: 32 * 1024 ** 3, maxEntries: 2_000_000, maxMetaSize: 1024 * 1024 };
 
-export async function* readTar(source: AsyncIterable<Uint8Array>, options: ReadTarOptions): AsyncGenerator<TarEntry> {
+export async function* readTar(
+  source: AsyncIterable<Uint8Array>,
+  options: ReadTarOptions,
+): AsyncGenerator<TarEntry> {
   const ctx = { origin: options.origin };
   const maxEntry = options.maxEntrySize ?? DEFAULTS.maxEntrySize;
   const maxMeta = options.maxMetaSize ?? DEFAULTS.maxMetaSize;
@@ -55,11 +58,20 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, options: ReadT
       if (!block || isZeroBlock(block)) return;
       const h = parseHeader(block);
       if (h.size > (h.type === "file" ? maxEntry : maxMeta) && h.type !== "directory") {
-        throw new CudasealError("TAR_TOO_LARGE", `${ctx.origin}: entry ${h.name} is ${h.size} bytes, over the limit`, {
-          details: { origin: ctx.origin, entry: h.name, size: h.size },
-        });
+        throw new CudasealError(
+          "TAR_TOO_LARGE",
+          `${ctx.origin}: entry ${h.name} is ${h.size} bytes, over the limit`,
+          {
+            details: { origin: ctx.origin, entry: h.name, size: h.size },
+          },
+        );
       }
-      if (h.type === "pax" || h.type === "pax-global" || h.type === "gnu-longname" || h.type === "gnu-longlink") {
+      if (
+        h.type === "pax" ||
+        h.type === "pax-global" ||
+        h.type === "gnu-longname" ||
+        h.type === "gnu-longlink"
+      ) {
         const data = await src.read(h.size + padding(h.size));
         if (!data && h.size > 0) throw src.truncated();
         const body = (data ?? Buffer.alloc(0)).subarray(0, h.size);
@@ -69,7 +81,8 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, options: ReadT
         else longLink = body.toString("utf8").replace(/\0+$/, "");
         continue;
       }
-      if (++count > maxEntries) throw new CudasealError("TAR_TOO_LARGE", `${ctx.origin}: more than ${maxEntries} entries`);
+      if (++count > maxEntries)
+        throw new CudasealError("TAR_TOO_LARGE", `${ctx.origin}: more than ${maxEntries} entries`);
       const meta = new Map([...globalPax, ...pax]);
       const rawName = meta.get("path") ?? longName ?? h.name;
       const rawLink = meta.get("linkpath") ?? longLink ?? h.linkname;
@@ -80,7 +93,12 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, options: ReadT
       pax = new Map();
       longName = undefined;
       longLink = undefined;
-      const dataSize = h.type === "file" ? size : h.type === "hardlink" || h.type === "symlink" || h.type === "directory" ? 0 : size;
+      const dataSize =
+        h.type === "file"
+          ? size
+          : h.type === "hardlink" || h.type === "symlink" || h.type === "directory"
+            ? 0
+            : size;
       let remaining = dataSize;
       // Counts down as the caller reads, so a body left half-read is skipped exactly.
       const take = async function* () {
@@ -95,11 +113,14 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, options: ReadT
         await src.skip(padding(dataSize));
       };
       if (h.type === "chardev" || h.type === "blockdev" || h.type === "fifo" || h.type === "other") {
-        if (!options.skipSpecial) refuseSpecial(rawName, h.type === "other" ? `type '${h.typeflag}' entry` : h.type, ctx);
+        if (!options.skipSpecial)
+          refuseSpecial(rawName, h.type === "other" ? `type '${h.typeflag}' entry` : h.type, ctx);
         await finish();
         continue;
       }
-      const path = options.unchecked ? rawName.replace(/^(\.\/)+/, "").replace(/\/+$/, "") : safePath(rawName, ctx);
+      const path = options.unchecked
+        ? rawName.replace(/^(\.\/)+/, "").replace(/\/+$/, "")
+        : safePath(rawName, ctx);
       let linkname: string | undefined;
       if (h.type === "symlink") {
         if (!options.unchecked) checkSymlink(path, rawLink, ctx);

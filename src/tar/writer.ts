@@ -23,7 +23,9 @@ const TYPEFLAG = { file: "0", hardlink: "1", symlink: "2", directory: "5" } as c
 const ZEROS = Buffer.alloc(BLOCK * 2);
 
 /** The tar bytes of `entries`, ending with the two zero blocks. */
-export async function* writeTar(entries: AsyncIterable<TarWriteEntry> | Iterable<TarWriteEntry>): AsyncGenerator<Buffer> {
+export async function* writeTar(
+  entries: AsyncIterable<TarWriteEntry> | Iterable<TarWriteEntry>,
+): AsyncGenerator<Buffer> {
   for await (const e of entries) {
     const size = e.type === "file" ? (e.size ?? 0) : 0;
     yield encodeHeader({
@@ -49,9 +51,13 @@ export async function* writeTar(entries: AsyncIterable<TarWriteEntry> | Iterable
       }
     }
     if (written !== size) {
-      throw new CudasealError("TAR_SIZE_MISMATCH", `${e.path}: body has ${written > size ? "more than" : written} bytes, the entry declares ${size}`, {
-        details: { entry: e.path, declared: size },
-      });
+      throw new CudasealError(
+        "TAR_SIZE_MISMATCH",
+        `${e.path}: body has ${written > size ? "more than" : written} bytes, the entry declares ${size}`,
+        {
+          details: { entry: e.path, declared: size },
+        },
+      );
     }
     const pad = padding(size);
     if (pad) yield ZEROS.subarray(0, pad);

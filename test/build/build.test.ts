@@ -6,7 +6,15 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,7 +34,8 @@ const MULTIARCH: Record<string, string> = { amd64: "x86_64-linux-gnu", arm64: "a
 
 function packagesFor(arch: string): PackageSpec[] {
   const lib = `usr/lib/${MULTIARCH[arch]}`;
-  const loader = arch === "amd64" ? { "lib64/ld-linux-x86-64.so.2": "loader" } : { "lib/ld-linux-aarch64.so.1": "loader" };
+  const loader =
+    arch === "amd64" ? { "lib64/ld-linux-x86-64.so.2": "loader" } : { "lib/ld-linux-aarch64.so.1": "loader" };
   return [
     {
       name: "libc6",
@@ -44,7 +53,13 @@ function packagesFor(arch: string): PackageSpec[] {
         "usr/share/locale/de/LC_MESSAGES/libc.mo": "übersetzung",
       },
     },
-    { name: "libgcc-s1", version: "14.2.0-19", arch, fields: { Depends: "libc6 (>= 2.35)" }, files: { [`${lib}/libgcc_s.so.1`]: "gcc" } },
+    {
+      name: "libgcc-s1",
+      version: "14.2.0-19",
+      arch,
+      fields: { Depends: "libc6 (>= 2.35)" },
+      files: { [`${lib}/libgcc_s.so.1`]: "gcc" },
+    },
     {
       name: "libcudart12",
       version: "12.4.127~12.4.1-2",
@@ -66,7 +81,12 @@ function packagesFor(arch: string): PackageSpec[] {
       fields: { Provides: "libcuda.so.1 (= 550)" },
       files: { [`${lib}/libcuda.so.1`]: "the driver" },
     },
-    { name: "dash", version: "0.5.12-12", arch, files: { "usr/bin/dash": "shell", "bin/sh": { symlink: "dash" } } },
+    {
+      name: "dash",
+      version: "0.5.12-12",
+      arch,
+      files: { "usr/bin/dash": "shell", "bin/sh": { symlink: "dash" } },
+    },
     {
       name: "tool",
       version: "1.0-1",
@@ -175,7 +195,13 @@ before(async () => {
     packages: [...COMMON, ...packagesFor("amd64"), ...packagesFor("arm64")],
   });
   sources = [
-    { uri: repo.url, suites: [repo.suite], components: ["main"], keyring: [repo.publicKeyPath], priority: 500 },
+    {
+      uri: repo.url,
+      suites: [repo.suite],
+      components: ["main"],
+      keyring: [repo.publicKeyPath],
+      priority: 500,
+    },
   ];
 });
 
@@ -196,7 +222,16 @@ describe("cudaseal build", () => {
 
   test("the lock holds the dependency closure and never the driver", () => {
     const names = first.lock.arches.amd64.map((p) => p.name);
-    assert.deepEqual(names, ["base-files", "ca-certificates", "dash", "libblas3", "libc6", "libcudart12", "libgcc-s1", "tool"]);
+    assert.deepEqual(names, [
+      "base-files",
+      "ca-certificates",
+      "dash",
+      "libblas3",
+      "libc6",
+      "libcudart12",
+      "libgcc-s1",
+      "tool",
+    ]);
     assert.ok(!first.lock.arches.arm64.some((p) => p.name === "libcuda1"));
   });
 
@@ -204,7 +239,9 @@ describe("cudaseal build", () => {
     const layout = join(dirA(), "out");
     for (const arch of ["amd64", "arm64"]) {
       const info = JSON.parse(
-        execFileSync("skopeo", ["--override-arch", arch, "inspect", `oci:${layout}:v1`], { encoding: "utf8" }),
+        execFileSync("skopeo", ["--override-arch", arch, "inspect", `oci:${layout}:v1`], {
+          encoding: "utf8",
+        }),
       );
       assert.equal(info.Architecture, arch);
       assert.ok(info.Env.includes("NVIDIA_REQUIRE_CUDA=cuda>=12.4"));
@@ -247,7 +284,10 @@ describe("cudaseal build", () => {
     assert.equal(readlinkSync(join(rootfs, "lib")), "usr/lib");
     assert.equal(readFileSync(join(rootfs, "lib64/ld-linux-x86-64.so.2"), "utf8"), "loader");
     assert.ok(lstatSync(join(rootfs, "usr/lib")).isDirectory());
-    assert.equal(readlinkSync(join(rootfs, "usr/lib/x86_64-linux-gnu/libcudart.so.12")), "libcudart.so.12.4.127");
+    assert.equal(
+      readlinkSync(join(rootfs, "usr/lib/x86_64-linux-gnu/libcudart.so.12")),
+      "libcudart.so.12.4.127",
+    );
   });
 
   test("what maintainer scripts would have made is there", () => {
@@ -291,10 +331,27 @@ describe("cudaseal build", () => {
     const appDir = join(work, "app");
     execFileSync("mkdir", ["-p", appDir]);
     writeFileSync(join(appDir, "run.bin"), "v1");
-    const spec: Spec = { ...SPEC, contents: [{ source: appDir, destination: "/opt/app", owner: "65532:65532" }] };
-    const one = await build(options({ dir: dirA(), spec, archs: ["amd64"], output: parseOutput(`oci:${join(work, "c1")}:v1`, "t") }));
+    const spec: Spec = {
+      ...SPEC,
+      contents: [{ source: appDir, destination: "/opt/app", owner: "65532:65532" }],
+    };
+    const one = await build(
+      options({
+        dir: dirA(),
+        spec,
+        archs: ["amd64"],
+        output: parseOutput(`oci:${join(work, "c1")}:v1`, "t"),
+      }),
+    );
     writeFileSync(join(appDir, "run.bin"), "v2");
-    const two = await build(options({ dir: dirA(), spec, archs: ["amd64"], output: parseOutput(`oci:${join(work, "c2")}:v1`, "t") }));
+    const two = await build(
+      options({
+        dir: dirA(),
+        spec,
+        archs: ["amd64"],
+        output: parseOutput(`oci:${join(work, "c2")}:v1`, "t"),
+      }),
+    );
     const layers = two.platforms[0].layers;
     assert.deepEqual(
       layers.map((l) => [l.name, l.cached]),
@@ -317,14 +374,27 @@ describe("cudaseal build", () => {
         },
       ],
     };
-    await build(options({ dir: dirA(), spec, archs: ["amd64"], output: parseOutput(`oci:${join(work, "cp")}:v1`, "t") }));
+    await build(
+      options({
+        dir: dirA(),
+        spec,
+        archs: ["amd64"],
+        output: parseOutput(`oci:${join(work, "cp")}:v1`, "t"),
+      }),
+    );
     const root = unpack(join(work, "cp"), "v1", join(work, "unpacked-cp"));
     assert.equal(readFileSync(join(root, "opt/copied/libcudart.so"), "utf8"), "cudart for amd64");
   });
 
   test("the docker-archive loads into podman", async (t) => {
     const file = join(work, "img.tar");
-    await build(options({ dir: dirA(), archs: ["amd64"], output: parseOutput(`docker-archive:${file}:testimg:v1`, "t") }));
+    await build(
+      options({
+        dir: dirA(),
+        archs: ["amd64"],
+        output: parseOutput(`docker-archive:${file}:testimg:v1`, "t"),
+      }),
+    );
     const podman = throwawayPodman(join(work, "podman"));
     if (typeof podman === "string") {
       t.skip(podman);
@@ -343,8 +413,13 @@ describe("cudaseal build", () => {
     const spec: Spec = { ...SPEC, packages: [...(SPEC.packages ?? []), "no-such-package"] };
     const out = join(dirA(), "out");
     const before = readFileSync(join(out, "index.json"), "utf8");
-    await assert.rejects(build(options({ dir: dirA(), spec })), (err) => isCudasealError(err, "RESOLVE_NOT_FOUND"));
+    await assert.rejects(build(options({ dir: dirA(), spec })), (err) =>
+      isCudasealError(err, "RESOLVE_NOT_FOUND"),
+    );
     assert.equal(readFileSync(join(out, "index.json"), "utf8"), before);
-    assert.deepEqual(readdirSync(dirA()).filter((f) => f.includes("tmp")), []);
+    assert.deepEqual(
+      readdirSync(dirA()).filter((f) => f.includes("tmp")),
+      [],
+    );
   });
 });

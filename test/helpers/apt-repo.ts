@@ -139,7 +139,10 @@ export interface PackageSpec {
    * Files of the package, by path relative to the root (`usr/lib/libx.so.1`):
    * contents, or a symlink, or contents with a mode (setuid bits included).
    */
-  files?: Record<string, string | Uint8Array | { symlink: string } | { content: string | Uint8Array; mode: number }>;
+  files?: Record<
+    string,
+    string | Uint8Array | { symlink: string } | { content: string | Uint8Array; mode: number }
+  >;
   /** Maintainer scripts (postinst…), kept in the control archive. */
   scripts?: Record<string, string>;
 }

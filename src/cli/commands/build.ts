@@ -8,7 +8,14 @@ import { type Compression, DEFAULT_COMPRESSION } from "../../layer/blob-writer.t
 import { parseLock, serializeLock } from "../../resolve/lock.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
-import { type Command, type FlagValues, listFlag, SOURCE_FLAGS, SOURCE_FLAGS_HELP, stringFlag } from "../command.ts";
+import {
+  type Command,
+  type FlagValues,
+  listFlag,
+  SOURCE_FLAGS,
+  SOURCE_FLAGS_HELP,
+  stringFlag,
+} from "../command.ts";
 import { formatBytes } from "../output.ts";
 import { cacheDirFrom, sourcesFrom } from "../sources-options.ts";
 
@@ -64,13 +71,16 @@ Examples:
     if (output.format === "docker-archive" && archs.length > 1) {
       // `docker save` archives hold one platform: the host's unless --arch names one.
       if (listFlag(flags, "arch")) {
-        throw new CudasealError("USAGE", "a docker-archive holds one architecture", { hint: "pass one --arch, or write oci:DIR for a multi-arch image" });
+        throw new CudasealError("USAGE", "a docker-archive holds one architecture", {
+          hint: "pass one --arch, or write oci:DIR for a multi-arch image",
+        });
       }
       archs = [hostArch()];
       out.note(`docker-archive holds one platform: building ${archs[0]} (use --arch to choose)`);
     }
     for (const a of archs) {
-      if (a !== "amd64" && a !== "arm64") throw new CudasealError("USAGE", `unsupported architecture ${a}`, { hint: "use amd64 or arm64" });
+      if (a !== "amd64" && a !== "arm64")
+        throw new CudasealError("USAGE", `unsupported architecture ${a}`, { hint: "use amd64 or arm64" });
     }
     const lockPath = stringFlag(flags, "lock");
     const lock = lockPath ? parseLock(await readFile(lockPath, "utf8")) : undefined;
@@ -135,13 +145,21 @@ function hostArch(): string {
   return process.arch === "arm64" ? "arm64" : "amd64";
 }
 
-function compressionFrom(flags: FlagValues, spec?: { algorithm?: "gzip" | "zstd"; level?: number }): Compression {
-  const algorithm = (stringFlag(flags, "compression") ?? spec?.algorithm ?? DEFAULT_COMPRESSION.algorithm) as string;
+function compressionFrom(
+  flags: FlagValues,
+  spec?: { algorithm?: "gzip" | "zstd"; level?: number },
+): Compression {
+  const algorithm = (stringFlag(flags, "compression") ??
+    spec?.algorithm ??
+    DEFAULT_COMPRESSION.algorithm) as string;
   if (algorithm !== "gzip" && algorithm !== "zstd") {
     throw new CudasealError("USAGE", `unknown compression ${algorithm}`, { hint: "use gzip or zstd" });
   }
   const levelText = stringFlag(flags, "level");
-  const level = levelText !== undefined ? Number(levelText) : (spec?.level ?? (algorithm === "zstd" ? 3 : DEFAULT_COMPRESSION.level));
+  const level =
+    levelText !== undefined
+      ? Number(levelText)
+      : (spec?.level ?? (algorithm === "zstd" ? 3 : DEFAULT_COMPRESSION.level));
   const max = algorithm === "gzip" ? 9 : 19;
   if (!Number.isInteger(level) || level < 1 || level > max) {
     throw new CudasealError("USAGE", `compression level must be 1..${max}`);
@@ -153,6 +171,7 @@ function epochFrom(flags: FlagValues): number | undefined {
   const text = stringFlag(flags, "source-date-epoch") ?? process.env.SOURCE_DATE_EPOCH;
   if (text === undefined || text === "") return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new CudasealError("USAGE", `SOURCE_DATE_EPOCH must be whole seconds: ${text}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new CudasealError("USAGE", `SOURCE_DATE_EPOCH must be whole seconds: ${text}`);
   return n;
 }

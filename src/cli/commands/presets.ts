@@ -32,7 +32,9 @@ debugging only.`,
     const width = Math.max(...presets.map((p) => p.name.length));
     out.data(`${"NAME".padEnd(width)}  PKGS  ARCHS        DESCRIPTION`);
     for (const p of presets) {
-      out.data(`${p.name.padEnd(width)}  ${String(p.packages.length).padStart(4)}  ${p.archs.join(",").padEnd(11)}  ${p.description}`);
+      out.data(
+        `${p.name.padEnd(width)}  ${String(p.packages.length).padStart(4)}  ${p.archs.join(",").padEnd(11)}  ${p.description}`,
+      );
     }
     return 0;
   },

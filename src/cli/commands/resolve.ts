@@ -1,12 +1,19 @@
 // `cudaseal resolve` and `cudaseal lock`: the verified install set.
 
-import { writeFile, rename } from "node:fs/promises";
+import { rename, writeFile } from "node:fs/promises";
 import { ContentStore } from "../../cache/content-store.ts";
 import { serializeLock } from "../../resolve/lock.ts";
 import { lockFromSources } from "../../resolve/lock-from-sources.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
-import { type Command, type FlagValues, listFlag, SOURCE_FLAGS, SOURCE_FLAGS_HELP, stringFlag } from "../command.ts";
+import {
+  type Command,
+  type FlagValues,
+  listFlag,
+  SOURCE_FLAGS,
+  SOURCE_FLAGS_HELP,
+  stringFlag,
+} from "../command.ts";
 import type { Output } from "../output.ts";
 import { cacheDirFrom, sourcesFrom } from "../sources-options.ts";
 
@@ -104,7 +111,11 @@ async function writeLock(
     await rename(tmp, file);
   }
   if (out.json || !file) {
-    if (out.json) out.jsonData({ lock: result.lock, suites: result.suites.map((s) => ({ uri: s.uri, suite: s.suite, signer: s.signer })) });
+    if (out.json)
+      out.jsonData({
+        lock: result.lock,
+        suites: result.suites.map((s) => ({ uri: s.uri, suite: s.suite, signer: s.signer })),
+      });
     else out.data(text);
   }
   for (const s of result.suites) out.note(`verified ${s.uri} ${s.suite} (signed by ${s.signer})`);
