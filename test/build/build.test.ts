@@ -34,7 +34,7 @@ const MULTIARCH: Record<string, string> = { amd64: "x86_64-linux-gnu", arm64: "a
 
 function packagesFor(arch: string): PackageSpec[] {
   const lib = `usr/lib/${MULTIARCH[arch]}`;
-  const loader =
+  const loader: Record<string, string> =
     arch === "amd64" ? { "lib64/ld-linux-x86-64.so.2": "loader" } : { "lib/ld-linux-aarch64.so.1": "loader" };
   return [
     {
