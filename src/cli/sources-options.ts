@@ -30,7 +30,8 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
       securityMirror,
       suite,
       components,
-      system: mirror ? { entries: [] } : readSystemMirrors(),
+      // CUDASEAL_APT_ROOT reads another root's apt setup (a chroot, a build container).
+      system: mirror ? { entries: [] } : readSystemMirrors(process.env.CUDASEAL_APT_ROOT ?? "/"),
     });
   }
   // Extra keys are trusted for every source, as apt's trusted.gpg.d would be.

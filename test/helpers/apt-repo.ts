@@ -167,8 +167,15 @@ export interface PublishedDeb {
   sha256: string;
 }
 
+/** How dpkg-deb compresses the members of a .deb it builds (its -Z). */
+export type DebCompression = "gzip" | "xz" | "zstd" | "none";
+
 /** Build a .deb from a spec with dpkg-deb into `outDir`; returns its path. */
-export async function buildDeb(spec: PackageSpec & { arch: string }, outDir: string): Promise<string> {
+export async function buildDeb(
+  spec: PackageSpec & { arch: string },
+  outDir: string,
+  compression: DebCompression = "gzip",
+): Promise<string> {
   const root = mkdtempSync(join(outDir, `.build-${spec.name}-`));
   try {
     const modes: [string, number][] = [];
@@ -212,7 +219,7 @@ export async function buildDeb(spec: PackageSpec & { arch: string }, outDir: str
       .join("");
     await writeFile(join(root, "DEBIAN", "control"), control);
     const out = join(outDir, `${spec.name}_${stripEpoch(spec.version)}_${spec.arch}.deb`);
-    await run("dpkg-deb", ["--build", "--root-owner-group", "-Zgzip", root, out], {
+    await run("dpkg-deb", ["--build", "--root-owner-group", `-Z${compression}`, root, out], {
       env: { ...process.env, SOURCE_DATE_EPOCH: "1700000000" },
     });
     return out;

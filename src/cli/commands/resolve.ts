@@ -122,7 +122,9 @@ async function writeLock(
   for (const r of result.resolutions) {
     out.note(
       `${r.arch}: ${r.packages.length} packages, ${formatSize(r.packages.reduce((n, p) => n + p.size, 0))} to download` +
-        (r.hostProvided.length ? `; left to the host: ${r.hostProvided.join(", ")}` : ""),
+        (r.hostProvided.length
+          ? `; not installed (host-provided or listed as provided): ${r.hostProvided.join(", ")}`
+          : ""),
     );
   }
   return 0;

@@ -1,0 +1,63 @@
+// The command line as users meet it: help that teaches, exit codes, errors
+// with a code and a hint, --json on stdout.
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+
+const BIN = new URL("../../bin/cudaseal.js", import.meta.url).pathname;
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
+}
+
+test("--help lists the commands, and each command has its own help", () => {
+  const top = cli(["--help"]);
+  assert.equal(top.status, 0);
+  for (const c of ["build", "presets", "lock", "resolve"])
+    assert.match(top.stdout, new RegExp(`^  ${c} `, "m"));
+  const build = cli(["build", "--help"]);
+  assert.equal(build.status, 0);
+  assert.match(build.stdout, /Usage: cudaseal build/);
+  assert.match(build.stdout, /Examples:/);
+});
+
+test("an unknown command or flag is a usage error (exit 2)", () => {
+  const r = cli(["frobnicate"]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /error \[USAGE\]/);
+  const flag = cli(["build", "--no-such-flag"]);
+  assert.equal(flag.status, 2);
+});
+
+test("a bad spec fails with its code, and --json puts the error on stdout", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cudaseal-cli-"));
+  const spec = join(dir, "bad.yaml");
+  writeFileSync(spec, "name: x\npackages: [a]\nbogus: 1\n");
+  const r = cli(["build", spec, "--json"]);
+  assert.equal(r.status, 1);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.error.code, "SPEC_INVALID");
+  assert.match(r.stderr, /bad\.yaml:3/);
+});
+
+test("presets --json lists every preset", () => {
+  const r = cli(["presets", "--json"]);
+  assert.equal(r.status, 0);
+  const names = JSON.parse(r.stdout).map((p: { name: string }) => p.name);
+  assert.ok(names.includes("cuda-base") && names.includes("cuda-runtime-dev"));
+});
+
+test("no mirror anywhere gives MIRROR_UNKNOWN with a hint", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cudaseal-cli-"));
+  const r = spawnSync(process.execPath, [BIN, "resolve", "libc6", "--json", "--cache-dir", dir], {
+    encoding: "utf8",
+    env: { ...process.env, CUDASEAL_APT_ROOT: dir },
+  });
+  assert.equal(r.status, 1);
+  assert.equal(JSON.parse(r.stdout).error.code, "MIRROR_UNKNOWN");
+  assert.match(r.stderr, /--mirror/);
+});

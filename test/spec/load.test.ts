@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { isCudasealError } from "../../src/errors.ts";
+import { loadSpec, mergeSpecs, parseSpecText } from "../../src/spec/load.ts";
+import { listPresets } from "../../src/spec/presets.ts";
+
+function specError(text: string): { message: string; line?: number } {
+  try {
+    parseSpecText(text, "app.yaml");
+  } catch (err) {
+    assert.ok(isCudasealError(err, "SPEC_INVALID"), `unexpected ${err}`);
+    return { message: err.message };
+  }
+  assert.fail("the spec was accepted");
+}
+
+test("a valid spec loads", () => {
+  const spec = parseSpecText(
+    "name: app\npackages: [libcudart12, 'libc6 (>= 2.36)', python3=3.13.5-1]\narchs: [amd64]\n",
+    "a.yaml",
+  );
+  assert.deepEqual(spec.archs, ["amd64"]);
+});
+
+test("errors name the file, the line and the field, and what is allowed", () => {
+  const unknown = specError("name: app\npackages: [a]\nentrypoints: [/x]\n");
+  assert.match(unknown.message, /^app\.yaml:3: unknown field 'entrypoints'/);
+  const arch = specError("name: app\narchs:\n  - amd64\n  - s390x\n");
+  assert.match(arch.message, /^app\.yaml:4: archs\.1: must be one of amd64, arm64/);
+  const mode = specError("contents:\n  - source: x\n    destination: /x\n    mode: rwx\n");
+  assert.match(mode.message, /app\.yaml:4: contents\.0\.mode/);
+  const yaml = specError("name: [unclosed\n");
+  assert.match(yaml.message, /^app\.yaml:\d+:/);
+  const runAs = specError("accounts:\n  runAs: nonroot\n");
+  assert.match(runAs.message, /accounts\.runAs/);
+});
+
+test("include extends another spec: lists append, maps merge, scalars override", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cudaseal-spec-"));
+  writeFileSync(join(dir, "base.yaml"), "name: base\npackages: [a, b]\nenv: {A: '1', B: '1'}\n");
+  writeFileSync(join(dir, "app.yaml"), "include: base.yaml\nname: app\npackages: [b, c]\nenv: {B: '2'}\n");
+  const { spec, files } = loadSpec(join(dir, "app.yaml"));
+  assert.equal(spec.name, "app");
+  assert.deepEqual(spec.packages, ["a", "b", "c"]);
+  assert.deepEqual(spec.env, { A: "1", B: "2" });
+  assert.equal(files.length, 2);
+});
+
+test("an include cycle is refused", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cudaseal-spec-"));
+  writeFileSync(join(dir, "a.yaml"), "include: b.yaml\n");
+  writeFileSync(join(dir, "b.yaml"), "include: a.yaml\n");
+  assert.throws(
+    () => loadSpec(join(dir, "a.yaml")),
+    (err) => isCudasealError(err, "SPEC_INVALID"),
+  );
+});
+
+test("entrypoint and cmd are replaced, not appended", () => {
+  const merged = mergeSpecs({ entrypoint: ["/a"], cmd: ["x"] }, { entrypoint: ["/b"] });
+  assert.deepEqual(merged.entrypoint, ["/b"]);
+  assert.deepEqual(merged.cmd, ["x"]);
+});
+
+test("every preset is valid; production presets run as a numeric non-root user, -dev ones as root", () => {
+  const presets = listPresets();
+  for (const name of ["static", "cc", "cuda-base", "cuda-runtime", "cuda-python", "cuda-devel"]) {
+    const p = presets.find((x) => x.name === name);
+    assert.ok(p, name);
+    assert.equal(p.spec.accounts?.runAs, "65532:65532");
+    assert.deepEqual(p.archs, ["amd64", "arm64"]);
+    const dev = presets.find((x) => x.name === `${name}-dev`);
+    assert.equal(dev?.spec.accounts?.runAs, "0:0");
+    assert.ok(dev?.spec.packages?.includes("bash"));
+  }
+  const runtime = presets.find((x) => x.name === "cuda-runtime")!;
+  for (const lib of [
+    "libcudart12",
+    "libcublas12",
+    "libcublaslt12",
+    "libcufft11",
+    "libcurand10",
+    "libcusolver11",
+    "libcusparse12",
+    "libnvrtc12",
+    "libnvjitlink12",
+    "libnvtoolsext1",
+  ]) {
+    assert.ok(runtime.packages.includes(lib), lib);
+  }
+});
