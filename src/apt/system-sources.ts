@@ -38,6 +38,9 @@ const DEBIAN_SUITES = new Set([
   "duke",
 ]);
 
+/** The suites of a release other than itself: `trixie-updates`, `trixie-security`… */
+const DEBIAN_SUFFIXES = new Set(["updates", "security", "backports", "backports-sloppy", "proposed-updates"]);
+
 /** Read every enabled `deb` entry under `<root>/etc/apt` and pick the Debian mirrors. */
 export function readSystemMirrors(root = "/"): SystemMirrors {
   const dir = join(root, "etc/apt");
@@ -61,7 +64,10 @@ export function readSystemMirrors(root = "/"): SystemMirrors {
     for (const suite of entry.suites) {
       const base = suite.replace(/\/updates$/, "-security");
       const [name, suffix] = splitSuite(base);
-      if (!DEBIAN_SUITES.has(name)) continue;
+      // Third-party repositories name suites after Debian's releases too
+      // (`trixie stable`, `trixie-pgdg main`); Debian's own have `main`.
+      if (!DEBIAN_SUITES.has(name) || (suffix !== undefined && !DEBIAN_SUFFIXES.has(suffix))) continue;
+      if (!entry.components.includes("main")) continue;
       if (suffix === "security") result.security ??= entry.uri.replace(/\/+$/, "");
       else result.debian ??= entry.uri.replace(/\/+$/, "");
     }
@@ -88,10 +94,12 @@ export function parseOneLine(text: string, file: string): SystemEntry[] {
   for (const raw of text.split("\n")) {
     const line = raw.replace(/#.*$/, "").trim();
     if (!line) continue;
-    const withoutOptions = line.replace(/\[[^\]]*\]/, " ");
-    const words = withoutOptions.split(/\s+/).filter(Boolean);
-    if (words[0] !== "deb" || words.length < 3) continue;
-    entries.push({ uri: words[1], suites: [words[2]], components: words.slice(3), file });
+    // A bracketed run is part of its word: the options after `deb`, and the
+    // label inside a cdrom URI (`cdrom:[Debian GNU/Linux 13 …]/`), spaces and all.
+    const words = line.match(/(?:[^\s[]+|\[[^\]]*\])+/g) ?? [];
+    const at = words[1]?.startsWith("[") ? 2 : 1;
+    if (words[0] !== "deb" || words.length < at + 2) continue;
+    entries.push({ uri: words[at], suites: [words[at + 1]], components: words.slice(at + 2), file });
   }
   return entries;
 }

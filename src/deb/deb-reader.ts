@@ -1,92 +1,188 @@
-// Opens a .deb as a stream: `debian-binary` (2.0), then control.tar.* read
-// whole (it is small and capped), then data.tar.* as a stream of checked tar
-// entries. Nothing shells out to dpkg-deb and nothing touches the disk.
+// Opens a .deb as a stream, with no dpkg-deb and no disk:
+//
+//   ar archive
+//   ├─ debian-binary     "2.0\n"                 checked
+//   ├─ _*                reserved (signatures)   skipped, as deb(5) asks
+//   ├─ control.tar[.xz|.zst|.gz]                 read whole (small, capped)
+//   └─ data.tar[.xz|.zst|.gz]                    streamed, entry by entry
+//
+// Anything else before data.tar is refused; members after it are ignored,
+// as deb(5) asks. Each tar is read up to its end-of-archive block, and the
+// rest of its member is then drained: the decompressor only checks its own
+// integrity trailer (xz and zstd checksums, gzip's CRC) at the very end, and
+// anything but zero padding after the end block is refused, since a tool
+// that reads past it would see files we did not.
 
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { CudasealError } from "../errors.ts";
-import { ByteSource } from "../tar/byte-source.ts";
 import { readTar, type TarEntry } from "../tar/reader.ts";
-import { readAr } from "./ar.ts";
+import { type ArMember, readAr } from "./ar.ts";
 import { type DebControl, readControl } from "./control.ts";
-import { decompressorFor } from "./decompress.ts";
+import { type Compression, compressionOf, decompress } from "./decompress.ts";
 
 export interface OpenDebOptions {
-  /** Named in errors. */
+  /** The package, named in errors and their details. */
   packageName: string;
+  /** Largest data.tar file, bytes. */
+  maxEntrySize?: number;
+  /** Most data.tar entries. */
+  maxEntries?: number;
+  /** Most data.tar file bytes in all. */
+  maxTotalSize?: number;
+  /** Largest control.tar member, compressed, bytes. */
+  maxControlSize?: number;
 }
 
+/** An opened .deb: its control data, read, and its files, to be streamed. */
 export interface OpenedDeb {
   control: DebControl;
-  /** data.tar's entries; iterate once. */
-  entries: AsyncIterable<TarEntry>;
+  /** How data.tar is compressed. */
+  dataCompression: Compression;
+  /**
+   * data.tar's entries, path-checked, paths without the leading `./` (the
+   * root is ``). Iterate once, reading or skipping each body before the next.
+   * Finishing, breaking out or failing releases the source.
+   */
+  entries: AsyncGenerator<TarEntry>;
+  /** Release the source when `entries` will not be iterated to its end. */
+  close(): Promise<void>;
 }
 
-const MEMBER = /^(control|data)\.tar(\.xz|\.zst|\.gz)?$/;
+const MEMBER = /^(control|data)\.tar(\.[A-Za-z0-9]+)?$/;
+const MAX_DEBIAN_BINARY = 1024;
+const DEFAULT_MAX_CONTROL = 64 * 1024 * 1024;
+// What may follow a tar's end block in its member: the rest of the record, in practice.
+const MAX_TAR_TRAILER = 16 * 1024 * 1024;
 
+/** Open the .deb in `source`; resolves once its control data is read. */
 export async function openDeb(
   source: AsyncIterable<Uint8Array>,
   options: OpenDebOptions,
 ): Promise<OpenedDeb> {
   const origin = options.packageName;
-  const src = new ByteSource(source, `.deb ${origin}`, "DEB_INVALID");
-  const members = readAr(src, origin);
-  const first = await members.next();
-  if (first.done || first.value.name !== "debian-binary") {
-    throw new CudasealError("DEB_INVALID", `${origin}: the first member is not debian-binary`);
+  const members = readAr(source, { origin });
+  let handedOff = false;
+  try {
+    const first = await members.next();
+    if (first.done) throw invalid(origin, "the archive is empty");
+    if (first.value.name !== "debian-binary") {
+      throw invalid(origin, `the first member is ${JSON.stringify(first.value.name)}, not debian-binary`);
+    }
+    const version = (await collect(first.value, MAX_DEBIAN_BINARY, origin)).toString("latin1").split("\n")[0];
+    // deb(5): format 2.x; readers must accept a higher minor and ignore extra lines.
+    if (!/^2\.[0-9]+$/.test(version)) {
+      throw invalid(origin, `unsupported .deb format ${JSON.stringify(version)}`, { format: version });
+    }
+    let control: DebControl | undefined;
+    for (;;) {
+      const next = await members.next();
+      if (next.done) throw invalid(origin, control ? "no data.tar member" : "no control.tar member");
+      const member = next.value;
+      if (member.name.startsWith("_")) {
+        await member.skip();
+        continue;
+      }
+      const kind = MEMBER.exec(member.name)?.[1];
+      if (!kind)
+        throw invalid(origin, `unexpected member ${JSON.stringify(member.name)}`, { member: member.name });
+      const compression = compressionOf(member.name);
+      if (kind === "control") {
+        if (control) throw invalid(origin, "two control.tar members");
+        const bytes = await collect(member, options.maxControlSize ?? DEFAULT_MAX_CONTROL, origin);
+        control = await readControlMember(bytes, member.name, origin);
+        continue;
+      }
+      if (!control) throw invalid(origin, "data.tar comes before control.tar");
+      const entries = dataEntries(member, members, options);
+      handedOff = true;
+      return {
+        control,
+        dataCompression: compression,
+        entries,
+        close: async () => {
+          await entries.return(undefined);
+          await members.return(undefined);
+        },
+      };
+    }
+  } finally {
+    if (!handedOff) await members.return(undefined);
   }
-  const version = (await collect(first.value.body, 64)).toString("latin1").trim();
-  if (!/^2\.\d+$/.test(version)) {
-    throw new CudasealError("DEB_INVALID", `${origin}: unsupported .deb format ${JSON.stringify(version)}`);
+}
+
+async function* dataEntries(
+  member: ArMember,
+  members: AsyncGenerator<ArMember>,
+  options: OpenDebOptions,
+): AsyncGenerator<TarEntry> {
+  const origin = options.packageName;
+  const stream = decompress(member.body, member.name, origin);
+  try {
+    yield* readTar(keepOpen(stream), {
+      origin,
+      package: origin,
+      maxEntrySize: options.maxEntrySize,
+      maxEntries: options.maxEntries,
+      maxTotalSize: options.maxTotalSize,
+    });
+    await drainTrailer(stream, member.name, origin);
+  } finally {
+    await stream.return(undefined);
+    await members.return(undefined);
   }
-  let control: DebControl | undefined;
+}
+
+async function readControlMember(bytes: Buffer, name: string, origin: string): Promise<DebControl> {
+  const stream = decompress([bytes], name, origin);
+  try {
+    const control = await readControl(keepOpen(stream), { origin });
+    await drainTrailer(stream, name, origin);
+    return control;
+  } finally {
+    await stream.return(undefined);
+  }
+}
+
+/** `stream` for a tar reader, which closes its source at the end block: this one stays open for the drain. */
+function keepOpen(stream: AsyncGenerator<Buffer>): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => stream.next(),
+      return: async () => ({ done: true, value: undefined }),
+    }),
+  };
+}
+
+async function drainTrailer(stream: AsyncGenerator<Buffer>, name: string, origin: string): Promise<void> {
+  let seen = 0;
   for (;;) {
-    const next = await members.next();
-    if (next.done) throw new CudasealError("DEB_INVALID", `${origin}: no data.tar member`);
-    const member = next.value;
-    if (member.name.startsWith("_")) {
-      // Reserved members (signatures) come before the data; skip them.
-      await member.skip();
-      continue;
+    const r = await stream.next();
+    if (r.done) return;
+    seen += r.value.length;
+    if (seen > MAX_TAR_TRAILER || !isZeros(r.value)) {
+      throw invalid(origin, `${name} holds data after its tar's end-of-archive block`, { member: name });
     }
-    const m = MEMBER.exec(member.name);
-    if (!m)
-      throw new CudasealError("DEB_INVALID", `${origin}: unexpected member ${member.name}`, {
-        hint: "cudaseal reads xz, zstd and gzip packages",
-      });
-    if (m[1] === "control") {
-      if (control) throw new CudasealError("DEB_INVALID", `${origin}: two control members`);
-      control = await readControl(decompressed(member.body, member.name), origin);
-      continue;
-    }
-    if (!control) throw new CudasealError("DEB_INVALID", `${origin}: data.tar comes before control.tar`);
-    return { control, entries: readTar(decompressed(member.body, member.name), { origin }) };
   }
 }
 
-/** Pipe `body` through the decompressor its member name asks for. */
-function decompressed(body: AsyncIterable<Buffer>, name: string): AsyncIterable<Uint8Array> {
-  const dec = decompressorFor(name);
-  const input = Readable.from(body, { objectMode: false });
-  pipeline(input, dec).catch((err) => {
-    dec.destroy(
-      err instanceof CudasealError
-        ? err
-        : new CudasealError("DEB_INVALID", `cannot decompress ${name}: ${(err as Error).message}`, {
-            cause: err,
-          }),
-    );
-  });
-  return dec;
+function isZeros(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
-async function collect(body: AsyncIterable<Buffer>, max: number): Promise<Buffer> {
+async function collect(member: ArMember, max: number, origin: string): Promise<Buffer> {
+  if (member.size > max) {
+    throw invalid(origin, `${member.name} is ${member.size} bytes, over the limit of ${max}`, {
+      member: member.name,
+    });
+  }
   const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of body) {
-    n += c.length;
-    if (n > max) throw new CudasealError("DEB_INVALID", "debian-binary is too large");
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks);
+  for await (const c of member.body) chunks.push(c);
+  return Buffer.concat(chunks, member.size);
+}
+
+function invalid(origin: string, message: string, details: Record<string, unknown> = {}): CudasealError {
+  return new CudasealError("DEB_INVALID", `${origin}: ${message}`, {
+    hint: "the file is corrupt or not a Debian binary package",
+    details: { package: origin, ...details },
+  });
 }

@@ -4,8 +4,10 @@
 // and size, and only then renames the file into place.
 
 import { createHash, randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
+import { finished } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CudasealError } from "../errors.ts";
 
@@ -129,6 +131,12 @@ export async function downloadVerified(url: string, dest: string, options: Downl
       const res = await request(url, options);
       const hash = createHash("sha256");
       const out = createWriteStream(tmp, { flags: "wx" });
+      // A write that fails (disk full, no permission) fails the download; an
+      // 'error' event nobody listens to would take the whole process down.
+      let writeError: Error | undefined;
+      out.on("error", (err) => {
+        writeError ??= err;
+      });
       let total = 0;
       try {
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -136,16 +144,18 @@ export async function downloadVerified(url: string, dest: string, options: Downl
           if (total > max) throw tooLarge(url, max, label);
           hash.update(chunk);
           options.onBytes?.(chunk.byteLength);
-          if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
+          if (!out.write(chunk) && !writeError) await once(out, "drain");
+          if (writeError) throw writeError;
         }
       } catch (err) {
+        // Closed before the file is removed: a file opened after the rm below would stay behind.
         out.destroy();
-        if (err instanceof CudasealError) throw err;
+        await finished(out).catch(() => {});
+        if (err instanceof CudasealError || err === writeError) throw err;
         throw new RetryableError(`transfer interrupted: ${(err as Error).message}`, { cause: err });
       }
       await new Promise<void>((resolve, reject) => {
-        out.once("error", reject);
-        out.end(() => resolve());
+        out.end((err?: Error | null) => (err ? reject(err) : resolve()));
       });
       const digest = hash.digest("hex");
       if (options.size !== undefined && total !== options.size) {

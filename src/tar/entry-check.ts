@@ -45,13 +45,17 @@ function refuse(
 export function safePath(raw: string, ctx: CheckContext): string {
   if (raw.includes("\0")) throw refuse("TAR_INVALID", ctx, "an entry name holds a NUL byte", { entry: raw });
   if (raw.startsWith("/")) {
-    throw refuse("TAR_ABSOLUTE_PATH", ctx, `entry ${JSON.stringify(raw)} has an absolute path`, { entry: raw });
+    throw refuse("TAR_ABSOLUTE_PATH", ctx, `entry ${JSON.stringify(raw)} has an absolute path`, {
+      entry: raw,
+    });
   }
   const parts: string[] = [];
   for (const part of raw.split("/")) {
     if (part === "" || part === ".") continue;
     if (part === "..") {
-      throw refuse("TAR_PATH_TRAVERSAL", ctx, `entry ${JSON.stringify(raw)} climbs out with '..'`, { entry: raw });
+      throw refuse("TAR_PATH_TRAVERSAL", ctx, `entry ${JSON.stringify(raw)} climbs out with '..'`, {
+        entry: raw,
+      });
     }
     parts.push(part);
   }
@@ -61,7 +65,10 @@ export function safePath(raw: string, ctx: CheckContext): string {
 /** Throws TAR_LINK_ESCAPE when a symlink at `path` (canonical) with `target` resolves outside the root. */
 export function checkSymlink(path: string, target: string, ctx: CheckContext): void {
   if (target === "" || target.includes("\0")) {
-    throw refuse("TAR_INVALID", ctx, `symlink ${path} has an empty or NUL-holding target`, { entry: path, target });
+    throw refuse("TAR_INVALID", ctx, `symlink ${path} has an empty or NUL-holding target`, {
+      entry: path,
+      target,
+    });
   }
   // Absolute targets are resolved inside the image root by whoever follows them.
   if (target.startsWith("/")) return;
@@ -89,7 +96,13 @@ export function checkHardlink(path: string, target: string, ctx: CheckContext): 
   try {
     normal = safePath(target, ctx);
   } catch (err) {
-    throw refuse("TAR_LINK_ESCAPE", ctx, `hardlink ${path} -> ${target} points outside the root`, { entry: path, target }, err);
+    throw refuse(
+      "TAR_LINK_ESCAPE",
+      ctx,
+      `hardlink ${path} -> ${target} points outside the root`,
+      { entry: path, target },
+      err,
+    );
   }
   if (normal === "" || normal === path) {
     throw refuse("TAR_INVALID", ctx, `hardlink ${path} -> ${JSON.stringify(target)} names no other file`, {
@@ -102,10 +115,19 @@ export function checkHardlink(path: string, target: string, ctx: CheckContext): 
 
 /** Throws TAR_DEVICE_NODE for an entry an image must not hold. */
 export function refuseSpecial(path: string, type: string, ctx: CheckContext): never {
-  throw new CudasealError("TAR_DEVICE_NODE", `${ctx.origin}: entry ${path} is a ${type}, which an image must not hold`, {
-    hint: "device nodes and fifos are made by the container runtime, never shipped in a layer",
-    details: { origin: ctx.origin, entry: path, type, ...(ctx.package === undefined ? {} : { package: ctx.package }) },
-  });
+  throw new CudasealError(
+    "TAR_DEVICE_NODE",
+    `${ctx.origin}: entry ${path} is a ${type}, which an image must not hold`,
+    {
+      hint: "device nodes and fifos are made by the container runtime, never shipped in a layer",
+      details: {
+        origin: ctx.origin,
+        entry: path,
+        type,
+        ...(ctx.package === undefined ? {} : { package: ctx.package }),
+      },
+    },
+  );
 }
 
 /**

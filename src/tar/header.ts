@@ -84,7 +84,9 @@ function number(block: Buffer, start: number, length: number, field: string): nu
     if (first & 0x40) value -= 1n << BigInt(length * 8 - 1);
     const n = Number(value);
     if (!Number.isSafeInteger(n)) {
-      throw new CudasealError("TAR_INVALID", `tar header field ${field} is out of range`, { details: { field } });
+      throw new CudasealError("TAR_INVALID", `tar header field ${field} is out of range`, {
+        details: { field },
+      });
     }
     return n;
   }
@@ -165,12 +167,20 @@ export function parsePax(data: Buffer): Map<string, string> {
     const space = data.indexOf(0x20, pos);
     const lenText = space > pos && space - pos <= 12 ? data.toString("latin1", pos, space) : "";
     const len = /^[0-9]+$/.test(lenText) ? Number(lenText) : Number.NaN;
-    if (!Number.isSafeInteger(len) || len <= space - pos + 1 || pos + len > data.length || data[pos + len - 1] !== 0x0a) {
-      throw new CudasealError("TAR_INVALID", "malformed PAX extended header record", { details: { offset: pos } });
+    if (
+      !Number.isSafeInteger(len) ||
+      len <= space - pos + 1 ||
+      pos + len > data.length ||
+      data[pos + len - 1] !== 0x0a
+    ) {
+      throw new CudasealError("TAR_INVALID", "malformed PAX extended header record", {
+        details: { offset: pos },
+      });
     }
     const record = data.toString("utf8", space + 1, pos + len - 1);
     const eq = record.indexOf("=");
-    if (eq <= 0) throw new CudasealError("TAR_INVALID", "PAX record has no key", { details: { offset: pos } });
+    if (eq <= 0)
+      throw new CudasealError("TAR_INVALID", "PAX record has no key", { details: { offset: pos } });
     out.set(record.slice(0, eq), record.slice(eq + 1));
     pos += len;
   }

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
-import { type AptIndex, readSources } from "../../src/apt/repository.ts";
 import { parseRelease } from "../../src/apt/release.ts";
+import { type AptIndex, readSources } from "../../src/apt/repository.ts";
 import type { AptSource } from "../../src/apt/sources.ts";
 import type { PackageRecord } from "../../src/apt/types.ts";
 import { ContentStore } from "../../src/cache/content-store.ts";
@@ -78,7 +78,11 @@ function sourceOf(repo: AptRepo, extra: Partial<AptSource> = {}): AptSource {
   };
 }
 
-function read(repo: AptRepo, s: { store: ContentStore }, extra: Partial<Parameters<typeof readSources>[1]> = {}) {
+function read(
+  repo: AptRepo,
+  s: { store: ContentStore },
+  extra: Partial<Parameters<typeof readSources>[1]> = {},
+) {
   return readSources([sourceOf(repo)], { arches: ARCHES, store: s.store, ...extra });
 }
 
@@ -107,7 +111,9 @@ function summary(index: AptIndex, arch: string): string[] {
 
 /** Requests made to index files (anything under dists/ other than the Release files). */
 function indexRequests(repo: AptRepo): string[] {
-  return [...repo.requests.keys()].filter((path) => path.startsWith("/dists/") && /Packages|by-hash/.test(path));
+  return [...repo.requests.keys()].filter(
+    (path) => path.startsWith("/dists/") && /Packages|by-hash/.test(path),
+  );
 }
 
 describe("readSources", () => {
@@ -116,8 +122,16 @@ describe("readSources", () => {
     const s = await store(t);
     const index = await read(repo, s);
 
-    assert.deepEqual(summary(index, "amd64"), ["hello-data:all@main", "hello:amd64@main", "tool:amd64@contrib"]);
-    assert.deepEqual(summary(index, "arm64"), ["hello-data:all@main", "hello:arm64@main", "tool:arm64@contrib"]);
+    assert.deepEqual(summary(index, "amd64"), [
+      "hello-data:all@main",
+      "hello:amd64@main",
+      "tool:amd64@contrib",
+    ]);
+    assert.deepEqual(summary(index, "arm64"), [
+      "hello-data:all@main",
+      "hello:arm64@main",
+      "tool:arm64@contrib",
+    ]);
     assert.equal(index.suites.length, 1);
     assert.equal(index.suites[0].signer, repo.key.fingerprint);
     assert.equal(index.suites[0].suite, "trixie");
@@ -254,7 +268,11 @@ describe("readSources", () => {
     const s = await store(t);
     const notes: string[] = [];
     const index = await read(repo, s, { onNote: (note) => notes.push(note) });
-    assert.deepEqual(summary(index, "amd64"), ["hello-data:all@main", "hello:amd64@main", "tool:amd64@contrib"]);
+    assert.deepEqual(summary(index, "amd64"), [
+      "hello-data:all@main",
+      "hello:amd64@main",
+      "tool:amd64@contrib",
+    ]);
     assert.equal(repo.count("/dists/trixie/main/binary-amd64/Packages.xz"), 1);
     assert.equal(repo.count("/dists/trixie/main/binary-amd64/Packages.gz"), 1);
     assert.equal(repo.count("/dists/trixie/main/binary-arm64/Packages.gz"), 0);
@@ -341,7 +359,9 @@ describe("readSources", () => {
 
     // A new store object over the same directory, as a later process would have.
     const again = await readSources([sourceOf(repo)], { arches: ARCHES, store: new ContentStore(s.root) });
-    const made = [...repo.requests].filter(([path, n]) => n !== (before.get(path) ?? 0)).map(([path]) => path);
+    const made = [...repo.requests]
+      .filter(([path, n]) => n !== (before.get(path) ?? 0))
+      .map(([path]) => path);
     assert.deepEqual(made, [INRELEASE]);
     assert.equal(repo.count(INRELEASE), 2);
     assert.deepEqual(summary(again, "amd64"), summary(first, "amd64"));
@@ -376,7 +396,9 @@ describe("readSources", () => {
         const filename = /^Filename: (.*)$/m.exec(paragraph)![1];
         if (paragraphs.some((p) => p.includes(`Filename: ./${basename(filename)}\n`))) continue;
         await copyFile(join(repo.dir, filename), join(flat, basename(filename)));
-        paragraphs.push(`${paragraph.trim().replace(/^Filename: .*$/m, `Filename: ./${basename(filename)}`)}\n`);
+        paragraphs.push(
+          `${paragraph.trim().replace(/^Filename: .*$/m, `Filename: ./${basename(filename)}`)}\n`,
+        );
       }
     }
     const packages = Buffer.from(paragraphs.join("\n"));

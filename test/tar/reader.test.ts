@@ -83,9 +83,16 @@ function makeTree(format: "gnu" | "pax" | "ustar"): string {
   return dir;
 }
 
-function gnuTar(format: "gnu" | "pax" | "ustar", dir: string): string {
+const archives = new Map<string, string>();
+
+/** The archive GNU tar makes of that tree in `format`, made once. */
+function gnuTar(format: "gnu" | "pax" | "ustar"): string {
+  const made = archives.get(format);
+  if (made) return made;
+  const dir = makeTree(format);
   const file = join(root, `${format}.tar`);
-  const owner = format === "ustar" ? ["--owner=+0", "--group=+0"] : ["--owner=+3000000", "--group=+0"];
+  archives.set(format, file);
+  const owner = format === "ustar" ? ["--owner=root:0", "--group=root:0"] : ["--owner=big:3000000", "--group=root:0"];
   execFileSync("tar", [
     `--format=${format}`,
     "--sort=name",
@@ -104,7 +111,7 @@ function gnuTar(format: "gnu" | "pax" | "ustar", dir: string): string {
 describe("archives made by GNU tar", () => {
   for (const format of ["gnu", "pax", "ustar"] as const) {
     test(`--format=${format} reads as tarfile reads it`, async () => {
-      const file = gnuTar(format, makeTree(format));
+      const file = gnuTar(format);
       const expected = pythonList(file).map((m) => ({
         path: normal(m.name),
         type: m.type === "dir" ? "directory" : m.type,
@@ -129,7 +136,7 @@ describe("archives made by GNU tar", () => {
   }
 
   test("--format=gnu: long names, long link targets and a base-256 uid", async () => {
-    const entries = await readAll(createReadStream(gnuTar("gnu", makeTree("gnu"))));
+    const entries = await readAll(createReadStream(gnuTar("gnu")));
     const byPath = new Map(entries.map((e) => [e.path, e]));
     assert.equal(byPath.get(PATH_300)?.data.toString(), "three hundred\n");
     assert.equal(byPath.get("usr/share/long-link")?.linkname, LONG_TARGET);
@@ -146,7 +153,7 @@ describe("archives made by GNU tar", () => {
   });
 
   test("--format=pax: path, linkpath and uid from extended headers", async () => {
-    const entries = await readAll(createReadStream(gnuTar("pax", makeTree("pax"))));
+    const entries = await readAll(createReadStream(gnuTar("pax")));
     const byPath = new Map(entries.map((e) => [e.path, e]));
     assert.equal(byPath.get(PATH_300)?.data.toString(), "three hundred\n");
     assert.equal(byPath.get("usr/share/long-link")?.linkname, LONG_TARGET);
@@ -156,7 +163,7 @@ describe("archives made by GNU tar", () => {
   });
 
   test("--format=ustar: a 150-character path from prefix and name", async () => {
-    const entries = await readAll(createReadStream(gnuTar("ustar", makeTree("ustar"))));
+    const entries = await readAll(createReadStream(gnuTar("ustar")));
     const entry = entries.find((e) => e.path === PATH_150);
     assert.equal(entry?.data.toString(), "a hundred and fifty\n");
   });
@@ -209,6 +216,12 @@ describe("broken archives", () => {
 
   test("an archive cut inside a header is TAR_INVALID", async () => {
     const bytes = simple().subarray(0, BLOCK * 5 + 100);
+    await assert.rejects(readAll(chunks(bytes)), { code: "TAR_INVALID" });
+  });
+
+  test("an archive cut between entries, without its end-of-archive block, is TAR_INVALID", async () => {
+    // usr/a's header and 2000 bytes padded to 2048, then nothing: usr/b is lost.
+    const bytes = simple().subarray(0, BLOCK + 2048);
     await assert.rejects(readAll(chunks(bytes)), { code: "TAR_INVALID" });
   });
 
@@ -317,6 +330,26 @@ describe("hostile entries (python3 tarfile)", () => {
     await assert.rejects(hostile([{ name: "usr/h", type: "hardlink", linkname: "/etc/shadow" }]), {
       code: "TAR_LINK_ESCAPE",
     });
+  });
+
+  test("write through a symlink: usr/lib/dir -> /etc, then usr/lib/dir/passwd is TAR_LINK_ESCAPE", async () => {
+    await assert.rejects(
+      hostile([
+        { name: "usr/lib/dir", type: "symlink", linkname: "/etc" },
+        { name: "usr/lib/dir/passwd", data: "root::0:0::/:/bin/sh\n" },
+      ]),
+      { code: "TAR_LINK_ESCAPE" },
+    );
+  });
+
+  test("hardlink through a symlink: usr/lib/dir -> /etc, then usr/h -> usr/lib/dir/shadow is TAR_LINK_ESCAPE", async () => {
+    await assert.rejects(
+      hostile([
+        { name: "usr/lib/dir", type: "symlink", linkname: "/etc" },
+        { name: "usr/h", type: "hardlink", linkname: "usr/lib/dir/shadow" },
+      ]),
+      { code: "TAR_LINK_ESCAPE" },
+    );
   });
 
   for (const type of ["chardev", "blockdev", "fifo"] as const) {
