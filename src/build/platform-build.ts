@@ -4,11 +4,12 @@ import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
 import type { LockedPackage } from "../apt/types.ts";
 import { NONROOT } from "../assemble/accounts.ts";
-import { chooseAlternatives } from "../assemble/alternatives.ts";
+import { chooseAlternatives, multiarchTuple } from "../assemble/alternatives.ts";
 import { rootLayerEntries } from "../assemble/root-layer.ts";
 import { systemLayerEntries } from "../assemble/system-layer.ts";
 import type { ContentStore } from "../cache/content-store.ts";
 import { contentsLayerEntries } from "../contents/contents-layer.ts";
+import { CudasealError } from "../errors.ts";
 import { mapPool } from "../fetch/pool.ts";
 import { installedCudaVersion } from "../image/cuda-version.ts";
 import { imageLabels, runtimeConfig } from "../image/runtime-config.ts";
@@ -29,6 +30,8 @@ import { DEFAULT_LAYER_PLAN, planLayers } from "../layer/plan.ts";
 import { buildImageConfig, type ConfigLayer } from "../oci/image-config.ts";
 import type { PlatformImage } from "../oci/image-plan.ts";
 import type { Spec } from "../spec/types.ts";
+import { planTrim, type TrimPlan } from "../trim/reachable.ts";
+import { scanLocalContents, scanPackages } from "../trim/scan.ts";
 import type { ProgressSink } from "../util/progress.ts";
 
 export interface PlatformBuildInput {
@@ -61,6 +64,8 @@ export interface PlatformResult {
   fileCount: number;
   /** Bytes the path policy left out, per reason. */
   dropped: PackageLayerMeta["dropped"];
+  /** With `trim: elf`: sonames nothing in the image provides (the driver's, or missing ones). */
+  unresolvedLibraries?: string[];
 }
 
 export function policyOptions(spec: Spec): PolicyOptions {
@@ -81,8 +86,19 @@ export function policyOptions(spec: Spec): PolicyOptions {
 export async function buildPlatform(input: PlatformBuildInput): Promise<PlatformResult> {
   const { arch, spec, compression } = input;
   const cache = new LayerCache(input.cacheDir, input.store);
-  const policyOpts = policyOptions(spec);
+  const baseOpts = policyOptions(spec);
+  const trim = spec.trim === "elf" ? await planElfTrim(input, new PathPolicy(baseOpts)) : undefined;
+  const policyOpts = { ...baseOpts, trimmed: trim?.remove };
   const policy = new PathPolicy(policyOpts);
+  // The trimmed set decides bytes of package layers: it is part of their key.
+  const policyKey = {
+    ...baseOpts,
+    trimmed: trim
+      ? createHash("sha256")
+          .update([...trim.remove].sort().join("\n"))
+          .digest("hex")
+      : null,
+  };
   const clamp = input.sourceDateEpoch;
   const layerPlan = planLayers(
     input.packages.map(({ pkg }) => ({ pkg, installedBytes: installedBytes(pkg) })),
@@ -245,7 +261,34 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     layers: reports,
     fileCount,
     dropped,
+    unresolvedLibraries: trim?.unresolved,
   };
+}
+
+/** `trim: elf`: a first pass over the packages to learn which libraries the roots reach. */
+async function planElfTrim(input: PlatformBuildInput, policy: PathPolicy): Promise<TrimPlan> {
+  const { spec } = input;
+  const roots = [
+    ...(spec.entrypoint?.length ? [spec.entrypoint[0]] : spec.cmd?.length ? [spec.cmd[0]] : []),
+    ...(spec.trimRoots ?? []),
+  ];
+  if (roots.length === 0) {
+    throw new CudasealError(
+      "SPEC_INVALID",
+      "trim: elf needs an entrypoint, a cmd or trimRoots to trim from",
+      {
+        hint: "name the program the image runs in entrypoint, or the files and directories to keep in trimRoots",
+      },
+    );
+  }
+  const scan = await scanPackages(input.packages, policy);
+  if (spec.contents) await scanLocalContents(spec.contents, scan);
+  return planTrim({
+    files: scan.files,
+    symlinks: scan.symlinks,
+    roots,
+    multiarch: multiarchTuple(input.arch),
+  });
 }
 
 function installedBytes(pkg: LockedPackage): number {

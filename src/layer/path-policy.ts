@@ -17,6 +17,8 @@ export interface PolicyOptions {
   allowDocs?: boolean;
   allowHeaders?: boolean;
   allowStaticLibraries?: boolean;
+  /** Libraries `trim: elf` found unreachable. */
+  trimmed?: ReadonlySet<string>;
 }
 
 export type DropReason =
@@ -27,7 +29,8 @@ export type DropReason =
   | "driver-library"
   | "shell"
   | "package-manager"
-  | "interpreter";
+  | "interpreter"
+  | "trimmed";
 
 /** Directories that merged /usr folds into /usr (Debian 13 ships them as symlinks). */
 const MERGED_USR = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
@@ -114,6 +117,7 @@ export class PathPolicy {
     if (this.#excluded(path)) return "excluded";
     if (isDir) return undefined;
     if (DRIVER_LIBRARY.test(path)) return "driver-library";
+    if (this.#options.trimmed?.has(path)) return "trimmed";
     if (this.#kept(path)) return undefined;
     const o = this.#options;
     if (!o.allowDocs && isDocumentation(path)) return "docs";

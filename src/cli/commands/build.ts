@@ -120,6 +120,7 @@ Examples:
         uncompressedBytes: p.layers.reduce((n, l) => n + l.uncompressedSize, 0),
         layers: p.layers,
         dropped: p.dropped,
+        unresolvedLibraries: p.unresolvedLibraries,
       })),
       stages: result.stages,
     };
@@ -133,6 +134,13 @@ Examples:
         `${p.arch}: ${p.packages} packages, ${p.files} files, ${p.layers.length} layers (${cached} from cache), ` +
           `${formatBytes(p.compressedBytes)} compressed, ${formatBytes(p.uncompressedBytes)} uncompressed`,
       );
+    }
+    for (const p of summary.platforms) {
+      const trimmed = p.dropped.trimmed;
+      if (trimmed) out.note(`${p.arch}: trim removed ${trimmed.files} unreachable libraries, ${formatBytes(trimmed.bytes)}`);
+    }
+    for (const p of result.platforms) {
+      if (p.unresolvedLibraries?.length) out.note(`${p.arch}: needed but not in the image (host-provided or missing): ${p.unresolvedLibraries.join(", ")}`);
     }
     out.note(`stages: ${result.stages.map((s) => `${s.stage} ${(s.ms / 1000).toFixed(1)}s`).join(", ")}`);
     out.note(`wrote ${summary.output}`);
