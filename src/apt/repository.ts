@@ -180,16 +180,27 @@ async function fetchIndex(
     if (!entry) continue;
     let file = await options.store.lookup(entry.sha256, entry.size);
     if (!file) {
-      const url = release.acquireByHash ? `${base}/${dir}by-hash/SHA256/${entry.sha256}` : `${base}/${path}`;
+      // By hash first where offered; apt falls back to the plain name when a mirror lacks it.
+      const urls = [`${base}/${path}`];
+      if (release.acquireByHash) urls.unshift(`${base}/${dir}by-hash/SHA256/${entry.sha256}`);
       const tmp = await options.store.tempPath(entry.sha256);
+      let url = urls[0];
       try {
-        await downloadVerified(url, tmp, {
-          sha256: entry.sha256,
-          size: entry.size,
-          maxBytes: INDEX_MAX,
-          label: `${base}/${path}`,
-          signal: options.signal,
-        });
+        for (const [i, candidate] of urls.entries()) {
+          url = candidate;
+          try {
+            await downloadVerified(url, tmp, {
+              sha256: entry.sha256,
+              size: entry.size,
+              maxBytes: INDEX_MAX,
+              label: `${base}/${path}`,
+              signal: options.signal,
+            });
+            break;
+          } catch (err) {
+            if (!(i < urls.length - 1 && err instanceof HttpStatusError && err.status === 404)) throw err;
+          }
+        }
       } catch (err) {
         if (err instanceof HttpStatusError && err.status === 404) {
           options.onNote?.(`${base}/${path}: not found, trying the next format`);

@@ -56,8 +56,13 @@ export class ContentStore {
     } catch {
       return undefined;
     }
+    if (size !== undefined && info.size !== size) {
+      await rm(path, { force: true });
+      this.#verified.delete(sha256);
+      return undefined;
+    }
     if (this.#verified.has(sha256)) return path;
-    if ((size !== undefined && info.size !== size) || (await hashFile(path)) !== sha256) {
+    if ((await hashFile(path)) !== sha256) {
       await rm(path, { force: true });
       return undefined;
     }

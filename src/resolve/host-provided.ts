@@ -4,9 +4,9 @@
 // mounts it in from the host at start time. An image must never carry its
 // own copy: it would shadow the host's and break on any other driver version.
 //
-// Debian's CUDA packages still depend on the driver, e.g. libcudart12 and
-// nvidia-cuda-dev on `libcuda1 (>= 550) | libcuda.so.1 (>= 550) |
-// libcuda-12.4-1`, and libnvidia-ml-dev on `libnvidia-ml1 (>= 550) |
+// Debian's CUDA packages still name the driver: libcudart12 recommends
+// `libcuda1 (>= 550) | libcuda.so.1 (>= 550) | libcuda-12.4-1`,
+// nvidia-cuda-dev depends on it, and libnvidia-ml-dev on `libnvidia-ml1 (>= 550) |
 // libnvidia-ml.so.1 (>= 550)`. The resolver treats such dependencies as met
 // by the host. Two rules recognise driver packages:
 //   - names, real or virtual, matching the patterns below (these cover the

@@ -3,12 +3,23 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 
 const BIN = new URL("../../bin/cudaseal.js", import.meta.url).pathname;
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "cudaseal-cli-"));
+  dirs.push(d);
+  return d;
+}
 
 function cli(args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
@@ -34,7 +45,7 @@ test("an unknown command or flag is a usage error (exit 2)", () => {
 });
 
 test("a bad spec fails with its code, and --json puts the error on stdout", () => {
-  const dir = mkdtempSync(join(tmpdir(), "cudaseal-cli-"));
+  const dir = tempDir();
   const spec = join(dir, "bad.yaml");
   writeFileSync(spec, "name: x\npackages: [a]\nbogus: 1\n");
   const r = cli(["build", spec, "--json"]);
@@ -52,7 +63,7 @@ test("presets --json lists every preset", () => {
 });
 
 test("no mirror anywhere gives MIRROR_UNKNOWN with a hint", () => {
-  const dir = mkdtempSync(join(tmpdir(), "cudaseal-cli-"));
+  const dir = tempDir();
   const r = spawnSync(process.execPath, [BIN, "resolve", "libc6", "--json", "--cache-dir", dir], {
     encoding: "utf8",
     env: { ...process.env, CUDASEAL_APT_ROOT: dir },

@@ -34,7 +34,16 @@ before(() => {
   execFileSync("ln", ["-sf", "libbar.so.1.0", join(dir, "libbar.so.1")]);
   gcc(["-shared", "-fPIC", "-Wl,-soname,libfoo.so.1", "-o", "libfoo.so.1", "foo.c", "-L.", "-l:libbar.so.1"]);
   gcc(["-shared", "-fPIC", "-Wl,-soname,libunused.so.1", "-o", "libunused.so.1", "unused.c"]);
-  gcc(["-o", "app", "app.c", "-L.", "-l:libfoo.so.1", "-l:libbar.so.1", "-Wl,-rpath,$ORIGIN/../lib/app", "-Wl,--enable-new-dtags"]);
+  gcc([
+    "-o",
+    "app",
+    "app.c",
+    "-L.",
+    "-l:libfoo.so.1",
+    "-l:libbar.so.1",
+    "-Wl,-rpath,$ORIGIN/../lib/app",
+    "-Wl,--enable-new-dtags",
+  ]);
   for (const f of ["libbar.so.1.0", "libfoo.so.1", "libunused.so.1", "app"]) built[f] = dyn(f);
 });
 
@@ -56,7 +65,10 @@ test("only libraries reachable from the roots stay", () => {
     [`${lib}/libbar.so.1.0`, built["libbar.so.1.0"]],
     [`${lib}/libunused.so.1`, built["libunused.so.1"]],
     [`${lib}/libc.so.6`, { soname: "libc.so.6", needed: [], rpath: [], runpath: [] }],
-    [`${lib}/libnss_files.so.2`, { soname: "libnss_files.so.2", needed: ["libc.so.6"], rpath: [], runpath: [] }],
+    [
+      `${lib}/libnss_files.so.2`,
+      { soname: "libnss_files.so.2", needed: ["libc.so.6"], rpath: [], runpath: [] },
+    ],
     [`${lib}/ld-linux-x86-64.so.2`, null],
     [`${lib}/libcublas.so.12.4.5.8`, { soname: "libcublas.so.12", needed: [], rpath: [], runpath: [] }],
     [`${lib}/libcublasLt.so.12.4.5.8`, { soname: "libcublasLt.so.12", needed: [], rpath: [], runpath: [] }],
@@ -69,8 +81,17 @@ test("only libraries reachable from the roots stay", () => {
     [`${lib}/libcublasLt.so.12`, "libcublasLt.so.12.4.5.8"],
     [`${lib}/libcufft.so.11`, "libcufft.so.11.2.1.3"],
   ]);
-  const plan = planTrim({ files, symlinks, roots: ["/opt/app/bin/app", `/${lib}/libcublas.so.12`], multiarch: "x86_64-linux-gnu" });
-  assert.deepEqual([...plan.remove].sort(), [`${lib}/libcufft.so.11`, `${lib}/libcufft.so.11.2.1.3`, `${lib}/libunused.so.1`]);
+  const plan = planTrim({
+    files,
+    symlinks,
+    roots: ["/opt/app/bin/app", `/${lib}/libcublas.so.12`],
+    multiarch: "x86_64-linux-gnu",
+  });
+  assert.deepEqual([...plan.remove].sort(), [
+    `${lib}/libcufft.so.11`,
+    `${lib}/libcufft.so.11.2.1.3`,
+    `${lib}/libunused.so.1`,
+  ]);
   assert.ok(plan.reached.has(`${lib}/libbar.so.1.0`), "found through NEEDED and a symlink");
   assert.ok(plan.reached.has("opt/app/lib/app/libfoo.so.1"), "found through RUNPATH with $ORIGIN");
   assert.ok(plan.reached.has(`${lib}/libcublasLt.so.12.4.5.8`), "cuBLAS loads cuBLASLt with dlopen");
@@ -82,6 +103,10 @@ test("what counts as a removable library", () => {
   assert.ok(isLibraryPath("usr/lib/x86_64-linux-gnu/libcufft.so.11"));
   assert.ok(isLibraryPath("usr/lib/libfoo.so"));
   assert.ok(!isLibraryPath("usr/lib/x86_64-linux-gnu/gconv/libJIS.so"));
-  assert.ok(!isLibraryPath("usr/lib/python3/dist-packages/numpy/core/_multiarray_umath.cpython-313-x86_64-linux-gnu.so"));
+  assert.ok(
+    !isLibraryPath(
+      "usr/lib/python3/dist-packages/numpy/core/_multiarray_umath.cpython-313-x86_64-linux-gnu.so",
+    ),
+  );
   assert.ok(!isLibraryPath("usr/bin/app"));
 });

@@ -137,10 +137,16 @@ Examples:
     }
     for (const p of summary.platforms) {
       const trimmed = p.dropped.trimmed;
-      if (trimmed) out.note(`${p.arch}: trim removed ${trimmed.files} unreachable libraries, ${formatBytes(trimmed.bytes)}`);
+      if (trimmed)
+        out.note(
+          `${p.arch}: trim removed ${trimmed.files} unreachable libraries, ${formatBytes(trimmed.bytes)}`,
+        );
     }
     for (const p of result.platforms) {
-      if (p.unresolvedLibraries?.length) out.note(`${p.arch}: needed but not in the image (host-provided or missing): ${p.unresolvedLibraries.join(", ")}`);
+      if (p.unresolvedLibraries?.length)
+        out.note(
+          `${p.arch}: needed but not in the image (host-provided or missing): ${p.unresolvedLibraries.join(", ")}`,
+        );
     }
     out.note(`stages: ${result.stages.map((s) => `${s.stage} ${(s.ms / 1000).toFixed(1)}s`).join(", ")}`);
     out.note(`wrote ${summary.output}`);
