@@ -221,9 +221,9 @@ export async function* readTar(
       // Counts down as the caller reads, so a body left half-read is skipped
       // exactly; once the reader moves on it is 0 and the old body yields nothing.
       const state = { remaining: size };
-      const sizeMismatch = () =>
+      const cutShort = () =>
         new CudasealError(
-          "TAR_SIZE_MISMATCH",
+          "TAR_INVALID",
           `${ctx.origin}: entry ${path} declares ${size} bytes but the archive ends first`,
           {
             hint: "the archive is truncated or corrupt",
@@ -232,7 +232,7 @@ export async function* readTar(
         );
       const drain = async () => {
         while (state.remaining > 0) {
-          if (await src.atEnd()) throw sizeMismatch();
+          if (await src.atEnd()) throw cutShort();
           state.remaining -= (await src.chunk(state.remaining)).length;
         }
       };
@@ -248,7 +248,7 @@ export async function* readTar(
         body: {
           async *[Symbol.asyncIterator]() {
             while (state.remaining > 0) {
-              if (await src.atEnd()) throw sizeMismatch();
+              if (await src.atEnd()) throw cutShort();
               const chunk = await src.chunk(state.remaining);
               state.remaining -= chunk.length;
               yield chunk;

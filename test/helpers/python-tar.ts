@@ -85,5 +85,7 @@ json.dump(out, sys.stdout)
 
 /** The members of the tar file at `path`, as python3's tarfile reads them. */
 export function pythonList(path: string): PyTarMember[] {
-  return JSON.parse(execFileSync("python3", ["-c", LIST, path], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 }));
+  return JSON.parse(
+    execFileSync("python3", ["-c", LIST, path], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 }),
+  );
 }

@@ -1,8 +1,17 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { chmodSync, linkSync } from "node:fs";
+import {
+  chmodSync,
+  createReadStream,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -92,7 +101,8 @@ function gnuTar(format: "gnu" | "pax" | "ustar"): string {
   const dir = makeTree(format);
   const file = join(root, `${format}.tar`);
   archives.set(format, file);
-  const owner = format === "ustar" ? ["--owner=root:0", "--group=root:0"] : ["--owner=big:3000000", "--group=root:0"];
+  const owner =
+    format === "ustar" ? ["--owner=root:0", "--group=root:0"] : ["--owner=big:3000000", "--group=root:0"];
   execFileSync("tar", [
     `--format=${format}`,
     "--sort=name",
@@ -201,7 +211,11 @@ describe("bodies", () => {
 });
 
 describe("broken archives", () => {
-  const simple = () => pythonTar([{ name: "usr/a", data: "x".repeat(2000) }, { name: "usr/b", data: "b" }]);
+  const simple = () =>
+    pythonTar([
+      { name: "usr/a", data: "x".repeat(2000) },
+      { name: "usr/b", data: "b" },
+    ]);
 
   test("a header whose checksum does not match is TAR_INVALID", async () => {
     const bytes = simple();
@@ -305,7 +319,9 @@ describe("hostile entries (python3 tarfile)", () => {
   });
 
   test("a symlink that climbs only to the root stays inside and is allowed", async () => {
-    const entries = await hostile([{ name: "usr/lib/ok", type: "symlink", linkname: "../../etc/alternatives/x" }]);
+    const entries = await hostile([
+      { name: "usr/lib/ok", type: "symlink", linkname: "../../etc/alternatives/x" },
+    ]);
     assert.equal(entries.at(-1)?.linkname, "../../etc/alternatives/x");
   });
 
