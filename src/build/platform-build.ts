@@ -169,7 +169,7 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
   const packageLayers = await mapPool(layerPlan, 3, async (planned) => {
     const key = packageLayerKey({
       packages: planned.packages,
-      policy: policyOpts,
+      policy: policyKey,
       arch,
       clampMtime: clamp,
       compression,
