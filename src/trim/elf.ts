@@ -31,68 +31,106 @@ export function isElfMagic(head: Uint8Array): boolean {
   return head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
 }
 
-/** Parse what `buf` (the start of a file) holds; static executables give an empty dynamic section. */
-export function parseElf(buf: Buffer): ElfParse {
+export interface ElfLayout {
+  is64: boolean;
+  le: boolean;
+  loads: { vaddr: number; offset: number; filesz: number }[];
+  /** File range of PT_DYNAMIC; dynSize 0 when the file has none (static). */
+  dynOffset: number;
+  dynSize: number;
+}
+
+/** The program headers, from the start of a file. */
+export function elfLayout(
+  buf: Buffer,
+): { kind: "layout"; layout: ElfLayout } | { kind: "not-elf" } | { kind: "need"; bytes: number } {
   if (buf.length < 64)
     return isElfMagic(buf) || buf.length < 4 ? { kind: "need", bytes: 64 } : { kind: "not-elf" };
   if (!isElfMagic(buf)) return { kind: "not-elf" };
   const is64 = buf[4] === 2;
   const le = buf[5] === 1;
-  const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
-  const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-  const word = (o: number) => (is64 ? Number(le ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o)) : u32(o));
-  const phoff = is64 ? word(32) : u32(28);
-  const phentsize = u16(is64 ? 54 : 42);
-  const phnum = u16(is64 ? 56 : 44);
+  const r = reader(buf, is64, le);
+  const phoff = is64 ? r.word(32) : r.u32(28);
+  const phentsize = r.u16(is64 ? 54 : 42);
+  const phnum = r.u16(is64 ? 56 : 44);
   const phEnd = phoff + phentsize * phnum;
   if (phnum === 0 || phentsize === 0) return { kind: "not-elf" };
   if (phEnd > buf.length) return { kind: "need", bytes: phEnd };
-  const loads: { vaddr: number; offset: number; filesz: number }[] = [];
-  let dynOffset = -1;
-  let dynSize = 0;
+  const layout: ElfLayout = { is64, le, loads: [], dynOffset: 0, dynSize: 0 };
   for (let i = 0; i < phnum; i++) {
     const o = phoff + i * phentsize;
-    const type = u32(o);
-    const offset = is64 ? word(o + 8) : u32(o + 4);
-    const vaddr = is64 ? word(o + 16) : u32(o + 8);
-    const filesz = is64 ? word(o + 32) : u32(o + 16);
-    if (type === PT_LOAD) loads.push({ vaddr, offset, filesz });
+    const type = r.u32(o);
+    const offset = is64 ? r.word(o + 8) : r.u32(o + 4);
+    const vaddr = is64 ? r.word(o + 16) : r.u32(o + 8);
+    const filesz = is64 ? r.word(o + 32) : r.u32(o + 16);
+    if (type === PT_LOAD) layout.loads.push({ vaddr, offset, filesz });
     if (type === PT_DYNAMIC) {
-      dynOffset = offset;
-      dynSize = filesz;
+      layout.dynOffset = offset;
+      layout.dynSize = filesz;
     }
   }
-  const empty: ElfDynamic = { needed: [], rpath: [], runpath: [] };
-  if (dynOffset < 0) return { kind: "elf", dynamic: empty };
-  if (dynOffset + dynSize > buf.length) return { kind: "need", bytes: dynOffset + dynSize };
+  return { kind: "layout", layout };
+}
+
+/**
+ * The dynamic section's contents, given its bytes and a way to read the
+ * string table it points to (undefined when those bytes are not at hand).
+ */
+export function readDynamic(
+  layout: ElfLayout,
+  dyn: Buffer,
+  bytesAt: (offset: number, length: number) => Buffer | undefined,
+): ElfDynamic | { need: number } {
+  const { is64, le } = layout;
+  const r = reader(dyn, is64, le);
   const entSize = is64 ? 16 : 8;
   const entries: [number, number][] = [];
   let strtab = -1;
   let strsz = 0;
-  for (let o = dynOffset; o + entSize <= dynOffset + dynSize; o += entSize) {
-    const tag = is64 ? word(o) : u32(o);
-    const val = is64 ? word(o + 8) : u32(o + 4);
+  for (let o = 0; o + entSize <= dyn.length; o += entSize) {
+    const tag = is64 ? r.word(o) : r.u32(o);
+    const val = is64 ? r.word(o + 8) : r.u32(o + 4);
     if (tag === DT_NULL) break;
     if (tag === DT_STRTAB) strtab = val;
     else if (tag === DT_STRSZ) strsz = val;
     else entries.push([tag, val]);
   }
-  if (strtab < 0) return { kind: "elf", dynamic: empty };
-  const seg = loads.find((l) => strtab >= l.vaddr && strtab < l.vaddr + l.filesz);
-  if (!seg) return { kind: "elf", dynamic: empty };
-  const strOffset = strtab - seg.vaddr + seg.offset;
-  if (strOffset + strsz > buf.length) return { kind: "need", bytes: strOffset + strsz };
-  const str = (v: number) => {
-    const start = strOffset + v;
-    const end = buf.indexOf(0, start);
-    return buf.toString("utf8", start, end < 0 ? strOffset + strsz : end);
-  };
   const dynamic: ElfDynamic = { needed: [], rpath: [], runpath: [] };
+  if (strtab < 0) return dynamic;
+  const seg = layout.loads.find((l) => strtab >= l.vaddr && strtab < l.vaddr + l.filesz);
+  if (!seg) return dynamic;
+  const strOffset = strtab - seg.vaddr + seg.offset;
+  const table = bytesAt(strOffset, strsz);
+  if (!table) return { need: strOffset + strsz };
+  const str = (v: number) => {
+    const end = table.indexOf(0, v);
+    return table.toString("utf8", v, end < 0 ? table.length : end);
+  };
   for (const [tag, val] of entries) {
     if (tag === DT_NEEDED) dynamic.needed.push(str(val));
     else if (tag === DT_SONAME) dynamic.soname = str(val);
     else if (tag === DT_RPATH) dynamic.rpath.push(...str(val).split(":").filter(Boolean));
     else if (tag === DT_RUNPATH) dynamic.runpath.push(...str(val).split(":").filter(Boolean));
   }
-  return { kind: "elf", dynamic };
+  return dynamic;
+}
+
+/** Parse a whole file (or enough of its start). */
+export function parseElf(buf: Buffer): ElfParse {
+  const l = elfLayout(buf);
+  if (l.kind !== "layout") return l;
+  const { dynOffset, dynSize } = l.layout;
+  if (dynSize === 0) return { kind: "elf", dynamic: { needed: [], rpath: [], runpath: [] } };
+  if (dynOffset + dynSize > buf.length) return { kind: "need", bytes: dynOffset + dynSize };
+  const d = readDynamic(l.layout, buf.subarray(dynOffset, dynOffset + dynSize), (o, n) =>
+    o + n <= buf.length ? buf.subarray(o, o + n) : undefined,
+  );
+  return "need" in d ? { kind: "need", bytes: d.need } : { kind: "elf", dynamic: d };
+}
+
+function reader(buf: Buffer, is64: boolean, le: boolean) {
+  const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
+  const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+  const word = (o: number) => (is64 ? Number(le ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o)) : u32(o));
+  return { u16, u32, word };
 }

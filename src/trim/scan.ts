@@ -10,7 +10,7 @@ import { openDeb } from "../deb/deb-reader.ts";
 import { CudasealError } from "../errors.ts";
 import { canonicalPath, isMergedUsrAlias, type PathPolicy } from "../layer/path-policy.ts";
 import type { SpecContent } from "../spec/types.ts";
-import { type ElfDynamic, parseElf } from "./elf.ts";
+import { type ElfDynamic, type ElfLayout, elfLayout, parseElf, readDynamic } from "./elf.ts";
 
 /** ELF headers needing more than this are treated as unreadable. */
 const MAX_ELF_PREFIX = 32 * 1024 * 1024;
@@ -61,28 +61,61 @@ export async function scanLocalContents(contents: readonly SpecContent[], into: 
   }
 }
 
+/**
+ * The dynamic section of an ELF file streaming by. The string table lies
+ * near the start (kept, up to a cap); the dynamic section itself may sit
+ * after hundreds of megabytes of code, so its bytes are picked out of the
+ * stream as they pass, and nothing else is held.
+ */
 async function readElf(body: AsyncIterable<Buffer>, path: string, pkg: string): Promise<ElfDynamic | null> {
-  const chunks: Buffer[] = [];
-  let have = 0;
-  let want = 64;
+  const head: Buffer[] = [];
+  let headLength = 0;
+  let pos = 0;
+  let layout: ElfLayout | undefined;
+  let dyn: Buffer | undefined;
+  let headBuf: Buffer | undefined;
+  const headBytes = () => {
+    headBuf = headBuf?.length === headLength ? headBuf : Buffer.concat(head, headLength);
+    return headBuf;
+  };
   for await (const chunk of body) {
-    chunks.push(chunk);
-    have += chunk.length;
-    if (have < want) continue;
-    const buf = Buffer.concat(chunks);
-    chunks.length = 0;
-    chunks.push(buf);
-    const parsed = parseElf(buf);
-    if (parsed.kind === "not-elf") return null;
-    if (parsed.kind === "elf") return parsed.dynamic;
-    want = parsed.bytes;
-    if (want > MAX_ELF_PREFIX) {
-      throw new CudasealError("BUILD_FAILED", `${pkg}: cannot read the ELF dynamic section of /${path}`, {
-        hint: "its string table lies far into the file; build without trim: elf",
-      });
+    const start = pos;
+    pos += chunk.length;
+    if (headLength < MAX_ELF_PREFIX) {
+      const keep = chunk.subarray(0, MAX_ELF_PREFIX - headLength);
+      head.push(keep);
+      headLength += keep.length;
+    }
+    if (!layout) {
+      const l = elfLayout(headBytes());
+      if (l.kind === "not-elf") return null;
+      if (l.kind === "need") {
+        if (l.bytes > MAX_ELF_PREFIX) return unreadable(pkg, path);
+        continue;
+      }
+      layout = l.layout;
+      if (layout.dynSize === 0) return { needed: [], rpath: [], runpath: [] };
+      dyn = Buffer.alloc(layout.dynSize);
+    }
+    // Copy the part of this chunk that falls inside the dynamic section.
+    const from = Math.max(start, layout.dynOffset);
+    const to = Math.min(pos, layout.dynOffset + layout.dynSize);
+    if (dyn && from < to) chunk.copy(dyn, from - layout.dynOffset, from - start, to - start);
+    if (pos >= layout.dynOffset + layout.dynSize && dyn) {
+      const prefix = headBytes();
+      const d = readDynamic(layout, dyn, (o, n) =>
+        o + n <= prefix.length ? prefix.subarray(o, o + n) : undefined,
+      );
+      return "need" in d ? unreadable(pkg, path) : d;
     }
   }
-  if (have === 0) return null;
-  const parsed = parseElf(Buffer.concat(chunks));
-  return parsed.kind === "elf" ? parsed.dynamic : null;
+  // Too short to hold program headers: not something the loader could map.
+  if (!layout) return null;
+  return unreadable(pkg, path);
+}
+
+function unreadable(pkg: string, path: string): never {
+  throw new CudasealError("BUILD_FAILED", `${pkg}: cannot read the ELF dynamic section of /${path}`, {
+    hint: "the file is truncated or its string table lies far into it; build without trim: elf",
+  });
 }
