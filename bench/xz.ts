@@ -5,7 +5,7 @@
 // patterns, like headers, docs and symbol tables), compressed once with
 // `xz -6 -T1` and kept in the cache directory for later runs.
 //
-//   npx node bench/xz.ts [--size-mb 200] [--runs 3] [--dir DIR]
+//   npx node bench/xz.ts [--size-mb 200] [--runs 3] [--dir DIR]    (--runs 0: only make the input)
 //
 // Prints one line per run and a summary: MB/s of decompressed output and the
 // ratio lzma-native / xz. The xz binary writes to /dev/null; the Node side
@@ -101,6 +101,8 @@ function viaXzBinary(file: string): Promise<number> {
 const file = join(values.dir!, `xz-mix-${sizeMb}m.xz`);
 await makeInput(file);
 const compressed = (await stat(file)).size;
+// --runs 0 only makes the input.
+if (runs < 1) process.exit(0);
 // One untimed pass, so the file is in the page cache for every contender.
 await viaXzBinary(file);
 

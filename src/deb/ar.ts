@@ -23,6 +23,8 @@ export interface ArMember {
 export interface ReadArOptions {
   /** Named in errors: a package, a file. */
   origin: string;
+  /** The package the archive is, added to error details. */
+  package?: string;
   /** Largest member, bytes. */
   maxMemberSize?: number;
 }
@@ -40,11 +42,13 @@ export async function* readAr(
 ): AsyncGenerator<ArMember> {
   const origin = options.origin;
   const maxMember = options.maxMemberSize ?? MAX_MEMBER;
-  const src = new ByteSource(source, `ar archive ${origin}`, "DEB_INVALID");
+  const where: Record<string, unknown> = { origin };
+  if (options.package !== undefined) where.package = options.package;
+  const src = new ByteSource(source, `ar archive ${origin}`, "DEB_INVALID", where);
   const invalid = (message: string, details: Record<string, unknown> = {}) =>
     new CudasealError("DEB_INVALID", `${origin}: ${message}`, {
       hint: "the file is corrupt or not a Debian package",
-      details: { origin, offset: src.offset, ...details },
+      details: { ...where, offset: src.offset, ...details },
     });
   try {
     let magic: Buffer | undefined;
@@ -62,12 +66,14 @@ export async function* readAr(
       if (!header) return;
       if (header[58] !== 0x60 || header[59] !== 0x0a) throw invalid("malformed ar member header");
       const sizeText = header.toString("latin1", 48, 58);
-      if (!/^[0-9]+ *$/.test(sizeText))
+      if (!/^[0-9]+ *$/.test(sizeText)) {
         throw invalid("an ar member has a malformed size", { size: sizeText });
+      }
       // The stored size counts a BSD long name too; the pad follows all of it.
       const stored = Number(sizeText.trimEnd());
-      if (stored > maxMember)
+      if (stored > maxMember) {
         throw invalid(`an ar member is ${stored} bytes, over the limit of ${maxMember}`, { size: stored });
+      }
       let size = stored;
       let name = header.toString("latin1", 0, 16).trimEnd();
 
@@ -90,8 +96,9 @@ export async function* readAr(
         size -= n;
       } else if (gnuRef) {
         const at = Number(gnuRef[1]);
-        if (!longNames || at >= longNames.length)
+        if (!longNames || at >= longNames.length) {
           throw invalid("a GNU ar long name points nowhere", { name });
+        }
         const end = longNames.indexOf("/\n", at, "latin1");
         name = longNames.toString("latin1", at, end < 0 ? longNames.length : end);
       } else if (name !== "/" && name.endsWith("/")) {

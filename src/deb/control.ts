@@ -74,8 +74,9 @@ export async function readControl(
       await entry.skip();
       continue;
     }
-    if (entry.type !== "file")
+    if (entry.type !== "file") {
       throw invalid(origin, `control.tar's ${entry.path} is a ${entry.type}, not a file`);
+    }
     if (files.has(entry.path)) throw invalid(origin, `control.tar holds ${entry.path} twice`);
     total += entry.size;
     if (total > maxTotal) throw invalid(origin, `control.tar's files add up to over ${maxTotal} bytes`);
@@ -111,8 +112,9 @@ export function parseControl(
     if (!isCudasealError(err)) throw err;
     throw invalid(origin, `the control file is malformed: ${err.message}`, err);
   }
-  if (paragraphs.length !== 1)
+  if (paragraphs.length !== 1) {
     throw invalid(origin, `the control file holds ${paragraphs.length} paragraphs, not one`);
+  }
   const fields = paragraphs[0];
   const need = (name: string, pattern: RegExp): string => {
     const value = fields.get(name);

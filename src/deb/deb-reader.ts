@@ -7,13 +7,13 @@
 //   └─ data.tar[.xz|.zst|.gz]                    streamed, entry by entry
 //
 // Anything else before data.tar is refused; members after it are ignored,
-// as deb(5) asks. Each tar is read up to its end-of-archive block, and the
-// rest of its member is then drained: the decompressor only checks its own
-// integrity trailer (xz and zstd checksums, gzip's CRC) at the very end, and
-// anything but zero padding after the end block is refused, since a tool
-// that reads past it would see files we did not.
+// as deb(5) asks. Each tar is read past its end-of-archive block to the end
+// of its member: the decompressor only checks its own integrity trailer (xz
+// and zstd checksums, gzip's CRC) at the very end, and anything but zero
+// padding after the end block is refused, since a tool that reads past it
+// would see files we did not.
 
-import { CudasealError } from "../errors.ts";
+import { CudasealError, isCudasealError } from "../errors.ts";
 import { readTar, type TarEntry } from "../tar/reader.ts";
 import { type ArMember, readAr } from "./ar.ts";
 import { type DebControl, readControl } from "./control.ts";
@@ -50,8 +50,6 @@ export interface OpenedDeb {
 const MEMBER = /^(control|data)\.tar(\.[A-Za-z0-9]+)?$/;
 const MAX_DEBIAN_BINARY = 1024;
 const DEFAULT_MAX_CONTROL = 64 * 1024 * 1024;
-// What may follow a tar's end block in its member: the rest of the record, in practice.
-const MAX_TAR_TRAILER = 16 * 1024 * 1024;
 
 /** Open the .deb in `source`; resolves once its control data is read. */
 export async function openDeb(
@@ -59,7 +57,7 @@ export async function openDeb(
   options: OpenDebOptions,
 ): Promise<OpenedDeb> {
   const origin = options.packageName;
-  const members = readAr(source, { origin });
+  const members = readAr(source, { origin, package: origin });
   let handedOff = false;
   try {
     const first = await members.next();
@@ -82,13 +80,14 @@ export async function openDeb(
         continue;
       }
       const kind = MEMBER.exec(member.name)?.[1];
-      if (!kind)
+      if (!kind) {
         throw invalid(origin, `unexpected member ${JSON.stringify(member.name)}`, { member: member.name });
-      const compression = compressionOf(member.name);
+      }
+      const compression = memberCompression(member.name, origin);
       if (kind === "control") {
         if (control) throw invalid(origin, "two control.tar members");
         const bytes = await collect(member, options.maxControlSize ?? DEFAULT_MAX_CONTROL, origin);
-        control = await readControlMember(bytes, member.name, origin);
+        control = await readControl(decompress([bytes], member.name, origin), { origin });
         continue;
       }
       if (!control) throw invalid(origin, "data.tar comes before control.tar");
@@ -115,58 +114,18 @@ async function* dataEntries(
   options: OpenDebOptions,
 ): AsyncGenerator<TarEntry> {
   const origin = options.packageName;
-  const stream = decompress(member.body, member.name, origin);
   try {
-    yield* readTar(keepOpen(stream), {
+    // The tar reader reads its member to the very end (see the header).
+    yield* readTar(decompress(member.body, member.name, origin), {
       origin,
       package: origin,
       maxEntrySize: options.maxEntrySize,
       maxEntries: options.maxEntries,
       maxTotalSize: options.maxTotalSize,
     });
-    await drainTrailer(stream, member.name, origin);
   } finally {
-    await stream.return(undefined);
     await members.return(undefined);
   }
-}
-
-async function readControlMember(bytes: Buffer, name: string, origin: string): Promise<DebControl> {
-  const stream = decompress([bytes], name, origin);
-  try {
-    const control = await readControl(keepOpen(stream), { origin });
-    await drainTrailer(stream, name, origin);
-    return control;
-  } finally {
-    await stream.return(undefined);
-  }
-}
-
-/** `stream` for a tar reader, which closes its source at the end block: this one stays open for the drain. */
-function keepOpen(stream: AsyncGenerator<Buffer>): AsyncIterable<Uint8Array> {
-  return {
-    [Symbol.asyncIterator]: () => ({
-      next: () => stream.next(),
-      return: async () => ({ done: true, value: undefined }),
-    }),
-  };
-}
-
-async function drainTrailer(stream: AsyncGenerator<Buffer>, name: string, origin: string): Promise<void> {
-  let seen = 0;
-  for (;;) {
-    const r = await stream.next();
-    if (r.done) return;
-    seen += r.value.length;
-    if (seen > MAX_TAR_TRAILER || !isZeros(r.value)) {
-      throw invalid(origin, `${name} holds data after its tar's end-of-archive block`, { member: name });
-    }
-  }
-}
-
-function isZeros(bytes: Buffer): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
-  return true;
 }
 
 async function collect(member: ArMember, max: number, origin: string): Promise<Buffer> {
@@ -178,6 +137,18 @@ async function collect(member: ArMember, max: number, origin: string): Promise<B
   const chunks: Buffer[] = [];
   for await (const c of member.body) chunks.push(c);
   return Buffer.concat(chunks, member.size);
+}
+
+function memberCompression(name: string, origin: string): Compression {
+  try {
+    return compressionOf(name);
+  } catch (err) {
+    if (!isCudasealError(err)) throw err;
+    throw new CudasealError(err.code, `${origin}: ${err.message}`, {
+      hint: err.hint,
+      details: { ...err.details, package: origin },
+    });
+  }
 }
 
 function invalid(origin: string, message: string, details: Record<string, unknown> = {}): CudasealError {

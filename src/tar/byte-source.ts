@@ -11,6 +11,7 @@ export class ByteSource {
   readonly #it: AsyncIterator<Uint8Array>;
   readonly #what: string;
   readonly #truncatedCode: ErrorCode;
+  readonly #details: Record<string, unknown>;
   /** Chunks not yet handed out; the first one from `#head` on. */
   #queue: Buffer[] = [];
   #head = 0;
@@ -20,11 +21,17 @@ export class ByteSource {
   /** Bytes handed out (read or skipped) so far. */
   offset = 0;
 
-  /** `what` names the stream in errors; `truncatedCode` is the code of an early end. */
-  constructor(source: AsyncIterable<Uint8Array>, what: string, truncatedCode: ErrorCode) {
+  /** `what` names the stream in errors, `details` go into them; `truncatedCode` is the code of an early end. */
+  constructor(
+    source: AsyncIterable<Uint8Array>,
+    what: string,
+    truncatedCode: ErrorCode,
+    details: Record<string, unknown> = {},
+  ) {
     this.#it = source[Symbol.asyncIterator]();
     this.#what = what;
     this.#truncatedCode = truncatedCode;
+    this.#details = details;
   }
 
   /** Pull one more chunk from the source; false at its end. */
@@ -60,7 +67,7 @@ export class ByteSource {
   truncated(): CudasealError {
     return new CudasealError(this.#truncatedCode, `${this.#what} ends early, at byte ${this.offset}`, {
       hint: "the file is truncated or corrupt",
-      details: { offset: this.offset },
+      details: { ...this.#details, offset: this.offset },
     });
   }
 

@@ -139,12 +139,20 @@ export function parseHeader(block: Buffer): RawHeader {
     if (prefix) name = `${prefix}/${name}`;
   }
   const typeflag = String.fromCharCode(block[156]);
+  // Only a date may be negative (base-256 allows it everywhere).
+  const nonNegative = (start: number, length: number, field: string) => {
+    const n = number(block, start, length, field);
+    if (n < 0) {
+      throw new CudasealError("TAR_INVALID", `tar header field ${field} is negative`, { details: { field } });
+    }
+    return n;
+  };
   return {
     name,
-    mode: number(block, 100, 8, "mode"),
-    uid: number(block, 108, 8, "uid"),
-    gid: number(block, 116, 8, "gid"),
-    size: number(block, 124, 12, "size"),
+    mode: nonNegative(100, 8, "mode"),
+    uid: nonNegative(108, 8, "uid"),
+    gid: nonNegative(116, 8, "gid"),
+    size: nonNegative(124, 12, "size"),
     mtime: number(block, 136, 12, "mtime"),
     type: TYPES[typeflag] ?? "other",
     typeflag,
@@ -179,8 +187,9 @@ export function parsePax(data: Buffer): Map<string, string> {
     }
     const record = data.toString("utf8", space + 1, pos + len - 1);
     const eq = record.indexOf("=");
-    if (eq <= 0)
+    if (eq <= 0) {
       throw new CudasealError("TAR_INVALID", "PAX record has no key", { details: { offset: pos } });
+    }
     out.set(record.slice(0, eq), record.slice(eq + 1));
     pos += len;
   }

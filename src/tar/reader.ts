@@ -62,6 +62,13 @@ export interface ReadTarOptions {
   skipSpecial?: boolean;
   /** Skip path checks, for readers that do their own (image layers with whiteouts). */
   unchecked?: boolean;
+  /**
+   * What may follow the end-of-archive block. "zeros" (the default): the
+   * source is read to its end, which must be zero padding and at most 16 MiB
+   * of it; a decompressor upstream then also checks its own trailer.
+   * "ignore": stop at the end block and release the source.
+   */
+  trailer?: "zeros" | "ignore";
 }
 
 /** The caps used where options do not say. */
@@ -72,6 +79,7 @@ export const TAR_READ_DEFAULTS = {
   maxTotalSize: 256 * 1024 ** 3,
 } as const;
 
+const MAX_TRAILER = 16 * 1024 * 1024;
 const HEADER_ONLY = new Set(["directory", "symlink", "hardlink", "chardev", "blockdev", "fifo"]);
 const DECIMAL = /^[0-9]{1,16}$/;
 const TIME = /^-?[0-9]{1,16}(\.[0-9]*)?$/;
@@ -86,20 +94,15 @@ export async function* readTar(
   const maxMeta = options.maxMetaSize ?? TAR_READ_DEFAULTS.maxMetaSize;
   const maxEntries = options.maxEntries ?? TAR_READ_DEFAULTS.maxEntries;
   const maxTotal = options.maxTotalSize ?? TAR_READ_DEFAULTS.maxTotalSize;
-  const src = new ByteSource(source, `tar in ${options.origin}`, "TAR_INVALID");
+  const where: Record<string, unknown> = { origin: ctx.origin };
+  if (ctx.package !== undefined) where.package = ctx.package;
+  const src = new ByteSource(source, `tar in ${options.origin}`, "TAR_INVALID", where);
   const links = options.unchecked ? undefined : new SymlinkTracker(ctx);
   const fail = (
     code: "TAR_INVALID" | "TAR_TOO_LARGE",
     message: string,
     details: Record<string, unknown> = {},
-  ) =>
-    new CudasealError(code, `${ctx.origin}: ${message}`, {
-      details: {
-        origin: ctx.origin,
-        ...(ctx.package === undefined ? {} : { package: ctx.package }),
-        ...details,
-      },
-    });
+  ) => new CudasealError(code, `${ctx.origin}: ${message}`, { details: { ...where, ...details } });
 
   let count = 0;
   let total = 0;
@@ -113,13 +116,15 @@ export async function* readTar(
   try {
     for (;;) {
       const block = await src.read(BLOCK);
-      if (!block)
+      if (!block) {
         throw fail("TAR_INVALID", "the archive ends without its end-of-archive block", {
           offset: src.offset,
         });
+      }
       if (isZeroBlock(block)) {
         if (pending) throw fail("TAR_INVALID", "the archive ends after an extended header with no entry");
-        // The second zero block and the record padding are left unread: nothing may follow.
+        // Entries hidden past the end block would be seen by any tool that reads on (tar -i).
+        if (options.trailer !== "ignore") await checkTrailer(src, fail);
         return;
       }
       const h = parseHeader(block);
@@ -205,8 +210,9 @@ export async function* readTar(
         else if (type === "hardlink") linkname = loosePath(rawLink);
       } else {
         path = safePath(rawName, ctx);
-        if (path === "" && type !== "directory")
+        if (path === "" && type !== "directory") {
           throw fail("TAR_INVALID", `a ${type} entry has an empty name`);
+        }
         links?.checkParents(path, type);
         if (type === "symlink") {
           checkSymlink(path, rawLink, ctx);
@@ -227,7 +233,7 @@ export async function* readTar(
           `${ctx.origin}: entry ${path} declares ${size} bytes but the archive ends first`,
           {
             hint: "the archive is truncated or corrupt",
-            details: { origin: ctx.origin, entry: path, declared: size, missing: state.remaining },
+            details: { ...where, entry: path, declared: size, missing: state.remaining },
           },
         );
       const drain = async () => {
@@ -268,6 +274,20 @@ export async function* readTar(
   }
 }
 
+async function checkTrailer(
+  src: ByteSource,
+  fail: (code: "TAR_INVALID", message: string, details?: Record<string, unknown>) => CudasealError,
+): Promise<void> {
+  let seen = 0;
+  while (!(await src.atEnd())) {
+    const chunk = await src.chunk(MAX_TRAILER);
+    seen += chunk.length;
+    let zeros = seen <= MAX_TRAILER;
+    for (let i = 0; zeros && i < chunk.length; i++) zeros = chunk[i] === 0;
+    if (!zeros) throw fail("TAR_INVALID", "data follows the end-of-archive block", { offset: src.offset });
+  }
+}
+
 /** The entry type, with the old convention that a file whose name ends in `/` is a directory. */
 function typeOf(h: RawHeader, name: string): TarEntry["type"] | "chardev" | "blockdev" | "fifo" | "other" {
   if (h.type === "file") return name.endsWith("/") ? "directory" : "file";
@@ -295,11 +315,13 @@ function paxNumber(
 ): number {
   const text = meta.get(key);
   if (text === undefined || text === "") return fallback;
-  if (!pattern.test(text))
+  if (!pattern.test(text)) {
     throw fail("TAR_INVALID", `entry ${entry} has a bad PAX ${key}: ${JSON.stringify(text)}`, { entry });
+  }
   const value = Math.floor(Number(text));
-  if (!Number.isSafeInteger(value))
+  if (!Number.isSafeInteger(value)) {
     throw fail("TAR_INVALID", `entry ${entry} has an out-of-range PAX ${key}`, { entry });
+  }
   return value;
 }
 
@@ -309,15 +331,22 @@ function merged(global: Map<string, string>, local: Map<string, string>): Map<st
   return out;
 }
 
-/** Global records accumulate; an empty value removes one. Their total size is capped like one header. */
+/**
+ * Global records accumulate; an empty value removes one. Their total size is
+ * capped like one header. A global path, link or size would apply to every
+ * later entry, and readers disagree on whether they do: refused.
+ */
 function mergeGlobal(
   global: Map<string, string>,
   records: Map<string, string>,
   max: number,
-  fail: (code: "TAR_TOO_LARGE", message: string) => CudasealError,
+  fail: (code: "TAR_TOO_LARGE" | "TAR_INVALID", message: string) => CudasealError,
 ): Map<string, string> {
   const out = new Map(global);
   for (const [k, v] of records) {
+    if (k === "path" || k === "linkpath" || k === "size") {
+      throw fail("TAR_INVALID", `a global PAX header sets ${k}, for every entry after it`);
+    }
     if (v === "") out.delete(k);
     else out.set(k, v);
   }

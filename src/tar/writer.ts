@@ -94,8 +94,9 @@ function checkEntry(e: TarWriteEntry): void {
     ["uid", e.uid],
     ["gid", e.gid],
   ] as const) {
-    if (!Number.isSafeInteger(value) || value < 0)
+    if (!Number.isSafeInteger(value) || value < 0) {
       throw bad("TAR_INVALID", `${field} ${value} is not a valid id`);
+    }
   }
   if (!Number.isFinite(e.mtime) || !Number.isSafeInteger(Math.floor(e.mtime))) {
     throw bad("TAR_INVALID", `mtime ${e.mtime} is not a time`);
@@ -106,8 +107,9 @@ function checkEntry(e: TarWriteEntry): void {
     if (!Number.isSafeInteger(size) || size < 0) throw bad("TAR_INVALID", `size ${size} is not a size`);
   }
   if (e.type === "symlink") {
-    if (!e.linkname || e.linkname.includes("\0"))
+    if (!e.linkname || e.linkname.includes("\0")) {
       throw bad("TAR_INVALID", "a symlink needs a target without NUL bytes");
+    }
   }
   if (e.type === "hardlink") {
     if (e.linkname === undefined) throw bad("TAR_INVALID", "a hardlink needs a target");

@@ -65,7 +65,9 @@ describe("archives made by hand", () => {
     const body = Buffer.from("bsd body!");
     const bytes = Buffer.concat([
       Buffer.from("!<arch>\n"),
-      Buffer.from(`${`#1/${name.length}`.padEnd(16)}${"0".padEnd(12)}${"0".padEnd(6)}${"0".padEnd(6)}${"644".padEnd(8)}${String(name.length + body.length).padEnd(10)}\`\n`),
+      Buffer.from(
+        `${`#1/${name.length}`.padEnd(16)}${"0".padEnd(12)}${"0".padEnd(6)}${"0".padEnd(6)}${"644".padEnd(8)}${String(name.length + body.length).padEnd(10)}\`\n`,
+      ),
       Buffer.from(name),
       body,
     ]);
@@ -94,7 +96,9 @@ describe("archives made by hand", () => {
 
   test("a last member without its pad byte is accepted", async () => {
     const bytes = arArchive([{ name: "x", data: Buffer.from("abc") }]);
-    assert.deepEqual(await readAll(chunked(bytes.subarray(0, bytes.length - 1), 64)), [["x", Buffer.from("abc")]]);
+    assert.deepEqual(await readAll(chunked(bytes.subarray(0, bytes.length - 1), 64)), [
+      ["x", Buffer.from("abc")],
+    ]);
   });
 });
 
@@ -141,7 +145,8 @@ describe("broken archives are DEB_INVALID", () => {
     const members: ArMember[] = [];
     await assert.rejects(
       (async () => {
-        for await (const m of readAr(chunked(bytes, 100), { origin: "t", maxMemberSize: 1000 })) members.push(m);
+        for await (const m of readAr(chunked(bytes, 100), { origin: "t", maxMemberSize: 1000 }))
+          members.push(m);
       })(),
       (err) => isCudasealError(err, "DEB_INVALID"),
     );

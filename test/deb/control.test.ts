@@ -49,7 +49,10 @@ describe("readControl", () => {
     assert.equal(c.version, "12.8.4.1-1");
     assert.equal(c.architecture, "amd64");
     assert.equal(c.fields.get("depends"), "cuda-toolkit-config-common, libc6 (>= 2.34)");
-    assert.equal(c.fields.get("Description"), "CUBLAS native runtime libraries\nA second line.\n\nAfter an empty one.");
+    assert.equal(
+      c.fields.get("Description"),
+      "CUBLAS native runtime libraries\nA second line.\n\nAfter an empty one.",
+    );
     assert.equal(c.md5sums, "d41d8cd98f00b204e9800998ecf8427e  usr/lib/x\n");
     assert.equal(c.conffiles, "/etc/x.conf\n");
     assert.deepEqual(Object.keys(c.scripts).sort(), ["postinst", "shlibs", "triggers"]);
@@ -67,7 +70,9 @@ describe("readControl", () => {
     refused("DEB_INVALID", [file("control", CONTROL), file("control", CONTROL)]));
 
   test("a file over maxFileSize is TAR_TOO_LARGE before it is read", () =>
-    refused("TAR_TOO_LARGE", [file("control", CONTROL), file("postinst", "x".repeat(5000))], { maxFileSize: 4096 }));
+    refused("TAR_TOO_LARGE", [file("control", CONTROL), file("postinst", "x".repeat(5000))], {
+      maxFileSize: 4096,
+    }));
 
   test("files adding up to over maxTotalSize are DEB_INVALID", () =>
     refused(
@@ -99,6 +104,9 @@ describe("parseControl", () => {
   }
 
   test("an epoch and tilde in the version are fine", () => {
-    assert.equal(parseControl("Package: ab\nVersion: 1:2.3~rc1-1\nArchitecture: all\n", "ab").version, "1:2.3~rc1-1");
+    assert.equal(
+      parseControl("Package: ab\nVersion: 1:2.3~rc1-1\nArchitecture: all\n", "ab").version,
+      "1:2.3~rc1-1",
+    );
   });
 });

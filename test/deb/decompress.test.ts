@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import { type Compression, compressionOf, decompress, decompressorFor } from "../../src/deb/decompress.ts";
 import { CudasealError, isCudasealError } from "../../src/errors.ts";
@@ -92,7 +92,9 @@ describe("decompress", () => {
       yield packed("xz").subarray(0, 100);
       throw new CudasealError("FETCH_FAILED", "the network went away");
     })();
-    await assert.rejects(collect(decompress(failing, "x.xz", "pkg")), (err) => isCudasealError(err, "FETCH_FAILED"));
+    await assert.rejects(collect(decompress(failing, "x.xz", "pkg")), (err) =>
+      isCudasealError(err, "FETCH_FAILED"),
+    );
   });
 
   test("stopping early destroys the decompressor and releases the compressed stream", async () => {

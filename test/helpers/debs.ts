@@ -49,6 +49,8 @@ export interface DebSpec {
   conffiles?: string[];
   /** Default xz, as Debian builds. */
   compression?: DebCompression;
+  /** dpkg-deb's -z level; low levels make big test packages quick to build. */
+  level?: number;
   /** Write md5sums, as debhelper does (dpkg-deb does not). Default true. */
   md5sums?: boolean;
 }
@@ -148,7 +150,15 @@ export async function buildDeb(spec: DebSpec, outDir: string): Promise<string> {
     const out = join(outDir, `${spec.name}_${spec.version.replace(/^[0-9]+:/, "")}_${spec.arch}.deb`);
     await run(
       "dpkg-deb",
-      ["--build", "--root-owner-group", `-Z${spec.compression ?? "xz"}`, "--threads-max=1", root, out],
+      [
+        "--build",
+        "--root-owner-group",
+        `-Z${spec.compression ?? "xz"}`,
+        ...(spec.level === undefined ? [] : [`-z${spec.level}`]),
+        "--threads-max=1",
+        root,
+        out,
+      ],
       { env: { ...process.env, SOURCE_DATE_EPOCH: String(TEST_MTIME) } },
     );
     return out;

@@ -3,8 +3,8 @@
 // read the next entry's bytes, and the source released when reading stops.
 
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
 import { describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { isCudasealError } from "../../src/errors.ts";
 import { BLOCK, encodeHeader, padding } from "../../src/tar/header.ts";
 import { readTar } from "../../src/tar/reader.ts";
@@ -182,7 +182,9 @@ describe("writeTar pulls bodies only as its consumer pulls bytes", () => {
         yield Buffer.alloc(MiB, i);
       }
     })();
-    const out = writeTar([{ path: "f", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 4 * MiB, body }]);
+    const out = writeTar([
+      { path: "f", type: "file", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 4 * MiB, body },
+    ]);
     const first = await out.next();
     assert.equal(first.value?.length, BLOCK);
     assert.equal(pulled, 0);
