@@ -15,13 +15,14 @@
 import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { chmod, copyFile, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, normalize, sep } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
+import { buildDeb as buildDebFile, type DebCompression, type DebFile } from "./debs.ts";
 
 const run = promisify(execFile);
 
@@ -167,65 +168,28 @@ export interface PublishedDeb {
   sha256: string;
 }
 
-/** How dpkg-deb compresses the members of a .deb it builds (its -Z). */
-export type DebCompression = "gzip" | "xz" | "zstd" | "none";
+export type { DebCompression };
 
-/** Build a .deb from a spec with dpkg-deb into `outDir`; returns its path. */
+/** Build a .deb from a repository package spec with dpkg-deb into `outDir` (test/helpers/debs.ts does the work). */
 export async function buildDeb(
   spec: PackageSpec & { arch: string },
   outDir: string,
   compression: DebCompression = "gzip",
 ): Promise<string> {
-  const root = mkdtempSync(join(outDir, `.build-${spec.name}-`));
-  try {
-    const modes: [string, number][] = [];
-    for (const [path, content] of Object.entries(spec.files ?? {})) {
-      const target = join(root, path);
-      await mkdir(dirname(target), { recursive: true });
-      if (typeof content === "object" && "symlink" in content) {
-        await symlink(content.symlink, target);
-      } else if (typeof content === "object" && "mode" in content) {
-        await writeFile(target, content.content);
-        modes.push([target, content.mode]);
-      } else {
-        await writeFile(target, content);
-      }
-    }
-    // Modes last: a directory made read-only first would refuse its files.
-    for (const [target, mode] of modes) await chmod(target, mode);
-    await mkdir(join(root, "DEBIAN"), { recursive: true });
-    // dpkg-deb does not write md5sums (debhelper does); real packages carry them.
-    const sums = Object.entries(spec.files ?? {})
-      .filter(([, c]) => !(typeof c === "object" && "symlink" in c))
-      .map(([path, c]) => {
-        const bytes = typeof c === "object" && "content" in c ? c.content : (c as string | Uint8Array);
-        return `${createHash("md5").update(bytes).digest("hex")}  ${path}\n`;
-      })
-      .join("");
-    if (sums) await writeFile(join(root, "DEBIAN", "md5sums"), sums);
-    for (const [name, text] of Object.entries(spec.scripts ?? {})) {
-      await writeFile(join(root, "DEBIAN", name), text, { mode: 0o755 });
-    }
-    const fields: Record<string, string> = {
-      Package: spec.name,
-      Version: spec.version,
-      Architecture: spec.arch,
-      Maintainer: "cudaseal tests <tests@localhost>",
-      ...spec.fields,
-    };
-    fields.Description ??= `test package ${spec.name}`;
-    const control = Object.entries(fields)
-      .map(([name, value]) => `${name}: ${value}\n`)
-      .join("");
-    await writeFile(join(root, "DEBIAN", "control"), control);
-    const out = join(outDir, `${spec.name}_${stripEpoch(spec.version)}_${spec.arch}.deb`);
-    await run("dpkg-deb", ["--build", "--root-owner-group", `-Z${compression}`, root, out], {
-      env: { ...process.env, SOURCE_DATE_EPOCH: "1700000000" },
-    });
-    return out;
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
+  const files: Record<string, DebFile> = {};
+  for (const [path, content] of Object.entries(spec.files ?? {})) files[path] = content;
+  return buildDebFile(
+    {
+      name: spec.name,
+      version: spec.version,
+      arch: spec.arch,
+      fields: spec.fields,
+      files,
+      scripts: spec.scripts,
+      compression,
+    },
+    outDir,
+  );
 }
 
 // ---------------------------------------------------------------- repository
