@@ -1,6 +1,7 @@
 // Decompression by file-name suffix, for .deb members (`data.tar.xz`),
-// apt indexes (`Packages.xz`) and image layers: xz through liblzma
-// (lzma-native), gzip and zstd through node:zlib. bzip2 and lzma-alone are
+// apt indexes (`Packages.xz`) and image layers: xz through the system's `xz`
+// where there is one (xz-process.ts) and liblzma (lzma-native) otherwise,
+// gzip and zstd through node:zlib. bzip2 and lzma-alone are
 // refused: dpkg still reads them but Debian has not built with them for a
 // decade, and taking a bzip2 library for packages nobody ships is worse
 // than a clear refusal.
@@ -9,6 +10,7 @@ import { PassThrough, type Transform } from "node:stream";
 import { constants, createGunzip, createZstdDecompress } from "node:zlib";
 import lzma from "lzma-native";
 import { CudasealError } from "../errors.ts";
+import { XzProcess, xzBinary } from "./xz-process.ts";
 
 export type Compression = "xz" | "zstd" | "gzip" | "none";
 
@@ -44,8 +46,12 @@ export function compressionOf(name: string): Compression {
 /** A decompression stream for `name` (`.xz`, `.zst`, `.gz`, or none). */
 export function decompressorFor(name: string): Transform {
   switch (compressionOf(name)) {
-    case "xz":
-      return lzma.createDecompressor({ memlimit: XZ_MEMLIMIT });
+    case "xz": {
+      const binary = xzBinary();
+      return binary
+        ? (new XzProcess(binary, XZ_MEMLIMIT) as unknown as Transform)
+        : lzma.createDecompressor({ memlimit: XZ_MEMLIMIT });
+    }
     case "zstd":
       return createZstdDecompress({ params: { [constants.ZSTD_d_windowLogMax]: ZSTD_WINDOW_LOG_MAX } });
     case "gzip":
