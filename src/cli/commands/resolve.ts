@@ -2,10 +2,12 @@
 
 import { rename, writeFile } from "node:fs/promises";
 import { ContentStore } from "../../cache/content-store.ts";
+import { CudasealError } from "../../errors.ts";
 import { serializeLock } from "../../resolve/lock.ts";
 import { lockFromSources } from "../../resolve/lock-from-sources.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
+import type { Spec } from "../../spec/types.ts";
 import {
   type Command,
   type FlagValues,
@@ -49,7 +51,6 @@ Examples:
   },
   async run(positionals, flags, out) {
     if (positionals.length === 0) {
-      const { CudasealError } = await import("../../errors.ts");
       throw new CudasealError("USAGE", "name at least one package", { hint: "cudaseal resolve libcudart12" });
     }
     return writeLock(positionals, flags, out, ["amd64"], {});
@@ -90,7 +91,7 @@ async function writeLock(
   flags: FlagValues,
   out: Output,
   defaultArchs: string[],
-  extra: { provided?: string[]; recommends?: boolean; spec?: import("../../spec/types.ts").Spec },
+  extra: { provided?: string[]; recommends?: boolean; spec?: Spec },
 ): Promise<number> {
   const archs = listFlag(flags, "arch") ?? defaultArchs;
   const result = await lockFromSources({
