@@ -10,7 +10,7 @@
 import type { AptSource } from "../apt/sources.ts";
 import type { LockedPackage } from "../apt/types.ts";
 import { ContentStore } from "../cache/content-store.ts";
-import { fetchDebs } from "../fetch/deb-fetcher.ts";
+import { fetchDebs, verifiedDeb } from "../fetch/deb-fetcher.ts";
 import { installedCudaVersion } from "../image/cuda-version.ts";
 import type { Compression } from "../layer/blob-writer.ts";
 import type { BuiltImage } from "../oci/image-plan.ts";
@@ -84,10 +84,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const fetched = await stages.run("fetch", () =>
     fetchDebs(
       locked.flatMap((l) => l.packages),
-      { store, onProgress: progress, signal: options.signal },
+      { store, onProgress: progress, signal: options.signal, verify: "before-use" },
     ),
   );
-  const debPath = new Map(fetched.map((f) => [f.pkg.sha256, f.path]));
   const downloadedBytes = fetched.filter((f) => f.downloaded).reduce((n, f) => n + f.pkg.size, 0);
 
   const platforms = await stages.run("layers", () =>
@@ -96,7 +95,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         buildPlatform({
           arch,
           spec: options.spec,
-          packages: packages.map((pkg: LockedPackage) => ({ pkg, path: debPath.get(pkg.sha256)! })),
+          packages,
+          debFile: (pkg: LockedPackage) => verifiedDeb(pkg, { store, signal: options.signal }),
           cacheDir: options.cacheDir,
           store,
           compression: options.compression,

@@ -37,7 +37,9 @@ import type { ProgressSink } from "../util/progress.ts";
 export interface PlatformBuildInput {
   arch: string;
   spec: Spec;
-  packages: { pkg: LockedPackage; path: string }[];
+  packages: LockedPackage[];
+  /** The package's .deb, its hash checked against the lock: asked for only when a layer needing it is written. */
+  debFile: (pkg: LockedPackage) => Promise<string>;
   cacheDir: string;
   store: ContentStore;
   compression: Compression;
@@ -101,26 +103,27 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
   };
   const clamp = input.sourceDateEpoch;
   const layerPlan = planLayers(
-    input.packages.map(({ pkg }) => ({ pkg, installedBytes: installedBytes(pkg) })),
+    input.packages.map((pkg) => ({ pkg, installedBytes: installedBytes(pkg) })),
     {
       maxLayers: spec.layering?.maxLayers ?? DEFAULT_LAYER_PLAN.maxLayers,
       ownLayerBytes: spec.layering?.ownLayerBytes ?? DEFAULT_LAYER_PLAN.ownLayerBytes,
       reserved: 3,
     },
   );
-  const pathOf = new Map(input.packages.map((p) => [p.pkg.sha256, p.path]));
   const reports: LayerReport[] = [];
   const configLayers: ConfigLayer[] = [];
   const blobs: WrittenBlob[] = [];
   const cached = async <M>(
     key: string,
-    entries: () => { entries: AsyncIterable<LayerEntry> | LayerEntry[]; meta: M },
+    entries: () =>
+      | { entries: AsyncIterable<LayerEntry> | LayerEntry[]; meta: M }
+      | Promise<{ entries: AsyncIterable<LayerEntry> | LayerEntry[]; meta: M }>,
   ) => {
     if (input.useCache) {
       const hit = await cache.get<M>(key);
       if (hit) return { ...hit, cached: true };
     }
-    const made = entries();
+    const made = await entries();
     const tmp = await input.store.tempPath(key);
     try {
       const blob = await writeBlob(layerTar(made.entries), tmp, compression);
@@ -174,9 +177,9 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
       clampMtime: clamp,
       compression,
     });
-    const layer = await cached<PackageLayerMeta>(key, () => {
+    const layer = await cached<PackageLayerMeta>(key, async () => {
       const meta = emptyMeta();
-      const debs = planned.packages.map((pkg) => ({ pkg, path: pathOf.get(pkg.sha256)! }));
+      const debs = await Promise.all(planned.packages.map(async (pkg) => ({ pkg, path: await input.debFile(pkg) })));
       return { entries: packageLayerEntries(debs, { policy, arch, clampMtime: clamp }, meta), meta };
     });
     const bytes = planned.packages.reduce((m, p) => m + p.size, 0);
@@ -209,7 +212,7 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     users: spec.accounts?.users ?? [NONROOT],
     groups: spec.accounts?.groups ?? [{ name: "nonroot", gid: 65532 }],
   };
-  const baseFiles = input.packages.find((p) => p.pkg.name === "base-files")?.pkg;
+  const baseFiles = input.packages.find((p) => p.name === "base-files");
   const systemEntries = systemLayerEntries({
     accounts,
     caCerts,
@@ -236,7 +239,7 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     add("contents", [], contents, "cudaseal: contents");
   }
 
-  const cuda = installedCudaVersion(input.packages.map((p) => p.pkg));
+  const cuda = installedCudaVersion(input.packages);
   const runtime = runtimeConfig({ spec, cuda, created, reference: input.reference });
   const config = buildImageConfig({
     arch,
@@ -281,7 +284,8 @@ async function planElfTrim(input: PlatformBuildInput, policy: PathPolicy): Promi
       },
     );
   }
-  const scan = await scanPackages(input.packages, policy);
+  const debs = await Promise.all(input.packages.map(async (pkg) => ({ pkg, path: await input.debFile(pkg) })));
+  const scan = await scanPackages(debs, policy);
   if (spec.contents) await scanLocalContents(spec.contents, scan);
   return planTrim({
     files: scan.files,

@@ -44,6 +44,19 @@ export class ContentStore {
   }
 
   /**
+   * The entry's path when a file of the right size is there, without hashing
+   * it: for callers that verify with lookup() just before they use the bytes.
+   */
+  async present(sha256: string, size: number): Promise<string | undefined> {
+    const path = this.path(sha256);
+    try {
+      return (await stat(path)).size === size ? path : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * The entry's path when it is present and its bytes hash to its name;
    * undefined when it is missing. A corrupt or truncated entry is removed and
    * reported as missing, so the caller fetches it again.

@@ -1,6 +1,9 @@
-// Brings locked packages into the content store: a cache hit is re-verified
-// by hash, a miss is downloaded in a bounded pool, and nothing is handed on
-// until its SHA256 matches the lock.
+// Brings locked packages into the content store: a miss is downloaded in a
+// bounded pool and verified as it is written; a cache hit is re-verified by
+// hash, either here or (verify: "before-use") only when a layer that needs it
+// is actually written, so a rebuild whose package layers are all cached never
+// reads the gigabytes of .debs again. Nothing is used before its SHA256
+// matches the lock.
 
 import type { LockedPackage } from "../apt/types.ts";
 import type { ContentStore } from "../cache/content-store.ts";
@@ -13,6 +16,8 @@ export interface FetchDebsOptions {
   concurrency?: number;
   onProgress?: ProgressSink;
   signal?: AbortSignal;
+  /** `now` (default): hash cached files here. `before-use`: check their size here; hash them with verifiedDeb() before use. */
+  verify?: "now" | "before-use";
 }
 
 export interface FetchedDeb {
@@ -29,7 +34,11 @@ export async function fetchDebs(
 ): Promise<FetchedDeb[]> {
   const progress = options.onProgress ?? noProgress;
   const unique = [...new Map(packages.map((p) => [p.sha256, p])).values()];
-  const cached = await mapPool(unique, 4, (pkg) => options.store.lookup(pkg.sha256, pkg.size));
+  const cached = await mapPool(unique, 4, (pkg) =>
+    options.verify === "before-use"
+      ? options.store.present(pkg.sha256, pkg.size)
+      : options.store.lookup(pkg.sha256, pkg.size),
+  );
   const missing = unique.filter((_, i) => cached[i] === undefined);
   const totalBytes = missing.reduce((sum, p) => sum + p.size, 0);
   progress({ task: "download", kind: "start", unit: "bytes", total: totalBytes, totalItems: missing.length });
@@ -38,18 +47,30 @@ export async function fetchDebs(
     if (cached[i]) paths.set(pkg.sha256, { path: cached[i], downloaded: false });
   });
   await mapPool(missing, options.concurrency ?? 6, async (pkg) => {
-    const tmp = await options.store.tempPath(pkg.sha256);
-    await downloadVerified(pkg.url, tmp, {
-      sha256: pkg.sha256,
-      size: pkg.size,
-      label: `${pkg.name} ${pkg.version} (${pkg.arch})`,
-      signal: options.signal,
-      onBytes: (delta) => progress({ task: "download", kind: "advance", delta }),
-    });
-    const path = await options.store.commit(tmp, pkg.sha256);
+    const path = await download(pkg, options, (delta) => progress({ task: "download", kind: "advance", delta }));
     paths.set(pkg.sha256, { path, downloaded: true });
     progress({ task: "download", kind: "advance", delta: 0, items: 1 });
   });
   progress({ task: "download", kind: "end" });
   return packages.map((pkg) => ({ pkg, ...paths.get(pkg.sha256)! }));
+}
+
+async function download(pkg: LockedPackage, options: FetchDebsOptions, onBytes?: (n: number) => void): Promise<string> {
+  const tmp = await options.store.tempPath(pkg.sha256);
+  await downloadVerified(pkg.url, tmp, {
+    sha256: pkg.sha256,
+    size: pkg.size,
+    label: `${pkg.name} ${pkg.version} (${pkg.arch})`,
+    signal: options.signal,
+    onBytes,
+  });
+  return options.store.commit(tmp, pkg.sha256);
+}
+
+/**
+ * A package's file, hashed against the lock just before use (once per
+ * process); a cache entry found corrupt is removed and downloaded again.
+ */
+export async function verifiedDeb(pkg: LockedPackage, options: FetchDebsOptions): Promise<string> {
+  return (await options.store.lookup(pkg.sha256, pkg.size)) ?? download(pkg, options);
 }
