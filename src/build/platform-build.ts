@@ -179,7 +179,9 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     });
     const layer = await cached<PackageLayerMeta>(key, async () => {
       const meta = emptyMeta();
-      const debs = await Promise.all(planned.packages.map(async (pkg) => ({ pkg, path: await input.debFile(pkg) })));
+      const debs = await Promise.all(
+        planned.packages.map(async (pkg) => ({ pkg, path: await input.debFile(pkg) })),
+      );
       return { entries: packageLayerEntries(debs, { policy, arch, clampMtime: clamp }, meta), meta };
     });
     const bytes = planned.packages.reduce((m, p) => m + p.size, 0);
@@ -284,7 +286,9 @@ async function planElfTrim(input: PlatformBuildInput, policy: PathPolicy): Promi
       },
     );
   }
-  const debs = await Promise.all(input.packages.map(async (pkg) => ({ pkg, path: await input.debFile(pkg) })));
+  const debs = await Promise.all(
+    input.packages.map(async (pkg) => ({ pkg, path: await input.debFile(pkg) })),
+  );
   const scan = await scanPackages(debs, policy);
   if (spec.contents) await scanLocalContents(spec.contents, scan);
   return planTrim({

@@ -47,7 +47,9 @@ export async function fetchDebs(
     if (cached[i]) paths.set(pkg.sha256, { path: cached[i], downloaded: false });
   });
   await mapPool(missing, options.concurrency ?? 6, async (pkg) => {
-    const path = await download(pkg, options, (delta) => progress({ task: "download", kind: "advance", delta }));
+    const path = await download(pkg, options, (delta) =>
+      progress({ task: "download", kind: "advance", delta }),
+    );
     paths.set(pkg.sha256, { path, downloaded: true });
     progress({ task: "download", kind: "advance", delta: 0, items: 1 });
   });
@@ -55,7 +57,11 @@ export async function fetchDebs(
   return packages.map((pkg) => ({ pkg, ...paths.get(pkg.sha256)! }));
 }
 
-async function download(pkg: LockedPackage, options: FetchDebsOptions, onBytes?: (n: number) => void): Promise<string> {
+async function download(
+  pkg: LockedPackage,
+  options: FetchDebsOptions,
+  onBytes?: (n: number) => void,
+): Promise<string> {
   const tmp = await options.store.tempPath(pkg.sha256);
   await downloadVerified(pkg.url, tmp, {
     sha256: pkg.sha256,
