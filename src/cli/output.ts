@@ -81,15 +81,38 @@ export function formatBytes(n: number): string {
   return `${value.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
-function barSink(): ProgressSink {
+/** Keeps every task's counters from the events; a sink decides what to show. */
+function tracked(show: (task: string, s: TaskState, kind: ProgressEvent["kind"]) => void): ProgressSink {
   const tasks = new Map<string, TaskState>();
-  let lastDraw = 0;
-  const draw = (task: string, force = false) => {
-    const now = Date.now();
-    if (!force && now - lastDraw < 100) return;
-    lastDraw = now;
-    const s = tasks.get(task);
+  return (e: ProgressEvent) => {
+    if (e.kind === "start") {
+      tasks.set(e.task, {
+        unit: e.unit ?? "items",
+        total: e.total ?? 0,
+        done: 0,
+        items: 0,
+        totalItems: e.totalItems,
+        started: Date.now(),
+      });
+    }
+    const s = tasks.get(e.task);
     if (!s) return;
+    if (e.kind === "advance") {
+      s.done += e.delta ?? 0;
+      s.items += e.items ?? 0;
+    } else if (e.kind === "end") {
+      tasks.delete(e.task);
+    }
+    show(e.task, s, e.kind);
+  };
+}
+
+function barSink(): ProgressSink {
+  let lastDraw = 0;
+  return tracked((task, s, kind) => {
+    const now = Date.now();
+    if (kind === "advance" && now - lastDraw < 100) return;
+    lastDraw = now;
     const width = 30;
     const frac = s.total > 0 ? Math.min(1, s.done / s.total) : 0;
     const filled = Math.round(frac * width);
@@ -101,59 +124,18 @@ function barSink(): ProgressSink {
       `\r\x1b[K${task.padEnd(16)} ${bar} ${formatAmount(s.done, s.unit)}/${formatAmount(s.total, s.unit)}${items}${rate}`,
     );
     barShown = true;
-  };
-  return (e: ProgressEvent) => {
-    if (e.kind === "start") {
-      tasks.set(e.task, {
-        unit: e.unit ?? "items",
-        total: e.total ?? 0,
-        done: 0,
-        items: 0,
-        totalItems: e.totalItems,
-        started: Date.now(),
-      });
-      draw(e.task, true);
-    } else if (e.kind === "advance") {
-      const s = tasks.get(e.task);
-      if (!s) return;
-      s.done += e.delta ?? 0;
-      s.items += e.items ?? 0;
-      draw(e.task);
-    } else {
-      draw(e.task, true);
-      tasks.delete(e.task);
+    if (kind === "end") {
       process.stderr.write("\n");
       barShown = false;
     }
-  };
+  });
 }
 
 function lineSink(out: Output): ProgressSink {
-  const tasks = new Map<string, TaskState>();
-  return (e: ProgressEvent) => {
-    if (e.kind === "start") {
-      tasks.set(e.task, {
-        unit: e.unit ?? "items",
-        total: e.total ?? 0,
-        done: 0,
-        items: 0,
-        totalItems: e.totalItems,
-        started: Date.now(),
-      });
-    } else if (e.kind === "advance") {
-      const s = tasks.get(e.task);
-      if (s) {
-        s.done += e.delta ?? 0;
-        s.items += e.items ?? 0;
-      }
-    } else {
-      const s = tasks.get(e.task);
-      if (!s) return;
-      tasks.delete(e.task);
-      if (s.done === 0 && s.items === 0) return;
-      const secs = ((Date.now() - s.started) / 1000).toFixed(1);
-      const items = s.totalItems !== undefined ? `, ${s.items} items` : "";
-      out.note(`${e.task}: ${formatAmount(s.done, s.unit)}${items} in ${secs}s`);
-    }
-  };
+  return tracked((task, s, kind) => {
+    if (kind !== "end" || (s.done === 0 && s.items === 0)) return;
+    const secs = ((Date.now() - s.started) / 1000).toFixed(1);
+    const items = s.totalItems !== undefined ? `, ${s.items} items` : "";
+    out.note(`${task}: ${formatAmount(s.done, s.unit)}${items} in ${secs}s`);
+  });
 }

@@ -5,13 +5,13 @@
 
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { parseMode, parseOwner } from "../assemble/system-layer.ts";
 import { decompressorFor } from "../deb/decompress.ts";
 import { CudasealError } from "../errors.ts";
 import type { LayerEntry } from "../layer/entry.ts";
 import type { PathPolicy } from "../layer/path-policy.ts";
 import { openLayer, parseOciRef, resolveLayoutImage } from "../source/oci-layout-source.ts";
-import { readTar, type TarEntry } from "../tar/reader.ts";
+import { readTar } from "../tar/reader.ts";
+import { reroot } from "./reroot.ts";
 
 export interface ImageCopyOptions {
   arch: string;
@@ -71,7 +71,6 @@ export async function* imagePathEntries(
     throw new CudasealError("CONTENT_INVALID", `contents: ${path} is not in ${image} (${options.arch})`);
   }
   // Pass 2: emit them, layer by layer.
-  const owner = options.owner ? parseOwner(options.owner) : undefined;
   const layers = new Set(finalLayer.values());
   for (let i = 0; i < resolved.layers.length; i++) {
     if (!layers.has(i)) continue;
@@ -80,36 +79,9 @@ export async function* imagePathEntries(
         await e.skip();
         continue;
       }
-      yield reroot(e, src, dest, options, owner);
+      yield reroot(e, src, dest, options);
     }
   }
-}
-
-function reroot(
-  e: TarEntry,
-  src: string,
-  dest: string,
-  o: ImageCopyOptions,
-  owner?: { uid: number; gid: number },
-): LayerEntry {
-  const rel = e.path === src ? "" : e.path.slice(src.length + 1);
-  const path = rel ? (dest ? `${dest}/${rel}` : rel) : dest;
-  const isDir = e.type === "directory";
-  const mode = o.mode !== undefined && e.type === "file" ? parseMode(o.mode, e.mode) : e.mode;
-  return {
-    path,
-    type: e.type,
-    mode: o.policy.mode(path, mode, isDir),
-    uid: owner?.uid ?? e.uid,
-    gid: owner?.gid ?? e.gid,
-    mtime: Math.min(e.mtime, o.mtime),
-    size: e.type === "file" ? e.size : undefined,
-    linkname:
-      e.type === "hardlink" && e.linkname?.startsWith(`${src}/`)
-        ? `${dest}/${e.linkname.slice(src.length + 1)}`
-        : e.linkname,
-    body: e.type === "file" ? e.body : undefined,
-  };
 }
 
 function suffixFor(mediaType: string): string {

@@ -1,21 +1,13 @@
-// One file-system entry on its way into a layer.
+// Layer entries, and the small constructors the synthesized layers use.
 
-export interface LayerEntry {
-  /** Canonical path: relative, no leading `./` or `/`, no trailing slash. */
-  path: string;
-  type: "file" | "directory" | "symlink" | "hardlink";
-  mode: number;
-  uid: number;
-  gid: number;
-  /** Seconds since the epoch. */
-  mtime: number;
-  /** Body size, for files. */
-  size?: number;
-  /** Link target, for symlinks and hardlinks. */
-  linkname?: string;
-  /** File body: whole bytes for small synthesized files, a stream for package payloads. */
-  body?: Uint8Array | AsyncIterable<Uint8Array>;
-}
+import type { TarWriteEntry } from "../tar/writer.ts";
+
+/**
+ * One file-system entry on its way into a layer: exactly what the tar writer
+ * takes. Paths are canonical (relative, no `./`, no trailing slash); a body
+ * is whole bytes for small synthesized files, a stream for package payloads.
+ */
+export type LayerEntry = TarWriteEntry;
 
 export function fileEntry(
   path: string,
