@@ -7,6 +7,8 @@ import type { SpecGroup, SpecUser } from "../spec/types.ts";
 export interface Accounts {
   users: SpecUser[];
   groups: SpecGroup[];
+  /** root's login shell where the spec did not name root: a real shell only in images that have one. */
+  rootShell?: string;
 }
 
 /** The default account: distroless's and Chainguard's `nonroot`, uid/gid 65532. */

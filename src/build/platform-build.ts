@@ -213,6 +213,7 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
   const accounts = {
     users: spec.accounts?.users ?? [NONROOT],
     groups: spec.accounts?.groups ?? [{ name: "nonroot", gid: 65532 }],
+    rootShell: spec.allow?.shell ? "/bin/bash" : undefined,
   };
   const baseFiles = input.packages.find((p) => p.name === "base-files");
   const systemEntries = systemLayerEntries({

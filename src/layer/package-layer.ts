@@ -43,7 +43,7 @@ const MAX_CA_CERT = 64 * 1024;
  * Bumped whenever the code changes what bytes a layer gets from the same
  * inputs, so that layers cached by an older cudaseal are not reused.
  */
-export const LAYER_FORMAT = 2;
+export const LAYER_FORMAT = 3;
 
 /**
  * The entries of a layer holding `packages`, in package order and each

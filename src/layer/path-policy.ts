@@ -86,6 +86,7 @@ const PACKAGE_MANAGERS = new Set([
   "dpkg-maintscript-helper",
   "dpkg-statoverride",
   "dpkg-realpath",
+  "update-alternatives",
   "pip",
   "pip3",
   "apk",
