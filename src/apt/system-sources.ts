@@ -4,6 +4,7 @@
 
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type Paragraph, parseDeb822 } from "./deb822.ts";
 
 export interface SystemEntry {
   uri: string;
@@ -107,25 +108,19 @@ export function parseOneLine(text: string, file: string): SystemEntry[] {
 /** deb822 stanzas with `Types`, `URIs`, `Suites`, `Components`, `Enabled`. */
 export function parseDeb822Sources(text: string, file: string): SystemEntry[] {
   const entries: SystemEntry[] = [];
-  for (const stanza of text.split(/\n[ \t]*\n/)) {
-    const fields = new Map<string, string>();
-    let last: string | undefined;
-    for (const line of stanza.split("\n")) {
-      if (line.startsWith("#")) continue;
-      if (/^[ \t]/.test(line) && last) {
-        fields.set(last, `${fields.get(last)} ${line.trim()}`);
-        continue;
-      }
-      const colon = line.indexOf(":");
-      if (colon <= 0) continue;
-      last = line.slice(0, colon).trim().toLowerCase();
-      fields.set(last, line.slice(colon + 1).trim());
-    }
-    const words = (name: string) => (fields.get(name) ?? "").split(/\s+/).filter(Boolean);
-    if (!words("types").includes("deb")) continue;
-    if ((fields.get("enabled") ?? "yes").toLowerCase() === "no") continue;
-    for (const uri of words("uris")) {
-      entries.push({ uri, suites: words("suites"), components: words("components"), file });
+  let stanzas: Paragraph[];
+  try {
+    stanzas = parseDeb822(text, { source: file });
+  } catch {
+    // A file apt itself would reject names no mirror cudaseal can use.
+    return entries;
+  }
+  for (const stanza of stanzas) {
+    const words = (name: string) => (stanza.get(name) ?? "").split(/\s+/).filter(Boolean);
+    if (!words("Types").includes("deb")) continue;
+    if ((stanza.get("Enabled") ?? "yes").trim().toLowerCase() === "no") continue;
+    for (const uri of words("URIs")) {
+      entries.push({ uri, suites: words("Suites"), components: words("Components"), file });
     }
   }
   return entries;
