@@ -161,7 +161,7 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
   add("root", [], root, "cudaseal: merged-/usr skeleton");
 
   // 2. Package layers, written concurrently (compression runs in the thread pool).
-  const total = layerPlan.reduce((n, l) => n + l.packages.reduce((m, p) => m + p.size, 0), 0);
+  const total = layerPlan.reduce((n, l) => n + debBytes(l), 0);
   input.onProgress({
     task: `layers ${arch}`,
     kind: "start",
@@ -169,7 +169,10 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     total,
     totalItems: layerPlan.length,
   });
-  const packageLayers = await mapPool(layerPlan, 3, async (planned) => {
+  // Largest first: the biggest layer is the critical path, so it must not
+  // start last. The layers keep their planned order in the image.
+  const bySize = [...layerPlan].sort((a, b) => debBytes(b) - debBytes(a));
+  const written = await mapPool(bySize, 3, async (planned) => {
     const key = packageLayerKey({
       packages: planned.packages,
       policy: policyKey,
@@ -184,11 +187,11 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
       );
       return { entries: packageLayerEntries(debs, { policy, arch, clampMtime: clamp }, meta), meta };
     });
-    const bytes = planned.packages.reduce((m, p) => m + p.size, 0);
-    input.onProgress({ task: `layers ${arch}`, kind: "advance", delta: bytes, items: 1 });
+    input.onProgress({ task: `layers ${arch}`, kind: "advance", delta: debBytes(planned), items: 1 });
     return { planned, layer };
   });
   input.onProgress({ task: `layers ${arch}`, kind: "end" });
+  const packageLayers = layerPlan.map((planned) => written[bySize.indexOf(planned)]);
   const present = new Set<string>();
   const caCerts = new Map<string, string>();
   const alternatives = [];
@@ -298,6 +301,10 @@ async function planElfTrim(input: PlatformBuildInput, policy: PathPolicy): Promi
     roots,
     multiarch: multiarchTuple(input.arch),
   });
+}
+
+function debBytes(layer: { packages: LockedPackage[] }): number {
+  return layer.packages.reduce((n, p) => n + p.size, 0);
 }
 
 function installedBytes(pkg: LockedPackage): number {
