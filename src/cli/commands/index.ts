@@ -4,5 +4,6 @@ import type { Command } from "../command.ts";
 import { buildCommand } from "./build.ts";
 import { presetsCommand } from "./presets.ts";
 import { lockCommand, resolveCommand } from "./resolve.ts";
+import { sbomCommand } from "./sbom.ts";
 
-export const commands: Command[] = [buildCommand, presetsCommand, lockCommand, resolveCommand];
+export const commands: Command[] = [buildCommand, presetsCommand, lockCommand, resolveCommand, sbomCommand];
