@@ -1,0 +1,83 @@
+// `cudaseal sbom`: the SBOM of an image, from its lock.
+
+import { readFile } from "node:fs/promises";
+import { CudasealError } from "../../errors.ts";
+import { parseLock } from "../../resolve/lock.ts";
+import { SBOM_FORMATS, sbomModel } from "../../sbom/index.ts";
+import { type Command, stringFlag } from "../command.ts";
+
+export const sbomCommand: Command = {
+  name: "sbom",
+  summary: "Print the SBOM (SPDX 2.3 or CycloneDX 1.6) of an image built from a lock",
+  help: `Usage: cudaseal sbom --lock FILE --digest sha256:HEX [options]
+
+Describes one architecture's image: every Debian package the lock installs,
+with its version, purl, the SHA-256 of its .deb and what it depends on. The
+output depends only on the inputs: the document's identity comes from the
+image digest and its time from the image's created time, never the clock.
+
+Options:
+  --lock FILE             the lock the image was built from
+  --digest sha256:HEX     the image manifest's digest for that architecture
+  --arch ARCH             architecture (default: amd64)
+  --format FORMAT         spdx or cyclonedx (default: spdx)
+  --name NAME             the image's name (default: its digest)
+  --created TIME          the image's created time, RFC 3339
+                          (default: $SOURCE_DATE_EPOCH)
+
+Examples:
+  cudaseal sbom --lock cudaseal.lock.json --digest sha256:3b1f… > sbom.spdx.json
+  cudaseal sbom --lock cudaseal.lock.json --digest sha256:3b1f… --arch arm64 --format cyclonedx`,
+  flags: {
+    lock: { type: "string" },
+    digest: { type: "string" },
+    arch: { type: "string" },
+    format: { type: "string" },
+    name: { type: "string" },
+    created: { type: "string" },
+  },
+  async run(_positionals, flags, out) {
+    const lockPath = stringFlag(flags, "lock");
+    const digest = stringFlag(flags, "digest");
+    if (!lockPath || !digest) {
+      throw new CudasealError("USAGE", "name the lock and the image digest", {
+        hint: "cudaseal sbom --lock cudaseal.lock.json --digest sha256:…",
+      });
+    }
+    const formatName = stringFlag(flags, "format") ?? "spdx";
+    if (formatName !== "spdx" && formatName !== "cyclonedx") {
+      throw new CudasealError("USAGE", `unknown SBOM format: ${formatName}`, {
+        hint: "use spdx or cyclonedx",
+      });
+    }
+    const arch = stringFlag(flags, "arch") ?? "amd64";
+    const lock = parseLock(await readFile(lockPath, "utf8"));
+    const packages = Object.hasOwn(lock.arches, arch) ? lock.arches[arch] : undefined;
+    if (!packages) {
+      throw new CudasealError("USAGE", `the lock has no packages for ${arch}`, {
+        hint: `it has: ${Object.keys(lock.arches).join(", ")}`,
+      });
+    }
+    const model = sbomModel(
+      { name: stringFlag(flags, "name"), digest, created: createdFrom(stringFlag(flags, "created")), arch },
+      packages,
+    );
+    out.data(SBOM_FORMATS[formatName].render(model));
+    return 0;
+  },
+};
+
+function createdFrom(created: string | undefined): string {
+  if (created !== undefined) return created;
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  if (epoch === undefined || epoch === "") {
+    throw new CudasealError("USAGE", "the SBOM needs the image's created time", {
+      hint: "pass --created 2024-01-02T03:04:05Z or set SOURCE_DATE_EPOCH",
+    });
+  }
+  const seconds = Number(epoch);
+  if (!Number.isInteger(seconds) || seconds < 0) {
+    throw new CudasealError("USAGE", `SOURCE_DATE_EPOCH must be whole seconds: ${epoch}`);
+  }
+  return new Date(seconds * 1000).toISOString();
+}

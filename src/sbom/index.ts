@@ -1,0 +1,32 @@
+// What other stages may use from the SBOM stage: the neutral model built
+// from a lock, and the formats that render it.
+
+import { cyclonedxDocument } from "./cyclonedx.ts";
+import type { SbomModel } from "./model.ts";
+import { spdxDocument } from "./spdx.ts";
+
+export { cyclonedxDocument, cyclonedxSerialNumber } from "./cyclonedx.ts";
+export { type SbomImage, type SbomImageInput, type SbomModel, type SbomPackage, sbomModel } from "./model.ts";
+export { DEBIAN_DISTRO, debPurl, purlEncode } from "./purl.ts";
+export { spdxDocument, spdxNamespace, spdxPackageId } from "./spdx.ts";
+
+/** One SBOM format: how it renders the model and what its file is usually called. */
+export interface SbomFormat {
+  name: string;
+  fileName: string;
+  render(model: SbomModel): string;
+}
+
+export const SBOM_FORMATS: Record<"spdx" | "cyclonedx", SbomFormat> = {
+  spdx: { name: "spdx", fileName: "sbom.spdx.json", render: (model) => asJson(spdxDocument(model)) },
+  cyclonedx: {
+    name: "cyclonedx",
+    fileName: "sbom.cdx.json",
+    render: (model) => asJson(cyclonedxDocument(model)),
+  },
+};
+
+/** Two-space indent and a final newline; key order is the order the renderers build. */
+function asJson(doc: Record<string, unknown>): string {
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}

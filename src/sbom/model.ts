@@ -1,0 +1,107 @@
+// The SBOM-neutral description of one image (one architecture): what the
+// image is and which Debian packages it holds. Every format (SPDX, CycloneDX)
+// renders this, and nothing else, so they always agree. Built purely from a
+// lock's packages plus the image's digest and created time: no wall clock,
+// no I/O, the same input gives the same model.
+
+import type { LockedPackage } from "../apt/types.ts";
+import { CudasealError } from "../errors.ts";
+import { debPurl } from "./purl.ts";
+
+export interface SbomImage {
+  /** What the image is called (a reference such as `registry/name:tag`, or its digest). */
+  name: string;
+  /** The image manifest's digest, `sha256:<hex>`. */
+  digest: string;
+  /** The image's created time, RFC 3339 in UTC with whole seconds (`2024-01-02T03:04:05Z`). */
+  created: string;
+  /** Debian architecture of the image. */
+  arch: string;
+}
+
+export interface SbomPackage {
+  name: string;
+  version: string;
+  arch: string;
+  source: string;
+  sourceVersion: string;
+  purl: string;
+  /** Where the .deb was downloaded from. */
+  url: string;
+  /** SHA-256 of the .deb, hex. */
+  sha256: string;
+  /** SPDX licence expression, when known (the lock does not record one). */
+  license?: string;
+  /** Names of the packages in this SBOM that this one's dependencies resolved to, sorted. */
+  dependsOn: string[];
+}
+
+export interface SbomModel {
+  image: SbomImage;
+  /** Sorted by name; names are unique. */
+  packages: SbomPackage[];
+}
+
+export interface SbomImageInput {
+  name?: string;
+  digest: string;
+  /** Any time `Date` parses; normalised to whole seconds in UTC. */
+  created: string;
+  arch: string;
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** The model for one architecture's image, from that architecture's locked packages. */
+export function sbomModel(image: SbomImageInput, packages: readonly LockedPackage[]): SbomModel {
+  if (!DIGEST.test(image.digest)) {
+    throw new CudasealError("IMAGE_INVALID", `not a sha256 image digest: ${image.digest}`, {
+      hint: "give the image manifest's digest as sha256:<64 hex digits>",
+    });
+  }
+  const names = new Set<string>();
+  for (const pkg of packages) {
+    if (names.has(pkg.name)) {
+      throw new CudasealError("IMAGE_INVALID", `package ${pkg.name} is listed twice`);
+    }
+    names.add(pkg.name);
+  }
+  return {
+    image: {
+      name: image.name ?? image.digest,
+      digest: image.digest,
+      created: normaliseTime(image.created),
+      arch: image.arch,
+    },
+    packages: packages
+      .map(
+        (pkg): SbomPackage => ({
+          name: pkg.name,
+          version: pkg.version,
+          arch: pkg.arch,
+          source: pkg.source,
+          sourceVersion: pkg.sourceVersion,
+          purl: debPurl(pkg),
+          url: pkg.url,
+          sha256: pkg.sha256,
+          // A dependency the image does not hold (provided by the host) has nothing to point at.
+          dependsOn: [...new Set(pkg.dependsOn)].filter((name) => names.has(name)).sort(byCodePoint),
+        }),
+      )
+      .sort((a, b) => byCodePoint(a.name, b.name)),
+  };
+}
+
+function normaliseTime(text: string): string {
+  const time = new Date(text);
+  if (text === "" || Number.isNaN(time.getTime())) {
+    throw new CudasealError("IMAGE_INVALID", `not a time: ${text}`, {
+      hint: "give the image's created time as RFC 3339, e.g. 2024-01-02T03:04:05Z",
+    });
+  }
+  return time.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

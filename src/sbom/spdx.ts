@@ -1,0 +1,117 @@
+// SPDX 2.3 JSON for one image. The document DESCRIBES the image (a CONTAINER
+// package), the image CONTAINS every Debian package, and each package
+// DEPENDS_ON the packages its dependencies resolved to. Nothing comes from
+// the wall clock: the namespace is derived from the image digest and the
+// creation time is the image's, so the same model gives the same bytes.
+
+import type { SbomModel, SbomPackage } from "./model.ts";
+
+export const SPDX_VERSION = "SPDX-2.3";
+const NOASSERTION = "NOASSERTION";
+const DOCUMENT_ID = "SPDXRef-DOCUMENT";
+const IMAGE_ID = "SPDXRef-Image";
+
+/**
+ * The document namespace: a URI unique to this document. SPDX documents the
+ * `https://spdx.org/spdxdocs/<name>-<unique>` pattern for tools with no site
+ * of their own; the image digest is the unique part.
+ */
+export function spdxNamespace(digest: string): string {
+  return `https://spdx.org/spdxdocs/cudaseal-${digest.replace(":", "-")}`;
+}
+
+/**
+ * The SPDXID of a Debian package. SPDXIDs allow only letters, digits, `.`
+ * and `-`, so `.` escapes: `.` itself becomes `..` and any other character
+ * `.` plus its UTF-8 bytes in hex (`libstdc++6` → `libstdc.2B.2B6`). Distinct
+ * names give distinct IDs, and the same name always the same ID.
+ */
+export function spdxPackageId(name: string): string {
+  let out = "";
+  for (const ch of name) {
+    if (/[A-Za-z0-9-]/.test(ch)) out += ch;
+    else if (ch === ".") out += "..";
+    else {
+      for (const byte of new TextEncoder().encode(ch)) {
+        out += `.${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+      }
+    }
+  }
+  return `SPDXRef-Package-deb-${out}`;
+}
+
+/** The SPDX 2.3 document as a JSON-ready object. */
+export function spdxDocument(model: SbomModel): Record<string, unknown> {
+  const { image } = model;
+  const relationships: Record<string, string>[] = [
+    { spdxElementId: DOCUMENT_ID, relationshipType: "DESCRIBES", relatedSpdxElement: IMAGE_ID },
+  ];
+  for (const pkg of model.packages) {
+    relationships.push({
+      spdxElementId: IMAGE_ID,
+      relationshipType: "CONTAINS",
+      relatedSpdxElement: spdxPackageId(pkg.name),
+    });
+  }
+  for (const pkg of model.packages) {
+    for (const dep of pkg.dependsOn) {
+      relationships.push({
+        spdxElementId: spdxPackageId(pkg.name),
+        relationshipType: "DEPENDS_ON",
+        relatedSpdxElement: spdxPackageId(dep),
+      });
+    }
+  }
+  return {
+    spdxVersion: SPDX_VERSION,
+    dataLicense: "CC0-1.0",
+    SPDXID: DOCUMENT_ID,
+    name: `${image.name} (${image.arch})`,
+    documentNamespace: spdxNamespace(image.digest),
+    creationInfo: { created: image.created, creators: ["Tool: cudaseal"] },
+    documentDescribes: [IMAGE_ID],
+    packages: [imagePackage(model), ...model.packages.map(debPackage)],
+    relationships,
+  };
+}
+
+function imagePackage(model: SbomModel): Record<string, unknown> {
+  const { image } = model;
+  return {
+    SPDXID: IMAGE_ID,
+    name: image.name,
+    versionInfo: image.digest,
+    primaryPackagePurpose: "CONTAINER",
+    supplier: NOASSERTION,
+    downloadLocation: NOASSERTION,
+    filesAnalyzed: false,
+    checksums: [{ algorithm: "SHA256", checksumValue: image.digest.slice("sha256:".length) }],
+    licenseConcluded: NOASSERTION,
+    licenseDeclared: NOASSERTION,
+    copyrightText: NOASSERTION,
+    comment: `architecture ${image.arch}`,
+  };
+}
+
+function debPackage(pkg: SbomPackage): Record<string, unknown> {
+  const doc: Record<string, unknown> = {
+    SPDXID: spdxPackageId(pkg.name),
+    name: pkg.name,
+    versionInfo: pkg.version,
+    primaryPackagePurpose: "LIBRARY",
+    supplier: NOASSERTION,
+    downloadLocation: pkg.url,
+    filesAnalyzed: false,
+    checksums: [{ algorithm: "SHA256", checksumValue: pkg.sha256 }],
+    licenseConcluded: NOASSERTION,
+    licenseDeclared: pkg.license ?? NOASSERTION,
+    copyrightText: NOASSERTION,
+    externalRefs: [
+      { referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: pkg.purl },
+    ],
+  };
+  if (pkg.source !== pkg.name || pkg.sourceVersion !== pkg.version) {
+    doc.sourceInfo = `built from Debian source package ${pkg.source} ${pkg.sourceVersion}`;
+  }
+  return doc;
+}
