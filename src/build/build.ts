@@ -5,7 +5,9 @@
 //   fetch    → every .deb into the verified content store
 //   layers   → per architecture: skeleton, package layers, system layer, contents
 //   image    → configs, manifests, index
-//   write    → the output (OCI layout, docker-archive, oci-archive), atomically
+//   describe → SPDX and CycloneDX SBOMs per platform, as artifacts naming it
+//   write    → the output (OCI layout, docker-archive, oci-archive), atomically,
+//              and the SBOMs beside it
 
 import type { AptSource } from "../apt/sources.ts";
 import type { LockedPackage } from "../apt/types.ts";
@@ -13,13 +15,15 @@ import { ContentStore } from "../cache/content-store.ts";
 import { fetchDebs, verifiedDeb } from "../fetch/deb-fetcher.ts";
 import { installedCudaVersion } from "../image/cuda-version.ts";
 import type { Compression } from "../layer/blob-writer.ts";
-import type { BuiltImage } from "../oci/image-plan.ts";
+import { type BuiltImage, planImage } from "../oci/image-plan.ts";
 import type { WrittenImage } from "../oci/layout-contents.ts";
 import type { Lock } from "../resolve/lock.ts";
 import { lockFromSources } from "../resolve/lock-from-sources.ts";
+import { sbomArtifacts } from "../sbom/artifacts.ts";
 import type { Spec } from "../spec/types.ts";
+import { writeFileAtomic } from "../util/atomic-file.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
-import { type OutputTarget, writeOutput } from "./output.ts";
+import { type OutputTarget, sbomPath, writeOutput } from "./output.ts";
 import { buildPlatform, type PlatformResult } from "./platform-build.ts";
 import { StageRunner, type StageTiming } from "./stages.ts";
 
@@ -114,7 +118,19 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     annotations: platforms[0].annotations,
     tag: options.output.tag,
   };
-  const written = await stages.run("write", () => writeOutput(options.output, image, options.archs[0]));
+  // The SBOMs name the platform manifests, whose digests the plan knows before anything is written.
+  const sboms = await stages.run("describe", async () =>
+    sbomArtifacts(planImage(image), (arch) => lock.arches[arch] ?? [], {
+      name: options.output.reference,
+      created: String(platforms[0].image.config.created),
+    }),
+  );
+  const written = await stages.run("write", async () => {
+    const result = await writeOutput(options.output, image, options.archs[0], sboms.artifacts);
+    for (const doc of sboms.documents)
+      await writeFileAtomic(sbomPath(options.output, doc.arch, doc.format), doc.text);
+    return result;
+  });
   const cuda = installedCudaVersion(locked[0].packages);
   if (!cuda && (options.spec.packages ?? []).some((p) => p.startsWith("libcu"))) {
     options.onNote?.("no CUDA runtime package found: NVIDIA_REQUIRE_CUDA is not set");

@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { CudasealError } from "../errors.ts";
 import { writeDockerArchive } from "../oci/docker-archive.ts";
 import type { BuiltImage } from "../oci/image-plan.ts";
-import type { WrittenImage } from "../oci/layout-contents.ts";
+import type { Artifact, WrittenImage } from "../oci/layout-contents.ts";
 import { writeOciLayout } from "../oci/layout-writer.ts";
 import { writeOciArchive } from "../oci/oci-archive.ts";
 
@@ -39,17 +39,28 @@ export function parseOutput(spec: string | undefined, name: string): OutputTarge
   return { format, path: resolve(path), tag, reference: `${repo}:${tag}` };
 }
 
+/**
+ * Write the image; `artifacts` (the SBOMs) go into OCI layouts and archives
+ * beside it. A docker-archive has no place for them.
+ */
 export async function writeOutput(
   target: OutputTarget,
   image: BuiltImage,
   arch: string,
+  artifacts: readonly Artifact[] = [],
 ): Promise<WrittenImage> {
   switch (target.format) {
     case "oci":
-      return writeOciLayout(target.path, image);
+      return writeOciLayout(target.path, image, { artifacts });
     case "oci-archive":
-      return writeOciArchive(target.path, image);
+      return writeOciArchive(target.path, image, { artifacts });
     case "docker-archive":
       return writeDockerArchive(target.path, image, { tag: target.reference, arch });
   }
+}
+
+/** Where the SBOM of one platform is written beside the output: `out/img.amd64.spdx.json`. */
+export function sbomPath(target: OutputTarget, arch: string, format: "spdx" | "cyclonedx"): string {
+  const base = target.path.replace(/\.(tar|oci)$/, "");
+  return `${base}.${arch}.${format === "spdx" ? "spdx" : "cdx"}.json`;
 }

@@ -97,7 +97,8 @@ export async function resolveLayoutImage(ref: LayoutRef, arch: string): Promise<
   throw new CudasealError("IMAGE_INVALID", `${ref.dir}: cannot find a manifest`);
 }
 
-class DigestCheck extends Transform {
+/** Passes bytes through and fails at the end unless they hash to `expected`. */
+export class DigestCheck extends Transform {
   readonly #hash = createHash("sha256");
   readonly #expected: string;
   constructor(expected: string) {

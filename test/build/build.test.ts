@@ -26,6 +26,7 @@ import { parseOutput } from "../../src/build/output.ts";
 import { isCudasealError } from "../../src/errors.ts";
 import type { Spec } from "../../src/spec/types.ts";
 import { type AptRepo, type PackageSpec, startAptRepo } from "../helpers/apt-repo.ts";
+import { cyclonedxValidator, spdxValidator } from "../helpers/sbom-schemas.ts";
 import { throwawayPodman } from "../oci/podman.ts";
 
 const CERT_A = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
@@ -316,6 +317,36 @@ describe("cudaseal build", () => {
     const md5 = readFileSync(join(dir, "libc6.md5sums"), "utf8");
     assert.match(md5, / usr\/lib64\/ld-linux-x86-64.so.2$/m);
     assert.doesNotMatch(md5, /stdio\.h|libc\.a|printf/);
+  });
+
+  test("both SBOMs are written beside the image, validate, and travel in the layout as artifacts", () => {
+    const out = join(dirA(), "out");
+    const index = JSON.parse(readFileSync(join(out, "index.json"), "utf8")) as {
+      manifests: { digest: string; artifactType?: string }[];
+    };
+    const spdx = spdxValidator();
+    const cdx = cyclonedxValidator();
+    for (const platform of first.written.platforms) {
+      const arch = platform.platform.architecture;
+      const doc = JSON.parse(readFileSync(`${out}.${arch}.spdx.json`, "utf8"));
+      assert.ok(spdx(doc), JSON.stringify(spdx.errors));
+      const names = doc.packages.map((p: { name: string }) => p.name);
+      for (const p of first.lock.arches[arch]) assert.ok(names.includes(p.name), p.name);
+      const bom = JSON.parse(readFileSync(`${out}.${arch}.cdx.json`, "utf8"));
+      assert.ok(cdx(bom), JSON.stringify(cdx.errors));
+      assert.ok(
+        bom.components.some((c: { purl: string }) => c.purl.startsWith(`pkg:deb/debian/libcudart12@`)),
+      );
+      // Each artifact names this platform's manifest as its subject.
+      const artifacts = index.manifests
+        .filter((m) => m.artifactType)
+        .map((m) => JSON.parse(readFileSync(join(out, "blobs/sha256", m.digest.slice(7)), "utf8")))
+        .filter((m) => m.subject.digest === platform.manifest.digest);
+      assert.deepEqual(artifacts.map((m) => m.artifactType).sort(), [
+        "application/spdx+json",
+        "application/vnd.cyclonedx+json",
+      ]);
+    }
   });
 
   test("two builds in different directories, with different caches, give the same digests", async () => {

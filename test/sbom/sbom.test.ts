@@ -7,8 +7,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { Ajv } from "ajv";
-import addFormatsModule from "ajv-formats";
 import type { LockedPackage } from "../../src/apt/types.ts";
 import { isCudasealError } from "../../src/errors.ts";
 import { type Lock, serializeLock } from "../../src/resolve/index.ts";
@@ -21,30 +19,12 @@ import {
   spdxDocument,
   spdxPackageId,
 } from "../../src/sbom/index.ts";
+import { cyclonedxValidator, spdxValidator, type Validate } from "../helpers/sbom-schemas.ts";
 
-const SCHEMAS = new URL("../fixtures/schemas/", import.meta.url);
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 const CREATED = "2024-05-06T07:08:09Z";
 
-function schema(file: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(file, SCHEMAS), "utf8"));
-}
-
-// ajv-formats is CommonJS; its default export arrives wrapped under Node's ESM loader.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  ajv: Ajv,
-) => Ajv;
-
-function validator(): Ajv {
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
-  // CycloneDX also uses "iri-reference" and "idn-email", which ajv-formats lacks: accepted unchecked.
-  ajv.addFormat("iri-reference", true);
-  ajv.addFormat("idn-email", true);
-  return ajv;
-}
-
-function assertValid(validate: ReturnType<Ajv["compile"]>, doc: unknown): void {
+function assertValid(validate: Validate, doc: unknown): void {
   const ok = validate(doc);
   assert.ok(ok, JSON.stringify(validate.errors, null, 2));
 }
@@ -137,8 +117,7 @@ test("SPDX IDs are valid, distinct for distinct names, and stable", () => {
 });
 
 test("the SPDX 2.3 document validates against the official schema and links everything", () => {
-  const ajv = validator();
-  const validate = ajv.compile(schema("spdx-2.3.schema.json"));
+  const validate = spdxValidator();
   const doc = spdxDocument(model()) as {
     documentNamespace: string;
     creationInfo: { created: string };
@@ -170,18 +149,7 @@ test("the SPDX 2.3 document validates against the official schema and links ever
 });
 
 test("the CycloneDX 1.6 BOM validates against the official schema and its graph is closed", () => {
-  const ajv = validator();
-  // The BOM schema names its companions by file name relative to its own $id.
-  ajv.addSchema(schema("spdx.SNAPSHOT.schema.json"), "http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json");
-  ajv.addSchema(
-    schema("jsf-0.82.SNAPSHOT.schema.json"),
-    "http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json",
-  );
-  ajv.addSchema(
-    schema("cryptography-defs.SNAPSHOT.schema.json"),
-    "http://cyclonedx.org/schema/cryptography-defs.SNAPSHOT.schema.json",
-  );
-  const validate = ajv.compile(schema("cyclonedx-1.6.schema.json"));
+  const validate = cyclonedxValidator();
   const bom = cyclonedxDocument(model()) as {
     serialNumber: string;
     metadata: { timestamp: string; component: { "bom-ref": string; type: string } };

@@ -1,0 +1,109 @@
+// A tar archive read in place, for `oci-archive:` and `docker-archive:`: one
+// pass over its headers (bodies are skipped, never read) records where each
+// regular file's bytes lie, then files are read by offset from the archive.
+// Nothing is extracted to disk. PAX and GNU long names are honoured; a name
+// that appears twice means its last copy, as tar(1) extracting would.
+
+import { createReadStream } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+import { posix } from "node:path";
+import type { Readable } from "node:stream";
+import { CudasealError } from "../errors.ts";
+import { BLOCK, isZeroBlock, padding, parseHeader, parsePax } from "../tar/header.ts";
+import { type BlobFiles, tooLarge } from "./blob-files.ts";
+
+interface Span {
+  offset: number;
+  size: number;
+}
+
+const MAX_META = 1024 * 1024;
+const MAX_ENTRIES = 1_000_000;
+
+/** Index the regular files of the tar archive `file`. */
+export async function indexTar(file: string): Promise<BlobFiles> {
+  const fh = await open(file, "r").catch((err: unknown) => {
+    throw new CudasealError("IMAGE_INVALID", `cannot open ${file}`, { cause: err });
+  });
+  let spans: Map<string, Span>;
+  try {
+    spans = await walk(fh, file);
+  } finally {
+    await fh.close();
+  }
+  const find = (name: string) => spans.get(posix.normalize(name).replace(/^\.\//, ""));
+  return {
+    label: file,
+    async read(name, max) {
+      const span = find(name);
+      if (span === undefined) return undefined;
+      if (span.size > max) throw tooLarge(file, name, max);
+      const h = await open(file, "r");
+      try {
+        const buf = Buffer.alloc(span.size);
+        const { bytesRead } = await h.read(buf, 0, span.size, span.offset);
+        if (bytesRead !== span.size) throw truncated(file, name);
+        return buf;
+      } finally {
+        await h.close();
+      }
+    },
+    async stream(name) {
+      const span = find(name);
+      if (span === undefined) throw new CudasealError("IMAGE_INVALID", `${file}: ${name} is missing`);
+      if (span.size === 0) return createReadStream(file, { start: 0, end: -1 }) as Readable;
+      return createReadStream(file, { start: span.offset, end: span.offset + span.size - 1 });
+    },
+  };
+}
+
+async function walk(fh: FileHandle, file: string): Promise<Map<string, Span>> {
+  const { size: total } = await fh.stat();
+  const spans = new Map<string, Span>();
+  const block = Buffer.alloc(BLOCK);
+  let pos = 0;
+  let longName: string | undefined;
+  let paxPath: string | undefined;
+  for (let count = 0; ; count++) {
+    if (count > MAX_ENTRIES) throw invalid(file, "has too many entries");
+    const { bytesRead } = await fh.read(block, 0, BLOCK, pos);
+    if (bytesRead < BLOCK) throw invalid(file, "ends without its end-of-archive block");
+    if (isZeroBlock(block)) return spans;
+    let h: ReturnType<typeof parseHeader>;
+    try {
+      h = parseHeader(block);
+    } catch (err) {
+      throw invalid(file, `has a bad header at offset ${pos}`, err);
+    }
+    const data = pos + BLOCK;
+    if (data + h.size > total) throw truncated(file, h.name);
+    const meta = async () => {
+      if (h.size > MAX_META) throw invalid(file, `has an extended header larger than ${MAX_META} bytes`);
+      const buf = Buffer.alloc(h.size);
+      await fh.read(buf, 0, h.size, data);
+      return buf;
+    };
+    if (h.typeflag === "L") {
+      longName = (await meta()).toString("utf8").replace(/\0+$/, "");
+    } else if (h.typeflag === "x") {
+      paxPath = parsePax(await meta()).get("path") ?? paxPath;
+    } else if (h.typeflag === "g" || h.typeflag === "K") {
+      // Global headers and long link names say nothing about where files lie.
+    } else {
+      const name = posix.normalize(paxPath ?? longName ?? h.name).replace(/^(\.\/)+|^\/+/, "");
+      if (h.type === "file") spans.set(name, { offset: data, size: h.size });
+      else spans.delete(name);
+      longName = undefined;
+      paxPath = undefined;
+    }
+    pos = data + h.size + padding(h.size);
+  }
+}
+
+function invalid(file: string, what: string, cause?: unknown): CudasealError {
+  return new CudasealError("IMAGE_INVALID", `${file} ${what}`, { cause });
+}
+
+function truncated(file: string, name: string): CudasealError {
+  return new CudasealError("IMAGE_INVALID", `${file} is cut short inside ${name}`);
+}
