@@ -2,7 +2,7 @@
 // archive read in place (tar-index.ts). Layout readers ask for small JSON
 // files whole and for blobs as streams.
 
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { join, normalize } from "node:path";
 import type { Readable } from "node:stream";
 import { CudasealError } from "../errors.ts";
@@ -13,6 +13,8 @@ export interface BlobFiles {
   readonly label: string;
   /** A file's bytes when it exists and holds at most `max` bytes; undefined when absent; IMAGE_INVALID when larger. */
   read(name: string, max: number): Promise<Buffer | undefined>;
+  /** A file's size in bytes; undefined when absent. */
+  size(name: string): Promise<number | undefined>;
   /** A file's bytes as a stream; IMAGE_INVALID when absent. */
   stream(name: string): Promise<Readable>;
 }
@@ -41,6 +43,13 @@ export function directoryFiles(dir: string): BlobFiles {
         return await fh.readFile();
       } finally {
         await fh.close();
+      }
+    },
+    async size(name) {
+      try {
+        return (await stat(path(name))).size;
+      } catch {
+        return undefined;
       }
     },
     async stream(name) {

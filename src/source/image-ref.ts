@@ -4,13 +4,21 @@
 // registry client exists, rather than being mistaken for a path.
 
 import { CudasealError } from "../errors.ts";
-import { parseOciRef } from "./oci-layout-source.ts";
 
 /** A parsed image reference: the transport and where the image lies. */
 export type ImageRef =
   | { transport: "oci"; dir: string; tag?: string }
   | { transport: "oci-archive"; file: string; tag?: string }
   | { transport: "docker-archive"; file: string; name?: string };
+
+/** `oci:DIR[:TAG]`: a trailing `:TAG` counts only when it holds no slash (a path may have colons). */
+function parseOciRef(ref: string): { dir: string; tag?: string } {
+  const body = ref.replace(/^oci:/, "");
+  const colon = body.lastIndexOf(":");
+  if (colon > 0 && !body.slice(colon + 1).includes("/"))
+    return { dir: body.slice(0, colon), tag: body.slice(colon + 1) };
+  return { dir: body };
+}
 
 /** Parse `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]` or `docker-archive:FILE[:NAME:TAG]`; anything else is USAGE. */
 export function parseImageRef(ref: string): ImageRef {
@@ -49,6 +57,21 @@ export function formatImageRef(ref: ImageRef): string {
     case "docker-archive":
       return ref.name === undefined ? `docker-archive:${ref.file}` : `docker-archive:${ref.file}:${ref.name}`;
   }
+}
+
+/**
+ * True when `stored` (a RepoTags entry or containerd name) is the image the
+ * user called `wanted` (`name:tag`): Docker stores names in full, with the
+ * default registry host and `library/` before a one-part name.
+ */
+export function sameImageName(stored: string, wanted: string): boolean {
+  if (stored === wanted) return true;
+  const parts = stored.split("/");
+  const host = parts[0];
+  if (parts.length < 2 || !(host.includes(".") || host.includes(":"))) return false;
+  const rest = parts.slice(1);
+  if (rest.join("/") === wanted) return true;
+  return rest.length === 2 && rest[0] === "library" && rest[1] === wanted;
 }
 
 function usage(ref: string, why: string): CudasealError {

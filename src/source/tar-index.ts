@@ -7,7 +7,7 @@
 import { createReadStream } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { posix } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { CudasealError } from "../errors.ts";
 import { BLOCK, isZeroBlock, padding, parseHeader, parsePax } from "../tar/header.ts";
 import { type BlobFiles, tooLarge } from "./blob-files.ts";
@@ -48,10 +48,13 @@ export async function indexTar(file: string): Promise<BlobFiles> {
         await h.close();
       }
     },
+    async size(name) {
+      return find(name)?.size;
+    },
     async stream(name) {
       const span = find(name);
       if (span === undefined) throw new CudasealError("IMAGE_INVALID", `${file}: ${name} is missing`);
-      if (span.size === 0) return createReadStream(file, { start: 0, end: -1 }) as Readable;
+      if (span.size === 0) return Readable.from([]);
       return createReadStream(file, { start: span.offset, end: span.offset + span.size - 1 });
     },
   };
