@@ -70,10 +70,10 @@ function component(pkg: SbomPackage): Record<string, unknown> {
     name: pkg.name,
     version: pkg.version,
     purl: pkg.purl,
-    hashes: [{ alg: "SHA-256", content: pkg.sha256 }],
   };
+  if (pkg.sha256) doc.hashes = [{ alg: "SHA-256", content: pkg.sha256 }];
   if (pkg.license !== undefined) doc.licenses = [{ expression: pkg.license }];
-  doc.externalReferences = [{ type: "distribution", url: pkg.url }];
+  if (pkg.url) doc.externalReferences = [{ type: "distribution", url: pkg.url }];
   doc.properties = [
     { name: "cudaseal:arch", value: pkg.arch },
     { name: "cudaseal:source", value: pkg.source },

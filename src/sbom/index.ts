@@ -6,8 +6,16 @@ import type { SbomModel } from "./model.ts";
 import { spdxDocument } from "./spdx.ts";
 
 export { cyclonedxDocument, cyclonedxSerialNumber } from "./cyclonedx.ts";
-export { type SbomImage, type SbomImageInput, type SbomModel, type SbomPackage, sbomModel } from "./model.ts";
-export { DEBIAN_DISTRO, debPurl, purlEncode } from "./purl.ts";
+export {
+  type Distro,
+  type SbomImage,
+  type SbomImageInput,
+  type SbomModel,
+  type SbomPackage,
+  sbomModel,
+  sbomModelFromInstalled,
+} from "./model.ts";
+export { apkPurl, DEBIAN_DISTRO, debPurl, purlEncode } from "./purl.ts";
 export { spdxDocument, spdxNamespace, spdxPackageId } from "./spdx.ts";
 
 /** One SBOM format: how it renders the model and what its file is usually called. */

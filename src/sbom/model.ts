@@ -6,7 +6,8 @@
 
 import type { LockedPackage } from "../apt/types.ts";
 import { CudasealError } from "../errors.ts";
-import { debPurl } from "./purl.ts";
+import type { InstalledPackage } from "../source/packages.ts";
+import { apkPurl, debPurl } from "./purl.ts";
 
 export interface SbomImage {
   /** What the image is called (a reference such as `registry/name:tag`, or its digest). */
@@ -26,10 +27,10 @@ export interface SbomPackage {
   source: string;
   sourceVersion: string;
   purl: string;
-  /** Where the .deb was downloaded from. */
-  url: string;
-  /** SHA-256 of the .deb, hex. */
-  sha256: string;
+  /** Where the .deb was downloaded from, when known (images cudaseal built). */
+  url?: string;
+  /** SHA-256 of the .deb, hex, when known (images cudaseal built). */
+  sha256?: string;
   /** SPDX licence expression, when known (the lock does not record one). */
   license?: string;
   /** Names of the packages in this SBOM that this one's dependencies resolved to, sorted. */
@@ -52,13 +53,74 @@ export interface SbomImageInput {
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
-/** The model for one architecture's image, from that architecture's locked packages. */
-export function sbomModel(image: SbomImageInput, packages: readonly LockedPackage[]): SbomModel {
+/** The distribution an image says it is (`/etc/os-release`): `ID` and `VERSION_ID`. */
+export interface Distro {
+  id: string;
+  versionId?: string;
+}
+
+/**
+ * The model for any image, from the packages its dpkg or apk database lists.
+ * Nothing is known of the files the packages came from, so there are no
+ * download locations or checksums, and no dependency edges.
+ */
+export function sbomModelFromInstalled(
+  image: SbomImageInput,
+  installed: readonly InstalledPackage[],
+  distro: Distro,
+): SbomModel {
+  checkImage(image);
+  const seen = new Set<string>();
+  const packages: SbomPackage[] = [];
+  for (const pkg of installed) {
+    // One record per name: a second architecture of a Multi-Arch package adds nothing an SBOM can name apart.
+    if (seen.has(pkg.name)) continue;
+    seen.add(pkg.name);
+    const source = pkg.source ?? pkg.name;
+    const sourceVersion = pkg.sourceVersion ?? pkg.version;
+    packages.push({
+      name: pkg.name,
+      version: pkg.version,
+      arch: pkg.arch,
+      source,
+      sourceVersion,
+      purl:
+        pkg.manager === "apk"
+          ? apkPurl({ ...pkg, namespace: distro.id })
+          : debPurl({
+              ...pkg,
+              source,
+              sourceVersion,
+              namespace: distro.id,
+              distro: distro.versionId ? `${distro.id}-${distro.versionId}` : distro.id,
+            }),
+      license: pkg.license,
+      dependsOn: [],
+    });
+  }
+  return { image: imageOf(image), packages: packages.sort((a, b) => byCodePoint(a.name, b.name)) };
+}
+
+function checkImage(image: SbomImageInput): void {
   if (!DIGEST.test(image.digest)) {
     throw new CudasealError("IMAGE_INVALID", `not a sha256 image digest: ${image.digest}`, {
       hint: "give the image manifest's digest as sha256:<64 hex digits>",
     });
   }
+}
+
+function imageOf(image: SbomImageInput): SbomImage {
+  return {
+    name: image.name ?? image.digest,
+    digest: image.digest,
+    created: normaliseTime(image.created),
+    arch: image.arch,
+  };
+}
+
+/** The model for one architecture's image, from that architecture's locked packages. */
+export function sbomModel(image: SbomImageInput, packages: readonly LockedPackage[]): SbomModel {
+  checkImage(image);
   const names = new Set<string>();
   for (const pkg of packages) {
     if (names.has(pkg.name)) {
@@ -67,12 +129,7 @@ export function sbomModel(image: SbomImageInput, packages: readonly LockedPackag
     names.add(pkg.name);
   }
   return {
-    image: {
-      name: image.name ?? image.digest,
-      digest: image.digest,
-      created: normaliseTime(image.created),
-      arch: image.arch,
-    },
+    image: imageOf(image),
     packages: packages
       .map(
         (pkg): SbomPackage => ({

@@ -18,6 +18,8 @@ export interface DebPurlInput {
   /** Source version; appended to `upstream` as `@version` when it differs from the version. */
   sourceVersion?: string;
   distro?: string;
+  /** The purl namespace: the distribution's ID (`debian`, `ubuntu`). */
+  namespace?: string;
 }
 
 /** The purl of one Debian binary package. */
@@ -30,7 +32,7 @@ export function debPurl(pkg: DebPurlInput): string {
   if (upstream !== undefined) qualifiers.push(["upstream", upstream]);
   qualifiers.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const query = qualifiers.map(([key, value]) => `${key}=${purlEncode(value)}`).join("&");
-  return `pkg:deb/debian/${purlEncode(pkg.name)}@${purlEncode(pkg.version)}?${query}`;
+  return `pkg:deb/${purlEncode(pkg.namespace ?? "debian")}/${purlEncode(pkg.name)}@${purlEncode(pkg.version)}?${query}`;
 }
 
 function upstreamOf(pkg: DebPurlInput): string | undefined {
@@ -56,4 +58,9 @@ export function purlEncode(text: string): string {
     }
   }
   return out;
+}
+
+/** The purl of one apk package (Alpine, Wolfi): `pkg:apk/<distro id>/<name>@<version>?arch=<arch>`. */
+export function apkPurl(pkg: { name: string; version: string; arch: string; namespace: string }): string {
+  return `pkg:apk/${purlEncode(pkg.namespace)}/${purlEncode(pkg.name)}@${purlEncode(pkg.version)}?arch=${purlEncode(pkg.arch)}`;
 }

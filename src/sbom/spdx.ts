@@ -100,9 +100,9 @@ function debPackage(pkg: SbomPackage): Record<string, unknown> {
     versionInfo: pkg.version,
     primaryPackagePurpose: "LIBRARY",
     supplier: NOASSERTION,
-    downloadLocation: pkg.url,
+    downloadLocation: pkg.url ?? NOASSERTION,
     filesAnalyzed: false,
-    checksums: [{ algorithm: "SHA256", checksumValue: pkg.sha256 }],
+    ...(pkg.sha256 ? { checksums: [{ algorithm: "SHA256", checksumValue: pkg.sha256 }] } : {}),
     licenseConcluded: NOASSERTION,
     licenseDeclared: pkg.license ?? NOASSERTION,
     copyrightText: NOASSERTION,
@@ -111,7 +111,7 @@ function debPackage(pkg: SbomPackage): Record<string, unknown> {
     ],
   };
   if (pkg.source !== pkg.name || pkg.sourceVersion !== pkg.version) {
-    doc.sourceInfo = `built from Debian source package ${pkg.source} ${pkg.sourceVersion}`;
+    doc.sourceInfo = `built from source package ${pkg.source} ${pkg.sourceVersion}`;
   }
   return doc;
 }

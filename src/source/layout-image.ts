@@ -23,6 +23,8 @@ interface Desc {
   size: number;
   platform?: Platform;
   annotations?: Record<string, string>;
+  /** Set on artifacts (SBOMs, signatures) stored beside images: never an image to read. */
+  artifactType?: string;
 }
 
 /** Which entry of index.json to read: by OCI ref name (a tag), or by the full `name:tag` Docker records. */
@@ -61,7 +63,7 @@ export async function openLayoutImage(
   const arch = options.arch ?? hostArch();
   let chosenByPlatform = false;
   for (let depth = 0; depth < 4; depth++) {
-    const desc = choose(descs, arch, files.label);
+    const desc = choose(descs, arch, files.label, options.arch !== undefined);
     chosenByPlatform ||= desc.platform !== undefined;
     const doc = await readJsonBlob(files, desc.digest);
     if (Array.isArray(doc.manifests)) {
@@ -153,14 +155,13 @@ function descriptors(doc: Record<string, unknown>, what: string): Desc[] {
   return doc.manifests as Desc[];
 }
 
-function choose(descs: Desc[], arch: string, label: string): Desc {
-  if (descs.length === 1 && descs[0].platform === undefined) return descs[0];
-  // Attestations and signatures ride along as `unknown/unknown`: never an image to read.
-  const images = descs.filter((d) => d.platform?.architecture !== "unknown");
+function choose(descs: Desc[], arch: string, label: string, explicit: boolean): Desc {
+  // Attestations and signatures ride along as `unknown/unknown`, SBOMs as artifacts: never an image to read.
+  const images = descs.filter((d) => d.platform?.architecture !== "unknown" && d.artifactType === undefined);
+  // One image and no --arch: that one, whatever its platform.
+  if (images.length === 1 && (images[0].platform === undefined || !explicit)) return images[0];
   const match = images.find((d) => d.platform !== undefined && platformMatches(d.platform, arch));
   if (match !== undefined) return match;
-  const unplatformed = images.filter((d) => d.platform === undefined);
-  if (unplatformed.length === 1 && images.length === 1) return unplatformed[0];
   throw noPlatform(
     label,
     arch,

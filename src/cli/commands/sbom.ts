@@ -3,18 +3,26 @@
 import { readFile } from "node:fs/promises";
 import { CudasealError } from "../../errors.ts";
 import { parseLock } from "../../resolve/lock.ts";
+import { imageSbomModel } from "../../sbom/image-sbom.ts";
 import { SBOM_FORMATS, sbomModel } from "../../sbom/index.ts";
-import { type Command, stringFlag } from "../command.ts";
+import { type Command, type FlagValues, stringFlag } from "../command.ts";
 
 export const sbomCommand: Command = {
   name: "sbom",
-  summary: "Print the SBOM (SPDX 2.3 or CycloneDX 1.6) of an image built from a lock",
-  help: `Usage: cudaseal sbom --lock FILE --digest sha256:HEX [options]
+  summary: "Print the SBOM (SPDX 2.3 or CycloneDX 1.6) of an image, or of a lock",
+  help: `Usage: cudaseal sbom IMAGE [--arch ARCH] [--format FORMAT]
+       cudaseal sbom --lock FILE --digest sha256:HEX [options]
 
-Describes one architecture's image: every Debian package the lock installs,
-with its version, purl, the SHA-256 of its .deb and what it depends on. The
-output depends only on the inputs: the document's identity comes from the
-image digest and its time from the image's created time, never the clock.
+With IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG])
+it reads the image's package database (dpkg's status, distroless's status.d,
+or apk's installed) in one streaming pass over its layers, whiteouts
+applied, and lists every installed package with its version and purl.
+
+With --lock it describes the image cudaseal builds from that lock: every
+package with its version, purl, the SHA-256 of its .deb and what it depends
+on. Either way the output depends only on the image: the document's
+identity comes from the image digest and its time from the image's created
+time, never the clock.
 
 Options:
   --lock FILE             the lock the image was built from
@@ -26,6 +34,8 @@ Options:
                           (default: $SOURCE_DATE_EPOCH)
 
 Examples:
+  cudaseal sbom oci:out/cuda-base --arch amd64 --format cyclonedx
+  cudaseal sbom docker-archive:vendor.tar > vendor.spdx.json
   cudaseal sbom --lock cudaseal.lock.json --digest sha256:3b1f… > sbom.spdx.json
   cudaseal sbom --lock cudaseal.lock.json --digest sha256:3b1f… --arch arm64 --format cyclonedx`,
   flags: {
@@ -36,7 +46,13 @@ Examples:
     name: { type: "string" },
     created: { type: "string" },
   },
-  async run(_positionals, flags, out) {
+  async run(positionals, flags, out) {
+    if (positionals.length > 0) {
+      const format = formatFrom(flags);
+      const model = await imageSbomModel(positionals[0], { arch: stringFlag(flags, "arch") });
+      out.data(SBOM_FORMATS[format].render(model));
+      return 0;
+    }
     const lockPath = stringFlag(flags, "lock");
     const digest = stringFlag(flags, "digest");
     if (!lockPath || !digest) {
@@ -80,4 +96,12 @@ function createdFrom(created: string | undefined): string {
     throw new CudasealError("USAGE", `SOURCE_DATE_EPOCH must be whole seconds: ${epoch}`);
   }
   return new Date(seconds * 1000).toISOString();
+}
+
+function formatFrom(flags: FlagValues): "spdx" | "cyclonedx" {
+  const name = stringFlag(flags, "format") ?? "spdx";
+  if (name !== "spdx" && name !== "cyclonedx") {
+    throw new CudasealError("USAGE", `unknown SBOM format: ${name}`, { hint: "use spdx or cyclonedx" });
+  }
+  return name;
 }
