@@ -2,8 +2,8 @@
 // it, so the grouping must depend only on each package itself wherever it
 // can: large packages (the CUDA libraries) get a layer each, and so are shared
 // byte for byte between images that install them (cuda-python reuses every
-// CUDA layer of cuda-runtime). Small packages fill one shared layer, split by
-// source package name only when the layer budget leaves room.
+// CUDA layer of cuda-runtime). Small packages share one layer. Past the
+// layer budget, the smallest of the large packages join the shared layer.
 
 import type { LockedPackage } from "../apt/types.ts";
 
