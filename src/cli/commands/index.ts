@@ -5,5 +5,13 @@ import { buildCommand } from "./build.ts";
 import { presetsCommand } from "./presets.ts";
 import { lockCommand, resolveCommand } from "./resolve.ts";
 import { sbomCommand } from "./sbom.ts";
+import { scanCommand } from "./scan.ts";
 
-export const commands: Command[] = [buildCommand, presetsCommand, lockCommand, resolveCommand, sbomCommand];
+export const commands: Command[] = [
+  buildCommand,
+  presetsCommand,
+  lockCommand,
+  resolveCommand,
+  sbomCommand,
+  scanCommand,
+];

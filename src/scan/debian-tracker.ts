@@ -1,0 +1,68 @@
+// The Debian Security Tracker's JSON, in its published shape:
+//
+//   { "<source>": { "<CVE-or-TEMP-id>": { "description", "scope",
+//       "releases": { "<codename>": { "status": "resolved"|"open"|"undetermined",
+//         "fixed_version"?, "urgency", "nodsa"?, "nodsa_reason"?,
+//         "repositories": { "<codename>": "<version>" } } } } } }
+//
+// A resolved entry with fixed_version "0" was never affected. An open entry
+// marked nodsa (Debian will not issue an advisory; `nodsa_reason` "ignored" or
+// "postponed") or whose urgency is end-of-life will not be fixed in that
+// release. The file is hostile input: entries of the wrong shape are skipped.
+
+import { type Advisory, severityFromWord } from "./advisory.ts";
+
+export interface TrackerOptions {
+  /** Keep only this release's entries (a codename); all when absent. */
+  release?: string;
+}
+
+/** True when `data` looks like the tracker's JSON rather than an OSV record. */
+export function isDebianTracker(data: unknown): data is Record<string, unknown> {
+  return isObject(data) && !(typeof data.id === "string" && Array.isArray(data.affected));
+}
+
+/** Every well-formed advisory in a parsed tracker document. */
+export function debianTrackerAdvisories(
+  data: Record<string, unknown>,
+  options: TrackerOptions = {},
+): Advisory[] {
+  const out: Advisory[] = [];
+  for (const [source, ids] of Object.entries(data)) {
+    if (!isObject(ids)) continue;
+    for (const [id, entry] of Object.entries(ids)) {
+      if (!isObject(entry) || !isObject(entry.releases)) continue;
+      const description = typeof entry.description === "string" ? entry.description : "";
+      for (const [release, rel] of Object.entries(entry.releases)) {
+        if (options.release !== undefined && release !== options.release) continue;
+        const advisory = fromRelease(id, source, release, rel, description);
+        if (advisory) out.push(advisory);
+      }
+    }
+  }
+  return out;
+}
+
+function fromRelease(
+  id: string,
+  source: string,
+  release: string,
+  rel: unknown,
+  description: string,
+): Advisory | undefined {
+  if (!isObject(rel)) return undefined;
+  const severity = severityFromWord(rel.urgency);
+  const base = { id, source, release, severity, description };
+  if (rel.status === "resolved") {
+    if (typeof rel.fixed_version !== "string" || rel.fixed_version === "") return undefined;
+    return { ...base, state: "resolved", fixedVersion: rel.fixed_version };
+  }
+  if (rel.status !== "open" && rel.status !== "undetermined") return undefined;
+  const nodsa = (typeof rel.nodsa === "string" && rel.nodsa !== "") || rel.nodsa_reason === "ignored";
+  const eol = typeof rel.urgency === "string" && rel.urgency.trim().toLowerCase() === "end-of-life";
+  return { ...base, state: nodsa || eol ? "wont-fix" : "open" };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

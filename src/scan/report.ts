@@ -1,0 +1,72 @@
+// What a scan prints: a table for people, JSON for pipes, and the gate that
+// decides whether the scan fails.
+
+import { type Finding, SEVERITIES, type Severity, severityRank } from "./advisory.ts";
+
+/** The result of scanning one image. */
+export interface ScanResult {
+  image: string;
+  /** The Debian release matched against (a codename). */
+  release: string;
+  /** Installed dpkg packages looked at. */
+  packages: number;
+  findings: Finding[];
+}
+
+const HEADERS = ["ID", "PACKAGE", "INSTALLED", "FIXED", "SEVERITY", "STATUS"];
+
+/** Findings as an aligned text table, one line per finding. */
+export function findingsTable(findings: readonly Finding[]): string {
+  const rows = findings.map((f) => [
+    f.id,
+    f.package,
+    f.installed,
+    f.fixedVersion ?? "-",
+    f.severity,
+    f.status,
+  ]);
+  const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  return [line(HEADERS), ...rows.map(line)].join("\n");
+}
+
+/** Findings counted by severity, every severity present. */
+export function severityCounts(findings: readonly Finding[]): Record<Severity, number> {
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const f of findings) counts[f.severity]++;
+  return counts;
+}
+
+/** The scan as a JSON document. */
+export function scanJson(result: ScanResult): Record<string, unknown> {
+  return {
+    image: result.image,
+    release: result.release,
+    packages: result.packages,
+    summary: severityCounts(result.findings),
+    findings: result.findings,
+  };
+}
+
+/**
+ * The findings that fail a gate of `failOn` or worse; with `onlyFixed`, only
+ * those a fixed version exists for. `unknown` severity never fails a gate.
+ */
+export function gateFailures(findings: readonly Finding[], failOn: Severity, onlyFixed: boolean): Finding[] {
+  const threshold = severityRank(failOn);
+  return findings.filter(
+    (f) =>
+      f.severity !== "unknown" &&
+      severityRank(f.severity) >= threshold &&
+      (!onlyFixed || f.status === "fixed"),
+  );
+}
+
+/** Whether the scan fails a gate of `failOn` or worse. */
+export function failsGate(findings: readonly Finding[], failOn: Severity, onlyFixed: boolean): boolean {
+  return gateFailures(findings, failOn, onlyFixed).length > 0;
+}
