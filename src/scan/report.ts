@@ -11,6 +11,13 @@ export interface ScanResult {
   /** Installed dpkg packages looked at. */
   packages: number;
   findings: Finding[];
+  /** Where each package is recorded in the image (`var/lib/dpkg/status`), keyed by recordKey. */
+  records?: ReadonlyMap<string, string>;
+}
+
+/** The key of ScanResult.records for a package name and installed version. */
+export function recordKey(name: string, version: string): string {
+  return `${name}\0${version}`;
 }
 
 const HEADERS = ["ID", "PACKAGE", "INSTALLED", "FIXED", "SEVERITY", "STATUS"];

@@ -5,11 +5,11 @@ import { CudasealError, inStage } from "../errors.ts";
 import { distroOf } from "../sbom/image-sbom.ts";
 import { readFilesystem } from "../source/filesystem.ts";
 import { openImage } from "../source/image-source.ts";
-import { installedPackages, isPackageDb } from "../source/packages.ts";
+import { installedPackageRecords, isPackageDb } from "../source/packages.ts";
 import { loadDatabase } from "./database.ts";
 import { debianCodename } from "./debian-release.ts";
 import { matchFindings } from "./match.ts";
-import type { ScanResult } from "./report.ts";
+import { recordKey, type ScanResult } from "./report.ts";
 
 const OS_RELEASE = ["/etc/os-release", "/usr/lib/os-release"];
 
@@ -23,7 +23,7 @@ export interface ScanOptions {
 
 /** The vulnerabilities of the dpkg packages installed in the image `ref`. */
 export async function scanImage(ref: string, options: ScanOptions): Promise<ScanResult> {
-  let packages: ReturnType<typeof installedPackages>;
+  let records: ReturnType<typeof installedPackageRecords>;
   let osRelease: string;
   try {
     const image = await openImage(ref, { arch: options.arch });
@@ -31,11 +31,12 @@ export async function scanImage(ref: string, options: ScanOptions): Promise<Scan
       origin: ref,
       want: (path) => isPackageDb(path) || OS_RELEASE.includes(path),
     });
-    packages = installedPackages(fs).filter((p) => p.manager === "dpkg");
+    records = installedPackageRecords(fs).filter((r) => r.package.manager === "dpkg");
     osRelease = (OS_RELEASE.map((p) => fs.contents.get(p)).find((b) => b !== undefined) ?? "").toString();
   } catch (err) {
     throw inStage("read image", err);
   }
+  const packages = records.map((r) => r.package);
   const distro = distroOf(osRelease);
   if (options.release === undefined && distro.id !== "debian") {
     throw new CudasealError("IMAGE_INVALID", `${ref} is ${distro.id}, not Debian`, {
@@ -59,5 +60,6 @@ export async function scanImage(ref: string, options: ScanOptions): Promise<Scan
     release,
     packages: packages.length,
     findings: matchFindings(packages, db.advisories, release),
+    records: new Map(records.map((r) => [recordKey(r.package.name, r.package.version), r.path.slice(1)])),
   };
 }

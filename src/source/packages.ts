@@ -35,26 +35,38 @@ export function isPackageDb(path: string): boolean {
 
 /** The packages installed in `fs`, sorted by name, architecture, version, manager. */
 export function installedPackages(fs: ImageFilesystem): InstalledPackage[] {
-  const found: InstalledPackage[] = [];
+  return installedPackageRecords(fs).map((r) => r.package);
+}
+
+/** An installed package and the database file that records it (`/var/lib/dpkg/status`). */
+export interface PackageRecord {
+  package: InstalledPackage;
+  path: string;
+}
+
+/** installedPackages, each with the file it was read from. */
+export function installedPackageRecords(fs: ImageFilesystem): PackageRecord[] {
+  const found: PackageRecord[] = [];
   for (const path of [...fs.contents.keys()].sort()) {
     if (!isPackageDb(path) || fs.files.get(path)?.type !== "file") continue;
     const text = fs.contents.get(path)?.toString("utf8") ?? "";
-    if (path === APK_INSTALLED) found.push(...apkPackages(text));
-    else found.push(...dpkgPackages(text, path, path === DPKG_STATUS));
+    const packages =
+      path === APK_INSTALLED ? apkPackages(text) : dpkgPackages(text, path, path === DPKG_STATUS);
+    for (const p of packages) found.push({ package: p, path });
   }
   for (const path of fs.tooLarge) {
     if (isPackageDb(path))
       throw new CudasealError("IMAGE_INVALID", `${path} is too large to read`, { details: { path } });
   }
   const seen = new Set<string>();
-  const unique = found.filter((p) => {
+  const unique = found.filter(({ package: p }) => {
     const key = `${p.manager}\0${p.name}\0${p.arch}\0${p.version}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
   return unique.sort(
-    (a, b) =>
+    ({ package: a }, { package: b }) =>
       cmp(a.name, b.name) || cmp(a.arch, b.arch) || cmp(a.version, b.version) || cmp(a.manager, b.manager),
   );
 }

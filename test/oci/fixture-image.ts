@@ -4,19 +4,25 @@
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { buildImageConfig } from "../../src/oci/image-config.ts";
 import type { BuiltImage, LayerBlob, PlatformImage } from "../../src/oci/image-plan.ts";
 import { OCI_LAYER_GZIP } from "../../src/oci/media-types.ts";
 
-/** Make a gzip'd layer tar holding `files` (path → content) under `dir`. */
-export function makeLayer(dir: string, name: string, files: Record<string, string>): LayerBlob {
+/** Make a gzip'd layer tar holding `files` (path → content, with optional modes) under `dir`. */
+export function makeLayer(
+  dir: string,
+  name: string,
+  files: Record<string, string>,
+  modes: Record<string, number> = {},
+): LayerBlob {
   const src = join(dir, `src-${name}`);
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(src, path)), { recursive: true });
     writeFileSync(join(src, path), content);
+    if (modes[path] !== undefined) chmodSync(join(src, path), modes[path]);
   }
   const out = join(dir, `${name}.tar.gz`);
   execFileSync("tar", [

@@ -4,6 +4,7 @@
 import { CudasealError } from "../../errors.ts";
 import type { Severity } from "../../scan/advisory.ts";
 import { findingsTable, gateFailures, scanJson } from "../../scan/report.ts";
+import { scanSarif } from "../../scan/sarif.ts";
 import { scanImage } from "../../scan/scan-image.ts";
 import { type Command, stringFlag } from "../command.ts";
 
@@ -29,7 +30,8 @@ Options:
   --db FILE_OR_DIR        the vulnerability database (required)
   --arch ARCH             which platform of a multi-platform image (default: this machine's)
   --release CODENAME      the Debian release (default: from the image's os-release)
-  --format FORMAT         table or json (default: table; --json is json)
+  --format FORMAT         table, json or sarif (SARIF 2.1.0, for code scanning)
+                          (default: table; --json is json)
   --fail-on SEVERITY      exit 1 when a finding is this severe or worse:
                           critical, high, medium or low (unknown never fails)
   --only-fixed            with --fail-on, count only findings a fix exists for
@@ -39,7 +41,8 @@ Exit status: 0 when the gate passes (or there is none), 1 when it fails.
 Examples:
   cudaseal scan oci:out/cuda-base --db debian-tracker.json
   cudaseal scan oci:out/cuda-base --db osv/ --fail-on high --only-fixed
-  cudaseal scan docker-archive:vendor.tar --db debian-tracker.json --format json > findings.json`,
+  cudaseal scan docker-archive:vendor.tar --db debian-tracker.json --format json > findings.json
+  cudaseal scan oci:out/cuda-base --db osv/ --format sarif > cudaseal.sarif`,
   flags: {
     db: { type: "string" },
     arch: { type: "string" },
@@ -66,8 +69,8 @@ Examples:
       );
     }
     const format = stringFlag(flags, "format") ?? (out.json ? "json" : "table");
-    if (format !== "table" && format !== "json") {
-      throw new CudasealError("USAGE", `unknown format: ${format}`, { hint: "use table or json" });
+    if (format !== "table" && format !== "json" && format !== "sarif") {
+      throw new CudasealError("USAGE", `unknown format: ${format}`, { hint: "use table, json or sarif" });
     }
     const failOn = stringFlag(flags, "fail-on");
     if (failOn !== undefined && !(GATES as readonly string[]).includes(failOn)) {
@@ -81,6 +84,7 @@ Examples:
       release: stringFlag(flags, "release"),
     });
     if (format === "json") out.jsonData(scanJson(result));
+    else if (format === "sarif") out.jsonData(scanSarif(result));
     else if (result.findings.length > 0) out.data(findingsTable(result.findings));
     out.note(`${result.findings.length} findings in ${result.packages} packages (Debian ${result.release})`);
     if (failOn === undefined) return 0;

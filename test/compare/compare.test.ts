@@ -1,0 +1,164 @@
+// `cudaseal compare` end to end: the source fixture image against a variant
+// of it that carries what a hardened image should not (a shell, a setuid
+// binary, apt, a root user) plus a CUDA library, both written by the
+// project's own OCI and Docker archive writers.
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { ImageStats } from "../../src/compare/index.ts";
+import { writeDockerArchive } from "../../src/oci/docker-archive.ts";
+import { buildImageConfig } from "../../src/oci/image-config.ts";
+import type { BuiltImage } from "../../src/oci/image-plan.ts";
+import { writeOciLayout } from "../../src/oci/layout-writer.ts";
+import { makeLayer } from "../oci/fixture-image.ts";
+import { TRACKER } from "../scan/fixture.ts";
+import { BASE, makeImages, TOP } from "../source/fixture.ts";
+
+const BIN = new URL("../../bin/cudaseal.js", import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), "cudaseal-compare-"));
+const tracker = join(dir, "tracker.json");
+const plainRef = `oci:${join(dir, "plain")}`;
+const variantRef = `oci:${join(dir, "variant")}`;
+const dockerRef = `docker-archive:${join(dir, "variant.docker.tar")}`;
+
+const EXTRA = {
+  "bin/sh": "#!shell\n",
+  "usr/bin/bash": "#!bash\n",
+  "usr/bin/passwd": "passwd\n",
+  "usr/bin/wall": "wall\n",
+  "usr/bin/apt-get": "apt\n",
+  "usr/bin/dpkg": "dpkg\n",
+  "etc/os-release": 'ID=debian\nVERSION_ID="12"\n',
+  "var/lib/dpkg/status.d/libcublas-12-4":
+    "Package: libcublas-12-4\nVersion: 12.4.5.8-1\nArchitecture: amd64\n",
+};
+let plain: BuiltImage;
+let variant: BuiltImage;
+
+before(async () => {
+  writeFileSync(tracker, JSON.stringify(TRACKER));
+  plain = makeImages(dir).single;
+  const [base, top] = plain.platforms[0].layers;
+  const extra = makeLayer(dir, "extra", EXTRA, { "usr/bin/passwd": 0o4755, "usr/bin/wall": 0o2755 });
+  const layers = [base, top, extra];
+  variant = {
+    platforms: [
+      {
+        // No User: the image runs as root.
+        config: buildImageConfig({
+          arch: "amd64",
+          created: new Date("2025-01-02T03:04:05Z"),
+          layers: layers.map((l, i) => ({ diffId: l.diffId, createdBy: `variant layer ${i}` })),
+        }),
+        layers,
+      },
+    ],
+    tag: "v1",
+  };
+  await writeOciLayout(join(dir, "plain"), plain);
+  await writeOciLayout(join(dir, "variant"), variant);
+  await writeDockerArchive(join(dir, "variant.docker.tar"), variant, { tag: "variant:v1" });
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [BIN, "compare", ...args], { encoding: "utf8" });
+}
+
+function sizeOf(files: Record<string, string>): number {
+  return Object.values(files).reduce((n, c) => n + Buffer.byteLength(c), 0);
+}
+
+// The plain image's final files: the whiteout and opaque directory remove etc/gone, opt/d/a, opt/d/sub/b.
+const PLAIN_FILES = {
+  ...Object.fromEntries(
+    Object.entries(BASE).filter(([p]) => !["etc/gone", "opt/d/a", "opt/d/sub/b"].includes(p)),
+  ),
+  ...Object.fromEntries(Object.entries(TOP).filter(([p]) => !p.includes(".wh."))),
+};
+
+function compareJsonOf(args: string[]): ImageStats[] {
+  const r = cli([...args, "--arch", "amd64", "--format", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout).images;
+}
+
+test("JSON has every measure of both images", () => {
+  const [a, b] = compareJsonOf([plainRef, variantRef, "--db", tracker]);
+  const layerSizes = (img: BuiltImage) => img.platforms[0].layers.reduce((n, l) => n + l.size, 0);
+  assert.deepEqual(a, {
+    image: plainRef,
+    compressedSize: layerSizes(plain),
+    uncompressedSize: sizeOf(PLAIN_FILES),
+    layers: 2,
+    packages: 5,
+    files: 7,
+    setuidFiles: [],
+    shells: [],
+    packageManagers: [],
+    user: "1000:1000",
+    // No os-release, so no release to match against: no CVE counts.
+    cudaLibraries: [],
+  });
+  assert.deepEqual(b, {
+    image: variantRef,
+    compressedSize: layerSizes(variant),
+    uncompressedSize: sizeOf(PLAIN_FILES) + sizeOf(EXTRA),
+    layers: 3,
+    packages: 6,
+    files: 7 + Object.keys(EXTRA).length,
+    setuidFiles: ["/usr/bin/passwd", "/usr/bin/wall"],
+    shells: ["/bin/sh", "/usr/bin/bash"],
+    packageManagers: ["apt", "dpkg"],
+    user: "root",
+    cves: { critical: 0, high: 1, medium: 2, low: 3, negligible: 1, unknown: 2 },
+    cudaLibraries: [{ name: "libcublas-12-4", version: "12.4.5.8-1" }],
+  });
+});
+
+test("a Docker archive reads the same as the OCI layout of the same image", () => {
+  const [fromDocker, fromOci] = compareJsonOf([dockerRef, variantRef]);
+  assert.deepEqual({ ...fromDocker, image: variantRef }, fromOci);
+  assert.equal(fromDocker.image, dockerRef);
+  assert.equal(fromDocker.cves, undefined, "no --db, no CVE counts");
+});
+
+test("markdown is a table: a header, a separator, one row per measure", () => {
+  const r = cli([plainRef, variantRef, "--arch", "amd64", "--db", tracker, "--format", "markdown"]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  assert.equal(lines[0], `|  | \`${plainRef}\` | \`${variantRef}\` |`);
+  assert.equal(lines[1], "|---|---:|---:|");
+  const rows = lines.slice(2).map((l) => l.split(" | ")[0].replace(/^\| /, ""));
+  assert.deepEqual(rows, [
+    "compressed size",
+    "uncompressed size",
+    "layers",
+    "packages",
+    "files",
+    "setuid/setgid files",
+    "shells",
+    "package managers",
+    "user",
+    "CVEs",
+    "CUDA libraries",
+  ]);
+  for (const line of lines) assert.match(line, /^\|.*\|$/);
+  assert.ok(lines.includes("| layers | 2 | 3 |"));
+  assert.ok(lines.includes("| shells | none | /bin/sh, /usr/bin/bash |"));
+  assert.ok(lines.includes("| CVEs | unknown release | high 1, medium 2, low 3, negligible 1, unknown 2 |"));
+  assert.ok(lines.includes("| CUDA libraries | none | libcublas-12-4 12.4.5.8-1 |"));
+});
+
+test("the table is the default; usage errors exit 2", () => {
+  const r = cli([plainRef, variantRef, "--arch", "amd64"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^user\s+1000:1000\s+root$/m);
+  assert.doesNotMatch(r.stdout, /CVEs/);
+  assert.equal(cli([plainRef]).status, 2);
+  assert.equal(cli([plainRef, variantRef, "--format", "xml"]).status, 2);
+});
