@@ -2,6 +2,7 @@
 // progress bar only when stderr is a terminal.
 
 import { styleText } from "node:util";
+import { formatBytes } from "../util/format-bytes.ts";
 import type { ProgressEvent, ProgressSink } from "../util/progress.ts";
 
 export interface OutputOptions {
@@ -68,17 +69,6 @@ function clearBar(out: Output): void {
 function formatAmount(n: number, unit: "bytes" | "items"): string {
   if (unit === "items") return String(n);
   return formatBytes(n);
-}
-
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = n;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${value.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
 /** Keeps every task's counters from the events; a sink decides what to show. */

@@ -3,6 +3,7 @@
 // JSON.
 
 import { SEVERITIES } from "../scan/advisory.ts";
+import { formatBytes } from "../util/format-bytes.ts";
 import type { ImageStats } from "./image-stats.ts";
 
 /** The rows of the comparison: a label and one cell per image. */
@@ -10,8 +11,8 @@ export function compareRows(stats: readonly ImageStats[]): string[][] {
   const row = (label: string, cell: (s: ImageStats) => string) => [label, ...stats.map(cell)];
   const list = (items: readonly string[]) => (items.length === 0 ? "none" : items.join(", "));
   const rows = [
-    row("compressed size", (s) => bytes(s.compressedSize)),
-    row("uncompressed size", (s) => bytes(s.uncompressedSize)),
+    row("compressed size", (s) => formatBytes(s.compressedSize)),
+    row("uncompressed size", (s) => formatBytes(s.uncompressedSize)),
     row("layers", (s) => String(s.layers)),
     row("packages", (s) => String(s.packages)),
     row("files", (s) => String(s.files)),
@@ -63,15 +64,4 @@ export function compareMarkdown(stats: readonly ImageStats[]): string {
 /** The comparison as a JSON document. */
 export function compareJson(stats: readonly ImageStats[]): Record<string, unknown> {
   return { images: stats };
-}
-
-function bytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
 }

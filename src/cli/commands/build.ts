@@ -8,6 +8,7 @@ import { type Compression, DEFAULT_COMPRESSION } from "../../layer/blob-writer.t
 import { parseLock, serializeLock } from "../../resolve/lock.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
+import { formatBytes } from "../../util/format-bytes.ts";
 import {
   type Command,
   type FlagValues,
@@ -16,7 +17,6 @@ import {
   SOURCE_FLAGS_HELP,
   stringFlag,
 } from "../command.ts";
-import { formatBytes } from "../output.ts";
 import { cacheDirFrom, sourcesFrom } from "../sources-options.ts";
 
 export const buildCommand: Command = {
