@@ -13,7 +13,6 @@ import type { AptSource } from "../apt/sources.ts";
 import type { LockedPackage } from "../apt/types.ts";
 import { ContentStore } from "../cache/content-store.ts";
 import { fetchDebs, verifiedDeb } from "../fetch/deb-fetcher.ts";
-import { installedCudaVersion } from "../image/cuda-version.ts";
 import type { Compression } from "../layer/blob-writer.ts";
 import { type BuiltImage, planImage } from "../oci/image-plan.ts";
 import type { WrittenImage } from "../oci/layout-contents.ts";
@@ -131,8 +130,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       await writeFileAtomic(sbomPath(options.output, doc.arch, doc.format), doc.text);
     return result;
   });
-  const cuda = installedCudaVersion(locked[0].packages);
-  if (!cuda && (options.spec.packages ?? []).some((p) => p.startsWith("libcu"))) {
+  if (!platforms[0].cudaVersion && (options.spec.packages ?? []).some((p) => p.startsWith("libcu"))) {
     options.onNote?.("no CUDA runtime package found: NVIDIA_REQUIRE_CUDA is not set");
   }
   return {

@@ -66,6 +66,8 @@ export interface PlatformResult {
   fileCount: number;
   /** Bytes the path policy left out, per reason. */
   dropped: PackageLayerMeta["dropped"];
+  /** The CUDA toolkit version of the runtime installed, when there is one. */
+  cudaVersion?: string;
   /** With `trim: elf`: sonames nothing in the image provides (the driver's, or missing ones). */
   unresolvedLibraries?: string[];
 }
@@ -270,6 +272,7 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     layers: reports,
     fileCount,
     dropped,
+    cudaVersion: cuda?.full,
     unresolvedLibraries: trim?.unresolved,
   };
 }

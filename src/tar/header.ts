@@ -36,18 +36,9 @@ export type TarType =
 /** Which header dialect a block is written in, from its magic. */
 export type HeaderFormat = "ustar" | "gnu" | "v7";
 
-/** One header block, decoded but not yet merged with PAX or GNU long names. */
-export interface RawHeader {
-  name: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
+/** One header block, decoded but not yet merged with PAX or GNU long names (`typeflag` kept for messages about unknown types). */
+export interface RawHeader extends HeaderFields {
   type: TarType;
-  /** The typeflag byte as a character, for messages about unknown types. */
-  typeflag: string;
-  linkname: string;
   format: HeaderFormat;
 }
 
