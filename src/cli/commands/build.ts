@@ -107,7 +107,7 @@ Examples:
     const seconds = (performance.now() - started) / 1000;
     const summary = {
       digest: result.written.image.digest,
-      output: `${output.format}:${output.path}:${output.tag}`,
+      output: `${output.format}:${output.path}:${output.format === "docker-archive" ? output.reference : output.tag}`,
       reference: output.reference,
       seconds: Number(seconds.toFixed(2)),
       downloadedBytes: result.downloadedBytes,
