@@ -3,7 +3,9 @@
 // to the layer's tar as they come, each file body flowing from the package's
 // decompressor to the layer's compressor without touching disk or being held
 // whole. What the system layer needs later (CA certificates, alternatives,
-// the set of paths present) is gathered on the way.
+// the set of paths present) is gathered on the way, and so is what the SBOM
+// needs: each package's copyright file, read from the payload whether or not
+// the policy keeps it, and, where asked, each kept file's checksums.
 
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -12,6 +14,8 @@ import { type Alternative, multiarchTuple, parseAlternatives } from "../assemble
 import { isCaSource } from "../assemble/ca-bundle.ts";
 import { openDeb } from "../deb/deb-reader.ts";
 import { CudasealError } from "../errors.ts";
+import { MAX_COPYRIGHT_BYTES } from "../sbom/copyright.ts";
+import { hashedBody } from "../sbom/file-digest.ts";
 import { dirEntry, type LayerEntry, parents } from "./entry.ts";
 import { canonicalPath, type DropReason, isMergedUsrAlias, type PathPolicy } from "./path-policy.ts";
 import { statusRecord } from "./status-d.ts";
@@ -28,6 +32,10 @@ export interface PackageLayerMeta {
   alternatives: Alternative[];
   /** Newest entry mtime seen, seconds. */
   newestMtime: number;
+  /** [package, text] of each package's usr/share/doc/NAME/copyright no larger than MAX_COPYRIGHT_BYTES. */
+  copyrights: [string, string][];
+  /** [package, path, sha256, sha1] of each regular file kept, with `hashFiles`. */
+  files: [string, string, string, string][];
 }
 
 export interface PackageLayerOptions {
@@ -35,15 +43,18 @@ export interface PackageLayerOptions {
   arch: string;
   /** SOURCE_DATE_EPOCH: later mtimes are clamped down to it. */
   clampMtime?: number;
+  /** Record every kept file's checksums in the meta (for an SBOM that lists files). */
+  hashFiles?: boolean;
 }
 
 const MAX_CA_CERT = 64 * 1024;
 
 /**
  * Bumped whenever the code changes what bytes a layer gets from the same
- * inputs, so that layers cached by an older cudaseal are not reused.
+ * inputs, or what its meta records, so that layers cached by an older
+ * cudaseal are not reused.
  */
-export const LAYER_FORMAT = 3;
+export const LAYER_FORMAT = 4;
 
 /**
  * The entries of a layer holding `packages`, in package order and each
@@ -60,6 +71,9 @@ export function packageLayerEntries(
     for (const { pkg, path } of packages) {
       const deb = await openDeb(createReadStream(path), { packageName: pkg.name });
       const kept = new Set<string>();
+      const digests = new Map<string, { sha256: string; sha1: string }>();
+      const conffiles = conffilePaths(deb.control.conffiles ?? "");
+      const conffileSums: [string, string][] = [];
       const record = { name: pkg.name, version: pkg.version, arch: pkg.arch, files: 0, bytes: 0 };
       const clamp = (t: number) => (options.clampMtime !== undefined ? Math.min(t, options.clampMtime) : t);
       for await (const entry of deb.entries) {
@@ -71,6 +85,16 @@ export function packageLayerEntries(
           continue;
         }
         const isDir = entry.type === "directory";
+        // The licence is a fact about the package, whatever the policy keeps: read before it decides.
+        let copyright: Buffer | undefined;
+        if (
+          entry.type === "file" &&
+          path === `usr/share/doc/${pkg.name}/copyright` &&
+          (entry.size ?? 0) <= MAX_COPYRIGHT_BYTES
+        ) {
+          copyright = await collect(entry.body);
+          meta.copyrights.push([pkg.name, copyright.toString("utf8")]);
+        }
         const reason = options.policy.dropReason(path, isDir);
         if (reason) {
           countDropped(meta.dropped, reason, 1, entry.size ?? 0);
@@ -119,12 +143,26 @@ export function packageLayerEntries(
           record.bytes += entry.size ?? 0;
           meta.keptBytes += entry.size ?? 0;
           if (isCaSource(path) && (entry.size ?? 0) <= MAX_CA_CERT) {
-            const body = await collect(entry.body);
+            const body = copyright ?? (await collect(entry.body));
             meta.caCerts.push([path, body.toString("utf8")]);
             out.body = body;
           } else {
-            out.body = entry.body;
+            out.body = copyright ?? entry.body;
           }
+          if (conffiles.has(path)) {
+            out.body = md5Body(out.body, (md5) => conffileSums.push([`/${path}`, md5]));
+          }
+          if (options.hashFiles) {
+            out.body = hashedBody(out.body, (d) => {
+              digests.set(path, d);
+              meta.files.push([pkg.name, `/${path}`, d.sha256, d.sha1]);
+            });
+          }
+        }
+        // A hard link is its target's bytes, hashed already: the target comes first in the tar.
+        const linked = linkTarget !== undefined ? digests.get(linkTarget) : undefined;
+        if (options.hashFiles && linked !== undefined) {
+          meta.files.push([pkg.name, `/${path}`, linked.sha256, linked.sha1]);
         }
         yield out;
       }
@@ -140,7 +178,7 @@ export function packageLayerEntries(
         uid: 0,
         gid: 0,
         mtime,
-        ...bodyOf(statusRecord(deb.control.raw)),
+        ...bodyOf(statusRecord(deb.control.raw, conffileSums)),
       };
       if (md5sums) {
         yield {
@@ -170,6 +208,39 @@ async function collect(body: Uint8Array | AsyncIterable<Uint8Array> | undefined)
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(Buffer.from(c));
   return Buffer.concat(chunks);
+}
+
+/** The canonical paths a conffiles member lists (`/etc/x.conf`, or `remove-on-upgrade /etc/y.conf`). */
+function conffilePaths(conffiles: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of conffiles.split("\n")) {
+    const path = line
+      .trim()
+      .split(/\s+/)
+      .find((word) => word.startsWith("/"));
+    if (path) out.add(canonicalPath(path.replace(/^\/+/, "")));
+  }
+  return out;
+}
+
+/** `body`, unchanged, calling `done` with its MD5 (as dpkg records conffiles) once read to the end. */
+function md5Body(
+  body: Uint8Array | AsyncIterable<Uint8Array> | undefined,
+  done: (md5: string) => void,
+): Uint8Array | AsyncIterable<Uint8Array> {
+  const md5 = createHash("md5");
+  if (body === undefined || body instanceof Uint8Array) {
+    const bytes = body ?? new Uint8Array(0);
+    done(md5.update(bytes).digest("hex"));
+    return bytes;
+  }
+  return (async function* () {
+    for await (const chunk of body) {
+      md5.update(chunk);
+      yield chunk;
+    }
+    done(md5.digest("hex"));
+  })();
 }
 
 /** md5sums lines (`<md5>  <path>`) for the paths kept, with merged-/usr paths. */
@@ -206,6 +277,8 @@ export function emptyMeta(): PackageLayerMeta {
     caCerts: [],
     alternatives: [],
     newestMtime: 0,
+    copyrights: [],
+    files: [],
   };
 }
 
@@ -216,6 +289,7 @@ export function packageLayerKey(parts: {
   arch: string;
   clampMtime?: number;
   compression: unknown;
+  hashFiles?: boolean;
 }): string {
   const hash = createHash("sha256");
   hash.update(
@@ -226,6 +300,8 @@ export function packageLayerKey(parts: {
       arch: parts.arch,
       clamp: parts.clampMtime ?? null,
       compression: parts.compression,
+      // The same bytes, but a meta with the files' checksums.
+      ...(parts.hashFiles ? { hashFiles: true } : {}),
     }),
   );
   return hash.digest("hex");

@@ -10,7 +10,7 @@ import type { Artifact } from "../oci/layout-contents.ts";
 import { buildManifest } from "../oci/manifest.ts";
 import { OCI_EMPTY } from "../oci/media-types.ts";
 import { SBOM_FORMATS } from "./index.ts";
-import { sbomModel } from "./model.ts";
+import { type SbomFacts, sbomModel } from "./model.ts";
 
 /** The artifact types registries and tools recognise for each format. */
 export const SBOM_MEDIA_TYPES = {
@@ -30,6 +30,7 @@ export function sbomArtifacts(
   plan: ImagePlan,
   packagesOf: (arch: string) => readonly LockedPackage[],
   meta: { name: string; created: string },
+  factsOf: (arch: string) => SbomFacts = () => ({}),
 ): { documents: PlatformSbom[]; artifacts: Artifact[] } {
   const documents: PlatformSbom[] = [];
   const artifacts: Artifact[] = [];
@@ -41,6 +42,7 @@ export function sbomArtifacts(
     const model = sbomModel(
       { name: meta.name, digest: subject.digest, created: meta.created, arch },
       packagesOf(arch),
+      factsOf(arch),
     );
     for (const format of ["spdx", "cyclonedx"] as const) {
       const text = SBOM_FORMATS[format].render(model);

@@ -1,12 +1,15 @@
 // CycloneDX 1.6 JSON for one image: the image is the BOM's subject
 // (metadata.component, type container), every Debian package a library
-// component whose bom-ref is its purl, and the dependency graph says what
-// the image holds and what each package depends on. The serial number is a
-// UUID derived from the image digest and the timestamp is the image's
-// created time, so the same model gives the same bytes.
+// component whose bom-ref is its purl, with its licence as an SPDX
+// expression and its files (where asked for) nested in it as components of
+// type file, and every file no package owns a top-level file component. The
+// dependency graph says what the image holds and what each package depends
+// on. The serial number is a UUID derived from the image digest and the
+// timestamp is the image's created time, so the same model gives the same
+// bytes.
 
 import { createHash } from "node:crypto";
-import type { SbomModel, SbomPackage } from "./model.ts";
+import type { SbomFile, SbomModel, SbomPackage } from "./model.ts";
 
 export const CYCLONEDX_SPEC_VERSION = "1.6";
 
@@ -52,7 +55,10 @@ export function cyclonedxDocument(model: SbomModel): Record<string, unknown> {
         properties: [{ name: "cudaseal:arch", value: image.arch }],
       },
     },
-    components: model.packages.map(component),
+    components: [
+      ...model.packages.map(component),
+      ...model.files.map((file) => ({ ...fileComponent(file), "bom-ref": `file:${file.path}` })),
+    ],
     dependencies: [
       { ref: imageRef(image.digest), dependsOn: model.packages.map((pkg) => pkg.purl) },
       ...model.packages.map((pkg) => ({
@@ -79,5 +85,18 @@ function component(pkg: SbomPackage): Record<string, unknown> {
     { name: "cudaseal:source", value: pkg.source },
     { name: "cudaseal:sourceVersion", value: pkg.sourceVersion },
   ];
+  // Nested components are what the package is made of: its files.
+  if (pkg.files?.length) doc.components = pkg.files.map(fileComponent);
   return doc;
+}
+
+function fileComponent(file: SbomFile): Record<string, unknown> {
+  return {
+    type: "file",
+    name: file.path,
+    hashes: [
+      { alg: "SHA-1", content: file.sha1 },
+      { alg: "SHA-256", content: file.sha256 },
+    ],
+  };
 }

@@ -1,22 +1,44 @@
-// The SBOM of any image, cudaseal's or not: the packages its dpkg or apk
-// database lists, read in one streaming pass over its layers, and the
-// distribution its os-release names.
+// The SBOM of any image, cudaseal's or not, read in one streaming pass over
+// its layers: the packages its dpkg or apk database lists, each one's
+// licence from its /usr/share/doc/NAME/copyright, the checksums of its
+// regular files (hashed as they stream past, never held), which package
+// owns each (file-ownership.ts), and the distribution its os-release names.
 
-import { readFilesystem } from "../source/filesystem.ts";
+import { posix } from "node:path";
+import { type ImageFilesystem, readFilesystem } from "../source/filesystem.ts";
 import { openImage } from "../source/image-source.ts";
 import { installedPackages, isPackageDb } from "../source/packages.ts";
+import { type CopyrightLicense, copyrightLicense, MAX_COPYRIGHT_BYTES } from "./copyright.ts";
+import { imageFiles, isOwnershipDb } from "./file-ownership.ts";
 import { type Distro, type SbomModel, sbomModelFromInstalled } from "./model.ts";
 
 const OS_RELEASE = ["/etc/os-release", "/usr/lib/os-release"];
+const COPYRIGHT = /^\/usr\/share\/doc\/[^/]+\/copyright$/;
 
-export async function imageSbomModel(ref: string, options: { arch?: string } = {}): Promise<SbomModel> {
-  const image = await openImage(ref, options);
+export interface ImageSbomOptions {
+  arch?: string;
+  /** List every package's files with their checksums, not only the files no package owns. */
+  files?: boolean;
+}
+
+export async function imageSbomModel(ref: string, options: ImageSbomOptions = {}): Promise<SbomModel> {
+  const image = await openImage(ref, { arch: options.arch });
   const fs = await readFilesystem(image, {
     origin: ref,
-    want: (path) => isPackageDb(path) || OS_RELEASE.includes(path),
+    want: (path) =>
+      isPackageDb(path) || isOwnershipDb(path) || OS_RELEASE.includes(path)
+        ? true
+        : COPYRIGHT.test(path)
+          ? MAX_COPYRIGHT_BYTES
+          : false,
+    // Which files a package owns is known only once every layer is read, so every file is hashed on the way.
+    hash: () => true,
   });
   const osRelease = OS_RELEASE.map((p) => fs.contents.get(p)).find((b) => b !== undefined);
   const config = image.config as { created?: string; architecture?: string };
+  const installed = installedPackages(fs);
+  const names = new Set(installed.map((p) => p.name));
+  const files = imageFiles(fs, names);
   return sbomModelFromInstalled(
     {
       name: ref,
@@ -24,9 +46,41 @@ export async function imageSbomModel(ref: string, options: { arch?: string } = {
       created: config.created ?? "1970-01-01T00:00:00Z",
       arch: config.architecture ?? options.arch ?? "unknown",
     },
-    installedPackages(fs),
+    installed,
     distroOf(osRelease?.toString("utf8") ?? ""),
+    {
+      // apk records an SPDX licence itself; only dpkg packages need their copyright file.
+      licenses: packageLicenses(
+        fs,
+        installed.filter((p) => p.manager === "dpkg").map((p) => p.name),
+      ),
+      packageFiles: options.files ? files.packageFiles : undefined,
+      unowned: files.unowned,
+    },
   );
+}
+
+/**
+ * Each package's licence from /usr/share/doc/NAME/copyright, following a
+ * doc directory that is a link to another package's (`libfoo1 → libfoo-common`).
+ */
+export function packageLicenses(
+  fs: ImageFilesystem,
+  names: readonly string[],
+): Map<string, CopyrightLicense> {
+  const out = new Map<string, CopyrightLicense>();
+  for (const name of names) {
+    let dir = `/usr/share/doc/${name}`;
+    const info = fs.files.get(dir);
+    if (info?.type === "symlink" && info.linkname !== undefined) {
+      dir = posix.resolve(posix.dirname(dir), info.linkname);
+    }
+    const text = fs.contents.get(`${dir}/copyright`);
+    if (text === undefined) continue;
+    const license = copyrightLicense(text.toString("utf8"));
+    if (license !== undefined) out.set(name, license);
+  }
+  return out;
 }
 
 /** `ID` and `VERSION_ID` of an os-release file; Debian when it names none. */

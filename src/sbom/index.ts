@@ -1,13 +1,17 @@
 // What other stages may use from the SBOM stage: the neutral model built
-// from a lock, and the formats that render it.
+// from a lock or an image, the licences of copyright files, and the formats
+// that render it.
 
 import { cyclonedxDocument } from "./cyclonedx.ts";
 import type { SbomModel } from "./model.ts";
 import { spdxDocument } from "./spdx.ts";
 
+export { type CopyrightLicense, copyrightLicense, type LicenseRefInfo } from "./copyright.ts";
 export { cyclonedxDocument, cyclonedxSerialNumber } from "./cyclonedx.ts";
 export {
   type Distro,
+  type SbomFacts,
+  type SbomFile,
   type SbomImage,
   type SbomImageInput,
   type SbomModel,
@@ -16,7 +20,7 @@ export {
   sbomModelFromInstalled,
 } from "./model.ts";
 export { apkPurl, DEBIAN_DISTRO, debPurl, purlEncode } from "./purl.ts";
-export { spdxDocument, spdxNamespace, spdxPackageId } from "./spdx.ts";
+export { spdxDocument, spdxFileId, spdxNamespace, spdxPackageId } from "./spdx.ts";
 
 /** One SBOM format: how it renders the model and what its file is usually called. */
 export interface SbomFormat {

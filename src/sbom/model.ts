@@ -1,12 +1,15 @@
 // The SBOM-neutral description of one image (one architecture): what the
-// image is and which Debian packages it holds. Every format (SPDX, CycloneDX)
-// renders this, and nothing else, so they always agree. Built purely from a
-// lock's packages plus the image's digest and created time: no wall clock,
-// no I/O, the same input gives the same model.
+// image is, which Debian packages it holds with their licences, and which
+// files (the packages' where asked, and always those no package owns). Every
+// format (SPDX, CycloneDX) renders this, and nothing else, so they always
+// agree. Built purely from a lock's or an image's packages plus facts
+// gathered while its layers streamed past: no wall clock, no I/O, the same
+// input gives the same model.
 
 import type { LockedPackage } from "../apt/types.ts";
 import { CudasealError } from "../errors.ts";
 import type { InstalledPackage } from "../source/packages.ts";
+import type { CopyrightLicense, LicenseRefInfo } from "./copyright.ts";
 import { apkPurl, debPurl } from "./purl.ts";
 
 export interface SbomImage {
@@ -31,16 +34,42 @@ export interface SbomPackage {
   url?: string;
   /** SHA-256 of the .deb, hex, when known (images cudaseal built). */
   sha256?: string;
-  /** SPDX licence expression, when known (the lock does not record one). */
+  /** SPDX licence expression, when known: from the package's copyright file, or apk's `L:`. */
   license?: string;
   /** Names of the packages in this SBOM that this one's dependencies resolved to, sorted. */
   dependsOn: string[];
+  /** The package's regular files in the image, when files were asked for; sorted by path. */
+  files?: SbomFile[];
+}
+
+/** One regular file of the image. */
+export interface SbomFile {
+  /** Absolute path in the image (`/usr/lib/x86_64-linux-gnu/libc.so.6`). */
+  path: string;
+  /** SHA-256 of the body, hex. */
+  sha256: string;
+  /** SHA-1 of the body, hex: SPDX 2.3 requires it of every file. */
+  sha1: string;
 }
 
 export interface SbomModel {
   image: SbomImage;
   /** Sorted by name; names are unique. */
   packages: SbomPackage[];
+  /** Regular files no package owns and the build did not generate (the user's contents), sorted by path. */
+  files: SbomFile[];
+  /** The LicenseRef- licences the packages' expressions use, sorted by id, ids unique. */
+  licenseRefs: LicenseRefInfo[];
+}
+
+/** What the image's files say beyond its package list, gathered while its layers were read. */
+export interface SbomFacts {
+  /** Each package's licence, from its copyright file, by package name. */
+  licenses?: ReadonlyMap<string, CopyrightLicense>;
+  /** Each package's regular files, by package name, when files were asked for. */
+  packageFiles?: ReadonlyMap<string, readonly SbomFile[]>;
+  /** The regular files no package owns. */
+  unowned?: readonly SbomFile[];
 }
 
 export interface SbomImageInput {
@@ -68,6 +97,7 @@ export function sbomModelFromInstalled(
   image: SbomImageInput,
   installed: readonly InstalledPackage[],
   distro: Distro,
+  facts: SbomFacts = {},
 ): SbomModel {
   checkImage(image);
   const seen = new Set<string>();
@@ -98,7 +128,37 @@ export function sbomModelFromInstalled(
       dependsOn: [],
     });
   }
-  return { image: imageOf(image), packages: packages.sort((a, b) => byCodePoint(a.name, b.name)) };
+  return withFacts(
+    { image: imageOf(image), packages: packages.sort((a, b) => byCodePoint(a.name, b.name)) },
+    facts,
+  );
+}
+
+/** Licences, files and LicenseRefs added to packages already chosen. */
+function withFacts(model: { image: SbomImage; packages: SbomPackage[] }, facts: SbomFacts): SbomModel {
+  const refs = new Map<string, LicenseRefInfo>();
+  const packages = model.packages.map((pkg) => {
+    const out = { ...pkg };
+    const license = facts.licenses?.get(pkg.name);
+    if (license !== undefined) {
+      out.license = license.expression;
+      // Two packages may word a licence of the same name differently; the first (by name) gives its text.
+      for (const ref of license.refs) if (!refs.has(ref.id)) refs.set(ref.id, ref);
+    }
+    const files = facts.packageFiles?.get(pkg.name);
+    if (files !== undefined) out.files = sortFiles(files);
+    return out;
+  });
+  return {
+    image: model.image,
+    packages,
+    files: sortFiles(facts.unowned ?? []),
+    licenseRefs: [...refs.values()].sort((a, b) => byCodePoint(a.id, b.id)),
+  };
+}
+
+function sortFiles(files: readonly SbomFile[]): SbomFile[] {
+  return [...files].sort((a, b) => byCodePoint(a.path, b.path));
 }
 
 function checkImage(image: SbomImageInput): void {
@@ -119,7 +179,11 @@ function imageOf(image: SbomImageInput): SbomImage {
 }
 
 /** The model for one architecture's image, from that architecture's locked packages. */
-export function sbomModel(image: SbomImageInput, packages: readonly LockedPackage[]): SbomModel {
+export function sbomModel(
+  image: SbomImageInput,
+  packages: readonly LockedPackage[],
+  facts: SbomFacts = {},
+): SbomModel {
   checkImage(image);
   const names = new Set<string>();
   for (const pkg of packages) {
@@ -128,25 +192,28 @@ export function sbomModel(image: SbomImageInput, packages: readonly LockedPackag
     }
     names.add(pkg.name);
   }
-  return {
-    image: imageOf(image),
-    packages: packages
-      .map(
-        (pkg): SbomPackage => ({
-          name: pkg.name,
-          version: pkg.version,
-          arch: pkg.arch,
-          source: pkg.source,
-          sourceVersion: pkg.sourceVersion,
-          purl: debPurl(pkg),
-          url: pkg.url,
-          sha256: pkg.sha256,
-          // A dependency the image does not hold (provided by the host) has nothing to point at.
-          dependsOn: [...new Set(pkg.dependsOn)].filter((name) => names.has(name)).sort(byCodePoint),
-        }),
-      )
-      .sort((a, b) => byCodePoint(a.name, b.name)),
-  };
+  return withFacts(
+    {
+      image: imageOf(image),
+      packages: packages
+        .map(
+          (pkg): SbomPackage => ({
+            name: pkg.name,
+            version: pkg.version,
+            arch: pkg.arch,
+            source: pkg.source,
+            sourceVersion: pkg.sourceVersion,
+            purl: debPurl(pkg),
+            url: pkg.url,
+            sha256: pkg.sha256,
+            // A dependency the image does not hold (provided by the host) has nothing to point at.
+            dependsOn: [...new Set(pkg.dependsOn)].filter((name) => names.has(name)).sort(byCodePoint),
+          }),
+        )
+        .sort((a, b) => byCodePoint(a.name, b.name)),
+    },
+    facts,
+  );
 }
 
 function normaliseTime(text: string): string {

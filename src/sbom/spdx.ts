@@ -1,10 +1,14 @@
 // SPDX 2.3 JSON for one image. The document DESCRIBES the image (a CONTAINER
-// package), the image CONTAINS every Debian package, and each package
-// DEPENDS_ON the packages its dependencies resolved to. Nothing comes from
-// the wall clock: the namespace is derived from the image digest and the
-// creation time is the image's, so the same model gives the same bytes.
+// package), the image CONTAINS every Debian package and every file no
+// package owns, each package CONTAINS its files (where they were asked for)
+// and DEPENDS_ON the packages its dependencies resolved to. A package's
+// licenseDeclared is what its copyright file says; every LicenseRef- used is
+// defined in hasExtractedLicensingInfos, as SPDX requires. Nothing comes
+// from the wall clock: the namespace is derived from the image digest and
+// the creation time is the image's, so the same model gives the same bytes.
 
-import type { SbomModel, SbomPackage } from "./model.ts";
+import { createHash } from "node:crypto";
+import type { SbomFile, SbomModel, SbomPackage } from "./model.ts";
 
 export const SPDX_VERSION = "SPDX-2.3";
 const NOASSERTION = "NOASSERTION";
@@ -40,6 +44,14 @@ export function spdxPackageId(name: string): string {
   return `SPDXRef-Package-deb-${out}`;
 }
 
+/**
+ * The SPDXID of a file: a hash of its path, since paths are unique in an
+ * image but may hold any character and be far longer than an ID should be.
+ */
+export function spdxFileId(path: string): string {
+  return `SPDXRef-File-${createHash("sha256").update(path).digest("hex").slice(0, 32)}`;
+}
+
 /** The SPDX 2.3 document as a JSON-ready object. */
 export function spdxDocument(model: SbomModel): Record<string, unknown> {
   const { image } = model;
@@ -53,6 +65,13 @@ export function spdxDocument(model: SbomModel): Record<string, unknown> {
       relatedSpdxElement: spdxPackageId(pkg.name),
     });
   }
+  for (const file of model.files) {
+    relationships.push({
+      spdxElementId: IMAGE_ID,
+      relationshipType: "CONTAINS",
+      relatedSpdxElement: spdxFileId(file.path),
+    });
+  }
   for (const pkg of model.packages) {
     for (const dep of pkg.dependsOn) {
       relationships.push({
@@ -62,6 +81,19 @@ export function spdxDocument(model: SbomModel): Record<string, unknown> {
       });
     }
   }
+  // A path two packages ship (Multi-Arch: same) is one file element, contained by both.
+  const files = new Map<string, SbomFile>(model.files.map((f) => [f.path, f]));
+  for (const pkg of model.packages) {
+    for (const file of pkg.files ?? []) {
+      if (!files.has(file.path)) files.set(file.path, file);
+      relationships.push({
+        spdxElementId: spdxPackageId(pkg.name),
+        relationshipType: "CONTAINS",
+        relatedSpdxElement: spdxFileId(file.path),
+      });
+    }
+  }
+  const fileElements = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
     spdxVersion: SPDX_VERSION,
     dataLicense: "CC0-1.0",
@@ -71,7 +103,33 @@ export function spdxDocument(model: SbomModel): Record<string, unknown> {
     creationInfo: { created: image.created, creators: ["Tool: cudaseal"] },
     documentDescribes: [IMAGE_ID],
     packages: [imagePackage(model), ...model.packages.map(debPackage)],
+    ...(fileElements.length > 0 ? { files: fileElements.map(spdxFile) } : {}),
+    ...(model.licenseRefs.length > 0
+      ? {
+          hasExtractedLicensingInfos: model.licenseRefs.map((ref) => ({
+            licenseId: ref.id,
+            name: ref.name,
+            // extractedText is required; where the copyright file has no text for the name, say where the name is from.
+            extractedText:
+              ref.text ?? `The licence called "${ref.name}" in a Debian machine-readable copyright file.`,
+          })),
+        }
+      : {}),
     relationships,
+  };
+}
+
+function spdxFile(file: SbomFile): Record<string, unknown> {
+  return {
+    SPDXID: spdxFileId(file.path),
+    // SPDX file names are relative to the package's root, with a leading `./`.
+    fileName: `.${file.path}`,
+    checksums: [
+      { algorithm: "SHA1", checksumValue: file.sha1 },
+      { algorithm: "SHA256", checksumValue: file.sha256 },
+    ],
+    licenseConcluded: NOASSERTION,
+    copyrightText: NOASSERTION,
   };
 }
 

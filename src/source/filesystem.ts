@@ -4,8 +4,10 @@
 // its directory of everything lower layers put there; an entry that is not a
 // directory hides whatever lower layers had under its path. Entries of the
 // same layer never hide each other. The bodies of the files `want` names are
-// collected on the way, capped, and follow the same rules.
+// collected on the way, capped, and follow the same rules, as do the
+// checksums of the files `hash` names, computed as their bodies stream past.
 
+import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import { decompress } from "../deb/decompress.ts";
 import { CudasealError, isCudasealError } from "../errors.ts";
@@ -31,11 +33,21 @@ export interface ImageFilesystem {
   contents: Map<string, Buffer>;
   /** Wanted files left out of `contents` for being larger than the cap. */
   tooLarge: Set<string>;
+  /** Checksums of the final versions of the regular files `hash` named. */
+  digests: Map<string, FileDigest>;
+}
+
+/** A file body's checksums, hex. */
+export interface FileDigest {
+  sha256: string;
+  sha1: string;
 }
 
 export interface ReadFilesystemOptions {
-  /** Whose body to keep: called with each regular file's absolute path. */
-  want?: (path: string) => boolean;
+  /** Whose body to keep: called with each regular file's absolute path; a number caps that body lower than maxContentSize. */
+  want?: (path: string) => boolean | number;
+  /** Whose body to hash (SHA-256 and SHA-1) while it streams past: called with each regular file's absolute path. */
+  hash?: (path: string) => boolean;
   /** Largest body kept, bytes (default 4 MiB). */
   maxContentSize?: number;
   /** Names the image in errors. */
@@ -54,9 +66,11 @@ export async function readFilesystem(
   const tree = new Tree();
   const contents = new Map<string, Buffer>();
   const tooLarge = new Set<string>();
+  const digests = new Map<string, FileDigest>();
   const forget = (p: string) => {
     contents.delete(p);
     tooLarge.delete(p);
+    digests.delete(p);
   };
 
   for (const [i, layer] of image.layers.entries()) {
@@ -90,15 +104,22 @@ export async function readFilesystem(
         if (e.linkname !== undefined) info.linkname = e.type === "hardlink" ? `/${e.linkname}` : e.linkname;
         tree.set(path, info);
         forget(path);
-        if (e.type === "file" && options.want?.(path)) {
-          if (e.size > max) {
-            tooLarge.add(path);
-            await e.skip();
-          } else {
-            const parts: Buffer[] = [];
-            for await (const chunk of e.body) parts.push(chunk);
-            contents.set(path, Buffer.concat(parts));
+        const wanted = e.type === "file" ? (options.want?.(path) ?? false) : false;
+        const hashed = e.type === "file" && options.hash?.(path) === true;
+        const cap = typeof wanted === "number" ? Math.min(wanted, max) : max;
+        if (wanted !== false && e.size > cap) tooLarge.add(path);
+        const keep = wanted !== false && e.size <= cap;
+        if (keep || hashed) {
+          const sha256 = hashed ? createHash("sha256") : undefined;
+          const sha1 = hashed ? createHash("sha1") : undefined;
+          const parts: Buffer[] | undefined = keep ? [] : undefined;
+          for await (const chunk of e.body) {
+            sha256?.update(chunk);
+            sha1?.update(chunk);
+            parts?.push(chunk);
           }
+          if (parts) contents.set(path, Buffer.concat(parts));
+          if (sha256 && sha1) digests.set(path, { sha256: sha256.digest("hex"), sha1: sha1.digest("hex") });
         } else {
           await e.skip();
         }
@@ -111,7 +132,7 @@ export async function readFilesystem(
       });
     }
   }
-  return { files: tree.files, contents, tooLarge };
+  return { files: tree.files, contents, tooLarge, digests };
 }
 
 /** `/`-rooted canonical form of a layer path; undefined for one that climbs out of the root. */

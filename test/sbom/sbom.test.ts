@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -226,4 +227,54 @@ test("cudaseal sbom prints the SBOM of a lock's architecture", () => {
   assert.equal(run(["--digest", DIGEST]).status, 2, "no created time");
   assert.equal(run(["--digest", DIGEST, "--created", CREATED, "--arch", "arm64"]).status, 2);
   assert.equal(run(["--digest", DIGEST, "--created", CREATED, "--format", "swid"]).status, 2);
+});
+
+const PD = { id: "LicenseRef-public-domain", name: "public-domain", text: "No rights reserved." };
+
+test("licences, package files and unowned files from a build validate and link up", () => {
+  const file = (path: string) => ({
+    path,
+    sha256: createHash("sha256").update(path).digest("hex"),
+    sha1: createHash("sha1").update(path).digest("hex"),
+  });
+  const shared = file("/usr/share/doc/gcc-14-base/README");
+  const m = sbomModel(
+    { name: "registry.test/cuda:12", digest: DIGEST, created: CREATED, arch: "amd64" },
+    PACKAGES,
+    {
+      licenses: new Map([
+        ["libc6", { expression: "LGPL-2.1-or-later AND LicenseRef-public-domain", refs: [PD] }],
+        ["libgcc-s1", { expression: "GPL-3.0-or-later WITH GCC-exception-3.1", refs: [] }],
+        ["libstdc++6", { expression: "LicenseRef-public-domain", refs: [{ ...PD, text: "other words" }] }],
+      ]),
+      // Two packages of one source may ship the same path: one file element, contained by both.
+      packageFiles: new Map([
+        ["libgcc-s1", [file("/usr/lib/x86_64-linux-gnu/libgcc_s.so.1"), shared]],
+        ["libstdc++6", [shared, file("/usr/lib/x86_64-linux-gnu/libstdc++.so.6")]],
+      ]),
+      unowned: [file("/opt/app/serve.py"), file("/opt/app/kernel.so")],
+    },
+  );
+  assert.deepEqual(
+    m.files.map((f) => f.path),
+    ["/opt/app/kernel.so", "/opt/app/serve.py"],
+  );
+  assert.deepEqual(m.licenseRefs, [PD], "the first package by name words a shared LicenseRef");
+  const spdx = spdxDocument(m) as {
+    files: { SPDXID: string; fileName: string }[];
+    relationships: { spdxElementId: string; relationshipType: string; relatedSpdxElement: string }[];
+    hasExtractedLicensingInfos: unknown[];
+  };
+  assertValid(spdxValidator(), spdx);
+  assertValid(cyclonedxValidator(), cyclonedxDocument(m));
+  assert.equal(spdx.files.length, 5);
+  assert.equal(new Set(spdx.files.map((f) => f.SPDXID)).size, 5);
+  const sharedId = spdx.files.find((f) => f.fileName === `.${shared.path}`)?.SPDXID;
+  assert.deepEqual(
+    spdx.relationships.filter((r) => r.relatedSpdxElement === sharedId).map((r) => r.spdxElementId),
+    [spdxPackageId("libgcc-s1"), spdxPackageId("libstdc++6")],
+  );
+  assert.deepEqual(spdx.hasExtractedLicensingInfos, [
+    { licenseId: PD.id, name: PD.name, extractedText: PD.text },
+  ]);
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,4 +42,22 @@ test("wanted files over the cap are named, not kept", async () => {
   const fs = await readFilesystem(image, { want: (p) => p === "/etc/hello", maxContentSize: 4 });
   assert.equal(fs.contents.size, 0);
   assert.deepEqual([...fs.tooLarge], ["/etc/hello"]);
+});
+
+test("hashed files get the checksums of their final version; whiteouts take them away", async () => {
+  const image = await openImage(`oci:${join(dir, "layout")}:v1`, { arch: "amd64" });
+  // A per-path cap below maxContentSize names the file too large but still hashes it.
+  const fs = await readFilesystem(image, { want: (p) => (p === "/etc/hello" ? 4 : false), hash: () => true });
+  const hello = createHash("sha256").update("hello again\n").digest("hex");
+  assert.deepEqual(fs.digests.get("/etc/hello"), {
+    sha256: hello,
+    sha1: createHash("sha1").update("hello again\n").digest("hex"),
+  });
+  assert.deepEqual([...fs.tooLarge], ["/etc/hello"]);
+  assert.equal(fs.digests.has("/etc/gone"), false);
+  assert.equal(fs.digests.has("/opt/d/a"), false);
+  assert.deepEqual(
+    [...fs.digests.keys()].filter((p) => !p.startsWith("/var/") && !p.startsWith("/lib/")).sort(),
+    ["/etc/hello", "/opt/d/c"],
+  );
 });

@@ -6,7 +6,12 @@ import { BASE, TOP } from "./fixture.ts";
 
 /** A final file system holding `files`, as readFilesystem would give it. */
 function fsOf(files: Record<string, string>): ImageFilesystem {
-  const fs: ImageFilesystem = { files: new Map(), contents: new Map(), tooLarge: new Set() };
+  const fs: ImageFilesystem = {
+    files: new Map(),
+    contents: new Map(),
+    tooLarge: new Set(),
+    digests: new Map(),
+  };
   for (const [p, body] of Object.entries(files)) {
     const path = `/${p}`;
     const info: FileInfo = { type: "file", mode: 0o644, uid: 0, gid: 0, size: body.length, layer: 0 };
