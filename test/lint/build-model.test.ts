@@ -1,0 +1,97 @@
+// The build model: ARG before FROM feeding FROM (and only FROM), stage
+// scoping of ARG and ENV, inheritance between stages, --build-arg and
+// --target, and variable substitution as BuildKit does it.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile text here spells ${VAR} on purpose
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { buildModel } from "../../src/lint/build-model.ts";
+import { parseDockerfile } from "../../src/lint/dockerfile-parse.ts";
+import { expandWord } from "../../src/lint/substitute.ts";
+
+const model = (text: string, options = {}) => buildModel(parseDockerfile(text), options);
+
+test("substitution: $VAR, ${VAR}, :- - :+ +, quotes and the escape character", () => {
+  const vars = new Map([
+    ["A", "1"],
+    ["E", ""],
+  ]);
+  const x = (raw: string) => expandWord(raw, vars).value;
+  assert.equal(x("$A-${A}"), "1-1");
+  assert.equal(x("${E:-d}|${E-d}|${U-d}|${U:-$A}"), "d||d|1");
+  assert.equal(x("${A:+alt}|${E:+alt}|${E+alt}|${U+alt}"), "alt||alt|");
+  assert.equal(x("'$A' \"$A\" \\$A"), "$A 1 $A");
+  assert.deepEqual(expandWord("img:${TAG}-${A}", vars).unresolved, ["TAG"]);
+  assert.equal(expandWord("`$A", vars, "`").value, "$A");
+});
+
+test("ARG before FROM feeds FROM, with defaults, build args and nested defaults", () => {
+  const text = [
+    "ARG CUDA=12.4.1",
+    "ARG FLAVOR",
+    "ARG BASE=nvidia/cuda:${CUDA}",
+    "FROM ${BASE}-${FLAVOR:-runtime}-ubuntu22.04 AS run",
+    "FROM nvidia/cuda:${MISSING}-devel",
+  ].join("\n");
+  const m = model(text);
+  assert.deepEqual(
+    [...m.globalArgs],
+    [
+      ["CUDA", "12.4.1"],
+      ["BASE", "nvidia/cuda:12.4.1"],
+    ],
+  );
+  assert.equal(m.stages[0].base.name, "nvidia/cuda:12.4.1-runtime-ubuntu22.04");
+  assert.equal(m.stages[0].name, "run");
+  assert.deepEqual(m.stages[1].base.unresolved, ["MISSING"]);
+  const withArgs = model(text, { buildArgs: { CUDA: "12.6.3", FLAVOR: "devel" } });
+  assert.equal(withArgs.stages[0].base.name, "nvidia/cuda:12.6.3-devel-ubuntu22.04");
+  assert.equal(
+    model("FROM --platform=$BUILDPLATFORM golang:1.22-${TARGETARCH}").stages[0].base.name,
+    "golang:1.22-amd64",
+  );
+});
+
+test("a global ARG reaches a stage only when the stage declares it again", () => {
+  const m = model(
+    ["ARG V=1", "FROM scratch", "ENV A=[$V]", "ARG V", "ENV B=[$V]", "ARG W=2", "ENV C=$W"].join("\n"),
+  );
+  const env = m.stages[0].end.env;
+  assert.equal(env.get("A"), "[]");
+  assert.equal(env.get("B"), "[1]");
+  assert.equal(env.get("C"), "2");
+});
+
+test("a stage FROM another inherits ENV, WORKDIR and USER, not ARG; WORKDIR resolves relative paths", () => {
+  const m = model(
+    [
+      "FROM debian:12 AS base",
+      "ARG SECRET=x",
+      "ENV HOME_DIR=/srv",
+      "WORKDIR $HOME_DIR",
+      "WORKDIR app/../app2",
+      "USER 1000:1000",
+      "FROM BASE AS child",
+      "RUN echo $SECRET",
+    ].join("\n"),
+  );
+  const child = m.stages[1];
+  assert.equal(child.parent, m.stages[0]);
+  assert.equal(child.base.name, "BASE");
+  const step = child.steps[0];
+  assert.equal(step.workdir, "/srv/app2");
+  assert.deepEqual(step.user, { value: "1000:1000", line: 6 });
+  assert.equal(step.env.get("HOME_DIR"), "/srv");
+  assert.equal(step.vars.has("SECRET"), false);
+  assert.equal(m.final, child);
+});
+
+test("--target picks the final stage; instructions before FROM are kept apart", () => {
+  const m = model("ARG A=1\nRUN echo early\nFROM scratch AS one\nFROM scratch AS two\n", { target: "ONE" });
+  assert.equal(m.final?.name, "one");
+  assert.deepEqual(
+    m.beforeFrom.map((i) => i.keyword),
+    ["RUN"],
+  );
+  assert.equal(model("FROM scratch", { target: "nope" }).final, undefined);
+});
