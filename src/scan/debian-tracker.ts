@@ -15,6 +15,8 @@ import { type Advisory, severityFromWord } from "./advisory.ts";
 export interface TrackerOptions {
   /** Keep only this release's entries (a codename); all when absent. */
   release?: string;
+  /** Applied to each entry's description once (the compact cache shortens them). */
+  description?: (text: string) => string;
 }
 
 /** True when `data` looks like the tracker's JSON rather than an OSV record. */
@@ -32,9 +34,17 @@ export function debianTrackerAdvisories(
     if (!isObject(ids)) continue;
     for (const [id, entry] of Object.entries(ids)) {
       if (!isObject(entry) || !isObject(entry.releases)) continue;
-      const description = typeof entry.description === "string" ? entry.description : "";
-      for (const [release, rel] of Object.entries(entry.releases)) {
-        if (options.release !== undefined && release !== options.release) continue;
+      // Looked up, not iterated, when one release is wanted: most entries list five.
+      const releases =
+        options.release === undefined
+          ? Object.entries(entry.releases)
+          : Object.hasOwn(entry.releases, options.release)
+            ? [[options.release, entry.releases[options.release]] as const]
+            : [];
+      if (releases.length === 0) continue;
+      let description = typeof entry.description === "string" ? entry.description : "";
+      if (options.description) description = options.description(description);
+      for (const [release, rel] of releases) {
         const advisory = fromRelease(id, source, release, rel, description);
         if (advisory) out.push(advisory);
       }
@@ -43,7 +53,8 @@ export function debianTrackerAdvisories(
   return out;
 }
 
-function fromRelease(
+/** The advisory one release entry (`releases.<codename>`) of one tracker entry stands for, if well-formed. */
+export function fromRelease(
   id: string,
   source: string,
   release: string,

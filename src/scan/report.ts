@@ -2,6 +2,10 @@
 // decides whether the scan fails.
 
 import { type Finding, SEVERITIES, type Severity, severityRank } from "./advisory.ts";
+import { formatDuration } from "./duration.ts";
+import type { IgnoreEntry } from "./ignore-file.ts";
+import type { SuppressedFinding } from "./suppress.ts";
+import type { DatabaseInfo } from "./tracker-database.ts";
 
 /** The result of scanning one image. */
 export interface ScanResult {
@@ -10,7 +14,18 @@ export interface ScanResult {
   release: string;
   /** Installed dpkg packages looked at. */
   packages: number;
+  /** The findings that count: what VEX and the ignore file did not suppress. */
   findings: Finding[];
+  /** The image's manifest digest. */
+  digest?: string;
+  /** Findings VEX statements or the ignore file took out, with why. */
+  suppressed?: SuppressedFinding[];
+  /** Ignore-file entries past their date, which suppressed nothing. */
+  expiredIgnores?: IgnoreEntry[];
+  /** Where the vulnerability data came from and how old it is. */
+  database?: DatabaseInfo;
+  /** Things that did not stop the scan but should be seen (the CLI prints them on stderr). */
+  warnings?: string[];
   /** Where each package is recorded in the image (`var/lib/dpkg/status`), keyed by recordKey. */
   records?: ReadonlyMap<string, string>;
 }
@@ -48,14 +63,47 @@ export function severityCounts(findings: readonly Finding[]): Record<Severity, n
   return counts;
 }
 
+/** The lines under the table: where the data came from, its age, what was suppressed. */
+export function findingsFooter(result: ScanResult): string {
+  const lines: string[] = [];
+  const db = result.database;
+  if (db) {
+    const age = db.ageSeconds === undefined ? "" : `, ${formatDuration(db.ageSeconds * 1000)} old`;
+    lines.push(
+      `Database: ${db.format} from ${db.source}${age}${db.checkedAt ? ` (checked ${db.checkedAt})` : ""}`,
+    );
+  }
+  const suppressed = result.suppressed ?? [];
+  if (suppressed.length > 0) {
+    const vex = suppressed.filter((f) => f.suppressedBy.kind === "vex").length;
+    lines.push(
+      `Suppressed: ${suppressed.length} (${vex} by VEX, ${suppressed.length - vex} by the ignore file; --format json lists them)`,
+    );
+  }
+  if ((result.expiredIgnores ?? []).length > 0)
+    lines.push(`Expired ignore entries: ${result.expiredIgnores?.length} (they suppress nothing)`);
+  return lines.join("\n");
+}
+
 /** The scan as a JSON document. */
 export function scanJson(result: ScanResult): Record<string, unknown> {
   return {
     image: result.image,
+    digest: result.digest,
     release: result.release,
     packages: result.packages,
+    database: result.database,
     summary: severityCounts(result.findings),
     findings: result.findings,
+    suppressed: result.suppressed ?? [],
+    expiredIgnores: (result.expiredIgnores ?? []).map(({ id, package: pkg, reason, expires, file }) => ({
+      id,
+      package: pkg,
+      reason,
+      expires,
+      file,
+    })),
+    warnings: result.warnings ?? [],
   };
 }
 

@@ -1,32 +1,49 @@
 // Scanning an image: read its dpkg database and os-release in one pass over
-// its layers, load the local vulnerability database for its release, match.
+// its layers, open the vulnerability database for its release (a local file,
+// or the tracker's feed kept in the cache), match, then take out what VEX
+// statements and the ignore file suppress. VEX and ignore files are read
+// first, so a mistake in them fails before any download.
 
 import { CudasealError, inStage } from "../errors.ts";
 import { distroOf } from "../sbom/image-sbom.ts";
 import { readFilesystem } from "../source/filesystem.ts";
 import { openImage } from "../source/image-source.ts";
 import { installedPackageRecords, isPackageDb } from "../source/packages.ts";
-import { loadDatabase } from "./database.ts";
 import { debianCodename } from "./debian-release.ts";
+import { type IgnoreEntry, loadIgnoreFile } from "./ignore-file.ts";
 import { matchFindings } from "./match.ts";
 import { recordKey, type ScanResult } from "./report.ts";
+import { suppressFindings } from "./suppress.ts";
+import { loadVex, type VexStatement } from "./vex.ts";
+import { type DatabaseOptions, openVulnerabilityDatabase } from "./vulnerability-db.ts";
 
 const OS_RELEASE = ["/etc/os-release", "/usr/lib/os-release"];
 
-export interface ScanOptions {
-  /** The vulnerability database: tracker JSON, OSV file, or a directory of OSV records. */
-  db: string;
+export interface ScanOptions extends DatabaseOptions {
   arch?: string;
   /** The Debian release codename, overriding what os-release says. */
   release?: string;
+  /** OpenVEX documents whose not_affected and fixed statements suppress findings. */
+  vex?: readonly string[];
+  /** An ignore file (ignore-file.ts). */
+  ignoreFile?: string;
+  /** The clock, for ignore-file expiry and the data's age. */
+  now?: () => Date;
 }
 
 /** The vulnerabilities of the dpkg packages installed in the image `ref`. */
 export async function scanImage(ref: string, options: ScanOptions): Promise<ScanResult> {
+  const now = options.now ?? (() => new Date());
+  const vex: VexStatement[] = [];
+  for (const file of options.vex ?? []) vex.push(...(await loadVex(file)));
+  const ignores: IgnoreEntry[] = options.ignoreFile ? await loadIgnoreFile(options.ignoreFile) : [];
+
   let records: ReturnType<typeof installedPackageRecords>;
   let osRelease: string;
+  let digest: string;
   try {
     const image = await openImage(ref, { arch: options.arch });
+    digest = image.manifestDigest;
     const fs = await readFilesystem(image, {
       origin: ref,
       want: (path) => isPackageDb(path) || OS_RELEASE.includes(path),
@@ -49,17 +66,34 @@ export async function scanImage(ref: string, options: ScanOptions): Promise<Scan
       hint: "its os-release names no VERSION_CODENAME or known VERSION_ID: pass --release CODENAME",
     });
   }
-  let db: Awaited<ReturnType<typeof loadDatabase>>;
-  try {
-    db = await loadDatabase(options.db, { release });
-  } catch (err) {
-    throw inStage("load vulnerability database", err);
-  }
+  const db = await openVulnerabilityDatabase(
+    { db: options.db, feed: options.feed && { now, ...options.feed } },
+    release,
+  );
+  const matched = matchFindings(packages, db.advisories, release);
+  const { findings, suppressed, expired } = suppressFindings(matched, {
+    vex,
+    ignores,
+    digest,
+    today: now().toISOString().slice(0, 10),
+  });
+  const warnings = [
+    ...db.warnings,
+    ...expired.map(
+      (e) =>
+        `${e.file}: the entry for ${e.id}${e.package ? ` (${e.package})` : ""} expired on ${e.expires} and no longer suppresses it`,
+    ),
+  ];
   return {
     image: ref,
+    digest,
     release,
     packages: packages.length,
-    findings: matchFindings(packages, db.advisories, release),
+    findings,
+    suppressed,
+    expiredIgnores: expired,
+    database: db.info,
+    warnings,
     records: new Map(records.map((r) => [recordKey(r.package.name, r.package.version), r.path.slice(1)])),
   };
 }

@@ -243,3 +243,15 @@ export const OSV_RECORDS = [
     ],
   },
 ];
+
+/** An OpenVEX v0.2.0 document as vexctl writes it. */
+export function vexDocument(statements: unknown[], timestamp = "2026-11-01T00:00:00Z") {
+  return {
+    "@context": "https://openvex.dev/ns/v0.2.0",
+    "@id": "https://example.com/vex/cuda-base-1",
+    author: "Example Security <security@example.com>",
+    timestamp,
+    version: 1,
+    statements,
+  };
+}

@@ -1,16 +1,20 @@
 // `cudaseal scan` end to end: real OCI layouts written by the project's
-// writer, the tracker's JSON and OSV records on disk, exit codes and output.
+// writer, the tracker's JSON and OSV records on disk or served by a real HTTP
+// server on 127.0.0.1, VEX and ignore files, exit codes and output. Every run
+// gets its own cache dir and a feed URL on a closed local port, so no test
+// can reach the network.
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { writeOciLayout } from "../../src/oci/layout-writer.ts";
 import { makeLayer, platformImage } from "../oci/fixture-image.ts";
 import { makeImages } from "../source/fixture.ts";
-import { OSV_RECORDS, TRACKER } from "./fixture.ts";
+import { OSV_RECORDS, TRACKER, vexDocument } from "./fixture.ts";
+import { startTrackerServer, type TrackerServer } from "./tracker-server.ts";
 
 const BIN = new URL("../../bin/cudaseal.js", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "cudaseal-scan-cli-"));
@@ -21,8 +25,16 @@ const plain = `oci:${join(dir, "plain")}`;
 /** The same image with a Debian 12 os-release on top. */
 const bookworm = `oci:${join(dir, "bookworm")}`;
 const ubuntu = `oci:${join(dir, "ubuntu")}`;
+let server: TrackerServer;
+/** No network: the default cache and feed of every run point into the test dir and at a closed port. */
+const ENV = {
+  ...process.env,
+  CUDASEAL_CACHE_DIR: join(dir, "cache"),
+  CUDASEAL_DB_URL: "http://127.0.0.1:9/json",
+};
 
 before(async () => {
+  server = await startTrackerServer(JSON.stringify(TRACKER));
   writeFileSync(tracker, JSON.stringify(TRACKER));
   mkdirSync(osvDir);
   for (const [i, r] of OSV_RECORDS.entries()) writeFileSync(join(osvDir, `${i}.json`), JSON.stringify(r));
@@ -46,10 +58,22 @@ before(async () => {
     withOs("ubuntu", "ID=ubuntu\nVERSION_ID=24.04\nVERSION_CODENAME=noble\n"),
   );
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function cli(args: string[]) {
-  return spawnSync(process.execPath, [BIN, "scan", ...args], { encoding: "utf8" });
+  return spawnSync(process.execPath, [BIN, "scan", ...args], { encoding: "utf8", env: ENV });
+}
+
+/** cli, without blocking this process: the server answering it lives here. */
+function cliAsync(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, "scan", ...args], { env: ENV }, (err, stdout, stderr) =>
+      resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }
 
 test("the release comes from os-release, and the table lists every finding", () => {
@@ -57,8 +81,10 @@ test("the release comes from os-release, and the table lists every finding", () 
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trimEnd().split("\n");
   assert.match(lines[0], /^ID\s+PACKAGE\s+INSTALLED\s+FIXED\s+SEVERITY\s+STATUS$/);
-  assert.equal(lines.length, 10);
+  assert.equal(lines.length, 12);
   assert.match(lines[1], /^CVE-2024-0001\s+libc6\s+2\.36-9\+deb12u4\+b1\s+2\.36-9\+deb12u7\s+high\s+fixed$/);
+  assert.equal(lines[10], "");
+  assert.equal(lines[11], `Database: debian-tracker from ${tracker}`);
   assert.match(r.stderr, /9 findings in 3 packages \(Debian bookworm\)/);
 });
 
@@ -137,13 +163,16 @@ test("--only-fixed lets a gate pass when nothing at that severity can be fixed y
 });
 
 test("usage and data errors have their codes", () => {
-  const noDb = cli([bookworm]);
-  assert.equal(noDb.status, 2);
-  assert.match(
-    noDb.stderr,
-    /error \[USAGE\]: downloading the Debian Security Tracker data is not implemented yet/,
-  );
-  assert.match(noDb.stderr, /--db/);
+  const noCache = cli([bookworm, "--arch", "amd64", "--offline", "--json"]);
+  assert.equal(noCache.status, 1);
+  assert.equal(JSON.parse(noCache.stdout).error.code, "SCAN_DB_MISSING");
+  const unreachable = cli([bookworm, "--arch", "amd64", "--json"]);
+  assert.equal(unreachable.status, 1);
+  assert.equal(JSON.parse(unreachable.stdout).error.code, "FETCH_FAILED");
+  assert.match(unreachable.stderr, /--db FILE/);
+  assert.equal(cli([bookworm, "--max-db-age", "3"]).status, 2);
+  assert.equal(cli([bookworm, "--db", tracker, "--db-url", server.url]).status, 2);
+  assert.equal(cli([bookworm, "--db-url", "ftp://example/json"]).status, 2);
   assert.equal(cli(["--db", tracker]).status, 2);
   assert.equal(cli([bookworm, "--db", tracker, "--fail-on", "severe"]).status, 2);
   assert.equal(cli([bookworm, "--db", tracker, "--format", "xml"]).status, 2);
@@ -159,4 +188,164 @@ test("usage and data errors have their codes", () => {
   const notDebian = cli([ubuntu, "--db", tracker, "--arch", "amd64", "--json"]);
   assert.equal(notDebian.status, 1);
   assert.equal(JSON.parse(notDebian.stdout).error.code, "IMAGE_INVALID");
+});
+
+test("without --db the tracker's feed is downloaded, then refreshed with a 304, and used offline", async () => {
+  const cache = join(dir, "feed-cache");
+  const args = [bookworm, "--arch", "amd64", "--db-url", server.url, "--cache-dir", cache, "--json"];
+  const first = await cliAsync(args);
+  assert.equal(first.status, 0, first.stderr);
+  const doc = JSON.parse(first.stdout);
+  assert.equal(doc.database.format, "debian-tracker");
+  assert.equal(doc.database.source, server.url);
+  assert.equal(doc.database.update, "downloaded");
+  assert.equal(doc.database.ageSeconds, 0);
+  const fromFile = JSON.parse(cli([bookworm, "--db", tracker, "--arch", "amd64", "--json"]).stdout);
+  assert.deepEqual(doc.findings, fromFile.findings, "the feed and the same file give the same findings");
+  const second = await cliAsync(args);
+  assert.equal(second.status, 0, second.stderr);
+  assert.equal(server.statuses.at(-1), 304);
+  const again = JSON.parse(second.stdout);
+  assert.equal(again.database.update, "not-modified");
+  assert.equal(again.database.compactCache, "hit");
+  assert.deepEqual(again.findings, doc.findings);
+  const requests = server.requests.length;
+  const table = await cliAsync([
+    bookworm,
+    "--arch",
+    "amd64",
+    "--db-url",
+    server.url,
+    "--cache-dir",
+    cache,
+    "--offline",
+  ]);
+  assert.equal(table.status, 0, table.stderr);
+  assert.equal(server.requests.length, requests, "--offline sends nothing");
+  assert.match(
+    table.stdout,
+    new RegExp(`\\nDatabase: debian-tracker from ${server.url}, \\d+s old \\(checked `),
+  );
+});
+
+test("stale data is refused with SCAN_DB_STALE; a failed refresh warns and uses a young cache", async () => {
+  const cache = join(dir, "stale-cache");
+  const args = [bookworm, "--arch", "amd64", "--db-url", server.url, "--cache-dir", cache, "--json"];
+  assert.equal((await cliAsync(args)).status, 0);
+  const feedDir = join(cache, "vulndb", "debian-tracker");
+  const metaPath = join(feedDir, readdirSync(feedDir)[0], "meta.json");
+  const meta = JSON.parse(readFileSync(metaPath, "utf8"));
+  const setAge = (hours: number) =>
+    writeFileSync(
+      metaPath,
+      JSON.stringify({ ...meta, checkedAt: new Date(Date.now() - hours * 3_600_000).toISOString() }),
+    );
+  setAge(100);
+  const stale = await cliAsync([...args, "--offline"]);
+  assert.equal(stale.status, 1);
+  assert.equal(JSON.parse(stale.stdout).error.code, "SCAN_DB_STALE");
+  assert.match(stale.stderr, /older than the 72h allowed/);
+  assert.match(stale.stderr, /hint: .*--max-db-age/);
+  const accepted = await cliAsync([...args, "--offline", "--max-db-age", "5d"]);
+  assert.equal(accepted.status, 0, accepted.stderr);
+  assert.ok(JSON.parse(accepted.stdout).database.ageSeconds >= 100 * 3600);
+  server.failWith = 500;
+  try {
+    setAge(2);
+    const warned = await cliAsync(args);
+    assert.equal(warned.status, 0, warned.stderr);
+    assert.match(warned.stderr, /warning: could not refresh the vulnerability data \(.*HTTP 500\)/);
+    const doc = JSON.parse(warned.stdout);
+    assert.equal(doc.database.update, "refresh-failed");
+    assert.equal(doc.warnings.length, 1);
+    setAge(100);
+    const refused = await cliAsync(args);
+    assert.equal(JSON.parse(refused.stdout).error.code, "SCAN_DB_STALE");
+  } finally {
+    server.failWith = null;
+  }
+});
+
+test("VEX statements and ignore entries suppress findings, are reported, and never count toward the gate", () => {
+  const base = [bookworm, "--db", tracker, "--arch", "amd64", "--json"];
+  const digest = JSON.parse(cli(base).stdout).digest as string;
+  assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+  const vex = join(dir, "image.vex.json");
+  writeFileSync(
+    vex,
+    JSON.stringify(
+      vexDocument([
+        {
+          vulnerability: { name: "CVE-2024-0001" },
+          products: [
+            {
+              "@id": `pkg:oci/bookworm@${digest.replace(":", "%3A")}`,
+              subcomponents: [{ "@id": "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4%2Bb1?arch=amd64" }],
+            },
+          ],
+          status: "not_affected",
+          justification: "vulnerable_code_not_in_execute_path",
+        },
+        {
+          vulnerability: { name: "CVE-2024-0010" },
+          products: [{ "@id": `pkg:oci/other@sha256%3A${"0".repeat(64)}` }],
+          status: "fixed",
+        },
+      ]),
+    ),
+  );
+  const ignore = join(dir, "ignore.yaml");
+  writeFileSync(
+    ignore,
+    "ignore:\n" +
+      "  - id: CVE-2024-0010\n    package: tzdata\n    reason: timezone data only\n    expires: 2999-01-01\n" +
+      "  - id: CVE-2024-0020\n    reason: ran out\n    expires: 2020-01-01\n",
+  );
+  const r = cli([...base, "--vex", vex, "--ignore-file", ignore, "--fail-on", "high"]);
+  assert.equal(r.status, 0, "the only high finding is not_affected: the gate passes");
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.findings.length, 7);
+  assert.deepEqual(
+    doc.suppressed.map(
+      (f: { id: string; suppressedBy: { kind: string } }) => `${f.id} ${f.suppressedBy.kind}`,
+    ),
+    ["CVE-2024-0001 vex", "CVE-2024-0010 ignore"],
+  );
+  assert.equal(doc.suppressed[0].suppressedBy.justification, "vulnerable_code_not_in_execute_path");
+  assert.equal(doc.suppressed[1].suppressedBy.reason, "timezone data only");
+  assert.deepEqual(
+    doc.expiredIgnores.map((e: { id: string; expires: string }) => `${e.id} ${e.expires}`),
+    ["CVE-2024-0020 2020-01-01"],
+  );
+  assert.ok(
+    doc.findings.some((f: { id: string }) => f.id === "CVE-2024-0020"),
+    "an expired entry suppresses nothing",
+  );
+  assert.match(r.stderr, /warning: .*ignore\.yaml: the entry for CVE-2024-0020 expired on 2020-01-01/);
+  assert.equal(doc.summary.high, 0);
+  // Without the VEX document the gate fails again; suppressed counts appear under the table.
+  assert.equal(cli([...base, "--ignore-file", ignore, "--fail-on", "high"]).status, 1);
+  const table = cli([bookworm, "--db", tracker, "--arch", "amd64", "--vex", vex, "--ignore-file", ignore]);
+  assert.match(
+    table.stdout,
+    /\nSuppressed: 2 \(1 by VEX, 1 by the ignore file; --format json lists them\)\n/,
+  );
+  assert.match(table.stdout, /\nExpired ignore entries: 1/);
+});
+
+test("bad VEX documents and ignore files fail with their codes before any database is read", () => {
+  const badVex = join(dir, "bad.vex.json");
+  writeFileSync(
+    badVex,
+    JSON.stringify(vexDocument([{ vulnerability: { name: "CVE-1" }, status: "not_affected" }])),
+  );
+  const v = cli([bookworm, "--arch", "amd64", "--offline", "--vex", badVex, "--json"]);
+  assert.equal(v.status, 1);
+  assert.equal(JSON.parse(v.stdout).error.code, "VEX_INVALID");
+  assert.match(v.stderr, /statements\[0\]: not_affected needs a justification or an impact_statement/);
+  const badIgnore = join(dir, "bad-ignore.yaml");
+  writeFileSync(badIgnore, "ignore:\n  - id: CVE-1\n    expires: 2030-01-01\n");
+  const i = cli([bookworm, "--arch", "amd64", "--offline", "--ignore-file", badIgnore, "--json"]);
+  assert.equal(i.status, 1);
+  assert.equal(JSON.parse(i.stdout).error.code, "IGNORE_FILE_INVALID");
 });

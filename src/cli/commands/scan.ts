@@ -1,33 +1,56 @@
 // `cudaseal scan`: the known vulnerabilities of an image's Debian packages,
-// from a local copy of the Debian Security Tracker's data or OSV records.
+// from the Debian Security Tracker's data (downloaded and cached) or a local
+// database, less what VEX documents and an ignore file suppress.
 
+import { defaultCacheDir } from "../../cache/dirs.ts";
 import { CudasealError } from "../../errors.ts";
 import type { Severity } from "../../scan/advisory.ts";
-import { findingsTable, gateFailures, scanJson } from "../../scan/report.ts";
+import { parseDuration } from "../../scan/duration.ts";
+import { findingsFooter, findingsTable, gateFailures, scanJson } from "../../scan/report.ts";
 import { scanSarif } from "../../scan/sarif.ts";
 import { scanImage } from "../../scan/scan-image.ts";
+import { DEFAULT_MAX_DB_AGE_MS } from "../../scan/tracker-database.ts";
+import { DEFAULT_TRACKER_URL } from "../../scan/tracker-download.ts";
 import { type Command, stringFlag } from "../command.ts";
 
 const GATES = ["critical", "high", "medium", "low"] as const;
+const DEFAULT_MAX_DB_AGE = `${DEFAULT_MAX_DB_AGE_MS / 3_600_000}h`;
 
 export const scanCommand: Command = {
   name: "scan",
-  summary: "List the known vulnerabilities of an image's Debian packages, from a local database",
-  help: `Usage: cudaseal scan IMAGE --db FILE_OR_DIR [options]
+  summary: "List the known vulnerabilities of an image's Debian packages",
+  help: `Usage: cudaseal scan IMAGE [options]
 
 Reads the image's dpkg database and os-release (IMAGE is oci:DIR[:TAG],
 oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]) and matches every
-installed package, by its source package and version, against the database
-for the image's Debian release. A finding's status is 'fixed' (a newer
-version fixes it), 'open' (no fix yet) or 'wont-fix' (Debian will not fix it
-in this release). Versions compare exactly as dpkg compares them.
+installed package, by its source package and version, against the
+vulnerability data for the image's Debian release. A finding's status is
+'fixed' (a newer version fixes it), 'open' (no fix yet) or 'wont-fix' (Debian
+will not fix it in this release). Versions compare exactly as dpkg compares
+them.
 
-The database is the Debian Security Tracker's JSON export, an OSV record, a
-JSON array of OSV records, or a directory of OSV .json records. Downloading
-it is not built in yet: fetch it yourself and pass --db.
+The data is the Debian Security Tracker's JSON export, downloaded into the
+cache dir and refreshed with a conditional GET on every scan (an unchanged
+feed costs one 304 reply). The scan refuses data older than --max-db-age
+(default ${DEFAULT_MAX_DB_AGE}); when a refresh fails, a cached copy young enough is used
+with a warning. After the first scan of a release, a compact cache of just
+that release makes the next scans fast. --db FILE_OR_DIR uses a local
+database instead: the tracker's JSON, an OSV record, a JSON array of OSV
+records, or a directory of OSV .json records.
 
 Options:
-  --db FILE_OR_DIR        the vulnerability database (required)
+  --db FILE_OR_DIR        a local vulnerability database instead of the tracker's feed
+  --db-url URL            the tracker JSON's URL (env CUDASEAL_DB_URL;
+                          default: ${DEFAULT_TRACKER_URL})
+  --cache-dir DIR         where the data is kept (default: ~/.cache/cudaseal)
+  --max-db-age DURATION   the oldest data accepted, as 30m, 24h, 7d (default: ${DEFAULT_MAX_DB_AGE})
+  --skip-db-update        use the cached data without asking for a newer one
+                          (downloads only when nothing is cached)
+  --offline               never touch the network: use the cached data or fail
+  --vex FILE              an OpenVEX (v0.2.0) document, repeatable: findings its
+                          not_affected or fixed statements cover are suppressed
+  --ignore-file FILE      a YAML list of findings to suppress, each with a reason
+                          and an expiry date (see docs/scanning.md)
   --arch ARCH             which platform of a multi-platform image (default: this machine's)
   --release CODENAME      the Debian release (default: from the image's os-release)
   --format FORMAT         table, json or sarif (SARIF 2.1.0, for code scanning)
@@ -36,15 +59,28 @@ Options:
                           critical, high, medium or low (unknown never fails)
   --only-fixed            with --fail-on, count only findings a fix exists for
 
+Suppressed findings never count toward --fail-on; --format json lists them
+with the reason, the table's footer counts them. Errors: SCAN_DB_STALE (data
+too old), SCAN_DB_MISSING (--offline with nothing cached), VEX_INVALID,
+IGNORE_FILE_INVALID.
+
 Exit status: 0 when the gate passes (or there is none), 1 when it fails.
 
 Examples:
-  cudaseal scan oci:out/cuda-base --db debian-tracker.json
-  cudaseal scan oci:out/cuda-base --db osv/ --fail-on high --only-fixed
+  cudaseal scan oci:out/cuda-base
+  cudaseal scan oci:out/cuda-base --fail-on high --only-fixed --vex cuda-base.vex.json
+  cudaseal scan oci:out/cuda-base --offline --max-db-age 7d --ignore-file .cudaseal-ignore.yaml
   cudaseal scan docker-archive:vendor.tar --db debian-tracker.json --format json > findings.json
   cudaseal scan oci:out/cuda-base --db osv/ --format sarif > cudaseal.sarif`,
   flags: {
     db: { type: "string" },
+    "db-url": { type: "string" },
+    "cache-dir": { type: "string" },
+    "max-db-age": { type: "string" },
+    "skip-db-update": { type: "boolean" },
+    offline: { type: "boolean" },
+    vex: { type: "string", multiple: true },
+    "ignore-file": { type: "string" },
     arch: { type: "string" },
     release: { type: "string" },
     format: { type: "string" },
@@ -55,19 +91,20 @@ Examples:
     const ref = positionals[0];
     if (ref === undefined || positionals.length > 1) {
       throw new CudasealError("USAGE", "name one image to scan", {
-        hint: "cudaseal scan oci:out/cuda-base --db debian-tracker.json",
+        hint: "cudaseal scan oci:out/cuda-base",
       });
     }
     const db = stringFlag(flags, "db");
-    if (db === undefined) {
-      throw new CudasealError(
-        "USAGE",
-        "downloading the Debian Security Tracker data is not implemented yet",
-        {
-          hint: "download its JSON export (or OSV records) yourself and pass --db FILE_OR_DIR",
-        },
-      );
+    const dbUrl = stringFlag(flags, "db-url") ?? (process.env.CUDASEAL_DB_URL || undefined);
+    if (db !== undefined && stringFlag(flags, "db-url") !== undefined) {
+      throw new CudasealError("USAGE", "--db and --db-url both name a database", {
+        hint: "pass one: --db for a local file, --db-url for the feed to download",
+      });
     }
+    if (dbUrl !== undefined && !/^https?:\/\//.test(dbUrl)) {
+      throw new CudasealError("USAGE", `--db-url must be an http(s) URL: ${dbUrl}`);
+    }
+    const maxAge = stringFlag(flags, "max-db-age");
     const format = stringFlag(flags, "format") ?? (out.json ? "json" : "table");
     if (format !== "table" && format !== "json" && format !== "sarif") {
       throw new CudasealError("USAGE", `unknown format: ${format}`, { hint: "use table, json or sarif" });
@@ -80,13 +117,32 @@ Examples:
     }
     const result = await scanImage(ref, {
       db,
+      feed: {
+        cacheDir: stringFlag(flags, "cache-dir") ?? defaultCacheDir(),
+        url: dbUrl,
+        offline: flags.offline === true,
+        skipUpdate: flags["skip-db-update"] === true,
+        maxAgeMs: maxAge === undefined ? undefined : parseDuration(maxAge, "--max-db-age"),
+        maxAgeLabel: maxAge ?? DEFAULT_MAX_DB_AGE,
+      },
+      vex: Array.isArray(flags.vex) ? flags.vex : undefined,
+      ignoreFile: stringFlag(flags, "ignore-file"),
       arch: stringFlag(flags, "arch"),
       release: stringFlag(flags, "release"),
     });
+    for (const warning of result.warnings ?? []) out.warn(warning);
     if (format === "json") out.jsonData(scanJson(result));
     else if (format === "sarif") out.jsonData(scanSarif(result));
-    else if (result.findings.length > 0) out.data(findingsTable(result.findings));
-    out.note(`${result.findings.length} findings in ${result.packages} packages (Debian ${result.release})`);
+    else {
+      if (result.findings.length > 0) out.data(findingsTable(result.findings));
+      const footer = findingsFooter(result);
+      if (footer !== "") out.data(result.findings.length > 0 ? `\n${footer}` : footer);
+    }
+    const suppressed = result.suppressed?.length ?? 0;
+    out.note(
+      `${result.findings.length} findings in ${result.packages} packages (Debian ${result.release})` +
+        (suppressed > 0 ? `, ${suppressed} suppressed` : ""),
+    );
     if (failOn === undefined) return 0;
     const failures = gateFailures(result.findings, failOn as Severity, flags["only-fixed"] === true);
     if (failures.length === 0) return 0;
