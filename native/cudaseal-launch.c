@@ -1,0 +1,361 @@
+/*
+ * cudaseal-launch: the container side of `cudaseal run`.
+ *
+ * util-linux `unshare --mount --pid --fork [--user --map-root-user] [--net]`
+ * starts it as PID 1 of fresh mount and PID namespaces. It then:
+ *   1. makes every mount private, so nothing below leaks to the host and
+ *      everything vanishes with the namespace;
+ *   2. mounts an overlay: the unpacked image (shared, cached, never written)
+ *      under a per-run upper directory, so mount points for the driver's
+ *      libraries can be made without touching the cache;
+ *   3. mounts /proc, a minimal /dev (tmpfs with null, zero, full, random,
+ *      urandom and tty bound from the host, plus the GPU nodes it is given),
+ *      /dev/shm and /tmp (tmpfs, sized), and binds the given host files
+ *      read-only (the driver's libraries);
+ *   4. remounts the root read-only unless told otherwise;
+ *   5. forks the workload, which chroots, changes directory, drops to the
+ *      image's user with no supplementary groups, docker's default
+ *      capability bounding set and no_new_privs, and
+ *      execs the command with exactly the given environment;
+ *   6. stays as PID 1: forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and
+ *      SIGUSR2 sent to it, reaps orphans, and exits with the workload's
+ *      status (128 + signal when it was killed).
+ *
+ * It is static (gcc -static -Os) so that it needs nothing from either file
+ * system once the root changes. Exit statuses follow docker run: 125 when
+ * the launcher fails, 126 when the command cannot be run, 127 when it is
+ * not found. Every failure is one line on stderr starting "cudaseal-launch:".
+ *
+ * Arguments, each flag with its values, then `--` and the command:
+ *   --lower DIR --upper DIR --work DIR --merged DIR   the overlay
+ *   --readonly 0|1                                    remount the root read-only
+ *   --shm BYTES --tmp BYTES                           tmpfs sizes
+ *   --dev SRC DST                                     bind a device node (or /dev/nvidia-caps) to DST
+ *   --ro-bind SRC DST                                 bind a host file read-only to DST
+ *   --uid N --gid N                                   the user to run as; -1 keeps the current one
+ *   --cwd DIR                                         working directory inside the root
+ *   --env K=V                                         one variable of the environment (repeatable)
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_ITEMS 512
+#define PATH_BYTES 4096
+
+struct pair {
+  const char *src;
+  const char *dst;
+};
+
+static const char *lower, *upper, *work, *merged, *cwd = "/";
+static int readonly_root = 1;
+static const char *shm_size = "67108864", *tmp_size = "0";
+static struct pair devs[MAX_ITEMS], binds[MAX_ITEMS];
+static int ndevs, nbinds;
+static const char *envs[MAX_ITEMS + 1];
+static int nenvs;
+static long uid = -1, gid = -1;
+static volatile pid_t child;
+
+__attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt, ...) {
+  int err = errno;
+  char msg[PATH_BYTES + 256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "cudaseal-launch: %s%s%s\n", msg, err ? ": " : "", err ? strerror(err) : "");
+  _exit(125);
+}
+
+/*
+ * A path inside the root, for mkdir, create and mount. The image is hostile:
+ * a symlink on the way (an image whose /tmp links to /etc) would be
+ * followed on the host, so no component that exists may be one; a file to
+ * bind over may (touch() replaces it in the run's own layer).
+ */
+static const char *in_root_at(const char *path, char *buf, int final_link_ok) {
+  if (snprintf(buf, PATH_BYTES, "%s%s%s", merged, path[0] == '/' ? "" : "/", path) >= PATH_BYTES) {
+    errno = ENAMETOOLONG;
+    die("path %s", path);
+  }
+  size_t base = strlen(merged);
+  char walk[PATH_BYTES];
+  snprintf(walk, sizeof walk, "%s", buf);
+  for (char *p = walk + base + 1;; p++) {
+    if (*p != '/' && *p != '\0') continue;
+    char saved = *p;
+    *p = '\0';
+    struct stat st;
+    if (!(saved == '\0' && final_link_ok) && lstat(walk, &st) == 0 && S_ISLNK(st.st_mode)) {
+      errno = 0;
+      die("the image's %s is a symlink, which cudaseal run does not follow for %s", walk + base, path);
+    }
+    if (saved == '\0') break;
+    *p = saved;
+  }
+  return buf;
+}
+
+static const char *in_root(const char *path, char *buf) { return in_root_at(path, buf, 0); }
+
+/* mkdir -p inside the (not yet read-only) root; an existing directory is fine. */
+static void mkdirs(const char *path, mode_t mode) {
+  char buf[PATH_BYTES];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST) die("mkdir %s", buf);
+    *p = '/';
+  }
+  if (mkdir(buf, mode) != 0 && errno != EEXIST) die("mkdir %s", buf);
+  errno = 0;
+}
+
+/* An empty file to bind over; the overlay's upper directory takes it, never the cached image. */
+static void touch(const char *path) {
+  char parent[PATH_BYTES];
+  snprintf(parent, sizeof parent, "%s", path);
+  char *slash = strrchr(parent, '/');
+  if (slash != NULL && slash != parent) {
+    *slash = '\0';
+    mkdirs(parent, 0755);
+  }
+  struct stat st;
+  if (lstat(path, &st) == 0) {
+    if (S_ISLNK(st.st_mode) && unlink(path) != 0) die("replace the link %s", path);
+    else if (!S_ISLNK(st.st_mode)) return;
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) die("create %s", path);
+  close(fd);
+  errno = 0;
+}
+
+/* The flags a bind remount must keep: in a user namespace the kernel refuses to drop locked ones. */
+static unsigned long kept_flags(const char *path) {
+  struct statvfs sv;
+  unsigned long flags = 0;
+  if (statvfs(path, &sv) != 0) return 0;
+  if (sv.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
+static void bind(const char *src, const char *dst, int ro) {
+  struct stat st;
+  if (stat(src, &st) != 0) die("%s", src);
+  if (S_ISDIR(st.st_mode)) mkdirs(dst, 0755);
+  else touch(dst);
+  if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) != 0) die("bind %s to %s", src, dst);
+  if (ro && mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(dst), NULL) != 0)
+    die("make %s read-only", dst);
+}
+
+static void tmpfs(const char *dst, const char *options, unsigned long flags) {
+  mkdirs(dst, 0755);
+  if (mount("tmpfs", dst, "tmpfs", flags, options) != 0) die("mount tmpfs (%s) on %s", options, dst);
+}
+
+static void overlay(void) {
+  char opts[3 * PATH_BYTES + 64];
+  snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+  if (mount("overlay", merged, "overlay", 0, opts) == 0) return;
+  /* In a user namespace overlayfs keeps its metadata in user.* xattrs (Linux 5.11 on). */
+  strncat(opts, ",userxattr", sizeof opts - strlen(opts) - 1);
+  if (mount("overlay", merged, "overlay", 0, opts) != 0) die("mount the image's overlay on %s", merged);
+}
+
+static void setup_dev(void) {
+  static const char *const basic[] = {"null", "zero", "full", "random", "urandom", "tty"};
+  char dst[PATH_BYTES], src[64], opts[64];
+  tmpfs(in_root("/dev", dst), "mode=755,size=65536k", MS_NOSUID | MS_NOEXEC);
+  for (size_t i = 0; i < sizeof basic / sizeof basic[0]; i++) {
+    snprintf(src, sizeof src, "/dev/%s", basic[i]);
+    if (access(src, F_OK) != 0) continue; /* a host without /dev/tty (no terminal at all) */
+    bind(src, in_root(src, dst), 0);
+  }
+  static const char *const links[][2] = {
+      {"/proc/self/fd", "/dev/fd"},
+      {"/proc/self/fd/0", "/dev/stdin"},
+      {"/proc/self/fd/1", "/dev/stdout"},
+      {"/proc/self/fd/2", "/dev/stderr"},
+  };
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+    if (symlink(links[i][0], in_root(links[i][1], dst)) != 0) die("symlink %s", links[i][1]);
+  snprintf(opts, sizeof opts, "mode=1777,size=%s", shm_size);
+  tmpfs(in_root("/dev/shm", dst), opts, MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  for (int i = 0; i < ndevs; i++) bind(devs[i].src, in_root(devs[i].dst, dst), 0);
+}
+
+static void setup(void) {
+  char dst[PATH_BYTES], opts[64];
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) die("make mounts private");
+  overlay();
+  mkdirs(in_root("/proc", dst), 0555);
+  if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) die("mount /proc");
+  setup_dev();
+  if (strcmp(tmp_size, "0") == 0) snprintf(opts, sizeof opts, "mode=1777");
+  else snprintf(opts, sizeof opts, "mode=1777,size=%s", tmp_size);
+  tmpfs(in_root("/tmp", dst), opts, MS_NOSUID | MS_NODEV);
+  for (int i = 0; i < nbinds; i++) bind(binds[i].src, in_root_at(binds[i].dst, dst, 1), 1);
+  if (readonly_root && mount(NULL, merged, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0)
+    die("make the root read-only");
+}
+
+/*
+ * Docker's default capability set is all a workload keeps, even as root:
+ * the rest leave the bounding set, so exec cannot give them back (a root
+ * process's permitted set after exec is the bounding set).
+ */
+static void drop_capabilities(void) {
+  static const int keep[] = {0 /* CHOWN */,       1 /* DAC_OVERRIDE */, 3 /* FOWNER */,  4 /* FSETID */,
+                             5 /* KILL */,        6 /* SETGID */,       7 /* SETUID */,  8 /* SETPCAP */,
+                             10 /* NET_BIND_SERVICE */, 13 /* NET_RAW */, 18 /* SYS_CHROOT */,
+                             27 /* MKNOD */,      29 /* AUDIT_WRITE */, 31 /* SETFCAP */};
+  for (int cap = 0; cap < 64; cap++) {
+    int kept = 0;
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) kept |= keep[i] == cap;
+    if (kept) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) die("drop capability %d", cap);
+  }
+  errno = 0;
+}
+
+/* The workload: into the root, down to the image's user, then exec. Never returns. */
+static void start(char **argv) {
+  if (chdir(merged) != 0 || chroot(".") != 0) die("chroot %s", merged);
+  if (chdir(cwd) != 0) die("working directory %s", cwd);
+  /* Before the user changes: dropping from the bounding set needs CAP_SETPCAP. */
+  drop_capabilities();
+  if (gid >= 0) {
+    gid_t g = (gid_t)gid;
+    /* A user namespace made by --map-root-user denies setgroups; there are no other groups then. */
+    if (setgroups(0, NULL) != 0 && errno != EPERM) die("clear supplementary groups");
+    if (setresgid(g, g, g) != 0) die("set gid %ld", gid);
+  }
+  if (uid >= 0 && setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) != 0) die("set uid %ld", uid);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("set no_new_privs");
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  /* execvp searches the PATH of environ, which must be the image's. */
+  environ = (char **)envs;
+  execvp(argv[0], argv);
+  int err = errno;
+  fprintf(stderr, "cudaseal-launch: cannot run %s: %s\n", argv[0], strerror(err));
+  _exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+}
+
+static void forward(int sig, siginfo_t *info, void *ctx) {
+  (void)ctx;
+  /* A terminal's ^C reaches the workload by itself (same process group); pass on only kill(2)s. */
+  if (info != NULL && info->si_code == SI_KERNEL && child > 0) return;
+  /* Stopped before the workload exists: nothing to stop but this, and the mounts go with it. */
+  if (child <= 0) _exit(128 + sig);
+  kill(child, sig);
+}
+
+static long number(const char *flag, const char *text) {
+  char *end;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (errno != 0 || *end != '\0' || end == text) die("%s takes a number, not '%s'", flag, text);
+  return v;
+}
+
+static char **parse(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    const char *f = argv[i];
+    if (strcmp(f, "--") == 0) return i + 1 < argc ? argv + i + 1 : NULL;
+    int two = strcmp(f, "--dev") == 0 || strcmp(f, "--ro-bind") == 0;
+    if (i + 1 + two >= argc) die("%s needs %s", f, two ? "two values" : "a value");
+    const char *v = argv[++i];
+    if (two) {
+      struct pair *list = strcmp(f, "--dev") == 0 ? devs : binds;
+      int *n = strcmp(f, "--dev") == 0 ? &ndevs : &nbinds;
+      if (*n >= MAX_ITEMS) die("too many %s", f);
+      list[*n].src = v;
+      list[(*n)++].dst = argv[++i];
+    } else if (strcmp(f, "--lower") == 0) lower = v;
+    else if (strcmp(f, "--upper") == 0) upper = v;
+    else if (strcmp(f, "--work") == 0) work = v;
+    else if (strcmp(f, "--merged") == 0) merged = v;
+    else if (strcmp(f, "--readonly") == 0) readonly_root = strcmp(v, "0") != 0;
+    else if (strcmp(f, "--shm") == 0) shm_size = v;
+    else if (strcmp(f, "--tmp") == 0) tmp_size = v;
+    else if (strcmp(f, "--uid") == 0) uid = number(f, v);
+    else if (strcmp(f, "--gid") == 0) gid = number(f, v);
+    else if (strcmp(f, "--cwd") == 0) cwd = v;
+    else if (strcmp(f, "--env") == 0) {
+      if (nenvs >= MAX_ITEMS) die("too many --env");
+      envs[nenvs++] = v;
+    } else die("unknown flag %s", f);
+  }
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  char **cmd = parse(argc, argv);
+  if (cmd == NULL || lower == NULL || upper == NULL || work == NULL || merged == NULL) {
+    errno = 0;
+    die("usage: cudaseal-launch --lower DIR --upper DIR --work DIR --merged DIR [options] -- COMMAND...");
+  }
+  if (getpid() != 1) {
+    errno = 0;
+    die("must run as PID 1 of a new PID namespace (unshare --pid --fork)");
+  }
+  /* PID 1 ignores signals it has no handler for, so the handler comes first. */
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = forward;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+
+  setup();
+
+  /* Block them while forking, so one that arrives in between waits for the child's pid. */
+  sigset_t set, old;
+  sigemptyset(&set);
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaddset(&set, sigs[i]);
+  sigprocmask(SIG_BLOCK, &set, &old);
+  pid_t pid = fork();
+  if (pid < 0) die("fork");
+  if (pid == 0) start(cmd);
+  child = pid;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+
+  /* PID 1 reaps every orphan; the workload's own status is the answer. */
+  for (;;) {
+    int status;
+    pid_t done = waitpid(-1, &status, 0);
+    if (done < 0) {
+      if (errno == EINTR) continue;
+      die("wait");
+    }
+    if (done != pid) continue;
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return 128 + WTERMSIG(status);
+  }
+}

@@ -1,0 +1,87 @@
+// `cudaseal run`: run an image's command in fresh namespaces, no daemon.
+
+import { CudasealError } from "../../errors.ts";
+import { parseGpuRequest, parseSize, runImage } from "../../run/index.ts";
+import { type Command, stringFlag } from "../command.ts";
+
+export const runCommand: Command = {
+  name: "run",
+  summary: "Run an image's command in a read-only container, with --gpus, and no daemon",
+  help: `Usage: cudaseal run [options] IMAGE [-- COMMAND [ARG...]]
+
+Unpacks IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG])
+once into the cache, then runs its Entrypoint and Cmd (or COMMAND) in new
+mount and PID namespaces: read-only root, tmpfs /tmp and /dev/shm, a minimal
+/dev, as the image's user, with no new privileges. The exit status is the
+container's. Needs root, or unprivileged user namespaces (then the command
+runs as your own user). docs/run.md says how it works.
+
+Options:
+  --gpus all|N|device=I,J  inject the host NVIDIA driver's libraries and device
+                           nodes, as the NVIDIA Container Toolkit does; refuses a
+                           driver older than the image's NVIDIA_REQUIRE_CUDA
+  -e, --env K=V            set a variable (-e K copies it from here), repeatable
+  -u, --user UID[:GID]     run as this user instead of the image's
+  -w, --workdir DIR        working directory instead of the image's
+  --entrypoint PROGRAM     replace the image's Entrypoint ("" clears it)
+  --writable               a writable root (changes are thrown away at exit)
+  --network host|none      host (default) or none: only a loopback device
+  --shm-size SIZE          size of /dev/shm (default: 64m)
+  --tmpfs-size SIZE        size limit of /tmp (default: half the memory)
+  --arch ARCH              the platform of a multi-platform image (default: this host's)
+  --driver-root DIR        where the host's driver files are (default: /;
+                           $CUDASEAL_DRIVER_ROOT)
+  --cache-dir DIR          where unpacked images are kept (default: ~/.cache/cudaseal)
+
+Examples:
+  cudaseal run oci:out/cuda-smoke --gpus all
+  cudaseal run oci:out/my-app --shm-size 1g -e HF_HOME=/tmp/hf -- /usr/bin/python3 -V
+  cudaseal run docker-archive:app.tar --network none --writable -- /bin/sh`,
+  flags: {
+    gpus: { type: "string" },
+    env: { type: "string", short: "e", multiple: true },
+    user: { type: "string", short: "u" },
+    workdir: { type: "string", short: "w" },
+    entrypoint: { type: "string" },
+    writable: { type: "boolean" },
+    network: { type: "string" },
+    "shm-size": { type: "string" },
+    "tmpfs-size": { type: "string" },
+    arch: { type: "string" },
+    "driver-root": { type: "string" },
+    "cache-dir": { type: "string" },
+  },
+  async run(positionals, flags, out) {
+    const [ref, ...command] = positionals;
+    if (!ref) {
+      throw new CudasealError("USAGE", "name the image to run", {
+        hint: "cudaseal run oci:out/cuda-smoke --gpus all",
+      });
+    }
+    const network = stringFlag(flags, "network") ?? "host";
+    if (network !== "host" && network !== "none") {
+      throw new CudasealError("USAGE", `--network ${network} is not supported`, { hint: "use host or none" });
+    }
+    const gpus = stringFlag(flags, "gpus");
+    const shm = stringFlag(flags, "shm-size");
+    const tmp = stringFlag(flags, "tmpfs-size");
+    const env = flags.env;
+    const result = await runImage(ref, {
+      command,
+      env: Array.isArray(env) ? env : typeof env === "string" ? [env] : [],
+      user: stringFlag(flags, "user"),
+      workdir: stringFlag(flags, "workdir"),
+      entrypoint: stringFlag(flags, "entrypoint"),
+      arch: stringFlag(flags, "arch"),
+      readOnly: flags.writable !== true,
+      network,
+      ...(gpus !== undefined ? { gpus: parseGpuRequest(gpus) } : {}),
+      ...(shm !== undefined ? { shmBytes: parseSize(shm, "--shm-size") } : {}),
+      ...(tmp !== undefined ? { tmpBytes: parseSize(tmp, "--tmpfs-size") } : {}),
+      driverRoot: stringFlag(flags, "driver-root") ?? (process.env.CUDASEAL_DRIVER_ROOT || undefined),
+      cacheDir: stringFlag(flags, "cache-dir"),
+      onNote: (text) => out.note(text),
+    });
+    return result.exitCode;
+  },
+};

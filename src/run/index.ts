@@ -1,0 +1,7 @@
+// `cudaseal run`: a daemonless runner for one image (docs/run.md).
+
+export { type GpuInjection, type GpuRequest, parseGpuRequest } from "./gpu.ts";
+export { parseSize } from "./plan.ts";
+export { type PrivilegeMode, privilegeMode } from "./privileges.ts";
+export { type RunOptions, type RunResult, runImage } from "./run.ts";
+export { rootfsCacheDir, type UnpackedImage, unpackImage } from "./unpack.ts";

@@ -1,0 +1,272 @@
+// `cudaseal run` end to end, through the CLI as a user runs it: real
+// namespaces (util-linux unshare), the real static launcher, real images
+// holding a static probe and the project's GPU smoke program, and a fake
+// NVIDIA driver tree (fixture.ts) passed with --driver-root. Needs root or
+// unprivileged user namespaces, and gcc with a static libc.
+
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { isCudasealError } from "../../src/errors.ts";
+import { privilegeMode } from "../../src/run/privileges.ts";
+import {
+  facts,
+  hostileLayer,
+  makeRunFixture,
+  ROOT,
+  type RunFixture,
+  tarDirectory,
+  writeImage,
+} from "./fixture.ts";
+
+const CLI = join(ROOT, "bin", "cudaseal.js");
+
+async function unavailable(): Promise<string | false> {
+  if (spawnSync("gcc", ["--version"]).error !== undefined) return "gcc is not installed";
+  try {
+    await privilegeMode();
+  } catch (err) {
+    if (isCudasealError(err, "RUN_NO_PRIVILEGES")) return "neither root nor user namespaces";
+    throw err;
+  }
+  return false;
+}
+
+describe("cudaseal run", { skip: await unavailable() }, () => {
+  let work: string;
+  let fx: RunFixture;
+  let cacheDir: string;
+  let runTmp: string;
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), "cudaseal-run-test-"));
+    fx = await makeRunFixture(work);
+    cacheDir = join(work, "cache");
+    runTmp = join(work, "tmp");
+    mkdirSync(runTmp);
+  });
+  after(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  /** The CLI, with the cache and temporary directory of this test. */
+  function cudaseal(args: string[], env: Record<string, string> = {}) {
+    const r = spawnSync(process.execPath, [CLI, "run", "--quiet", "--cache-dir", cacheDir, ...args], {
+      encoding: "utf8",
+      env: { ...process.env, TMPDIR: runTmp, ...env },
+      timeout: 120_000,
+    });
+    assert.equal(r.error, undefined);
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, facts: facts(r.stdout) };
+  }
+
+  function noRunDirsLeft(): void {
+    assert.deepEqual(readdirSync(runTmp), [], "a run directory was left behind");
+  }
+
+  test("runs the entrypoint and cmd as the image's user, in its workdir, with its env", () => {
+    const r = cudaseal([fx.probe]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.facts.uid, "1234"); // User "app", from the image's /etc/passwd
+    assert.equal(r.facts.gid, "2345");
+    assert.equal(r.facts.cwd, "/work");
+    assert.equal(r.facts.arg0, "/usr/local/bin/probe");
+    assert.equal(r.facts.arg1, "from-cmd");
+    assert.equal(r.facts["env.GREETING"], "hello");
+    assert.equal(r.facts["env.PATH"], "/usr/local/bin:/usr/bin");
+    assert.equal(r.facts.pid, "2"); // a PID namespace of its own, the launcher as PID 1
+    assert.equal(r.facts.capeff, "0000000000000000");
+    assert.equal(r.facts.nnp, "1");
+    noRunDirsLeft();
+  });
+
+  test("the root is read-only and /tmp is writable; --writable opts out", () => {
+    const r = cudaseal([fx.probe]);
+    assert.equal(r.facts["write.root"], "Read-only file system");
+    assert.equal(r.facts["write.tmp"], "ok");
+    const w = cudaseal(["--writable", "--user", "0:0", fx.probe]);
+    assert.equal(w.facts["write.root"], "ok");
+    // Root inside keeps only docker's default capabilities.
+    assert.equal(w.facts.capbnd, "00000000a80425fb");
+    // Writes go to the run's own layer: the cached image is untouched for the next run.
+    assert.equal(cudaseal(["--user", "0:0", fx.probe]).facts["write.root"], "Read-only file system");
+  });
+
+  test("-- replaces Cmd; -e, --user and --workdir override the image; the exit code comes back", () => {
+    const r = cudaseal([
+      "-e",
+      "FROM_CLI=yes",
+      "-e",
+      "GREETING=bye",
+      "-u",
+      "7:8",
+      "-w",
+      "/",
+      fx.probe,
+      "--",
+      "exit",
+      "42",
+    ]);
+    assert.equal(r.status, 42);
+    assert.equal(r.facts.arg1, "exit");
+    assert.equal(r.facts.arg2, "42");
+    assert.equal(r.facts["env.FROM_CLI"], "yes");
+    assert.equal(r.facts["env.GREETING"], "bye");
+    assert.deepEqual([r.facts.uid, r.facts.gid, r.facts.cwd], ["7", "8", "/"]);
+  });
+
+  test("a command that is not in the image exits 127", () => {
+    const r = cudaseal([fx.probe, "--"], {});
+    assert.equal(r.status, 0);
+    const missing = cudaseal(["--entrypoint", "/no/such/program", fx.probe]);
+    assert.equal(missing.status, 127);
+    assert.match(missing.stderr, /cannot run \/no\/such\/program/);
+  });
+
+  test("without --gpus the smoke program finds no driver and says so; its exit code comes back", () => {
+    const r = cudaseal([fx.smoke]);
+    assert.equal(r.status, 1, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.ok, false);
+    assert.equal(report.errorCode, "NO_DRIVER");
+    assert.equal(report.runtimeVersion, 12040);
+  });
+
+  test("with --gpus all the fake driver is injected and the smoke program passes", () => {
+    const r = cudaseal(["--gpus", "all", "--driver-root", fx.driverRoot, fx.smoke]);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.ok, true);
+    assert.equal(report.driverVersion, 12080); // from the fake libcuda.so.1, bound into the image
+    assert.equal(report.deviceCount, 1);
+    const p = cudaseal(["--gpus", "all", "--driver-root", fx.driverRoot, "-u", "0:0", fx.probe]);
+    assert.deepEqual(
+      [p.facts.libcuda, p.facts.nvml, p.facts.nvidiactl, p.facts.nvidia0, p.facts.nvidia1],
+      ["yes", "yes", "yes", "yes", "yes"],
+    );
+    noRunDirsLeft();
+  });
+
+  test("--gpus device=1 passes only that GPU; NVIDIA_DRIVER_CAPABILITIES narrows the libraries", () => {
+    const one = cudaseal(["--gpus", "device=1", "--driver-root", fx.driverRoot, fx.probe]);
+    assert.deepEqual([one.facts.nvidia0, one.facts.nvidia1, one.facts.nvidiactl], ["no", "yes", "yes"]);
+    const compute = cudaseal([
+      "--gpus",
+      "all",
+      "--driver-root",
+      fx.driverRoot,
+      "-e",
+      "NVIDIA_DRIVER_CAPABILITIES=compute",
+      fx.probe,
+    ]);
+    assert.deepEqual([compute.facts.libcuda, compute.facts.nvml], ["yes", "no"]);
+    const utility = cudaseal([
+      "--gpus",
+      "1",
+      "--driver-root",
+      fx.driverRoot,
+      "-e",
+      "NVIDIA_DRIVER_CAPABILITIES=utility",
+      fx.probe,
+    ]);
+    assert.deepEqual([utility.facts.libcuda, utility.facts.nvml, utility.facts.nvidia1], ["no", "yes", "no"]);
+  });
+
+  test("refuses a driver older than NVIDIA_REQUIRE_CUDA (RUN_DRIVER_TOO_OLD), before starting anything", () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        "run",
+        "--json",
+        "--cache-dir",
+        cacheDir,
+        "--gpus",
+        "all",
+        "--driver-root",
+        fx.oldDriverRoot,
+        fx.smoke,
+      ],
+      { encoding: "utf8", env: { ...process.env, TMPDIR: runTmp } },
+    );
+    assert.equal(r.status, 1);
+    assert.equal(JSON.parse(r.stdout).error.code, "RUN_DRIVER_TOO_OLD");
+    assert.equal(r.stdout.includes('"ok"'), false, "the smoke program ran");
+    noRunDirsLeft();
+  });
+
+  test("--gpus with no driver is RUN_NO_DRIVER", () => {
+    const empty = join(work, "no-driver");
+    mkdirSync(empty, { recursive: true });
+    const r = spawnSync(
+      process.execPath,
+      [CLI, "run", "--json", "--cache-dir", cacheDir, "--gpus", "all", "--driver-root", empty, fx.smoke],
+      { encoding: "utf8" },
+    );
+    assert.equal(r.status, 1);
+    assert.equal(JSON.parse(r.stdout).error.code, "RUN_NO_DRIVER");
+  });
+
+  test("Ctrl-C reaches the container, which stops; the exit code is 130 and no temporary directory is left", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, "run", "--quiet", "--cache-dir", cacheDir, fx.probe, "--", "wait"],
+      {
+        env: { ...process.env, TMPDIR: runTmp },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (d) => {
+        stdout += d;
+        if (stdout.includes("ready\n")) resolve();
+      });
+      child.once("exit", () => reject(new Error(`exited early: ${stderr}`)));
+    });
+    assert.notDeepEqual(readdirSync(runTmp), [], "the run directory exists while it runs");
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    assert.equal(code, 130, stderr);
+    noRunDirsLeft();
+  });
+
+  test("an image whose /tmp is a symlink cannot make the launcher mount or write through it", async () => {
+    const outside = join(work, "host-dir");
+    mkdirSync(outside);
+    const ref = await writeImage(
+      join(work, "tmp-link-image"),
+      [
+        tarDirectory(join(work, "probe-root")),
+        hostileLayer([{ name: "tmp", type: "symlink", linkname: outside }]),
+      ],
+      { user: "0:0", entrypoint: ["/usr/local/bin/probe"] },
+    );
+    const r = cudaseal([ref]);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /cudaseal-launch: the image's \/tmp is a symlink/);
+    assert.deepEqual(readdirSync(outside), []);
+    noRunDirsLeft();
+  });
+
+  test("in a user namespace (as without root) it still runs, as the caller mapped to root", async () => {
+    const { runImage } = await import("../../src/run/run.ts");
+    const r = await runImage(fx.probe, {
+      cacheDir,
+      tmpDir: runTmp,
+      privilege: "userns",
+      stdio: "ignore",
+      command: ["exit", "5"],
+    });
+    assert.equal(r.exitCode, 5);
+    noRunDirsLeft();
+  });
+});
