@@ -1,0 +1,83 @@
+// `cudaseal attest`: a signed in-toto attestation (SBOM, provenance) for an image.
+
+import { readFile } from "node:fs/promises";
+import { CudasealError } from "../../errors.ts";
+import {
+  attestImage,
+  keySigner,
+  openImageTarget,
+  PREDICATE_TYPES,
+  readPrivateKey,
+} from "../../sign/index.ts";
+import type { Command } from "../command.ts";
+import { stringFlag } from "../command.ts";
+import { keyPassword } from "../password.ts";
+import {
+  imagePositional,
+  keyFlag,
+  SIGN_REGISTRY_HELP,
+  SIGN_TARGET_FLAGS,
+  SIGN_TARGET_HELP,
+  targetOptions,
+} from "../sign-options.ts";
+
+const EXAMPLE =
+  "cudaseal attest --key cosign.key --type spdxjson --predicate sbom.spdx.json oci:out/cuda-base";
+
+export const attestCommand: Command = {
+  name: "attest",
+  summary: "Attach a signed in-toto attestation (SBOM, SLSA provenance) to an image, as cosign does",
+  help: `Usage: cudaseal attest IMAGE --key cosign.key --type TYPE --predicate FILE [options]
+
+Wraps the predicate in an in-toto statement (v0.1) whose subject is the
+image's digest, signs it in a DSSE envelope, and stores it as cosign's
+'attest' does: a layer of the manifest tagged sha256-<hex>.att, annotated
+with its predicateType. 'cosign verify-attestation --key cosign.pub --type
+TYPE' accepts the result.
+
+Types (cosign's names): ${Object.keys(PREDICATE_TYPES).join(", ")}, or a URI.
+spdx takes SPDX tag-value text; custom wraps any text as {Data, Timestamp};
+the others take JSON.
+
+${SIGN_TARGET_HELP}
+  --type TYPE             the predicate type (default: custom)
+  --predicate FILE        the predicate: an SBOM, a provenance document…
+
+Examples:
+  ${EXAMPLE}
+  cudaseal attest --key cosign.key --type slsaprovenance1 --predicate out/provenance.json registry.example/team/cuda:12.8
+
+${SIGN_REGISTRY_HELP}`,
+  flags: {
+    ...SIGN_TARGET_FLAGS,
+    type: { type: "string" },
+    predicate: { type: "string" },
+  },
+  async run(positionals, flags, out) {
+    const ref = imagePositional(positionals, EXAMPLE);
+    const keyPath = keyFlag(flags, EXAMPLE);
+    const predicatePath = stringFlag(flags, "predicate");
+    if (predicatePath === undefined)
+      throw new CudasealError("USAGE", "name the predicate file", { hint: EXAMPLE });
+    const predicate = await readFile(predicatePath).catch((err: unknown) => {
+      throw new CudasealError("USAGE", `cannot read ${predicatePath}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    });
+    const target = await openImageTarget(ref, await targetOptions(flags, ref));
+    const signer = keySigner(await readPrivateKey(keyPath, () => keyPassword()));
+    const result = await attestImage(target, signer, {
+      type: stringFlag(flags, "type") ?? "custom",
+      predicate,
+    });
+    if (out.json) {
+      out.jsonData({
+        image: ref,
+        digest: result.digest,
+        predicateType: result.statement.predicateType,
+        attestationManifest: result.attestationManifest.digest,
+      });
+    } else out.note(`attested ${target.repository}@${result.digest} (${result.statement.predicateType})`);
+    return 0;
+  },
+};

@@ -1,0 +1,103 @@
+// The SLSA provenance v1 predicate of a build: what was asked for (the spec
+// files, their digests and text; the lock's digest; the architectures and
+// compression), what went in (every .deb, by purl, file name and SHA-256),
+// and who built it. It is made from the build's inputs only: its times are
+// the image's created time, never the clock, so a rebuild from the same
+// lock gives the same provenance byte for byte. `cudaseal attest --type
+// slsaprovenance1` signs it as cosign does.
+
+import { createHash } from "node:crypto";
+import type { LockedPackage } from "../apt/types.ts";
+import { canonicalJson } from "../oci/canonical-json.ts";
+import { type Lock, serializeLock } from "../resolve/lock.ts";
+import { debPurl } from "../sbom/purl.ts";
+
+/** The predicate type URI. */
+export const SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
+/** What a cudaseal build is: the externalParameters below, run through the pipeline in docs/build-process.md. */
+export const CUDASEAL_BUILD_TYPE = "https://cudaseal.dev/buildtypes/image/v1";
+
+/** One spec file the build read (the spec and its includes). */
+export interface ProvenanceSpecFile {
+  /** How the build named it: the path as given, `preset:NAME`, or an include path relative to the spec. */
+  name: string;
+  content: string;
+}
+
+export interface ProvenanceInput {
+  /** cudaseal's version. */
+  version: string;
+  /** The spec as given on the command line (`app.yaml`, `preset:cuda-runtime`). */
+  spec: string;
+  specFiles: readonly ProvenanceSpecFile[];
+  lock: Lock;
+  archs: readonly string[];
+  compression: { algorithm: string; level: number };
+  sourceDateEpoch?: number;
+  /** The image's created time (RFC 3339), the provenance's only time. */
+  created: string;
+}
+
+interface ResourceDescriptor {
+  name?: string;
+  uri?: string;
+  digest: Record<string, string>;
+  content?: string;
+  annotations?: Record<string, unknown>;
+}
+
+/** The SLSA v1 provenance predicate for a build. */
+export function slsaProvenance(input: ProvenanceInput): Record<string, unknown> {
+  return {
+    buildDefinition: {
+      buildType: CUDASEAL_BUILD_TYPE,
+      externalParameters: {
+        spec: {
+          ref: input.spec,
+          files: input.specFiles.map((f) => ({
+            name: f.name,
+            digest: { sha256: sha256(f.content) },
+            content: f.content,
+          })),
+        },
+        lock: { digest: { sha256: sha256(serializeLock(input.lock)) } },
+        archs: [...input.archs],
+        compression: input.compression,
+        ...(input.sourceDateEpoch !== undefined ? { sourceDateEpoch: input.sourceDateEpoch } : {}),
+      },
+      resolvedDependencies: resolvedDependencies(input.lock, input.archs),
+    },
+    runDetails: {
+      builder: { id: `cudaseal@${input.version}` },
+      metadata: { startedOn: input.created, finishedOn: input.created },
+    },
+  };
+}
+
+/** The predicate as the file `--provenance` writes: canonical JSON and a newline. */
+export function provenanceText(input: ProvenanceInput): string {
+  return `${canonicalJson(slsaProvenance(input))}\n`;
+}
+
+/** Every .deb the build installed, once each (an `all` package serves every architecture), sorted. */
+function resolvedDependencies(lock: Lock, archs: readonly string[]): ResourceDescriptor[] {
+  const seen = new Map<string, ResourceDescriptor>();
+  for (const arch of archs) {
+    for (const pkg of (Object.hasOwn(lock.arches, arch) ? lock.arches[arch] : undefined) ?? []) {
+      if (!seen.has(pkg.sha256)) seen.set(pkg.sha256, dependency(pkg));
+    }
+  }
+  return [...seen.values()].sort((a, b) => (a.uri! < b.uri! ? -1 : a.uri! > b.uri! ? 1 : 0));
+}
+
+function dependency(pkg: LockedPackage): ResourceDescriptor {
+  return {
+    uri: debPurl(pkg),
+    name: pkg.filename.slice(pkg.filename.lastIndexOf("/") + 1),
+    digest: { sha256: pkg.sha256 },
+  };
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}

@@ -1,0 +1,59 @@
+// `cudaseal attest`: an in-toto statement about an image, signed in a DSSE
+// envelope and stored as cosign's `attest` stores it: a layer of the
+// `sha256-<hex>.att` manifest, annotated with its predicate type.
+
+import type { Descriptor } from "../oci/descriptor.ts";
+import {
+  appendCosignLayer,
+  DSSE_ENVELOPE_MEDIA_TYPE,
+  PREDICATE_TYPE_ANNOTATION,
+  SIGNATURE_ANNOTATION,
+} from "./cosign-manifest.ts";
+import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from "./dsse.ts";
+import type { ImageTarget } from "./image-target.ts";
+import type { Signer } from "./signer.ts";
+import { buildStatement, type Statement } from "./statement.ts";
+
+export interface AttestOptions {
+  /** A cosign `--type` name (spdxjson, cyclonedx, slsaprovenance1, custom…) or a predicate type URI. */
+  type: string;
+  /** The predicate file's bytes. */
+  predicate: Uint8Array;
+  /** The custom predicate's Timestamp (default: now, as cosign). */
+  timestamp?: string;
+}
+
+export interface AttestResult {
+  digest: string;
+  statement: Statement;
+  attestationManifest: Descriptor;
+}
+
+/** Attest the target's manifest. */
+export async function attestImage(
+  target: ImageTarget,
+  signer: Signer,
+  options: AttestOptions,
+): Promise<AttestResult> {
+  const digest = target.manifest.digest;
+  const statement = buildStatement({
+    type: options.type,
+    predicate: options.predicate,
+    repository: target.repository,
+    digest,
+    timestamp: options.timestamp ?? new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+  });
+  const envelope = await signEnvelope(
+    signer,
+    IN_TOTO_PAYLOAD_TYPE,
+    Buffer.from(JSON.stringify(statement), "utf8"),
+  );
+  const attestationManifest = await appendCosignLayer(target.store, digest, "att", {
+    mediaType: DSSE_ENVELOPE_MEDIA_TYPE,
+    payload: Buffer.from(JSON.stringify(envelope), "utf8"),
+    // Cosign sets an empty signature annotation on attestation layers: the signature is inside the envelope.
+    annotations: { [SIGNATURE_ANNOTATION]: "", [PREDICATE_TYPE_ANNOTATION]: statement.predicateType },
+  });
+  // appendCosignLayer skips only duplicates, and none is looked for here.
+  return { digest, statement, attestationManifest: attestationManifest as Descriptor };
+}

@@ -1,0 +1,162 @@
+// What `sign`, `verify` and `attest` act on: a reference resolved to a
+// store, a manifest digest, and the repository name signatures carry.
+// `oci:DIR[:TAG]` and `oci:DIR@sha256:…` open the layout in place; anything
+// else is a registry reference (`host/repo[:tag][@sha256:…]`).
+
+import { basename, resolve } from "node:path";
+import { CudasealError } from "../errors.ts";
+import type { ArtifactStore, StoredManifest } from "../oci/artifact-store.ts";
+import { isSha256Digest } from "../oci/descriptor.ts";
+import { openLayoutStore } from "../oci/layout-store.ts";
+import {
+  ANNOTATION_CONTAINERD_NAME,
+  ANNOTATION_REF_NAME,
+  DOCKER_MANIFEST_LIST,
+  OCI_INDEX,
+} from "../oci/media-types.ts";
+import type { RegistryClientOptions } from "../registry/client.ts";
+import { formatRegistryRef, manifestReference, parseRegistryRef } from "../registry/reference.ts";
+import { openRegistryStore } from "../registry/registry-store.ts";
+
+/** An image found: where, its manifest, and the name a signature's identity gives it. */
+export interface ImageTarget {
+  store: ArtifactStore;
+  manifest: StoredManifest;
+  /** The repository signatures name as `docker-reference` (`host/repo`). */
+  repository: string;
+  /** The reference as the user wrote it, for messages. */
+  label: string;
+  /** True for an OCI layout, where the repository name is a choice rather than a fact. */
+  local: boolean;
+}
+
+export interface TargetOptions {
+  /** Registry client options (insecure hosts, credentials). */
+  registry?: RegistryClientOptions;
+  /** The `docker-reference` to use for an OCI layout (default: its image name, else the directory name). */
+  repository?: string;
+}
+
+/** Resolve `ref` to its store and manifest; IMAGE_NOT_FOUND when it names nothing. */
+export async function openImageTarget(ref: string, options: TargetOptions = {}): Promise<ImageTarget> {
+  if (ref.startsWith("oci:")) return openLayoutTarget(ref, options);
+  if (ref.includes(":") && /^[a-z][a-z0-9+-]*:(?!\d)/.test(ref) && !ref.startsWith("docker://")) {
+    throw new CudasealError(
+      "USAGE",
+      `cannot sign or verify ${JSON.stringify(ref)}: only oci:DIR and registry images`,
+      {
+        hint: "sign a layout (oci:DIR[:TAG]) or a registry image (host/repo:tag); archives cannot hold signatures",
+      },
+    );
+  }
+  const parsed = parseRegistryRef(ref);
+  const store = await openRegistryStore(parsed, options.registry);
+  const reference = manifestReference(parsed);
+  const manifest = await store.getManifest(reference);
+  if (manifest === undefined) {
+    throw new CudasealError("IMAGE_NOT_FOUND", `${formatRegistryRef(parsed)} does not exist`, {
+      details: { reference: ref },
+    });
+  }
+  return {
+    store,
+    manifest,
+    repository: options.repository ?? `${parsed.registry}/${parsed.repository}`,
+    label: ref,
+    local: false,
+  };
+}
+
+async function openLayoutTarget(ref: string, options: TargetOptions): Promise<ImageTarget> {
+  const { dir, tag, digest } = parseLayoutRef(ref);
+  const store = await openLayoutStore(dir);
+  const entries = await store.entries();
+  let reference: string;
+  if (digest !== undefined) reference = digest;
+  else if (tag !== undefined) reference = tag;
+  else reference = await defaultImage(store, entries, dir);
+  const manifest = await store.getManifest(reference);
+  if (manifest === undefined) {
+    const tags = entries.map((e) => e.annotations?.[ANNOTATION_REF_NAME]).filter((t) => t !== undefined);
+    throw new CudasealError("IMAGE_NOT_FOUND", `${dir} has no image ${reference}`, {
+      hint: tags.length > 0 ? `it has ${tags.join(", ")}` : undefined,
+    });
+  }
+  const entry = entries.find((e) => e.digest === manifest.digest);
+  const named = entry?.annotations?.[ANNOTATION_CONTAINERD_NAME];
+  const repository = options.repository ?? (named !== undefined ? stripTag(named) : basename(resolve(dir)));
+  return { store, manifest, repository, label: ref, local: true };
+}
+
+/** `oci:DIR`, `oci:DIR:TAG` or `oci:DIR@sha256:…`; a trailing `:TAG` counts only when it holds no slash. */
+export function parseLayoutRef(ref: string): { dir: string; tag?: string; digest?: string } {
+  const body = ref.slice("oci:".length);
+  const at = body.lastIndexOf("@");
+  if (at > 0 && isSha256Digest(body.slice(at + 1)))
+    return { dir: body.slice(0, at), digest: body.slice(at + 1) };
+  const colon = body.lastIndexOf(":");
+  if (colon > 0 && !body.slice(colon + 1).includes("/")) {
+    const tag = body.slice(colon + 1);
+    if (tag === "") throw new CudasealError("USAGE", `${ref} has an empty tag`);
+    return { dir: body.slice(0, colon), tag };
+  }
+  if (body === "") throw new CudasealError("USAGE", "oci: needs a directory");
+  return { dir: body };
+}
+
+/**
+ * The image an untagged `oci:DIR` means: the only entry that is not a
+ * signature or artifact, or the one index whose children are all the others
+ * (a multi-platform image with its `TAG-<arch>` entries).
+ */
+async function defaultImage(
+  store: ArtifactStore,
+  entries: {
+    digest: string;
+    mediaType: string;
+    artifactType?: string;
+    annotations?: Record<string, string>;
+  }[],
+  dir: string,
+): Promise<string> {
+  const images = entries.filter((e) => {
+    const name = e.annotations?.[ANNOTATION_REF_NAME] ?? "";
+    return e.artifactType === undefined && !/^sha256-[0-9a-f]{64}(\.\w+)?$/.test(name);
+  });
+  if (images.length === 1) return images[0].digest;
+  const indexes = images.filter((e) => e.mediaType === OCI_INDEX || e.mediaType === DOCKER_MANIFEST_LIST);
+  if (indexes.length === 1) {
+    const stored = await store.getManifest(indexes[0].digest);
+    const children = new Set(
+      (
+        (JSON.parse(stored?.bytes.toString("utf8") ?? "{}") as { manifests?: { digest: string }[] })
+          .manifests ?? []
+      ).map((m) => m.digest),
+    );
+    if (images.every((e) => e === indexes[0] || children.has(e.digest))) return indexes[0].digest;
+  }
+  const tags = images.map((e) => e.annotations?.[ANNOTATION_REF_NAME]).filter((t) => t !== undefined);
+  throw new CudasealError(
+    "USAGE",
+    `${dir} holds ${images.length === 0 ? "no" : "several"} images; name one`,
+    {
+      hint: tags.length > 0 ? `oci:${dir}:${tags[0]} (it has ${tags.join(", ")})` : undefined,
+    },
+  );
+}
+
+/** `host/repo:tag` → `host/repo` (a colon after the last slash is a tag's, one before it a port's). */
+function stripTag(name: string): string {
+  const noDigest = name.split("@")[0];
+  const colon = noDigest.lastIndexOf(":");
+  return colon > noDigest.lastIndexOf("/") ? noDigest.slice(0, colon) : noDigest;
+}
+
+/** The child manifests of an index (for `--recursive`); empty for a manifest. */
+export function childManifests(manifest: StoredManifest): string[] {
+  if (manifest.mediaType !== OCI_INDEX && manifest.mediaType !== DOCKER_MANIFEST_LIST) return [];
+  const doc = JSON.parse(manifest.bytes.toString("utf8")) as { manifests?: { digest?: unknown }[] };
+  return (doc.manifests ?? [])
+    .map((m) => m.digest)
+    .filter((d): d is string => typeof d === "string" && isSha256Digest(d));
+}

@@ -1,0 +1,25 @@
+// What other parts of cudaseal (the CLI, the build) may use from signing.
+
+export type { AttestOptions, AttestResult } from "./attest-image.ts";
+export { attestImage } from "./attest-image.ts";
+export { cosignTag } from "./cosign-manifest.ts";
+export type { ImageTarget, TargetOptions } from "./image-target.ts";
+export { openImageTarget } from "./image-target.ts";
+export type { KeyPairPem, PasswordSource } from "./keys.ts";
+export {
+  generateKeyPair,
+  parsePrivateKey,
+  parsePublicKey,
+  readPrivateKey,
+  readPublicKey,
+  writeKeyPair,
+} from "./keys.ts";
+export type { SignedDigest, SignOptions } from "./sign-image.ts";
+export { signImage } from "./sign-image.ts";
+export type { SignatureResult, Signer, Verifier } from "./signer.ts";
+export { keySigner, keyVerifier } from "./signer.ts";
+export { PREDICATE_TYPES, predicateTypeUri } from "./statement.ts";
+export type { VerifiedAttestation, VerifyAttestationOptions } from "./verify-attestation.ts";
+export { verifyAttestations } from "./verify-attestation.ts";
+export type { VerifiedSignature, VerifyOptions } from "./verify-image.ts";
+export { verifyImage } from "./verify-image.ts";

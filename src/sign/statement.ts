@@ -1,0 +1,104 @@
+// The in-toto Statement (v0.1, as cosign's `attest` writes it) around a
+// predicate, and cosign's `--type` names for predicate type URIs. What the
+// predicate becomes follows cosign: SPDX tag-value text and the custom type
+// are strings, the others are parsed JSON.
+
+import { CudasealError } from "../errors.ts";
+
+export const IN_TOTO_STATEMENT_V01 = "https://in-toto.io/Statement/v0.1";
+/** Cosign's default predicate type: `{Data, Timestamp}` wrapping any text. */
+export const COSIGN_CUSTOM_PREDICATE = "https://cosign.sigstore.dev/attestation/v1";
+
+/** Cosign's `--type` names and the URIs they stand for. */
+export const PREDICATE_TYPES: Readonly<Record<string, string>> = {
+  custom: COSIGN_CUSTOM_PREDICATE,
+  slsaprovenance: "https://slsa.dev/provenance/v0.2",
+  slsaprovenance02: "https://slsa.dev/provenance/v0.2",
+  slsaprovenance1: "https://slsa.dev/provenance/v1",
+  spdx: "https://spdx.dev/Document",
+  spdxjson: "https://spdx.dev/Document",
+  cyclonedx: "https://cyclonedx.org/bom",
+  link: "https://in-toto.io/Link/v1",
+  vuln: "https://cosign.sigstore.dev/attestation/vuln/v1",
+  openvex: "https://openvex.dev/ns",
+};
+
+/** The URI a `--type` value means: a known name, or a URI given as is. */
+export function predicateTypeUri(type: string): string {
+  if (Object.hasOwn(PREDICATE_TYPES, type)) return PREDICATE_TYPES[type];
+  if (/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(type)) return type;
+  throw new CudasealError("USAGE", `unknown predicate type ${JSON.stringify(type)}`, {
+    hint: `use one of ${Object.keys(PREDICATE_TYPES).join(", ")}, or a URI`,
+  });
+}
+
+export interface Subject {
+  name: string;
+  digest: Record<string, string>;
+}
+
+export interface Statement {
+  _type: string;
+  predicateType: string;
+  subject: Subject[];
+  predicate: unknown;
+}
+
+export interface StatementInput {
+  /** A `--type` name or URI. */
+  type: string;
+  /** The predicate file's bytes. */
+  predicate: Uint8Array;
+  /** The repository (`host/repo`), the subject's name. */
+  repository: string;
+  /** The image manifest digest, `sha256:…`. */
+  digest: string;
+  /** The custom predicate's Timestamp (RFC 3339); cosign uses the clock. */
+  timestamp: string;
+}
+
+/** The statement cosign's `attest --type TYPE --predicate FILE` makes. */
+export function buildStatement(input: StatementInput): Statement {
+  const predicateType = predicateTypeUri(input.type);
+  const text = Buffer.from(input.predicate).toString("utf8");
+  let predicate: unknown;
+  if (predicateType === COSIGN_CUSTOM_PREDICATE) predicate = { Data: text, Timestamp: input.timestamp };
+  else if (input.type === "spdx") predicate = text;
+  else predicate = parsePredicate(text, input.type);
+  return {
+    _type: IN_TOTO_STATEMENT_V01,
+    predicateType,
+    subject: [{ name: input.repository, digest: { sha256: input.digest.replace(/^sha256:/, "") } }],
+    predicate,
+  };
+}
+
+function parsePredicate(text: string, type: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new CudasealError("SIGN_PREDICATE_INVALID", `the ${type} predicate is not JSON`, {
+      cause: err,
+      hint: type === "spdxjson" ? "use --type spdx for SPDX tag-value text" : undefined,
+    });
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new CudasealError("SIGN_PREDICATE_INVALID", `the ${type} predicate is not a JSON object`);
+  }
+  if (type.startsWith("slsaprovenance")) {
+    const required =
+      type === "slsaprovenance1" ? ["buildDefinition", "runDetails"] : ["builder", "buildType"];
+    const missing = required.filter((k) => !Object.hasOwn(value as object, k));
+    if (missing.length > 0) {
+      throw new CudasealError(
+        "SIGN_PREDICATE_INVALID",
+        `the provenance predicate lacks ${missing.join(", ")}`,
+        {
+          hint: "pass the predicate itself, not a whole in-toto statement",
+        },
+      );
+    }
+  }
+  return value;
+}

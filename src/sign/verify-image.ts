@@ -1,0 +1,149 @@
+// `cudaseal verify`: an image passes when at least one signature in its
+// `.sig` manifest verifies with the key over its payload and the payload
+// names this image's digest (and, when known, its repository). When none
+// passes, the error says why in the most telling way: another image's
+// payload, another repository, a changed payload, then a wrong key.
+
+import { CudasealError, type ErrorCode } from "../errors.ts";
+import {
+  CERTIFICATE_ANNOTATION,
+  cosignTag,
+  readCosignLayers,
+  readLayerPayload,
+  SIGNATURE_ANNOTATION,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+} from "./cosign-manifest.ts";
+import type { ImageTarget } from "./image-target.ts";
+import { MAX_SIGNATURE_PAYLOAD } from "./sign-image.ts";
+import type { Verifier } from "./signer.ts";
+import { parseSimpleSigning, type SimpleSigningClaim } from "./simple-signing.ts";
+
+export interface VerifyOptions {
+  /**
+   * The repository the payload must name. Default: the registry repository
+   * verified; none for an OCI layout, whose name is the signer's choice.
+   */
+  repository?: string;
+  /** Annotations every accepted payload must carry in `optional` (cosign's `-a`). */
+  annotations?: Readonly<Record<string, string>>;
+}
+
+/** A signature that verified, as `--json` lists it. */
+export interface VerifiedSignature {
+  digest: string;
+  dockerReference: string;
+  optional: Record<string, unknown> | null;
+  /** The signature layer's digest in the `.sig` manifest. */
+  layer: string;
+  signature: string;
+}
+
+/** The signatures of `target` that verify; throws a VERIFY_* error when there are none. */
+export async function verifyImage(
+  target: ImageTarget,
+  verifier: Verifier,
+  options: VerifyOptions = {},
+): Promise<VerifiedSignature[]> {
+  const digest = target.manifest.digest;
+  const layers = (await readCosignLayers(target.store, digest, "sig")).filter(
+    (l) =>
+      l.mediaType === SIMPLE_SIGNING_MEDIA_TYPE && typeof l.annotations?.[SIGNATURE_ANNOTATION] === "string",
+  );
+  if (layers.length === 0) {
+    throw new CudasealError("VERIFY_NO_SIGNATURE", `${target.label} (${digest}) is not signed`, {
+      hint: `no signature is stored under ${cosignTag(digest, "sig")}; sign it with 'cudaseal sign --key cosign.key'`,
+      details: { digest },
+    });
+  }
+  const expectedRepo = options.repository ?? (target.local ? undefined : target.repository);
+  const verified: VerifiedSignature[] = [];
+  const failures: CudasealError[] = [];
+  for (const layer of layers) {
+    try {
+      const payload = await readLayerPayload(target.store, layer, MAX_SIGNATURE_PAYLOAD);
+      const signature = layer.annotations?.[SIGNATURE_ANNOTATION] ?? "";
+      if (!verifier.verify(payload, Buffer.from(signature, "base64"))) {
+        const keyless = layer.annotations?.[CERTIFICATE_ANNOTATION] !== undefined;
+        throw new CudasealError(
+          "VERIFY_WRONG_KEY",
+          `no signature of ${target.label} verifies with this key`,
+          {
+            hint: keyless
+              ? "this is a keyless (certificate) signature; cudaseal verifies key signatures only"
+              : "check that the public key is the pair of the key that signed (or the payload was changed after signing)",
+            details: { layer: layer.digest },
+          },
+        );
+      }
+      const claim = parseSimpleSigning(payload);
+      checkClaim(claim, digest, expectedRepo, options.annotations, target.label);
+      verified.push({
+        digest: claim.digest,
+        dockerReference: claim.dockerReference,
+        optional: claim.optional,
+        layer: layer.digest,
+        signature,
+      });
+    } catch (err) {
+      if (!(err instanceof CudasealError) || !err.code.startsWith("VERIFY_")) throw err;
+      failures.push(err);
+    }
+  }
+  if (verified.length > 0) return verified;
+  throw mostTelling(failures);
+}
+
+function checkClaim(
+  claim: SimpleSigningClaim,
+  digest: string,
+  repository: string | undefined,
+  annotations: Readonly<Record<string, string>> | undefined,
+  label: string,
+): void {
+  if (claim.digest !== digest) {
+    throw new CudasealError(
+      "VERIFY_DIGEST_MISMATCH",
+      `a signature of ${label} is for another image: it signs ${claim.digest}, the image is ${digest}`,
+      {
+        hint: "the signature was copied from another image; sign this one",
+        details: { signed: claim.digest, digest },
+      },
+    );
+  }
+  if (repository !== undefined && claim.dockerReference !== repository) {
+    throw new CudasealError(
+      "VERIFY_REFERENCE_MISMATCH",
+      `a signature of ${label} names ${claim.dockerReference}, not ${repository}`,
+      {
+        hint: "if the image was signed under another name, pass that name with --reference",
+        details: { signed: claim.dockerReference, repository },
+      },
+    );
+  }
+  for (const [k, v] of Object.entries(annotations ?? {})) {
+    if (claim.optional?.[k] !== v) {
+      throw new CudasealError(
+        "VERIFY_REFERENCE_MISMATCH",
+        `a signature of ${label} lacks the annotation ${k}=${v}`,
+        {
+          details: { annotation: k },
+        },
+      );
+    }
+  }
+}
+
+/** The failure that tells the user the most: a checked payload's claim beats a bad signature. */
+export function mostTelling(failures: CudasealError[]): CudasealError {
+  const order: ErrorCode[] = [
+    "VERIFY_DIGEST_MISMATCH",
+    "VERIFY_REFERENCE_MISMATCH",
+    "VERIFY_PAYLOAD_TAMPERED",
+    "VERIFY_WRONG_KEY",
+  ];
+  for (const code of order) {
+    const found = failures.find((f) => f.code === code);
+    if (found !== undefined) return found;
+  }
+  return failures[0] ?? new CudasealError("VERIFY_NO_SIGNATURE", "no signature verified");
+}
