@@ -17,7 +17,7 @@
 //   cli        `cudaseal audit oci:DIR --json > /dev/null` under time(1): adds
 //              Node's start, module loading and JSON output
 //   inflate    decompression alone over every layer, in this process, as the
-//              audit does it (layer-stream.ts): the rest of `audit` is tar
+//              audit does it (decompressSniffed): the rest of `audit` is tar
 //              parsing, the checks and the digest
 //   gzip|tar   `gzip -dc LAYER | tar -t > /dev/null` per layer: the peer floor
 //   pigz|tar   `pigz -dc LAYER | tar -t > /dev/null` per layer
@@ -33,11 +33,11 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { auditImage } from "../src/audit/index.ts";
-import { layerTarBytes } from "../src/audit/layer-stream.ts";
 import { buildImageConfig } from "../src/oci/image-config.ts";
 import type { LayerBlob } from "../src/oci/image-plan.ts";
 import { writeOciLayout } from "../src/oci/layout-writer.ts";
 import { OCI_LAYER_GZIP } from "../src/oci/media-types.ts";
+import { decompressSniffed } from "../src/source/filesystem.ts";
 import { openImage } from "../src/source/image-source.ts";
 import { median, type Sample, timeShell } from "./measure.ts";
 
@@ -116,7 +116,7 @@ export async function auditBench(options: AuditBenchOptions): Promise<number> {
       const image = await openImage(ref, { arch: "amd64" });
       let inflated = 0;
       for (const layer of image.layers) {
-        for await (const chunk of layerTarBytes(layer.open(), layer.digest)) inflated += chunk.length;
+        for await (const chunk of decompressSniffed(layer.open(), layer.digest)) inflated += chunk.length;
       }
       row("inflate").seconds.push((performance.now() - started) / 1000);
       row("inflate").cpuSeconds.push(cpuSince(cpu));

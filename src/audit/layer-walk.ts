@@ -14,11 +14,11 @@
 import { posix } from "node:path";
 import { isCudasealError } from "../errors.ts";
 import { type Evidence, type Finding, redact } from "../findings/index.ts";
+import { decompressSniffed } from "../source/filesystem.ts";
 import type { OpenedImage } from "../source/image-source.ts";
 import { readTar, type TarEntry } from "../tar/reader.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { FinalFs } from "./final-fs.ts";
-import { layerTarBytes } from "./layer-stream.ts";
 import {
   credentialsFile,
   credentialsFileHasSecrets,
@@ -144,7 +144,7 @@ export async function walkLayers(image: OpenedImage, options: WalkOptions = {}):
     const where = `${origin} layer ${i} (${layer.digest})`;
     const counted = countBytes(layer.open(), (n) => progress({ task: "audit", kind: "advance", delta: n }));
     const tar = readTar(
-      countBytes(layerTarBytes(counted, where), (n) => {
+      countBytes(decompressSniffed(counted, where), (n) => {
         stats.uncompressedBytes += n;
       }),
       { origin: where, skipSpecial: true, unchecked: true },
