@@ -21,7 +21,7 @@ import { hasTool, makeFixture } from "../oci/fixture-image.ts";
 import { LOCK } from "../provenance/fixture-lock.ts";
 import { cosign, cosignOk, needsCosign } from "./cosign-tool.ts";
 
-const hasRegistry = spawnSync("docker-registry", ["--version"], { stdio: "ignore" }).status === 0;
+const hasRegistry = hasTool("docker-registry");
 const skip =
   needsCosign ||
   (!hasRegistry && "docker-registry is not installed (npm run setup-test-tools)") ||
