@@ -1,15 +1,18 @@
 // Image references in skopeo's transport:reference form, for every command
 // that reads an image: `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]` and
-// `docker-archive:FILE[:NAME:TAG]`. Registry references are refused until the
-// registry client exists, rather than being mistaken for a path.
+// `docker-archive:FILE[:NAME:TAG]`, and registry references
+// (`[docker://]registry.example/repo[:tag][@sha256:…]`, parsed by
+// src/registry/reference.ts with Docker's rules).
 
 import { CudasealError } from "../errors.ts";
+import { formatRegistryRef, looksLikeRegistryRef, parseRegistryRef } from "../registry/reference.ts";
 
 /** A parsed image reference: the transport and where the image lies. */
 export type ImageRef =
   | { transport: "oci"; dir: string; tag?: string }
   | { transport: "oci-archive"; file: string; tag?: string }
-  | { transport: "docker-archive"; file: string; name?: string };
+  | { transport: "docker-archive"; file: string; name?: string }
+  | { transport: "docker"; registry: string; repository: string; tag?: string; digest?: string };
 
 /** `oci:DIR[:TAG]`: a trailing `:TAG` counts only when it holds no slash (a path may have colons). */
 function parseOciRef(ref: string): { dir: string; tag?: string } {
@@ -41,10 +44,8 @@ export function parseImageRef(ref: string): ImageRef {
     if (name === "") throw usage(ref, "docker-archive: has an empty image name");
     return name === undefined ? { transport, file } : { transport, file, name };
   }
-  throw usage(
-    ref,
-    `${transport === "" ? "no transport" : `unknown transport ${JSON.stringify(transport)}`}; registry references arrive with the registry client`,
-  );
+  if (looksLikeRegistryRef(ref)) return { transport: "docker", ...parseRegistryRef(ref) };
+  throw usage(ref, transport === "" ? "no transport" : `unknown transport ${JSON.stringify(transport)}`);
 }
 
 /** The reference written back in transport:reference form, for messages. */
@@ -56,6 +57,8 @@ export function formatImageRef(ref: ImageRef): string {
       return ref.tag === undefined ? `oci-archive:${ref.file}` : `oci-archive:${ref.file}:${ref.tag}`;
     case "docker-archive":
       return ref.name === undefined ? `docker-archive:${ref.file}` : `docker-archive:${ref.file}:${ref.name}`;
+    case "docker":
+      return `docker://${formatRegistryRef(ref)}`;
   }
 }
 
@@ -76,6 +79,6 @@ export function sameImageName(stored: string, wanted: string): boolean {
 
 function usage(ref: string, why: string): CudasealError {
   return new CudasealError("USAGE", `cannot read image ${JSON.stringify(ref)}: ${why}`, {
-    hint: "name the image as oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG] (registry references arrive with the registry client)",
+    hint: "name the image as oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or registry.example/repo[:tag]",
   });
 }

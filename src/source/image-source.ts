@@ -7,6 +7,8 @@ import { CudasealError } from "../errors.ts";
 
 export { hostArch } from "./host-arch.ts";
 
+import type { RegistryClientOptions } from "../registry/client.ts";
+import { openRegistryImage } from "../registry/registry-image.ts";
 import { openDockerArchive } from "./docker-archive-source.ts";
 import { type ImageRef, parseImageRef } from "./image-ref.ts";
 import { openOciArchive } from "./oci-archive-source.ts";
@@ -37,6 +39,8 @@ export interface OpenImageOptions {
    * single-platform image must be for it too.
    */
   arch?: string;
+  /** How to reach registries (`--insecure` hosts, credentials, retries), for registry references. */
+  registry?: RegistryClientOptions;
 }
 
 /** A way of reading images: one per transport. */
@@ -52,6 +56,7 @@ const SOURCES: Readonly<Record<ImageRef["transport"], ImageSource>> = {
   "docker-archive": {
     open: (ref, o) => openDockerArchive(ref as Extract<ImageRef, { transport: "docker-archive" }>, o),
   },
+  docker: { open: (ref, o) => openRegistryImage(ref as Extract<ImageRef, { transport: "docker" }>, o) },
 };
 
 /** Open the image `ref` names (a string is parsed with parseImageRef). */

@@ -24,11 +24,11 @@ test("writes a reference back as it was given", () => {
     assert.equal(formatImageRef(parseImageRef(r)), r);
 });
 
-test("refuses registry references and unknown transports with USAGE", () => {
+test("refuses registry references without a host, and unknown transports, with USAGE", () => {
   for (const r of ["docker://debian:12", "debian:12", "debian"]) {
     assert.throws(
       () => parseImageRef(r),
-      (err) => isCudasealError(err, "USAGE") && err.message.includes("registry client"),
+      (err) => isCudasealError(err, "USAGE"),
       r,
     );
   }

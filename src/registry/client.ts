@@ -1,0 +1,411 @@
+// One registry host, spoken to over HTTP the way the OCI Distribution spec
+// and Docker clients do: a first `GET /v2/` learns whether the registry is
+// there, which scheme it speaks and how it wants authentication; each request
+// then carries the Authorization its scopes need (auth.ts), is retried with
+// backoff on 429, 5xx and dropped connections (honouring Retry-After), and a
+// failure becomes a CudasealError naming the registry, repository, HTTP
+// status and the registry's own error code from its JSON body.
+//
+// TLS always, except plain HTTP for loopback hosts (127.0.0.1, localhost,
+// [::1]) and hosts named with `--insecure`; even those try HTTPS first, as
+// Docker does. Certificates are always verified (a private CA goes in
+// NODE_EXTRA_CA_CERTS).
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { CudasealError, type ErrorCode } from "../errors.ts";
+import { Authenticator } from "./auth.ts";
+import { type CredentialOptions, findCredential } from "./credentials.ts";
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included (default 5). */
+  attempts?: number;
+  /** First delay, doubled each retry, with jitter (default 250 ms). */
+  baseDelayMs?: number;
+  /** Longest wait, Retry-After included (default 30 s). */
+  maxDelayMs?: number;
+}
+
+export interface RegistryClientOptions {
+  /** Hosts (`host[:port]`) that may be spoken to over plain HTTP besides loopback. */
+  insecure?: readonly string[];
+  credentials?: CredentialOptions;
+  retry?: RetryPolicy;
+}
+
+/** What a request sends: bytes, or a fresh stream per attempt. */
+export type RequestBody = Uint8Array | AsyncIterable<Uint8Array>;
+
+export interface RegistryRequest {
+  method: "GET" | "HEAD" | "PUT" | "POST" | "PATCH" | "DELETE";
+  /** A path under the registry (`/v2/…`) or an absolute URL (an upload's Location). */
+  url: string;
+  /** Token scopes the request needs. */
+  scopes: readonly string[];
+  headers?: Record<string, string>;
+  /** Called once per attempt, so a stream can be opened afresh. */
+  body?: () => RequestBody;
+  /** Statuses that are answers rather than failures (default: 2xx). */
+  ok?: readonly number[];
+  /** What the request is for, in messages: `push blob sha256:…`. */
+  what: string;
+  repository?: string;
+  /** Retry on 429/5xx/connection errors (default true). */
+  retry?: boolean;
+  /** Follow redirects (blob downloads). Default "follow". */
+  redirect?: "follow" | "manual";
+}
+
+const LOOPBACK = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?$/;
+
+/** Largest error body read, to name the registry's error code. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** A client for one registry host; shared by every repository on it. */
+export class RegistryClient {
+  readonly registry: string;
+  readonly auth: Authenticator;
+  readonly #options: RegistryClientOptions;
+  #base: Promise<string> | undefined;
+
+  constructor(registry: string, options: RegistryClientOptions = {}) {
+    this.registry = registry;
+    this.#options = options;
+    this.auth = new Authenticator(
+      registry,
+      () => findCredential(registry, options.credentials),
+      (url, headers, form) =>
+        this.#fetchWithRetry(
+          url,
+          form === undefined
+            ? { method: "GET", headers }
+            : { method: "POST", headers, body: () => Buffer.from(form) },
+          "fetch a token",
+          undefined,
+        ),
+    );
+  }
+
+  /** True when plain HTTP is allowed for this host. */
+  get plainHttpAllowed(): boolean {
+    return LOOPBACK.test(this.registry) || (this.#options.insecure ?? []).includes(this.registry);
+  }
+
+  /** `https://host` or, where allowed and HTTPS fails, `http://host`; found once by `GET /v2/`. */
+  base(): Promise<string> {
+    this.#base ??= this.#ping();
+    return this.#base;
+  }
+
+  async #ping(): Promise<string> {
+    const https = `https://${this.registry}`;
+    let res: Response;
+    try {
+      res = await this.#fetchWithRetry(`${https}/v2/`, { method: "GET" }, "reach the registry", undefined, {
+        tlsFallback: true,
+      });
+    } catch (err) {
+      if (!(err instanceof TlsFallback)) {
+        this.#base = undefined;
+        throw err;
+      }
+      if (!this.plainHttpAllowed) {
+        this.#base = undefined;
+        throw new CudasealError("REGISTRY_INSECURE", `${this.registry} does not speak HTTPS`, {
+          hint: `if it is meant to serve plain HTTP, allow that with --insecure ${this.registry}`,
+          cause: err.cause,
+          details: { registry: this.registry },
+        });
+      }
+      const http = `http://${this.registry}`;
+      try {
+        res = await this.#fetchWithRetry(`${http}/v2/`, { method: "GET" }, "reach the registry", undefined);
+      } catch (err2) {
+        this.#base = undefined;
+        throw err2;
+      }
+      await this.#learn(res, `${http}/v2/`);
+      return http;
+    }
+    await this.#learn(res, `${https}/v2/`);
+    return https;
+  }
+
+  async #learn(res: Response, url: string): Promise<void> {
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.status === 401) {
+      this.auth.learn(res.headers.get("www-authenticate"));
+      return;
+    }
+    if (res.status >= 200 && res.status < 300) {
+      this.auth.state = { kind: "none" };
+      return;
+    }
+    // Some registries answer /v2/ oddly (404 behind a proxy); requests will tell.
+    if (res.status !== 404)
+      throw await httpError(res, { registry: this.registry, what: "reach the registry", url }, true);
+  }
+
+  /** Send one request with auth and retries; answers outside `ok` become errors. */
+  async request(req: RegistryRequest): Promise<Response> {
+    const base = await this.base();
+    const url =
+      req.url.startsWith("http://") || req.url.startsWith("https://") ? req.url : `${base}${req.url}`;
+    let reauthed = false;
+    for (;;) {
+      const headers: Record<string, string> = { ...req.headers };
+      const authorization = await this.auth.header(req.scopes);
+      // Never send credentials to another host than the registry (a Location may point elsewhere).
+      if (authorization !== undefined && sameHost(url, base)) headers.authorization = authorization;
+      const res = await this.#fetchWithRetry(
+        url,
+        { method: req.method, headers, body: req.body, redirect: req.redirect ?? "follow" },
+        req.what,
+        req.repository,
+        { retry: req.retry !== false },
+      );
+      if (res.status === 401 && !reauthed) {
+        await res.arrayBuffer().catch(() => undefined);
+        reauthed = true;
+        if (await this.auth.challenged(res.headers.get("www-authenticate"), req.scopes)) continue;
+        throw await authError(this, req, res.status);
+      }
+      const ok = req.ok ?? [];
+      if ((res.status >= 200 && res.status < 300 && req.ok === undefined) || ok.includes(res.status))
+        return res;
+      if (res.status === 401) {
+        await res.arrayBuffer().catch(() => undefined);
+        throw await authError(this, req, res.status);
+      }
+      throw await httpError(res, {
+        registry: this.registry,
+        repository: req.repository,
+        what: req.what,
+        url,
+      });
+    }
+  }
+
+  async #fetchWithRetry(
+    url: string,
+    init: {
+      method: string;
+      headers?: Record<string, string>;
+      body?: () => RequestBody;
+      redirect?: "follow" | "manual";
+    },
+    what: string,
+    repository: string | undefined,
+    flags: { retry?: boolean; tlsFallback?: boolean } = {},
+  ): Promise<Response> {
+    const policy = this.#options.retry ?? {};
+    const attempts = flags.retry === false ? 1 : Math.max(1, policy.attempts ?? 5);
+    const base = policy.baseDelayMs ?? 250;
+    const maxDelay = policy.maxDelayMs ?? 30_000;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response | undefined;
+      try {
+        const body = init.body?.();
+        const streamed = body !== undefined && !(body instanceof Uint8Array);
+        res = await fetch(url, {
+          method: init.method,
+          headers: { "user-agent": "cudaseal", ...init.headers },
+          body: body as RequestInit["body"],
+          // fetch clones a request it may have to redirect, and a cloned
+          // stream tees: the unread branch would hold the whole blob in
+          // memory. Uploads never follow redirects, so they stream in
+          // constant memory. Streamed bodies also need half-duplex.
+          redirect: streamed ? "error" : (init.redirect ?? "follow"),
+          ...(streamed ? { duplex: "half" } : {}),
+        } as RequestInit);
+      } catch (err) {
+        if (flags.tlsFallback && isTlsOrProtocolError(err, this.plainHttpAllowed))
+          throw new TlsFallback(undefined, { cause: err });
+        if (isCertificateError(err) || attempt >= attempts) {
+          throw new CudasealError(
+            "REGISTRY_UNREACHABLE",
+            `${this.registry}: cannot ${what}: ${networkMessage(err)}`,
+            {
+              hint: isCertificateError(err)
+                ? "the registry's TLS certificate is not trusted; add its CA with NODE_EXTRA_CA_CERTS"
+                : "check the registry's address and that it is up; cudaseal retried with backoff",
+              cause: err,
+              details: { registry: this.registry, repository, attempts: attempt },
+            },
+          );
+        }
+        await sleep(backoff(base, attempt, maxDelay));
+        continue;
+      }
+      if ((res.status === 429 || res.status >= 500) && attempt < attempts) {
+        const wait = retryAfter(res.headers.get("retry-after"), maxDelay) ?? backoff(base, attempt, maxDelay);
+        await res.arrayBuffer().catch(() => undefined);
+        await sleep(wait);
+        continue;
+      }
+      return res;
+    }
+  }
+}
+
+/** Thrown inside the ping when HTTPS fails in a way that plain HTTP may fix. */
+class TlsFallback extends Error {}
+
+function sameHost(url: string, base: string): boolean {
+  try {
+    return new URL(url).host === new URL(base).host;
+  } catch {
+    return false;
+  }
+}
+
+function backoff(base: number, attempt: number, max: number): number {
+  return Math.min(max, base * 2 ** (attempt - 1) * (0.5 + Math.random()));
+}
+
+/** Retry-After as seconds or an HTTP date, in ms, capped. */
+export function retryAfter(value: string | null, max: number): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(max, seconds * 1000);
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return undefined;
+  return Math.min(max, Math.max(0, date - Date.now()));
+}
+
+function causeCode(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown } })?.cause;
+  return typeof cause?.code === "string" ? cause.code : "";
+}
+
+function isCertificateError(err: unknown): boolean {
+  const code = causeCode(err);
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT/.test(code);
+}
+
+/**
+ * HTTPS failed in a way that means the server speaks something else (a
+ * reset counts where HTTP is allowed anyway). A certificate error means it
+ * does speak TLS: that is reported, never answered by trying plain HTTP.
+ */
+function isTlsOrProtocolError(err: unknown, plainAllowed: boolean): boolean {
+  const code = causeCode(err);
+  if (isCertificateError(err)) return false;
+  if (code.startsWith("ERR_SSL") || code === "EPROTO") return true;
+  return plainAllowed && code === "ECONNRESET";
+}
+
+function networkMessage(err: unknown): string {
+  const cause = (err as { cause?: { message?: string; code?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
+}
+
+interface ErrorContext {
+  registry: string;
+  repository?: string;
+  what: string;
+  url: string;
+}
+
+/** The registry's error code and message from an OCI error body, if any. */
+export function registryErrorCode(text: string): { code?: string; message?: string } {
+  try {
+    const body = JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] };
+    const first = Array.isArray(body.errors) ? body.errors[0] : undefined;
+    return {
+      code: typeof first?.code === "string" ? first.code : undefined,
+      message: typeof first?.message === "string" ? first.message : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** A failed answer as a CudasealError naming registry, repository, status and the registry's code. */
+export async function httpError(res: Response, ctx: ErrorContext, ping = false): Promise<CudasealError> {
+  let text = "";
+  try {
+    if (res.body !== null) {
+      const reader = res.body.getReader();
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      while (size < MAX_ERROR_BODY) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        size += value.length;
+      }
+      await reader.cancel().catch(() => undefined);
+      text = Buffer.concat(chunks).toString("utf8");
+    }
+  } catch {
+    // The body is only for the message.
+  }
+  const { code: registryCode, message } = registryErrorCode(text);
+  const code: ErrorCode =
+    res.status === 401
+      ? "REGISTRY_AUTH_FAILED"
+      : res.status === 403
+        ? "REGISTRY_DENIED"
+        : res.status === 404 && !ping
+          ? "REGISTRY_NOT_FOUND"
+          : res.status === 413
+            ? "REGISTRY_TOO_LARGE"
+            : "REGISTRY_ERROR";
+  const where = ctx.repository === undefined ? ctx.registry : `${ctx.registry}/${ctx.repository}`;
+  const said = registryCode === undefined ? "" : ` ${registryCode}${message ? `: ${message}` : ""}`;
+  return new CudasealError(code, `${where}: cannot ${ctx.what}: HTTP ${res.status}${said}`, {
+    hint:
+      code === "REGISTRY_DENIED"
+        ? "the credential lacks permission for this repository"
+        : code === "REGISTRY_NOT_FOUND"
+          ? "check the repository name and tag"
+          : res.status === 429 || res.status >= 500
+            ? "the registry is overloaded or failing; cudaseal retried with backoff"
+            : undefined,
+    details: {
+      registry: ctx.registry,
+      repository: ctx.repository,
+      status: res.status,
+      registryCode,
+      url: redactUrl(ctx.url),
+    },
+  });
+}
+
+async function authError(
+  client: RegistryClient,
+  req: RegistryRequest,
+  status: number,
+): Promise<CudasealError> {
+  const cred = await client.auth.credential().catch(() => undefined);
+  const where = req.repository === undefined ? client.registry : `${client.registry}/${req.repository}`;
+  return new CudasealError(
+    "REGISTRY_AUTH_FAILED",
+    `${where}: cannot ${req.what}: HTTP ${status} (${cred === undefined ? "no credential found" : `credential from ${cred.source} refused`})`,
+    {
+      hint:
+        cred === undefined
+          ? "log in: pass --username and --password-stdin, set CUDASEAL_REGISTRY_USERNAME/PASSWORD, or add the registry to your Docker config"
+          : "check the username and password, and that the account may push or pull this repository",
+      details: {
+        registry: client.registry,
+        repository: req.repository,
+        status,
+        credentialSource: cred?.source,
+      },
+    },
+  );
+}
+
+/** A URL for messages: no user info, and no query (upload state and signed redirect URLs hold secrets). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    u.search = "";
+    return u.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}

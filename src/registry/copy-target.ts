@@ -1,0 +1,211 @@
+// Where a copy writes: a registry repository (blobs uploaded, manifests put
+// by digest and the root under its tag) or an OCI layout directory (blobs
+// written to a temporary name while hashed and renamed into blobs/sha256
+// only when they match, then index.json updated to name the root by tag).
+// A layout that already exists keeps its other images.
+
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { CudasealError } from "../errors.ts";
+import type { StoredManifest } from "../oci/artifact-store.ts";
+import type { Descriptor } from "../oci/descriptor.ts";
+import { ANNOTATION_REF_NAME, OCI_INDEX, OCI_LAYOUT_VERSION } from "../oci/media-types.ts";
+import type { ImageRef } from "../source/image-ref.ts";
+import { formatImageRef } from "../source/image-ref.ts";
+import { blobPath } from "../source/layout-image.ts";
+import { writeFileAtomic } from "../util/atomic-file.ts";
+import { blobSize } from "./blob-read.ts";
+import { type BlobSource, type UploadResult, uploadBlob } from "./blob-upload.ts";
+import type { RegistryClientOptions } from "./client.ts";
+import { addFallbackReferrer } from "./referrers.ts";
+import { openRepository } from "./repository.ts";
+
+/** A place to copy an image to. */
+export interface CopyTarget {
+  readonly label: string;
+  /** Set for a registry repository: where same-registry mounts can go. */
+  readonly registry?: { registry: string; repository: string };
+  hasBlob(desc: Descriptor): Promise<boolean>;
+  putBlob(
+    blob: BlobSource,
+    options: { onBytes?: (n: number) => void; mountFrom?: readonly string[] },
+  ): Promise<UploadResult>;
+  /** Store a manifest below the root, by digest. */
+  putManifest(manifest: StoredManifest): Promise<void>;
+  /** Store a manifest whose `subject` is part of the image, where readers of referrers will find it. */
+  putReferrer(manifest: StoredManifest): Promise<void>;
+  /** Store the root and name it (by the target's tag, or by digest). */
+  finish(root: StoredManifest): Promise<void>;
+}
+
+export interface TargetOptions {
+  registry?: RegistryClientOptions;
+  /** Chunked uploads of this many bytes (registry targets). */
+  chunkSize?: number;
+}
+
+/** Open `ref` as a copy target: a registry reference or `oci:DIR[:TAG]`. */
+export function openCopyTarget(ref: ImageRef, options: TargetOptions = {}): CopyTarget {
+  if (ref.transport === "docker") return registryTarget(ref, options);
+  if (ref.transport === "oci") return layoutTarget(ref.dir, ref.tag, formatImageRef(ref));
+  throw new CudasealError("USAGE", `cannot write images to ${formatImageRef(ref)}`, {
+    hint: "copy to a registry (registry.example/repo:tag) or an OCI layout (oci:DIR[:TAG])",
+  });
+}
+
+function registryTarget(ref: Extract<ImageRef, { transport: "docker" }>, options: TargetOptions): CopyTarget {
+  const repo = openRepository(ref.registry, ref.repository, options.registry);
+  return {
+    label: formatImageRef(ref),
+    registry: { registry: ref.registry, repository: ref.repository },
+    hasBlob: async (desc) => (await blobSize(repo, desc.digest, [repo.pushScope])) !== undefined,
+    putBlob: (blob, o) =>
+      uploadBlob(repo, blob, { chunkSize: options.chunkSize, mountFrom: o.mountFrom, onBytes: o.onBytes }),
+    async putManifest(m) {
+      await repo.putManifest(m.bytes, m.mediaType, m.digest);
+    },
+    async putReferrer(m) {
+      const { subjectAccepted } = await repo.putManifest(m.bytes, m.mediaType, m.digest);
+      const { subject, desc } = referrerDescriptor(m);
+      if (subject !== undefined && !subjectAccepted) await addFallbackReferrer(repo, subject, desc);
+    },
+    async finish(root) {
+      if (ref.digest !== undefined && ref.digest !== root.digest)
+        throw new CudasealError(
+          "USAGE",
+          `${formatImageRef(ref)} names ${ref.digest}, but the image is ${root.digest}`,
+          {
+            hint: "push to a tag, or to the image's own digest",
+          },
+        );
+      await repo.putManifest(
+        root.bytes,
+        root.mediaType,
+        ref.tag ?? (ref.digest === undefined ? "latest" : root.digest),
+      );
+    },
+  };
+}
+
+function layoutTarget(dir: string, tag: string | undefined, label: string): CopyTarget {
+  const referrers: Descriptor[] = [];
+  let ready: Promise<void> | undefined;
+  const prepare = () => {
+    ready ??= (async () => {
+      await mkdir(join(dir, "blobs", "sha256"), { recursive: true });
+      await writeFile(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION }), {
+        flag: "wx",
+      }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "EEXIST") throw err;
+      });
+    })();
+    return ready;
+  };
+  const writeBlob = async (digest: string, size: number, source: AsyncIterable<Uint8Array>) => {
+    await prepare();
+    const final = join(dir, blobPath(digest));
+    const tmp = `${final}.${randomBytes(4).toString("hex")}.tmp`;
+    const hash = createHash("sha256");
+    let seen = 0;
+    try {
+      await pipeline(
+        source,
+        async function* (chunks: AsyncIterable<Uint8Array>) {
+          for await (const chunk of chunks) {
+            hash.update(chunk);
+            seen += chunk.length;
+            yield chunk;
+          }
+        },
+        createWriteStream(tmp, { flags: "wx" }),
+      );
+      const actual = `sha256:${hash.digest("hex")}`;
+      if (actual !== digest || seen !== size)
+        throw new CudasealError(
+          "IMAGE_INVALID",
+          `blob ${digest} does not match its digest or size (${actual}, ${seen} bytes)`,
+        );
+      await rename(tmp, final);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  };
+  return {
+    label,
+    async hasBlob(desc) {
+      try {
+        return (await stat(join(dir, blobPath(desc.digest)))).size === desc.size;
+      } catch {
+        return false;
+      }
+    },
+    async putBlob(blob, o) {
+      await writeBlob(blob.digest, blob.size, counting(blob.open(), o.onBytes));
+      return "uploaded";
+    },
+    async putManifest(m) {
+      await writeBlob(m.digest, m.bytes.length, once(m.bytes));
+    },
+    async putReferrer(m) {
+      await writeBlob(m.digest, m.bytes.length, once(m.bytes));
+      referrers.push(referrerDescriptor(m).desc);
+    },
+    async finish(root) {
+      await writeBlob(root.digest, root.bytes.length, once(root.bytes));
+      const indexPath = join(dir, "index.json");
+      let index: { schemaVersion: number; mediaType?: string; manifests: Descriptor[] };
+      try {
+        index = JSON.parse(await readFile(indexPath, "utf8")) as typeof index;
+        if (!Array.isArray(index.manifests)) throw new Error("no manifests");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+          throw new CudasealError("IMAGE_INVALID", `${dir}/index.json is not an OCI index`, { cause: err });
+        index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
+      }
+      const entry: Descriptor = { mediaType: root.mediaType, digest: root.digest, size: root.bytes.length };
+      if (tag !== undefined) entry.annotations = { [ANNOTATION_REF_NAME]: tag };
+      // The tag moves to the new image; an untagged copy replaces an untagged entry of the same digest.
+      index.manifests = index.manifests.filter((d) =>
+        tag !== undefined ? d.annotations?.[ANNOTATION_REF_NAME] !== tag : d.digest !== root.digest,
+      );
+      index.manifests.push(entry);
+      // Referrers are listed untagged with their artifactType, as the layout writer lists SBOMs.
+      for (const r of referrers)
+        if (!index.manifests.some((d) => d.digest === r.digest)) index.manifests.push(r);
+      await writeFileAtomic(indexPath, `${JSON.stringify(index)}\n`);
+    },
+  };
+}
+
+/** A referrer's subject digest, and its descriptor with the fields a referrers list repeats. */
+function referrerDescriptor(m: StoredManifest): { subject?: string; desc: Descriptor } {
+  const doc = JSON.parse(m.bytes.toString("utf8")) as {
+    subject?: { digest?: unknown };
+    artifactType?: unknown;
+    config?: { mediaType?: unknown };
+    annotations?: Record<string, string>;
+  };
+  const desc: Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
+  const artifactType = typeof doc.artifactType === "string" ? doc.artifactType : doc.config?.mediaType;
+  if (typeof artifactType === "string") desc.artifactType = artifactType;
+  if (doc.annotations !== undefined && typeof doc.annotations === "object")
+    desc.annotations = doc.annotations;
+  return { subject: typeof doc.subject?.digest === "string" ? doc.subject.digest : undefined, desc };
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+async function* counting(
+  source: AsyncIterable<Uint8Array>,
+  onBytes?: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    onBytes?.(chunk.length);
+    yield chunk;
+  }
+}

@@ -1,0 +1,36 @@
+// Reads a small answer whole (a manifest, a config, a token, a tag list), and
+// stops at a cap: a hostile registry cannot make us buffer gigabytes by
+// sending a "manifest" that never ends.
+
+import { CudasealError } from "../errors.ts";
+
+/** The body of `res`, REGISTRY_TOO_LARGE past `max` bytes (by Content-Length or as counted). */
+export async function readCapped(res: Response, max: number, what: string): Promise<Buffer> {
+  const declared = Number(res.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge(what, max);
+  }
+  if (res.body === null) return Buffer.alloc(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(what, max);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(what: string, max: number): CudasealError {
+  return new CudasealError("REGISTRY_TOO_LARGE", `${what} is larger than ${max} bytes`, {
+    hint: "a manifest or config this large is not an image; the registry may be hostile",
+    details: { max },
+  });
+}
