@@ -9,6 +9,9 @@
 //   f  cudaseal cold, gzip 6 --level 6 (to pick the default level from data)
 //
 //   npm run bench -- [--runs N] [--cache-dir DIR] [--lock FILE] [--only a,b,…] [--keep]
+//   npm run bench -- --push [--runs N] [--image oci:DIR:TAG]   (bench/push.ts)
+//   npm run bench -- --scan [--runs N] [--keep]                (bench/scan.ts)
+//   npm run bench -- --audit [--runs N] [--size-gb G] [--keep] (bench/audit.ts)
 //
 // Every row is one shell command timed by GNU time(1); bench/README.md says
 // what each figure means. The table and ratios go to stdout, progress to
@@ -46,6 +49,24 @@ interface Config {
   before?: (i: number) => Promise<void>;
   /** Bytes the run wrote, or null; then remove what it wrote. */
   collect: (i: number, stdout: string) => Promise<{ bytes: number | null; detail?: unknown }>;
+}
+
+// `--push` runs the registry push benchmark instead (bench/push.ts, its own flags).
+if (process.argv.includes("--push")) {
+  await import("./push.ts");
+  process.exit(process.exitCode ?? 0);
+}
+
+// `--scan` runs the vulnerability scan benchmark instead (bench/scan.ts, its own flags).
+if (process.argv.includes("--scan")) {
+  const { scanBenchMain } = await import("./scan.ts");
+  process.exit(await scanBenchMain(process.argv.slice(2).filter((a) => a !== "--scan")));
+}
+
+// `--audit` runs the image audit throughput benchmark instead (bench/audit.ts, its own flags).
+if (process.argv.includes("--audit")) {
+  const { auditBenchMain } = await import("./audit.ts");
+  process.exit(await auditBenchMain(process.argv.slice(2).filter((a) => a !== "--audit")));
 }
 
 const { values } = parseArgs({

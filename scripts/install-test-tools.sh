@@ -2,7 +2,8 @@
 # Installs the Debian tools the test suite and benchmarks use as real peers
 # and cross-checks: dpkg-deb and dpkg-scanpackages build test repositories,
 # gpg signs them, skopeo/umoci/podman read the images cudaseal writes,
-# mmdebstrap and pigz are the benchmark's peer pipeline.
+# mmdebstrap and pigz are the benchmark's peer pipeline, docker-registry
+# (with htpasswd for its basic auth) is the registry tests push to.
 set -eu
 
 need=""
@@ -23,6 +24,50 @@ want mmdebstrap mmdebstrap
 want pigz pigz
 want tar tar
 want gcc gcc
+# cudaseal run and diagnostics: true compile static helpers (native/*.c): libc.a.
+[ -f "/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo none)/libc.a" ] || need="$need libc6-dev"
+want docker-registry docker-registry
+want htpasswd apache2-utils
+
+# cosign cross-checks cudaseal's signatures. Debian 12 has no cosign
+# package; Debian 13 (trixie) does. Rather than add trixie to this machine's
+# sources, apt reads trixie from this machine's own Debian mirror in a
+# throwaway config and only downloads the .deb, unpacked into .tools/ (tests
+# look there as well as on PATH).
+cosign_from_trixie() {
+  tools="$(cd "$(dirname "$0")/.." && pwd)/.tools"
+  [ -x "$tools/bin/cosign" ] && return 0
+  codename=$( (. /etc/os-release && echo "${VERSION_CODENAME:-}") 2>/dev/null || true)
+  # The URI that serves this release's own suite is the Debian archive
+  # (not security, not a third-party repository).
+  mirror=$(
+    {
+      cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+        awk -v c="$codename" '$1 == "deb" { u = ""; for (i = 2; i <= NF; i++) { if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; continue } if (u == "") u = $i; else if ($i == c) { print u; exit } else break } }'
+      cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+        awk -v c="$codename" 'BEGIN { RS = ""; FS = "\n" } { u = ""; s = 0; for (i = 1; i <= NF; i++) { if ($i ~ /^URIs:/) { sub(/^URIs:[ \t]*/, "", $i); split($i, a, " "); u = a[1] } if ($i ~ /^Suites:/) { n = split($i, b, /[ \t]+/); for (j = 2; j <= n; j++) if (b[j] == c) s = 1 } } if (u != "" && s) print u }'
+    } | head -n 1
+  )
+  if [ -z "$mirror" ]; then
+    echo "test tools: cosign missing and no Debian mirror found in apt sources; cosign tests will be skipped" >&2
+    return 0
+  fi
+  work=$(mktemp -d)
+  chmod 755 "$work" # apt downloads as the _apt user
+  mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$tools"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" >"$work/trixie.list"
+  aptopts="-o Dir::Etc::sourcelist=$work/trixie.list -o Dir::Etc::sourceparts=- -o Dir::State::Lists=$work/lists -o Dir::Cache=$work/cache -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Get::List-Cleanup=0"
+  # shellcheck disable=SC2086
+  if apt-get -qq $aptopts update && (cd "$work" && apt-get -qq $aptopts download cosign); then
+    mkdir -p "$tools/bin"
+    dpkg-deb -x "$work"/cosign_*.deb "$work/root" && cp "$work/root/usr/bin/cosign" "$tools/bin/cosign" &&
+      echo "test tools: cosign from trixie in $tools/bin"
+  else
+    echo "test tools: could not download cosign from trixie; cosign tests will be skipped" >&2
+  fi
+  rm -rf "$work"
+}
+have cosign || cosign_from_trixie
 
 if [ -z "$need" ]; then
   echo "test tools: all present"

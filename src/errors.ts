@@ -5,6 +5,7 @@ export type ErrorCode =
   // usage and configuration
   | "USAGE"
   | "CONFIG_INVALID"
+  | "POLICY_INVALID"
   | "SPEC_INVALID"
   | "MIRROR_UNKNOWN"
   // apt metadata
@@ -43,6 +44,52 @@ export type ErrorCode =
   | "CONTENT_INVALID"
   | "IMAGE_INVALID"
   | "OUTPUT_FAILED"
+  // Dockerfile lint
+  | "LINT_PARSE_ERROR"
+  | "LINT_INPUT_INVALID"
+  // vulnerability scanning
+  | "SCAN_DB_STALE"
+  | "SCAN_DB_MISSING"
+  | "VEX_INVALID"
+  | "IGNORE_FILE_INVALID"
+  // registries
+  | "REGISTRY_UNREACHABLE"
+  | "REGISTRY_AUTH_FAILED"
+  | "REGISTRY_DENIED"
+  | "REGISTRY_NOT_FOUND"
+  | "REGISTRY_DIGEST_MISMATCH"
+  | "REGISTRY_TOO_LARGE"
+  | "REGISTRY_INVALID_RESPONSE"
+  | "REGISTRY_INSECURE"
+  | "REGISTRY_CREDENTIALS"
+  | "REGISTRY_ERROR"
+  // GPU driver and deployment
+  | "CUDA_REQUIREMENT_INVALID"
+  | "DRIVER_VERSION_INVALID"
+  | "DEPLOY_USER_ROOT"
+  | "DEPLOY_USER_NOT_NUMERIC"
+  // cudaseal run and its static helpers
+  | "RUN_NO_PRIVILEGES"
+  | "RUN_DRIVER_TOO_OLD"
+  | "RUN_NO_DRIVER"
+  | "RUN_LAUNCH_FAILED"
+  | "RUN_NO_COMMAND"
+  | "RUN_INTERRUPTED"
+  | "NATIVE_BUILD_FAILED"
+  // keys, signing and verification
+  | "IMAGE_NOT_FOUND"
+  | "KEY_INVALID"
+  | "KEY_UNSUPPORTED"
+  | "KEY_PASSWORD_WRONG"
+  | "KEY_PASSWORD_MISSING"
+  | "KEY_EXISTS"
+  | "SIGN_PREDICATE_INVALID"
+  | "VERIFY_NO_SIGNATURE"
+  | "VERIFY_NO_ATTESTATION"
+  | "VERIFY_WRONG_KEY"
+  | "VERIFY_PAYLOAD_TAMPERED"
+  | "VERIFY_DIGEST_MISMATCH"
+  | "VERIFY_REFERENCE_MISMATCH"
   | "INTERNAL";
 
 export interface ErrorOptions {

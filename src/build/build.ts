@@ -19,6 +19,7 @@ import type { WrittenImage } from "../oci/layout-contents.ts";
 import type { Lock } from "../resolve/lock.ts";
 import { lockFromSources } from "../resolve/lock-from-sources.ts";
 import { sbomArtifacts } from "../sbom/artifacts.ts";
+import { builtImageFacts } from "../sbom/build-facts.ts";
 import type { Spec } from "../spec/types.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
@@ -41,6 +42,8 @@ export interface BuildOptions {
   allowExpired?: boolean;
   /** Reuse finished layers from the cache (default true). */
   layerCache?: boolean;
+  /** List every package's files with their checksums in the SBOMs (default: the spec's `sbom.files`). */
+  sbomFiles?: boolean;
   onProgress?: ProgressSink;
   onNote?: (note: string) => void;
   signal?: AbortSignal;
@@ -107,6 +110,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           useCache: options.layerCache !== false,
           reference: options.output.reference,
           onProgress: progress,
+          sbomFiles: options.sbomFiles ?? options.spec.sbom?.files === true,
         }),
       ),
     ),
@@ -119,10 +123,15 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   };
   // The SBOMs name the platform manifests, whose digests the plan knows before anything is written.
   const sboms = await stages.run("describe", async () =>
-    sbomArtifacts(planImage(image), (arch) => lock.arches[arch] ?? [], {
-      name: options.output.reference,
-      created: String(platforms[0].image.config.created),
-    }),
+    sbomArtifacts(
+      planImage(image),
+      (arch) => lock.arches[arch] ?? [],
+      { name: options.output.reference, created: String(platforms[0].image.config.created) },
+      (arch) => {
+        const built = platforms.find((p) => p.arch === arch);
+        return built ? builtImageFacts(built.sbom, options.spec.paths) : {};
+      },
+    ),
   );
   const written = await stages.run("write", async () => {
     const result = await writeOutput(options.output, image, options.archs[0], sboms.artifacts);

@@ -9,6 +9,7 @@ import { rootLayerEntries } from "../assemble/root-layer.ts";
 import { systemLayerEntries } from "../assemble/system-layer.ts";
 import type { ContentStore } from "../cache/content-store.ts";
 import { contentsLayerEntries } from "../contents/contents-layer.ts";
+import { diagnosticsContent } from "../contents/diagnostics.ts";
 import { CudasealError } from "../errors.ts";
 import { mapPool } from "../fetch/pool.ts";
 import { installedCudaVersion } from "../image/cuda-version.ts";
@@ -29,6 +30,9 @@ import { type DropReason, PathPolicy, type PolicyOptions } from "../layer/path-p
 import { DEFAULT_LAYER_PLAN, planLayers } from "../layer/plan.ts";
 import { buildImageConfig, type ConfigLayer } from "../oci/image-config.ts";
 import type { PlatformImage } from "../oci/image-plan.ts";
+import type { BuiltFiles } from "../sbom/build-facts.ts";
+import { hashedEntries } from "../sbom/file-digest.ts";
+import type { SbomFile } from "../sbom/model.ts";
 import type { Spec } from "../spec/types.ts";
 import { planTrim, type TrimPlan } from "../trim/reachable.ts";
 import { scanLocalContents, scanPackages } from "../trim/scan.ts";
@@ -47,6 +51,8 @@ export interface PlatformBuildInput {
   useCache: boolean;
   reference: string;
   onProgress: ProgressSink;
+  /** Record every package file's checksums for the SBOM. */
+  sbomFiles?: boolean;
 }
 
 export interface LayerReport {
@@ -70,6 +76,8 @@ export interface PlatformResult {
   cudaVersion?: string;
   /** With `trim: elf`: sonames nothing in the image provides (the driver's, or missing ones). */
   unresolvedLibraries?: string[];
+  /** What the SBOM needs of the layers: copyright files, package files where asked, the user's files. */
+  sbom: BuiltFiles;
 }
 
 export function policyOptions(spec: Spec): PolicyOptions {
@@ -181,13 +189,21 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
       arch,
       clampMtime: clamp,
       compression,
+      hashFiles: input.sbomFiles,
     });
     const layer = await cached<PackageLayerMeta>(key, async () => {
       const meta = emptyMeta();
       const debs = await Promise.all(
         planned.packages.map(async (pkg) => ({ pkg, path: await input.debFile(pkg) })),
       );
-      return { entries: packageLayerEntries(debs, { policy, arch, clampMtime: clamp }, meta), meta };
+      return {
+        entries: packageLayerEntries(
+          debs,
+          { policy, arch, clampMtime: clamp, hashFiles: input.sbomFiles },
+          meta,
+        ),
+        meta,
+      };
     });
     input.onProgress({ task: `layers ${arch}`, kind: "advance", delta: debBytes(planned), items: 1 });
     return { planned, layer };
@@ -200,7 +216,12 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
   let newest = 0;
   const dropped: PackageLayerMeta["dropped"] = {};
   let fileCount = 0;
+  const copyrights: PackageLayerMeta["copyrights"] = [];
+  const packageFiles: PackageLayerMeta["files"] | undefined = input.sbomFiles ? [] : undefined;
+  let userFiles: SbomFile[] = [];
   for (const { planned, layer } of packageLayers) {
+    copyrights.push(...layer.meta.copyrights);
+    packageFiles?.push(...layer.meta.files);
     const names = planned.packages.map((p) => p.name);
     add(planned.name, names, layer, `cudaseal: install ${names.join(" ")}`);
     for (const p of layer.meta.paths) present.add(p);
@@ -238,12 +259,23 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
   add("system", [], system, "cudaseal: accounts, CA bundle, alternatives, os-release, paths");
 
   // 4. The user's contents, last, so that changing them rebuilds one layer.
-  if (spec.contents?.length) {
-    const made = await contentsLayerEntries(spec.contents, { arch, mtime: epoch, policy });
-    const contents = await cached(keyOf(["contents", made.key, compression]), () => ({
-      entries: made.entries,
-      meta: {},
-    }));
+  // diagnostics: true adds the static entrypoint wrapper, built for this architecture.
+  const contentItems = spec.diagnostics
+    ? [...(spec.contents ?? []), await diagnosticsContent(arch, input.cacheDir)]
+    : spec.contents;
+  if (contentItems?.length) {
+    const made = await contentsLayerEntries(contentItems, { arch, mtime: epoch, policy });
+    // The user's files are in every SBOM, with checksums taken as the layer is written and cached with it.
+    const contents = await cached(keyOf(["contents", made.key, compression, "sbom-files"]), () => {
+      const meta = { files: [] as SbomFile[] };
+      const files = new Map<string, SbomFile>();
+      async function* entries() {
+        yield* hashedEntries(made.entries, files);
+        meta.files = [...files.values()];
+      }
+      return { entries: entries(), meta };
+    });
+    userFiles = contents.meta.files;
     add("contents", [], contents, "cudaseal: contents");
   }
 
@@ -274,6 +306,7 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     dropped,
     cudaVersion: cuda?.full,
     unresolvedLibraries: trim?.unresolved,
+    sbom: { copyrights, packageFiles, contents: userFiles },
   };
 }
 

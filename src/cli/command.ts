@@ -9,7 +9,6 @@ export type FlagValues = Record<string, string | boolean | string[] | undefined>
 
 export interface Command {
   name: string;
-  summary: string;
   /** Full help: usage line, description, examples. */
   help: string;
   flags: Flags;

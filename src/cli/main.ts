@@ -28,21 +28,21 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     const target = name === "help" ? commands.find((c) => c.name === rest[0]) : undefined;
-    process.stdout.write(`${target ? target.help : topHelp()}\n`);
+    process.stdout.write(`${target ? (await target.load()).help : topHelp()}\n`);
     return 0;
   }
   if (name === "--version" || name === "-V") {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(
       `error [USAGE]: unknown command '${name}'\n  hint: run 'cudaseal --help' for the list\n`,
     );
     return 2;
   }
-  return runCommand(command, rest);
+  return runCommand(await entry.load(), rest);
 }
 
 async function runCommand(command: Command, argv: string[]): Promise<number> {

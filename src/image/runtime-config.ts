@@ -1,6 +1,7 @@
 // The image config's runtime part (User, Env, Entrypoint…) and the
 // org.opencontainers.image.* labels, from the spec and what was installed.
 
+import { withDiagnostics } from "../contents/diagnostics.ts";
 import type { Spec } from "../spec/types.ts";
 import type { CudaVersion } from "./cuda-version.ts";
 import { requireCuda } from "./cuda-version.ts";
@@ -49,6 +50,7 @@ export function runtimeConfig(input: RuntimeConfigInput): RuntimeConfig {
     Labels: labels,
   };
   if (spec.entrypoint?.length) config.Entrypoint = spec.entrypoint;
+  if (spec.diagnostics === true) config.Entrypoint = withDiagnostics(spec.entrypoint);
   if (spec.cmd?.length) config.Cmd = spec.cmd;
   if (spec.workdir) config.WorkingDir = spec.workdir;
   config.StopSignal = spec.stopSignal ?? "SIGTERM";

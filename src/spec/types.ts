@@ -72,6 +72,8 @@ export interface Spec {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   stopSignal?: string;
+  /** Prefix the entrypoint with the static cudaseal-entry diagnostics wrapper (src/contents/diagnostics.ts). */
+  diagnostics?: boolean;
   contents?: SpecContent[];
   paths?: SpecPath[];
   excludes?: string[];
@@ -81,6 +83,8 @@ export interface Spec {
   trimRoots?: string[];
   layering?: { maxLayers?: number; ownLayerBytes?: number };
   compression?: { algorithm?: "gzip" | "zstd"; level?: number };
+  /** files: list every package's files with their checksums in the SBOMs. */
+  sbom?: { files?: boolean };
 }
 
 /** A spec with its includes merged, relative paths made absolute, and where it came from. */

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   existsSync,
   lstatSync,
@@ -24,6 +25,7 @@ import type { AptSource } from "../../src/apt/sources.ts";
 import { type BuildOptions, build } from "../../src/build/build.ts";
 import { parseOutput } from "../../src/build/output.ts";
 import { isCudasealError } from "../../src/errors.ts";
+import { imageSbomModel } from "../../src/sbom/image-sbom.ts";
 import type { Spec } from "../../src/spec/types.ts";
 import { type AptRepo, type PackageSpec, startAptRepo } from "../helpers/apt-repo.ts";
 import { cyclonedxValidator, spdxValidator } from "../helpers/sbom-schemas.ts";
@@ -32,6 +34,18 @@ import { throwawayPodman } from "../oci/podman.ts";
 const CERT_A = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
 const CERT_B = "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n";
 const MULTIARCH: Record<string, string> = { amd64: "x86_64-linux-gnu", arm64: "aarch64-linux-gnu" };
+// A machine-readable copyright file, as glibc's: the SBOM's licence comes from it.
+const LIBC_COPYRIGHT = `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: GNU C Library
+
+Files: *
+Copyright: 1991-2024 Free Software Foundation, Inc.
+License: LGPL-2.1+
+
+Files: debian/*
+Copyright: 2024 GNU Libc Maintainers
+License: GPL-2+ or Artistic
+`;
 
 function packagesFor(arch: string): PackageSpec[] {
   const lib = `usr/lib/${MULTIARCH[arch]}`;
@@ -48,7 +62,7 @@ function packagesFor(arch: string): PackageSpec[] {
         [`${lib}/libc.so.6`]: `libc for ${arch}`,
         [`${lib}/libc.a`]: "static",
         "usr/include/stdio.h": "header",
-        "usr/share/doc/libc6/copyright": "licence",
+        "usr/share/doc/libc6/copyright": LIBC_COPYRIGHT,
         "usr/share/doc/libc6/changelog.Debian.gz": "changes",
         "usr/share/man/man3/printf.3.gz": "manual",
         "usr/share/locale/de/LC_MESSAGES/libc.mo": "übersetzung",
@@ -99,6 +113,7 @@ function packagesFor(arch: string): PackageSpec[] {
         "etc/tool.conf": { content: "open=1", mode: 0o666 },
         [`${lib}/libtool-private.so.1`]: "private",
       },
+      scripts: { conffiles: "/etc/tool.conf\n" },
     },
     {
       name: "libblas3",
@@ -346,6 +361,97 @@ describe("cudaseal build", () => {
         "application/spdx+json",
         "application/vnd.cyclonedx+json",
       ]);
+    }
+  });
+
+  test("status.d records the Conffiles md5sums leaves out, as dpkg's status does", () => {
+    const record = readFileSync(join(rootfs, "var/lib/dpkg/status.d/tool"), "utf8");
+    const md5 = createHash("md5").update("open=1").digest("hex");
+    assert.match(record, new RegExp(`^Conffiles:\n /etc/tool.conf ${md5}$`, "m"));
+  });
+
+  test("the SBOMs declare each package's licence from the copyright file in its .deb", () => {
+    const out = join(dirA(), "out");
+    const doc = JSON.parse(readFileSync(`${out}.amd64.spdx.json`, "utf8"));
+    const declared = (name: string) =>
+      doc.packages.find((p: { name: string }) => p.name === name)?.licenseDeclared;
+    assert.equal(declared("libc6"), "(GPL-2.0-or-later OR Artistic-1.0-Perl) AND LGPL-2.1-or-later");
+    assert.equal(declared("tool"), "NOASSERTION", "a package with no copyright file");
+    const bom = JSON.parse(readFileSync(`${out}.amd64.cdx.json`, "utf8"));
+    const libc = bom.components.find((c: { name: string }) => c.name === "libc6");
+    assert.deepEqual(libc.licenses, [{ expression: declared("libc6") }]);
+    assert.equal(doc.files, undefined, "no contents: no file no package owns");
+  });
+
+  test("the user's files are always in the SBOMs; --sbom-files adds every package's, as the image reader finds them", async () => {
+    const appDir = join(work, "sbom-app");
+    execFileSync("mkdir", ["-p", appDir]);
+    writeFileSync(join(appDir, "main.py"), "print('hi')\n");
+    const spec: Spec = { ...SPEC, contents: [{ source: appDir, destination: "/app" }] };
+    const layout = join(work, "sbom-files");
+    const sha = (alg: string, text: string) => createHash(alg).update(text).digest("hex");
+    for (const sbomFiles of [false, true]) {
+      await build(
+        options({
+          dir: dirA(),
+          spec,
+          archs: ["amd64"],
+          sbomFiles,
+          output: parseOutput(`oci:${layout}:v1`, "t"),
+        }),
+      );
+      const doc = JSON.parse(readFileSync(`${layout}.amd64.spdx.json`, "utf8"));
+      const bom = JSON.parse(readFileSync(`${layout}.amd64.cdx.json`, "utf8"));
+      assert.ok(spdxValidator()(doc));
+      assert.ok(cyclonedxValidator()(bom));
+      const main = doc.files.find((f: { fileName: string }) => f.fileName === "./app/main.py");
+      assert.deepEqual(main.checksums, [
+        { algorithm: "SHA1", checksumValue: sha("sha1", "print('hi')\n") },
+        { algorithm: "SHA256", checksumValue: sha("sha256", "print('hi')\n") },
+      ]);
+      assert.ok(
+        doc.relationships.some(
+          (r: { spdxElementId: string; relatedSpdxElement: string }) =>
+            r.spdxElementId === "SPDXRef-Image" && r.relatedSpdxElement === main.SPDXID,
+        ),
+      );
+      const names = doc.files.map((f: { fileName: string }) => f.fileName);
+      assert.ok(!names.includes("./etc/passwd"), "generated by the build, not the user's");
+      assert.ok(!names.some((n: string) => n.startsWith("./var/lib/dpkg/")));
+      const libc = bom.components.find((c: { name: string }) => c.name === "libc6");
+      if (!sbomFiles) {
+        assert.deepEqual(names, ["./app/main.py"]);
+        assert.equal(libc.components, undefined);
+        continue;
+      }
+      const so = libc.components.find(
+        (c: { name: string }) => c.name === "/usr/lib/x86_64-linux-gnu/libc.so.6",
+      );
+      assert.deepEqual(so.hashes, [
+        { alg: "SHA-1", content: sha("sha1", "libc for amd64") },
+        { alg: "SHA-256", content: sha("sha256", "libc for amd64") },
+      ]);
+      // The image reader, from the written image alone, finds the same files, owners and licences.
+      const read = await imageSbomModel(`oci:${layout}:v1`, { files: true });
+      const listed = (components: { name: string; components?: { name: string }[] }[]) =>
+        Object.fromEntries(
+          components.filter((c) => c.components).map((c) => [c.name, c.components?.map((f) => f.name)]),
+        );
+      assert.deepEqual(
+        listed(bom.components),
+        Object.fromEntries(
+          read.packages.filter((p) => p.files).map((p) => [p.name, p.files?.map((f) => f.path)]),
+        ),
+      );
+      assert.ok(listed(bom.components).tool?.includes("/etc/tool.conf"), "a conffile is its package's");
+      assert.deepEqual(
+        read.files.map((f) => f.path),
+        ["/app/main.py"],
+      );
+      assert.equal(
+        read.packages.find((p) => p.name === "libc6")?.license,
+        doc.packages.find((p: { name: string }) => p.name === "libc6").licenseDeclared,
+      );
     }
   });
 

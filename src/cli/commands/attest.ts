@@ -26,7 +26,6 @@ const EXAMPLE =
 
 export const attestCommand: Command = {
   name: "attest",
-  summary: "Attach a signed in-toto attestation (SBOM, SLSA provenance) to an image, as cosign does",
   help: `Usage: cudaseal attest IMAGE --key cosign.key --type TYPE --predicate FILE [options]
 
 Wraps the predicate in an in-toto statement (v0.1) whose subject is the

@@ -15,7 +15,6 @@ import { type Command, stringFlag } from "../command.ts";
 
 export const auditCommand: Command = {
   name: "audit",
-  summary: "Audit an image: CIS Docker Benchmark, NIST SP 800-190, and secrets in its layers",
   help: `Usage: cudaseal audit IMAGE [options]
 
 Reads the image (IMAGE is oci:DIR[:TAG], oci-archive:FILE[:TAG] or

@@ -5,10 +5,16 @@ import { build } from "../../build/build.ts";
 import { parseOutput } from "../../build/output.ts";
 import { CudasealError } from "../../errors.ts";
 import { type Compression, DEFAULT_COMPRESSION } from "../../layer/blob-writer.ts";
+import { provenanceText } from "../../provenance/slsa-provenance.ts";
+import { readSpecFiles } from "../../provenance/spec-files.ts";
+import { copyImage } from "../../registry/copy-image.ts";
 import { parseLock, serializeLock } from "../../resolve/lock.ts";
+import { parseImageRef } from "../../source/image-ref.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
+import { writeFileAtomic } from "../../util/atomic-file.ts";
 import { formatBytes } from "../../util/format-bytes.ts";
+import { cudasealVersion } from "../../util/version.ts";
 import {
   type Command,
   type FlagValues,
@@ -17,11 +23,11 @@ import {
   SOURCE_FLAGS_HELP,
   stringFlag,
 } from "../command.ts";
+import { REGISTRY_FLAGS, registryOptionsFrom } from "../registry-options.ts";
 import { cacheDirFrom, sourcesFrom } from "../sources-options.ts";
 
 export const buildCommand: Command = {
   name: "build",
-  summary: "Build a minimal, hardened, reproducible image from a spec or preset",
   help: `Usage: cudaseal build [SPEC.yaml] [--preset NAME] [options]
 
 Builds an OCI image from signed Debian packages, with no Docker engine and
@@ -42,6 +48,13 @@ Options:
   --source-date-epoch S   image time and mtime clamp (default: $SOURCE_DATE_EPOCH,
                           else the newest file in the packages)
   --no-layer-cache        rebuild every layer
+  --sbom-files            list every package's file with its checksums in the
+                          SBOMs (the spec's sbom.files; the files no package
+                          owns are always listed)
+  --provenance FILE       also write the build's SLSA provenance v1 predicate
+                          (sign it with 'cudaseal attest --type slsaprovenance1')
+  --push REF              then push the image to REF (registry.example/repo:tag);
+                          takes push's --insecure, --username, --password-stdin
 ${SOURCE_FLAGS_HELP}
 
 Examples:
@@ -58,15 +71,31 @@ Examples:
     level: { type: "string" },
     "source-date-epoch": { type: "string" },
     "no-layer-cache": { type: "boolean" },
+    "sbom-files": { type: "boolean" },
+    provenance: { type: "string" },
+    push: { type: "string" },
+    ...REGISTRY_FLAGS,
   },
   async run(positionals, flags, out) {
     if (positionals.length > 1) throw new CudasealError("USAGE", "build takes one spec file");
     const preset = stringFlag(flags, "preset");
     if (preset && positionals[0]) throw new CudasealError("USAGE", "give a spec file or --preset, not both");
     const ref = positionals[0] ?? `preset:${preset ?? DEFAULT_PRESET}`;
-    const { spec } = loadSpec(ref);
+    const { spec, files: specFiles } = loadSpec(ref);
     const name = spec.name ?? "image";
     const output = parseOutput(stringFlag(flags, "output"), name);
+    // Check where to push before spending minutes on the build.
+    const pushTo =
+      stringFlag(flags, "push") === undefined ? undefined : parseImageRef(stringFlag(flags, "push")!);
+    if (pushTo !== undefined && pushTo.transport !== "docker")
+      throw new CudasealError(
+        "USAGE",
+        `--push takes a registry reference, not ${stringFlag(flags, "push")}`,
+        {
+          hint: "--push registry.example/team/app:1.0",
+        },
+      );
+    const registryOptions = pushTo === undefined ? undefined : await registryOptionsFrom(flags);
     let archs = listFlag(flags, "arch") ?? spec.archs ?? ["amd64", "arm64"];
     if (output.format === "docker-archive" && archs.length > 1) {
       // `docker save` archives hold one platform: the host's unless --arch names one.
@@ -96,6 +125,7 @@ Examples:
       sourceDateEpoch: epochFrom(flags),
       allowExpired: flags["allow-expired"] === true,
       layerCache: flags["no-layer-cache"] !== true,
+      sbomFiles: flags["sbom-files"] === true ? true : undefined,
       onProgress: out.progress(),
       onNote: (n) => out.note(n),
     });
@@ -103,6 +133,20 @@ Examples:
     if (writeLockPath) {
       await writeFile(`${writeLockPath}.tmp`, serializeLock(result.lock));
       await rename(`${writeLockPath}.tmp`, writeLockPath);
+    }
+    const provenancePath = stringFlag(flags, "provenance");
+    if (provenancePath) {
+      const provenance = provenanceText({
+        version: cudasealVersion(),
+        spec: positionals[0] ?? ref,
+        specFiles: readSpecFiles(positionals[0] ?? ref, specFiles),
+        lock: result.lock,
+        archs,
+        compression: compressionFrom(flags, spec.compression),
+        sourceDateEpoch: epochFrom(flags),
+        created: String(result.platforms[0].image.config.created),
+      });
+      await writeFileAtomic(provenancePath, provenance);
     }
     const seconds = (performance.now() - started) / 1000;
     const summary = {
@@ -123,7 +167,20 @@ Examples:
         unresolvedLibraries: p.unresolvedLibraries,
       })),
       stages: result.stages,
+      pushed: undefined as undefined | { reference: string; digest: string; blobs: number; bytes: number },
     };
+    if (pushTo !== undefined) {
+      const pushed = await copyImage(parseImageRef(summary.output), pushTo, {
+        registry: registryOptions,
+        progress: out.progress(),
+      });
+      summary.pushed = {
+        reference: pushed.destination,
+        digest: pushed.digest,
+        blobs: pushed.blobs.pushed,
+        bytes: pushed.bytes.pushed,
+      };
+    }
     if (out.json) {
       out.jsonData(summary);
       return 0;
@@ -150,6 +207,10 @@ Examples:
     }
     out.note(`stages: ${result.stages.map((s) => `${s.stage} ${(s.ms / 1000).toFixed(1)}s`).join(", ")}`);
     out.note(`wrote ${summary.output}`);
+    if (summary.pushed !== undefined)
+      out.note(
+        `pushed ${summary.pushed.reference} (${summary.pushed.blobs} blobs, ${formatBytes(summary.pushed.bytes)})`,
+      );
     out.data(summary.digest);
     return 0;
   },

@@ -7,7 +7,6 @@ import { type Command, stringFlag } from "../command.ts";
 
 export const compareCommand: Command = {
   name: "compare",
-  summary: "Put two images side by side: sizes, packages, attack surface, CVEs, CUDA libraries",
   help: `Usage: cudaseal compare IMAGE_A IMAGE_B [options]
 
 Reads both images (oci:DIR[:TAG], oci-archive:FILE[:TAG] or

@@ -7,7 +7,6 @@ import { type Command, stringFlag } from "../command.ts";
 
 export const deployCommand: Command = {
   name: "deploy",
-  summary: "Write a hardened Kubernetes manifest, Compose file or docker run line for an image",
   help: `Usage: cudaseal deploy IMAGE --target k8s|compose|docker [options]
 
 Reads the image (oci:DIR[:TAG], oci-archive:FILE[:TAG] or

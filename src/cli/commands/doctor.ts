@@ -7,7 +7,6 @@ import { type Command, stringFlag } from "../command.ts";
 
 export const doctorCommand: Command = {
   name: "doctor",
-  summary: "Check this host (driver, devices, NVIDIA Container Toolkit, limits) and what an image needs",
   help: `Usage: cudaseal doctor [IMAGE] [options]
 
 Checks the host for running GPU containers: the NVIDIA driver and its version

@@ -7,7 +7,6 @@ import { newKeyPassword } from "../password.ts";
 
 export const generateKeyPairCommand: Command = {
   name: "generate-key-pair",
-  summary: "Make a signing key pair (cosign.key, cosign.pub) that cosign also reads",
   help: `Usage: cudaseal generate-key-pair [--output-key-prefix PREFIX] [--force]
 
 Writes an ECDSA P-256 key pair as cosign does: PREFIX.key, the private key

@@ -16,7 +16,6 @@ import { type Command, type FlagValues, stringFlag } from "../command.ts";
 
 export const lintCommand: Command = {
   name: "lint",
-  summary: "Check Dockerfiles for security and hygiene problems (root user, secrets, unpinned bases…)",
   help: `Usage: cudaseal lint FILE… [options]
 
 Parses each Dockerfile as BuildKit does (parser directives, continuations,

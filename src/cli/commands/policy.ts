@@ -10,7 +10,6 @@ const KINDS = ["kyverno"];
 
 export const policyCommand: Command = {
   name: "policy",
-  summary: "Write an admission policy (Kyverno) that admits only images signed with your key",
   help: `Usage: cudaseal policy kyverno --key cosign.pub --image PATTERN [--image PATTERN…] [options]
 
 Writes a Kyverno ClusterPolicy (kyverno.io/v1, Kyverno 1.13 or later) with

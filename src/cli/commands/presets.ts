@@ -5,7 +5,6 @@ import type { Command } from "../command.ts";
 
 export const presetsCommand: Command = {
   name: "presets",
-  summary: "List the built-in image specs",
   help: `Usage: cudaseal presets [--json]
 
 Lists the specs shipped with cudaseal, with the packages each asks for (their

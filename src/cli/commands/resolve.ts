@@ -21,7 +21,6 @@ import { cacheDirFrom, sourcesFrom } from "../sources-options.ts";
 
 export const resolveCommand: Command = {
   name: "resolve",
-  summary: "Resolve packages against the verified Debian archive and print the lock",
   help: `Usage: cudaseal resolve PACKAGE... [options]
 
 Reads the signed apt metadata (InRelease checked against the Debian keys
@@ -59,7 +58,6 @@ Examples:
 
 export const lockCommand: Command = {
   name: "lock",
-  summary: "Write the lock of a spec or preset (exact packages and SHA256s) for reproducible builds",
   help: `Usage: cudaseal lock [SPEC.yaml] [--preset NAME] [-o FILE] [options]
 
 Resolves a spec (default: the ${DEFAULT_PRESET} preset) for each of its

@@ -6,7 +6,6 @@ import { type Command, stringFlag } from "../command.ts";
 
 export const runCommand: Command = {
   name: "run",
-  summary: "Run an image's command in a read-only container, with --gpus, and no daemon",
   help: `Usage: cudaseal run [options] IMAGE [-- COMMAND [ARG...]]
 
 Unpacks IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG])

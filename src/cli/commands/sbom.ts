@@ -1,4 +1,4 @@
-// `cudaseal sbom`: the SBOM of an image, from its lock.
+// `cudaseal sbom`: the SBOM of an image, read from the image or from its lock.
 
 import { readFile } from "node:fs/promises";
 import { CudasealError } from "../../errors.ts";
@@ -9,14 +9,16 @@ import { type Command, type FlagValues, stringFlag } from "../command.ts";
 
 export const sbomCommand: Command = {
   name: "sbom",
-  summary: "Print the SBOM (SPDX 2.3 or CycloneDX 1.6) of an image, or of a lock",
-  help: `Usage: cudaseal sbom IMAGE [--arch ARCH] [--format FORMAT]
+  help: `Usage: cudaseal sbom IMAGE [--arch ARCH] [--format FORMAT] [--files]
        cudaseal sbom --lock FILE --digest sha256:HEX [options]
 
 With IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG])
 it reads the image's package database (dpkg's status, distroless's status.d,
 or apk's installed) in one streaming pass over its layers, whiteouts
-applied, and lists every installed package with its version and purl.
+applied, and lists every installed package with its version, purl and the
+licence its Debian copyright file declares, and every file no package owns
+(the image's own contents) with its SHA-256 and SHA-1. --files also lists
+each package's files, with their checksums.
 
 With --lock it describes the image cudaseal builds from that lock: every
 package with its version, purl, the SHA-256 of its .deb and what it depends
@@ -25,6 +27,7 @@ identity comes from the image digest and its time from the image's created
 time, never the clock.
 
 Options:
+  --files                 list every package's files with their checksums
   --lock FILE             the lock the image was built from
   --digest sha256:HEX     the image manifest's digest for that architecture
   --arch ARCH             architecture (default: amd64)
@@ -36,6 +39,7 @@ Options:
 Examples:
   cudaseal sbom oci:out/cuda-base --arch amd64 --format cyclonedx
   cudaseal sbom docker-archive:vendor.tar > vendor.spdx.json
+  cudaseal sbom oci:out/my-app --files --format cyclonedx
   cudaseal sbom --lock cudaseal.lock.json --digest sha256:3b1f… > sbom.spdx.json
   cudaseal sbom --lock cudaseal.lock.json --digest sha256:3b1f… --arch arm64 --format cyclonedx`,
   flags: {
@@ -45,13 +49,22 @@ Examples:
     format: { type: "string" },
     name: { type: "string" },
     created: { type: "string" },
+    files: { type: "boolean" },
   },
   async run(positionals, flags, out) {
     if (positionals.length > 0) {
       const format = formatFrom(flags);
-      const model = await imageSbomModel(positionals[0], { arch: stringFlag(flags, "arch") });
+      const model = await imageSbomModel(positionals[0], {
+        arch: stringFlag(flags, "arch"),
+        files: flags.files === true,
+      });
       out.data(SBOM_FORMATS[format].render(model));
       return 0;
+    }
+    if (flags.files === true) {
+      throw new CudasealError("USAGE", "--files needs the image: a lock knows packages, not their files", {
+        hint: "cudaseal sbom oci:DIR --files",
+      });
     }
     const lockPath = stringFlag(flags, "lock");
     const digest = stringFlag(flags, "digest");

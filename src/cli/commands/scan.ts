@@ -18,7 +18,6 @@ const DEFAULT_MAX_DB_AGE = `${DEFAULT_MAX_DB_AGE_MS / 3_600_000}h`;
 
 export const scanCommand: Command = {
   name: "scan",
-  summary: "List the known vulnerabilities of an image's Debian packages",
   help: `Usage: cudaseal scan IMAGE [options]
 
 Reads the image's dpkg database and os-release (IMAGE is oci:DIR[:TAG],

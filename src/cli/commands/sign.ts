@@ -17,7 +17,6 @@ const EXAMPLE = "cudaseal sign --key cosign.key oci:out/cuda-base:12.8";
 
 export const signCommand: Command = {
   name: "sign",
-  summary: "Sign an image as cosign does (a .sig manifest beside it)",
   help: `Usage: cudaseal sign IMAGE --key cosign.key [options]
 
 Signs the image's manifest digest (an index's digest for a multi-platform

@@ -16,7 +16,6 @@ const EXAMPLE = "cudaseal verify-attestation --key cosign.pub --type spdxjson oc
 
 export const verifyAttestationCommand: Command = {
   name: "verify-attestation",
-  summary: "Verify an image's in-toto attestations with a public key",
   help: `Usage: cudaseal verify-attestation IMAGE --key cosign.pub [--type TYPE] [options]
 
 Reads the attestations stored under sha256-<hex>.att beside the image and

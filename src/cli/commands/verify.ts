@@ -16,7 +16,6 @@ const EXAMPLE = "cudaseal verify --key cosign.pub oci:out/cuda-base:12.8";
 
 export const verifyCommand: Command = {
   name: "verify",
-  summary: "Verify an image's cosign signatures with a public key",
   help: `Usage: cudaseal verify IMAGE --key cosign.pub [options]
 
 Reads the signatures stored under sha256-<hex>.sig beside the image and
