@@ -36,10 +36,13 @@ function requireTty(): void {
 /** Ask on stderr, read a line from the terminal without echoing it. */
 function prompt(question: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(question);
   return new Promise((resolve, reject) => {
     let text = "";
     const wasRaw = stdin.isRaw;
+    // Echo goes off before the question shows, so nothing typed as soon as
+    // the prompt appears is ever echoed.
+    stdin.setRawMode(true);
+    process.stderr.write(question);
     const done = (err?: Error) => {
       stdin.removeListener("data", onData);
       stdin.setRawMode(wasRaw);
@@ -58,7 +61,6 @@ function prompt(question: string): Promise<string> {
         else text += ch;
       }
     };
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.on("data", onData);
   });
