@@ -33,13 +33,19 @@ export function cosign(
   options: { env?: Record<string, string>; cwd?: string } = {},
 ): CosignResult {
   if (cosignBin === undefined) throw new Error("cosign is not installed");
-  const r = spawnSync(cosignBin, args, {
-    encoding: "utf8",
-    cwd: options.cwd,
-    // No network is needed for key-based checks without the transparency log.
-    env: { ...process.env, COSIGN_YES: "true", ...options.env },
-    timeout: 120_000,
-  });
+  const run = () =>
+    spawnSync(cosignBin as string, args, {
+      encoding: "utf8",
+      cwd: options.cwd,
+      // No network is needed for key-based checks without the transparency log.
+      env: { ...process.env, COSIGN_YES: "true", ...options.env },
+      timeout: 120_000,
+    });
+  let r = run();
+  // cosign (a Go binary) has been seen killed by a signal within a quarter
+  // of a second on a loaded machine, before doing anything: run it again
+  // then, rather than report a crash of the peer as a verdict on cudaseal.
+  for (let retry = 0; r.status === null && r.signal !== "SIGTERM" && retry < 2; retry++) r = run();
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
