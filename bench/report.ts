@@ -50,7 +50,7 @@ export function medians(row: Row): Medians | undefined {
   };
 }
 
-/** The ratios the brief asks for; undefined where a row did not run. */
+/** The ratios the benchmark reports (cold vs peer, warm vs cold, zstd vs gzip…); undefined where a row did not run. */
 export function ratios(rows: readonly Row[]) {
   const m = (id: string) => {
     const row = rows.find((r) => r.id === id);

@@ -220,7 +220,7 @@ function checkAge(created: unknown, options: ConfigCheckOptions, out: Finding[])
   }
 }
 
-/** `nvidia/cuda`, `ubuntu:latest`, `docker.io/library/debian:latest`: no tag or latest, no digest. */
+/** `nvidia/cuda`, `ubuntu:latest`, `registry.example/library/debian:latest`: no tag or latest, no digest. */
 function floatingTag(ref: string): boolean {
   if (ref === "scratch" || ref.includes("@sha256:")) return false;
   const last = ref.slice(ref.lastIndexOf("/") + 1);

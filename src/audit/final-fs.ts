@@ -6,14 +6,14 @@
 // hide each other. Only layer numbers are kept, so a large image costs a map
 // entry per path.
 
-import { posix } from "node:path";
+import { PathChildren } from "../util/path-children.ts";
 
 /** Called when a later layer deletes or replaces `path` as `layer` wrote it. */
 export type DropListener = (path: string, layer: number, byLayer: number) => void;
 
 export class FinalFs {
   readonly #layers = new Map<string, number>();
-  readonly #children = new Map<string, Set<string>>();
+  readonly #children = new PathChildren();
   readonly #onDrop: DropListener;
 
   constructor(onDrop: DropListener = () => {}) {
@@ -36,17 +36,7 @@ export class FinalFs {
     const old = this.#layers.get(path);
     if (old !== undefined && old < layer) this.#onDrop(path, old, layer);
     this.#layers.set(path, layer);
-    for (let p = path; p !== "/"; ) {
-      const parent = posix.dirname(p);
-      let kids = this.#children.get(parent);
-      if (kids === undefined) {
-        kids = new Set();
-        this.#children.set(parent, kids);
-      }
-      if (kids.has(p)) break;
-      kids.add(p);
-      p = parent;
-    }
+    this.#children.add(path);
   }
 
   /** `.wh.NAME` in `layer`: delete `path` and all under it that lower layers wrote. */
@@ -61,12 +51,10 @@ export class FinalFs {
 
   /** `.wh..wh..opq` in `layer` (and the shadow a non-directory casts): delete all under `dir` from lower layers. */
   clearUnder(dir: string, layer: number): void {
-    const kids = this.#children.get(dir);
-    if (kids === undefined) return;
-    for (const kid of [...kids]) {
-      this.whiteout(kid, layer);
-      if (!this.#layers.has(kid) && !this.#children.get(kid)?.size) kids.delete(kid);
-    }
-    if (kids.size === 0) this.#children.delete(dir);
+    this.#children.removeUnder(
+      dir,
+      (kid) => this.whiteout(kid, layer),
+      (kid) => this.#layers.has(kid),
+    );
   }
 }

@@ -65,15 +65,12 @@ async function runCommand(command: Command, argv: string[]): Promise<number> {
     return 0;
   }
   const out = new Output({ json: flags.json === true, quiet: flags.quiet === true });
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once("SIGINT", onSignal);
+  // No SIGINT listener here: one would stop Ctrl-C from ending the process,
+  // and nothing would act on it. Commands that must clean up (run) listen themselves.
   try {
     return (await command.run(parsed.positionals, flags, out)) ?? 0;
   } catch (err) {
     return report(err, out);
-  } finally {
-    process.removeListener("SIGINT", onSignal);
   }
 }
 

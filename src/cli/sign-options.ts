@@ -1,9 +1,10 @@
-// Flags the signing commands share: the key, the repository name a
-// signature carries, `k=v` annotations, and the registry flags every
-// registry command takes (registry-options.ts).
+// What the signing commands (sign, verify, attest, verify-attestation)
+// share: the key, the repository name a signature carries, `k=v`
+// annotations, the registry flags every registry command takes
+// (registry-options.ts), the layout of their help, and opening the image.
 
 import { CudasealError } from "../errors.ts";
-import type { TargetOptions } from "../sign/index.ts";
+import { type ImageTarget, openImageTarget, type TargetOptions } from "../sign/index.ts";
 import { type Flags, type FlagValues, listFlag, stringFlag } from "./command.ts";
 import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptionsFrom } from "./registry-options.ts";
 
@@ -13,7 +14,7 @@ export const SIGN_TARGET_FLAGS: Flags = {
   ...REGISTRY_FLAGS,
 };
 
-export const SIGN_TARGET_HELP = `Images:
+const SIGN_TARGET_HELP = `Images:
   oci:DIR[:TAG]           an OCI layout; signatures are stored in it (offline)
   oci:DIR@sha256:HEX      one manifest of a layout
   HOST/REPO[:TAG|@DIGEST] a registry image; signatures go to the same repository
@@ -24,11 +25,34 @@ Options:
                           default: the registry repository, or for a layout
                           its image name, else the directory's name`;
 
-/** The help's closing part: the registry options. */
-export const SIGN_REGISTRY_HELP = REGISTRY_FLAGS_HELP;
+/** What one signing command's help says of itself; the rest is the same for all. */
+export interface SignHelp {
+  /** The usage line, after `Usage: `. */
+  usage: string;
+  description: string;
+  /** The command's own options, one per line, each indented two spaces. */
+  options: string;
+  /** Example command lines, unindented. */
+  examples: readonly string[];
+}
 
-/** Where to find the image and how to name it; reads stdin for --password-stdin. */
-export async function targetOptions(flags: FlagValues, ref: string): Promise<TargetOptions> {
+/** A signing command's help: its own parts, between the image and registry options all of them take. */
+export function signHelp(help: SignHelp): string {
+  return `Usage: ${help.usage}
+
+${help.description}
+
+${SIGN_TARGET_HELP}
+${help.options}
+
+Examples:
+${help.examples.map((e) => `  ${e}`).join("\n")}
+
+${REGISTRY_FLAGS_HELP}`;
+}
+
+// Where to find the image and how to name it; reads stdin for --password-stdin.
+async function targetOptions(flags: FlagValues, ref: string): Promise<TargetOptions> {
   const repository = stringFlag(flags, "reference");
   const registry = ref.startsWith("oci:") ? undefined : await registryOptionsFrom(flags);
   return {
@@ -37,17 +61,25 @@ export async function targetOptions(flags: FlagValues, ref: string): Promise<Tar
   };
 }
 
-/** The `--key` file, which every signing command needs. */
-export function keyFlag(flags: FlagValues, example: string): string {
-  const key = stringFlag(flags, "key");
-  if (key === undefined) throw new CudasealError("USAGE", "name the key with --key", { hint: example });
-  return key;
+/** The one image positional and the `--key` file every signing command needs, checked before any work. */
+export function imageAndKey(
+  positionals: string[],
+  flags: FlagValues,
+  example: string,
+): { ref: string; keyPath: string } {
+  if (positionals.length !== 1) throw new CudasealError("USAGE", "name one image", { hint: example });
+  const keyPath = stringFlag(flags, "key");
+  if (keyPath === undefined) throw new CudasealError("USAGE", "name the key with --key", { hint: example });
+  return { ref: positionals[0], keyPath };
 }
 
-/** The one image positional. */
-export function imagePositional(positionals: string[], example: string): string {
-  if (positionals.length !== 1) throw new CudasealError("USAGE", "name one image", { hint: example });
-  return positionals[0];
+/** The image `ref` names, opened in its layout or registry, with the options that found it. */
+export async function openTarget(
+  flags: FlagValues,
+  ref: string,
+): Promise<{ target: ImageTarget; options: TargetOptions }> {
+  const options = await targetOptions(flags, ref);
+  return { target: await openImageTarget(ref, options), options };
 }
 
 /** `--annotations k=v` (repeatable, comma-separated) as a record. */

@@ -29,5 +29,5 @@ export {
 } from "./policy.ts";
 export { redact } from "./redact.ts";
 export { type FindingsReport, findingsJson, type SuppressedFinding } from "./report.ts";
-export { findingsSarif, type SarifOptions, SECURITY_SEVERITY, sarifLevel } from "./sarif.ts";
+export { findingsSarif, type SarifOptions, SECURITY_SEVERITY } from "./sarif.ts";
 export { findingsTable } from "./table.ts";

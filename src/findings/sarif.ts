@@ -1,6 +1,7 @@
-// Findings as SARIF 2.1.0, in the shape GitHub code scanning reads (as
-// src/scan/sarif.ts does for vulnerabilities): one run, one rule per rule id
-// with a numeric `security-severity` and help text, one result per finding.
+// Findings as SARIF 2.1.0, in the shape GitHub code scanning reads (the log's
+// skeleton is src/util/sarif.ts, shared with the vulnerability scan): one run,
+// one rule per rule id with a numeric `security-severity` and help text, one
+// result per finding.
 //
 // Locations differ by what was checked. A file (Dockerfile) finding has a
 // physical location with its line. An image has no lines: a finding on a
@@ -10,6 +11,7 @@
 // Rules are sorted by id and results keep sortFindings' order, so equal
 // reports give byte-identical documents.
 
+import { sarifLevel, sarifLog, sarifRules, worstSeverity } from "../util/sarif.ts";
 import { type Finding, type Severity, severityRank, sortFindings } from "./finding.ts";
 import type { FindingsReport } from "./report.ts";
 
@@ -22,13 +24,6 @@ export const SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
   info: "0.0",
 };
 
-/** The SARIF level of a finding of this severity. */
-export function sarifLevel(severity: Severity): "error" | "warning" | "note" {
-  if (severity === "critical" || severity === "high") return "error";
-  if (severity === "medium") return "warning";
-  return "note";
-}
-
 export interface SarifOptions {
   /** cudaseal's version, for tool.driver. */
   version?: string;
@@ -37,18 +32,10 @@ export interface SarifOptions {
 /** The report as one SARIF 2.1.0 log. */
 export function findingsSarif(report: FindingsReport, options: SarifOptions = {}): Record<string, unknown> {
   const findings = sortFindings(report.findings);
-  const byId = new Map<string, Finding[]>();
-  for (const f of findings) {
-    const list = byId.get(f.id);
-    if (list) list.push(f);
-    else byId.set(f.id, [f]);
-  }
-  const ids = [...byId.keys()].sort();
-  const index = new Map(ids.map((id, i) => [id, i]));
-  const rules = ids.map((id) => ruleOf(id, byId.get(id) ?? []));
+  const { rules, ruleIndex } = sarifRules(findings, ruleOf);
   const results = findings.map((f) => ({
     ruleId: f.id,
-    ruleIndex: index.get(f.id),
+    ruleIndex: ruleIndex.get(f.id),
     level: sarifLevel(f.severity),
     message: { text: f.message },
     locations: [locationOf(f, report)],
@@ -59,32 +46,20 @@ export function findingsSarif(report: FindingsReport, options: SarifOptions = {}
       ...(f.evidence.inFinalFs === undefined ? {} : { inFinalFs: f.evidence.inFinalFs }),
     },
   }));
-  const version = options.version;
   return {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
-    version: "2.1.0",
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: "cudaseal",
-            ...(version === undefined ? {} : { version, semanticVersion: version }),
-            rules,
-          },
-        },
-        results,
-        properties: { tool: report.tool, target: report.target, kind: report.kind, ...report.properties },
-      },
-    ],
+    ...sarifLog({
+      version: options.version,
+      rules,
+      results,
+      properties: { tool: report.tool, target: report.target, kind: report.kind, ...report.properties },
+    }),
   };
 }
 
 function ruleOf(id: string, findings: readonly Finding[]): Record<string, unknown> {
   // A policy can rate one rule differently per finding: the rule takes the worst.
-  const worst = findings.reduce<Severity>(
-    (s, f) => (severityRank(f.severity) > severityRank(s) ? f.severity : s),
-    findings[0]?.severity ?? "info",
-  );
+  const worst = worstSeverity(findings, severityRank, "info");
   const first = findings[0];
   const refs = first?.refs ?? [];
   const title = first?.title ?? id;

@@ -1,6 +1,7 @@
 // Findings as an aligned text table for people: one line per finding, worst
 // first, the message last so long ones do not push the columns apart.
 
+import { textTable } from "../util/text-table.ts";
 import { type Finding, locationText, sortFindings } from "./finding.ts";
 
 const HEADERS = ["SEVERITY", "RULE", "WHERE", "MESSAGE"];
@@ -14,13 +15,7 @@ export function findingsTable(findings: readonly Finding[]): string {
     oneLine(locationText(f.evidence)),
     oneLine(f.message),
   ]);
-  const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
-      .join("  ")
-      .trimEnd();
-  return [line(HEADERS), ...rows.map(line)].join("\n");
+  return textTable(HEADERS, rows);
 }
 
 // Paths come from the image, so from whoever made it: a newline would break the

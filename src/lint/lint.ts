@@ -2,9 +2,9 @@
 // every rule, and return the shared Finding shape (src/findings) so lint and
 // audit render, gate and take policy exceptions the same way.
 
-import { readFile } from "node:fs/promises";
 import { CudasealError } from "../errors.ts";
 import { type Evidence, type Finding, redact } from "../findings/index.ts";
+import { readAtMost } from "../util/read-at-most.ts";
 import { buildModel } from "./build-model.ts";
 import type { Dockerfile } from "./dockerfile.ts";
 import { MAX_DOCKERFILE_BYTES, parseDockerfile } from "./dockerfile-parse.ts";
@@ -91,7 +91,7 @@ function snippet(line: string): string {
 export async function readDockerfile(file: string): Promise<string> {
   let data: Buffer;
   try {
-    data = await readFile(file);
+    data = await readAtMost(file, MAX_DOCKERFILE_BYTES + 1);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new CudasealError("LINT_INPUT_INVALID", `cannot read ${file}${code ? ` (${code})` : ""}`, {

@@ -5,6 +5,15 @@
 // A name with no value becomes "" (as in BuildKit) and is reported as
 // unresolved, so a rule can tell an unknown image from a known one.
 
+import { CudasealError } from "../errors.ts";
+
+/**
+ * The longest a word may grow by expansion. Each ENV can double the one
+ * before it (`ENV B=$A$A`), so a few dozen lines would otherwise build a
+ * gigabyte string; no real Dockerfile comes near this.
+ */
+export const MAX_EXPANDED_CHARS = 64 * 1024;
+
 /** The variables in scope: a name maps to its value. */
 export type Vars = ReadonlyMap<string, string>;
 
@@ -57,7 +66,7 @@ function expand(text: string, vars: Vars, esc: string, unresolved: string[], quo
         out += ch;
         continue;
       }
-      out += lookup(m[0], vars, unresolved);
+      out = capped(out + lookup(m[0], vars, unresolved));
       i += m[0].length;
       continue;
     }
@@ -66,10 +75,19 @@ function expand(text: string, vars: Vars, esc: string, unresolved: string[], quo
       out += text.slice(i);
       break;
     }
-    out += braces(text.slice(i + 2, close), vars, esc, unresolved);
+    out = capped(out + braces(text.slice(i + 2, close), vars, esc, unresolved));
     i = close;
   }
   return out;
+}
+
+function capped(text: string): string {
+  if (text.length <= MAX_EXPANDED_CHARS) return text;
+  throw new CudasealError(
+    "LINT_INPUT_INVALID",
+    `a variable expands to more than ${MAX_EXPANDED_CHARS} characters (ENV or ARG values built from each other)`,
+    { hint: "not a Dockerfile a build would finish; the caps keep hostile input from exhausting memory" },
+  );
 }
 
 function matchingBrace(text: string, open: number): number {

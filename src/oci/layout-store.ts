@@ -263,7 +263,7 @@ async function writeAtomic(path: string, data: string | Uint8Array): Promise<voi
 }
 
 /** Run `fn` holding `DIR/index.json.lock`, so two writers never lose each other's entries. */
-async function withIndexLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+export async function withIndexLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const lock = join(dir, "index.json.lock");
   const deadline = Date.now() + 30_000;
   for (;;) {

@@ -183,7 +183,7 @@ function checkImages(images: readonly string[]): string[] {
 }
 
 // Kyverno matches a pattern, as written, against the image's full reference:
-// registry host (docker.io when the pod names none), path, and `:tag` or
+// registry host (Docker Hub's when the pod names none), path, and `:tag` or
 // `@digest` (src: pkg/engine/utils/image.go, pkg/utils/image/infos.go).
 function imageNotes(images: readonly string[]): string[] {
   const notes: string[] = [];
@@ -194,7 +194,7 @@ function imageNotes(images: readonly string[]): string[] {
       notes.push(`'${image}' matches images from any registry: every one of them must be signed by this key`);
     } else if (!image.includes("/") || !(/[.:]/.test(first) || first === "localhost")) {
       notes.push(
-        `'${image}' names no registry host, but Kyverno matches against full references (docker.io/… for images named without one): write 'docker.io/${image}'`,
+        `'${image}' names no registry host, but Kyverno matches against full references (Docker Hub's host for images named without one): write the pattern with its registry host in front`,
       );
     }
     if (/[*?]/.test(image)) continue;

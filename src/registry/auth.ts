@@ -10,6 +10,10 @@
 
 import { CudasealError } from "../errors.ts";
 import type { Credential } from "./credentials.ts";
+import { readCapped } from "./read-capped.ts";
+
+/** Largest token server answer read: a token is a few KiB; a hostile realm must not make us buffer more. */
+const MAX_TOKEN_ANSWER = 1024 * 1024;
 
 /** One parsed challenge: the scheme (lowercase) and its parameters. */
 export interface Challenge {
@@ -164,7 +168,9 @@ export class Authenticator {
       if (cred !== undefined) headers.authorization = basic(cred);
       res = await this.#fetchToken(url.toString(), headers);
     }
-    const text = await res.text();
+    const text = (
+      await readCapped(res, MAX_TOKEN_ANSWER, `${this.registry}: the token server's answer`)
+    ).toString("utf8");
     if (res.status === 401 || res.status === 403) {
       throw new CudasealError(
         "REGISTRY_AUTH_FAILED",

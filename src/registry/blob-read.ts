@@ -33,15 +33,7 @@ export async function blobSize(
 
 /** A small blob (a config, a signature payload) whole, refused past `maxBytes` or when it does not match `digest`. */
 export async function getBlob(repo: Repository, digest: string, maxBytes: number): Promise<Buffer> {
-  checkDigest(repo, digest);
-  const res = await repo.client.request({
-    method: "GET",
-    url: `/v2/${repo.name}/blobs/${digest}`,
-    scopes: [repo.pullScope],
-    headers: { "accept-encoding": "identity" },
-    what: `get blob ${digest}`,
-    repository: repo.name,
-  });
+  const res = await requestBlob(repo, digest);
   const bytes = await readCapped(res, maxBytes, `${repo.label}: blob ${digest}`);
   const actual = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
   if (actual !== digest) throw mismatch(repo, digest, actual);
@@ -54,15 +46,7 @@ export async function* streamBlob(
   digest: string,
   size: number | undefined,
 ): AsyncGenerator<Uint8Array> {
-  checkDigest(repo, digest);
-  const res = await repo.client.request({
-    method: "GET",
-    url: `/v2/${repo.name}/blobs/${digest}`,
-    scopes: [repo.pullScope],
-    headers: { "accept-encoding": "identity" },
-    what: `get blob ${digest}`,
-    repository: repo.name,
-  });
+  const res = await requestBlob(repo, digest);
   if (res.body === null) throw mismatch(repo, digest, "an empty answer");
   const hash = createHash("sha256");
   let seen = 0;
@@ -88,6 +72,19 @@ export async function* streamBlob(
   }
   const actual = `sha256:${hash.digest("hex")}`;
   if (actual !== digest || (size !== undefined && seen !== size)) throw mismatch(repo, digest, actual);
+}
+
+// Identity encoding: the digest is of the stored bytes, not of a recompressed answer.
+async function requestBlob(repo: Repository, digest: string): Promise<Response> {
+  checkDigest(repo, digest);
+  return repo.client.request({
+    method: "GET",
+    url: `/v2/${repo.name}/blobs/${digest}`,
+    scopes: [repo.pullScope],
+    headers: { "accept-encoding": "identity" },
+    what: `get blob ${digest}`,
+    repository: repo.name,
+  });
 }
 
 function checkDigest(repo: Repository, digest: string): void {

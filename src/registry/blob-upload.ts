@@ -16,6 +16,7 @@
 import { createReadStream } from "node:fs";
 import { CudasealError, isCudasealError } from "../errors.ts";
 import { repositoryScope } from "./auth.ts";
+import { discard } from "./read-capped.ts";
 import type { Repository } from "./repository.ts";
 
 /** A blob to upload: its descriptor and a way to read any range of it again. */
@@ -127,7 +128,7 @@ async function startUpload(
       what: `mount blob ${blob.digest} from ${from}`,
       repository: repo.name,
     });
-    await res.arrayBuffer().catch(() => undefined);
+    await discard(res);
     if (res.status === 201) return "mounted";
     // 202: the registry declined the mount and opened an ordinary upload; use it.
     return location(repo, res, base);
@@ -141,7 +142,7 @@ async function startUpload(
     what: `start upload of ${blob.digest}`,
     repository: repo.name,
   });
-  await res.arrayBuffer().catch(() => undefined);
+  await discard(res);
   return location(repo, res, base);
 }
 
@@ -210,7 +211,7 @@ async function chunked(
         repository: repo.name,
         retry: false,
       });
-      await res.arrayBuffer().catch(() => undefined);
+      await discard(res);
       upload = location(repo, res, base);
       offset = rangeEnd(res.headers.get("range")) ?? end;
     } catch (err) {
@@ -229,10 +230,10 @@ async function chunked(
         repository: repo.name,
       });
       if (status.status !== 204) {
-        await status.arrayBuffer().catch(() => undefined);
+        await discard(status);
         throw new RestartUpload(`the registry lost the upload of ${blob.digest}`, { cause: err });
       }
-      await status.arrayBuffer().catch(() => undefined);
+      await discard(status);
       if (status.headers.get("location") !== null) upload = location(repo, status, base);
       const had = rangeEnd(status.headers.get("range")) ?? 0;
       onBytes?.(had - offset);
@@ -253,7 +254,7 @@ async function chunked(
 }
 
 async function finish(repo: Repository, blob: BlobSource, res: Response): Promise<void> {
-  await res.arrayBuffer().catch(() => undefined);
+  await discard(res);
   const stored = res.headers.get("docker-content-digest");
   if (stored !== null && stored !== blob.digest)
     throw new CudasealError(

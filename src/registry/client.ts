@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CudasealError, type ErrorCode } from "../errors.ts";
 import { Authenticator } from "./auth.ts";
 import { type CredentialOptions, findCredential } from "./credentials.ts";
+import { discard } from "./read-capped.ts";
 
 export interface RetryPolicy {
   /** Attempts in all, the first included (default 5). */
@@ -131,7 +132,7 @@ export class RegistryClient {
   }
 
   async #learn(res: Response, url: string): Promise<void> {
-    await res.arrayBuffer().catch(() => undefined);
+    await discard(res);
     if (res.status === 401) {
       this.auth.learn(res.headers.get("www-authenticate"));
       return;
@@ -164,7 +165,7 @@ export class RegistryClient {
         { retry: req.retry !== false },
       );
       if (res.status === 401 && !reauthed) {
-        await res.arrayBuffer().catch(() => undefined);
+        await discard(res);
         reauthed = true;
         if (await this.auth.challenged(res.headers.get("www-authenticate"), req.scopes)) continue;
         throw await authError(this, req, res.status);
@@ -173,7 +174,7 @@ export class RegistryClient {
       if ((res.status >= 200 && res.status < 300 && req.ok === undefined) || ok.includes(res.status))
         return res;
       if (res.status === 401) {
-        await res.arrayBuffer().catch(() => undefined);
+        await discard(res);
         throw await authError(this, req, res.status);
       }
       throw await httpError(res, {
@@ -238,7 +239,7 @@ export class RegistryClient {
       }
       if ((res.status === 429 || res.status >= 500) && attempt < attempts) {
         const wait = retryAfter(res.headers.get("retry-after"), maxDelay) ?? backoff(base, attempt, maxDelay);
-        await res.arrayBuffer().catch(() => undefined);
+        await discard(res);
         await sleep(wait);
         continue;
       }

@@ -17,13 +17,14 @@ import { mapPool } from "../fetch/pool.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { platformString } from "../oci/platform.ts";
+import { choosePlatform } from "../source/choose-platform.ts";
 import { type ImageRef, parseImageRef } from "../source/image-ref.ts";
 import { parseJson } from "../source/layout-image.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
 import type { RegistryClientOptions } from "./client.ts";
 import { openCopySource } from "./copy-source.ts";
 import { openCopyTarget } from "./copy-target.ts";
-import { choose, type Desc } from "./registry-image.ts";
+import type { Desc } from "./registry-image.ts";
 
 export interface CopyOptions {
   registry?: RegistryClientOptions;
@@ -68,7 +69,7 @@ export async function copyImage(
 
   let root = await from.root();
   if (options.arch !== undefined && isIndex(root)) {
-    const desc = choose(entries(root), options.arch, from.label, true);
+    const desc = choosePlatform(entries(root), options.arch, from.label, true);
     root = await from.manifest(desc as Descriptor);
   }
 

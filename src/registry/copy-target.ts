@@ -12,6 +12,7 @@ import { pipeline } from "node:stream/promises";
 import { CudasealError } from "../errors.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
+import { withIndexLock } from "../oci/layout-store.ts";
 import { ANNOTATION_REF_NAME, OCI_INDEX, OCI_LAYOUT_VERSION } from "../oci/media-types.ts";
 import type { ImageRef } from "../source/image-ref.ts";
 import { formatImageRef } from "../source/image-ref.ts";
@@ -155,27 +156,30 @@ function layoutTarget(dir: string, tag: string | undefined, label: string): Copy
     },
     async finish(root) {
       await writeBlob(root.digest, root.bytes.length, once(root.bytes));
-      const indexPath = join(dir, "index.json");
-      let index: { schemaVersion: number; mediaType?: string; manifests: Descriptor[] };
-      try {
-        index = JSON.parse(await readFile(indexPath, "utf8")) as typeof index;
-        if (!Array.isArray(index.manifests)) throw new Error("no manifests");
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ENOENT")
-          throw new CudasealError("IMAGE_INVALID", `${dir}/index.json is not an OCI index`, { cause: err });
-        index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
-      }
-      const entry: Descriptor = { mediaType: root.mediaType, digest: root.digest, size: root.bytes.length };
-      if (tag !== undefined) entry.annotations = { [ANNOTATION_REF_NAME]: tag };
-      // The tag moves to the new image; an untagged copy replaces an untagged entry of the same digest.
-      index.manifests = index.manifests.filter((d) =>
-        tag !== undefined ? d.annotations?.[ANNOTATION_REF_NAME] !== tag : d.digest !== root.digest,
-      );
-      index.manifests.push(entry);
-      // Referrers are listed untagged with their artifactType, as the layout writer lists SBOMs.
-      for (const r of referrers)
-        if (!index.manifests.some((d) => d.digest === r.digest)) index.manifests.push(r);
-      await writeFileAtomic(indexPath, `${JSON.stringify(index)}\n`);
+      // Under the layout's index lock: a sign or attest writing the same layout meanwhile keeps its entries.
+      await withIndexLock(dir, async () => {
+        const indexPath = join(dir, "index.json");
+        let index: { schemaVersion: number; mediaType?: string; manifests: Descriptor[] };
+        try {
+          index = JSON.parse(await readFile(indexPath, "utf8")) as typeof index;
+          if (!Array.isArray(index.manifests)) throw new Error("no manifests");
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+            throw new CudasealError("IMAGE_INVALID", `${dir}/index.json is not an OCI index`, { cause: err });
+          index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
+        }
+        const entry: Descriptor = { mediaType: root.mediaType, digest: root.digest, size: root.bytes.length };
+        if (tag !== undefined) entry.annotations = { [ANNOTATION_REF_NAME]: tag };
+        // The tag moves to the new image; an untagged copy replaces an untagged entry of the same digest.
+        index.manifests = index.manifests.filter((d) =>
+          tag !== undefined ? d.annotations?.[ANNOTATION_REF_NAME] !== tag : d.digest !== root.digest,
+        );
+        index.manifests.push(entry);
+        // Referrers are listed untagged with their artifactType, as the layout writer lists SBOMs.
+        for (const r of referrers)
+          if (!index.manifests.some((d) => d.digest === r.digest)) index.manifests.push(r);
+        await writeFileAtomic(indexPath, `${JSON.stringify(index)}\n`);
+      });
     },
   };
 }

@@ -34,3 +34,30 @@ function tooLarge(what: string, max: number): CudasealError {
     details: { max },
   });
 }
+
+/** Largest body read through before the connection is given up instead. */
+const MAX_DISCARD = 64 * 1024;
+
+/**
+ * Throw away an answer's body. A short one is read to its end, so the
+ * connection is kept for the next request; past MAX_DISCARD it is cancelled:
+ * a hostile registry's endless "error page" is never buffered.
+ */
+export async function discard(res: Response): Promise<void> {
+  if (res.body === null) return;
+  const reader = res.body.getReader();
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      size += value.length;
+      if (size > MAX_DISCARD) {
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+    // The body failed on the way: there is nothing left to keep.
+  }
+}

@@ -8,7 +8,7 @@
 import { CudasealError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { OCI_INDEX } from "../oci/media-types.ts";
-import { readCapped } from "./read-capped.ts";
+import { discard, readCapped } from "./read-capped.ts";
 import { MAX_MANIFEST, type Repository } from "./repository.ts";
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/;
@@ -44,7 +44,7 @@ export async function listReferrers(
     descs = manifestsOf(await readCapped(res, MAX_MANIFEST, `${repo.label}: referrers of ${digest}`), repo);
     filtered = res.headers.get("oci-filters-applied")?.split(",").includes("artifactType") ?? false;
   } else {
-    await res.arrayBuffer().catch(() => undefined);
+    await discard(res);
     const index = await repo.getManifest(tag);
     descs = index === undefined ? [] : manifestsOf(index.bytes, repo);
   }

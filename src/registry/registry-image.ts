@@ -6,10 +6,11 @@
 
 import { CudasealError } from "../errors.ts";
 import { type Platform, platformMatches, platformString } from "../oci/platform.ts";
+import { choosePlatform, noPlatform } from "../source/choose-platform.ts";
 import { hostArch } from "../source/host-arch.ts";
 import type { ImageRef } from "../source/image-ref.ts";
 import type { OpenedImage, OpenImageOptions, SourceLayer } from "../source/image-source.ts";
-import { MAX_JSON, noPlatform, parseJson } from "../source/layout-image.ts";
+import { MAX_JSON, parseJson, sourceLayer } from "../source/layout-image.ts";
 import { getBlob, streamBlob } from "./blob-read.ts";
 import { manifestReference } from "./reference.ts";
 import { openRepository, type Repository } from "./repository.ts";
@@ -40,7 +41,7 @@ export async function openRegistryImage(
       });
     const doc = parseJson(stored.bytes, `${repo.label}@${stored.digest}`);
     if (Array.isArray(doc.manifests)) {
-      const desc = choose(doc.manifests as Desc[], arch, repo.label, options.arch !== undefined);
+      const desc = choosePlatform(doc.manifests as Desc[], arch, repo.label, options.arch !== undefined);
       chosenByPlatform ||= desc.platform !== undefined;
       reference = desc.digest;
       continue;
@@ -66,26 +67,5 @@ export async function openRegistryImage(
 }
 
 function layerOf(repo: Repository, l: Desc): SourceLayer {
-  if (typeof l.digest !== "string" || typeof l.size !== "number")
-    throw new CudasealError("IMAGE_INVALID", `${repo.label}: a layer descriptor lacks its digest or size`);
-  return {
-    digest: l.digest,
-    size: l.size,
-    mediaType: l.mediaType ?? "",
-    open: () => streamBlob(repo, l.digest, l.size),
-  };
-}
-
-/** The image entry of an index for `arch` (the only image when there is one and `explicit` is false). */
-export function choose(descs: Desc[], arch: string, label: string, explicit: boolean): Desc {
-  // Attestations ride along as `unknown/unknown`, SBOMs as artifacts: never an image to read.
-  const images = descs.filter((d) => d.platform?.architecture !== "unknown" && d.artifactType === undefined);
-  if (images.length === 1 && (images[0].platform === undefined || !explicit)) return images[0];
-  const match = images.find((d) => d.platform !== undefined && platformMatches(d.platform, arch));
-  if (match !== undefined) return match;
-  throw noPlatform(
-    label,
-    arch,
-    images.map((d) => (d.platform ? platformString(d.platform) : d.digest)),
-  );
+  return sourceLayer(l, repo.label, () => streamBlob(repo, l.digest, l.size));
 }

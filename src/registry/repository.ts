@@ -11,7 +11,7 @@ import { sha256Digest } from "../oci/descriptor.ts";
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from "../oci/media-types.ts";
 import { repositoryScope } from "./auth.ts";
 import { RegistryClient as Client, type RegistryClient, type RegistryClientOptions } from "./client.ts";
-import { readCapped } from "./read-capped.ts";
+import { discard, readCapped } from "./read-capped.ts";
 
 /** Largest manifest or index read (the OCI spec asks registries to take at least 4 MiB). */
 export const MAX_MANIFEST = 4 * 1024 * 1024;
@@ -60,7 +60,7 @@ export class Repository {
       repository: this.name,
     });
     if (res.status === 404) {
-      await res.arrayBuffer().catch(() => undefined);
+      await discard(res);
       return undefined;
     }
     const bytes = await readCapped(res, MAX_MANIFEST, `${this.label}: manifest ${reference}`);
@@ -127,7 +127,7 @@ export class Repository {
       what: `push manifest ${ref}`,
       repository: this.name,
     });
-    await res.arrayBuffer().catch(() => undefined);
+    await discard(res);
     const stored = res.headers.get("docker-content-digest");
     if (stored !== null && stored !== digest)
       throw new CudasealError(
@@ -160,7 +160,7 @@ export class Repository {
         repository: this.name,
       });
       if (res.status === 404) {
-        await res.arrayBuffer().catch(() => undefined);
+        await discard(res);
         return tags;
       }
       const body = JSON.parse(

@@ -11,9 +11,9 @@
 // errors: a misspelt `package:` would otherwise widen an entry to every
 // package.
 
-import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 import { CudasealError } from "../errors.ts";
+import { readAtMost } from "../util/read-at-most.ts";
 import type { Finding } from "./advisory.ts";
 
 /** One entry of an ignore file. */
@@ -32,13 +32,15 @@ const MAX_BYTES = 4 * 1024 * 1024;
 
 /** The entries of the ignore file at `path`. */
 export async function loadIgnoreFile(path: string): Promise<IgnoreEntry[]> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, "utf8");
+    // One byte past the cap is enough to tell that it is too large.
+    bytes = await readAtMost(path, MAX_BYTES + 1);
   } catch (cause) {
     throw new CudasealError("IGNORE_FILE_INVALID", `cannot read the ignore file ${path}`, { cause });
   }
-  if (text.length > MAX_BYTES) throw new CudasealError("IGNORE_FILE_INVALID", `${path} is too large`);
+  if (bytes.length > MAX_BYTES) throw new CudasealError("IGNORE_FILE_INVALID", `${path} is too large`);
+  const text = bytes.toString("utf8");
   let data: unknown;
   try {
     data = parse(text);

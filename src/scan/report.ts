@@ -1,6 +1,7 @@
 // What a scan prints: a table for people, JSON for pipes, and the gate that
 // decides whether the scan fails.
 
+import { textTable } from "../util/text-table.ts";
 import { type Finding, SEVERITIES, type Severity, severityRank } from "./advisory.ts";
 import { formatDuration } from "./duration.ts";
 import type { IgnoreEntry } from "./ignore-file.ts";
@@ -47,13 +48,7 @@ export function findingsTable(findings: readonly Finding[]): string {
     f.severity,
     f.status,
   ]);
-  const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
-      .join("  ")
-      .trimEnd();
-  return [line(HEADERS), ...rows.map(line)].join("\n");
+  return textTable(HEADERS, rows);
 }
 
 /** Findings counted by severity, every severity present. */

@@ -1,9 +1,11 @@
-// Scan findings as SARIF 2.1.0, in the shape GitHub code scanning takes: one
+// Scan findings as SARIF 2.1.0, in the shape GitHub code scanning takes (the
+// log's skeleton is src/util/sarif.ts, shared with audit and lint): one
 // run, one rule per advisory id (with a numeric `security-severity` for the
 // severity badge), and one result per finding, located at the dpkg record of
 // its package in the image. Rules are sorted by id and results keep the
 // findings' order, so equal scans give byte-identical documents.
 
+import { sarifLevel, sarifLog, sarifRules, worstSeverity } from "../util/sarif.ts";
 import type { Finding, Severity } from "./advisory.ts";
 import { severityRank } from "./advisory.ts";
 import { recordKey, type ScanResult } from "./report.ts";
@@ -18,27 +20,12 @@ export const SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
   unknown: "0.0",
 };
 
-/** The SARIF level of a finding of this severity. */
-export function sarifLevel(severity: Severity): "error" | "warning" | "note" {
-  if (severity === "critical" || severity === "high") return "error";
-  if (severity === "medium") return "warning";
-  return "note";
-}
-
 /** The scan as one SARIF 2.1.0 log; `version` is cudaseal's, for tool.driver. */
 export function scanSarif(result: ScanResult, version?: string): Record<string, unknown> {
-  const byId = new Map<string, Finding[]>();
-  for (const f of result.findings) {
-    const list = byId.get(f.id);
-    if (list) list.push(f);
-    else byId.set(f.id, [f]);
-  }
-  const ids = [...byId.keys()].sort();
-  const index = new Map(ids.map((id, i) => [id, i]));
-  const rules = ids.map((id) => ruleOf(id, byId.get(id) ?? []));
+  const { rules, ruleIndex } = sarifRules(result.findings, ruleOf);
   const results = result.findings.map((f) => ({
     ruleId: f.id,
-    ruleIndex: index.get(f.id),
+    ruleIndex: ruleIndex.get(f.id),
     level: sarifLevel(f.severity),
     message: { text: messageOf(f) },
     locations: [
@@ -51,30 +38,17 @@ export function scanSarif(result: ScanResult, version?: string): Record<string, 
     ],
     partialFingerprints: { "cudaseal/finding": `${f.id}/${f.package}/${f.installed}` },
   }));
-  return {
-    version: "2.1.0",
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: "cudaseal",
-            ...(version === undefined ? {} : { version, semanticVersion: version }),
-            rules,
-          },
-        },
-        results,
-        properties: { image: result.image, release: result.release, packages: result.packages },
-      },
-    ],
-  };
+  return sarifLog({
+    version,
+    rules,
+    results,
+    properties: { image: result.image, release: result.release, packages: result.packages },
+  });
 }
 
 function ruleOf(id: string, findings: readonly Finding[]): Record<string, unknown> {
   // One id can be rated differently for different source packages: the rule takes the worst.
-  const worst = findings.reduce<Severity>(
-    (s, f) => (severityRank(f.severity) > severityRank(s) ? f.severity : s),
-    findings[0]?.severity ?? "unknown",
-  );
+  const worst = worstSeverity(findings, severityRank, "unknown");
   const description = findings.find((f) => f.description !== "")?.description ?? id;
   const lines = findings.map(
     (f) =>

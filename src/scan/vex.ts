@@ -9,8 +9,8 @@
 // Documents are hostile input and validated field by field: VEX_INVALID with
 // the file and the statement's index.
 
-import { readFile } from "node:fs/promises";
 import { CudasealError } from "../errors.ts";
+import { readAtMost } from "../util/read-at-most.ts";
 import type { Finding } from "./advisory.ts";
 
 export const VEX_STATUSES = ["not_affected", "affected", "fixed", "under_investigation"] as const;
@@ -57,13 +57,15 @@ const MAX_VEX_BYTES = 64 * 1024 * 1024;
 
 /** The statements of the OpenVEX document at `path`. */
 export async function loadVex(path: string): Promise<VexStatement[]> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, "utf8");
+    // One byte past the cap is enough to tell that it is too large.
+    bytes = await readAtMost(path, MAX_VEX_BYTES + 1);
   } catch (cause) {
     throw new CudasealError("VEX_INVALID", `cannot read the VEX document ${path}`, { cause });
   }
-  if (text.length > MAX_VEX_BYTES) throw new CudasealError("VEX_INVALID", `${path} is too large`);
+  if (bytes.length > MAX_VEX_BYTES) throw new CudasealError("VEX_INVALID", `${path} is too large`);
+  const text = bytes.toString("utf8");
   let data: unknown;
   try {
     data = JSON.parse(text);

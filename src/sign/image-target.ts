@@ -127,11 +127,9 @@ async function defaultImage(
   const indexes = images.filter((e) => e.mediaType === OCI_INDEX || e.mediaType === DOCKER_MANIFEST_LIST);
   if (indexes.length === 1) {
     const stored = await store.getManifest(indexes[0].digest);
+    const listed = stored === undefined ? undefined : manifestJson(stored.bytes, indexes[0].digest).manifests;
     const children = new Set(
-      (
-        (JSON.parse(stored?.bytes.toString("utf8") ?? "{}") as { manifests?: { digest: string }[] })
-          .manifests ?? []
-      ).map((m) => m.digest),
+      (Array.isArray(listed) ? (listed as { digest?: unknown }[]) : []).map((m) => m?.digest),
     );
     if (images.every((e) => e === indexes[0] || children.has(e.digest))) return indexes[0].digest;
   }
@@ -155,8 +153,21 @@ function stripTag(name: string): string {
 /** The child manifests of an index (for `--recursive`); empty for a manifest. */
 export function childManifests(manifest: StoredManifest): string[] {
   if (manifest.mediaType !== OCI_INDEX && manifest.mediaType !== DOCKER_MANIFEST_LIST) return [];
-  const doc = JSON.parse(manifest.bytes.toString("utf8")) as { manifests?: { digest?: unknown }[] };
-  return (doc.manifests ?? [])
-    .map((m) => m.digest)
+  const doc = manifestJson(manifest.bytes, manifest.digest) as { manifests?: { digest?: unknown }[] };
+  return (Array.isArray(doc.manifests) ? doc.manifests : [])
+    .map((m) => m?.digest)
     .filter((d): d is string => typeof d === "string" && isSha256Digest(d));
+}
+
+/** A manifest's JSON object; IMAGE_INVALID, not a crash, for bytes that are not one. */
+function manifestJson(bytes: Uint8Array, digest: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch (err) {
+    throw new CudasealError("IMAGE_INVALID", `manifest ${digest} is not JSON`, { cause: err });
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc))
+    throw new CudasealError("IMAGE_INVALID", `manifest ${digest} is not a JSON object`);
+  return doc as Record<string, unknown>;
 }

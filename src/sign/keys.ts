@@ -3,8 +3,14 @@
 // KEY). Plain PEM private keys (PKCS#8 `PRIVATE KEY`, SEC1 `EC PRIVATE
 // KEY`, RSA) are read too, so a key from openssl or a KMS export works.
 
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { chmod, readFile, writeFile } from "node:fs/promises";
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+} from "node:crypto";
+import { chmod, link, lstat, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { CudasealError } from "../errors.ts";
 import { decryptKey, encryptKey } from "./encrypted-key.ts";
 import { decodePem, encodePem } from "./pem.ts";
@@ -112,28 +118,44 @@ export async function writeKeyPair(
 ): Promise<{ privateKeyPath: string; publicKeyPath: string }> {
   const privateKeyPath = `${prefix}.key`;
   const publicKeyPath = `${prefix}.pub`;
-  const flag = options.force ? "w" : "wx";
-  for (const [path, text, mode] of [
+  const files = [
     [privateKeyPath, pair.privateKey, 0o600],
     [publicKeyPath, pair.publicKey, 0o644],
-  ] as const) {
+  ] as const;
+  // Both are checked before either is written: a new .key beside an old .pub
+  // would be a pair that does not match.
+  if (!options.force) {
+    for (const [path] of files) {
+      if ((await lstat(path).catch(() => undefined)) !== undefined) throw keyExists(path);
+    }
+  }
+  for (const [path, text, mode] of files) {
+    // Written under a temporary name created with its final mode (the private
+    // key is never readable by others, not even for a moment), then moved
+    // into place: a replaced file or symlink is swapped, never written through.
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     try {
-      await writeFile(path, text, { flag, mode });
-      // An overwritten file keeps its old mode; the private key must not stay readable.
-      await chmod(path, mode);
+      await writeFile(tmp, text, { flag: "wx", mode });
+      await chmod(tmp, mode);
+      if (options.force) await rename(tmp, path);
+      else await link(tmp, path); // fails with EEXIST rather than replace a file made meanwhile
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "EEXIST") {
-        throw new CudasealError("KEY_EXISTS", `${path} already exists`, {
-          hint: "pass --force to replace it, or --output-key-prefix to write elsewhere",
-          details: { path },
-        });
-      }
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") throw keyExists(path);
       throw new CudasealError("OUTPUT_FAILED", `cannot write ${path}: ${(err as Error).message}`, {
         cause: err,
       });
+    } finally {
+      await rm(tmp, { force: true });
     }
   }
   return { privateKeyPath, publicKeyPath };
+}
+
+function keyExists(path: string): CudasealError {
+  return new CudasealError("KEY_EXISTS", `${path} already exists`, {
+    hint: "pass --force to replace it, or --output-key-prefix to write elsewhere",
+    details: { path },
+  });
 }
 
 async function readKeyFile(path: string): Promise<string> {

@@ -10,9 +10,10 @@ import { parseDockerRef } from "../oci/docker-archive.ts";
 import { DOCKER_LAYER, DOCKER_LAYER_GZIP, OCI_LAYER_ZSTD } from "../oci/media-types.ts";
 import { platformMatches } from "../oci/platform.ts";
 import type { BlobFiles } from "./blob-files.ts";
+import { noPlatform } from "./choose-platform.ts";
 import { type ImageRef, sameImageName } from "./image-ref.ts";
 import type { OpenedImage, OpenImageOptions } from "./image-source.ts";
-import { layerOf, MAX_JSON, noPlatform, openLayoutImage, parseJson } from "./layout-image.ts";
+import { layerOf, MAX_JSON, openLayoutImage, parseJson } from "./layout-image.ts";
 import { indexTar } from "./tar-index.ts";
 
 interface ClassicEntry {

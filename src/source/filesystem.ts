@@ -12,6 +12,7 @@ import { posix } from "node:path";
 import { decompress } from "../deb/decompress.ts";
 import { CudasealError, isCudasealError } from "../errors.ts";
 import { readTar } from "../tar/reader.ts";
+import { PathChildren } from "../util/path-children.ts";
 import type { OpenedImage } from "./image-source.ts";
 
 /** One path of the final file system. */
@@ -178,21 +179,11 @@ export async function* decompressSniffed(
 // Paths with their children indexed, so whiteouts cost what they delete, not the image's size.
 class Tree {
   readonly files = new Map<string, FileInfo>();
-  readonly #children = new Map<string, Set<string>>();
+  readonly #children = new PathChildren();
 
   set(path: string, info: FileInfo): void {
     this.files.set(path, info);
-    for (let p = path; p !== "/"; ) {
-      const parent = posix.dirname(p);
-      let kids = this.#children.get(parent);
-      if (kids === undefined) {
-        kids = new Set();
-        this.#children.set(parent, kids);
-      }
-      if (kids.has(p)) break;
-      kids.add(p);
-      p = parent;
-    }
+    this.#children.add(path);
   }
 
   /** Delete `path` and all under it that layers below `layer` put there. */
@@ -207,12 +198,10 @@ class Tree {
 
   /** Delete all under `dir` that layers below `layer` put there. */
   removeUnder(dir: string, layer: number, forget: (p: string) => void): void {
-    const kids = this.#children.get(dir);
-    if (kids === undefined) return;
-    for (const kid of [...kids]) {
-      this.remove(kid, layer, forget);
-      if (!this.files.has(kid) && !this.#children.get(kid)?.size) kids.delete(kid);
-    }
-    if (kids.size === 0) this.#children.delete(dir);
+    this.#children.removeUnder(
+      dir,
+      (kid) => this.remove(kid, layer, forget),
+      (kid) => this.files.has(kid),
+    );
   }
 }

@@ -9,6 +9,7 @@ import { CudasealError } from "../errors.ts";
 import { ANNOTATION_CONTAINERD_NAME, ANNOTATION_REF_NAME } from "../oci/media-types.ts";
 import { type Platform, platformMatches, platformString } from "../oci/platform.ts";
 import type { BlobFiles } from "./blob-files.ts";
+import { choosePlatform, noPlatform } from "./choose-platform.ts";
 import { DigestCheck } from "./digest-check.ts";
 import { hostArch } from "./host-arch.ts";
 import { sameImageName } from "./image-ref.ts";
@@ -63,7 +64,7 @@ export async function openLayoutImage(
   const arch = options.arch ?? hostArch();
   let chosenByPlatform = false;
   for (let depth = 0; depth < 4; depth++) {
-    const desc = choose(descs, arch, files.label, options.arch !== undefined);
+    const desc = choosePlatform(descs, arch, files.label, options.arch !== undefined);
     chosenByPlatform ||= desc.platform !== undefined;
     const doc = await readJsonBlob(files, desc.digest);
     if (Array.isArray(doc.manifests)) {
@@ -85,19 +86,24 @@ export async function openLayoutImage(
 
 /** A layer read from `files` at its blob path, checked against `digest` as it streams. */
 export function layerOf(files: BlobFiles, l: Desc, name = blobPath(l.digest)): SourceLayer {
+  return sourceLayer(l, files.label, async function* () {
+    const stream = await files.stream(name);
+    const check = new DigestCheck(l.digest);
+    stream.on("error", (err) => check.destroy(err));
+    yield* stream.pipe(check);
+  });
+}
+
+/** A layer of a manifest (from a layout or a registry); its descriptor must hold a digest and a size. */
+export function sourceLayer(
+  l: { digest: string; size: number; mediaType?: string },
+  label: string,
+  open: () => AsyncIterable<Uint8Array>,
+): SourceLayer {
+  // The manifest is input like any other: a descriptor may lack what its type promises.
   if (typeof l.digest !== "string" || typeof l.size !== "number")
-    throw new CudasealError("IMAGE_INVALID", `${files.label}: a layer descriptor lacks its digest or size`);
-  return {
-    digest: l.digest,
-    size: l.size,
-    mediaType: l.mediaType ?? "",
-    async *open() {
-      const stream = await files.stream(name);
-      const check = new DigestCheck(l.digest);
-      stream.on("error", (err) => check.destroy(err));
-      yield* stream.pipe(check);
-    },
-  };
+    throw new CudasealError("IMAGE_INVALID", `${label}: a layer descriptor lacks its digest or size`);
+  return { digest: l.digest, size: l.size, mediaType: l.mediaType ?? "", open };
 }
 
 /** `blobs/sha256/HEX` for a digest; IMAGE_INVALID for any other algorithm or form. */
@@ -138,33 +144,7 @@ export function parseJson(bytes: Buffer, what: string): Record<string, unknown> 
   return doc as Record<string, unknown>;
 }
 
-/** The error for an image with no platform matching `arch`. */
-export function noPlatform(label: string, arch: string, available: string[]): CudasealError {
-  return new CudasealError(
-    "IMAGE_INVALID",
-    `${label} has no ${arch} image (it has ${available.join(", ")})`,
-    {
-      hint: `choose one of ${available.join(", ")} with --arch`,
-      details: { arch, available },
-    },
-  );
-}
-
 function descriptors(doc: Record<string, unknown>, what: string): Desc[] {
   if (!Array.isArray(doc.manifests)) throw new CudasealError("IMAGE_INVALID", `${what} lists no manifests`);
   return doc.manifests as Desc[];
-}
-
-function choose(descs: Desc[], arch: string, label: string, explicit: boolean): Desc {
-  // Attestations and signatures ride along as `unknown/unknown`, SBOMs as artifacts: never an image to read.
-  const images = descs.filter((d) => d.platform?.architecture !== "unknown" && d.artifactType === undefined);
-  // One image and no --arch: that one, whatever its platform.
-  if (images.length === 1 && (images[0].platform === undefined || !explicit)) return images[0];
-  const match = images.find((d) => d.platform !== undefined && platformMatches(d.platform, arch));
-  if (match !== undefined) return match;
-  throw noPlatform(
-    label,
-    arch,
-    images.map((d) => (d.platform ? platformString(d.platform) : d.digest)),
-  );
 }

@@ -1,4 +1,4 @@
-// auditImage on real image layouts: every finding the brief names, located
+// auditImage on real image layouts: every finding docs/audit.md names, located
 // at its layer and path, secrets redacted, deleted secrets still found.
 
 import assert from "node:assert/strict";

@@ -49,7 +49,7 @@ test("more than 127 layers; floating and pinned base names; services without HEA
   assert.deepEqual(ids({}, { cudart: { present: false }, layers: 128 }), ["CS-LAYERS-TOO-MANY"]);
   const base = (name: string, extra: Record<string, string> = {}) =>
     ids({ Labels: { ...LABELS, "org.opencontainers.image.base.name": name, ...extra } });
-  assert.deepEqual(base("docker.io/nvidia/cuda"), ["CS-BASE-LATEST"]);
+  assert.deepEqual(base("registry.example/nvidia/cuda"), ["CS-BASE-LATEST"]);
   assert.deepEqual(base("localhost:5000/cuda:latest"), ["CS-BASE-LATEST"]);
   assert.deepEqual(base("nvidia/cuda:12.4.1-runtime-ubuntu22.04"), []);
   assert.deepEqual(base("nvidia/cuda:latest", { "org.opencontainers.image.base.digest": "sha256:00" }), []);

@@ -4,37 +4,23 @@
 // cudaseal and with the real cosign, and a pull that comes back unchanged.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type AptRepo, startAptRepo } from "../helpers/apt-repo.ts";
+import { aptRepoSpec, type CliResult, runCli } from "../helpers/cli.ts";
 import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
 import { hasTool } from "../oci/fixture-image.ts";
 import { cosign, needsCosign } from "../sign/cosign-tool.ts";
 
-const BIN = join(import.meta.dirname, "../../bin/cudaseal.js");
 const PASSWORD = "chain-pw";
 const hasRegistry = hasTool("docker-registry");
 const skip = needsCosign || (!hasRegistry && "docker-registry is not installed (npm run setup-test-tools)");
 
-interface CliResult {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the CLI without blocking: the apt repository is served from this process. */
+/** The CLI in `cwd`, with the key's password. */
 function cli(args: string[], cwd?: string): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { encoding: "utf8", cwd, env: { ...process.env, COSIGN_PASSWORD: PASSWORD } },
-      (err, stdout, stderr) => resolve({ status: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+  return runCli(args, { cwd, env: { COSIGN_PASSWORD: PASSWORD } });
 }
 
 async function cliOk(args: string[], cwd?: string): Promise<string> {
@@ -68,11 +54,7 @@ describe("build → push → sign → attest → verify", { skip }, () => {
   it("every step passes, and cosign accepts what cudaseal signed and attested", async () => {
     assert.ok(repo && registry);
     const spec = join(work, "spec.yaml");
-    writeFileSync(
-      spec,
-      `name: hello\npackages: [hello-data]\nsources:\n  - uri: ${repo.url}\n    suites: [${repo.suite}]\n` +
-        `    components: [main]\n    keyring: [${repo.publicKeyPath}]\n`,
-    );
+    writeFileSync(spec, aptRepoSpec(repo, "hello", ["hello-data"]));
     const name = `${registry.host}/team/hello`;
     const built = JSON.parse(
       await cliOk([

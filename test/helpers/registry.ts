@@ -92,27 +92,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   if (options.tls) {
     caFile = join(dir, "registry.crt");
     const keyFile = join(dir, "registry.key");
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        keyFile,
-        "-out",
-        caFile,
-        "-days",
-        "2",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-      ],
-      { stdio: "ignore" },
-    );
+    selfSignedCert(keyFile, caFile, "/CN=127.0.0.1", ["-addext", "subjectAltName=IP:127.0.0.1"]);
     tlsConfig = `  tls:\n    certificate: ${caFile}\n    key: ${keyFile}\n`;
   }
 
@@ -192,10 +172,8 @@ interface Signer {
   certDer: Buffer;
 }
 
-/** An RSA key and its self-signed certificate, made by openssl. */
-function makeSigner(dir: string): Signer {
-  const keyPath = join(dir, "token.key");
-  const certPath = join(dir, "token.crt");
+/** An RSA key and its self-signed certificate, made by openssl: for the token issuer and for TLS. */
+function selfSignedCert(keyPath: string, certPath: string, subject: string, extra: string[] = []): void {
   execFileSync(
     "openssl",
     [
@@ -211,10 +189,18 @@ function makeSigner(dir: string): Signer {
       "-days",
       "2",
       "-subj",
-      "/CN=cudaseal test token issuer",
+      subject,
+      ...extra,
     ],
     { stdio: "ignore" },
   );
+}
+
+/** The token issuer's key and certificate. */
+function makeSigner(dir: string): Signer {
+  const keyPath = join(dir, "token.key");
+  const certPath = join(dir, "token.crt");
+  selfSignedCert(keyPath, certPath, "/CN=cudaseal test token issuer");
   const pem = readFileSync(certPath, "utf8");
   const b64 = pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
   return { keyPem: readFileSync(keyPath, "utf8"), certPath, certDer: Buffer.from(b64, "base64") };

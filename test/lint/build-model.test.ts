@@ -5,9 +5,10 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { isCudasealError } from "../../src/errors.ts";
 import { buildModel } from "../../src/lint/build-model.ts";
 import { parseDockerfile } from "../../src/lint/dockerfile-parse.ts";
-import { expandWord } from "../../src/lint/substitute.ts";
+import { expandWord, MAX_EXPANDED_CHARS } from "../../src/lint/substitute.ts";
 
 const model = (text: string, options = {}) => buildModel(parseDockerfile(text), options);
 
@@ -94,4 +95,13 @@ test("--target picks the final stage; instructions before FROM are kept apart", 
     ["RUN"],
   );
   assert.equal(model("FROM scratch", { target: "nope" }).final, undefined);
+});
+
+test("an expansion past MAX_EXPANDED_CHARS is LINT_INPUT_INVALID, not a string that fills memory", () => {
+  const half = "x".repeat(MAX_EXPANDED_CHARS / 2);
+  assert.equal(expandWord("$A$A", new Map([["A", half]])).value.length, MAX_EXPANDED_CHARS);
+  assert.throws(
+    () => expandWord("$A$A${A}", new Map([["A", half]])),
+    (err) => isCudasealError(err, "LINT_INPUT_INVALID"),
+  );
 });

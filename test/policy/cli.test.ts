@@ -28,15 +28,8 @@ function cudaseal(...args: string[]) {
 }
 
 test("YAML on stdout, valid against the ClusterPolicy schema", () => {
-  const r = cudaseal(
-    "kyverno",
-    "--key",
-    KEY,
-    "--image",
-    "registry.example/org/*",
-    "--attestation",
-    "cyclonedx",
-  );
+  const args = ["kyverno", "--key", KEY, "--image", "registry.example/org/*", "--attestation", "cyclonedx"];
+  const r = cudaseal(...args);
   assert.equal(r.status, 0, r.stderr);
   const doc = parse(r.stdout) as {
     spec: { rules: { verifyImages: { attestations: { type: string }[] }[] }[] };
@@ -44,15 +37,7 @@ test("YAML on stdout, valid against the ClusterPolicy schema", () => {
   assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
   assert.equal(doc.spec.rules[0].verifyImages[0].attestations[0].type, "https://cyclonedx.org/bom");
   assert.equal(r.stderr, "");
-  const again = cudaseal(
-    "kyverno",
-    "--key",
-    KEY,
-    "--image",
-    "registry.example/org/*",
-    "--attestation",
-    "cyclonedx",
-  );
+  const again = cudaseal(...args);
   assert.equal(again.stdout, r.stdout, "deterministic");
 });
 

@@ -119,30 +119,22 @@ describe("build --provenance, then sign and attest it", () => {
       join(root, "provenance1.json"),
       image,
     ]);
-    const verified = JSON.parse(
-      await cli([
-        "verify",
-        "--key",
-        `${keys}.pub`,
-        "--json",
-        "--reference",
-        "registry.example/team/app",
-        image,
-      ]),
-    );
+    const verify = async (ref: string) =>
+      JSON.parse(
+        await cli([
+          "verify",
+          "--key",
+          `${keys}.pub`,
+          "--json",
+          "--reference",
+          "registry.example/team/app",
+          ref,
+        ]),
+      );
+    const verified = await verify(image);
     assert.equal(verified.verified.length, 1);
     // Untagged, the layout still means its one image: the SBOMs, signature and attestation beside it are not images.
-    const untagged = JSON.parse(
-      await cli([
-        "verify",
-        "--key",
-        `${keys}.pub`,
-        "--json",
-        "--reference",
-        "registry.example/team/app",
-        `oci:${join(root, "out1")}`,
-      ]),
-    );
+    const untagged = await verify(`oci:${join(root, "out1")}`);
     assert.equal(untagged.digest, verified.digest);
     const att = JSON.parse(
       await cli(["verify-attestation", "--key", `${keys}.pub`, "--type", "slsaprovenance1", "--json", image]),

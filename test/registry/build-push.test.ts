@@ -3,16 +3,15 @@
 // refused before any work when it names no registry.
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { openImage } from "../../src/source/image-source.ts";
 import { type AptRepo, startAptRepo } from "../helpers/apt-repo.ts";
+import { aptRepoSpec, runCli } from "../helpers/cli.ts";
 import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
 
-const BIN = join(import.meta.dirname, "../../bin/cudaseal.js");
 let work: string;
 let repo: AptRepo;
 let registry: TestRegistry;
@@ -39,23 +38,10 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Run the CLI without blocking: the apt repository is served from this process. */
-function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { encoding: "utf8" }, (err, stdout, stderr) =>
-      resolve({ status: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
 test("build --push writes the image, then pushes it to the registry", async () => {
   const spec = join(work, "spec.yaml");
-  writeFileSync(
-    spec,
-    `name: hello\npackages: [hello-data]\nsources:\n  - uri: ${repo.url}\n    suites: [${repo.suite}]\n` +
-      `    components: [main]\n    keyring: [${repo.publicKeyPath}]\n`,
-  );
-  const r = await cli([
+  writeFileSync(spec, aptRepoSpec(repo, "hello", ["hello-data"]));
+  const r = await runCli([
     "build",
     spec,
     "--arch",
@@ -77,7 +63,7 @@ test("build --push writes the image, then pushes it to the registry", async () =
 });
 
 test("build --push with something other than a registry is a usage error before any work", async () => {
-  const r = await cli(["build", "--push", "oci:out/x", "--json"]);
+  const r = await runCli(["build", "--push", "oci:out/x", "--json"]);
   assert.equal(r.status, 2);
   assert.equal(JSON.parse(r.stdout).error.code, "USAGE");
 });

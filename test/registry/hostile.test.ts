@@ -123,6 +123,31 @@ test("a manifest larger than the cap is REGISTRY_TOO_LARGE, declared or not", as
   await assert.rejects(repo.getManifest("chunked"), (err) => isCudasealError(err, "REGISTRY_TOO_LARGE"));
 });
 
+test("a token server that never stops answering is REGISTRY_TOO_LARGE, not a buffer that fills memory", async () => {
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  const { host, server } = await serve((req, res) => {
+    if (req.url?.startsWith("/token")) {
+      // An endless answer: written until the client hangs up.
+      res.writeHead(200, { "content-type": "application/json" });
+      const more = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once("drain", more);
+      };
+      res.on("close", () => res.removeAllListeners("drain"));
+      more();
+      return;
+    }
+    res
+      .writeHead(401, {
+        "www-authenticate": `Bearer realm="http://${req.headers.host}/token",service="test"`,
+      })
+      .end();
+  });
+  servers.push(server);
+  const repo = openRepository(host, "endless", { retry: fast });
+  await assert.rejects(repo.getManifest("v1"), (err) => isCudasealError(err, "REGISTRY_TOO_LARGE"));
+});
+
 test("503 with Retry-After is retried; a lasting failure names registry, repository, status and code", async () => {
   let calls = 0;
   const host = await mock((req, res) => {

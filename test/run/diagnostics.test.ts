@@ -13,14 +13,10 @@ import { after, before, describe, test } from "node:test";
 import { build } from "../../src/build/build.ts";
 import { parseOutput } from "../../src/build/output.ts";
 import { DIAGNOSTICS_PATH } from "../../src/contents/diagnostics.ts";
-import { isCudasealError } from "../../src/errors.ts";
 import { runtimeConfig } from "../../src/image/runtime-config.ts";
-import { privilegeMode } from "../../src/run/privileges.ts";
 import { openImage } from "../../src/source/image-source.ts";
 import { type AptRepo, startAptRepo } from "../helpers/apt-repo.ts";
-import { ARCH, facts, makeDriverTree, ROOT } from "./fixture.ts";
-
-const CLI = join(ROOT, "bin", "cudaseal.js");
+import { ARCH, cudasealRun, makeDriverTree, unavailable } from "./fixture.ts";
 
 const PROBE = String.raw`
 #include <stdio.h>
@@ -31,18 +27,6 @@ int main(int argc, char **argv) {
   return argc > 2 && strcmp(argv[1], "exit") == 0 ? atoi(argv[2]) : 0;
 }
 `;
-
-async function unavailable(): Promise<string | false> {
-  if (spawnSync("gcc", ["--version"]).error !== undefined) return "gcc is not installed";
-  if (spawnSync("dpkg-deb", ["--version"]).error !== undefined) return "dpkg-deb is not installed";
-  try {
-    await privilegeMode();
-  } catch (err) {
-    if (isCudasealError(err, "RUN_NO_PRIVILEGES")) return "neither root nor user namespaces";
-    throw err;
-  }
-  return false;
-}
 
 test("diagnostics: true puts the wrapper in front of the spec's entrypoint", () => {
   const config = runtimeConfig({
@@ -59,7 +43,7 @@ test("diagnostics: true puts the wrapper in front of the spec's entrypoint", () 
   assert.deepEqual(plain.Entrypoint, ["/usr/bin/app"]);
 });
 
-describe("an image built with diagnostics: true", { skip: await unavailable() }, () => {
+describe("an image built with diagnostics: true", { skip: await unavailable("dpkg-deb") }, () => {
   let work: string;
   let repo: AptRepo;
   let ref: string;
@@ -118,12 +102,7 @@ describe("an image built with diagnostics: true", { skip: await unavailable() },
   });
 
   function cudaseal(args: string[]) {
-    const r = spawnSync(process.execPath, [CLI, "run", "--quiet", "--cache-dir", cacheDir, ...args], {
-      encoding: "utf8",
-      timeout: 120_000,
-    });
-    assert.equal(r.error, undefined);
-    return { status: r.status, stderr: r.stderr, facts: facts(r.stdout) };
+    return cudasealRun(cacheDir, args);
   }
 
   test("the image holds the static wrapper and its Entrypoint starts with it", async () => {

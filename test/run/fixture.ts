@@ -13,16 +13,43 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { isCudasealError } from "../../src/errors.ts";
 import { buildImageConfig, type ImageConfigInput } from "../../src/oci/image-config.ts";
 import type { LayerBlob } from "../../src/oci/image-plan.ts";
 import { writeOciLayout } from "../../src/oci/layout-writer.ts";
 import { OCI_LAYER_GZIP } from "../../src/oci/media-types.ts";
+import { privilegeMode } from "../../src/run/privileges.ts";
 import { type PyTarEntry, pythonTar } from "../helpers/python-tar.ts";
 import { sha256 } from "../oci/fixture-image.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 export const TRIPLET = process.arch === "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
 export const ARCH = process.arch === "arm64" ? "arm64" : "amd64";
+export const CLI = join(ROOT, "bin", "cudaseal.js");
+
+/** Why the run tests cannot run here (no gcc, no `tools`, neither root nor user namespaces), else false. */
+export async function unavailable(...tools: string[]): Promise<string | false> {
+  for (const tool of ["gcc", ...tools])
+    if (spawnSync(tool, ["--version"]).error !== undefined) return `${tool} is not installed`;
+  try {
+    await privilegeMode();
+  } catch (err) {
+    if (isCudasealError(err, "RUN_NO_PRIVILEGES")) return "neither root nor user namespaces";
+    throw err;
+  }
+  return false;
+}
+
+/** `cudaseal run --quiet` through the CLI with this cache; `env` replaces this process's environment when given. */
+export function cudasealRun(cacheDir: string, args: string[], env?: NodeJS.ProcessEnv) {
+  const r = spawnSync(process.execPath, [CLI, "run", "--quiet", "--cache-dir", cacheDir, ...args], {
+    encoding: "utf8",
+    env,
+    timeout: 120_000,
+  });
+  assert.equal(r.error, undefined);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, facts: facts(r.stdout) };
+}
 
 /** Prints facts as `key=value` lines; `probe wait` then waits for a signal, `probe exit N` exits N. */
 const PROBE = String.raw`

@@ -11,30 +11,16 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { isCudasealError } from "../../src/errors.ts";
-import { privilegeMode } from "../../src/run/privileges.ts";
 import {
-  facts,
+  CLI,
+  cudasealRun,
   hostileLayer,
   makeRunFixture,
-  ROOT,
   type RunFixture,
   tarDirectory,
+  unavailable,
   writeImage,
 } from "./fixture.ts";
-
-const CLI = join(ROOT, "bin", "cudaseal.js");
-
-async function unavailable(): Promise<string | false> {
-  if (spawnSync("gcc", ["--version"]).error !== undefined) return "gcc is not installed";
-  try {
-    await privilegeMode();
-  } catch (err) {
-    if (isCudasealError(err, "RUN_NO_PRIVILEGES")) return "neither root nor user namespaces";
-    throw err;
-  }
-  return false;
-}
 
 describe("cudaseal run", { skip: await unavailable() }, () => {
   let work: string;
@@ -55,13 +41,7 @@ describe("cudaseal run", { skip: await unavailable() }, () => {
 
   /** The CLI, with the cache and temporary directory of this test. */
   function cudaseal(args: string[], env: Record<string, string> = {}) {
-    const r = spawnSync(process.execPath, [CLI, "run", "--quiet", "--cache-dir", cacheDir, ...args], {
-      encoding: "utf8",
-      env: { ...process.env, TMPDIR: runTmp, ...env },
-      timeout: 120_000,
-    });
-    assert.equal(r.error, undefined);
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr, facts: facts(r.stdout) };
+    return cudasealRun(cacheDir, args, { ...process.env, TMPDIR: runTmp, ...env });
   }
 
   function noRunDirsLeft(): void {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -122,6 +122,20 @@ describe("cosign key format", () => {
     const { signature } = await signer.sign(Buffer.from("hello"));
     assert.ok(
       keyVerifier(await readPublicKey(written.publicKeyPath)).verify(Buffer.from("hello"), signature),
+    );
+  });
+
+  it("writes neither file when only the .pub exists: a new .key beside an old .pub would not match", async () => {
+    const prefix = join(dir, "half");
+    writeFileSync(`${prefix}.pub`, "old public key");
+    await assert.rejects(writeKeyPair(await generateKeyPair("pw"), prefix), (e) =>
+      isCudasealError(e, "KEY_EXISTS"),
+    );
+    assert.equal(existsSync(`${prefix}.key`), false);
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.startsWith("half") && n.endsWith(".tmp")),
+      [],
+      "no temporary file is left",
     );
   });
 });

@@ -2,33 +2,19 @@
 
 import { readFile } from "node:fs/promises";
 import { CudasealError } from "../../errors.ts";
-import {
-  attestImage,
-  keySigner,
-  openImageTarget,
-  PREDICATE_TYPES,
-  readPrivateKey,
-} from "../../sign/index.ts";
-import type { Command } from "../command.ts";
-import { stringFlag } from "../command.ts";
+import { attestImage, keySigner, PREDICATE_TYPES, readPrivateKey } from "../../sign/index.ts";
+import { type Command, stringFlag } from "../command.ts";
 import { keyPassword } from "../password.ts";
-import {
-  imagePositional,
-  keyFlag,
-  SIGN_REGISTRY_HELP,
-  SIGN_TARGET_FLAGS,
-  SIGN_TARGET_HELP,
-  targetOptions,
-} from "../sign-options.ts";
+import { imageAndKey, openTarget, SIGN_TARGET_FLAGS, signHelp } from "../sign-options.ts";
 
 const EXAMPLE =
   "cudaseal attest --key cosign.key --type spdxjson --predicate sbom.spdx.json oci:out/cuda-base";
 
 export const attestCommand: Command = {
   name: "attest",
-  help: `Usage: cudaseal attest IMAGE --key cosign.key --type TYPE --predicate FILE [options]
-
-Wraps the predicate in an in-toto statement (v0.1) whose subject is the
+  help: signHelp({
+    usage: "cudaseal attest IMAGE --key cosign.key --type TYPE --predicate FILE [options]",
+    description: `Wraps the predicate in an in-toto statement (v0.1) whose subject is the
 image's digest, signs it in a DSSE envelope, and stores it as cosign's
 'attest' does: a layer of the manifest tagged sha256-<hex>.att, annotated
 with its predicateType. 'cosign verify-attestation --key cosign.pub --type
@@ -36,25 +22,21 @@ TYPE' accepts the result.
 
 Types (cosign's names): ${Object.keys(PREDICATE_TYPES).join(", ")}, or a URI.
 spdx takes SPDX tag-value text; custom wraps any text as {Data, Timestamp};
-the others take JSON.
-
-${SIGN_TARGET_HELP}
-  --type TYPE             the predicate type (default: custom)
-  --predicate FILE        the predicate: an SBOM, a provenance document…
-
-Examples:
-  ${EXAMPLE}
-  cudaseal attest --key cosign.key --type slsaprovenance1 --predicate out/provenance.json registry.example/team/cuda:12.8
-
-${SIGN_REGISTRY_HELP}`,
+the others take JSON.`,
+    options: `  --type TYPE             the predicate type (default: custom)
+  --predicate FILE        the predicate: an SBOM, a provenance document…`,
+    examples: [
+      EXAMPLE,
+      "cudaseal attest --key cosign.key --type slsaprovenance1 --predicate out/provenance.json registry.example/team/cuda:12.8",
+    ],
+  }),
   flags: {
     ...SIGN_TARGET_FLAGS,
     type: { type: "string" },
     predicate: { type: "string" },
   },
   async run(positionals, flags, out) {
-    const ref = imagePositional(positionals, EXAMPLE);
-    const keyPath = keyFlag(flags, EXAMPLE);
+    const { ref, keyPath } = imageAndKey(positionals, flags, EXAMPLE);
     const predicatePath = stringFlag(flags, "predicate");
     if (predicatePath === undefined)
       throw new CudasealError("USAGE", "name the predicate file", { hint: EXAMPLE });
@@ -63,7 +45,7 @@ ${SIGN_REGISTRY_HELP}`,
         cause: err,
       });
     });
-    const target = await openImageTarget(ref, await targetOptions(flags, ref));
+    const { target } = await openTarget(flags, ref);
     const signer = keySigner(await readPrivateKey(keyPath, () => keyPassword()));
     const result = await attestImage(target, signer, {
       type: stringFlag(flags, "type") ?? "custom",

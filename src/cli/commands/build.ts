@@ -1,6 +1,6 @@
 // `cudaseal build`: a spec or preset into an image.
 
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { build } from "../../build/build.ts";
 import { parseOutput } from "../../build/output.ts";
 import { CudasealError } from "../../errors.ts";
@@ -131,8 +131,7 @@ Examples:
     });
     const writeLockPath = stringFlag(flags, "write-lock");
     if (writeLockPath) {
-      await writeFile(`${writeLockPath}.tmp`, serializeLock(result.lock));
-      await rename(`${writeLockPath}.tmp`, writeLockPath);
+      await writeFileAtomic(writeLockPath, serializeLock(result.lock));
     }
     const provenancePath = stringFlag(flags, "provenance");
     if (provenancePath) {

@@ -1,17 +1,10 @@
 // `cudaseal copy`: an image from any transport to a registry or an OCI layout.
 
 import { CudasealError } from "../../errors.ts";
-import { copyImage } from "../../registry/copy-image.ts";
 import { parseImageRef } from "../../source/image-ref.ts";
-import { type Command, listFlag, stringFlag } from "../command.ts";
-import {
-  chunkSizeFrom,
-  jobsFrom,
-  REGISTRY_FLAGS,
-  REGISTRY_FLAGS_HELP,
-  registryOptionsFrom,
-} from "../registry-options.ts";
-import { reportCopy } from "./copy-summary.ts";
+import type { Command } from "../command.ts";
+import { COPY_FLAGS, copyWithFlags } from "../copy-options.ts";
+import { REGISTRY_FLAGS_HELP } from "../registry-options.ts";
 
 export const copyCommand: Command = {
   name: "copy",
@@ -39,30 +32,12 @@ Examples:
   cudaseal copy registry.example/team/app:1.0 oci:mirror/app:1.0
   cudaseal copy docker-archive:app.tar registry.example/team/app:1.0
   cudaseal copy registry.example/team/app:1.0 registry.example/prod/app:1.0`,
-  flags: {
-    ...REGISTRY_FLAGS,
-    arch: { type: "string" },
-    "mount-from": { type: "string", multiple: true },
-    "chunk-size": { type: "string" },
-    jobs: { type: "string" },
-    "no-referrers": { type: "boolean" },
-  },
+  flags: COPY_FLAGS,
   async run(positionals, flags, out) {
     if (positionals.length !== 2)
       throw new CudasealError("USAGE", "copy takes a source and a destination", {
         hint: "cudaseal copy registry.example/team/app:1.0 oci:mirror/app:1.0",
       });
-    const started = performance.now();
-    const summary = await copyImage(parseImageRef(positionals[0]), parseImageRef(positionals[1]), {
-      registry: await registryOptionsFrom(flags),
-      arch: stringFlag(flags, "arch"),
-      mountFrom: listFlag(flags, "mount-from"),
-      chunkSize: chunkSizeFrom(flags),
-      concurrency: jobsFrom(flags),
-      referrers: flags["no-referrers"] !== true,
-      progress: out.progress(),
-    });
-    reportCopy(out, summary, (performance.now() - started) / 1000);
-    return 0;
+    return copyWithFlags(parseImageRef(positionals[0]), parseImageRef(positionals[1]), flags, out);
   },
 };

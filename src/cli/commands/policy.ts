@@ -26,8 +26,9 @@ only trust root. Apply it with 'kubectl apply -f'. See docs/admission.md.
 Patterns are Kyverno image references with '*' and '?' as wildcards,
 matched against each image's full reference, tag or digest included:
 'registry.example/org/*' covers every repository, tag and digest under
-registry.example/org. Images named without a registry host are docker.io's,
-so write 'docker.io/org/app*', not 'org/app*'.
+registry.example/org. Images named without a registry host are matched
+with Docker Hub's host in front, so a pattern must name its registry host:
+'org/app*' matches nothing.
 
 Options:
   --key FILE              the public key, cosign.pub (PEM, ECDSA P-256) (required)

@@ -1,11 +1,10 @@
 // `cudaseal pull`: a registry image into an OCI layout.
 
 import { CudasealError } from "../../errors.ts";
-import { copyImage } from "../../registry/copy-image.ts";
 import { parseImageRef } from "../../source/image-ref.ts";
-import { type Command, stringFlag } from "../command.ts";
-import { jobsFrom, REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptionsFrom } from "../registry-options.ts";
-import { reportCopy } from "./copy-summary.ts";
+import type { Command } from "../command.ts";
+import { copyWithFlags } from "../copy-options.ts";
+import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP } from "../registry-options.ts";
 
 export const pullCommand: Command = {
   name: "pull",
@@ -48,15 +47,6 @@ Examples:
       throw new CudasealError("USAGE", `pull writes to an OCI layout (oci:DIR[:TAG]), not ${positionals[1]}`);
     if (target.tag === undefined && (source.tag !== undefined || source.digest === undefined))
       target = { ...target, tag: source.tag ?? "latest" };
-    const started = performance.now();
-    const summary = await copyImage(source, target, {
-      registry: await registryOptionsFrom(flags),
-      arch: stringFlag(flags, "arch"),
-      concurrency: jobsFrom(flags),
-      referrers: flags["no-referrers"] !== true,
-      progress: out.progress(),
-    });
-    reportCopy(out, summary, (performance.now() - started) / 1000);
-    return 0;
+    return copyWithFlags(source, target, flags, out);
   },
 };

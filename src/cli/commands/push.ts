@@ -1,17 +1,10 @@
 // `cudaseal push`: an image from anywhere to a registry.
 
 import { CudasealError } from "../../errors.ts";
-import { copyImage } from "../../registry/copy-image.ts";
 import { parseImageRef } from "../../source/image-ref.ts";
-import { type Command, listFlag, stringFlag } from "../command.ts";
-import {
-  chunkSizeFrom,
-  jobsFrom,
-  REGISTRY_FLAGS,
-  REGISTRY_FLAGS_HELP,
-  registryOptionsFrom,
-} from "../registry-options.ts";
-import { reportCopy } from "./copy-summary.ts";
+import type { Command } from "../command.ts";
+import { COPY_FLAGS, copyWithFlags } from "../copy-options.ts";
+import { REGISTRY_FLAGS_HELP } from "../registry-options.ts";
 
 export const pushCommand: Command = {
   name: "push",
@@ -41,14 +34,7 @@ Examples:
   cudaseal push oci:out/app registry.example/team/app:1.0 --mount-from team/cuda-runtime
   echo "$TOKEN" | cudaseal push oci:out/app registry.example/team/app:1.0 --username ci --password-stdin
   cudaseal push oci:out/app 127.0.0.1:5000/app:dev --json`,
-  flags: {
-    ...REGISTRY_FLAGS,
-    arch: { type: "string" },
-    "mount-from": { type: "string", multiple: true },
-    "chunk-size": { type: "string" },
-    jobs: { type: "string" },
-    "no-referrers": { type: "boolean" },
-  },
+  flags: COPY_FLAGS,
   async run(positionals, flags, out) {
     if (positionals.length !== 2)
       throw new CudasealError("USAGE", "push takes an image and a registry reference", {
@@ -59,17 +45,6 @@ Examples:
       throw new CudasealError("USAGE", `push writes to a registry, not ${positionals[1]}`, {
         hint: "name the destination as registry.example/repo:tag; to write elsewhere use 'cudaseal copy'",
       });
-    const started = performance.now();
-    const summary = await copyImage(parseImageRef(positionals[0]), target, {
-      registry: await registryOptionsFrom(flags),
-      arch: stringFlag(flags, "arch"),
-      mountFrom: listFlag(flags, "mount-from"),
-      chunkSize: chunkSizeFrom(flags),
-      concurrency: jobsFrom(flags),
-      referrers: flags["no-referrers"] !== true,
-      progress: out.progress(),
-    });
-    reportCopy(out, summary, (performance.now() - started) / 1000);
-    return 0;
+    return copyWithFlags(parseImageRef(positionals[0]), target, flags, out);
   },
 };

@@ -1,6 +1,5 @@
 // `cudaseal resolve` and `cudaseal lock`: the verified install set.
 
-import { rename, writeFile } from "node:fs/promises";
 import { ContentStore } from "../../cache/content-store.ts";
 import { CudasealError } from "../../errors.ts";
 import { serializeLock } from "../../resolve/lock.ts";
@@ -8,6 +7,7 @@ import { lockFromSources } from "../../resolve/lock-from-sources.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
 import type { Spec } from "../../spec/types.ts";
+import { writeFileAtomic } from "../../util/atomic-file.ts";
 import {
   type Command,
   type FlagValues,
@@ -105,9 +105,7 @@ async function writeLock(
   const text = serializeLock(result.lock);
   const file = stringFlag(flags, "output");
   if (file) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, text);
-    await rename(tmp, file);
+    await writeFileAtomic(file, text);
   }
   if (out.json || !file) {
     if (out.json)

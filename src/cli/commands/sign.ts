@@ -1,52 +1,40 @@
 // `cudaseal sign`: a cosign signature for an image, in a layout or a registry.
 
-import { keySigner, openImageTarget, readPrivateKey, signImage } from "../../sign/index.ts";
+import { keySigner, readPrivateKey, signImage } from "../../sign/index.ts";
 import type { Command } from "../command.ts";
 import { keyPassword } from "../password.ts";
-import {
-  annotationsFlag,
-  imagePositional,
-  keyFlag,
-  SIGN_REGISTRY_HELP,
-  SIGN_TARGET_FLAGS,
-  SIGN_TARGET_HELP,
-  targetOptions,
-} from "../sign-options.ts";
+import { annotationsFlag, imageAndKey, openTarget, SIGN_TARGET_FLAGS, signHelp } from "../sign-options.ts";
 
 const EXAMPLE = "cudaseal sign --key cosign.key oci:out/cuda-base:12.8";
 
 export const signCommand: Command = {
   name: "sign",
-  help: `Usage: cudaseal sign IMAGE --key cosign.key [options]
-
-Signs the image's manifest digest (an index's digest for a multi-platform
+  help: signHelp({
+    usage: "cudaseal sign IMAGE --key cosign.key [options]",
+    description: `Signs the image's manifest digest (an index's digest for a multi-platform
 image) with cosign's payload (simple signing JSON), and stores the signature
 where cosign does: a manifest tagged sha256-<hex>.sig in the image's own
 repository or layout, one layer per signature, new signatures appended.
 'cosign verify --key cosign.pub' accepts the result, and 'cudaseal verify'
 accepts cosign's. The key is cosign's encrypted key (password from
-$COSIGN_PASSWORD or the terminal) or a plain PEM private key.
-
-${SIGN_TARGET_HELP}
-  --annotations K=V       add to the payload's 'optional', repeatable
-  --recursive             also sign each platform manifest of an index
-
-Examples:
-  ${EXAMPLE}
-  cudaseal sign --key cosign.key --recursive registry.example/team/cuda:12.8
-  cudaseal sign --key cosign.key -a git-sha=3b1f0c2 oci:out/cuda-base
-
-${SIGN_REGISTRY_HELP}`,
+$COSIGN_PASSWORD or the terminal) or a plain PEM private key.`,
+    options: `  --annotations K=V       add to the payload's 'optional', repeatable
+  --recursive             also sign each platform manifest of an index`,
+    examples: [
+      EXAMPLE,
+      "cudaseal sign --key cosign.key --recursive registry.example/team/cuda:12.8",
+      "cudaseal sign --key cosign.key -a git-sha=3b1f0c2 oci:out/cuda-base",
+    ],
+  }),
   flags: {
     ...SIGN_TARGET_FLAGS,
     annotations: { type: "string", short: "a", multiple: true },
     recursive: { type: "boolean" },
   },
   async run(positionals, flags, out) {
-    const ref = imagePositional(positionals, EXAMPLE);
-    const keyPath = keyFlag(flags, EXAMPLE);
+    const { ref, keyPath } = imageAndKey(positionals, flags, EXAMPLE);
     const annotations = annotationsFlag(flags);
-    const target = await openImageTarget(ref, await targetOptions(flags, ref));
+    const { target } = await openTarget(flags, ref);
     const signer = keySigner(await readPrivateKey(keyPath, () => keyPassword()));
     const results = await signImage(target, signer, { annotations, recursive: flags.recursive === true });
     if (out.json) {

@@ -1,46 +1,36 @@
 // `cudaseal verify-attestation`: check an image's in-toto attestations with a public key.
 
-import { keyVerifier, openImageTarget, readPublicKey, verifyAttestations } from "../../sign/index.ts";
-import type { Command } from "../command.ts";
-import { stringFlag } from "../command.ts";
-import {
-  imagePositional,
-  keyFlag,
-  SIGN_REGISTRY_HELP,
-  SIGN_TARGET_FLAGS,
-  SIGN_TARGET_HELP,
-  targetOptions,
-} from "../sign-options.ts";
+import { keyVerifier, readPublicKey, verifyAttestations } from "../../sign/index.ts";
+import { type Command, stringFlag } from "../command.ts";
+import { imageAndKey, openTarget, SIGN_TARGET_FLAGS, signHelp } from "../sign-options.ts";
 
 const EXAMPLE = "cudaseal verify-attestation --key cosign.pub --type spdxjson oci:out/cuda-base";
 
 export const verifyAttestationCommand: Command = {
   name: "verify-attestation",
-  help: `Usage: cudaseal verify-attestation IMAGE --key cosign.pub [--type TYPE] [options]
-
-Reads the attestations stored under sha256-<hex>.att beside the image and
+  help: signHelp({
+    usage: "cudaseal verify-attestation IMAGE --key cosign.pub [--type TYPE] [options]",
+    description: `Reads the attestations stored under sha256-<hex>.att beside the image and
 passes when at least one DSSE envelope verifies with the key and its
 statement names this image's digest (of TYPE, with --type). Prints each
 verified statement as JSON, one per line, as cosign does. Exit status 1
 with VERIFY_NO_ATTESTATION, VERIFY_WRONG_KEY, VERIFY_PAYLOAD_TAMPERED or
-VERIFY_DIGEST_MISMATCH when none passes.
-
-${SIGN_TARGET_HELP}
-  --type TYPE             only attestations of this type (spdxjson, slsaprovenance1…, or a URI)
-
-Examples:
-  ${EXAMPLE}
-  cudaseal verify-attestation --key cosign.pub --type slsaprovenance1 --json registry.example/team/cuda:12.8
-
-${SIGN_REGISTRY_HELP}`,
+VERIFY_DIGEST_MISMATCH when none passes.`,
+    options:
+      "  --type TYPE             only attestations of this type (spdxjson, slsaprovenance1…, or a URI)",
+    examples: [
+      EXAMPLE,
+      "cudaseal verify-attestation --key cosign.pub --type slsaprovenance1 --json registry.example/team/cuda:12.8",
+    ],
+  }),
   flags: {
     ...SIGN_TARGET_FLAGS,
     type: { type: "string" },
   },
   async run(positionals, flags, out) {
-    const ref = imagePositional(positionals, EXAMPLE);
-    const verifier = keyVerifier(await readPublicKey(keyFlag(flags, EXAMPLE)));
-    const target = await openImageTarget(ref, await targetOptions(flags, ref));
+    const { ref, keyPath } = imageAndKey(positionals, flags, EXAMPLE);
+    const verifier = keyVerifier(await readPublicKey(keyPath));
+    const { target } = await openTarget(flags, ref);
     const verified = await verifyAttestations(target, verifier, { type: stringFlag(flags, "type") });
     if (out.json) out.jsonData({ image: ref, digest: target.manifest.digest, verified });
     else {
