@@ -28,7 +28,7 @@ export async function copyWithFlags(
 ): Promise<number> {
   const started = performance.now();
   const summary = await copyImage(source, target, {
-    registry: await registryOptionsFrom(flags),
+    registry: await registryOptionsFrom(flags, loginRegistry(source, target)),
     arch: stringFlag(flags, "arch"),
     mountFrom: listFlag(flags, "mount-from"),
     chunkSize: chunkSizeFrom(flags),
@@ -38,4 +38,10 @@ export async function copyWithFlags(
   });
   reportCopy(out, summary, (performance.now() - started) / 1000);
   return 0;
+}
+
+/** The registry that --username logs in to: the destination's, else (a pull) the source's. */
+function loginRegistry(source: ImageRef, target: ImageRef): string | undefined {
+  if (target.transport === "docker") return target.registry;
+  return source.transport === "docker" ? source.registry : undefined;
 }

@@ -17,14 +17,23 @@ Registry options:
   --insecure HOST         allow plain HTTP to HOST (host[:port]), repeatable;
                           127.0.0.1, localhost and [::1] are always allowed.
                           HTTPS is tried first; certificates are always checked
-  --username USER         log in as USER, the password read from stdin
+  --username USER         log in as USER, the password read from stdin; only
+                          to the registry written to (for pull: read from)
   --password-stdin        read the password from stdin (with --username)
-Credentials otherwise come from CUDASEAL_REGISTRY_USERNAME/PASSWORD,
+Credentials otherwise come from CUDASEAL_REGISTRY_USERNAME/PASSWORD (for the
+host CUDASEAL_REGISTRY_HOST names, when set; else for every registry),
 REGISTRY_AUTH_FILE, or Docker's config.json ($DOCKER_CONFIG or ~/.docker),
 its credHelpers and credsStore included (docs/registry.md).`;
 
-/** Registry client options from the flags; reads stdin when --password-stdin is given. */
-export async function registryOptionsFrom(flags: FlagValues): Promise<RegistryClientOptions> {
+/**
+ * Registry client options from the flags; reads stdin when --password-stdin
+ * is given. The password is for `forRegistry` (`host[:port]`) alone, the
+ * registry the command writes to or, for a pull, reads from.
+ */
+export async function registryOptionsFrom(
+  flags: FlagValues,
+  forRegistry?: string,
+): Promise<RegistryClientOptions> {
   const username = stringFlag(flags, "username");
   const fromStdin = flags["password-stdin"] === true;
   if ((username === undefined) !== !fromStdin)
@@ -35,7 +44,10 @@ export async function registryOptionsFrom(flags: FlagValues): Promise<RegistryCl
   if (username !== undefined) {
     const password = (await readStdin()).replace(/\r?\n$/, "");
     if (password === "") throw new CudasealError("USAGE", "--password-stdin read an empty password");
-    options.credentials = { explicit: { username, password } };
+    options.credentials = {
+      explicit:
+        forRegistry === undefined ? { username, password } : { username, password, registry: forRegistry },
+    };
   }
   return options;
 }

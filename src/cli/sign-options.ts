@@ -5,6 +5,7 @@
 
 import { CudasealError } from "../errors.ts";
 import { type ImageTarget, openImageTarget, type TargetOptions } from "../sign/index.ts";
+import { parseImageRef } from "../source/image-ref.ts";
 import { type Flags, type FlagValues, listFlag, stringFlag } from "./command.ts";
 import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptionsFrom } from "./registry-options.ts";
 
@@ -54,7 +55,11 @@ ${REGISTRY_FLAGS_HELP}`;
 // Where to find the image and how to name it; reads stdin for --password-stdin.
 async function targetOptions(flags: FlagValues, ref: string): Promise<TargetOptions> {
   const repository = stringFlag(flags, "reference");
-  const registry = ref.startsWith("oci:") ? undefined : await registryOptionsFrom(flags);
+  const parsed = ref.startsWith("oci:") ? undefined : parseImageRef(ref);
+  const registry =
+    parsed === undefined
+      ? undefined
+      : await registryOptionsFrom(flags, parsed.transport === "docker" ? parsed.registry : undefined);
   return {
     ...(registry !== undefined ? { registry } : {}),
     ...(repository !== undefined ? { repository } : {}),

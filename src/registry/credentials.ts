@@ -1,8 +1,11 @@
 // Where registry credentials come from, in the order Docker-compatible
 // clients look, first match wins:
 //
-//   1. given by the caller (`--username` with `--password-stdin`);
-//   2. env CUDASEAL_REGISTRY_USERNAME and CUDASEAL_REGISTRY_PASSWORD;
+//   1. given by the caller (`--username` with `--password-stdin`), for the
+//      one registry the caller names: a copy between two registries never
+//      hands the destination's password to the source;
+//   2. env CUDASEAL_REGISTRY_USERNAME and CUDASEAL_REGISTRY_PASSWORD, for
+//      the registry CUDASEAL_REGISTRY_HOST names when it is set;
 //   3. the containers auth file named by REGISTRY_AUTH_FILE (podman, skopeo);
 //   4. Docker's config.json in $DOCKER_CONFIG, else ~/.docker:
 //      `credHelpers[host]`, then `auths[host]`, then `credsStore`.
@@ -31,8 +34,8 @@ export interface Credential {
 }
 
 export interface CredentialOptions {
-  /** From the command line. */
-  explicit?: { username: string; password: string };
+  /** From the command line; only for `registry` (`host[:port]`) when that is given. */
+  explicit?: { username: string; password: string; registry?: string };
   /** The environment to read (default process.env); tests pass their own. */
   env?: NodeJS.ProcessEnv;
 }
@@ -48,11 +51,23 @@ export async function findCredential(
   registry: string,
   options: CredentialOptions = {},
 ): Promise<Credential | undefined> {
-  if (options.explicit !== undefined) return { ...options.explicit, source: "command line" };
+  const explicit = options.explicit;
+  if (
+    explicit !== undefined &&
+    (explicit.registry === undefined || sameServer(explicit.registry, registry))
+  ) {
+    return { username: explicit.username, password: explicit.password, source: "command line" };
+  }
   const env = options.env ?? process.env;
   const user = env.CUDASEAL_REGISTRY_USERNAME;
   const pass = env.CUDASEAL_REGISTRY_PASSWORD;
-  if (user !== undefined && user !== "" && pass !== undefined) {
+  const envHost = env.CUDASEAL_REGISTRY_HOST;
+  if (
+    user !== undefined &&
+    user !== "" &&
+    pass !== undefined &&
+    (!envHost || sameServer(envHost, registry))
+  ) {
     return { username: user, password: pass, source: "CUDASEAL_REGISTRY_USERNAME/PASSWORD" };
   }
   const files: { path: string; label: string }[] = [];
@@ -133,6 +148,11 @@ function lookup<T>(map: Record<string, T> | undefined, registry: string): T | un
     if (normalizeServer(key) === registry) return map[key];
   }
   return undefined;
+}
+
+/** True when two ways of writing a registry (`https://host/v1/`, `host`) name the same one. */
+function sameServer(a: string, b: string): boolean {
+  return normalizeServer(a) === normalizeServer(b);
 }
 
 /** `https://host:port/v1/` → `host:port`. */

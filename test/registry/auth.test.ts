@@ -255,3 +255,17 @@ test("an identity token is traded by OAuth2 POST at the realm, never sent as Bas
     server.close();
   }
 });
+
+test("a command-line password goes only to the registry it is for, and the env pair only to CUDASEAL_REGISTRY_HOST", async () => {
+  const explicit = { username: "me", password: "mine", registry: "dest.example:5000" };
+  const none = env({});
+  assert.equal((await findCredential("dest.example:5000", { explicit, env: none }))?.source, "command line");
+  assert.equal(await findCredential("source.example", { explicit, env: none }), undefined);
+  const scoped = env({
+    CUDASEAL_REGISTRY_USERNAME: "ci",
+    CUDASEAL_REGISTRY_PASSWORD: "secret",
+    CUDASEAL_REGISTRY_HOST: "https://dest.example:5000/",
+  });
+  assert.equal((await findCredential("dest.example:5000", { env: scoped }))?.username, "ci");
+  assert.equal(await findCredential("source.example", { env: scoped }), undefined);
+});

@@ -95,7 +95,8 @@ Examples:
           hint: "--push registry.example/team/app:1.0",
         },
       );
-    const registryOptions = pushTo === undefined ? undefined : await registryOptionsFrom(flags);
+    const registryOptions =
+      pushTo === undefined ? undefined : await registryOptionsFrom(flags, pushTo.registry);
     let archs = listFlag(flags, "arch") ?? spec.archs ?? ["amd64", "arm64"];
     if (output.format === "docker-archive" && archs.length > 1) {
       // `docker save` archives hold one platform: the host's unless --arch names one.
