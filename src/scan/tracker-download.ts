@@ -56,7 +56,7 @@ export interface FetchTrackerOptions {
   /** Attempts in all (default 3); connection errors, 408, 429 and 5xx are retried. */
   attempts?: number;
   baseDelayMs?: number;
-  /** How long to wait for the response headers (default 60 s). */
+  /** How long to wait for the headers, and then between two pieces of the body (default 60 s). */
   timeoutMs?: number;
   now?: () => Date;
 }
@@ -141,16 +141,42 @@ async function attempt(
     if (cached.meta.etag) headers["if-none-match"] = cached.meta.etag;
     if (cached.meta.lastModified) headers["if-modified-since"] = cached.meta.lastModified;
   }
+  // One timer for the whole exchange, re-armed by every chunk: a server
+  // that answers and then stalls mid-body is given up on like a silent one.
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error("no response")), options.timeoutMs ?? 60_000);
-  let res: Response;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (why: string) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new Error(why)), timeoutMs);
+  };
+  arm("no response");
   try {
-    res = await fetch(url, { headers, redirect: "follow", signal: controller.signal });
-  } catch (err) {
-    throw new Retryable(`connection failed: ${(err as Error).message}`, { cause: err });
+    return await exchange(url, dir, headers, cached, options, now, controller.signal, () =>
+      arm(`no data for ${timeoutMs / 1000} s`),
+    );
   } finally {
     clearTimeout(timer);
   }
+}
+
+async function exchange(
+  url: string,
+  dir: string,
+  headers: Record<string, string>,
+  cached: CachedTracker | undefined,
+  options: FetchTrackerOptions,
+  now: () => Date,
+  signal: AbortSignal,
+  alive: () => void,
+): Promise<{ kind: "not-modified" } | { kind: "downloaded"; pending: PendingTracker }> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers, redirect: "follow", signal });
+  } catch (err) {
+    throw new Retryable(`connection failed: ${(err as Error).message}`, { cause: err });
+  }
+  alive();
   if (res.status === 304 && cached) return { kind: "not-modified" };
   if (!res.ok) {
     await res.body?.cancel();
@@ -181,6 +207,7 @@ async function attempt(
   try {
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        alive();
         size += chunk.byteLength;
         if (size > max) throw tooLarge();
         hash.update(chunk);

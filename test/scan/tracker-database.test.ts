@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -11,7 +12,7 @@ import { isCudasealError } from "../../src/errors.ts";
 import { debianTrackerAdvisories } from "../../src/scan/debian-tracker.ts";
 import { compactPath } from "../../src/scan/tracker-compact.ts";
 import { openTrackerDatabase, type TrackerDatabaseOptions } from "../../src/scan/tracker-database.ts";
-import { trackerDir } from "../../src/scan/tracker-download.ts";
+import { fetchTracker, trackerDir } from "../../src/scan/tracker-download.ts";
 import { TRACKER } from "./fixture.ts";
 import { startTrackerServer, type TrackerServer } from "./tracker-server.ts";
 
@@ -225,4 +226,29 @@ test("a raw file that does not match its metadata counts as no cache", async () 
   await assert.rejects(open(cacheDir, { offline: true }), (err) => isCudasealError(err, "SCAN_DB_MISSING"));
   const again = await open(cacheDir);
   assert.equal(again.info.update, "downloaded");
+});
+
+test("a server that stops sending mid-body is given up on, not waited for", async () => {
+  const stalled = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+    res.write('{"openssl": {');
+    // …and nothing more, with the connection held open.
+  });
+  await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+  const { port } = stalled.address() as { port: number };
+  const dir = mkdtempSync(join(tmpdir(), "cudaseal-stalled-"));
+  try {
+    await assert.rejects(
+      fetchTracker(`http://127.0.0.1:${port}/json`, dir, undefined, {
+        attempts: 1,
+        timeoutMs: 300,
+      }),
+      (err) => isCudasealError(err, "FETCH_FAILED"),
+    );
+    assert.deepEqual(readdirSync(dir), [], "no partial download is left");
+  } finally {
+    stalled.closeAllConnections();
+    stalled.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
