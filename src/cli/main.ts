@@ -19,7 +19,8 @@ Usage: cudaseal <command> [options]
 Commands:
 ${list}
 
-Every command takes --json (machine-readable output on stdout), --quiet, and --help.
+Every command takes --json (machine-readable output on stdout; for run, whose
+stdout is the container's, only its errors), --quiet, and --help.
 Run 'cudaseal <command> --help' for its options and examples.`;
 }
 

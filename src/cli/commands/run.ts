@@ -32,6 +32,9 @@ Options:
                            $CUDASEAL_DRIVER_ROOT)
   --cache-dir DIR          where unpacked images are kept (default: ~/.cache/cudaseal)
 
+The container's stdout and stderr are its own: --json makes only a failure to
+start (a bad image, no privileges, a driver too old) a JSON error on stdout.
+
 Examples:
   cudaseal run oci:out/cuda-smoke --gpus all
   cudaseal run oci:out/my-app --shm-size 1g -e HF_HOME=/tmp/hf -- /usr/bin/python3 -V
