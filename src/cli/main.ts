@@ -3,6 +3,7 @@
 
 import { parseArgs } from "node:util";
 import { CudasealError } from "../errors.ts";
+import { cleanUpOnInterrupt } from "../util/interrupt-cleanup.ts";
 import { COMMON_FLAGS, type Command } from "./command.ts";
 import { commands } from "./commands/index.ts";
 import { Output } from "./output.ts";
@@ -66,12 +67,13 @@ async function runCommand(command: Command, argv: string[]): Promise<number> {
     return 0;
   }
   const out = new Output({ json: flags.json === true, quiet: flags.quiet === true });
-  // No SIGINT listener here: one would stop Ctrl-C from ending the process,
-  // and nothing would act on it. Commands that must clean up (run) listen themselves.
+  const uninstall = cleanUpOnInterrupt();
   try {
     return (await command.run(parsed.positionals, flags, out)) ?? 0;
   } catch (err) {
     return report(err, out);
+  } finally {
+    uninstall();
   }
 }
 

@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { CudasealError } from "../errors.ts";
+import { release, removeOnInterrupt } from "../util/interrupt-cleanup.ts";
 
 /** Let `fill` write a directory at a temporary path, then move it to `finalDir`, replacing what is there. */
 export async function withTempDir<T>(finalDir: string, fill: (tempDir: string) => Promise<T>): Promise<T> {
@@ -29,9 +30,11 @@ export async function withTempDir<T>(finalDir: string, fill: (tempDir: string) =
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
     await rename(tmp, final);
+    release(tmp);
   } catch (err) {
     if (movedAside) await rename(aside, final).catch(() => undefined);
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    release(tmp);
     throw outputFailed(final, err);
   }
   // The new output is in place; an old copy that will not go away is litter,
@@ -50,16 +53,20 @@ export async function withTempFile<T>(finalFile: string, fill: (tempFile: string
   } catch (err) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     throw outputFailed(final, err);
+  } finally {
+    release(tmp);
   }
   return result;
 }
 
 async function makeTemp(final: string, create: (path: string) => Promise<void>): Promise<string> {
   const tmp = siblingName(final, "tmp");
+  removeOnInterrupt(tmp);
   try {
     await mkdir(dirname(final), { recursive: true });
     await create(tmp);
   } catch (err) {
+    release(tmp);
     throw outputFailed(final, err);
   }
   return tmp;
@@ -70,6 +77,7 @@ async function runFill<T>(fill: (tmp: string) => Promise<T>, tmp: string, final:
     return await fill(tmp);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    release(tmp);
     // Our own errors and bugs pass through as they are; a failed system
     // call (a full disk, a permission) is the output's problem.
     if (err instanceof CudasealError || typeof (err as NodeJS.ErrnoException)?.code !== "string") throw err;
