@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseDeb822 } from "../../src/apt/deb822.ts";
 import type { AptSource } from "../../src/apt/sources.ts";
+import { auditImage } from "../../src/audit/index.ts";
 import { type BuildOptions, build } from "../../src/build/build.ts";
 import { parseOutput } from "../../src/build/output.ts";
 import { isCudasealError } from "../../src/errors.ts";
@@ -293,6 +294,18 @@ describe("cudaseal build", () => {
     assert.ok(!files.some((f) => f.endsWith("libc.a")));
     assert.ok(!files.includes("usr/share/doc/libc6/changelog.Debian.gz"));
     assert.ok(files.includes("usr/share/doc/libc6/copyright"), "licences stay");
+  });
+
+  test("cudaseal audit finds nothing high or critical in what cudaseal built, for both architectures", async () => {
+    // The packages ship a setuid tool, a world-writable conffile, a shell and
+    // the driver library: the build's hardening must leave the audit nothing
+    // worse than low (missing source/revision labels, which only the user knows).
+    for (const arch of ["amd64", "arm64"]) {
+      const { report } = await auditImage(`oci:${join(dirA(), "out")}:v1`, { arch });
+      const serious = report.findings.filter((f) => f.severity === "critical" || f.severity === "high");
+      assert.deepEqual(serious, [], arch);
+      assert.equal(report.properties?.cudaRuntime, "12.4.127");
+    }
   });
 
   test("merged /usr: the loader is reachable at its ELF interpreter path", () => {
