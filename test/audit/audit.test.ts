@@ -56,11 +56,11 @@ test("config: no user, secrets in Env and history, labels, healthcheck, age, flo
 });
 
 test("files: setuid, setgid, world-writable (not sticky /tmp), tools by name and content", () => {
-  assert.deepEqual(paths("CS-FILE-SETUID"), ["/usr/bin/passwd"]);
+  assert.deepEqual(paths("CS-FILE-SETUID"), ["/bin/su", "/usr/bin/passwd"]);
   assert.deepEqual(paths("CS-FILE-SETGID"), ["/usr/bin/wall"]);
   assert.deepEqual(paths("CS-FILE-WORLD-WRITABLE"), ["/srv/shared"]);
   assert.deepEqual(paths("CS-FILE-SHELL"), ["/bin/bash"]);
-  assert.deepEqual(paths("CS-FILE-PACKAGE-MANAGER"), ["/usr/bin/pip3"]);
+  assert.deepEqual(paths("CS-FILE-PACKAGE-MANAGER"), ["/usr/bin/apt-get", "/usr/bin/pip3"]);
   assert.deepEqual(paths("CS-FILE-COMPILER"), ["/usr/bin/gcc-12"]);
   assert.deepEqual(paths("CS-FILE-NETWORK-TOOL"), ["/usr/bin/curl"]);
   assert.equal(of("CS-FILE-SHELL")[0].evidence.layer, 0);

@@ -88,6 +88,8 @@ export function badImage(dir: string, now: Date): BuiltImage {
     { name: "bin", type: "dir" },
     { name: "bin/bash", data: `${ELF}bash`, mode: 0o755 },
     { name: "bin/sh", type: "symlink", linkname: "bash" },
+    { name: "bin/su", data: `${ELF}su`, mode: 0o4755 },
+    { name: "usr/bin/apt-get", data: `${ELF}apt-get`, mode: 0o755 },
     { name: "usr/bin/passwd", data: `${ELF}passwd`, mode: 0o4755 },
     { name: "usr/bin/wall", data: `${ELF}wall`, mode: 0o2755 },
     { name: "usr/bin/curl", data: `${ELF}curl`, mode: 0o755 },
