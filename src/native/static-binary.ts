@@ -4,10 +4,13 @@
 // `gcc -static -Os` (the architecture's cross compiler for another one) and
 // kept in the cache under the hash of the source and the compiler, written
 // under a temporary name and renamed, so a build or run compiles each once.
+// A host with no compiler (a GPU server often has none) uses a binary of the
+// same source compiled elsewhere: copy `<cache>/native/` from a machine of
+// the same architecture that has run or built once.
 
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { defaultCacheDir } from "../cache/dirs.ts";
@@ -41,10 +44,17 @@ export async function staticBinary(helper: NativeHelper, options: StaticBinaryOp
   }
   const cc = arch === hostArch() ? (options.cc ?? process.env.CC ?? "gcc") : `${triplet}-gcc`;
   const source = await readFile(new URL(`${helper}.c`, NATIVE_DIR));
-  const version = await compilerVersion(cc, arch);
-  const key = createHash("sha256").update(source).update("\0").update(version).update("\0").update(arch);
   const dir = join(options.cacheDir ?? defaultCacheDir(), "native");
-  const out = join(dir, `${helper}-${arch}-${key.digest("hex").slice(0, 16)}`);
+  const stem = `${helper}-${arch}-${createHash("sha256").update(source).digest("hex").slice(0, 16)}`;
+  let version: string;
+  try {
+    version = await compilerVersion(cc, arch);
+  } catch (err) {
+    const built = await anyBuilt(dir, stem);
+    if (built !== undefined) return built;
+    throw err;
+  }
+  const out = join(dir, `${stem}-${createHash("sha256").update(version).digest("hex").slice(0, 8)}`);
   if (await isFile(out)) return out;
   await mkdir(dir, { recursive: true });
   const tmp = `${out}.tmp.${process.pid}`;
@@ -82,6 +92,21 @@ function runWithInput(cc: string, args: string[], input: Buffer): Promise<void> 
     });
     child.stdin?.end(input);
   });
+}
+
+/** A binary of this source compiled by any compiler, when there is one in the cache. */
+async function anyBuilt(dir: string, stem: string): Promise<string | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  const name = names
+    .filter((n) => n.startsWith(`${stem}-`) && !n.includes(".tmp."))
+    .sort()
+    .at(0);
+  return name === undefined ? undefined : join(dir, name);
 }
 
 async function isFile(path: string): Promise<boolean> {

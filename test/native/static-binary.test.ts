@@ -46,4 +46,15 @@ describe("staticBinary", { skip: gccMissing }, () => {
       isCudasealError(err, "NATIVE_BUILD_FAILED"),
     );
   });
+
+  test("a host with no compiler uses the same source compiled elsewhere, carried in the cache", async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), "cudaseal-native-elsewhere-"));
+    try {
+      const built = await staticBinary("cudaseal-launch", { cacheDir: elsewhere });
+      const found = await staticBinary("cudaseal-launch", { cacheDir: elsewhere, cc: "no-such-gcc" });
+      assert.equal(found, built);
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
 });
