@@ -7,10 +7,13 @@
 //   4. send the rest, at most `concurrency` at a time, each streamed from the
 //      source (mounted instead where the registry holds it in another
 //      repository);
-//   5. put the manifests below the root, children before parents, then the
-//      root under its tag.
+//   5. put the manifests below the root, children before parents, the
+//      referrers and cosign's `sha256-<hex>.sig`/`.att`/`.sbom` tags of
+//      each manifest copied (cosign-tags.ts), then the root under its tag.
 //
-// Nothing is re-serialised, so the target's digests are the source's.
+// Nothing is re-serialised, so the target's digests are the source's; the
+// one manifest made here is a `.sig` or `.att` merged with the one the
+// destination already holds.
 
 import { CudasealError } from "../errors.ts";
 import { mapPool } from "../fetch/pool.ts";
@@ -21,9 +24,17 @@ import { choosePlatform } from "../source/choose-platform.ts";
 import { type ImageRef, parseImageRef } from "../source/image-ref.ts";
 import { parseJson } from "../source/layout-image.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
+import { bytesBlob } from "./blob-upload.ts";
 import type { RegistryClientOptions } from "./client.ts";
 import { openCopySource } from "./copy-source.ts";
 import { openCopyTarget } from "./copy-target.ts";
+import {
+  COSIGN_TAG_KINDS,
+  type CosignTagAction,
+  cosignBlobs,
+  cosignTagOf,
+  planCosignTag,
+} from "./cosign-tags.ts";
 import type { Desc } from "./registry-image.ts";
 
 export interface CopyOptions {
@@ -36,7 +47,11 @@ export interface CopyOptions {
   mountFrom?: readonly string[];
   /** Blobs in flight at once (default 4). */
   concurrency?: number;
-  /** Also copy the manifests that name the image as their `subject` (SBOMs, signatures); default true. */
+  /**
+   * Also copy the manifests that name the image as their `subject` (SBOMs,
+   * signatures) and cosign's `sha256-<hex>.sig`/`.att`/`.sbom` tags of every
+   * manifest copied; default true.
+   */
   referrers?: boolean;
   progress?: ProgressSink;
 }
@@ -51,6 +66,10 @@ export interface CopySummary {
   manifests: number;
   /** Referrers (SBOMs, signatures, attestations) copied with the image. */
   referrers: number;
+  /** cosign `.sig`/`.att`/`.sbom` tags the destination now holds from the source (copied, merged or already there). */
+  signatures: number;
+  /** Each cosign tag the source had, and what the copy did with it. */
+  signatureTags: { tag: string; action: CosignTagAction }[];
   blobs: { total: number; pushed: number; mounted: number; skipped: number };
   bytes: { total: number; pushed: number };
 }
@@ -125,6 +144,25 @@ export async function copyImage(
     }
   }
 
+  // cosign's tags of the root and of every manifest below it, planned against what the destination holds.
+  const signed =
+    options.referrers === false
+      ? []
+      : (
+          await mapPool(
+            [root, ...manifests].flatMap((m) => COSIGN_TAG_KINDS.map((kind) => cosignTagOf(m.digest, kind))),
+            8,
+            async (tag) => {
+              const found = await from.tagged(tag);
+              if (found === undefined) return undefined;
+              const named = cosignBlobs(found, `${from.label}:${tag}`);
+              const plan = planCosignTag(tag, found, await to.tagged(tag), to.label);
+              if (plan.write !== undefined) for (const d of named) blobs.set(d.digest, d);
+              return plan;
+            },
+          )
+        ).filter((p) => p !== undefined);
+
   const all = [...blobs.values()];
   const present = await mapPool(all, 8, (d) => to.hasBlob(d));
   const missing = all.filter((_, i) => !present[i]);
@@ -166,6 +204,13 @@ export async function copyImage(
   // there yet (OCI 1.1), and a layout lists them in the index.json that
   // finish writes.
   for (const r of referrers) await to.putReferrer(r);
+  // Signatures too, so that no one sees the new tag unsigned.
+  for (const plan of signed) {
+    if (plan.write === undefined) continue;
+    for (const made of plan.made)
+      if (!(await to.hasBlob(made.desc))) await to.putBlob(bytesBlob(made.bytes, made.desc), {});
+    await to.putTagged(plan.write, plan.tag);
+  }
   await to.finish(root);
 
   return {
@@ -176,6 +221,8 @@ export async function copyImage(
     platforms: [...new Set(platforms)],
     manifests: manifests.length + 1,
     referrers: referrers.length,
+    signatures: signed.filter((p) => p.action !== "kept").length,
+    signatureTags: signed.map((p) => ({ tag: p.tag, action: p.action })),
     blobs: { total: all.length, pushed, mounted, skipped: all.length - missing.length },
     bytes: { total: all.reduce((n, d) => n + d.size, 0), pushed: pushedBytes },
   };

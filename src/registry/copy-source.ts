@@ -44,6 +44,8 @@ export interface CopySource {
   readonly origin?: { registry: string; repository: string };
   /** Manifests (SBOMs, signatures, attestations) whose `subject` is one of `digests`. */
   referrers(digests: ReadonlySet<string>): Promise<StoredManifest[]>;
+  /** The manifest under `tag` (cosign's `sha256-<hex>.sig` and kin), or undefined when there is none. */
+  tagged(tag: string): Promise<StoredManifest | undefined>;
 }
 
 /** Open `ref` (any transport) as a copy source. */
@@ -88,6 +90,7 @@ function registrySource(
     root: () => get(manifestReference(ref)),
     manifest: (desc) => get(desc.digest),
     blob: (desc) => streamedBlob(desc, () => streamBlob(repo, desc.digest, desc.size)),
+    tagged: (tag) => repo.getManifest(tag),
     async referrers(digests) {
       const found: StoredManifest[] = [];
       for (const digest of digests)
@@ -125,6 +128,11 @@ function layoutSource(
   };
   return {
     label,
+    async tagged(tag) {
+      // The last entry of a tag wins, as the layout store reads it.
+      const entry = (await indexEntries()).findLast((d) => d.annotations?.[ANNOTATION_REF_NAME] === tag);
+      return entry === undefined ? undefined : readManifest(entry);
+    },
     async referrers(digests) {
       // Artifacts sit in index.json untagged, with their artifactType (the layout writer's way).
       const found: StoredManifest[] = [];
@@ -203,6 +211,7 @@ async function classicSource(
       throw new CudasealError("IMAGE_INVALID", `${ref.file}: a Docker archive holds no index`);
     },
     referrers: async () => [],
+    tagged: async () => undefined,
     blob(desc) {
       if (desc.digest === config.digest) return bytesBlob(configBytes, config);
       const layer = byDigest.get(desc.digest);

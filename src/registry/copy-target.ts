@@ -11,18 +11,18 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { CudasealError } from "../errors.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
+import { type Descriptor, isSha256Digest, sha256Digest } from "../oci/descriptor.ts";
 import { withIndexLock } from "../oci/layout-store.ts";
-import { ANNOTATION_REF_NAME, OCI_INDEX, OCI_LAYOUT_VERSION } from "../oci/media-types.ts";
+import { ANNOTATION_REF_NAME, OCI_INDEX, OCI_LAYOUT_VERSION, OCI_MANIFEST } from "../oci/media-types.ts";
 import type { ImageRef } from "../source/image-ref.ts";
 import { formatImageRef } from "../source/image-ref.ts";
-import { blobPath } from "../source/layout-image.ts";
+import { blobPath, parseJson } from "../source/layout-image.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
 import { blobSize } from "./blob-read.ts";
 import { type BlobSource, type UploadResult, uploadBlob } from "./blob-upload.ts";
 import type { RegistryClientOptions } from "./client.ts";
 import { addFallbackReferrer } from "./referrers.ts";
-import { openRepository } from "./repository.ts";
+import { MAX_MANIFEST, openRepository } from "./repository.ts";
 
 /** A place to copy an image to. */
 export interface CopyTarget {
@@ -38,6 +38,10 @@ export interface CopyTarget {
   putManifest(manifest: StoredManifest): Promise<void>;
   /** Store a manifest whose `subject` is part of the image, where readers of referrers will find it. */
   putReferrer(manifest: StoredManifest): Promise<void>;
+  /** The manifest under `tag` now (cosign's `sha256-<hex>.sig` and kin), or undefined when there is none. */
+  tagged(tag: string): Promise<StoredManifest | undefined>;
+  /** Store a manifest under `tag` (its blobs already stored). */
+  putTagged(manifest: StoredManifest, tag: string): Promise<void>;
   /** Store the root and name it (by the target's tag, or by digest). */
   finish(root: StoredManifest): Promise<void>;
 }
@@ -73,6 +77,10 @@ function registryTarget(ref: Extract<ImageRef, { transport: "docker" }>, options
       const { subject, desc } = referrerDescriptor(m);
       if (subject !== undefined && !subjectAccepted) await addFallbackReferrer(repo, subject, desc);
     },
+    tagged: (tag) => repo.getManifest(tag, [repo.pushScope]),
+    async putTagged(m, tag) {
+      await repo.putManifest(m.bytes, m.mediaType, tag);
+    },
     async finish(root) {
       if (ref.digest !== undefined && ref.digest !== root.digest)
         throw new CudasealError(
@@ -93,6 +101,7 @@ function registryTarget(ref: Extract<ImageRef, { transport: "docker" }>, options
 
 function layoutTarget(dir: string, tag: string | undefined, label: string): CopyTarget {
   const referrers: Descriptor[] = [];
+  const tagged = new Map<string, Descriptor>();
   let ready: Promise<void> | undefined;
   const prepare = () => {
     ready ??= (async () => {
@@ -154,6 +163,51 @@ function layoutTarget(dir: string, tag: string | undefined, label: string): Copy
       await writeBlob(m.digest, m.bytes.length, once(m.bytes));
       referrers.push(referrerDescriptor(m).desc);
     },
+    async tagged(t) {
+      let raw: string;
+      try {
+        raw = await readFile(join(dir, "index.json"), "utf8");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw err;
+      }
+      const index = parseJson(Buffer.from(raw, "utf8"), `${dir}/index.json`);
+      const entry = (Array.isArray(index.manifests) ? (index.manifests as Descriptor[]) : []).findLast(
+        (d) => d?.annotations?.[ANNOTATION_REF_NAME] === t,
+      );
+      if (entry === undefined || !isSha256Digest(entry.digest)) return undefined;
+      const path = join(dir, blobPath(entry.digest));
+      const size = await stat(path).then(
+        (st) => st.size,
+        () => undefined,
+      );
+      if (size === undefined || size > MAX_MANIFEST)
+        throw new CudasealError(
+          "IMAGE_INVALID",
+          `${label}: the manifest tagged ${t} (${entry.digest}) is ${size === undefined ? "missing" : "too large"}`,
+        );
+      const bytes = await readFile(path);
+      if (sha256Digest(bytes) !== entry.digest)
+        throw new CudasealError(
+          "IMAGE_INVALID",
+          `${label}: manifest ${entry.digest} does not match its digest`,
+        );
+      return { digest: entry.digest, mediaType: entry.mediaType || OCI_MANIFEST, bytes };
+    },
+    async putTagged(m, t) {
+      await writeBlob(m.digest, m.bytes.length, once(m.bytes));
+      const entry: Descriptor = {
+        mediaType: m.mediaType,
+        digest: m.digest,
+        size: m.bytes.length,
+        annotations: { [ANNOTATION_REF_NAME]: t },
+      };
+      // As the layout store lists cosign's tags: with cosign's artifact type, so that readers
+      // choosing "the image" of an untagged layout pass them over.
+      const kind = /\.([a-z]+)$/.exec(t)?.[1];
+      if (kind !== undefined) entry.artifactType = `application/vnd.dev.cosign.artifact.${kind}.v1+json`;
+      tagged.set(t, entry);
+    },
     async finish(root) {
       await writeBlob(root.digest, root.bytes.length, once(root.bytes));
       // Under the layout's index lock: a sign or attest writing the same layout meanwhile keeps its entries.
@@ -178,6 +232,11 @@ function layoutTarget(dir: string, tag: string | undefined, label: string): Copy
         // Referrers are listed untagged with their artifactType, as the layout writer lists SBOMs.
         for (const r of referrers)
           if (!index.manifests.some((d) => d.digest === r.digest)) index.manifests.push(r);
+        // cosign's tags move to what the copy planned (the source's, or a merge of both).
+        for (const [t, entry] of tagged) {
+          index.manifests = index.manifests.filter((d) => d.annotations?.[ANNOTATION_REF_NAME] !== t);
+          index.manifests.push(entry);
+        }
         await writeFileAtomic(indexPath, `${JSON.stringify(index)}\n`);
       });
     },

@@ -25,7 +25,8 @@ Options:
   --chunk-size SIZE       upload in chunks of SIZE (e.g. 16M)
   --jobs N                blobs in flight at once (default 4)
   --no-referrers          leave out the SBOMs, signatures and attestations
-                          that name the image as their subject (copied by default)
+                          that name the image as their subject, and cosign's
+                          sha256-<hex>.sig/.att/.sbom tags (copied by default)
 ${REGISTRY_FLAGS_HELP}
 
 Examples:

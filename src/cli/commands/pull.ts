@@ -20,7 +20,8 @@ Options:
   --arch ARCH             pull only this platform (its manifest becomes the root)
   --jobs N                blobs downloaded at once (default 4)
   --no-referrers          leave out the SBOMs, signatures and attestations
-                          that name the image as their subject (copied by default)
+                          that name the image as their subject, and cosign's
+                          sha256-<hex>.sig/.att/.sbom tags (copied by default)
 ${REGISTRY_FLAGS_HELP}
 
 Examples:

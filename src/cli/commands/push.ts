@@ -26,7 +26,8 @@ Options:
                           request per blob; a failed chunk is resumed
   --jobs N                blobs uploaded at once (default 4)
   --no-referrers          leave out the SBOMs, signatures and attestations
-                          that name the image as their subject (copied by default)
+                          that name the image as their subject, and cosign's
+                          sha256-<hex>.sig/.att/.sbom tags (copied by default)
 ${REGISTRY_FLAGS_HELP}
 
 Examples:
