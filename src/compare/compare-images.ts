@@ -1,39 +1,51 @@
 // Comparing images: read each once (its layers, dpkg/apk databases and
-// os-release), collect its numbers, and, given a vulnerability database,
-// match its Debian packages the way `cudaseal scan` does.
+// os-release) and collect its numbers; then, given where vulnerability data
+// comes from, open it once for the Debian releases found and match each
+// image's Debian packages the way `cudaseal scan` does. Images are read
+// first so that no data is fetched when no image is Debian.
 
 import { CudasealError, inStage } from "../errors.ts";
-import { type LoadedDatabase, loadDatabase } from "../scan/database.ts";
+import type { Finding } from "../scan/advisory.ts";
 import { debianCodename } from "../scan/debian-release.ts";
 import { matchFindings } from "../scan/match.ts";
+import { severityCounts } from "../scan/report.ts";
+import type { DatabaseInfo } from "../scan/tracker-database.ts";
+import { type DatabaseOptions, openVulnerabilityDatabases } from "../scan/vulnerability-db.ts";
 import { readFilesystem } from "../source/filesystem.ts";
 import { openImage } from "../source/image-source.ts";
-import { installedPackages, isPackageDb } from "../source/packages.ts";
+import { type InstalledPackage, installedPackages, isPackageDb } from "../source/packages.ts";
 import { type ImageStats, imageStats } from "./image-stats.ts";
 
 const OS_RELEASE = ["/etc/os-release", "/usr/lib/os-release"];
 
 export interface CompareOptions {
-  /** A vulnerability database, as `cudaseal scan --db` takes; CVEs are counted only with one. */
-  db?: string;
+  /**
+   * Where vulnerability data comes from, as `cudaseal scan` takes it (a
+   * local `db`, or the tracker's `feed`); CVEs are counted only with it.
+   */
+  database?: DatabaseOptions;
   arch?: string;
+  /** The clock, for the data's age. */
+  now?: () => Date;
+}
+
+/** The images side by side, and the vulnerability data they were matched against. */
+export interface Comparison {
+  /** Each image's numbers, in the order given. */
+  images: ImageStats[];
+  /** Where the vulnerability data came from; absent when none was opened. */
+  database?: DatabaseInfo;
+  /** Things that did not stop the comparison but should be seen. */
+  warnings: string[];
 }
 
 /** The numbers of each image in `refs`, in order. */
 export async function compareImages(
   refs: readonly string[],
   options: CompareOptions = {},
-): Promise<ImageStats[]> {
+): Promise<Comparison> {
   if (refs.length < 2) throw new CudasealError("USAGE", "name two images to compare");
-  let db: LoadedDatabase | undefined;
-  if (options.db !== undefined) {
-    try {
-      db = await loadDatabase(options.db);
-    } catch (err) {
-      throw inStage("load vulnerability database", err);
-    }
-  }
-  const out: ImageStats[] = [];
+  const read: { stats: ImageStats; dpkg: InstalledPackage[]; release?: string }[] = [];
   for (const ref of refs) {
     try {
       const image = await openImage(ref, { arch: options.arch });
@@ -45,19 +57,33 @@ export async function compareImages(
       const osRelease = (
         OS_RELEASE.map((p) => fs.contents.get(p)).find((b) => b !== undefined) ?? ""
       ).toString();
-      const release = debianCodename(osRelease);
-      const findings =
-        db === undefined || release === undefined
-          ? undefined
-          : matchFindings(
-              packages.filter((p) => p.manager === "dpkg"),
-              db.advisories,
-              release,
-            );
-      out.push(imageStats(ref, image, fs, packages, findings));
+      read.push({
+        stats: imageStats(ref, image, fs, packages),
+        dpkg: packages.filter((p) => p.manager === "dpkg"),
+        release: debianCodename(osRelease),
+      });
     } catch (err) {
       throw inStage(`read ${ref}`, err);
     }
   }
-  return out;
+  const releases = read.flatMap((r) => (r.release === undefined ? [] : [r.release]));
+  if (options.database === undefined || releases.length === 0) {
+    return { images: read.map((r) => r.stats), warnings: [] };
+  }
+  const feed = options.database.feed;
+  const db = await openVulnerabilityDatabases(
+    { ...options.database, feed: feed && { now: options.now, ...feed } },
+    releases,
+  );
+  const images = read.map(({ stats, dpkg, release }) => {
+    if (release === undefined) return stats;
+    return withFindings(stats, matchFindings(dpkg, db.advisories.get(release) ?? [], release));
+  });
+  return { images, database: db.info, warnings: db.warnings };
+}
+
+/** `stats` with its CVE counts, in the place imageStats gives them (before the CUDA libraries). */
+function withFindings(stats: ImageStats, findings: readonly Finding[]): ImageStats {
+  const { cudaLibraries, ...rest } = stats;
+  return { ...rest, cves: severityCounts(findings), cudaLibraries };
 }

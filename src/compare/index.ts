@@ -1,5 +1,5 @@
 // Putting images side by side: what others may use.
 
-export { type CompareOptions, compareImages } from "./compare-images.ts";
+export { type CompareOptions, type Comparison, compareImages } from "./compare-images.ts";
 export { type ImageStats, imageStats } from "./image-stats.ts";
 export { compareJson, compareMarkdown, compareRows, compareTable } from "./render.ts";

@@ -3,6 +3,7 @@
 // JSON.
 
 import { SEVERITIES } from "../scan/advisory.ts";
+import type { DatabaseInfo } from "../scan/tracker-database.ts";
 import { formatBytes } from "../util/format-bytes.ts";
 import type { ImageStats } from "./image-stats.ts";
 
@@ -61,7 +62,7 @@ export function compareMarkdown(stats: readonly ImageStats[]): string {
   ].join("\n");
 }
 
-/** The comparison as a JSON document. */
-export function compareJson(stats: readonly ImageStats[]): Record<string, unknown> {
-  return { images: stats };
+/** The comparison as a JSON document; `database` says what the CVEs were counted against. */
+export function compareJson(stats: readonly ImageStats[], database?: DatabaseInfo): Record<string, unknown> {
+  return database === undefined ? { images: stats } : { images: stats, database };
 }

@@ -32,6 +32,8 @@ export async function openRegistryImage(
   const arch = options.arch ?? hostArch();
   let reference = manifestReference(ref);
   let chosenByPlatform = false;
+  // The outermost index, the digest users push and sign (VEX may name it).
+  let indexDigest: string | undefined;
   for (let depth = 0; depth < 4; depth++) {
     const stored = await repo.getManifest(reference);
     if (stored === undefined)
@@ -41,6 +43,7 @@ export async function openRegistryImage(
       });
     const doc = parseJson(stored.bytes, `${repo.label}@${stored.digest}`);
     if (Array.isArray(doc.manifests)) {
+      indexDigest ??= stored.digest;
       const desc = choosePlatform(doc.manifests as Desc[], arch, repo.label, options.arch !== undefined);
       chosenByPlatform ||= desc.platform !== undefined;
       reference = desc.digest;
@@ -59,6 +62,7 @@ export async function openRegistryImage(
       throw new CudasealError("IMAGE_INVALID", `${stored.digest} has no layers`);
     return {
       manifestDigest: stored.digest,
+      ...(indexDigest !== undefined ? { indexDigest } : {}),
       config,
       layers: (doc.layers as Desc[]).map((l) => layerOf(repo, l)),
     };

@@ -19,6 +19,8 @@ export interface ScanResult {
   findings: Finding[];
   /** The image's manifest digest. */
   digest?: string;
+  /** The digest of the index the manifest was chosen from, when it came from one. */
+  indexDigest?: string;
   /** Findings VEX statements or the ignore file took out, with why. */
   suppressed?: SuppressedFinding[];
   /** Ignore-file entries past their date, which suppressed nothing. */
@@ -85,6 +87,7 @@ export function scanJson(result: ScanResult): Record<string, unknown> {
   return {
     image: result.image,
     digest: result.digest,
+    ...(result.indexDigest === undefined ? {} : { indexDigest: result.indexDigest }),
     release: result.release,
     packages: result.packages,
     database: result.database,

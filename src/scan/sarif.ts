@@ -2,13 +2,18 @@
 // log's skeleton is src/util/sarif.ts, shared with audit and lint): one
 // run, one rule per advisory id (with a numeric `security-severity` for the
 // severity badge), and one result per finding, located at the dpkg record of
-// its package in the image. Rules are sorted by id and results keep the
-// findings' order, so equal scans give byte-identical documents.
+// its package in the image. Findings VEX or the ignore file suppressed are
+// results too, after the others, each with an `external`, `accepted`
+// suppression (SARIF §3.27.23, §3.35) that says why: code scanning shows them
+// dismissed instead of losing the audit trail. Rules are sorted by id and
+// results keep the findings' order, so equal scans give byte-identical
+// documents.
 
 import { sarifLevel, sarifLog, sarifRules, worstSeverity } from "../util/sarif.ts";
 import type { Finding, Severity } from "./advisory.ts";
 import { severityRank } from "./advisory.ts";
 import { recordKey, type ScanResult } from "./report.ts";
+import type { Suppression } from "./suppress.ts";
 
 /** The `security-severity` GitHub buckets into critical/high/medium/low. */
 export const SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
@@ -22,8 +27,10 @@ export const SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
 
 /** The scan as one SARIF 2.1.0 log; `version` is cudaseal's, for tool.driver. */
 export function scanSarif(result: ScanResult, version?: string): Record<string, unknown> {
-  const { rules, ruleIndex } = sarifRules(result.findings, ruleOf);
-  const results = result.findings.map((f) => ({
+  const suppressed = result.suppressed ?? [];
+  // Rules cover suppressed findings too: every result must point at its rule.
+  const { rules, ruleIndex } = sarifRules([...result.findings, ...suppressed], ruleOf);
+  const resultOf = (f: Finding) => ({
     ruleId: f.id,
     ruleIndex: ruleIndex.get(f.id),
     level: sarifLevel(f.severity),
@@ -37,7 +44,11 @@ export function scanSarif(result: ScanResult, version?: string): Record<string, 
       },
     ],
     partialFingerprints: { "cudaseal/finding": `${f.id}/${f.package}/${f.installed}` },
-  }));
+  });
+  const results = [
+    ...result.findings.map(resultOf),
+    ...suppressed.map((f) => ({ ...resultOf(f), suppressions: [suppressionOf(f.suppressedBy)] })),
+  ];
   return sarifLog({
     version,
     rules,
@@ -71,4 +82,28 @@ function messageOf(f: Finding): string {
         ? "Debian will not fix it in this release"
         : "no fixed version yet";
   return `${f.id} (${f.severity}) in ${f.package} ${f.installed}: ${fix}`;
+}
+
+/** A SARIF suppression: decided outside the image (a VEX document, the ignore file), and in force. */
+function suppressionOf(s: Suppression): Record<string, unknown> {
+  if (s.kind === "vex") {
+    const why = [s.justification, s.impactStatement].filter((w) => w !== undefined).join(": ");
+    return {
+      kind: "external",
+      status: "accepted",
+      justification: `VEX ${s.status}${why === "" ? "" : ` (${why})`} in ${s.file}`,
+      properties: {
+        source: "vex",
+        file: s.file,
+        vexStatus: s.status,
+        ...(s.justification === undefined ? {} : { vexJustification: s.justification }),
+      },
+    };
+  }
+  return {
+    kind: "external",
+    status: "accepted",
+    justification: `ignored until ${s.expires}: ${s.reason} (${s.file})`,
+    properties: { source: "ignore-file", file: s.file, expires: s.expires },
+  };
 }

@@ -41,9 +41,11 @@ export async function scanImage(ref: string, options: ScanOptions): Promise<Scan
   let records: ReturnType<typeof installedPackageRecords>;
   let osRelease: string;
   let digest: string;
+  let indexDigest: string | undefined;
   try {
     const image = await openImage(ref, { arch: options.arch });
     digest = image.manifestDigest;
+    indexDigest = image.indexDigest;
     const fs = await readFilesystem(image, {
       origin: ref,
       want: (path) => isPackageDb(path) || OS_RELEASE.includes(path),
@@ -75,6 +77,7 @@ export async function scanImage(ref: string, options: ScanOptions): Promise<Scan
     vex,
     ignores,
     digest,
+    indexDigest,
     today: now().toISOString().slice(0, 10),
   });
   const warnings = [
@@ -87,6 +90,7 @@ export async function scanImage(ref: string, options: ScanOptions): Promise<Scan
   return {
     image: ref,
     digest,
+    ...(indexDigest === undefined ? {} : { indexDigest }),
     release,
     packages: packages.length,
     findings,

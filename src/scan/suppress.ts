@@ -29,6 +29,8 @@ export interface SuppressOptions {
   ignores?: readonly IgnoreEntry[];
   /** The scanned image's manifest digest, which VEX products name. */
   digest?: string;
+  /** The digest of the index the manifest was chosen from, which VEX products may name instead. */
+  indexDigest?: string;
   /** Today, `YYYY-MM-DD` (UTC), for expiry. */
   today: string;
 }
@@ -45,10 +47,11 @@ export function suppressFindings(findings: readonly Finding[], options: Suppress
   const vex = options.vex ?? [];
   const ignores = options.ignores ?? [];
   const active = ignores.filter((e) => !isExpired(e, options.today));
+  const digests = [options.digest, options.indexDigest].filter((d) => d !== undefined);
   const kept: Finding[] = [];
   const suppressed: SuppressedFinding[] = [];
   for (const f of findings) {
-    const statement = vexVerdict(vex, f, options.digest);
+    const statement = vexVerdict(vex, f, digests);
     if (statement && (statement.status === "not_affected" || statement.status === "fixed")) {
       suppressed.push({
         ...f,

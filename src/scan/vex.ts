@@ -223,26 +223,33 @@ function packageRef(purl: string): PackageRef | undefined {
   }
 }
 
-/** The statement that decides `finding` in the image `digest`: the newest that speaks to it. */
+/**
+ * The statement that decides `finding` in the image known by `digest`: the
+ * newest that speaks to it. An image has more than one digest when it came
+ * from an index (the platform manifest's and the index's): a product naming
+ * any of them names the image.
+ */
 export function vexVerdict(
   statements: readonly VexStatement[],
   finding: Finding,
-  digest: string | undefined,
+  digest: string | readonly string[] | undefined,
 ): VexStatement | undefined {
+  const digests: readonly string[] =
+    digest === undefined ? [] : typeof digest === "string" ? [digest] : digest;
   let best: VexStatement | undefined;
   for (const s of statements) {
     if (!s.ids.includes(finding.id)) continue;
-    if (s.products.length > 0 && !s.products.some((p) => productCovers(p, finding, digest))) continue;
+    if (s.products.length > 0 && !s.products.some((p) => productCovers(p, finding, digests))) continue;
     if (best === undefined || s.time >= best.time) best = s;
   }
   return best;
 }
 
-function productCovers(p: VexProduct, f: Finding, digest: string | undefined): boolean {
+function productCovers(p: VexProduct, f: Finding, digests: readonly string[]): boolean {
   if (p.kind === "package") return packageCovers(p.ref, f);
   if (p.kind === "image") {
     return (
-      p.digest === digest &&
+      digests.includes(p.digest) &&
       (p.subcomponents.length === 0 || p.subcomponents.some((r) => packageCovers(r, f)))
     );
   }

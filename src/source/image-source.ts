@@ -27,6 +27,12 @@ export interface SourceLayer {
 export interface OpenedImage {
   /** The manifest's digest; for a classic Docker archive, which has none, the image ID (the config's digest). */
   manifestDigest: string;
+  /**
+   * The digest of the outermost image index the manifest was chosen from
+   * (the multi-platform digest users push and sign); absent when the
+   * reference named a manifest directly, or the source cannot tell.
+   */
+  indexDigest?: string;
   /** The image config, parsed, its digest checked. */
   config: Record<string, unknown>;
   layers: SourceLayer[];

@@ -63,11 +63,14 @@ export async function openLayoutImage(
   }
   const arch = options.arch ?? hostArch();
   let chosenByPlatform = false;
+  let indexDigest: string | undefined;
   for (let depth = 0; depth < 4; depth++) {
     const desc = choosePlatform(descs, arch, files.label, options.arch !== undefined);
     chosenByPlatform ||= desc.platform !== undefined;
     const doc = await readJsonBlob(files, desc.digest);
     if (Array.isArray(doc.manifests)) {
+      // The outermost index is the one pushed and signed; index.json itself has no digest.
+      indexDigest ??= desc.digest;
       descs = descriptors(doc, desc.digest);
       continue;
     }
@@ -79,7 +82,12 @@ export async function openLayoutImage(
     }
     if (!Array.isArray(doc.layers)) throw new CudasealError("IMAGE_INVALID", `${desc.digest} has no layers`);
     const layers = (doc.layers as Desc[]).map((l) => layerOf(files, l));
-    return { manifestDigest: desc.digest, config, layers };
+    return {
+      manifestDigest: desc.digest,
+      ...(indexDigest === undefined ? {} : { indexDigest }),
+      config,
+      layers,
+    };
   }
   throw new CudasealError("IMAGE_INVALID", `${files.label}: indexes nest too deep`);
 }

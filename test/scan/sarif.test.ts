@@ -14,6 +14,7 @@ import { debianTrackerAdvisories } from "../../src/scan/debian-tracker.ts";
 import { matchFindings } from "../../src/scan/match.ts";
 import { recordKey, type ScanResult } from "../../src/scan/report.ts";
 import { SECURITY_SEVERITY, scanSarif } from "../../src/scan/sarif.ts";
+import type { SuppressedFinding } from "../../src/scan/suppress.ts";
 import { schema } from "../helpers/sbom-schemas.ts";
 import { makeImages } from "../source/fixture.ts";
 import { PACKAGES, TRACKER } from "./fixture.ts";
@@ -29,6 +30,12 @@ interface SarifResult {
   level: string;
   message: { text: string };
   locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[];
+  suppressions?: {
+    kind: string;
+    status: string;
+    justification: string;
+    properties: Record<string, string>;
+  }[];
 }
 interface SarifLog {
   version: string;
@@ -151,4 +158,84 @@ test("cudaseal scan --format sarif locates findings at the records read from the
   });
   const bad = spawnSync(process.execPath, [bin, ...args, "--format", "xml"], { encoding: "utf8" });
   assert.equal(bad.status, 2);
+});
+
+test("suppressed findings are results with an accepted external suppression saying why", () => {
+  const [vexed, ignored, ...rest] = findings;
+  const suppressed: SuppressedFinding[] = [
+    {
+      ...vexed,
+      suppressedBy: {
+        kind: "vex",
+        status: "not_affected",
+        justification: "vulnerable_code_not_in_execute_path",
+        impactStatement: "the resolver is never called",
+        file: "cuda-base.vex.json",
+      },
+    },
+    {
+      ...ignored,
+      suppressedBy: {
+        kind: "ignore",
+        reason: "timezone data only",
+        expires: "2999-01-01",
+        file: ".ignore.yaml",
+      },
+    },
+  ];
+  const doc = scanSarif({ ...result, findings: rest, suppressed });
+  assertValid(doc);
+  const { results } = doc.runs[0];
+  const rules = doc.runs[0].tool.driver.rules;
+  assert.equal(results.length, findings.length, "nothing vanishes");
+  assert.deepEqual(
+    results.slice(0, rest.length).map((r) => r.suppressions),
+    rest.map(() => undefined),
+    "the findings that count come first, unsuppressed",
+  );
+  const [v, i] = results.slice(rest.length);
+  assert.equal(v.ruleId, vexed.id);
+  assert.equal(rules[v.ruleIndex].id, vexed.id, "a rule exists for a finding only VEX speaks of");
+  assert.equal(v.level, "error", "the level is the finding's, suppressed or not");
+  assert.deepEqual(v.suppressions, [
+    {
+      kind: "external",
+      status: "accepted",
+      justification:
+        "VEX not_affected (vulnerable_code_not_in_execute_path: the resolver is never called) in cuda-base.vex.json",
+      properties: {
+        source: "vex",
+        file: "cuda-base.vex.json",
+        vexStatus: "not_affected",
+        vexJustification: "vulnerable_code_not_in_execute_path",
+      },
+    },
+  ]);
+  assert.equal(i.ruleId, ignored.id);
+  assert.deepEqual(i.suppressions, [
+    {
+      kind: "external",
+      status: "accepted",
+      justification: "ignored until 2999-01-01: timezone data only (.ignore.yaml)",
+      properties: { source: "ignore-file", file: ".ignore.yaml", expires: "2999-01-01" },
+    },
+  ]);
+  assert.deepEqual(
+    (i as unknown as { partialFingerprints: unknown }).partialFingerprints,
+    { "cudaseal/finding": `${ignored.id}/${ignored.package}/${ignored.installed}` },
+    "the fingerprint is the finding's, so code scanning keeps one alert when it is suppressed",
+  );
+  assert.equal(
+    JSON.stringify(scanSarif({ ...result, findings: rest, suppressed })),
+    JSON.stringify(doc),
+    "deterministic",
+  );
+  // A VEX `fixed` statement needs no justification.
+  const fixed = scanSarif({
+    ...result,
+    findings: [],
+    suppressed: [{ ...vexed, suppressedBy: { kind: "vex", status: "fixed", file: "f.vex.json" } }],
+  });
+  assertValid(fixed);
+  assert.equal(fixed.runs[0].results[0].suppressions?.[0].justification, "VEX fixed in f.vex.json");
 });

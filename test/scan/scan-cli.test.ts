@@ -25,6 +25,8 @@ const plain = `oci:${join(dir, "plain")}`;
 /** The same image with a Debian 12 os-release on top. */
 const bookworm = `oci:${join(dir, "bookworm")}`;
 const ubuntu = `oci:${join(dir, "ubuntu")}`;
+/** A two-platform (amd64, arm64) Debian 12 image: index.json → image index → manifests. */
+const multiBookworm = `oci:${join(dir, "multi-bookworm")}:v1`;
 let server: TrackerServer;
 /** No network: the default cache and feed of every run point into the test dir and at a closed port. */
 const ENV = {
@@ -38,7 +40,7 @@ before(async () => {
   writeFileSync(tracker, JSON.stringify(TRACKER));
   mkdirSync(osvDir);
   for (const [i, r] of OSV_RECORDS.entries()) writeFileSync(join(osvDir, `${i}.json`), JSON.stringify(r));
-  const { single } = makeImages(dir);
+  const { single, multi } = makeImages(dir);
   await writeOciLayout(join(dir, "plain"), single);
   const withOs = (name: string, text: string) => ({
     ...single,
@@ -53,6 +55,11 @@ before(async () => {
     join(dir, "bookworm"),
     withOs("os", 'PRETTY_NAME="Debian GNU/Linux 12"\nID=debian\nVERSION_ID="12"\n'),
   );
+  const os = makeLayer(dir, "os-multi", { "etc/os-release": 'ID=debian\nVERSION_ID="12"\n' });
+  await writeOciLayout(join(dir, "multi-bookworm"), {
+    ...multi,
+    platforms: multi.platforms.map((p, i) => platformImage(i === 0 ? "amd64" : "arm64", [...p.layers, os])),
+  });
   await writeOciLayout(
     join(dir, "ubuntu"),
     withOs("ubuntu", "ID=ubuntu\nVERSION_ID=24.04\nVERSION_CODENAME=noble\n"),
@@ -331,6 +338,42 @@ test("VEX statements and ignore entries suppress findings, are reported, and nev
     /\nSuppressed: 2 \(1 by VEX, 1 by the ignore file; --format json lists them\)\n/,
   );
   assert.match(table.stdout, /\nExpired ignore entries: 1/);
+  // SARIF keeps them as results, each suppressed with why, after the findings that count.
+  const sarif = cli([
+    bookworm,
+    "--db",
+    tracker,
+    "--arch",
+    "amd64",
+    "--vex",
+    vex,
+    "--ignore-file",
+    ignore,
+    "--format",
+    "sarif",
+  ]);
+  assert.equal(sarif.status, 0, sarif.stderr);
+  const results: {
+    ruleId: string;
+    suppressions?: { kind: string; status: string; justification: string }[];
+  }[] = JSON.parse(sarif.stdout).runs[0].results;
+  assert.equal(results.length, 9);
+  assert.ok(results.slice(0, 7).every((x) => x.suppressions === undefined));
+  assert.deepEqual(
+    results.slice(7).map((x) => [x.ruleId, x.suppressions?.[0].kind, x.suppressions?.[0].status]),
+    [
+      ["CVE-2024-0001", "external", "accepted"],
+      ["CVE-2024-0010", "external", "accepted"],
+    ],
+  );
+  assert.match(
+    results[7].suppressions?.[0].justification ?? "",
+    /^VEX not_affected \(vulnerable_code_not_in_execute_path\) in .*image\.vex\.json$/,
+  );
+  assert.match(
+    results[8].suppressions?.[0].justification ?? "",
+    /^ignored until 2999-01-01: timezone data only \(.*ignore\.yaml\)$/,
+  );
 });
 
 test("bad VEX documents and ignore files fail with their codes before any database is read", () => {
@@ -348,4 +391,54 @@ test("bad VEX documents and ignore files fail with their codes before any databa
   const i = cli([bookworm, "--arch", "amd64", "--offline", "--ignore-file", badIgnore, "--json"]);
   assert.equal(i.status, 1);
   assert.equal(JSON.parse(i.stdout).error.code, "IGNORE_FILE_INVALID");
+});
+
+test("a VEX statement may name the image by its index digest, the one pushed and signed", () => {
+  const index = JSON.parse(readFileSync(join(dir, "multi-bookworm", "index.json"), "utf8"));
+  const indexDigest = index.manifests.find(
+    (m: { annotations?: Record<string, string> }) =>
+      m.annotations?.["org.opencontainers.image.ref.name"] === "v1",
+  ).digest as string;
+  const scan = (arch: string, extra: string[] = []) =>
+    cli([multiBookworm, "--db", tracker, "--arch", arch, "--json", ...extra]);
+  const amd = JSON.parse(scan("amd64").stdout);
+  const arm = JSON.parse(scan("arm64").stdout);
+  assert.equal(amd.indexDigest, indexDigest);
+  assert.equal(arm.indexDigest, indexDigest);
+  assert.notEqual(amd.digest, indexDigest);
+  assert.ok(amd.findings.some((f: { id: string }) => f.id === "CVE-2024-0001"));
+  const vexFor = (name: string, digest: string) => {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      JSON.stringify(
+        vexDocument([
+          {
+            vulnerability: { name: "CVE-2024-0001" },
+            products: [{ "@id": `pkg:oci/cuda-base@${digest.replace(":", "%3A")}` }],
+            status: "not_affected",
+            justification: "vulnerable_code_not_present",
+          },
+        ]),
+      ),
+    );
+    return file;
+  };
+  const suppressedIds = (doc: { suppressed: { id: string }[] }) => doc.suppressed.map((f) => f.id);
+  // Named by the index: every platform read from it is covered.
+  const byIndex = vexFor("index.vex.json", indexDigest);
+  for (const arch of ["amd64", "arm64"]) {
+    const doc = JSON.parse(scan(arch, ["--vex", byIndex]).stdout);
+    assert.deepEqual(suppressedIds(doc), ["CVE-2024-0001"], arch);
+  }
+  // Named by one platform's manifest: that platform only.
+  const byManifest = vexFor("manifest.vex.json", amd.digest);
+  assert.deepEqual(suppressedIds(JSON.parse(scan("amd64", ["--vex", byManifest]).stdout)), ["CVE-2024-0001"]);
+  assert.deepEqual(suppressedIds(JSON.parse(scan("arm64", ["--vex", byManifest]).stdout)), []);
+  // The index digest is not the single-platform image's: its VEX still needs its own digest.
+  const single = JSON.parse(
+    cli([bookworm, "--db", tracker, "--arch", "amd64", "--json", "--vex", byIndex]).stdout,
+  );
+  assert.equal(single.indexDigest, undefined);
+  assert.deepEqual(suppressedIds(single), []);
 });

@@ -62,6 +62,12 @@ test("a statement names the image by digest purl or hash, optionally narrowed to
     "not_affected",
   );
   assert.equal(vexVerdict(statements, finding("CVE-2024-0001", "libc6", "glibc"), OTHER), undefined);
+  // An image read through an index is known by two digests (manifest, index): either names it.
+  assert.equal(
+    vexVerdict(statements, finding("CVE-2024-0001", "libc6", "glibc"), [OTHER, DIGEST])?.status,
+    "not_affected",
+  );
+  assert.equal(vexVerdict(statements, finding("CVE-2024-0001", "libc6", "glibc"), [OTHER]), undefined);
   assert.equal(vexVerdict(statements, finding("CVE-2024-0001", "libc-bin", "glibc"), DIGEST), undefined);
   assert.equal(
     vexVerdict(statements, finding("CVE-2024-0001", "libc6", "glibc", "1.0-0"), DIGEST),

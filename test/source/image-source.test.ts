@@ -88,6 +88,32 @@ test("a multi-platform image is read for the platform asked", async () => {
   assert.equal(amd.hello, "hello again\n");
 });
 
+test("an image chosen from an index knows the index's digest; one named directly has none", async () => {
+  await writeOciArchive(join(dir, "multi.oci.tar"), images.multi);
+  const index = JSON.parse(readFileSync(join(dir, "multi", "index.json"), "utf8"));
+  const tagged = index.manifests.find(
+    (m: { annotations?: Record<string, string> }) =>
+      m.annotations?.["org.opencontainers.image.ref.name"] === "v1",
+  );
+  assert.equal(tagged.mediaType, "application/vnd.oci.image.index.v1+json");
+  for (const ref of [`oci:${join(dir, "multi")}:v1`, `oci-archive:${join(dir, "multi.oci.tar")}:v1`]) {
+    const amd = await openImage(ref, { arch: "amd64" });
+    const arm = await openImage(ref, { arch: "arm64" });
+    assert.equal(amd.indexDigest, tagged.digest, ref);
+    assert.equal(arm.indexDigest, tagged.digest, ref);
+    assert.notEqual(amd.manifestDigest, arm.manifestDigest, ref);
+  }
+  // A platform's own tag names its manifest: no index in between.
+  const direct = await openImage(`oci:${join(dir, "multi")}:v1-arm64`);
+  assert.equal(direct.indexDigest, undefined);
+  assert.equal(
+    direct.manifestDigest,
+    (await openImage(`oci:${join(dir, "multi")}:v1`, { arch: "arm64" })).manifestDigest,
+  );
+  assert.equal((await openImage(`oci:${join(dir, "layout")}:v1`)).indexDigest, undefined);
+  assert.equal((await openImage(`docker-archive:${join(dir, "image.docker.tar")}`)).indexDigest, undefined);
+});
+
 test("an unknown platform is IMAGE_INVALID listing those there are", async () => {
   await assert.rejects(openImage(`oci:${join(dir, "multi")}:v1`, { arch: "s390x" }), (err) => {
     assert.ok(isCudasealError(err, "IMAGE_INVALID"));

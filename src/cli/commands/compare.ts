@@ -3,7 +3,15 @@
 
 import { compareImages, compareJson, compareMarkdown, compareTable } from "../../compare/index.ts";
 import { CudasealError } from "../../errors.ts";
+import { formatDuration } from "../../scan/duration.ts";
 import { type Command, stringFlag } from "../command.ts";
+import {
+  DATABASE_FLAGS,
+  DATABASE_FLAGS_HELP,
+  DEFAULT_MAX_DB_AGE,
+  databaseFlagGiven,
+  databaseOptionsFrom,
+} from "../database-options.ts";
 
 export const compareCommand: Command = {
   name: "compare",
@@ -13,20 +21,36 @@ Reads both images (oci:DIR[:TAG], oci-archive:FILE[:TAG] or
 docker-archive:FILE[:NAME:TAG]) and prints, for each: the compressed size
 (the layers as stored), the uncompressed size (the files of the final file
 system), layers, installed packages, files, setuid/setgid files, shells and
-package managers present, the user it runs as, and the CUDA and NVIDIA
-library packages with their versions. With --db, also its known
-vulnerabilities by severity, matched as 'cudaseal scan' matches them.
+package managers present, the user it runs as, its known vulnerabilities by
+severity, and the CUDA and NVIDIA library packages with their versions.
+
+Vulnerabilities are counted by default, matched as 'cudaseal scan' matches
+them and from the same data: the Debian Security Tracker's feed, downloaded
+into the cache dir and refreshed once for both images (data older than
+--max-db-age, default ${DEFAULT_MAX_DB_AGE}, is refused), or a local --db. Both images are
+matched against the same copy. An image whose Debian release is unknown
+(no os-release, or not Debian) shows 'unknown release'; when neither is
+Debian, no data is fetched. --no-cves leaves the count out and never
+touches the network. VEX and ignore files are scan's business: compare
+counts every finding.
 
 Options:
-  --db FILE_OR_DIR        a vulnerability database, as 'cudaseal scan' takes
+${DATABASE_FLAGS_HELP}
+  --no-cves               do not count vulnerabilities (no data is read)
   --arch ARCH             which platform of multi-platform images (default: this machine's)
   --format FORMAT         table, json or markdown (default: table; --json is json)
 
+Errors: SCAN_DB_STALE (data too old), SCAN_DB_MISSING (--offline with
+nothing cached), FETCH_FAILED (no data could be downloaded and none is cached).
+
 Examples:
   cudaseal compare docker-archive:nvidia-cuda.tar oci:out/cuda-base
-  cudaseal compare oci:old oci:new --db debian-tracker.json --format markdown >> report.md`,
+  cudaseal compare oci:old oci:new --offline --format markdown >> report.md
+  cudaseal compare oci:old oci:new --db debian-tracker.json --format json
+  cudaseal compare oci:old oci:new --no-cves`,
   flags: {
-    db: { type: "string" },
+    ...DATABASE_FLAGS,
+    "no-cves": { type: "boolean" },
     arch: { type: "string" },
     format: { type: "string" },
   },
@@ -40,12 +64,43 @@ Examples:
     if (format !== "table" && format !== "json" && format !== "markdown") {
       throw new CudasealError("USAGE", `unknown format: ${format}`, { hint: "use table, json or markdown" });
     }
-    const stats = await compareImages(positionals, {
-      db: stringFlag(flags, "db"),
+    const cves = flags["no-cves"] !== true;
+    if (!cves && databaseFlagGiven(flags)) {
+      throw new CudasealError(
+        "USAGE",
+        "--no-cves reads no vulnerability data, so the database flags do nothing",
+        {
+          hint: "drop --no-cves to count CVEs, or the database flags to skip them",
+        },
+      );
+    }
+    const comparison = await compareImages(positionals, {
+      database: cves ? databaseOptionsFrom(flags) : undefined,
       arch: stringFlag(flags, "arch"),
+    }).catch((err: unknown) => {
+      throw withNoCvesHint(err);
     });
-    if (format === "json") out.jsonData(compareJson(stats));
+    for (const warning of comparison.warnings) out.warn(warning);
+    const db = comparison.database;
+    if (db !== undefined) {
+      const age = db.ageSeconds === undefined ? "" : `, ${formatDuration(db.ageSeconds * 1000)} old`;
+      out.note(`CVEs counted against ${db.format} from ${db.source}${age}`);
+    }
+    const stats = comparison.images;
+    if (format === "json") out.jsonData(compareJson(stats, comparison.database));
     else out.data(format === "markdown" ? compareMarkdown(stats) : compareTable(stats));
     return 0;
   },
 };
+
+const DATA_ERRORS = new Set(["FETCH_FAILED", "FETCH_TOO_LARGE", "SCAN_DB_MISSING", "SCAN_DB_STALE"]);
+
+/** The vulnerability data could not be had: say that the rest of the comparison can do without it. */
+function withNoCvesHint(err: unknown): unknown {
+  if (!(err instanceof CudasealError) || !DATA_ERRORS.has(err.code)) return err;
+  return new CudasealError(err.code, err.message, {
+    hint: `${err.hint ? `${err.hint}; ` : ""}or compare without CVE counts: --no-cves`,
+    cause: err.cause ?? err,
+    details: err.details,
+  });
+}

@@ -2,19 +2,20 @@
 // from the Debian Security Tracker's data (downloaded and cached) or a local
 // database, less what VEX documents and an ignore file suppress.
 
-import { defaultCacheDir } from "../../cache/dirs.ts";
 import { CudasealError } from "../../errors.ts";
 import type { Severity } from "../../scan/advisory.ts";
-import { parseDuration } from "../../scan/duration.ts";
 import { findingsFooter, findingsTable, gateFailures, scanJson } from "../../scan/report.ts";
 import { scanSarif } from "../../scan/sarif.ts";
 import { scanImage } from "../../scan/scan-image.ts";
-import { DEFAULT_MAX_DB_AGE_MS } from "../../scan/tracker-database.ts";
-import { DEFAULT_TRACKER_URL } from "../../scan/tracker-download.ts";
 import { type Command, stringFlag } from "../command.ts";
+import {
+  DATABASE_FLAGS,
+  DATABASE_FLAGS_HELP,
+  DEFAULT_MAX_DB_AGE,
+  databaseOptionsFrom,
+} from "../database-options.ts";
 
 const GATES = ["critical", "high", "medium", "low"] as const;
-const DEFAULT_MAX_DB_AGE = `${DEFAULT_MAX_DB_AGE_MS / 3_600_000}h`;
 
 export const scanCommand: Command = {
   name: "scan",
@@ -38,14 +39,7 @@ database instead: the tracker's JSON, an OSV record, a JSON array of OSV
 records, or a directory of OSV .json records.
 
 Options:
-  --db FILE_OR_DIR        a local vulnerability database instead of the tracker's feed
-  --db-url URL            the tracker JSON's URL (env CUDASEAL_DB_URL;
-                          default: ${DEFAULT_TRACKER_URL})
-  --cache-dir DIR         where the data is kept (default: ~/.cache/cudaseal)
-  --max-db-age DURATION   the oldest data accepted, as 30m, 24h, 7d (default: ${DEFAULT_MAX_DB_AGE})
-  --skip-db-update        use the cached data without asking for a newer one
-                          (downloads only when nothing is cached)
-  --offline               never touch the network: use the cached data or fail
+${DATABASE_FLAGS_HELP}
   --vex FILE              an OpenVEX (v0.2.0) document, repeatable: findings its
                           not_affected or fixed statements cover are suppressed
   --ignore-file FILE      a YAML list of findings to suppress, each with a reason
@@ -59,7 +53,10 @@ Options:
   --only-fixed            with --fail-on, count only findings a fix exists for
 
 Suppressed findings never count toward --fail-on; --format json lists them
-with the reason, the table's footer counts them. Errors: SCAN_DB_STALE (data
+with the reason, --format sarif keeps them as results marked suppressed (an
+accepted external suppression saying why), the table's footer counts them.
+A VEX product may name the platform manifest's digest or, for an image read
+through a multi-platform index, the index's. Errors: SCAN_DB_STALE (data
 too old), SCAN_DB_MISSING (--offline with nothing cached), VEX_INVALID,
 IGNORE_FILE_INVALID.
 
@@ -72,12 +69,7 @@ Examples:
   cudaseal scan docker-archive:vendor.tar --db debian-tracker.json --format json > findings.json
   cudaseal scan oci:out/cuda-base --db osv/ --format sarif > cudaseal.sarif`,
   flags: {
-    db: { type: "string" },
-    "db-url": { type: "string" },
-    "cache-dir": { type: "string" },
-    "max-db-age": { type: "string" },
-    "skip-db-update": { type: "boolean" },
-    offline: { type: "boolean" },
+    ...DATABASE_FLAGS,
     vex: { type: "string", multiple: true },
     "ignore-file": { type: "string" },
     arch: { type: "string" },
@@ -93,17 +85,7 @@ Examples:
         hint: "cudaseal scan oci:out/cuda-base",
       });
     }
-    const db = stringFlag(flags, "db");
-    const dbUrl = stringFlag(flags, "db-url") ?? (process.env.CUDASEAL_DB_URL || undefined);
-    if (db !== undefined && stringFlag(flags, "db-url") !== undefined) {
-      throw new CudasealError("USAGE", "--db and --db-url both name a database", {
-        hint: "pass one: --db for a local file, --db-url for the feed to download",
-      });
-    }
-    if (dbUrl !== undefined && !/^https?:\/\//.test(dbUrl)) {
-      throw new CudasealError("USAGE", `--db-url must be an http(s) URL: ${dbUrl}`);
-    }
-    const maxAge = stringFlag(flags, "max-db-age");
+    const database = databaseOptionsFrom(flags);
     const format = stringFlag(flags, "format") ?? (out.json ? "json" : "table");
     if (format !== "table" && format !== "json" && format !== "sarif") {
       throw new CudasealError("USAGE", `unknown format: ${format}`, { hint: "use table, json or sarif" });
@@ -115,15 +97,7 @@ Examples:
       });
     }
     const result = await scanImage(ref, {
-      db,
-      feed: {
-        cacheDir: stringFlag(flags, "cache-dir") ?? defaultCacheDir(),
-        url: dbUrl,
-        offline: flags.offline === true,
-        skipUpdate: flags["skip-db-update"] === true,
-        maxAgeMs: maxAge === undefined ? undefined : parseDuration(maxAge, "--max-db-age"),
-        maxAgeLabel: maxAge ?? DEFAULT_MAX_DB_AGE,
-      },
+      ...database,
       vex: Array.isArray(flags.vex) ? flags.vex : undefined,
       ignoreFile: stringFlag(flags, "ignore-file"),
       arch: stringFlag(flags, "arch"),
