@@ -42,17 +42,13 @@ export async function writeDockerArchive(
 
   const layout = new LayoutBuilder(options.verifyBlobs === true);
   await layout.addPlatform(platform);
-  let entry: Descriptor = platform.descriptor;
-  if (ref !== undefined) {
-    // containerd and Docker name the image by the full reference and keep the
-    // tag alone as the OCI ref name; podman takes the name from the former.
-    entry = {
-      ...entry,
-      annotations: { [ANNOTATION_CONTAINERD_NAME]: `${ref.name}:${ref.tag}`, [ANNOTATION_REF_NAME]: ref.tag },
-    };
-  }
-  const files = [...layout.finish([entry], plan.annotations), ...classicFiles(platform, ref)];
-  files.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const entry = dockerIndexEntry(platform.descriptor, ref);
+  const files = dockerArchiveFiles(
+    layout.finish([entry], plan.annotations),
+    platform.config.digest,
+    platform.layers.map((l) => l.digest),
+    ref,
+  );
   await writeLayoutTar(file, files);
 
   return {
@@ -70,21 +66,46 @@ export async function writeDockerArchive(
   };
 }
 
+/** index.json's entry for the image: named as containerd and Docker name it when there is a name. */
+export function dockerIndexEntry(manifest: Descriptor, ref: DockerRef | undefined): Descriptor {
+  if (ref === undefined) return manifest;
+  // containerd and Docker name the image by the full reference and keep the
+  // tag alone as the OCI ref name; podman takes the name from the former.
+  return {
+    ...manifest,
+    annotations: { [ANNOTATION_CONTAINERD_NAME]: `${ref.name}:${ref.tag}`, [ANNOTATION_REF_NAME]: ref.tag },
+  };
+}
+
+/**
+ * A Docker archive's files: a one-image OCI layout's (blobs, index.json,
+ * oci-layout) with the classic files naming the same config and layer blobs, sorted.
+ */
+export function dockerArchiveFiles(
+  layout: readonly LayoutFile[],
+  config: string,
+  layers: readonly string[],
+  ref: DockerRef | undefined,
+): LayoutFile[] {
+  const files = [...layout, ...classicFiles(config, layers, ref)];
+  return files.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+}
+
 /** `manifest.json` and `repositories`, the files loaders before the OCI layout read. */
-function classicFiles(p: PlannedPlatform, ref: DockerRef | undefined): LayoutFile[] {
+function classicFiles(config: string, layers: readonly string[], ref: DockerRef | undefined): LayoutFile[] {
   const manifest = canonicalJsonBytes([
     {
-      Config: blobName(p.config.digest),
+      Config: blobName(config),
       RepoTags: ref === undefined ? null : [`${ref.name}:${ref.tag}`],
-      Layers: p.layers.map((l) => blobName(l.digest)),
+      Layers: layers.map((l) => blobName(l)),
     },
   ]);
   const files: LayoutFile[] = [{ name: "manifest.json", size: manifest.length, bytes: manifest }];
   // `repositories` maps name → tag → top layer ID; Docker writes it only for
   // tagged images, and an image with no layers has no top layer to name.
-  const top = p.layers.at(-1);
+  const top = layers.at(-1);
   if (ref !== undefined && top !== undefined) {
-    const repositories = canonicalJsonBytes({ [ref.name]: { [ref.tag]: digestHex(top.digest) } });
+    const repositories = canonicalJsonBytes({ [ref.name]: { [ref.tag]: digestHex(top) } });
     files.push({ name: "repositories", size: repositories.length, bytes: repositories });
   }
   return files;
@@ -111,7 +132,8 @@ function choosePlatform(platforms: readonly PlannedPlatform[], arch: string | un
   return matches[0];
 }
 
-interface DockerRef {
+/** A name `docker load` gives the image, split. */
+export interface DockerRef {
   name: string;
   tag: string;
 }

@@ -11,6 +11,9 @@
 //      referrers and cosign's `sha256-<hex>.sig`/`.att`/`.sbom` tags of
 //      each manifest copied (cosign-tags.ts), then the root under its tag.
 //
+// An archive destination (oci-archive:, docker-archive:) is a copy to a
+// temporary layout, then tarred (copy-archive.ts).
+//
 // Nothing is re-serialised, so the target's digests are the source's; the
 // one manifest made here is a `.sig` or `.att` merged with the one the
 // destination already holds.
@@ -26,6 +29,7 @@ import { parseJson } from "../source/layout-image.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
 import { bytesBlob } from "./blob-upload.ts";
 import type { RegistryClientOptions } from "./client.ts";
+import { copyToArchive, isArchiveRef } from "./copy-archive.ts";
 import { openCopySource } from "./copy-source.ts";
 import { openCopyTarget } from "./copy-target.ts";
 import {
@@ -82,6 +86,7 @@ export async function copyImage(
 ): Promise<CopySummary> {
   const srcRef = typeof source === "string" ? parseImageRef(source) : source;
   const dstRef = typeof destination === "string" ? parseImageRef(destination) : destination;
+  if (isArchiveRef(dstRef)) return copyToArchive(srcRef, dstRef, options, copyImage);
   const from = await openCopySource(srcRef, options.registry);
   const to = openCopyTarget(dstRef, { registry: options.registry, chunkSize: options.chunkSize });
   const progress = options.progress ?? noProgress;

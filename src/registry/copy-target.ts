@@ -52,7 +52,7 @@ export interface TargetOptions {
   chunkSize?: number;
 }
 
-/** Open `ref` as a copy target: a registry reference or `oci:DIR[:TAG]`. */
+/** Open `ref` as a copy target: a registry reference or `oci:DIR[:TAG]` (archives go through a layout: copy-archive.ts). */
 export function openCopyTarget(ref: ImageRef, options: TargetOptions = {}): CopyTarget {
   if (ref.transport === "docker") return registryTarget(ref, options);
   if (ref.transport === "oci") return layoutTarget(ref.dir, ref.tag, formatImageRef(ref));
