@@ -13,10 +13,12 @@
  *      /dev/shm and /tmp (tmpfs, sized), and binds the given host files
  *      read-only (the driver's libraries);
  *   4. remounts the root read-only unless told otherwise;
- *   5. forks the workload, which chroots, changes directory, drops to the
+ *   5. forks the workload, which closes every inherited descriptor but
+ *      stdin, stdout and stderr, chroots, changes directory, drops to the
  *      image's user with no supplementary groups, docker's default
- *      capability bounding set and no_new_privs, and
- *      execs the command with exactly the given environment;
+ *      capability bounding set and no_new_privs (any step that fails stops
+ *      it before exec), and execs the command with exactly the given
+ *      environment;
  *   6. stays as PID 1: forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and
  *      SIGUSR2 sent to it, reaps orphans, and exits with the workload's
  *      status (128 + signal when it was killed).
@@ -50,6 +52,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,8 +168,15 @@ static unsigned long kept_flags(const char *path) {
 static void bind(const char *src, const char *dst, int ro) {
   struct stat st;
   if (stat(src, &st) != 0) die("%s", src);
-  if (S_ISDIR(st.st_mode)) mkdirs(dst, 0755);
-  else touch(dst);
+  if (S_ISDIR(st.st_mode)) {
+    /* mkdir stops at an existing link, and mount would follow it out of the root. */
+    struct stat at;
+    if (lstat(dst, &at) == 0 && S_ISLNK(at.st_mode)) {
+      errno = 0;
+      die("%s is a symlink, which cudaseal run does not bind a folder over", dst);
+    }
+    mkdirs(dst, 0755);
+  } else touch(dst);
   if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) != 0) die("bind %s to %s", src, dst);
   if (ro && mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(dst), NULL) != 0)
     die("make %s read-only", dst);
@@ -179,10 +189,16 @@ static void tmpfs(const char *dst, const char *options, unsigned long flags) {
 
 static void overlay(void) {
   char opts[3 * PATH_BYTES + 64];
-  snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+  static const char userxattr[] = ",userxattr";
+  /* Room for ",userxattr" too: cut options would name other directories. */
+  int n = snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+  if (n < 0 || (size_t)n + sizeof userxattr > sizeof opts) {
+    errno = ENAMETOOLONG;
+    die("overlay directories");
+  }
   if (mount("overlay", merged, "overlay", 0, opts) == 0) return;
   /* In a user namespace overlayfs keeps its metadata in user.* xattrs (Linux 5.11 on). */
-  strncat(opts, ",userxattr", sizeof opts - strlen(opts) - 1);
+  memcpy(opts + n, userxattr, sizeof userxattr);
   if (mount("overlay", merged, "overlay", 0, opts) != 0) die("mount the image's overlay on %s", merged);
 }
 
@@ -242,19 +258,50 @@ static void drop_capabilities(void) {
   errno = 0;
 }
 
+/* Whether setgroups(2) is switched off for this user namespace (--map-root-user does so). */
+static int setgroups_denied(void) {
+  char buf[16] = "";
+  int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  return n > 0 && strncmp(buf, "deny", 4) == 0;
+}
+
+/*
+ * No descriptor but stdin, stdout and stderr reaches the workload: whatever
+ * the caller left open without close-on-exec (a shell's 3<file) is closed.
+ */
+static void close_inherited(void) {
+  if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+  long max = sysconf(_SC_OPEN_MAX);
+  if (max < 0 || max > 1 << 20) max = 1 << 20;
+  for (long fd = 3; fd < max; fd++) close((int)fd);
+}
+
 /* The workload: into the root, down to the image's user, then exec. Never returns. */
 static void start(char **argv) {
+  /* The handlers are PID 1's: a signal before exec must act on the workload as on any process. */
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+  close_inherited();
   if (chdir(merged) != 0 || chroot(".") != 0) die("chroot %s", merged);
   if (chdir(cwd) != 0) die("working directory %s", cwd);
   /* Before the user changes: dropping from the bounding set needs CAP_SETPCAP. */
   drop_capabilities();
-  if (gid >= 0) {
-    gid_t g = (gid_t)gid;
-    /* A user namespace made by --map-root-user denies setgroups; there are no other groups then. */
-    if (setgroups(0, NULL) != 0 && errno != EPERM) die("clear supplementary groups");
-    if (setresgid(g, g, g) != 0) die("set gid %ld", gid);
+  /* Groups, then gid, then uid: after setuid there is no right left to change the others. */
+  if (uid >= 0 || gid >= 0) {
+    /* Only a user namespace that denies setgroups (no host groups to drop there) may refuse. */
+    if (setgroups(0, NULL) != 0 && !(errno == EPERM && setgroups_denied()))
+      die("clear supplementary groups");
   }
+  if (gid >= 0 && setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) != 0) die("set gid %ld", gid);
   if (uid >= 0 && setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) != 0) die("set uid %ld", uid);
+  /* A drop that silently left root behind must not exec. */
+  if (uid > 0 && (setuid(0) == 0 || geteuid() == 0)) {
+    errno = 0;
+    die("still root after setting uid %ld", uid);
+  }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("set no_new_privs");
   sigset_t none;
   sigemptyset(&none);
@@ -281,6 +328,11 @@ static long number(const char *flag, const char *text) {
   errno = 0;
   long v = strtol(text, &end, 10);
   if (errno != 0 || *end != '\0' || end == text) die("%s takes a number, not '%s'", flag, text);
+  /* -1 keeps the current id; anything past an id_t would wrap (4294967296 is uid 0). */
+  if (v < -1 || v > 0xfffffffeL) {
+    errno = ERANGE;
+    die("%s %s", flag, text);
+  }
   return v;
 }
 

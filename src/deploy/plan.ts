@@ -145,6 +145,9 @@ function parseGpus(
   );
 }
 
+/** Kubernetes refuses a runAsUser or runAsGroup above this (it validates them as int32). */
+const MAX_ID = 2147483647;
+
 function parseUser(text: string): { uid: number; gid: number } {
   const m = /^(\d{1,10})(?::(\d{1,10}))?$/.exec(text);
   if (!m) throw usage(`--user must be numeric UID[:GID], not ${text}`);
@@ -154,8 +157,14 @@ function parseUser(text: string): { uid: number; gid: number } {
       hint: "give a non-root UID:GID, e.g. --user 65532:65532",
     });
   }
-  return { uid, gid: m[2] === undefined ? uid : Number(m[2]) };
+  const gid = m[2] === undefined ? uid : Number(m[2]);
+  if (uid > MAX_ID || gid > MAX_ID)
+    throw usage(`--user ${text} is out of range`, `UID and GID are at most ${MAX_ID}`);
+  return { uid, gid };
 }
+
+/** Characters that docker's and Compose's `PATH:OPTIONS` mount strings split on. */
+const MOUNT_SEPARATORS = /[:,]/;
 
 /** A DNS-1123 label made of a path: `/home/app/.cache` → `home-app-cache`. */
 function volumeName(path: string, taken: Set<string>): string {
@@ -227,6 +236,14 @@ export function planDeploy(facts: RuntimeFacts, digest: string, options: DeployP
     // The working directory usually holds the application: a mount over it would hide it. Nor
     // does a runtime let a volume cover /, /proc, /sys or /dev (shared memory has its own mount).
     .filter((w) => w.reason !== "workdir" && w.path !== "/" && !/^\/(proc|sys|dev)(\/|$)/.test(w.path))
+    .filter((w) => {
+      // The path comes from the image: in `--tmpfs PATH:OPTIONS` a colon or comma would add mount options.
+      if (!MOUNT_SEPARATORS.test(w.path)) return true;
+      notes.push(
+        `the image's writable path ${JSON.stringify(w.path)} has a colon or comma, which a mount cannot take: it gets no mount`,
+      );
+      return false;
+    })
     .map((w) => {
       const m: PlannedMount = {
         name: volumeName(w.path, taken),
@@ -300,6 +317,12 @@ function imageUser(facts: RuntimeFacts): { uid: number; gid: number } {
         details: { user: u.raw },
       },
     );
+  }
+  if (u.uid > MAX_ID || u.gid > MAX_ID) {
+    throw new CudasealError("IMAGE_INVALID", `the image's User ${u.raw} is out of range for Kubernetes`, {
+      hint: `deploy with --user UID:GID, each at most ${MAX_ID}`,
+      details: { user: u.raw },
+    });
   }
   return { uid: u.uid, gid: u.gid };
 }

@@ -2,6 +2,7 @@
 // enough for its CUDA, a non-root numeric user, writable mounts for the
 // paths it writes under a read-only root, and a volume for model caches.
 
+import { isCudasealError } from "../errors.ts";
 import { checkDriver } from "../image/cuda-compat.ts";
 import type { RuntimeFacts } from "../image/runtime-facts.ts";
 import { type Check, check } from "./check.ts";
@@ -17,7 +18,19 @@ export function imageCudaCheck(facts: RuntimeFacts, driver: string | undefined):
   }
   if (!driver)
     return check("image-cuda", "skip", `the image requires ${facts.requireCuda}; no driver to compare`);
-  const r = checkDriver(driver, facts.requireCuda);
+  let r: ReturnType<typeof checkDriver>;
+  try {
+    r = checkDriver(driver, facts.requireCuda);
+  } catch (err) {
+    // The container toolkit refuses a requirement it cannot parse, so the container would not start.
+    if (!isCudasealError(err)) throw err;
+    return check(
+      "image-cuda",
+      "fail",
+      err.message,
+      "fix NVIDIA_REQUIRE_CUDA in the image (e.g. cuda>=12.4), or run it with NVIDIA_DISABLE_REQUIRE=true",
+    );
+  }
   const disabled = facts.env.NVIDIA_DISABLE_REQUIRE === "true" || facts.env.NVIDIA_DISABLE_REQUIRE === "1";
   const upgrade = `upgrade the driver${r.minimum ? ` to ${r.minimum} or newer` : ""}, or use an image built for CUDA ${r.driverCuda ?? "the driver's version"}`;
   if (!r.ok) return check("image-cuda", "fail", r.reason, upgrade);

@@ -15,7 +15,7 @@
 //       expires: 2026-03-31
 //       reason: rootless builds need it
 
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { CudasealError } from "../errors.ts";
 import { compileGlobs, type PathMatcher } from "../layer/glob.ts";
@@ -60,16 +60,36 @@ const RULE_ID = /^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$/;
 
 /** Read and check a policy file; POLICY_INVALID names the line of any mistake. */
 export function loadPolicy(file: string): Policy {
-  let text: string;
+  let data: Buffer;
   try {
-    text = readFileSync(file, "utf8");
+    data = readCapped(file, MAX_POLICY_BYTES + 1);
   } catch (err) {
     throw new CudasealError("POLICY_INVALID", `cannot read policy file ${file}`, {
       hint: "check the path given to --policy",
       cause: err,
     });
   }
-  return parsePolicy(text, file);
+  if (data.length > MAX_POLICY_BYTES) {
+    throw new CudasealError("POLICY_INVALID", `${file} is larger than 1 MiB`);
+  }
+  return parsePolicy(data.toString("utf8"), file);
+}
+
+/** At most `max` bytes of a file: a device or a huge file given as a policy is not read whole. */
+function readCapped(file: string, max: number): Buffer {
+  const fd = openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(max);
+    let used = 0;
+    while (used < max) {
+      const n = readSync(fd, buf, used, max - used, null);
+      if (n === 0) break;
+      used += n;
+    }
+    return buf.subarray(0, used);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Parse a policy document; `source` names it in errors and findings. */

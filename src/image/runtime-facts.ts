@@ -82,7 +82,8 @@ export function parseImageUser(raw: string): ImageUser {
   const isNum = (s: string | undefined) => s !== undefined && /^\d{1,10}$/.test(s);
   const result: ImageUser = {
     raw,
-    root: ROOT_NAMES.has(user ?? ""),
+    // `00` is uid 0 too: runtimes read the number, not the spelling.
+    root: ROOT_NAMES.has(user ?? "") || (isNum(user) && Number(user) === 0),
     numeric: isNum(user) && (group === undefined || isNum(group)),
   };
   if (isNum(user)) result.uid = Number(user);

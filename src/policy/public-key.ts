@@ -4,8 +4,8 @@
 // it refuses every pod.
 
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { CudasealError } from "../errors.ts";
+import { readAtMost } from "../util/read-at-most.ts";
 
 /** Larger than any PEM public key; a bigger file is not one. */
 const MAX_KEY_FILE = 64 * 1024;
@@ -71,7 +71,8 @@ export function policyPublicKey(text: string, what = "the public key"): string {
 export async function readPolicyPublicKey(path: string): Promise<string> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    // At most one byte past the cap: /dev/zero or a huge file is not read whole.
+    bytes = await readAtMost(path, MAX_KEY_FILE + 1);
   } catch (err) {
     throw new CudasealError("KEY_INVALID", `cannot read key ${path}: ${(err as Error).message}`, {
       hint: "pass the public key file with --key cosign.pub",

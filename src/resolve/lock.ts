@@ -18,6 +18,7 @@ import { isFlatSuite, suiteBaseUrl } from "../apt/sources.ts";
 import type { LockedPackage, PackageRecord } from "../apt/types.ts";
 import { versionProblem } from "../apt/version-compare.ts";
 import { CudasealError } from "../errors.ts";
+import { readAtMost } from "../util/read-at-most.ts";
 import { parsePackageSpec } from "./request.ts";
 import type { Resolution } from "./resolver.ts";
 
@@ -114,6 +115,26 @@ export function packageUrl(pkg: Pick<PackageRecord, "repo" | "filename">): strin
 /** The lock as text: sorted keys, two-space indent, trailing newline. */
 export function serializeLock(lock: Lock): string {
   return `${JSON.stringify(sortKeys(lock), null, 2)}\n`;
+}
+
+/** Locks of the largest images are a few MiB; a bigger file is not one. */
+const MAX_LOCK_BYTES = 64 * 1024 * 1024;
+
+/** Read a lock file and parse it; LOCK_INVALID when it cannot be read, is too large or is not a lock. */
+export async function readLockFile(path: string): Promise<Lock> {
+  let data: Buffer;
+  try {
+    data = await readAtMost(path, MAX_LOCK_BYTES + 1);
+  } catch (err) {
+    throw new CudasealError("LOCK_INVALID", `cannot read the lock ${path}: ${(err as Error).message}`, {
+      hint: "check the path given to --lock; `cudaseal lock` writes one",
+      cause: err,
+    });
+  }
+  if (data.length > MAX_LOCK_BYTES) {
+    throw new CudasealError("LOCK_INVALID", `${path} is larger than 64 MiB: it is not a lock`);
+  }
+  return parseLock(data.toString("utf8"));
 }
 
 /** Read and validate a lock; throws LOCK_INVALID naming the first problem. */

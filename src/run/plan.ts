@@ -122,6 +122,13 @@ export function planRun(input: PlanInput): RunPlan {
   launcher.push("--cwd", cwd);
   for (const e of env) launcher.push("--env", e);
   launcher.push("--", ...command);
+  // exec(2) takes C strings: a NUL in the image's Env, Cmd or WorkingDir cannot be passed on.
+  const nul = launcher.find((arg) => arg.includes("\0"));
+  if (nul !== undefined) {
+    throw new CudasealError("IMAGE_INVALID", `the image's config holds a NUL byte: ${JSON.stringify(nul)}`, {
+      hint: "an environment variable, argument or working directory cannot contain NUL; fix the image",
+    });
+  }
   return { argv: [...unshare, "--", ...launcher], uid, gid, env, command, cwd };
 }
 

@@ -299,3 +299,67 @@ test("the CLI: YAML on stdout, notes on stderr, codes and exit status", () => {
   const noTarget = spawnSync(process.execPath, [BIN, "deploy", image.ref], { encoding: "utf8" });
   assert.equal(noTarget.status, 2);
 });
+
+test("User 00 is root too, and ids past Kubernetes' int32 are refused", async () => {
+  const zeros = await makeImage(dir, "zeros", { user: "00:00" });
+  await assert.rejects(deploy({ ...base(), image: zeros.ref, target: "k8s" }), (e) =>
+    isCudasealError(e, "DEPLOY_USER_ROOT"),
+  );
+  await assert.rejects(deploy({ ...base(), image: zeros.ref, target: "docker" }), (e) =>
+    isCudasealError(e, "DEPLOY_USER_ROOT"),
+  );
+  const huge = await makeImage(dir, "huge-uid", { user: "4294967294" });
+  await assert.rejects(deploy({ ...base(), image: huge.ref, target: "k8s" }), (e) =>
+    isCudasealError(e, "IMAGE_INVALID"),
+  );
+  await assert.rejects(deploy({ ...base(), target: "k8s", user: "1000:4294967294" }), (e) =>
+    isCudasealError(e, "USAGE"),
+  );
+});
+
+test("a writable path with a colon or comma cannot add mount options", async () => {
+  const hostile = await makeImage(dir, "mount-options", {
+    labels: { "dev.cudaseal.writable-paths": "/cache:exec,/ok" },
+    volumes: ["/vol:rw"],
+    env: [...INFERENCE_ENV.filter((e) => !e.startsWith("HF_HOME=")), "HF_HOME=/models,exec"],
+  });
+  for (const target of ["k8s", "compose", "docker"] as const) {
+    const r = await deploy({ ...base(), image: hostile.ref, target });
+    assert.deepEqual(
+      r.plan.mounts.map((m) => m.path).filter((p) => /[:,]/.test(p)),
+      [],
+      target,
+    );
+    assert.ok(
+      r.plan.mounts.some((m) => m.path === "/ok"),
+      target,
+    );
+    assert.doesNotMatch(r.text, /exec|:rw,nosuid,nodev.*:rw:/, target);
+    for (const p of ["/cache:exec", "/vol:rw", "/models,exec"]) {
+      assert.ok(
+        r.plan.notes.some((n) => n.includes(p)),
+        `${target} ${p}`,
+      );
+    }
+  }
+});
+
+test("k8s: every combination of kind, --user, --gpus, --runtime-class and limits stays valid and restricted", async () => {
+  for (const kind of ["Deployment", "Job", "Pod"] as const) {
+    const validate = kubernetesValidator(kind);
+    for (const user of [undefined, "1000:0", "2147483647:2147483647"]) {
+      for (const gpus of [undefined, "0", "1"]) {
+        for (const runtimeClass of [undefined, "nvidia"]) {
+          for (const limits of [{}, { memory: "512Mi", cpu: "500m", shmSize: "1Gi" }]) {
+            const options = { ...base(), target: "k8s" as const, kind, user, gpus, runtimeClass, ...limits };
+            const r = await deploy(options);
+            const manifest = parse(r.text) as Obj;
+            const what = JSON.stringify({ kind, user, gpus, runtimeClass, limits });
+            assert.ok(validate(manifest), `${what}: ${JSON.stringify(validate.errors)}`);
+            assert.deepEqual(evaluatePodSecurity(manifest, "restricted"), [], what);
+          }
+        }
+      }
+    }
+  }
+});

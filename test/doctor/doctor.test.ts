@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -219,4 +219,64 @@ test("the CLI: --host-root, --json, exit 1 on a failure, CUDASEAL_HOST_ROOT", ()
   assert.match(bad.stdout, /\[FAIL\] docker/);
   assert.match(bad.stdout, /fix: /);
   assert.match(bad.stdout, /\[warn\] image-model-cache/);
+});
+
+test("a hostile --host-root: symlinks resolve inside it, FIFOs and devices are not read", async () => {
+  const outside = join(dir, `outside-${n++}`);
+  mkdirSync(join(outside, "nvidia"), { recursive: true });
+  writeFileSync(join(outside, "nvidia", "version"), PROC_VERSION_OPEN_535);
+  // An absolute link and a relative one that climbs past the root both name the outside tree.
+  const abs = fakeHost(fresh());
+  mkdirSync(join(abs.root, "proc", "driver"), { recursive: true });
+  symlinkSync(join(outside, "nvidia"), join(abs.root, "proc", "driver", "nvidia"));
+  const rel = fakeHost(fresh());
+  mkdirSync(join(rel.root, "proc", "driver"), { recursive: true });
+  symlinkSync(`../../../../../../../../..${outside}/nvidia`, join(rel.root, "proc", "driver", "nvidia"));
+  for (const h of [abs, rel]) {
+    h.program("nvidia-smi", "exit 1");
+    const r = await runDoctor({ root: h.root, path: h.bin, statfs: bigShm });
+    assert.equal(r.driver, undefined);
+    assert.equal(status(r).driver, "fail");
+  }
+  // An absolute link inside the tree is followed from the tree's own root.
+  const inside = fakeHost(fresh());
+  inside.file("opt/nvidia/version", PROC_VERSION_OPEN_535);
+  mkdirSync(join(inside.root, "proc", "driver"), { recursive: true });
+  symlinkSync("/opt/nvidia", join(inside.root, "proc", "driver", "nvidia"));
+  inside.program("nvidia-smi", "exit 1");
+  assert.equal(
+    (await runDoctor({ root: inside.root, path: inside.bin, statfs: bigShm })).driver,
+    "535.183.01",
+  );
+  // A FIFO, a device and a link loop give a status, not a hang or a crash.
+  const odd = fakeHost(fresh());
+  mkdirSync(join(odd.root, "proc", "driver", "nvidia"), { recursive: true });
+  spawnSync("mkfifo", [join(odd.root, "proc", "driver", "nvidia", "version")]);
+  mkdirSync(join(odd.root, "etc", "docker"), { recursive: true });
+  symlinkSync("/etc/docker/daemon.json", join(odd.root, "etc", "docker", "daemon.json"));
+  symlinkSync("/dev/zero", join(odd.root, "etc", "cdi"));
+  odd.program("nvidia-smi", "exit 1");
+  const r = await runDoctor({ root: odd.root, path: odd.bin, statfs: bigShm });
+  assert.equal(r.driver, undefined);
+  assert.ok(r.checks.every((c) => ["pass", "warn", "fail", "skip"].includes(c.status)));
+});
+
+test("an image whose NVIDIA_REQUIRE_CUDA does not parse fails its check, and the other checks still report", async () => {
+  const bad = (
+    await makeImage(dir, "bad-require", {
+      env: INFERENCE_ENV.map((e) =>
+        e.startsWith("NVIDIA_REQUIRE_CUDA=") ? "NVIDIA_REQUIRE_CUDA=cuda>=abc" : e,
+      ),
+    })
+  ).ref;
+  const zeros = (await makeImage(dir, "zeros", { user: "00" })).ref;
+  const h = healthyHost(fresh());
+  const r = await runDoctor({ root: h.root, path: h.bin, statfs: bigShm, image: bad, arch: "amd64" });
+  const cuda = r.checks.find((c) => c.id === "image-cuda")!;
+  assert.equal(cuda.status, "fail");
+  assert.match(cuda.detail, /cuda>=abc/);
+  assert.equal(status(r)["image-user"], "ok");
+  assert.equal(r.ok, false);
+  const z = await runDoctor({ root: h.root, path: h.bin, statfs: bigShm, image: zeros, arch: "amd64" });
+  assert.equal(status(z)["image-user"], "fail");
 });

@@ -114,3 +114,18 @@ function catchErr(fn: () => unknown): unknown {
   }
   return undefined;
 }
+
+test("a policy path naming a device or a huge file is POLICY_INVALID, read no further than 1 MiB", () => {
+  const big = join(dir, "big.yaml");
+  writeFileSync(big, `# ${"é".repeat(600 * 1024)}\n`);
+  for (const file of ["/dev/zero", big]) {
+    assert.equal(
+      isCudasealError(
+        catchErr(() => loadPolicy(file)),
+        "POLICY_INVALID",
+      ),
+      true,
+      file,
+    );
+  }
+});

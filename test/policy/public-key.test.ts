@@ -99,3 +99,7 @@ test("unreadable and oversized key files are KEY_INVALID", async () => {
   writeFileSync(ok, spki);
   assert.equal(await readPolicyPublicKey(ok), readFileSync(ok, "utf8"));
 });
+
+test("a key path naming a device that never ends is KEY_INVALID, read no further than the cap", async () => {
+  await assert.rejects(readPolicyPublicKey("/dev/zero"), (e) => isCudasealError(e, "KEY_INVALID"));
+});

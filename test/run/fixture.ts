@@ -53,12 +53,14 @@ export function cudasealRun(cacheDir: string, args: string[], env?: NodeJS.Proce
 
 /** Prints facts as `key=value` lines; `probe wait` then waits for a signal, `probe exit N` exits N. */
 const PROBE = String.raw`
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 static int can_write(const char *path) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -82,6 +84,21 @@ int main(int argc, char **argv) {
   printf("nvidia0=%s\n", access("/dev/nvidia0", F_OK) == 0 ? "yes" : "no");
   printf("nvidia1=%s\n", access("/dev/nvidia1", F_OK) == 0 ? "yes" : "no");
   printf("nvml=%s\n", access("/usr/lib/${TRIPLET}/libnvidia-ml.so.1", F_OK) == 0 ? "yes" : "no");
+  gid_t groups[64];
+  int ngroups = getgroups(64, groups);
+  printf("groups=");
+  for (int i = 0; i < ngroups; i++) printf("%s%d", i ? "," : "", (int)groups[i]);
+  printf("\n");
+  DIR *fds = opendir("/proc/self/fd");
+  struct dirent *fde;
+  printf("fds=");
+  for (int first = 1; fds && (fde = readdir(fds)) != NULL;) {
+    if (fde->d_name[0] == '.' || atoi(fde->d_name) == dirfd(fds)) continue;
+    printf("%s%s", first ? "" : ",", fde->d_name);
+    first = 0;
+  }
+  printf("\n");
+  if (fds) closedir(fds);
   FILE *status = fopen("/proc/self/status", "r");
   char line[256];
   while (status && fgets(line, sizeof line, status)) {

@@ -71,6 +71,20 @@ describe("planRun", () => {
     );
   });
 
+  test("a NUL byte in the image's Env, Cmd or WorkingDir is IMAGE_INVALID, not a crash at spawn", () => {
+    for (const config of [
+      { Env: ["A=x\0y"], Cmd: ["/app"] },
+      { Cmd: ["/app", "a\0b"] },
+      { Cmd: ["/app"], WorkingDir: "/w\0rk" },
+    ]) {
+      assert.throws(
+        () => planRun(input({ config })),
+        (err) => isCudasealError(err, "IMAGE_INVALID"),
+        JSON.stringify(config),
+      );
+    }
+  });
+
   test("overlayfs cannot take a directory with a comma or colon", () => {
     assert.throws(
       () => planRun(input({ paths: { ...PATHS, upper: "/t/a,b" } })),

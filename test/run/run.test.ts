@@ -6,17 +6,20 @@
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { staticBinary } from "../../src/native/static-binary.ts";
 import {
   CLI,
   cudasealRun,
+  facts,
   hostileLayer,
   makeRunFixture,
   type RunFixture,
+  TRIPLET,
   tarDirectory,
   unavailable,
   writeImage,
@@ -97,6 +100,52 @@ describe("cudaseal run", { skip: await unavailable() }, () => {
     assert.equal(r.facts["env.FROM_CLI"], "yes");
     assert.equal(r.facts["env.GREETING"], "bye");
     assert.deepEqual([r.facts.uid, r.facts.gid, r.facts.cwd], ["7", "8", "/"]);
+  });
+
+  test("the workload gets no supplementary group and no descriptor beyond stdio from its caller", () => {
+    // setpriv gives the caller groups to keep; fd 3 is left open without close-on-exec.
+    const r = spawnSync(
+      "setpriv",
+      ["--groups", "4,24", "--", process.execPath, CLI, "run", "--quiet", "--cache-dir", cacheDir, fx.probe],
+      {
+        encoding: "utf8",
+        env: { ...process.env, TMPDIR: runTmp },
+        stdio: ["ignore", "pipe", "pipe", "pipe"],
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const f = facts(r.stdout);
+    assert.equal(f.uid, "1234");
+    assert.equal(f.groups, "");
+    assert.equal(f.fds, "0,1,2");
+    noRunDirsLeft();
+  });
+
+  test("a user change the kernel refuses stops the run before the command (125), never runs it as root", () => {
+    // In a user namespace that maps only root, the image's user 1234 cannot be taken.
+    const r = spawnSync(
+      "unshare",
+      ["--user", "--map-root-user", "--", process.execPath, CLI, "run", "--cache-dir", cacheDir, fx.probe],
+      { encoding: "utf8", env: { ...process.env, TMPDIR: runTmp } },
+    );
+    assert.equal(r.status, 125, r.stderr);
+    assert.match(r.stderr, /cudaseal-launch: set gid 2345/);
+    assert.doesNotMatch(r.stdout, /uid=/);
+  });
+
+  test("the launcher refuses an id past uid_t, which would wrap to root", async () => {
+    const launcher = await staticBinary("cudaseal-launch", { cacheDir });
+    for (const id of ["4294967296", "-2"]) {
+      const r = spawnSync(
+        launcher,
+        ["--lower", "/l", "--upper", "/u", "--work", "/w", "--merged", "/m", "--uid", id, "--", "true"],
+        {
+          encoding: "utf8",
+        },
+      );
+      assert.equal(r.status, 125);
+      assert.match(r.stderr, new RegExp(`--uid ${id}: Numerical result out of range`));
+    }
   });
 
   test("a command that is not in the image exits 127", () => {
@@ -234,6 +283,48 @@ describe("cudaseal run", { skip: await unavailable() }, () => {
     assert.equal(r.status, 125);
     assert.match(r.stderr, /cudaseal-launch: the image's \/tmp is a symlink/);
     assert.deepEqual(readdirSync(outside), []);
+    noRunDirsLeft();
+  });
+
+  test("--gpus binds never land outside the root through the image's library folder or a library link", async () => {
+    const outside = join(work, "host-lib-dir");
+    mkdirSync(outside);
+    const dirLink = await writeImage(
+      join(work, "libdir-link-image"),
+      [
+        tarDirectory(join(work, "probe-root")),
+        hostileLayer([
+          { name: "usr/lib", type: "dir" },
+          { name: `usr/lib/${TRIPLET}`, type: "symlink", linkname: outside },
+        ]),
+      ],
+      { user: "0:0", entrypoint: ["/usr/local/bin/probe"] },
+    );
+    const r = cudaseal(["--gpus", "all", "--driver-root", fx.driverRoot, dirLink]);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, new RegExp(`the image's /usr/lib/${TRIPLET} is a symlink`));
+    assert.deepEqual(readdirSync(outside), []);
+
+    // A link as the library's own name is replaced in the run's layer; its target stays as it was.
+    const victim = join(outside, "victim");
+    writeFileSync(victim, "host file\n");
+    const fileLink = await writeImage(
+      join(work, "lib-link-image"),
+      [
+        tarDirectory(join(work, "probe-root")),
+        hostileLayer([
+          { name: "usr/lib", type: "dir" },
+          { name: `usr/lib/${TRIPLET}`, type: "dir" },
+          { name: `usr/lib/${TRIPLET}/libcuda.so.1`, type: "symlink", linkname: victim },
+        ]),
+      ],
+      { user: "0:0", entrypoint: ["/usr/local/bin/probe"] },
+    );
+    const ok = cudaseal(["--gpus", "all", "--driver-root", fx.driverRoot, fileLink]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.facts.libcuda, "yes");
+    assert.equal(readFileSync(victim, "utf8"), "host file\n");
+    assert.deepEqual(readdirSync(outside), ["victim"]);
     noRunDirsLeft();
   });
 

@@ -227,6 +227,19 @@ test("cudaseal sbom prints the SBOM of a lock's architecture", () => {
   assert.equal(run(["--digest", DIGEST]).status, 2, "no created time");
   assert.equal(run(["--digest", DIGEST, "--created", CREATED, "--arch", "arm64"]).status, 2);
   assert.equal(run(["--digest", DIGEST, "--created", CREATED, "--format", "swid"]).status, 2);
+
+  // A lock that cannot be read, or a device that never ends, is LOCK_INVALID (exit 1), not a crash.
+  for (const bad of ["/dev/zero", join(dir, "no-such-lock.json")]) {
+    const r = spawnSync(
+      process.execPath,
+      [bin, "sbom", "--lock", bad, "--digest", DIGEST, "--created", CREATED],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /LOCK_INVALID/);
+  }
 });
 
 const PD = { id: "LicenseRef-public-domain", name: "public-domain", text: "No rights reserved." };

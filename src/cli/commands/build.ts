@@ -1,6 +1,5 @@
 // `cudaseal build`: a spec or preset into an image.
 
-import { readFile } from "node:fs/promises";
 import { build } from "../../build/build.ts";
 import { parseOutput } from "../../build/output.ts";
 import { CudasealError } from "../../errors.ts";
@@ -8,7 +7,7 @@ import { type Compression, DEFAULT_COMPRESSION } from "../../layer/blob-writer.t
 import { provenanceText } from "../../provenance/slsa-provenance.ts";
 import { readSpecFiles } from "../../provenance/spec-files.ts";
 import { copyImage } from "../../registry/copy-image.ts";
-import { parseLock, serializeLock } from "../../resolve/lock.ts";
+import { readLockFile, serializeLock } from "../../resolve/lock.ts";
 import { parseImageRef } from "../../source/image-ref.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
@@ -113,7 +112,7 @@ Examples:
         throw new CudasealError("USAGE", `unsupported architecture ${a}`, { hint: "use amd64 or arm64" });
     }
     const lockPath = stringFlag(flags, "lock");
-    const lock = lockPath ? parseLock(await readFile(lockPath, "utf8")) : undefined;
+    const lock = lockPath ? await readLockFile(lockPath) : undefined;
     const started = performance.now();
     const result = await build({
       spec,

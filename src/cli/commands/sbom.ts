@@ -1,8 +1,7 @@
 // `cudaseal sbom`: the SBOM of an image, read from the image or from its lock.
 
-import { readFile } from "node:fs/promises";
 import { CudasealError } from "../../errors.ts";
-import { parseLock } from "../../resolve/lock.ts";
+import { readLockFile } from "../../resolve/lock.ts";
 import { imageSbomModel } from "../../sbom/image-sbom.ts";
 import { SBOM_FORMATS, sbomModel } from "../../sbom/index.ts";
 import { type Command, type FlagValues, stringFlag } from "../command.ts";
@@ -80,7 +79,7 @@ Examples:
       });
     }
     const arch = stringFlag(flags, "arch") ?? "amd64";
-    const lock = parseLock(await readFile(lockPath, "utf8"));
+    const lock = await readLockFile(lockPath);
     const packages = Object.hasOwn(lock.arches, arch) ? lock.arches[arch] : undefined;
     if (!packages) {
       throw new CudasealError("USAGE", `the lock has no packages for ${arch}`, {
