@@ -23,6 +23,7 @@ import { mapPool } from "../fetch/pool.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { platformString } from "../oci/platform.ts";
+import { cosignTag } from "../sign/index.ts";
 import { choosePlatform } from "../source/choose-platform.ts";
 import { type ImageRef, parseImageRef } from "../source/image-ref.ts";
 import { parseJson } from "../source/layout-image.ts";
@@ -32,13 +33,7 @@ import type { RegistryClientOptions } from "./client.ts";
 import { copyToArchive, isArchiveRef } from "./copy-archive.ts";
 import { openCopySource } from "./copy-source.ts";
 import { openCopyTarget } from "./copy-target.ts";
-import {
-  COSIGN_TAG_KINDS,
-  type CosignTagAction,
-  cosignBlobs,
-  cosignTagOf,
-  planCosignTag,
-} from "./cosign-tags.ts";
+import { COSIGN_TAG_KINDS, type CosignTagAction, cosignBlobs, planCosignTag } from "./cosign-tags.ts";
 import type { Desc } from "./registry-image.ts";
 
 export interface CopyOptions {
@@ -155,7 +150,7 @@ export async function copyImage(
       ? []
       : (
           await mapPool(
-            [root, ...manifests].flatMap((m) => COSIGN_TAG_KINDS.map((kind) => cosignTagOf(m.digest, kind))),
+            [root, ...manifests].flatMap((m) => COSIGN_TAG_KINDS.map((kind) => cosignTag(m.digest, kind))),
             8,
             async (tag) => {
               const found = await from.tagged(tag);

@@ -13,6 +13,7 @@ import { CudasealError } from "../errors.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import { type Descriptor, isSha256Digest, sha256Digest } from "../oci/descriptor.ts";
 import { isManifestMediaType, OCI_CONFIG, OCI_MANIFEST } from "../oci/media-types.ts";
+import { signatureConfigBytes } from "../sign/index.ts";
 import { parseJson } from "../source/layout-image.ts";
 
 /** The tag suffixes cosign uses, in the order they are copied. */
@@ -20,13 +21,6 @@ export const COSIGN_TAG_KINDS = ["sig", "att", "sbom"] as const;
 
 /** The annotation carrying a layer's signature (empty on attestations: theirs is inside the envelope). */
 const SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature";
-
-/** `sha256-<hex>.<kind>` for `digest`. */
-export function cosignTagOf(digest: string, kind: (typeof COSIGN_TAG_KINDS)[number]): string {
-  if (!isSha256Digest(digest))
-    throw new CudasealError("IMAGE_INVALID", `not a sha256 digest: ${JSON.stringify(digest)}`);
-  return `sha256-${digest.slice("sha256:".length)}.${kind}`;
-}
 
 /** What a copy does with one cosign tag of the source. */
 export type CosignTagAction =
@@ -93,18 +87,7 @@ export function planCosignTag(
   }
   if (added.length === 0) return { tag, action: "unchanged", source, made: [] };
   const layers = [...theirs, ...added];
-  // go-containerregistry's config of an empty image with these (uncompressed) layers, as cosign writes it.
-  const configBytes = Buffer.from(
-    JSON.stringify({
-      architecture: "",
-      created: "0001-01-01T00:00:00Z",
-      history: layers.map(() => ({ created: "0001-01-01T00:00:00Z" })),
-      os: "",
-      rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
-      config: {},
-    }),
-    "utf8",
-  );
+  const configBytes = signatureConfigBytes(layers);
   const config: Descriptor = {
     mediaType: OCI_CONFIG,
     digest: sha256Digest(configBytes),

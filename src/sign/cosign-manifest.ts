@@ -27,8 +27,11 @@ export const PREDICATE_TYPE_ANNOTATION = "predicateType";
 /** `sig` for signatures, `att` for attestations. */
 export type CosignKind = "sig" | "att";
 
-/** The tag cosign stores `digest`'s signatures (or attestations) under. */
-export function cosignTag(digest: string, kind: CosignKind): string {
+/**
+ * The tag cosign stores `digest`'s signatures, attestations or attached SBOM
+ * (`cosign attach sbom`) under; IMAGE_INVALID for a digest that is not sha256.
+ */
+export function cosignTag(digest: string, kind: CosignKind | "sbom"): string {
   return `sha256-${digestHex(digest)}.${kind}`;
 }
 
@@ -80,16 +83,7 @@ export async function appendCosignLayer(
   for (const existing of layers) if (await isDuplicate(existing)) return undefined;
   const blob = await store.putBlob(layer.payload, layer.mediaType);
   layers.push({ ...blob, annotations: { ...layer.annotations } });
-  // The layers are stored uncompressed, so each diff ID is its digest.
-  const config = {
-    architecture: "",
-    created: "0001-01-01T00:00:00Z",
-    history: layers.map(() => ({ created: "0001-01-01T00:00:00Z" })),
-    os: "",
-    rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
-    config: {},
-  };
-  const configDesc = await store.putBlob(Buffer.from(JSON.stringify(config), "utf8"), OCI_CONFIG);
+  const configDesc = await store.putBlob(signatureConfigBytes(layers), OCI_CONFIG);
   const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: configDesc, layers };
   return store.putManifest(
     Buffer.from(JSON.stringify(manifest), "utf8"),
@@ -123,4 +117,21 @@ export async function readLayerPayload(
     }
     throw err;
   }
+}
+
+/**
+ * The config of a `.sig`/`.att` manifest with these layers, byte for byte as
+ * cosign writes it (go-containerregistry's empty image). The layers are
+ * stored uncompressed, so each diff ID is its digest.
+ */
+export function signatureConfigBytes(layers: readonly Descriptor[]): Buffer {
+  const config = {
+    architecture: "",
+    created: "0001-01-01T00:00:00Z",
+    history: layers.map(() => ({ created: "0001-01-01T00:00:00Z" })),
+    os: "",
+    rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
+    config: {},
+  };
+  return Buffer.from(JSON.stringify(config), "utf8");
 }

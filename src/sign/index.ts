@@ -2,7 +2,7 @@
 
 export type { AttestOptions, AttestResult } from "./attest-image.ts";
 export { attestImage } from "./attest-image.ts";
-export { cosignTag } from "./cosign-manifest.ts";
+export { cosignTag, signatureConfigBytes } from "./cosign-manifest.ts";
 export type { ImageTarget, TargetOptions } from "./image-target.ts";
 export { openImageTarget } from "./image-target.ts";
 export type { KeyPairPem, PasswordSource } from "./keys.ts";

@@ -4,24 +4,29 @@
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { buildImageConfig } from "../../src/oci/image-config.ts";
 import type { BuiltImage, LayerBlob, PlatformImage } from "../../src/oci/image-plan.ts";
 import { OCI_LAYER_GZIP } from "../../src/oci/media-types.ts";
 
-/** Make a gzip'd layer tar holding `files` (path → content, with optional modes) under `dir`. */
+/** A layer's files: path → content, or a symlink. */
+export type LayerFiles = Record<string, string | { symlink: string }>;
+
+/** Make a gzip'd layer tar holding `files` (with optional modes) under `dir`, by GNU tar. */
 export function makeLayer(
   dir: string,
   name: string,
-  files: Record<string, string>,
+  files: LayerFiles,
   modes: Record<string, number> = {},
 ): LayerBlob {
   const src = join(dir, `src-${name}`);
+  mkdirSync(src, { recursive: true });
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(src, path)), { recursive: true });
-    writeFileSync(join(src, path), content);
+    if (typeof content === "string") writeFileSync(join(src, path), content);
+    else symlinkSync(content.symlink, join(src, path));
     if (modes[path] !== undefined) chmodSync(join(src, path), modes[path]);
   }
   const out = join(dir, `${name}.tar.gz`);

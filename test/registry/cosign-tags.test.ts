@@ -6,7 +6,8 @@ import { test } from "node:test";
 import type { StoredManifest } from "../../src/oci/artifact-store.ts";
 import { sha256Digest } from "../../src/oci/descriptor.ts";
 import { OCI_MANIFEST } from "../../src/oci/media-types.ts";
-import { cosignTagOf, planCosignTag } from "../../src/registry/cosign-tags.ts";
+import { planCosignTag } from "../../src/registry/cosign-tags.ts";
+import { cosignTag } from "../../src/sign/index.ts";
 
 const SIG = "dev.cosignproject.cosign/signature";
 const payload = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
@@ -28,11 +29,11 @@ function manifest(layers: ReturnType<typeof layer>[], extra: Record<string, unkn
   return { digest: sha256Digest(bytes), mediaType: OCI_MANIFEST, bytes };
 }
 
-const tag = cosignTagOf(payload(1), "sig");
+const tag = cosignTag(payload(1), "sig");
 
 test("the tag is cosign's", () => {
   assert.equal(tag, `sha256-${"1".repeat(64)}.sig`);
-  assert.throws(() => cosignTagOf("md5:abc", "att"), { code: "IMAGE_INVALID" });
+  assert.throws(() => cosignTag("md5:abc", "att"), { code: "IMAGE_INVALID" });
 });
 
 test("nothing at the destination: the source's bytes as they are", () => {
@@ -85,7 +86,7 @@ test("a different .sig merges: the destination's layers, then the source's it la
 });
 
 test("a different .sbom at the destination is kept", () => {
-  const sbomTag = cosignTagOf(payload(1), "sbom");
+  const sbomTag = cosignTag(payload(1), "sbom");
   const plan = planCosignTag(
     sbomTag,
     manifest([layer(payload(2), "")]),

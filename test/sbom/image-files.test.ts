@@ -5,22 +5,19 @@
 // documents valid and the same bytes every time.
 
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { gunzipSync } from "node:zlib";
 import { writeDockerArchive } from "../../src/oci/docker-archive.ts";
-import type { LayerBlob } from "../../src/oci/image-plan.ts";
 import { writeOciLayout } from "../../src/oci/layout-writer.ts";
-import { OCI_LAYER_GZIP } from "../../src/oci/media-types.ts";
 import { imageSbomModel } from "../../src/sbom/image-sbom.ts";
 import { cyclonedxDocument, SBOM_FORMATS, spdxDocument } from "../../src/sbom/index.ts";
 import { cyclonedxValidator, spdxValidator } from "../helpers/sbom-schemas.ts";
-import { platformImage, sha256 } from "../oci/fixture-image.ts";
+import { makeLayer, platformImage } from "../oci/fixture-image.ts";
 
 const DEP5 = `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: foo
@@ -60,29 +57,6 @@ Conffiles:
  /etc/bar.conf ${md5(BAR_CONF)}
 `;
 
-type Tree = Record<string, string | { symlink: string }>;
-
-/** A gzip'd layer made by GNU tar from `files`, with symlinks. */
-function layer(dir: string, name: string, files: Tree): LayerBlob {
-  const src = join(dir, `src-${name}`);
-  mkdirSync(src, { recursive: true });
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(src, path)), { recursive: true });
-    if (typeof content === "string") writeFileSync(join(src, path), content);
-    else symlinkSync(content.symlink, join(src, path));
-  }
-  const out = join(dir, `${name}.tar.gz`);
-  execFileSync("tar", ["-czf", out, "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "-C", src, "."]);
-  const bytes = readFileSync(out);
-  return {
-    path: out,
-    digest: sha256(bytes),
-    size: bytes.length,
-    diffId: sha256(gunzipSync(bytes)),
-    mediaType: OCI_LAYER_GZIP,
-  };
-}
-
 function md5(text: string): string {
   return createHash("md5").update(text).digest("hex");
 }
@@ -98,7 +72,7 @@ let dir: string;
 let layout: string;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "cudaseal-image-files-"));
-  const base = layer(dir, "base", {
+  const base = makeLayer(dir, "base", {
     lib: { symlink: "usr/lib" },
     "usr/lib/x86_64-linux-gnu/libfoo.so.1": LIBFOO,
     "usr/share/doc/libfoo1/copyright": DEP5,
@@ -113,7 +87,7 @@ before(async () => {
       "/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libfoo.so.1\n/usr/share/doc/libfoo1/copyright\n",
     "var/lib/dpkg/info/bar.md5sums": `${md5("#!bar\n")}  usr/bin/bar\n${md5("x")}  usr/share/doc/bar/copyright\n`,
   });
-  const app = layer(dir, "app", {
+  const app = makeLayer(dir, "app", {
     "app/main.py": MAIN_PY,
     "app/model.bin": "weights",
     "var/log/app.log": "generated\n",
