@@ -91,13 +91,11 @@ test("malformed input is refused with a code", () => {
   );
 });
 
-test("a large index parses quickly", () => {
+// The timeout guards against a quadratic parser; the speed itself is measured by the benchmarks.
+test("a large index parses", { timeout: 30_000 }, () => {
   const one = PACKAGES.split("\n\n")[0];
   const text = Array.from({ length: 20000 }, (_, i) => one.replace("libcudart12", `lib${i}`)).join("\n\n");
-  const start = performance.now();
   const paragraphs = parseDeb822(text);
-  const ms = performance.now() - start;
   assert.equal(paragraphs.length, 20000);
   assert.equal(paragraphs[19999].get("package"), "lib19999");
-  assert.ok(ms < 2000, `took ${ms} ms`);
 });

@@ -324,15 +324,15 @@ test("findings carry the shared shape: title, refs, fix, evidence with path, lin
   assert.ok(!JSON.stringify(f).includes(token), "the token never appears whole");
 });
 
-test("hostile input stays fast: nested substitutions, long continuations, many deletions", () => {
+// A quadratic or worse path on these inputs runs for minutes; the timeout catches that without
+// timing the happy path, which a busy machine would make flaky.
+test("hostile input stays fast: nested substitutions, long continuations, many deletions", {
+  timeout: 30_000,
+}, () => {
   const inputs = [
     `${head}RUN ${"sh $( ".repeat(30_000)}\n`,
     `${head}RUN a \\\n${"  b \\\n".repeat(50_000)}\n`,
     `${head}${"COPY x /a/x\nRUN rm -rf /a/*\n".repeat(2_000)}`,
   ];
-  for (const text of inputs) {
-    const started = performance.now();
-    lintDockerfile(text);
-    assert.ok(performance.now() - started < 5_000, `took ${performance.now() - started} ms`);
-  }
+  for (const text of inputs) assert.ok(Array.isArray(lintDockerfile(text).findings));
 });

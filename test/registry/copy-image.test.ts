@@ -69,13 +69,10 @@ test("a multi-arch index pushes and pulls back byte for byte", async () => {
 
 test("a second push skips every blob", async () => {
   await copyImage(`oci:${single}:v1`, `${registry.host}/team/single:v1`);
-  const started = performance.now();
   const again = await copyImage(`oci:${single}:v1`, `${registry.host}/team/single:v1`);
-  const ms = performance.now() - started;
   assert.equal(again.blobs.pushed, 0);
   assert.equal(again.blobs.skipped, again.blobs.total);
   assert.equal(again.bytes.pushed, 0);
-  assert.ok(ms < 1000, `second push took ${ms} ms`);
 });
 
 test("a blob held in another repository is mounted, not uploaded", async () => {
