@@ -1,5 +1,8 @@
 // podman in a throwaway store, so tests never touch the machine's images:
-// vfs storage (works without overlay or fuse) under a temporary root.
+// vfs storage (works without overlay or fuse) under a temporary root. Every
+// state folder podman would share with other podmans is moved under it too:
+// with the default libpod tmpdir, one test's `system reset` removed the
+// runtime files another test's podman was about to use.
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -21,6 +24,12 @@ export function throwawayPodman(dir: string): Podman | string {
     join(store, "root"),
     "--runroot",
     join(store, "run"),
+    "--tmpdir",
+    join(store, "libpod"),
+    "--volumepath",
+    join(store, "volumes"),
+    "--network-config-dir",
+    join(store, "networks"),
     "--storage-driver",
     "vfs",
     "--events-backend",
