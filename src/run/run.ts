@@ -178,7 +178,10 @@ function checkRequirement(env: Record<string, string>, driver: string): void {
 /** Spawn the argv with the terminal, forward signals to the launcher, resolve with the exit status. */
 function start(argv: string[], stopTimeoutMs: number, stdio: "inherit" | "ignore"): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio });
+    // A session of its own: a terminal's ^C then reaches cudaseal alone, which
+    // forwards it once. In the terminal's process group the workload got it
+    // twice, straight from the terminal and again through the launcher.
+    const child = spawn(argv[0], argv.slice(1), { stdio, detached: true });
     let killTimer: NodeJS.Timeout | undefined;
     const forward = (signal: NodeJS.Signals) => {
       // unshare ignores signals; its child, the launcher (PID 1 inside), forwards them to the workload.

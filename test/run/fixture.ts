@@ -51,7 +51,10 @@ export function cudasealRun(cacheDir: string, args: string[], env?: NodeJS.Proce
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, facts: facts(r.stdout) };
 }
 
-/** Prints facts as `key=value` lines; `probe wait` then waits for a signal, `probe exit N` exits N. */
+/**
+ * Prints facts as `key=value` lines; `probe wait` then waits for a signal,
+ * `probe count` counts the SIGINTs it gets, `probe exit N` exits N.
+ */
 const PROBE = String.raw`
 #include <dirent.h>
 #include <errno.h>
@@ -62,6 +65,8 @@ const PROBE = String.raw`
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
+static volatile sig_atomic_t interrupts;
+static void count(int sig) { (void)sig; interrupts++; }
 static int can_write(const char *path) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) return errno;
@@ -109,6 +114,16 @@ int main(int argc, char **argv) {
   if (status) fclose(status);
   fflush(stdout);
   if (argc > 2 && strcmp(argv[1], "exit") == 0) return atoi(argv[2]);
+  if (argc > 1 && strcmp(argv[1], "count") == 0) {
+    /* Counts the SIGINTs that arrive within half a second of the first, then says how many. */
+    signal(SIGINT, count);
+    printf("ready\n");
+    fflush(stdout);
+    while (interrupts == 0) pause();
+    for (int i = 0; i < 50; i++) usleep(10000);
+    printf("interrupts=%d\n", (int)interrupts);
+    return 0;
+  }
   if (argc > 1 && strcmp(argv[1], "wait") == 0) {
     printf("ready\n");
     fflush(stdout);

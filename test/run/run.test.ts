@@ -268,6 +268,54 @@ describe("cudaseal run", { skip: await unavailable() }, () => {
     noRunDirsLeft();
   });
 
+  test("^C on a terminal reaches the workload once, not once from the terminal and again from cudaseal", () => {
+    // A real pseudo-terminal (python3's pty): ^C makes the terminal send SIGINT
+    // to its foreground process group, which is where a user's Ctrl-C comes from.
+    const driver = String.raw`
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+deadline = time.time() + 60
+while b"ready" not in out and time.time() < deadline:
+    try: out += os.read(fd, 4096)
+    except OSError: break
+os.write(fd, b"\x03")
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk: break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.stdout.write("\nstatus=%d\n" % os.waitstatus_to_exitcode(status))
+`;
+    const r = spawnSync(
+      "python3",
+      [
+        "-c",
+        driver,
+        process.execPath,
+        CLI,
+        "run",
+        "--quiet",
+        "--cache-dir",
+        cacheDir,
+        fx.probe,
+        "--",
+        "count",
+      ],
+      { encoding: "utf8", env: { ...process.env, TMPDIR: runTmp }, timeout: 120_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /interrupts=1\r?$/m, r.stdout);
+    assert.match(r.stdout, /^status=0\r?$/m, r.stdout);
+    noRunDirsLeft();
+  });
+
   test("an image whose /tmp is a symlink cannot make the launcher mount or write through it", async () => {
     const outside = join(work, "host-dir");
     mkdirSync(outside);
