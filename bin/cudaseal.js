@@ -8,5 +8,15 @@ if (major < 24) {
   );
   process.exit(2);
 }
+// Node strips the types of every module on every start; its compile cache
+// keeps the stripped code and V8's bytecode, which halves the start of a
+// command. It lives in the user's own cache folder, not the shared temporary
+// one, where another user could plant code; NODE_COMPILE_CACHE overrides it
+// and NODE_DISABLE_COMPILE_CACHE=1 turns it off. A folder that cannot be
+// written only costs the speed-up.
+const { enableCompileCache } = await import("node:module");
+const { join } = await import("node:path");
+const { defaultCacheDir } = await import("../src/cache/dirs.ts");
+enableCompileCache(process.env.NODE_COMPILE_CACHE || join(defaultCacheDir(), "node-compile-cache"));
 const { main } = await import("../src/cli/main.ts");
 process.exitCode = await main(process.argv.slice(2));

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -71,4 +71,28 @@ test("no mirror anywhere gives MIRROR_UNKNOWN with a hint", () => {
   assert.equal(r.status, 1);
   assert.equal(JSON.parse(r.stdout).error.code, "MIRROR_UNKNOWN");
   assert.match(r.stderr, /--mirror/);
+});
+
+test("the compile cache goes to the user's cache folder, and a folder that cannot be written costs nothing else", () => {
+  const home = tempDir();
+  const run = (env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [BIN, "presets", "--json"], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, ...env },
+    });
+  const cached = run({ CUDASEAL_CACHE_DIR: join(home, "cache") });
+  assert.equal(cached.status, 0, cached.stderr);
+  // One folder per Node version and V8 flags, holding an entry per module loaded.
+  const [version] = readdirSync(join(home, "cache", "node-compile-cache"));
+  assert.ok(readdirSync(join(home, "cache", "node-compile-cache", version)).length > 20);
+  // A file where the folder should be: nothing can be cached, the command still works.
+  writeFileSync(join(home, "blocked"), "");
+  const blocked = run({ CUDASEAL_CACHE_DIR: join(home, "blocked") });
+  assert.equal(blocked.status, 0, blocked.stderr);
+  assert.deepEqual(JSON.parse(blocked.stdout), JSON.parse(cached.stdout));
+  assert.equal(blocked.stderr, "");
+  // NODE_COMPILE_CACHE names another folder.
+  const named = run({ CUDASEAL_CACHE_DIR: join(home, "other"), NODE_COMPILE_CACHE: join(home, "named") });
+  assert.equal(named.status, 0, named.stderr);
+  assert.ok(readdirSync(join(home, "named")).length > 0);
 });
