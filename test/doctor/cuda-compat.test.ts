@@ -89,6 +89,11 @@ test("checkDriver: a new enough driver runs the image fully", () => {
   assert.equal(c.minimum, "550.54.14");
   assert.equal(c.driverCuda, "12.4");
   assert.equal(checkDriver("580.65.06", "cuda>=12.8").ok, true);
+  // The 590 branch reports CUDA 13.1; a 580 driver runs 13.1 only through minor version compatibility.
+  const newest = checkDriver("590.44.01", "cuda>=13.1");
+  assert.deepEqual([newest.ok, newest.driverCuda, newest.minimum], [true, "13.1", "590.44.01"]);
+  const older = checkDriver("580.95.05", "cuda>=13.1");
+  assert.deepEqual([older.ok, older.viaMinorVersionCompat, older.driverCuda], [true, true, "13.0"]);
   assert.equal(checkDriver("470.1", undefined).ok, true);
   assert.equal(checkDriver("470.1", "").ok, true);
 });
