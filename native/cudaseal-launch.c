@@ -16,8 +16,9 @@
  *   5. forks the workload, which closes every inherited descriptor but
  *      stdin, stdout and stderr, chroots, changes directory, drops to the
  *      image's user with no supplementary groups, docker's default
- *      capability bounding set and no_new_privs (any step that fails stops
- *      it before exec), and execs the command with exactly the given
+ *      capability bounding set and no_new_privs, installs the seccomp
+ *      filter (below) unless told not to (any step that fails stops it
+ *      before exec), and execs the command with exactly the given
  *      environment;
  *   6. stays as PID 1: forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and
  *      SIGUSR2 sent to it, reaps orphans, and exits with the workload's
@@ -34,6 +35,7 @@
  *   --shm BYTES --tmp BYTES                           tmpfs sizes
  *   --dev SRC DST                                     bind a device node (or /dev/nvidia-caps) to DST
  *   --ro-bind SRC DST                                 bind a host file read-only to DST
+ *   --seccomp 0|1                                     install the seccomp filter (default 1)
  *   --uid N --gid N                                   the user to run as; -1 keeps the current one
  *   --cwd DIR                                         working directory inside the root
  *   --env K=V                                         one variable of the environment (repeatable)
@@ -43,6 +45,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,7 +73,7 @@ struct pair {
 };
 
 static const char *lower, *upper, *work, *merged, *cwd = "/";
-static int readonly_root = 1;
+static int readonly_root = 1, use_seccomp = 1;
 static const char *shm_size = "67108864", *tmp_size = "0";
 static struct pair devs[MAX_ITEMS], binds[MAX_ITEMS];
 static int ndevs, nbinds;
@@ -269,6 +276,128 @@ static int setgroups_denied(void) {
 }
 
 /*
+ * The seccomp filter: the calls docker's default profile refuses that a
+ * CUDA workload has no use for, refused with EPERM (ENOSYS for clone3, so
+ * that glibc falls back to clone, whose flags a filter can read). They are
+ * the kernel's riskiest entry points for a process that has no privileges
+ * left: keyrings, BPF, perf events, io_uring, userfaultfd, new namespaces,
+ * mounts, modules, kexec, clocks, swap, and personality flags that turn
+ * off address randomisation. Docker's profile is an allowlist of about 350
+ * calls; a denylist cannot break a workload by missing a new call, and the
+ * workload already has no capabilities, no_new_privs and a read-only root.
+ * ptrace and process_vm_readv stay allowed, as docker allows them on
+ * kernels since 4.8 (profilers and debuggers use them). Any other
+ * architecture than the launcher's own, and x32 calls, kill the process:
+ * their numbers mean other calls.
+ */
+#if defined(__x86_64__)
+#define SECCOMP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "the seccomp filter knows x86_64 and aarch64"
+#endif
+
+#define DENY_EPERM (SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
+
+static const int denied[] = {
+    SYS_acct, SYS_add_key, SYS_bpf, SYS_clock_adjtime, SYS_clock_settime, SYS_delete_module,
+    SYS_finit_module, SYS_init_module, SYS_kexec_load, SYS_keyctl, SYS_mount,
+    SYS_name_to_handle_at, SYS_open_by_handle_at, SYS_perf_event_open, SYS_pivot_root, SYS_quotactl,
+    SYS_reboot, SYS_request_key, SYS_setns, SYS_settimeofday, SYS_swapoff, SYS_swapon, SYS_umount2,
+    SYS_unshare, SYS_userfaultfd, SYS_io_uring_setup, SYS_io_uring_enter, SYS_io_uring_register,
+    SYS_open_tree, SYS_move_mount, SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_fspick,
+#ifdef SYS_kexec_file_load
+    SYS_kexec_file_load,
+#endif
+#ifdef SYS_lookup_dcookie
+    SYS_lookup_dcookie,
+#endif
+#ifdef SYS_mount_setattr
+    SYS_mount_setattr,
+#endif
+#ifdef SYS_quotactl_fd
+    SYS_quotactl_fd,
+#endif
+#ifdef SYS_iopl
+    SYS_iopl, SYS_ioperm,
+#endif
+#ifdef SYS_create_module
+    SYS_create_module, SYS_get_kernel_syms, SYS_query_module, SYS_nfsservctl,
+#endif
+#ifdef SYS__sysctl
+    SYS__sysctl,
+#endif
+#ifdef SYS_sysfs
+    SYS_sysfs, SYS_ustat, SYS_uselib,
+#endif
+#ifdef SYS_vm86
+    SYS_vm86, SYS_vm86old,
+#endif
+};
+
+/* personality(2) values docker allows: the default, UNAME26, PER_LINUX32 and a query. */
+static const unsigned int personalities[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
+
+/* clone(2) flags that make namespaces. */
+#define CLONE_NAMESPACES                                                                                    \
+  (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |            \
+   CLONE_NEWNET)
+
+#define FILTER_MAX 128
+
+static void install_seccomp(void) {
+  struct sock_filter f[FILTER_MAX];
+  size_t n = 0;
+#define EMIT(stmt) (f[n++] = (struct sock_filter)stmt)
+  const size_t ndenied = sizeof denied / sizeof denied[0];
+  const size_t npers = sizeof personalities / sizeof personalities[0];
+  if (ndenied + npers + 24 > FILTER_MAX) {
+    errno = 0;
+    die("seccomp filter too long");
+  }
+  /* Another architecture's numbers mean other calls: kill. */
+  EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+  EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0));
+  EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+  EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+#if defined(__x86_64__)
+  /* x32 calls share the architecture tag; their numbers have bit 30 set. */
+  EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1));
+  EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+#endif
+  /* Each denied call: if nr == it, return EPERM (jump to the shared return after the list). */
+  for (size_t i = 0; i < ndenied; i++)
+    EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned int)denied[i], (unsigned char)(ndenied - i), 0));
+  /* Not denied: go on to the checks on arguments. */
+  EMIT(BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0));
+  EMIT(BPF_STMT(BPF_RET | BPF_K, DENY_EPERM));
+  /* clone3 hides its flags in memory a filter cannot read: ENOSYS makes glibc use clone. */
+  EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1));
+  EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)));
+  /* clone: refuse the namespace flags (the low 32 bits of the first argument). */
+  EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4));
+  EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])));
+  EMIT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NAMESPACES, 0, 1));
+  EMIT(BPF_STMT(BPF_RET | BPF_K, DENY_EPERM));
+  EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  /* personality: only the values above, and only with the upper half of the argument zero. */
+  EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_personality, 0, (unsigned char)(npers + 5)));
+  EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]) + 4));
+  EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, (unsigned char)(npers + 1)));
+  EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])));
+  for (size_t i = 0; i < npers; i++)
+    EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, personalities[i], (unsigned char)(npers - i), 0));
+  EMIT(BPF_STMT(BPF_RET | BPF_K, DENY_EPERM));
+  EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  /* Everything else. */
+  EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+#undef EMIT
+  struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) die("install the seccomp filter");
+}
+
+/*
  * No descriptor but stdin, stdout and stderr reaches the workload: whatever
  * the caller left open without close-on-exec (a shell's 3<file) is closed.
  */
@@ -303,6 +432,8 @@ static void start(char **argv) {
     die("still root after setting uid %ld", uid);
   }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("set no_new_privs");
+  /* Last: the filter refuses calls that the steps above may need (setns, mount). */
+  if (use_seccomp) install_seccomp();
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
@@ -358,6 +489,7 @@ static char **parse(int argc, char **argv) {
     else if (strcmp(f, "--tmp") == 0) tmp_size = v;
     else if (strcmp(f, "--uid") == 0) uid = number(f, v);
     else if (strcmp(f, "--gid") == 0) gid = number(f, v);
+    else if (strcmp(f, "--seccomp") == 0) use_seccomp = strcmp(v, "0") != 0;
     else if (strcmp(f, "--cwd") == 0) cwd = v;
     else if (strcmp(f, "--env") == 0) {
       if (nenvs >= MAX_ITEMS) die("too many --env");

@@ -34,6 +34,8 @@ export interface PlanInput {
   passwd?: ReadonlyMap<string, { uid: number; gid: number }>;
   groups?: ReadonlyMap<string, number>;
   readOnly: boolean;
+  /** The launcher's seccomp filter (native/cudaseal-launch.c); false is docker's seccomp=unconfined. */
+  seccomp: boolean;
   network: "host" | "none";
   shmBytes: number;
   /** 0: no limit beyond the kernel's half of memory. */
@@ -114,6 +116,7 @@ export function planRun(input: PlanInput): RunPlan {
     }
   }
   launcher.push("--readonly", input.readOnly ? "1" : "0");
+  launcher.push("--seccomp", input.seccomp ? "1" : "0");
   launcher.push("--shm", String(input.shmBytes), "--tmp", String(input.tmpBytes));
   for (const d of input.gpu?.devices ?? []) launcher.push("--dev", d.source, d.target);
   for (const f of input.gpu?.files ?? []) launcher.push("--ro-bind", f.source, f.target);

@@ -37,6 +37,8 @@ export interface RunOptions {
   gpus?: GpuRequest;
   /** Default true: the root file system is read-only; /tmp and /dev/shm are tmpfs. */
   readOnly?: boolean;
+  /** Default true: the workload runs under the launcher's seccomp filter. */
+  seccomp?: boolean;
   network?: "host" | "none";
   /** Default 64 MiB, as docker's. */
   shmBytes?: number;
@@ -139,6 +141,7 @@ async function prepareAndRun(
       passwd: new Map(passwd.map((f) => [f[0], { uid: Number(f[2]), gid: Number(f[3]) }])),
       groups: new Map(group.map((f) => [f[0], Number(f[2])])),
       readOnly: options.readOnly ?? true,
+      seccomp: options.seccomp ?? true,
       network: options.network ?? "host",
       shmBytes: options.shmBytes ?? 64 * 1024 ** 2,
       tmpBytes: options.tmpBytes ?? 0,

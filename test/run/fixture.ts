@@ -53,11 +53,17 @@ export function cudasealRun(cacheDir: string, args: string[], env?: NodeJS.Proce
 
 /**
  * Prints facts as `key=value` lines; `probe wait` then waits for a signal,
- * `probe count` counts the SIGINTs it gets, `probe exit N` exits N.
+ * `probe count` counts the SIGINTs it gets, `probe syscalls` tries the calls
+ * a seccomp filter refuses, `probe exit N` exits N.
  */
 const PROBE = String.raw`
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
+#include <sys/personality.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,6 +72,30 @@ const PROBE = String.raw`
 #include <sys/types.h>
 #include <unistd.h>
 static volatile sig_atomic_t interrupts;
+static void outcome(const char *name, long ret) {
+  printf("sys.%s=%s\n", name, ret >= 0 ? "ok" : strerror(errno));
+}
+/* The calls a seccomp filter decides on, each tried once; the result is "ok" or the error. */
+static void syscalls(void) {
+  outcome("keyctl", syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -1 /* thread keyring */, 1 /* create */));
+  outcome("unshare", unshare(CLONE_NEWUSER));
+  long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+  if (pid == 0) _exit(0);
+  if (pid > 0) waitpid((pid_t)pid, NULL, 0);
+  outcome("clone_newuser", pid);
+  outcome("clone3", syscall(SYS_clone3, NULL, 0));
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  if (child > 0) waitpid(child, NULL, 0);
+  outcome("fork", child);
+  outcome("personality_query", personality(0xffffffff));
+  outcome("personality_norandom", personality(ADDR_NO_RANDOMIZE));
+  char params[120] = {0};
+  long ring = syscall(SYS_io_uring_setup, 1, params);
+  if (ring >= 0) close((int)ring);
+  outcome("io_uring", ring);
+  outcome("getpid", getpid());
+}
 static void count(int sig) { (void)sig; interrupts++; }
 static int can_write(const char *path) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -114,6 +144,10 @@ int main(int argc, char **argv) {
   if (status) fclose(status);
   fflush(stdout);
   if (argc > 2 && strcmp(argv[1], "exit") == 0) return atoi(argv[2]);
+  if (argc > 1 && strcmp(argv[1], "syscalls") == 0) {
+    syscalls();
+    return 0;
+  }
   if (argc > 1 && strcmp(argv[1], "count") == 0) {
     /* Counts the SIGINTs that arrive within half a second of the first, then says how many. */
     signal(SIGINT, count);

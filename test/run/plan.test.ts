@@ -20,6 +20,7 @@ function input(overrides: Partial<PlanInput> = {}): PlanInput {
     command: [],
     env: [],
     readOnly: true,
+    seccomp: true,
     network: "host",
     shmBytes: 64 << 20,
     tmpBytes: 0,
@@ -46,6 +47,7 @@ describe("planRun", () => {
     assert.equal(after("--uid"), "65532");
     assert.equal(after("--gid"), "65532");
     assert.equal(after("--readonly"), "1");
+    assert.equal(after("--seccomp"), "1");
     assert.equal(after("--cwd"), "/");
     assert.deepEqual(launcher.slice(launcher.indexOf("--") + 1), ["/app", "--serve"]);
     assert.deepEqual(plan.env, ["PATH=/usr/bin", "A=1"]);
@@ -56,6 +58,8 @@ describe("planRun", () => {
     assert.ok(plan.argv.includes("--map-root-user"));
     assert.ok(plan.argv.includes("--net"));
     assert.ok(!plan.argv.includes("--uid"));
+    const unconfined = planRun(input({ seccomp: false })).argv;
+    assert.equal(unconfined[unconfined.indexOf("--seccomp") + 1], "0");
   });
 
   test("the command after -- replaces Cmd; --entrypoint replaces both", () => {

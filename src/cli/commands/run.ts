@@ -11,7 +11,8 @@ export const runCommand: Command = {
 Unpacks IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG])
 once into the cache, then runs its Entrypoint and Cmd (or COMMAND) in new
 mount and PID namespaces: read-only root, tmpfs /tmp and /dev/shm, a minimal
-/dev, as the image's user, with no new privileges. The exit status is the
+/dev, as the image's user, with no new privileges and a seccomp filter that
+refuses the system calls docker's default profile refuses. The exit status is the
 container's. Needs root, or unprivileged user namespaces (then the command
 runs as your own user). docs/run.md says how it works.
 
@@ -25,6 +26,8 @@ Options:
   --entrypoint PROGRAM     replace the image's Entrypoint ("" clears it)
   --writable               a writable root (changes are thrown away at exit)
   --network host|none      host (default) or none: only a loopback device
+  --security-opt seccomp=unconfined
+                           no seccomp filter (profilers need perf_event_open)
   --shm-size SIZE          size of /dev/shm (default: 64m)
   --tmpfs-size SIZE        size limit of /tmp (default: half the memory)
   --arch ARCH              the platform of a multi-platform image (default: this host's)
@@ -47,6 +50,7 @@ Examples:
     entrypoint: { type: "string" },
     writable: { type: "boolean" },
     network: { type: "string" },
+    "security-opt": { type: "string", multiple: true },
     "shm-size": { type: "string" },
     "tmpfs-size": { type: "string" },
     arch: { type: "string" },
@@ -64,6 +68,7 @@ Examples:
     if (network !== "host" && network !== "none") {
       throw new CudasealError("USAGE", `--network ${network} is not supported`, { hint: "use host or none" });
     }
+    const seccomp = seccompSetting(flags["security-opt"]);
     const gpus = stringFlag(flags, "gpus");
     const shm = stringFlag(flags, "shm-size");
     const tmp = stringFlag(flags, "tmpfs-size");
@@ -76,6 +81,7 @@ Examples:
       entrypoint: stringFlag(flags, "entrypoint"),
       arch: stringFlag(flags, "arch"),
       readOnly: flags.writable !== true,
+      seccomp,
       network,
       ...(gpus !== undefined ? { gpus: parseGpuRequest(gpus) } : {}),
       ...(shm !== undefined ? { shmBytes: parseSize(shm, "--shm-size") } : {}),
@@ -87,3 +93,20 @@ Examples:
     return result.exitCode;
   },
 };
+
+/** `--security-opt` as docker takes it; only the seccomp setting means anything here. */
+function seccompSetting(values: unknown): boolean {
+  const list = Array.isArray(values) ? values : typeof values === "string" ? [values] : [];
+  let seccomp = true;
+  for (const value of list) {
+    const [key, setting] = String(value).split(/[=:]/, 2);
+    if (key === "seccomp" && setting === "unconfined") seccomp = false;
+    else if (key === "no-new-privileges" && (setting === undefined || setting === "true")) continue;
+    else {
+      throw new CudasealError("USAGE", `--security-opt ${String(value)} is not supported`, {
+        hint: "cudaseal run takes seccomp=unconfined (its own filter is the default) and no-new-privileges, which is always on; custom seccomp profiles, AppArmor and SELinux labels are not read",
+      });
+    }
+  }
+  return seccomp;
+}
