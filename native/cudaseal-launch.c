@@ -10,8 +10,9 @@
  *      libraries can be made without touching the cache;
  *   3. mounts /proc, a minimal /dev (tmpfs with null, zero, full, random,
  *      urandom and tty bound from the host, plus the GPU nodes it is given),
- *      /dev/shm and /tmp (tmpfs, sized), and binds the given host files
- *      read-only (the driver's libraries);
+ *      /dev/shm and /tmp (tmpfs, sized), binds the user's volumes (nosuid,
+ *      nodev, read-only where asked), then the given host files read-only
+ *      (the driver's libraries);
  *   4. remounts the root read-only unless told otherwise;
  *   5. forks the workload, which closes every inherited descriptor but
  *      stdin, stdout and stderr, chroots, changes directory, drops to the
@@ -35,6 +36,7 @@
  *   --shm BYTES --tmp BYTES                           tmpfs sizes
  *   --dev SRC DST                                     bind a device node (or /dev/nvidia-caps) to DST
  *   --ro-bind SRC DST                                 bind a host file read-only to DST
+ *   --volume SRC DST, --volume-ro SRC DST             bind a host file or folder to DST (nosuid, nodev)
  *   --seccomp 0|1                                     install the seccomp filter (default 1)
  *   --uid N --gid N                                   the user to run as; -1 keeps the current one
  *   --cwd DIR                                         working directory inside the root
@@ -75,8 +77,9 @@ struct pair {
 static const char *lower, *upper, *work, *merged, *cwd = "/";
 static int readonly_root = 1, use_seccomp = 1;
 static const char *shm_size = "67108864", *tmp_size = "0";
-static struct pair devs[MAX_ITEMS], binds[MAX_ITEMS];
-static int ndevs, nbinds;
+static struct pair devs[MAX_ITEMS], binds[MAX_ITEMS], volumes[MAX_ITEMS];
+static int ndevs, nbinds, nvolumes;
+static char volume_ro[MAX_ITEMS];
 static const char *envs[MAX_ITEMS + 1];
 static int nenvs;
 static long uid = -1, gid = -1;
@@ -172,7 +175,8 @@ static unsigned long kept_flags(const char *path) {
   return flags;
 }
 
-static void bind(const char *src, const char *dst, int ro) {
+/* Bind src over dst; then, unless `remount` is 0, remount it with those flags (MS_RDONLY, MS_NOSUID…). */
+static void bind(const char *src, const char *dst, unsigned long remount) {
   struct stat st;
   if (stat(src, &st) != 0) die("%s", src);
   if (S_ISDIR(st.st_mode)) {
@@ -185,8 +189,22 @@ static void bind(const char *src, const char *dst, int ro) {
     mkdirs(dst, 0755);
   } else touch(dst);
   if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) != 0) die("bind %s to %s", src, dst);
-  if (ro && mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(dst), NULL) != 0)
-    die("make %s read-only", dst);
+  if (remount != 0 && mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | remount | kept_flags(dst), NULL) != 0)
+    die("remount %s%s", dst, remount & MS_RDONLY ? " read-only" : "");
+}
+
+/* A volume's target: absolute, and no `..` that would climb out of the root before the symlink checks. */
+static void check_volume_target(const char *path) {
+  if (path[0] != '/') {
+    errno = 0;
+    die("volume target %s is not absolute", path);
+  }
+  for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2) {
+    if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0')) {
+      errno = 0;
+      die("volume target %s climbs with ..", path);
+    }
+  }
 }
 
 static void tmpfs(const char *dst, const char *options, unsigned long flags) {
@@ -241,7 +259,12 @@ static void setup(void) {
   if (strcmp(tmp_size, "0") == 0) snprintf(opts, sizeof opts, "mode=1777");
   else snprintf(opts, sizeof opts, "mode=1777,size=%s", tmp_size);
   tmpfs(in_root("/tmp", dst), opts, MS_NOSUID | MS_NODEV);
-  for (int i = 0; i < nbinds; i++) bind(binds[i].src, in_root_at(binds[i].dst, dst, 1), 1);
+  /* Volumes first, so that the driver's files land on top of a volume over the library folder. */
+  for (int i = 0; i < nvolumes; i++) {
+    check_volume_target(volumes[i].dst);
+    bind(volumes[i].src, in_root(volumes[i].dst, dst), MS_NOSUID | MS_NODEV | (volume_ro[i] ? MS_RDONLY : 0));
+  }
+  for (int i = 0; i < nbinds; i++) bind(binds[i].src, in_root_at(binds[i].dst, dst, 1), MS_RDONLY);
   if (readonly_root && mount(NULL, merged, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0)
     die("make the root read-only");
 }
@@ -471,13 +494,15 @@ static char **parse(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *f = argv[i];
     if (strcmp(f, "--") == 0) return i + 1 < argc ? argv + i + 1 : NULL;
-    int two = strcmp(f, "--dev") == 0 || strcmp(f, "--ro-bind") == 0;
+    int volume = strcmp(f, "--volume") == 0 || strcmp(f, "--volume-ro") == 0;
+    int two = volume || strcmp(f, "--dev") == 0 || strcmp(f, "--ro-bind") == 0;
     if (i + 1 + two >= argc) die("%s needs %s", f, two ? "two values" : "a value");
     const char *v = argv[++i];
     if (two) {
-      struct pair *list = strcmp(f, "--dev") == 0 ? devs : binds;
-      int *n = strcmp(f, "--dev") == 0 ? &ndevs : &nbinds;
+      struct pair *list = volume ? volumes : strcmp(f, "--dev") == 0 ? devs : binds;
+      int *n = volume ? &nvolumes : strcmp(f, "--dev") == 0 ? &ndevs : &nbinds;
       if (*n >= MAX_ITEMS) die("too many %s", f);
+      if (volume) volume_ro[*n] = strcmp(f, "--volume-ro") == 0;
       list[*n].src = v;
       list[(*n)++].dst = argv[++i];
     } else if (strcmp(f, "--lower") == 0) lower = v;

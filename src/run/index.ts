@@ -5,3 +5,4 @@ export { parseSize } from "./plan.ts";
 export { type PrivilegeMode, privilegeMode } from "./privileges.ts";
 export { type RunOptions, type RunResult, runImage } from "./run.ts";
 export { rootfsCacheDir, type UnpackedImage, unpackImage } from "./unpack.ts";
+export { parseVolume, type Volume } from "./volumes.ts";

@@ -7,6 +7,7 @@
 import { CudasealError } from "../errors.ts";
 import type { GpuInjection } from "./gpu.ts";
 import type { PrivilegeMode } from "./privileges.ts";
+import type { Volume } from "./volumes.ts";
 
 /** The runtime part of an OCI image config, as read (every field may be missing or odd). */
 export interface ImageRuntime {
@@ -34,6 +35,8 @@ export interface PlanInput {
   passwd?: ReadonlyMap<string, { uid: number; gid: number }>;
   groups?: ReadonlyMap<string, number>;
   readOnly: boolean;
+  /** `-v` volumes, already checked (volumes.ts). */
+  volumes?: readonly Volume[];
   /** The launcher's seccomp filter (native/cudaseal-launch.c); false is docker's seccomp=unconfined. */
   seccomp: boolean;
   network: "host" | "none";
@@ -117,6 +120,8 @@ export function planRun(input: PlanInput): RunPlan {
   }
   launcher.push("--readonly", input.readOnly ? "1" : "0");
   launcher.push("--seccomp", input.seccomp ? "1" : "0");
+  for (const v of input.volumes ?? [])
+    launcher.push(v.readOnly ? "--volume-ro" : "--volume", v.source, v.target);
   launcher.push("--shm", String(input.shmBytes), "--tmp", String(input.tmpBytes));
   for (const d of input.gpu?.devices ?? []) launcher.push("--dev", d.source, d.target);
   for (const f of input.gpu?.files ?? []) launcher.push("--ro-bind", f.source, f.target);

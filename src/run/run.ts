@@ -25,6 +25,7 @@ import { findGpuInjection, type GpuInjection, type GpuRequest } from "./gpu.ts";
 import { envMap, type ImageRuntime, mergeEnv, planRun } from "./plan.ts";
 import { type PrivilegeMode, privilegeMode } from "./privileges.ts";
 import { removeTree, unpackImage } from "./unpack.ts";
+import type { Volume } from "./volumes.ts";
 
 export interface RunOptions {
   /** The command after `--`, replacing the image's Cmd. */
@@ -37,6 +38,8 @@ export interface RunOptions {
   gpus?: GpuRequest;
   /** Default true: the root file system is read-only; /tmp and /dev/shm are tmpfs. */
   readOnly?: boolean;
+  /** Host files and folders bound into the container (`-v`, parsed by parseVolume). */
+  volumes?: Volume[];
   /** Default true: the workload runs under the launcher's seccomp filter. */
   seccomp?: boolean;
   network?: "host" | "none";
@@ -142,6 +145,7 @@ async function prepareAndRun(
       groups: new Map(group.map((f) => [f[0], Number(f[2])])),
       readOnly: options.readOnly ?? true,
       seccomp: options.seccomp ?? true,
+      volumes: options.volumes,
       network: options.network ?? "host",
       shmBytes: options.shmBytes ?? 64 * 1024 ** 2,
       tmpBytes: options.tmpBytes ?? 0,

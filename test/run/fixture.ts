@@ -54,7 +54,8 @@ export function cudasealRun(cacheDir: string, args: string[], env?: NodeJS.Proce
 /**
  * Prints facts as `key=value` lines; `probe wait` then waits for a signal,
  * `probe count` counts the SIGINTs it gets, `probe syscalls` tries the calls
- * a seccomp filter refuses, `probe exit N` exits N.
+ * a seccomp filter refuses, `probe volume DIR` reads and writes in DIR,
+ * `probe exit N` exits N.
  */
 const PROBE = String.raw`
 #define _GNU_SOURCE
@@ -62,6 +63,7 @@ const PROBE = String.raw`
 #include <errno.h>
 #include <sched.h>
 #include <sys/personality.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -144,6 +146,26 @@ int main(int argc, char **argv) {
   if (status) fclose(status);
   fflush(stdout);
   if (argc > 2 && strcmp(argv[1], "exit") == 0) return atoi(argv[2]);
+  if (argc > 2 && strcmp(argv[1], "volume") == 0) {
+    /* Reads DIR/in.txt, writes DIR/out.txt, and says how DIR is mounted. */
+    char path[4096], line[256] = "";
+    snprintf(path, sizeof path, "%s/in.txt", argv[2]);
+    FILE *in = fopen(path, "r");
+    if (in && fgets(line, sizeof line, in)) line[strcspn(line, "\n")] = '\0';
+    printf("volume.read=%s\n", in ? line : strerror(errno));
+    if (in) fclose(in);
+    snprintf(path, sizeof path, "%s/out.txt", argv[2]);
+    int err = can_write(path);
+    if (err == 0) {
+      FILE *out = fopen(path, "w");
+      if (out) fputs("from the container\n", out), fclose(out);
+    }
+    printf("volume.write=%s\n", err == 0 ? "ok" : strerror(err));
+    struct statvfs sv;
+    if (statvfs(argv[2], &sv) == 0)
+      printf("volume.nosuid=%d\nvolume.nodev=%d\n", !!(sv.f_flag & ST_NOSUID), !!(sv.f_flag & ST_NODEV));
+    return 0;
+  }
   if (argc > 1 && strcmp(argv[1], "syscalls") == 0) {
     syscalls();
     return 0;

@@ -11,6 +11,7 @@ import { isCudasealError } from "../../src/errors.ts";
 import { capabilities, parseGpuRequest } from "../../src/run/gpu.ts";
 import { mergeEnv, type PlanInput, parseSize, planRun, resolveUser } from "../../src/run/plan.ts";
 import { privilegeMode } from "../../src/run/privileges.ts";
+import { parseVolume } from "../../src/run/volumes.ts";
 
 const PATHS = { launcher: "/c/launch", rootfs: "/c/rootfs/ab", upper: "/t/u", work: "/t/w", merged: "/t/m" };
 
@@ -201,5 +202,62 @@ describe("privilegeMode", () => {
   });
   test("without root, working user namespaces are used", async () => {
     assert.equal(await privilegeMode({ uid: 1000, procRoot: fakeProc("1", "15000") }), "userns");
+  });
+});
+
+describe("parseVolume", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cudaseal-volume-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, "models"));
+
+  test("HOST:CONTAINER[:ro|rw], a relative host path from the working directory, the target normalised", () => {
+    assert.deepEqual(parseVolume(`${dir}/models:/models:ro`), {
+      source: join(dir, "models"),
+      target: "/models",
+      readOnly: true,
+    });
+    assert.deepEqual(parseVolume("models:/srv//data/", dir), {
+      source: join(dir, "models"),
+      target: "/srv/data",
+      readOnly: false,
+    });
+    assert.equal(parseVolume(`${dir}:/x:rw`).readOnly, false);
+  });
+
+  test("what cannot be a volume is USAGE, with the reason", () => {
+    const cases: [string, RegExp][] = [
+      [`${dir}`, /not HOST:CONTAINER/],
+      [`:/x`, /not HOST:CONTAINER/],
+      [`${dir}:/x:ro:z`, /not HOST:CONTAINER/],
+      [`${dir}:/x:rx`, /ro or rw/],
+      [`${dir}:x`, /not absolute/],
+      [`${dir}:/a/../etc`, /may not hold \.\./],
+      [`${dir}:/`, /does not mount over \//],
+      [`${dir}:/proc/sys`, /over \/proc\/sys/],
+      [`${dir}:/dev`, /over \/dev/],
+      [`${dir}/absent:/x`, /does not exist on this host/],
+    ];
+    for (const [spec, message] of cases) {
+      assert.throws(
+        () => parseVolume(spec),
+        (err) => isCudasealError(err, "USAGE") && message.test((err as Error).message),
+        spec,
+      );
+    }
+    // /device and /processes are not /dev and /proc.
+    assert.equal(parseVolume(`${dir}:/device`).target, "/device");
+  });
+
+  test("the plan passes each volume to the launcher, read-only ones as --volume-ro", () => {
+    const argv = planRun(
+      input({
+        volumes: [
+          { source: "/srv/a", target: "/a", readOnly: false },
+          { source: "/srv/b", target: "/b", readOnly: true },
+        ],
+      }),
+    ).argv;
+    const at = argv.indexOf("--volume");
+    assert.deepEqual(argv.slice(at, at + 6), ["--volume", "/srv/a", "/a", "--volume-ro", "/srv/b", "/b"]);
   });
 });

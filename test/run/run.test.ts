@@ -6,7 +6,15 @@
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -168,6 +176,43 @@ describe("cudaseal run", { skip: await unavailable() }, () => {
     const bad = cudaseal(["--security-opt", "apparmor=docker-default", fx.probe]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /USAGE/);
+  });
+
+  test("-v binds host folders read-write or read-only, nosuid and nodev; bad volumes are usage errors", () => {
+    const shared = join(work, "volume-rw");
+    const models = join(work, "volume-ro");
+    for (const dir of [shared, models]) {
+      mkdirSync(dir, { recursive: true, mode: 0o777 });
+      chmodSync(dir, 0o777); // the probe runs as the image's user, not root
+      writeFileSync(join(dir, "in.txt"), `host ${dir}\n`);
+    }
+    const rw = cudaseal(["-v", `${shared}:/srv/shared`, fx.probe, "--", "volume", "/srv/shared"]);
+    assert.equal(rw.status, 0, rw.stderr);
+    assert.equal(rw.facts["volume.read"], `host ${shared}`);
+    assert.equal(rw.facts["volume.write"], "ok");
+    assert.equal(readFileSync(join(shared, "out.txt"), "utf8"), "from the container\n");
+    assert.deepEqual([rw.facts["volume.nosuid"], rw.facts["volume.nodev"]], ["1", "1"]);
+    // The root stays read-only around the volume.
+    assert.equal(rw.facts["write.root"], "Read-only file system");
+
+    const ro = cudaseal(["--volume", `${models}:/models:ro`, fx.probe, "--", "volume", "/models"]);
+    assert.equal(ro.status, 0, ro.stderr);
+    assert.equal(ro.facts["volume.read"], `host ${models}`);
+    assert.equal(ro.facts["volume.write"], "Read-only file system");
+    assert.ok(!existsSync(join(models, "out.txt")));
+
+    for (const bad of [
+      `${models}:/models/../etc`,
+      `${models}:/proc/x`,
+      `${models}:models`,
+      `${models}:/m:rx`,
+      `${join(work, "absent")}:/m`,
+    ]) {
+      const r = cudaseal(["-v", bad, fx.probe]);
+      assert.equal(r.status, 2, `${bad}: ${r.stderr}`);
+      assert.match(r.stderr, /\[USAGE\]/, bad);
+    }
+    noRunDirsLeft();
   });
 
   test("a command that is not in the image exits 127", () => {
@@ -352,6 +397,31 @@ sys.stdout.write("\nstatus=%d\n" % os.waitstatus_to_exitcode(status))
     const r = cudaseal([ref]);
     assert.equal(r.status, 125);
     assert.match(r.stderr, /cudaseal-launch: the image's \/tmp is a symlink/);
+    assert.deepEqual(readdirSync(outside), []);
+    noRunDirsLeft();
+  });
+
+  test("a volume never lands outside the root through a symlink in the image", async () => {
+    const outside = join(work, "host-volume-escape");
+    const volume = join(work, "host-volume-source");
+    mkdirSync(outside);
+    mkdirSync(volume);
+    const ref = await writeImage(
+      join(work, "volume-link-image"),
+      [
+        tarDirectory(join(work, "probe-root")),
+        hostileLayer([
+          { name: "srv", type: "symlink", linkname: outside },
+          { name: "data", type: "symlink", linkname: outside },
+        ]),
+      ],
+      { user: "0:0", entrypoint: ["/usr/local/bin/probe"] },
+    );
+    for (const target of ["/srv/models", "/data"]) {
+      const r = cudaseal(["-v", `${volume}:${target}`, ref]);
+      assert.equal(r.status, 125, r.stderr);
+      assert.match(r.stderr, /cudaseal-launch: the image's \/(srv|data) is a symlink/);
+    }
     assert.deepEqual(readdirSync(outside), []);
     noRunDirsLeft();
   });

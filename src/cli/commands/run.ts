@@ -1,7 +1,7 @@
 // `cudaseal run`: run an image's command in fresh namespaces, no daemon.
 
 import { CudasealError } from "../../errors.ts";
-import { parseGpuRequest, parseSize, runImage } from "../../run/index.ts";
+import { parseGpuRequest, parseSize, parseVolume, runImage } from "../../run/index.ts";
 import { type Command, stringFlag } from "../command.ts";
 
 export const runCommand: Command = {
@@ -21,6 +21,9 @@ Options:
                            nodes, as the NVIDIA Container Toolkit does; refuses a
                            driver older than the image's NVIDIA_REQUIRE_CUDA
   -e, --env K=V            set a variable (-e K copies it from here), repeatable
+  -v, --volume HOST:PATH[:ro]
+                           bind a host file or folder at PATH (nosuid, nodev;
+                           :ro read-only), repeatable
   -u, --user UID[:GID]     run as this user instead of the image's
   -w, --workdir DIR        working directory instead of the image's
   --entrypoint PROGRAM     replace the image's Entrypoint ("" clears it)
@@ -41,10 +44,12 @@ start (a bad image, no privileges, a driver too old) a JSON error on stdout.
 Examples:
   cudaseal run oci:out/cuda-smoke --gpus all
   cudaseal run oci:out/my-app --shm-size 1g -e HF_HOME=/tmp/hf -- /usr/bin/python3 -V
+  cudaseal run oci:out/my-app --gpus all -v /srv/models:/models:ro -e HF_HOME=/models
   cudaseal run docker-archive:app.tar --network none --writable -- /bin/sh`,
   flags: {
     gpus: { type: "string" },
     env: { type: "string", short: "e", multiple: true },
+    volume: { type: "string", short: "v", multiple: true },
     user: { type: "string", short: "u" },
     workdir: { type: "string", short: "w" },
     entrypoint: { type: "string" },
@@ -69,6 +74,7 @@ Examples:
       throw new CudasealError("USAGE", `--network ${network} is not supported`, { hint: "use host or none" });
     }
     const seccomp = seccompSetting(flags["security-opt"]);
+    const volumes = (Array.isArray(flags.volume) ? flags.volume : []).map((v) => parseVolume(String(v)));
     const gpus = stringFlag(flags, "gpus");
     const shm = stringFlag(flags, "shm-size");
     const tmp = stringFlag(flags, "tmpfs-size");
@@ -82,6 +88,7 @@ Examples:
       arch: stringFlag(flags, "arch"),
       readOnly: flags.writable !== true,
       seccomp,
+      volumes,
       network,
       ...(gpus !== undefined ? { gpus: parseGpuRequest(gpus) } : {}),
       ...(shm !== undefined ? { shmBytes: parseSize(shm, "--shm-size") } : {}),
