@@ -95,6 +95,6 @@ export function imageModelCacheCheck(facts: RuntimeFacts): Check {
     "image-model-cache",
     "warn",
     `${list}: models downloaded there are lost when the container stops, and the read-only root refuses them without a mount`,
-    `mount a persistent volume there (docker: -v models:${caches[0].path}; Kubernetes: a PersistentVolumeClaim)`,
+    `mount a persistent volume there (docker: -v models:${caches[0].path}; cudaseal run: -v /srv/models:${caches[0].path}; Kubernetes: a PersistentVolumeClaim)`,
   );
 }
