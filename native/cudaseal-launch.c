@@ -326,7 +326,7 @@ static int setgroups_denied(void) {
 static const int denied[] = {
     SYS_acct, SYS_add_key, SYS_bpf, SYS_clock_adjtime, SYS_clock_settime, SYS_delete_module,
     SYS_finit_module, SYS_init_module, SYS_kexec_load, SYS_keyctl, SYS_mount,
-    SYS_name_to_handle_at, SYS_open_by_handle_at, SYS_perf_event_open, SYS_pivot_root, SYS_quotactl,
+    SYS_open_by_handle_at, SYS_perf_event_open, SYS_pivot_root, SYS_quotactl,
     SYS_reboot, SYS_request_key, SYS_setns, SYS_settimeofday, SYS_swapoff, SYS_swapon, SYS_umount2,
     SYS_unshare, SYS_userfaultfd, SYS_io_uring_setup, SYS_io_uring_enter, SYS_io_uring_register,
     SYS_open_tree, SYS_move_mount, SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_fspick,
