@@ -13,8 +13,9 @@ once into the cache, then runs its Entrypoint and Cmd (or COMMAND) in new
 mount and PID namespaces: read-only root, tmpfs /tmp and /dev/shm, a minimal
 /dev, as the image's user, with no new privileges and a seccomp filter
 (keyrings, BPF, io_uring, namespaces, mounts…: docs/run.md lists what it
-refuses). The exit status is the container's. Needs root, or unprivileged user namespaces (then the command
-runs as your own user). docs/run.md says how it works.
+refuses). The exit status is the container's. Needs root, or unprivileged
+user namespaces (then the command runs as your own user). docs/run.md says
+how it works.
 
 Options:
   --gpus all|N|device=I,J  inject the host NVIDIA driver's libraries and device
