@@ -11,29 +11,23 @@ import { after, before, test } from "node:test";
 import { writeOciLayout } from "../../src/oci/layout-writer.ts";
 import { copyImage } from "../../src/registry/copy-image.ts";
 import { hostArch, openImage } from "../../src/source/image-source.ts";
-import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
+import type { TestRegistry } from "../helpers/registry.ts";
 import { hasTool, makeFixture, run, sha256 } from "../oci/fixture-image.ts";
 import { throwawayPodman } from "../oci/podman.ts";
+import { type CopyFixture, closeCopyFixture, openCopyFixture } from "./copy-fixture.ts";
 
+let copyFixture: CopyFixture | undefined;
 let work: string;
 let registry: TestRegistry;
 let multi: string;
 let single: string;
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), "cudaseal-copy-archive-"));
-  const fx = makeFixture(join(work, "fx"));
-  multi = join(work, "multi");
-  single = join(work, "single");
-  await writeOciLayout(multi, fx.multi);
-  await writeOciLayout(single, fx.single);
-  registry = await startRegistry();
+  copyFixture = await openCopyFixture("cudaseal-copy-archive-");
+  ({ work, registry, multi, single } = copyFixture);
 });
 
-after(async () => {
-  await registry?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => closeCopyFixture(copyFixture));
 
 /** The entry names of a tar, as GNU tar lists them. */
 function tarNames(file: string): string[] {

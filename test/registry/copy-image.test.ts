@@ -5,8 +5,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { planImage } from "../../src/oci/image-plan.ts";
@@ -16,28 +15,22 @@ import { OCI_EMPTY } from "../../src/oci/media-types.ts";
 import { copyImage } from "../../src/registry/copy-image.ts";
 import { openRegistryStore } from "../../src/registry/registry-store.ts";
 import { openImage } from "../../src/source/image-source.ts";
-import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
+import type { TestRegistry } from "../helpers/registry.ts";
 import { hasTool, makeFixture, run, sha256 } from "../oci/fixture-image.ts";
+import { type CopyFixture, closeCopyFixture, openCopyFixture } from "./copy-fixture.ts";
 
+let copyFixture: CopyFixture | undefined;
 let work: string;
 let registry: TestRegistry;
 let multi: string;
 let single: string;
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), "cudaseal-copy-"));
-  const fx = makeFixture(join(work, "fx"));
-  multi = join(work, "multi");
-  single = join(work, "single");
-  await writeOciLayout(multi, fx.multi);
-  await writeOciLayout(single, fx.single);
-  registry = await startRegistry();
+  copyFixture = await openCopyFixture("cudaseal-copy-");
+  ({ work, registry, multi, single } = copyFixture);
 });
 
-after(async () => {
-  await registry?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => closeCopyFixture(copyFixture));
 
 /** Every blob file of a layout, name → bytes. */
 function blobs(dir: string): Map<string, Buffer> {
