@@ -55,14 +55,23 @@ function why(): string | false {
   return false;
 }
 
-/** Build the harness and run it: with the filter, or (`filtered` false) without, as the control. */
-function harness(filtered: boolean): Map<string, string> {
+let built: string | undefined;
+
+/** The harness binary, compiled on first use. */
+function harnessBinary(): string {
+  if (built !== undefined) return built;
   const source = join(work, "harness.c");
   const binary = join(work, "harness");
   writeFileSync(source, HARNESS);
   const cc = spawnSync("gcc", ["-std=gnu11", "-o", binary, source], { encoding: "utf8" });
   assert.equal(cc.status, 0, cc.stderr);
-  const r = spawnSync(binary, filtered ? [] : ["--no-filter"], { encoding: "utf8" });
+  built = binary;
+  return binary;
+}
+
+/** Run the harness: with the filter, or (`filtered` false) without, as the control. */
+function harness(filtered: boolean): Map<string, string> {
+  const r = spawnSync(harnessBinary(), filtered ? [] : ["--no-filter"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   return new Map(
     r.stdout
