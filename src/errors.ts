@@ -13,6 +13,8 @@ export type ErrorCode =
   | "APT_SIGNATURE_INVALID"
   | "APT_SIGNATURE_UNKNOWN_KEY"
   | "APT_RELEASE_EXPIRED"
+  | "APT_RELEASE_ROLLBACK"
+  | "APT_RELEASE_FROM_FUTURE"
   | "APT_RELEASE_INVALID"
   | "APT_INDEX_MISSING"
   | "APT_INDEX_HASH_MISMATCH"
@@ -26,9 +28,14 @@ export type ErrorCode =
   // downloads and cache
   | "FETCH_FAILED"
   | "FETCH_TOO_LARGE"
+  | "FETCH_TIMEOUT"
   | "DEB_HASH_MISMATCH"
   | "DEB_SIZE_MISMATCH"
   | "CACHE_CORRUPT"
+  // local files cudaseal is told to read (keys, specs, layouts…)
+  | "INPUT_NOT_REGULAR"
+  | "INPUT_TOO_LARGE"
+  | "DISK_FULL"
   // package and tar reading
   | "DEB_INVALID"
   | "TAR_INVALID"
@@ -59,6 +66,7 @@ export type ErrorCode =
   | "REGISTRY_NOT_FOUND"
   | "REGISTRY_DIGEST_MISMATCH"
   | "REGISTRY_TOO_LARGE"
+  | "REGISTRY_TIMEOUT"
   | "REGISTRY_INVALID_RESPONSE"
   | "REGISTRY_INSECURE"
   | "REGISTRY_CREDENTIALS"
@@ -88,6 +96,8 @@ export type ErrorCode =
   | "VERIFY_NO_ATTESTATION"
   | "VERIFY_WRONG_KEY"
   | "VERIFY_PAYLOAD_TAMPERED"
+  | "VERIFY_PAYLOAD_INVALID"
+  | "VERIFY_ANNOTATION_INVALID"
   | "VERIFY_DIGEST_MISMATCH"
   | "VERIFY_REFERENCE_MISMATCH"
   | "INTERNAL";
