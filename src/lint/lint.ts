@@ -4,7 +4,7 @@
 
 import { CudasealError } from "../errors.ts";
 import { type Evidence, type Finding, redact } from "../findings/index.ts";
-import { readAtMost } from "../util/read-at-most.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 import { buildModel } from "./build-model.ts";
 import type { Dockerfile } from "./dockerfile.ts";
 import { MAX_DOCKERFILE_BYTES, parseDockerfile } from "./dockerfile-parse.ts";
@@ -91,18 +91,13 @@ function snippet(line: string): string {
 export async function readDockerfile(file: string): Promise<string> {
   let data: Buffer;
   try {
-    data = await readAtMost(file, MAX_DOCKERFILE_BYTES + 1);
+    data = await readRegularFile(file, { what: "Dockerfile", max: MAX_DOCKERFILE_BYTES });
   } catch (err) {
+    if (err instanceof CudasealError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new CudasealError("LINT_INPUT_INVALID", `cannot read ${file}${code ? ` (${code})` : ""}`, {
       hint: code === "ENOENT" ? "check the path; pass - to read the Dockerfile from stdin" : undefined,
       cause: err,
-      details: { file },
-    });
-  }
-  if (data.length > MAX_DOCKERFILE_BYTES) {
-    throw new CudasealError("LINT_INPUT_INVALID", `${file} is larger than 1 MiB`, {
-      hint: "is this a Dockerfile?",
       details: { file },
     });
   }

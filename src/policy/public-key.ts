@@ -5,7 +5,7 @@
 
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { CudasealError } from "../errors.ts";
-import { readAtMost } from "../util/read-at-most.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 
 /** Larger than any PEM public key; a bigger file is not one. */
 const MAX_KEY_FILE = 64 * 1024;
@@ -71,17 +71,14 @@ export function policyPublicKey(text: string, what = "the public key"): string {
 export async function readPolicyPublicKey(path: string): Promise<string> {
   let bytes: Buffer;
   try {
-    // At most one byte past the cap: /dev/zero or a huge file is not read whole.
-    bytes = await readAtMost(path, MAX_KEY_FILE + 1);
+    bytes = await readRegularFile(path, { what: "public key", max: MAX_KEY_FILE });
   } catch (err) {
+    if (err instanceof CudasealError) throw err;
     throw new CudasealError("KEY_INVALID", `cannot read key ${path}: ${(err as Error).message}`, {
       hint: "pass the public key file with --key cosign.pub",
       cause: err,
       details: { path },
     });
-  }
-  if (bytes.length > MAX_KEY_FILE) {
-    throw new CudasealError("KEY_INVALID", `${path} is too large to be a public key`, { details: { path } });
   }
   return policyPublicKey(bytes.toString("utf8"), path);
 }

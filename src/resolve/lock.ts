@@ -18,7 +18,7 @@ import { isFlatSuite, suiteBaseUrl } from "../apt/sources.ts";
 import type { LockedPackage, PackageRecord } from "../apt/types.ts";
 import { versionProblem } from "../apt/version-compare.ts";
 import { CudasealError } from "../errors.ts";
-import { readAtMost } from "../util/read-at-most.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 import { parsePackageSpec } from "./request.ts";
 import type { Resolution } from "./resolver.ts";
 
@@ -124,15 +124,13 @@ const MAX_LOCK_BYTES = 64 * 1024 * 1024;
 export async function readLockFile(path: string): Promise<Lock> {
   let data: Buffer;
   try {
-    data = await readAtMost(path, MAX_LOCK_BYTES + 1);
+    data = await readRegularFile(path, { what: "lock", max: MAX_LOCK_BYTES });
   } catch (err) {
+    if (err instanceof CudasealError) throw err;
     throw new CudasealError("LOCK_INVALID", `cannot read the lock ${path}: ${(err as Error).message}`, {
       hint: "check the path given to --lock; `cudaseal lock` writes one",
       cause: err,
     });
-  }
-  if (data.length > MAX_LOCK_BYTES) {
-    throw new CudasealError("LOCK_INVALID", `${path} is larger than 64 MiB: it is not a lock`);
   }
   return parseLock(data.toString("utf8"));
 }

@@ -13,7 +13,7 @@
 
 import { parse } from "yaml";
 import { CudasealError } from "../errors.ts";
-import { readAtMost } from "../util/read-at-most.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 import type { Finding } from "./advisory.ts";
 
 /** One entry of an ignore file. */
@@ -34,12 +34,11 @@ const MAX_BYTES = 4 * 1024 * 1024;
 export async function loadIgnoreFile(path: string): Promise<IgnoreEntry[]> {
   let bytes: Buffer;
   try {
-    // One byte past the cap is enough to tell that it is too large.
-    bytes = await readAtMost(path, MAX_BYTES + 1);
+    bytes = await readRegularFile(path, { what: "ignore file", max: MAX_BYTES });
   } catch (cause) {
+    if (cause instanceof CudasealError) throw cause;
     throw new CudasealError("IGNORE_FILE_INVALID", `cannot read the ignore file ${path}`, { cause });
   }
-  if (bytes.length > MAX_BYTES) throw new CudasealError("IGNORE_FILE_INVALID", `${path} is too large`);
   const text = bytes.toString("utf8");
   let data: unknown;
   try {

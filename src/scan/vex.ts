@@ -10,7 +10,7 @@
 // the file and the statement's index.
 
 import { CudasealError } from "../errors.ts";
-import { readAtMost } from "../util/read-at-most.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 import type { Finding } from "./advisory.ts";
 
 export const VEX_STATUSES = ["not_affected", "affected", "fixed", "under_investigation"] as const;
@@ -59,12 +59,11 @@ const MAX_VEX_BYTES = 64 * 1024 * 1024;
 export async function loadVex(path: string): Promise<VexStatement[]> {
   let bytes: Buffer;
   try {
-    // One byte past the cap is enough to tell that it is too large.
-    bytes = await readAtMost(path, MAX_VEX_BYTES + 1);
+    bytes = await readRegularFile(path, { what: "VEX document", max: MAX_VEX_BYTES });
   } catch (cause) {
+    if (cause instanceof CudasealError) throw cause;
     throw new CudasealError("VEX_INVALID", `cannot read the VEX document ${path}`, { cause });
   }
-  if (bytes.length > MAX_VEX_BYTES) throw new CudasealError("VEX_INVALID", `${path} is too large`);
   const text = bytes.toString("utf8");
   let data: unknown;
   try {

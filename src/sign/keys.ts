@@ -10,8 +10,9 @@ import {
   type KeyObject,
   randomBytes,
 } from "node:crypto";
-import { chmod, link, lstat, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, link, lstat, rename, rm, writeFile } from "node:fs/promises";
 import { CudasealError } from "../errors.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 import { decryptKey, encryptKey } from "./encrypted-key.ts";
 import { decodePem, encodePem } from "./pem.ts";
 
@@ -98,12 +99,12 @@ export function parsePublicKey(text: string, what = "the public key"): KeyObject
 
 /** Read a private key file. */
 export async function readPrivateKey(path: string, password: PasswordSource): Promise<KeyObject> {
-  return parsePrivateKey(await readKeyFile(path), password, path);
+  return parsePrivateKey(await readKeyFile(path, "signing key"), password, path);
 }
 
 /** Read a public key file. */
 export async function readPublicKey(path: string): Promise<KeyObject> {
-  return parsePublicKey(await readKeyFile(path), path);
+  return parsePublicKey(await readKeyFile(path, "public key"), path);
 }
 
 /**
@@ -158,11 +159,10 @@ function keyExists(path: string): CudasealError {
   });
 }
 
-async function readKeyFile(path: string): Promise<string> {
+async function readKeyFile(path: string, what: string): Promise<string> {
   try {
-    const bytes = await readFile(path);
-    if (bytes.length > 64 * 1024) throw new CudasealError("KEY_INVALID", `${path} is too large to be a key`);
-    return bytes.toString("utf8");
+    // A device, a FIFO or a file past 64 KiB is refused before it is read: no key is that large.
+    return (await readRegularFile(path, { what, max: 64 * 1024 })).toString("utf8");
   } catch (err) {
     if (err instanceof CudasealError) throw err;
     throw new CudasealError("KEY_INVALID", `cannot read key ${path}: ${(err as Error).message}`, {

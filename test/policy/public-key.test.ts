@@ -88,18 +88,18 @@ test("public keys of other algorithms or curves are KEY_UNSUPPORTED", () => {
   }
 });
 
-test("unreadable and oversized key files are KEY_INVALID", async () => {
+test("an unreadable key file is KEY_INVALID, an oversized one INPUT_TOO_LARGE", async () => {
   await assert.rejects(readPolicyPublicKey(join(dir, "missing.pub")), (e) =>
     isCudasealError(e, "KEY_INVALID"),
   );
   const big = join(dir, "big.pub");
   writeFileSync(big, `${spki}${"#".repeat(70 * 1024)}`);
-  await assert.rejects(readPolicyPublicKey(big), (e) => isCudasealError(e, "KEY_INVALID"));
+  await assert.rejects(readPolicyPublicKey(big), (e) => isCudasealError(e, "INPUT_TOO_LARGE"));
   const ok = join(dir, "ok.pub");
   writeFileSync(ok, spki);
   assert.equal(await readPolicyPublicKey(ok), readFileSync(ok, "utf8"));
 });
 
-test("a key path naming a device that never ends is KEY_INVALID, read no further than the cap", async () => {
-  await assert.rejects(readPolicyPublicKey("/dev/zero"), (e) => isCudasealError(e, "KEY_INVALID"));
+test("a key path naming a device that never ends is INPUT_NOT_REGULAR, never read", async () => {
+  await assert.rejects(readPolicyPublicKey("/dev/zero"), (e) => isCudasealError(e, "INPUT_NOT_REGULAR"));
 });
