@@ -2,8 +2,9 @@
 // mmdebstrap does, so that no mirror host is ever written into cudaseal.
 // Both formats are read: one-line `sources.list` and deb822 `*.sources`.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { readRegularFileSync } from "../util/read-regular-file.ts";
 import { type Paragraph, parseDeb822 } from "./deb822.ts";
 
 export interface SystemEntry {
@@ -81,9 +82,12 @@ function splitSuite(suite: string): [string, string | undefined] {
   return dash < 0 ? [suite, undefined] : [suite.slice(0, dash), suite.slice(dash + 1)];
 }
 
+/** A sources file is a few lines; a FIFO or device left in sources.list.d is passed over, not waited on. */
+const MAX_SOURCES_FILE = 1024 * 1024;
+
 function readText(path: string): string | undefined {
   try {
-    return readFileSync(path, "utf8");
+    return readRegularFileSync(path, { what: "apt sources file", max: MAX_SOURCES_FILE }).toString("utf8");
   } catch {
     return undefined;
   }

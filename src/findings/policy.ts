@@ -15,10 +15,10 @@
 //       expires: 2026-03-31
 //       reason: rootless builds need it
 
-import { closeSync, openSync, readSync } from "node:fs";
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { CudasealError } from "../errors.ts";
 import { compileGlobs, type PathMatcher } from "../layer/glob.ts";
+import { readRegularFileSync } from "../util/read-regular-file.ts";
 import { type Finding, isSeverity, SEVERITIES, type Severity } from "./finding.ts";
 import type { SuppressedFinding } from "./report.ts";
 
@@ -62,34 +62,15 @@ const RULE_ID = /^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$/;
 export function loadPolicy(file: string): Policy {
   let data: Buffer;
   try {
-    data = readCapped(file, MAX_POLICY_BYTES + 1);
+    data = readRegularFileSync(file, { what: "policy", max: MAX_POLICY_BYTES });
   } catch (err) {
+    if (err instanceof CudasealError) throw err;
     throw new CudasealError("POLICY_INVALID", `cannot read policy file ${file}`, {
       hint: "check the path given to --policy",
       cause: err,
     });
   }
-  if (data.length > MAX_POLICY_BYTES) {
-    throw new CudasealError("POLICY_INVALID", `${file} is larger than 1 MiB`);
-  }
   return parsePolicy(data.toString("utf8"), file);
-}
-
-/** At most `max` bytes of a file: a device or a huge file given as a policy is not read whole. */
-function readCapped(file: string, max: number): Buffer {
-  const fd = openSync(file, "r");
-  try {
-    const buf = Buffer.alloc(max);
-    let used = 0;
-    while (used < max) {
-      const n = readSync(fd, buf, used, max - used, null);
-      if (n === 0) break;
-      used += n;
-    }
-    return buf.subarray(0, used);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Parse a policy document; `source` names it in errors and findings. */

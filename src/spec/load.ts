@@ -8,17 +8,20 @@ import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { CudasealError } from "../errors.ts";
+import { readRegularFileSync } from "../util/read-regular-file.ts";
 import type { LoadedSpec, Spec } from "./types.ts";
 
 const SCHEMA_PATH = fileURLToPath(new URL("../../schema/spec.schema.json", import.meta.url));
 const PRESET_DIR = fileURLToPath(new URL("../../presets/", import.meta.url));
-const MAX_SPEC_BYTES = 4 * 1024 * 1024;
+/** Largest spec file read; the provenance of a build quotes its specs under the same cap. */
+export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
 const MAX_INCLUDE_DEPTH = 16;
 
 let validator: ReturnType<Ajv["compile"]> | undefined;
 function validate(value: unknown): ErrorObject[] {
   if (!validator) {
     const ajv = new Ajv({ allErrors: true, strict: false });
+    // The schema ships with cudaseal: it is read as it is.
     validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, "utf8")));
   }
   return validator(value) ? [] : (validator.errors ?? []);
@@ -57,14 +60,14 @@ function loadOne(file: string, files: string[], depth: number): Spec {
   files.push(file);
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readRegularFileSync(file, { what: "spec", max: MAX_SPEC_BYTES }).toString("utf8");
   } catch (err) {
+    if (err instanceof CudasealError) throw err;
     throw new CudasealError("SPEC_INVALID", `cannot read spec ${file}`, {
       hint: "check the path; 'cudaseal presets' lists the built-in specs",
       cause: err,
     });
   }
-  if (text.length > MAX_SPEC_BYTES) throw new CudasealError("SPEC_INVALID", `${file} is larger than 4 MiB`);
   const spec = parseSpecText(text, file);
   const dir = dirname(file);
   absolutize(spec, dir);

@@ -2,7 +2,8 @@
 // fake root directory to find its Debian and security mirrors.
 
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
@@ -164,6 +165,16 @@ describe("readSystemMirrors", () => {
     assert.equal(mirrors.debian, "http://first.invalid/debian");
     // The old `release/updates` security suite counts as a security one.
     assert.equal(mirrors.security, "http://old-security.invalid");
+  });
+
+  test("a FIFO or a link to /dev/zero in sources.list.d is passed over at once, not waited on or read", async (t) => {
+    const root = await fakeRoot(t, {
+      "etc/apt/sources.list.d/b.list": "deb http://second.invalid/debian trixie main\n",
+    });
+    const d = join(root, "etc/apt/sources.list.d");
+    assert.equal(spawnSync("mkfifo", [join(d, "a.list")]).status, 0);
+    await symlink("/dev/zero", join(d, "a.sources"));
+    assert.equal(readSystemMirrors(root).debian, "http://second.invalid/debian");
   });
 
   test("a third-party repository using Debian's release names is not taken for Debian", async (t) => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -56,6 +57,26 @@ test("an include cycle is refused", () => {
   assert.throws(
     () => loadSpec(join(dir, "a.yaml")),
     (err) => isCudasealError(err, "SPEC_INVALID"),
+  );
+});
+
+test("an include naming a FIFO or /dev/zero is INPUT_NOT_REGULAR at once; a spec past 4 MiB is INPUT_TOO_LARGE unread", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cudaseal-spec-"));
+  const fifo = join(dir, "fifo.yaml");
+  assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+  for (const target of [fifo, "/dev/zero"]) {
+    writeFileSync(join(dir, "app.yaml"), `include: ${target}\nname: app\n`);
+    assert.throws(
+      () => loadSpec(join(dir, "app.yaml")),
+      (err) => isCudasealError(err, "INPUT_NOT_REGULAR"),
+    );
+  }
+  const big = join(dir, "big.yaml");
+  writeFileSync(big, "");
+  truncateSync(big, 300 * 1000 * 1000);
+  assert.throws(
+    () => loadSpec(big),
+    (err) => isCudasealError(err, "INPUT_TOO_LARGE"),
   );
 });
 
