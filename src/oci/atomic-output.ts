@@ -5,12 +5,13 @@
 // so an existing output is first renamed aside, the new one renamed in, and
 // the old one deleted; a failure between the two renames puts the old one
 // back. A failed writer leaves the existing output untouched and its
-// temporary removed.
+// temporary removed. A full disk is DISK_FULL, about the output's folder.
 
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { CudasealError } from "../errors.ts";
+import { asDiskFull } from "../util/disk-full.ts";
 import { release, removeOnInterrupt } from "../util/interrupt-cleanup.ts";
 
 /** Let `fill` write a directory at a temporary path, then move it to `finalDir`, replacing what is there. */
@@ -78,8 +79,10 @@ async function runFill<T>(fill: (tmp: string) => Promise<T>, tmp: string, final:
   } catch (err) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     release(tmp);
-    // Our own errors and bugs pass through as they are; a failed system
-    // call (a full disk, a permission) is the output's problem.
+    // Our own errors and bugs pass through as they are, unless a full disk
+    // caused them; a failed system call (a permission) is the output's problem.
+    const full = asDiskFull(err, "output", final);
+    if (full !== err) throw full;
     if (err instanceof CudasealError || typeof (err as NodeJS.ErrnoException)?.code !== "string") throw err;
     throw outputFailed(final, err);
   }
@@ -91,6 +94,8 @@ function siblingName(final: string, kind: string): string {
 }
 
 function outputFailed(final: string, cause: unknown): CudasealError {
+  const full = asDiskFull(cause, "output", final);
+  if (full !== cause) return full as CudasealError;
   const reason = (cause as Error)?.message ?? String(cause);
   return new CudasealError("OUTPUT_FAILED", `cannot write ${final}: ${reason}`, {
     cause,

@@ -8,9 +8,10 @@
 
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CudasealError } from "../errors.ts";
+import { asDiskFull } from "../util/disk-full.ts";
 import type { ArtifactStore, StoredManifest } from "./artifact-store.ts";
 import { type Descriptor, digestHex, isSha256Digest, sha256Digest } from "./descriptor.ts";
 import {
@@ -256,9 +257,10 @@ async function writeAtomic(path: string, data: string | Uint8Array): Promise<voi
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw new CudasealError("OUTPUT_FAILED", `cannot write ${path}: ${(err as Error).message}`, {
+    const failed = new CudasealError("OUTPUT_FAILED", `cannot write ${path}: ${(err as Error).message}`, {
       cause: err,
     });
+    throw asDiskFull(failed, "output", dirname(path));
   }
 }
 

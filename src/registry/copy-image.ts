@@ -32,7 +32,7 @@ import { bytesBlob } from "./blob-upload.ts";
 import type { RegistryClientOptions } from "./client.ts";
 import { copyToArchive, isArchiveRef } from "./copy-archive.ts";
 import { openCopySource } from "./copy-source.ts";
-import { openCopyTarget } from "./copy-target.ts";
+import { type CopyTarget, openCopyTarget } from "./copy-target.ts";
 import { COSIGN_TAG_KINDS, type CosignTagAction, cosignBlobs, planCosignTag } from "./cosign-tags.ts";
 import type { Desc } from "./registry-image.ts";
 
@@ -82,8 +82,18 @@ export async function copyImage(
   const srcRef = typeof source === "string" ? parseImageRef(source) : source;
   const dstRef = typeof destination === "string" ? parseImageRef(destination) : destination;
   if (isArchiveRef(dstRef)) return copyToArchive(srcRef, dstRef, options, copyImage);
-  const from = await openCopySource(srcRef, options.registry);
   const to = openCopyTarget(dstRef, { registry: options.registry, chunkSize: options.chunkSize });
+  try {
+    return await copyTo(srcRef, to, options);
+  } catch (err) {
+    // Whatever the copy wrote to a layout goes: the destination is left as it was.
+    await to.abort();
+    throw err;
+  }
+}
+
+async function copyTo(srcRef: ImageRef, to: CopyTarget, options: CopyOptions): Promise<CopySummary> {
+  const from = await openCopySource(srcRef, options.registry);
   const progress = options.progress ?? noProgress;
 
   let root = await from.root();

@@ -1,26 +1,28 @@
 // Where a copy writes: a registry repository (blobs uploaded, manifests put
 // by digest and the root under its tag) or an OCI layout directory (blobs
-// written to a temporary name while hashed and renamed into blobs/sha256
-// only when they match, then index.json updated to name the root by tag).
-// A layout that already exists keeps its other images.
+// written to a temporary name while hashed and renamed into a staging
+// folder only when they match, then published with index.json naming the
+// root by tag: copy-staging.ts). A layout that already exists keeps its
+// other images; a copy that fails leaves the layout as it was, or absent.
 
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { CudasealError } from "../errors.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import { type Descriptor, isSha256Digest, sha256Digest } from "../oci/descriptor.ts";
-import { withIndexLock } from "../oci/layout-store.ts";
-import { ANNOTATION_REF_NAME, OCI_INDEX, OCI_LAYOUT_VERSION, OCI_MANIFEST } from "../oci/media-types.ts";
+import { ANNOTATION_REF_NAME, OCI_INDEX, OCI_MANIFEST } from "../oci/media-types.ts";
 import type { ImageRef } from "../source/image-ref.ts";
 import { formatImageRef } from "../source/image-ref.ts";
 import { blobPath, parseJson } from "../source/layout-image.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
+import { onDiskFull } from "../util/disk-full.ts";
 import { blobSize } from "./blob-read.ts";
 import { type BlobSource, type UploadResult, uploadBlob } from "./blob-upload.ts";
 import type { RegistryClientOptions } from "./client.ts";
+import { discardStaging, type LayoutStaging, openStaging, publishStaging } from "./copy-staging.ts";
 import { addFallbackReferrer } from "./referrers.ts";
 import { MAX_MANIFEST, openRepository } from "./repository.ts";
 
@@ -44,6 +46,8 @@ export interface CopyTarget {
   putTagged(manifest: StoredManifest, tag: string): Promise<void>;
   /** Store the root and name it (by the target's tag, or by digest). */
   finish(root: StoredManifest): Promise<void>;
+  /** Undo what a copy that will not finish wrote, where the target can: a layout is left as it was. */
+  abort(): Promise<void>;
 }
 
 export interface TargetOptions {
@@ -96,27 +100,24 @@ function registryTarget(ref: Extract<ImageRef, { transport: "docker" }>, options
         ref.tag ?? (ref.digest === undefined ? "latest" : root.digest),
       );
     },
+    // Blobs a registry received without a manifest naming them are its garbage collector's.
+    abort: async () => undefined,
   };
 }
 
 function layoutTarget(dir: string, tag: string | undefined, label: string): CopyTarget {
   const referrers: Descriptor[] = [];
   const tagged = new Map<string, Descriptor>();
-  let ready: Promise<void> | undefined;
-  const prepare = () => {
-    ready ??= (async () => {
-      await mkdir(join(dir, "blobs", "sha256"), { recursive: true });
-      await writeFile(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION }), {
-        flag: "wx",
-      }).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== "EEXIST") throw err;
-      });
-    })();
-    return ready;
+  // Made on the first write; nothing of the copy is in the layout until finish publishes it.
+  let staging: Promise<LayoutStaging> | undefined;
+  const stage = () => {
+    staging ??= openStaging(dir);
+    return staging;
   };
-  const writeBlob = async (digest: string, size: number, source: AsyncIterable<Uint8Array>) => {
-    await prepare();
-    const final = join(dir, blobPath(digest));
+  const writeBlob = (digest: string, size: number, source: AsyncIterable<Uint8Array>) =>
+    onDiskFull("output", dir, () => stageBlob(digest, size, source));
+  const stageBlob = async (digest: string, size: number, source: AsyncIterable<Uint8Array>) => {
+    const final = join((await stage()).root, blobPath(digest));
     const tmp = `${final}.${randomBytes(4).toString("hex")}.tmp`;
     const hash = createHash("sha256");
     let seen = 0;
@@ -146,11 +147,15 @@ function layoutTarget(dir: string, tag: string | undefined, label: string): Copy
   return {
     label,
     async hasBlob(desc) {
-      try {
-        return (await stat(join(dir, blobPath(desc.digest)))).size === desc.size;
-      } catch {
-        return false;
+      const folders = staging === undefined ? [dir] : [dir, (await staging).root];
+      for (const folder of folders) {
+        const size = await stat(join(folder, blobPath(desc.digest))).then(
+          (st) => st.size,
+          () => undefined,
+        );
+        if (size === desc.size) return true;
       }
+      return false;
     },
     async putBlob(blob, o) {
       await writeBlob(blob.digest, blob.size, counting(blob.open(), o.onBytes));
@@ -210,9 +215,10 @@ function layoutTarget(dir: string, tag: string | undefined, label: string): Copy
     },
     async finish(root) {
       await writeBlob(root.digest, root.bytes.length, once(root.bytes));
-      // Under the layout's index lock: a sign or attest writing the same layout meanwhile keeps its entries.
-      await withIndexLock(dir, async () => {
-        const indexPath = join(dir, "index.json");
+      // A new layout's index.json is written in its staging folder before it is renamed into place; an
+      // existing one's under its index lock, so a sign or attest writing it meanwhile keeps its entries.
+      const writeIndex = async (folder: string) => {
+        const indexPath = join(folder, "index.json");
         let index: { schemaVersion: number; mediaType?: string; manifests: Descriptor[] };
         try {
           index = JSON.parse(await readFile(indexPath, "utf8")) as typeof index;
@@ -238,7 +244,15 @@ function layoutTarget(dir: string, tag: string | undefined, label: string): Copy
           index.manifests.push(entry);
         }
         await writeFileAtomic(indexPath, `${JSON.stringify(index)}\n`);
-      });
+      };
+      await onDiskFull("output", dir, async () => publishStaging(await stage(), dir, writeIndex));
+      staging = undefined;
+    },
+    async abort() {
+      const started = staging;
+      staging = undefined;
+      const opened = await started?.catch(() => undefined);
+      if (opened !== undefined) await discardStaging(opened);
     },
   };
 }
