@@ -25,7 +25,7 @@ import { writeFileAtomic } from "../util/atomic-file.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
 import { type OutputTarget, sbomPath, writeOutput } from "./output.ts";
 import { buildPlatform, type PlatformResult } from "./platform-build.ts";
-import { StageRunner, type StageTiming } from "./stages.ts";
+import { StageRunner, type StageTiming, type StageWrites } from "./stages.ts";
 
 export interface BuildOptions {
   spec: Spec;
@@ -63,23 +63,29 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const stages = new StageRunner();
   const progress = options.onProgress ?? noProgress;
   const store = new ContentStore(options.cacheDir);
+  // Every stage before the output's writes only under the cache.
+  const cacheWrites: StageWrites = { folder: "cache", path: options.cacheDir };
 
-  const lock = await stages.run("resolve", async () => {
-    if (options.lock) return options.lock;
-    return (
-      await lockFromSources({
-        sources: options.sources,
-        archs: options.archs,
-        packages: options.spec.packages ?? [],
-        provided: options.spec.provided ?? [],
-        recommends: options.spec.recommends ?? false,
-        store,
-        allowExpired: options.allowExpired,
-        onNote: options.onNote,
-        signal: options.signal,
-      })
-    ).lock;
-  });
+  const lock = await stages.run(
+    "resolve",
+    async () => {
+      if (options.lock) return options.lock;
+      return (
+        await lockFromSources({
+          sources: options.sources,
+          archs: options.archs,
+          packages: options.spec.packages ?? [],
+          provided: options.spec.provided ?? [],
+          recommends: options.spec.recommends ?? false,
+          store,
+          allowExpired: options.allowExpired,
+          onNote: options.onNote,
+          signal: options.signal,
+        })
+      ).lock;
+    },
+    cacheWrites,
+  );
 
   const locked = options.archs.map((arch) => {
     const pkgs = lock.arches[arch];
@@ -87,33 +93,39 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     return { arch, packages: pkgs };
   });
 
-  const fetched = await stages.run("fetch", () =>
-    fetchDebs(
-      locked.flatMap((l) => l.packages),
-      { store, onProgress: progress, signal: options.signal, verify: "before-use" },
-    ),
+  const fetched = await stages.run(
+    "fetch",
+    () =>
+      fetchDebs(
+        locked.flatMap((l) => l.packages),
+        { store, onProgress: progress, signal: options.signal, verify: "before-use" },
+      ),
+    cacheWrites,
   );
   const downloadedBytes = fetched.filter((f) => f.downloaded).reduce((n, f) => n + f.pkg.size, 0);
 
-  const platforms = await stages.run("layers", () =>
-    Promise.all(
-      locked.map(({ arch, packages }) =>
-        buildPlatform({
-          arch,
-          spec: options.spec,
-          packages,
-          debFile: (pkg: LockedPackage) => verifiedDeb(pkg, { store, signal: options.signal }),
-          cacheDir: options.cacheDir,
-          store,
-          compression: options.compression,
-          sourceDateEpoch: options.sourceDateEpoch,
-          useCache: options.layerCache !== false,
-          reference: options.output.reference,
-          onProgress: progress,
-          sbomFiles: options.sbomFiles ?? options.spec.sbom?.files === true,
-        }),
+  const platforms = await stages.run(
+    "layers",
+    () =>
+      Promise.all(
+        locked.map(({ arch, packages }) =>
+          buildPlatform({
+            arch,
+            spec: options.spec,
+            packages,
+            debFile: (pkg: LockedPackage) => verifiedDeb(pkg, { store, signal: options.signal }),
+            cacheDir: options.cacheDir,
+            store,
+            compression: options.compression,
+            sourceDateEpoch: options.sourceDateEpoch,
+            useCache: options.layerCache !== false,
+            reference: options.output.reference,
+            onProgress: progress,
+            sbomFiles: options.sbomFiles ?? options.spec.sbom?.files === true,
+          }),
+        ),
       ),
-    ),
+    cacheWrites,
   );
 
   const image: BuiltImage = {
@@ -133,12 +145,16 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       },
     ),
   );
-  const written = await stages.run("write", async () => {
-    const result = await writeOutput(options.output, image, options.archs[0], sboms.artifacts);
-    for (const doc of sboms.documents)
-      await writeFileAtomic(sbomPath(options.output, doc.arch, doc.format), doc.text);
-    return result;
-  });
+  const written = await stages.run(
+    "write",
+    async () => {
+      const result = await writeOutput(options.output, image, options.archs[0], sboms.artifacts);
+      for (const doc of sboms.documents)
+        await writeFileAtomic(sbomPath(options.output, doc.arch, doc.format), doc.text);
+      return result;
+    },
+    { folder: "output", path: options.output.path },
+  );
   if (!platforms[0].cudaVersion && (options.spec.packages ?? []).some((p) => p.startsWith("libcu"))) {
     options.onNote?.("no CUDA runtime package found: NVIDIA_REQUIRE_CUDA is not set");
   }

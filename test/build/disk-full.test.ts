@@ -1,0 +1,93 @@
+// `cudaseal build` on a disk that fills, through the real CLI: the cache on a
+// small tmpfs fills while a package layer is written, and the output on one
+// fills while the layout is written. Both are DISK_FULL with exit status 1,
+// naming the folder that filled, and leave no output behind.
+
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { type AptRepo, startAptRepo } from "../helpers/apt-repo.ts";
+import { aptRepoSpec, runCli } from "../helpers/cli.ts";
+import { smallDisk } from "../oci/small-disk.ts";
+
+let work: string;
+let repo: AptRepo;
+let spec: string;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), "cudaseal-disk-full-"));
+  // 1.3 MB of random bytes: its .deb fits a 2 MiB cache, its .deb and its layer together do not,
+  // and its layer does not fit a 1 MiB output.
+  repo = await startAptRepo({
+    packages: [
+      {
+        name: "big-data",
+        version: "1.0",
+        arch: "all",
+        files: { "usr/share/big/blob": randomBytes(1_300_000) },
+      },
+    ],
+  });
+  spec = join(work, "spec.yaml");
+  writeFileSync(spec, aptRepoSpec(repo, "big", ["big-data"]));
+});
+
+after(async () => {
+  await repo?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test("a cache disk that fills while a layer is written is DISK_FULL about the cache, exit 1, not a bug", async (t) => {
+  const disk = smallDisk("2m");
+  if (typeof disk === "string") {
+    t.skip(disk);
+    return;
+  }
+  t.after(() => disk.remove());
+  const out = join(work, "out-cache-full");
+  const r = await runCli([
+    "build",
+    spec,
+    "--arch",
+    "amd64",
+    "--cache-dir",
+    disk.path,
+    "-o",
+    `oci:${out}`,
+    "--json",
+  ]);
+  assert.equal(r.status, 1, r.stderr);
+  const error = JSON.parse(r.stdout).error;
+  assert.equal(error.code, "DISK_FULL");
+  assert.equal(error.details.folder, "cache");
+  assert.equal(error.details.stage, "layers");
+  assert.equal(existsSync(out), false);
+});
+
+test("an output disk that fills while the layout is written is DISK_FULL about the output, and leaves nothing", async (t) => {
+  const disk = smallDisk("1m");
+  if (typeof disk === "string") {
+    t.skip(disk);
+    return;
+  }
+  t.after(() => disk.remove());
+  const r = await runCli([
+    "build",
+    spec,
+    "--arch",
+    "amd64",
+    "--cache-dir",
+    join(work, "cache"),
+    "-o",
+    `oci:${join(disk.path, "image")}`,
+    "--json",
+  ]);
+  assert.equal(r.status, 1, r.stderr);
+  const error = JSON.parse(r.stdout).error;
+  assert.equal(error.code, "DISK_FULL");
+  assert.equal(error.details.folder, "output");
+  assert.deepEqual(readdirSync(disk.path), [], "no layout and no temporary");
+});
