@@ -114,15 +114,11 @@ test("a pull into an empty folder that already exists makes a whole layout in it
   assert.deepEqual(leftovers(out), []);
 });
 
-test("a copy onto a full disk is DISK_FULL (exit 1, not a bug), and leaves no oci:DIR", async (t) => {
-  const disk = smallDisk("2m");
-  if (typeof disk === "string") {
-    t.skip(disk);
-    return;
-  }
-  t.after(() => disk.remove());
-  // A layer larger than the disk: random bytes, which no filesystem compresses.
-  const bytes = randomBytes(3 * 1024 * 1024);
+/** A one-layer layout of 1.3 MB: random bytes, which no filesystem compresses. */
+async function bigLayout(): Promise<string> {
+  const big = join(fx.work, "big");
+  if (existsSync(big)) return big;
+  const bytes = randomBytes(1_300_000);
   const path = join(fx.work, "big-layer");
   writeFileSync(path, bytes);
   const layer: LayerBlob = {
@@ -132,14 +128,34 @@ test("a copy onto a full disk is DISK_FULL (exit 1, not a bug), and leaves no oc
     diffId: sha256(bytes),
     mediaType: OCI_LAYER_GZIP,
   };
-  const big = join(fx.work, "big");
   await writeOciLayout(big, { platforms: [platformImage("amd64", [layer])], annotations: {}, tag: "v1" });
+  return big;
+}
 
-  const out = join(disk.path, "image");
-  const r = await runCli(["copy", `oci:${big}:v1`, `oci:${out}:v1`, "--json"]);
-  assert.equal(r.status, 1, r.stderr);
-  const error = JSON.parse(r.stdout).error;
-  assert.equal(error.code, "DISK_FULL");
-  assert.equal(error.details.folder, "output");
-  assert.deepEqual(readdirSync(disk.path), [], "nothing left on the disk: no layout, no staging folder");
-});
+// The layout does not fit 1 MiB. An archive goes through a temporary layout beside it, which fits
+// 2 MiB, and the tar, as large again, then fills the disk.
+for (const [kind, name, size] of [
+  ["oci", "image", "1m"],
+  ["oci-archive", "image.tar", "2m"],
+  ["docker-archive", "image.tar", "2m"],
+]) {
+  test(`a copy to ${kind}: onto a full disk is DISK_FULL (exit 1, not a bug), and leaves nothing there`, async (t) => {
+    const disk = smallDisk(size);
+    if (typeof disk === "string") {
+      t.skip(disk);
+      return;
+    }
+    t.after(() => disk.remove());
+    const r = await runCli([
+      "copy",
+      `oci:${await bigLayout()}:v1`,
+      `${kind}:${join(disk.path, name)}`,
+      "--json",
+    ]);
+    assert.equal(r.status, 1, r.stderr);
+    const error = JSON.parse(r.stdout).error;
+    assert.equal(error.code, "DISK_FULL");
+    assert.equal(error.details.folder, "output");
+    assert.deepEqual(readdirSync(disk.path), [], "no image, no staging folder, no temporary layout");
+  });
+}
