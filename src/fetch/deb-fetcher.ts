@@ -7,8 +7,8 @@
 
 import type { LockedPackage } from "../apt/types.ts";
 import type { ContentStore } from "../cache/content-store.ts";
+import { downloadVerified } from "../http/index.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
-import { downloadVerified } from "./http.ts";
 import { mapPool } from "./pool.ts";
 
 export interface FetchDebsOptions {

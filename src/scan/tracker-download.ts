@@ -13,12 +13,9 @@
 // like any other: the caller parses the download before installing it.
 
 import { createHash, randomBytes } from "node:crypto";
-import { once } from "node:events";
-import { createWriteStream } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { CudasealError } from "../errors.ts";
+import { type GetOptions, openGet, retryingGet, tooLarge, writeBody } from "../http/index.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
 
 /** Where the tracker publishes its JSON export. */
@@ -51,13 +48,9 @@ export interface PendingTracker {
   meta: TrackerMeta;
 }
 
-export interface FetchTrackerOptions {
+export interface FetchTrackerOptions
+  extends Pick<GetOptions, "attempts" | "baseDelayMs" | "maxDelayMs" | "timeouts" | "signal"> {
   maxBytes?: number;
-  /** Attempts in all (default 3); connection errors, 408, 429 and 5xx are retried. */
-  attempts?: number;
-  baseDelayMs?: number;
-  /** How long to wait for the headers, and then between two pieces of the body (default 60 s). */
-  timeoutMs?: number;
   now?: () => Date;
 }
 
@@ -106,137 +99,47 @@ export async function fetchTracker(
   cached: CachedTracker | undefined,
   options: FetchTrackerOptions = {},
 ): Promise<{ kind: "not-modified" } | { kind: "downloaded"; pending: PendingTracker }> {
-  const attempts = options.attempts ?? 3;
   const now = options.now ?? (() => new Date());
-  await mkdir(dir, { recursive: true });
-  let last: unknown;
-  for (let i = 0; i < attempts; i++) {
-    if (i > 0) await sleep((options.baseDelayMs ?? 500) * 2 ** (i - 1));
-    try {
-      return await attempt(url, dir, cached, options, now);
-    } catch (err) {
-      last = err;
-      if (!(err instanceof Retryable)) break;
-    }
-  }
-  if (last instanceof CudasealError) throw last;
-  throw new CudasealError("FETCH_FAILED", `could not fetch ${url}: ${(last as Error)?.message ?? last}`, {
-    hint: "check the network, or pass --offline to scan with the cached data",
-    cause: (last as Error)?.cause ?? last,
-    details: { url },
-  });
-}
-
-class Retryable extends Error {}
-
-async function attempt(
-  url: string,
-  dir: string,
-  cached: CachedTracker | undefined,
-  options: FetchTrackerOptions,
-  now: () => Date,
-): Promise<{ kind: "not-modified" } | { kind: "downloaded"; pending: PendingTracker }> {
+  const max = options.maxBytes ?? DEFAULT_MAX_DOWNLOAD;
   const headers: Record<string, string> = {};
   if (cached?.meta.url === url) {
     if (cached.meta.etag) headers["if-none-match"] = cached.meta.etag;
     if (cached.meta.lastModified) headers["if-modified-since"] = cached.meta.lastModified;
   }
-  // One timer for the whole exchange, re-armed by every chunk: a server
-  // that answers and then stalls mid-body is given up on like a silent one.
-  const controller = new AbortController();
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (why: string) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new Error(why)), timeoutMs);
+  const get: GetOptions = {
+    attempts: options.attempts ?? 3,
+    baseDelayMs: options.baseDelayMs ?? 500,
+    maxDelayMs: options.maxDelayMs,
+    timeouts: options.timeouts,
+    signal: options.signal,
+    headers,
+    hint: "check the network, or pass --offline to scan with the cached data",
   };
-  arm("no response");
-  try {
-    return await exchange(url, dir, headers, cached, options, now, controller.signal, () =>
-      arm(`no data for ${timeoutMs / 1000} s`),
+  const refused = () =>
+    tooLarge(
+      url,
+      max,
+      undefined,
+      "the tracker's export is tens of MB; a server sending more is broken or hostile",
     );
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function exchange(
-  url: string,
-  dir: string,
-  headers: Record<string, string>,
-  cached: CachedTracker | undefined,
-  options: FetchTrackerOptions,
-  now: () => Date,
-  signal: AbortSignal,
-  alive: () => void,
-): Promise<{ kind: "not-modified" } | { kind: "downloaded"; pending: PendingTracker }> {
-  let res: Response;
-  try {
-    res = await fetch(url, { headers, redirect: "follow", signal });
-  } catch (err) {
-    throw new Retryable(`connection failed: ${(err as Error).message}`, { cause: err });
-  }
-  alive();
-  if (res.status === 304 && cached) return { kind: "not-modified" };
-  if (!res.ok) {
-    await res.body?.cancel();
-    const message = `${url}: HTTP ${res.status}`;
-    if (res.status === 408 || res.status === 429 || res.status >= 500) throw new Retryable(message);
-    throw new CudasealError("FETCH_FAILED", message, { details: { url, status: res.status } });
-  }
-  const max = options.maxBytes ?? DEFAULT_MAX_DOWNLOAD;
-  const tooLarge = () =>
-    new CudasealError("FETCH_TOO_LARGE", `${url} is larger than the ${max}-byte limit`, {
-      hint: "the tracker's export is tens of MB; a server sending more is broken or hostile",
-      details: { url, max },
-    });
-  // Content-Length counts the encoded bytes; the cap is on what is written.
-  const declared = Number(res.headers.get("content-length") ?? Number.NaN);
-  if (!res.headers.get("content-encoding") && declared > max) {
-    await res.body?.cancel();
-    throw tooLarge();
-  }
-  const tmpPath = join(dir, `download-${randomBytes(6).toString("hex")}.tmp`);
-  const out = createWriteStream(tmpPath, { flags: "wx" });
-  let writeError: Error | undefined;
-  out.on("error", (err) => {
-    writeError ??= err;
+  await mkdir(dir, { recursive: true });
+  return retryingGet(url, get, async () => {
+    const res = await openGet(url, get, cached ? [304] : []);
+    if (res.status === 304) return { kind: "not-modified" };
+    const tmpPath = join(dir, `download-${randomBytes(6).toString("hex")}.tmp`);
+    const { size, sha256 } = await writeBody(res, tmpPath, { maxBytes: max, tooLarge: refused });
+    const at = now().toISOString();
+    const meta: TrackerMeta = {
+      url,
+      fetchedAt: at,
+      checkedAt: at,
+      etag: res.headers.get("etag") ?? undefined,
+      lastModified: res.headers.get("last-modified") ?? undefined,
+      size,
+      sha256,
+    };
+    return { kind: "downloaded", pending: { tmpPath, meta } };
   });
-  const hash = createHash("sha256");
-  let size = 0;
-  try {
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        alive();
-        size += chunk.byteLength;
-        if (size > max) throw tooLarge();
-        hash.update(chunk);
-        if (!out.write(chunk) && !writeError) await once(out, "drain");
-        if (writeError) throw writeError;
-      }
-    } catch (err) {
-      if (err instanceof CudasealError || err === writeError) throw err;
-      throw new Retryable(`transfer interrupted: ${(err as Error).message}`, { cause: err });
-    }
-    await new Promise<void>((resolve, reject) =>
-      out.end((err?: Error | null) => (err ? reject(err) : resolve())),
-    );
-  } catch (err) {
-    out.destroy();
-    await rm(tmpPath, { force: true });
-    throw err;
-  }
-  const at = now().toISOString();
-  const meta: TrackerMeta = {
-    url,
-    fetchedAt: at,
-    checkedAt: at,
-    etag: res.headers.get("etag") ?? undefined,
-    lastModified: res.headers.get("last-modified") ?? undefined,
-    size,
-    sha256: hash.digest("hex"),
-  };
-  return { kind: "downloaded", pending: { tmpPath, meta } };
 }
 
 /** Make a parsed download the cached copy, and remove the copy it replaces. */

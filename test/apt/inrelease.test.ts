@@ -6,7 +6,7 @@ import * as openpgp from "openpgp";
 import { verifyDetached, verifyInRelease } from "../../src/apt/inrelease.ts";
 import { type Keyring, keyringFromBytes, loadKeyring, loadKeyringFile } from "../../src/apt/keyring.ts";
 import { type ErrorCode, isCudasealError } from "../../src/errors.ts";
-import { getBytes } from "../../src/fetch/http.ts";
+import { getBytes } from "../../src/http/get.ts";
 import { type AptRepo, clearsign, startAptRepo, type TestKeys, testKeys } from "../helpers/apt-repo.ts";
 
 let keys: TestKeys;

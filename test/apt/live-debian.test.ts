@@ -10,16 +10,16 @@ import { builtinKeyring } from "../../src/apt/keyring.ts";
 import { checkFresh, parseRelease } from "../../src/apt/release.ts";
 import { readSystemMirrors } from "../../src/apt/system-sources.ts";
 import { isCudasealError } from "../../src/errors.ts";
-import { getBytes } from "../../src/fetch/http.ts";
+import { getBytes } from "../../src/http/get.ts";
 
 const mirrors = readSystemMirrors();
 
 /** The bytes at `url`, or undefined (and the test skipped) when the network says no. */
 async function fetchOrSkip(t: test.TestContext, url: string): Promise<Buffer | undefined> {
   try {
-    return await getBytes(url, { maxBytes: 32 * 1024 * 1024, attempts: 2, timeoutMs: 30_000 });
+    return await getBytes(url, { maxBytes: 32 * 1024 * 1024, attempts: 2, timeouts: { headersMs: 30_000 } });
   } catch (err) {
-    if (isCudasealError(err, "FETCH_FAILED")) {
+    if (isCudasealError(err, "FETCH_FAILED") || isCudasealError(err, "FETCH_TIMEOUT")) {
       t.skip(`cannot fetch ${url}: ${err.message}`);
       return undefined;
     }

@@ -16,7 +16,7 @@ import type { AptSource } from "../../src/apt/sources.ts";
 import type { PackageRecord } from "../../src/apt/types.ts";
 import { ContentStore } from "../../src/cache/content-store.ts";
 import { type ErrorCode, isCudasealError } from "../../src/errors.ts";
-import { getBytes } from "../../src/fetch/http.ts";
+import { getBytes } from "../../src/http/get.ts";
 import { packageUrl } from "../../src/resolve/lock.ts";
 import {
   type AptRepo,

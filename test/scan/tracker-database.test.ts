@@ -241,9 +241,9 @@ test("a server that stops sending mid-body is given up on, not waited for", asyn
     await assert.rejects(
       fetchTracker(`http://127.0.0.1:${port}/json`, dir, undefined, {
         attempts: 1,
-        timeoutMs: 300,
+        timeouts: { headersMs: 300, idleMs: 300 },
       }),
-      (err) => isCudasealError(err, "FETCH_FAILED"),
+      (err) => isCudasealError(err, "FETCH_TIMEOUT"),
     );
     assert.deepEqual(readdirSync(dir), [], "no partial download is left");
   } finally {

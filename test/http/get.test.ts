@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { isCudasealError } from "../../src/errors.ts";
-import { downloadVerified } from "../../src/fetch/http.ts";
+import { downloadVerified } from "../../src/http/get.ts";
 import { type AptRepo, startAptRepo } from "../helpers/apt-repo.ts";
 
 async function setup(
