@@ -7,8 +7,14 @@
 //
 // Credentials are looked up only when a registry first asks for them, so a
 // registry that needs none never runs a credential helper.
+//
+// The realm is named by the registry, so it is not trusted more than the
+// registry: a plain-HTTP realm is spoken to only where plain HTTP is allowed
+// (loopback, or a host named --insecure), and a credential travels only over
+// TLS or to loopback, never in the clear to whatever host a challenge names.
 
 import { CudasealError } from "../errors.ts";
+import { isLoopback } from "../http/index.ts";
 import type { Credential } from "./credentials.ts";
 import { readCapped } from "./read-capped.ts";
 
@@ -62,10 +68,17 @@ export class Authenticator {
   readonly #credential: () => Promise<Credential | undefined>;
   #cred: Promise<Credential | undefined> | undefined;
   readonly #fetchToken: TokenFetcher;
+  readonly #plainHttpAllowed: (host: string) => boolean;
 
-  constructor(registry: string, credential: () => Promise<Credential | undefined>, fetchToken: TokenFetcher) {
+  constructor(
+    registry: string,
+    credential: () => Promise<Credential | undefined>,
+    plainHttpAllowed: (host: string) => boolean,
+    fetchToken: TokenFetcher,
+  ) {
     this.registry = registry;
     this.#credential = credential;
+    this.#plainHttpAllowed = plainHttpAllowed;
     this.#fetchToken = fetchToken;
   }
 
@@ -142,15 +155,60 @@ export class Authenticator {
     return fetching;
   }
 
+  /** The realm a challenge named, if it may be spoken to: HTTPS, or plain HTTP where its host is allowed that. */
+  #realmUrl(realm: string): URL {
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch (err) {
+      throw new CudasealError(
+        "REGISTRY_INVALID_RESPONSE",
+        `${this.registry} named a token realm that is not a URL`,
+        {
+          cause: err,
+          details: { registry: this.registry },
+        },
+      );
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new CudasealError(
+        "REGISTRY_INVALID_RESPONSE",
+        `${this.registry} named a token realm that is not HTTP(S): ${url.protocol}`,
+        { details: { registry: this.registry } },
+      );
+    if (url.protocol === "http:" && !this.#plainHttpAllowed(url.host))
+      throw new CudasealError(
+        "REGISTRY_INSECURE",
+        `${this.registry}: the token realm ${url.origin} is plain HTTP, which is not allowed for ${url.host}`,
+        {
+          hint: `a token realm must speak HTTPS; if ${url.host} is meant to serve plain HTTP, allow that with --insecure ${url.host}`,
+          details: { registry: this.registry, realm: url.origin + url.pathname },
+        },
+      );
+    url.username = "";
+    url.password = "";
+    return url;
+  }
+
   async #fetchNew(
     state: Extract<AuthState, { kind: "bearer" }>,
     scopes: readonly string[],
     key: string,
   ): Promise<string> {
-    const url = new URL(state.realm);
+    const realm = this.#realmUrl(state.realm);
+    const url = new URL(realm);
     if (state.service !== undefined) url.searchParams.set("service", state.service);
     for (const scope of scopes) url.searchParams.append("scope", scope);
     const cred = await this.credential();
+    if (cred !== undefined && url.protocol === "http:" && !isLoopback(url.host))
+      throw new CudasealError(
+        "REGISTRY_INSECURE",
+        `${this.registry}: the token realm ${url.origin} is plain HTTP; the credential from ${cred.source} is not sent there`,
+        {
+          hint: "serve the token realm over HTTPS: cudaseal sends credentials only over TLS or to loopback",
+          details: { registry: this.registry, realm: url.origin + url.pathname },
+        },
+      );
     const headers: Record<string, string> = { accept: "application/json" };
     let res: Response;
     if (cred?.identityToken !== undefined) {
@@ -163,7 +221,7 @@ export class Authenticator {
         scope: scopes.join(" "),
       });
       headers["content-type"] = "application/x-www-form-urlencoded";
-      res = await this.#fetchToken(state.realm, headers, form.toString());
+      res = await this.#fetchToken(realm.toString(), headers, form.toString());
     } else {
       if (cred !== undefined) headers.authorization = basic(cred);
       res = await this.#fetchToken(url.toString(), headers);

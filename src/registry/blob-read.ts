@@ -3,9 +3,16 @@
 // registries answer with. Every byte is checked against the digest it was
 // asked by; a small blob is read whole under a cap, a layer is streamed and
 // fails at its end unless digest and size match.
+//
+// A body that stalls (REGISTRY_TIMEOUT) or is cut (REGISTRY_UNREACHABLE) is
+// asked for again, within the client's retry policy: a small blob whole, a
+// streamed one from the byte it stopped at (a Range request; a registry that
+// ignores Range sends it all again, and what was already passed on is
+// skipped), so a multi-GB layer is not read twice for one dropped connection.
 
 import { createHash } from "node:crypto";
-import { CudasealError } from "../errors.ts";
+import { CudasealError, isCudasealError } from "../errors.ts";
+import { backoff, DEFAULT_RETRY, isTimeout, pause } from "../http/index.ts";
 import { readCapped } from "./read-capped.ts";
 import type { Repository } from "./repository.ts";
 
@@ -33,11 +40,21 @@ export async function blobSize(
 
 /** A small blob (a config, a signature payload) whole, refused past `maxBytes` or when it does not match `digest`. */
 export async function getBlob(repo: Repository, digest: string, maxBytes: number): Promise<Buffer> {
-  const res = await requestBlob(repo, digest);
-  const bytes = await readCapped(res, maxBytes, `${repo.label}: blob ${digest}`);
-  const actual = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-  if (actual !== digest) throw mismatch(repo, digest, actual);
-  return bytes;
+  const policy = repo.client.retryPolicy;
+  for (let failures = 1; ; failures++) {
+    const res = await requestBlob(repo, digest);
+    let bytes: Buffer;
+    try {
+      bytes = await readCapped(res, maxBytes, `${repo.label}: blob ${digest}`);
+    } catch (err) {
+      if (!bodyFailed(err) || failures >= attemptsOf(repo)) throw err;
+      await pause(backoff(policy, failures));
+      continue;
+    }
+    const actual = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    if (actual !== digest) throw mismatch(repo, digest, actual);
+    return bytes;
+  }
 }
 
 /** A blob's bytes as a stream that fails at its end unless they match `digest` and `size`. */
@@ -46,45 +63,83 @@ export async function* streamBlob(
   digest: string,
   size: number | undefined,
 ): AsyncGenerator<Uint8Array> {
-  const res = await requestBlob(repo, digest);
-  if (res.body === null) throw mismatch(repo, digest, "an empty answer");
   const hash = createHash("sha256");
   let seen = 0;
-  const reader = res.body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      seen += value.length;
-      if (size !== undefined && seen > size)
-        throw new CudasealError(
-          "REGISTRY_DIGEST_MISMATCH",
-          `${repo.label}: blob ${digest} is longer than ${size} bytes`,
-          {
-            details: { registry: repo.client.registry, repository: repo.name, digest },
-          },
-        );
-      hash.update(value);
-      yield value;
+  let res = await requestBlob(repo, digest);
+  for (let failures = 1; ; failures++) {
+    // Bytes of this answer already passed on by an earlier one.
+    let skip = res.status === 206 ? 0 : seen;
+    if (res.body === null) throw mismatch(repo, digest, "an empty answer");
+    const reader = res.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        let piece = value;
+        if (skip > 0) {
+          const dropped = Math.min(skip, piece.length);
+          skip -= dropped;
+          piece = piece.subarray(dropped);
+          if (piece.length === 0) continue;
+        }
+        seen += piece.length;
+        if (size !== undefined && seen > size)
+          throw new CudasealError(
+            "REGISTRY_DIGEST_MISMATCH",
+            `${repo.label}: blob ${digest} is longer than ${size} bytes`,
+            {
+              details: { registry: repo.client.registry, repository: repo.name, digest },
+            },
+          );
+        hash.update(piece);
+        yield piece;
+      }
+      break;
+    } catch (err) {
+      if (!bodyFailed(err) || failures >= attemptsOf(repo)) throw err;
+    } finally {
+      await reader.cancel().catch(() => undefined);
     }
-  } finally {
-    await reader.cancel().catch(() => undefined);
+    await pause(backoff(repo.client.retryPolicy, failures));
+    res = await requestBlob(repo, digest, seen);
   }
   const actual = `sha256:${hash.digest("hex")}`;
   if (actual !== digest || (size !== undefined && seen !== size)) throw mismatch(repo, digest, actual);
 }
 
+/** A body that stalled or was cut: worth asking for again. */
+function bodyFailed(err: unknown): boolean {
+  return isTimeout(err) || isCudasealError(err, "REGISTRY_UNREACHABLE");
+}
+
+function attemptsOf(repo: Repository): number {
+  return Math.max(1, repo.client.retryPolicy.attempts ?? DEFAULT_RETRY.attempts);
+}
+
 // Identity encoding: the digest is of the stored bytes, not of a recompressed answer.
-async function requestBlob(repo: Repository, digest: string): Promise<Response> {
+async function requestBlob(repo: Repository, digest: string, from = 0): Promise<Response> {
   checkDigest(repo, digest);
-  return repo.client.request({
+  const res = await repo.client.request({
     method: "GET",
     url: `/v2/${repo.name}/blobs/${digest}`,
     scopes: [repo.pullScope],
-    headers: { "accept-encoding": "identity" },
+    headers:
+      from > 0
+        ? { "accept-encoding": "identity", range: `bytes=${from}-` }
+        : { "accept-encoding": "identity" },
     what: `get blob ${digest}`,
     repository: repo.name,
   });
+  // A partial answer must start where it was asked to: anything else would be spliced in wrong.
+  if (res.status === 206 && !new RegExp(`^bytes ${from}-`).test(res.headers.get("content-range") ?? "")) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new CudasealError(
+      "REGISTRY_INVALID_RESPONSE",
+      `${repo.label}: blob ${digest} was resumed at the wrong offset (${res.headers.get("content-range") ?? "no Content-Range"}, asked for ${from})`,
+      { details: { registry: repo.client.registry, repository: repo.name, digest } },
+    );
+  }
+  return res;
 }
 
 function checkDigest(repo: Repository, digest: string): void {

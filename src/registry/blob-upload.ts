@@ -13,8 +13,8 @@
 // Bodies are streamed from their source (a file is read from disk per
 // attempt), never held in memory whole.
 
-import { createReadStream } from "node:fs";
 import { CudasealError, isCudasealError } from "../errors.ts";
+import { regularFileStream } from "../util/read-regular-file.ts";
 import { repositoryScope } from "./auth.ts";
 import { discard } from "./read-capped.ts";
 import type { Repository } from "./repository.ts";
@@ -72,9 +72,13 @@ export function fileBlob(
 ): BlobSource {
   return {
     ...desc,
-    open: (start = 0, end = desc.size) =>
-      end <= start ? empty() : createReadStream(path, { start, end: end - 1, highWaterMark: 1024 * 1024 }),
+    open: (start = 0, end = desc.size) => (end <= start ? empty() : fileRange(path, start, end)),
   };
+}
+
+/** Bytes [start, end) of a layout's blob; a FIFO or a device there is refused, not read. */
+async function* fileRange(path: string, start: number, end: number): AsyncGenerator<Uint8Array> {
+  yield* await regularFileStream(path, "layout blob", { start, end: end - 1, highWaterMark: 1024 * 1024 });
 }
 
 /** A blob held in memory (a manifest-sized JSON document). */
@@ -305,10 +309,10 @@ async function* counted(
 /** A chunked upload the registry can no longer resume: start it again. */
 class RestartUpload extends Error {}
 
-/** Failures worth another attempt: the connection, or the registry failing (5xx, 429). */
+/** Failures worth another attempt: the connection, a stall, or the registry failing (5xx, 429). */
 function retryable(err: unknown): boolean {
   if (err instanceof RestartUpload) return true;
-  if (isCudasealError(err, "REGISTRY_UNREACHABLE")) return true;
+  if (isCudasealError(err, "REGISTRY_UNREACHABLE") || isCudasealError(err, "REGISTRY_TIMEOUT")) return true;
   if (isCudasealError(err, "REGISTRY_ERROR")) {
     const status = Number(err.details?.status);
     return status === 429 || status >= 500;

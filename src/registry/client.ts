@@ -1,36 +1,48 @@
 // One registry host, spoken to over HTTP the way the OCI Distribution spec
 // and Docker clients do: a first `GET /v2/` learns whether the registry is
 // there, which scheme it speaks and how it wants authentication; each request
-// then carries the Authorization its scopes need (auth.ts), is retried with
-// backoff on 429, 5xx and dropped connections (honouring Retry-After), and a
-// failure becomes a CudasealError naming the registry, repository, HTTP
-// status and the registry's own error code from its JSON body.
+// then carries the Authorization its scopes need (auth.ts), is bounded by the
+// headers and idle timeouts of src/http/ (REGISTRY_TIMEOUT), is retried with
+// backoff on 429, 5xx, timeouts and dropped connections (honouring
+// Retry-After), and a failure becomes a CudasealError naming the registry,
+// repository, HTTP status and the registry's own error code from its JSON
+// body.
 //
 // TLS always, except plain HTTP for loopback hosts (127.0.0.1, localhost,
 // [::1]) and hosts named with `--insecure`; even those try HTTPS first, as
 // Docker does. Certificates are always verified (a private CA goes in
 // NODE_EXTRA_CA_CERTS).
 
-import { setTimeout as sleep } from "node:timers/promises";
 import { CudasealError, type ErrorCode } from "../errors.ts";
+import {
+  DEFAULT_RETRY,
+  discard,
+  type HttpTimeouts,
+  isLoopback,
+  isTimeout,
+  RetryableError,
+  type RetryPolicy,
+  redactUrl,
+  resolveTimeouts,
+  retryAfter,
+  type SendOptions,
+  send,
+  timeoutError,
+  withRetries,
+} from "../http/index.ts";
 import { Authenticator } from "./auth.ts";
 import { type CredentialOptions, findCredential } from "./credentials.ts";
-import { discard } from "./read-capped.ts";
 
-export interface RetryPolicy {
-  /** Attempts in all, the first included (default 5). */
-  attempts?: number;
-  /** First delay, doubled each retry, with jitter (default 250 ms). */
-  baseDelayMs?: number;
-  /** Longest wait, Retry-After included (default 30 s). */
-  maxDelayMs?: number;
-}
+export type { RetryPolicy };
+export { redactUrl, retryAfter };
 
 export interface RegistryClientOptions {
   /** Hosts (`host[:port]`) that may be spoken to over plain HTTP besides loopback. */
   insecure?: readonly string[];
   credentials?: CredentialOptions;
   retry?: RetryPolicy;
+  /** Headers and idle bounds; unset ones come from the environment or the defaults (src/http/timeouts.ts). */
+  timeouts?: Partial<HttpTimeouts>;
 }
 
 /** What a request sends: bytes, or a fresh stream per attempt. */
@@ -56,8 +68,6 @@ export interface RegistryRequest {
   redirect?: "follow" | "manual";
 }
 
-const LOOPBACK = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?$/;
-
 /** Largest error body read, to name the registry's error code. */
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -74,12 +84,14 @@ export class RegistryClient {
     this.auth = new Authenticator(
       registry,
       () => findCredential(registry, options.credentials),
+      (host) => this.plainHttpAllowedFor(host),
       (url, headers, form) =>
         this.#fetchWithRetry(
           url,
           form === undefined
             ? { method: "GET", headers }
-            : { method: "POST", headers, body: () => Buffer.from(form) },
+            : // A redirected POST would carry the refresh token wherever it pointed.
+              { method: "POST", headers, body: () => Buffer.from(form), redirect: "manual" },
           "fetch a token",
           undefined,
         ),
@@ -88,7 +100,17 @@ export class RegistryClient {
 
   /** True when plain HTTP is allowed for this host. */
   get plainHttpAllowed(): boolean {
-    return LOOPBACK.test(this.registry) || (this.#options.insecure ?? []).includes(this.registry);
+    return this.plainHttpAllowedFor(this.registry);
+  }
+
+  /** True when plain HTTP is allowed for `host` (`host[:port]`): loopback, or named `--insecure`. */
+  plainHttpAllowedFor(host: string): boolean {
+    return isLoopback(host) || (this.#options.insecure ?? []).includes(host);
+  }
+
+  /** The retry policy every request of this client follows. */
+  get retryPolicy(): RetryPolicy {
+    return this.#options.retry ?? {};
   }
 
   /** `https://host` or, where allowed and HTTPS fails, `http://host`; found once by `GET /v2/`. */
@@ -198,53 +220,64 @@ export class RegistryClient {
     repository: string | undefined,
     flags: { retry?: boolean; tlsFallback?: boolean } = {},
   ): Promise<Response> {
-    const policy = this.#options.retry ?? {};
-    const attempts = flags.retry === false ? 1 : Math.max(1, policy.attempts ?? 5);
-    const base = policy.baseDelayMs ?? 250;
-    const maxDelay = policy.maxDelayMs ?? 30_000;
-    for (let attempt = 1; ; attempt++) {
-      let res: Response | undefined;
+    const policy = this.retryPolicy;
+    const maxDelay = policy.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
+    const options = this.#sendOptions(url, what, repository);
+    return withRetries({ ...policy, attempts: flags.retry === false ? 1 : policy.attempts }, async (at) => {
+      let res: Response;
       try {
-        const body = init.body?.();
-        const streamed = body !== undefined && !(body instanceof Uint8Array);
-        res = await fetch(url, {
-          method: init.method,
-          headers: { "user-agent": "cudaseal", ...init.headers },
-          body: body as RequestInit["body"],
-          // fetch clones a request it may have to redirect, and a cloned
-          // stream tees: the unread branch would hold the whole blob in
-          // memory. Uploads never follow redirects, so they stream in
-          // constant memory. Streamed bodies also need half-duplex.
-          redirect: streamed ? "error" : (init.redirect ?? "follow"),
-          ...(streamed ? { duplex: "half" } : {}),
-        } as RequestInit);
+        res = await send(
+          url,
+          {
+            method: init.method,
+            headers: { "user-agent": "cudaseal", ...init.headers },
+            body: init.body?.(),
+            redirect: init.redirect,
+          },
+          options,
+        );
       } catch (err) {
+        if (isTimeout(err)) throw err;
         if (flags.tlsFallback && isTlsOrProtocolError(err, this.plainHttpAllowed))
           throw new TlsFallback(undefined, { cause: err });
-        if (isCertificateError(err) || attempt >= attempts) {
-          throw new CudasealError(
-            "REGISTRY_UNREACHABLE",
-            `${this.registry}: cannot ${what}: ${networkMessage(err)}`,
-            {
-              hint: isCertificateError(err)
-                ? "the registry's TLS certificate is not trusted; add its CA with NODE_EXTRA_CA_CERTS"
-                : "check the registry's address and that it is up; cudaseal retried with backoff",
-              cause: err,
-              details: { registry: this.registry, repository, attempts: attempt },
-            },
-          );
-        }
-        await sleep(backoff(base, attempt, maxDelay));
-        continue;
+        const unreachable = new CudasealError(
+          "REGISTRY_UNREACHABLE",
+          `${this.registry}: cannot ${what}: ${networkMessage(err)}`,
+          {
+            hint: isCertificateError(err)
+              ? "the registry's TLS certificate is not trusted; add its CA with NODE_EXTRA_CA_CERTS"
+              : "check the registry's address and that it is up; cudaseal retried with backoff",
+            cause: err,
+            details: { registry: this.registry, repository, attempts: at.number },
+          },
+        );
+        if (isCertificateError(err) || at.last) throw unreachable;
+        throw new RetryableError(unreachable.message, { cause: unreachable });
       }
-      if ((res.status === 429 || res.status >= 500) && attempt < attempts) {
-        const wait = retryAfter(res.headers.get("retry-after"), maxDelay) ?? backoff(base, attempt, maxDelay);
+      if ((res.status === 429 || res.status >= 500) && !at.last) {
+        const afterMs = retryAfter(res.headers.get("retry-after"), maxDelay);
         await discard(res);
-        await sleep(wait);
-        continue;
+        throw new RetryableError(`HTTP ${res.status}`, { afterMs });
       }
       return res;
-    }
+    });
+  }
+
+  /** Timeouts for a request, and its errors in the registry's terms. */
+  #sendOptions(url: string, what: string, repository: string | undefined): SendOptions {
+    const where = repository === undefined ? this.registry : `${this.registry}/${repository}`;
+    const details = { registry: this.registry, repository, url: redactUrl(url) };
+    return {
+      timeouts: resolveTimeouts(this.#options.timeouts),
+      timeout: (phase, ms) =>
+        timeoutError("REGISTRY_TIMEOUT", `${where}: cannot ${what}`, phase, ms, details),
+      interrupted: (cause) =>
+        new CudasealError(
+          "REGISTRY_UNREACHABLE",
+          `${where}: cannot ${what}: the connection was cut mid-answer (${networkMessage(cause)})`,
+          { hint: "the registry or the network dropped the connection; try again", cause, details },
+        ),
+    };
   }
 }
 
@@ -257,20 +290,6 @@ function sameHost(url: string, base: string): boolean {
   } catch {
     return false;
   }
-}
-
-function backoff(base: number, attempt: number, max: number): number {
-  return Math.min(max, base * 2 ** (attempt - 1) * (0.5 + Math.random()));
-}
-
-/** Retry-After as seconds or an HTTP date, in ms, capped. */
-export function retryAfter(value: string | null, max: number): number | undefined {
-  if (value === null || value.trim() === "") return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(max, seconds * 1000);
-  const date = Date.parse(value);
-  if (Number.isNaN(date)) return undefined;
-  return Math.min(max, Math.max(0, date - Date.now()));
 }
 
 function causeCode(err: unknown): string {
@@ -396,17 +415,4 @@ async function authError(
       },
     },
   );
-}
-
-/** A URL for messages: no user info, and no query (upload state and signed redirect URLs hold secrets). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    u.search = "";
-    return u.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
 }
