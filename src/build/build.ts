@@ -14,6 +14,7 @@ import type { LockedPackage } from "../apt/types.ts";
 import { ContentStore } from "../cache/content-store.ts";
 import { fetchDebs, verifiedDeb } from "../fetch/deb-fetcher.ts";
 import type { Compression } from "../layer/blob-writer.ts";
+import { LayerCache } from "../layer/layer-cache.ts";
 import { type BuiltImage, planImage } from "../oci/image-plan.ts";
 import type { WrittenImage } from "../oci/layout-contents.ts";
 import type { Lock } from "../resolve/lock.ts";
@@ -65,6 +66,15 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const store = new ContentStore(options.cacheDir);
   // Every stage before the output's writes only under the cache.
   const cacheWrites: StageWrites = { folder: "cache", path: options.cacheDir };
+  // What builds killed before this one left half-written in the cache (content-store.ts says which).
+  const stale = await Promise.all([
+    store.removeStaleTemps(),
+    new LayerCache(options.cacheDir, store).removeStaleTemps(),
+  ]);
+  if (stale[0] + stale[1] > 0)
+    options.onNote?.(
+      `removed ${stale[0] + stale[1]} temporary files that interrupted builds left in the cache`,
+    );
 
   const lock = await stages.run(
     "resolve",

@@ -3,10 +3,24 @@
 // temporary name and rename it, which is atomic, so builds that share the
 // store at once never see half an entry; two writers of the same entry both
 // write whole, identical files and the last rename wins.
+//
+// A writer that dies (kill -9, a crash, a power cut) leaves its temporary
+// behind, often gigabytes of half a layer, so the next build removes the
+// stale ones (removeStaleTemps). "Stale" must never take in a temporary that
+// a build running right now is filling. Each temporary is named for its
+// writer: `<pid>-<tag>`, the tag a hash of the kernel's boot id and the pid
+// namespace. Where the tag is ours, the pid means a process we can see, and
+// the file is stale exactly when that process is gone (or, in case the pid
+// was reused, when nothing has written to it for a day). A temporary from
+// another machine sharing the cache, another container, an earlier boot or
+// an older cudaseal cannot be judged by its pid: it is stale when nothing has
+// written to it for an hour. A live writer writes all the time (a download
+// stalls for at most the fetcher's idle timeout, a layer streams without
+// pause), so an hour of silence means its writer is dead or stopped.
 
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { createReadStream, readFileSync, readlinkSync } from "node:fs";
+import { lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CudasealError } from "../errors.ts";
 
@@ -31,7 +45,7 @@ export class ContentStore {
   async tempPath(sha256: string): Promise<string> {
     const final = this.path(sha256);
     await mkdir(join(final, ".."), { recursive: true });
-    return `${final}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+    return `${final}.${tempOwner()}.${randomBytes(6).toString("hex")}.tmp`;
   }
 
   /** Move a finished temporary file into place. */
@@ -81,6 +95,79 @@ export class ContentStore {
     }
     this.#verified.add(sha256);
     return path;
+  }
+
+  /** Remove the temporaries whose writers are gone (see the header); returns how many. */
+  async removeStaleTemps(): Promise<number> {
+    const shards = await readdir(join(this.root, "sha256")).catch(() => [] as string[]);
+    let removed = 0;
+    for (const shard of shards) removed += await removeStaleTemps(join(this.root, "sha256", shard));
+    return removed;
+  }
+}
+
+/** A temporary file not touched for this long is stale when its writer cannot be checked. */
+export const FOREIGN_TEMP_STALE_MS = 60 * 60 * 1000;
+/** …and when it can, but the pid may have been reused. */
+const OWN_TEMP_STALE_MS = 24 * 60 * 60 * 1000;
+const UNKNOWN_HOST = "00000000";
+
+let hostTag: string | undefined;
+
+/** This kernel boot and pid namespace, in 8 hex digits: where a pid names the same process for everyone. */
+function thisHost(): string {
+  if (hostTag === undefined) {
+    try {
+      const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+      const namespace = readlinkSync("/proc/self/ns/pid");
+      hostTag = createHash("sha256").update(`${boot}\n${namespace}`).digest("hex").slice(0, 8);
+    } catch {
+      hostTag = UNKNOWN_HOST;
+    }
+  }
+  return hostTag;
+}
+
+/** The writer's part of a temporary file's name: `<pid>-<host tag>`. */
+export function tempOwner(pid: number = process.pid): string {
+  return `${pid}-${thisHost()}`;
+}
+
+/** Remove the stale temporaries (`*.tmp`) directly in `dir`; returns how many. */
+export async function removeStaleTemps(dir: string, now: number = Date.now()): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    if (!name.endsWith(".tmp")) continue;
+    const path = join(dir, name);
+    const info = await lstat(path).catch(() => undefined);
+    if (!info?.isFile() || !isStale(name, now - info.mtimeMs)) continue;
+    // Best effort: a temporary that will not go is no reason to fail a build.
+    if (
+      await rm(path, { force: true }).then(
+        () => true,
+        () => false,
+      )
+    )
+      removed++;
+  }
+  return removed;
+}
+
+function isStale(name: string, idleMs: number): boolean {
+  const writer = /\.(\d+)-([0-9a-f]{8})\.[0-9a-f]+\.tmp(?:\.|$)/.exec(name);
+  if (writer === null || writer[2] !== thisHost() || writer[2] === UNKNOWN_HOST)
+    return idleMs >= FOREIGN_TEMP_STALE_MS;
+  return !isRunning(Number(writer[1])) || idleMs >= OWN_TEMP_STALE_MS;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ContentStore } from "../cache/content-store.ts";
+import { type ContentStore, removeStaleTemps, tempOwner } from "../cache/content-store.ts";
 import type { WrittenBlob } from "./blob-writer.ts";
 
 export interface CachedLayer<M> {
@@ -38,10 +38,15 @@ export class LayerCache {
     return { blob: { ...record.blob, path }, meta: record.meta };
   }
 
+  /** Remove the records' temporaries whose writers are gone, as the content store does for its own. */
+  removeStaleTemps(): Promise<number> {
+    return removeStaleTemps(this.#dir);
+  }
+
   async put<M>(key: string, layer: CachedLayer<M>): Promise<void> {
     await mkdir(this.#dir, { recursive: true });
     const file = join(this.#dir, `${key}.json`);
-    const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+    const tmp = `${file}.${tempOwner()}.${randomBytes(6).toString("hex")}.tmp`;
     const { path: _path, ...blob } = layer.blob;
     await writeFile(tmp, JSON.stringify({ blob, meta: layer.meta }));
     await rename(tmp, file);
