@@ -1,27 +1,34 @@
 /*
  * cudaseal-launch: the container side of `cudaseal run`.
  *
- * util-linux `unshare --mount --pid --fork [--user --map-root-user] [--net]`
- * starts it as PID 1 of fresh mount and PID namespaces. It then:
+ * util-linux `unshare --mount --pid --uts --ipc --cgroup --fork [--user
+ * --map-root-user] [--net]` starts it as PID 1 of fresh namespaces. It then:
  *   1. makes every mount private, so nothing below leaks to the host and
  *      everything vanishes with the namespace;
- *   2. mounts an overlay: the unpacked image (shared, cached, never written)
- *      under a per-run upper directory, so mount points for the driver's
- *      libraries can be made without touching the cache;
- *   3. mounts /proc, a minimal /dev (tmpfs with null, zero, full, random,
- *      urandom and tty bound from the host, plus the GPU nodes it is given),
- *      /dev/shm and /tmp (tmpfs, sized), binds the user's volumes (nosuid,
- *      nodev, read-only where asked), then the given host files read-only
- *      (the driver's libraries);
- *   4. remounts the root read-only unless told otherwise;
- *   5. forks the workload, which closes every inherited descriptor but
- *      stdin, stdout and stderr, chroots, changes directory, drops to the
- *      image's user with no supplementary groups, docker's default
- *      capability bounding set and no_new_privs, installs the seccomp
- *      filter (below) unless told not to (any step that fails stops it
- *      before exec), and execs the command with exactly the given
- *      environment;
- *   6. stays as PID 1: forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and
+ *   2. mounts an overlay (nodev): the unpacked image (shared, cached, never
+ *      written) under a per-run upper directory, so mount points for the
+ *      driver's libraries can be made without touching the cache;
+ *   3. mounts /proc (of the new PID namespace), /sys (read-only), a minimal
+ *      /dev (a nodev tmpfs with null, zero, full, random, urandom and tty
+ *      bound from the host, its own /dev/pts and /dev/mqueue, plus the GPU
+ *      nodes it is given), /dev/shm and /tmp (tmpfs, sized), binds the
+ *      user's volumes (nosuid, nodev, read-only where asked), then the given
+ *      host files read-only (the driver's libraries);
+ *   4. makes the overlay its root with pivot_root and detaches the host's
+ *      root, as runc does: chroot would leave the host's root one
+ *      double-chroot away from a workload that keeps CAP_SYS_CHROOT;
+ *   5. makes docker's read-only paths read-only and hides its masked paths
+ *      (/proc/sys, /proc/keys, /sys/firmware…), then remounts the root
+ *      read-only unless told otherwise;
+ *   6. forks the workload, which closes every inherited descriptor but
+ *      stdin, stdout and stderr, changes directory, takes umask 022 and
+ *      docker's default capability bounding set (without NET_RAW on the
+ *      host's network), drops to the image's user with no supplementary
+ *      groups, joins a session keyring of its own, sets no_new_privs,
+ *      installs the seccomp filter (below) unless told not to (any step
+ *      that fails stops it before exec), and execs the command with exactly
+ *      the given environment;
+ *   7. stays as PID 1: forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and
  *      SIGUSR2 sent to it, reaps orphans, and exits with the workload's
  *      status (128 + signal when it was killed).
  *
@@ -38,12 +45,15 @@
  *   --ro-bind SRC DST                                 bind a host file read-only to DST
  *   --volume SRC DST, --volume-ro SRC DST             bind a host file or folder to DST (nosuid, nodev)
  *   --seccomp 0|1                                     install the seccomp filter (default 1)
+ *   --net-raw 0|1                                     keep CAP_NET_RAW (default 0: only where the
+ *                                                     network namespace is the container's own)
  *   --uid N --gid N                                   the user to run as; -1 keeps the current one
  *   --cwd DIR                                         working directory inside the root
  *   --env K=V                                         one variable of the environment (repeatable)
  */
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -54,6 +64,7 @@
 #include <stddef.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +86,7 @@ struct pair {
 };
 
 static const char *lower, *upper, *work, *merged, *cwd = "/";
-static int readonly_root = 1, use_seccomp = 1;
+static int readonly_root = 1, use_seccomp = 1, keep_net_raw = 0;
 static const char *shm_size = "67108864", *tmp_size = "0";
 static struct pair devs[MAX_ITEMS], binds[MAX_ITEMS], volumes[MAX_ITEMS];
 static int ndevs, nbinds, nvolumes;
@@ -221,40 +232,104 @@ static void overlay(void) {
     errno = ENAMETOOLONG;
     die("overlay directories");
   }
-  if (mount("overlay", merged, "overlay", 0, opts) == 0) return;
+  /* nodev: a node made on a --writable root cannot be opened (docker's device cgroup does this for it). */
+  if (mount("overlay", merged, "overlay", MS_NODEV, opts) == 0) return;
   /* In a user namespace overlayfs keeps its metadata in user.* xattrs (Linux 5.11 on). */
   memcpy(opts + n, userxattr, sizeof userxattr);
-  if (mount("overlay", merged, "overlay", 0, opts) != 0) die("mount the image's overlay on %s", merged);
+  if (mount("overlay", merged, "overlay", MS_NODEV, opts) != 0) die("mount the image's overlay on %s", merged);
 }
 
+/* Bind the host's node over DST, or, where the host has none, skip it. */
+static void dev_node(const char *name) {
+  char src[64], dst[PATH_BYTES];
+  snprintf(src, sizeof src, "/dev/%s", name);
+  if (access(src, F_OK) != 0) return; /* a host without /dev/tty (no terminal at all) */
+  bind(src, in_root(src, dst), 0);
+}
+
+/*
+ * /dev is a tmpfs mounted nodev: a node the workload makes there with
+ * CAP_MKNOD (docker's set keeps it) cannot be opened, which is what docker's
+ * device cgroup gives. The nodes bound in keep working, because a bind is a
+ * mount of its own with the host /dev's flags.
+ */
 static void setup_dev(void) {
   static const char *const basic[] = {"null", "zero", "full", "random", "urandom", "tty"};
-  char dst[PATH_BYTES], src[64], opts[64];
-  tmpfs(in_root("/dev", dst), "mode=755,size=65536k", MS_NOSUID | MS_NOEXEC);
-  for (size_t i = 0; i < sizeof basic / sizeof basic[0]; i++) {
-    snprintf(src, sizeof src, "/dev/%s", basic[i]);
-    if (access(src, F_OK) != 0) continue; /* a host without /dev/tty (no terminal at all) */
-    bind(src, in_root(src, dst), 0);
-  }
+  char dst[PATH_BYTES], opts[64];
+  tmpfs(in_root("/dev", dst), "mode=755,size=65536k", MS_NOSUID | MS_NOEXEC | MS_NODEV);
+  for (size_t i = 0; i < sizeof basic / sizeof basic[0]; i++) dev_node(basic[i]);
   static const char *const links[][2] = {
       {"/proc/self/fd", "/dev/fd"},
       {"/proc/self/fd/0", "/dev/stdin"},
       {"/proc/self/fd/1", "/dev/stdout"},
       {"/proc/self/fd/2", "/dev/stderr"},
+      {"pts/ptmx", "/dev/ptmx"},
   };
   for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
     if (symlink(links[i][0], in_root(links[i][1], dst)) != 0) die("symlink %s", links[i][1]);
+  /* A devpts of the container's own, as docker's: pseudo-terminals it opens are not the host's. */
+  mkdirs(in_root("/dev/pts", dst), 0755);
+  if (mount("devpts", dst, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") != 0 &&
+      /* In a user namespace that maps no group 5 (tty), without it. */
+      mount("devpts", dst, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") != 0)
+    die("mount /dev/pts");
+  /* POSIX message queues of the container's IPC namespace. */
+  mkdirs(in_root("/dev/mqueue", dst), 0755);
+  if (mount("mqueue", dst, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) die("mount /dev/mqueue");
   snprintf(opts, sizeof opts, "mode=1777,size=%s", shm_size);
   tmpfs(in_root("/dev/shm", dst), opts, MS_NOSUID | MS_NODEV | MS_NOEXEC);
   for (int i = 0; i < ndevs; i++) bind(devs[i].src, in_root(devs[i].dst, dst), 0);
 }
 
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x1
+#define MOUNT_ATTR_NOSUID 0x2
+#define MOUNT_ATTR_NODEV 0x4
+#define MOUNT_ATTR_NOEXEC 0x8
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* struct mount_attr, under a name of its own: older C libraries do not declare it. */
+struct cs_mount_attr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+/*
+ * /sys, read-only, nosuid, nodev, noexec, as docker mounts it: CUDA and NVML
+ * read the GPUs' PCI details there. A fresh sysfs needs the network
+ * namespace to belong to the caller's user namespace; where it does not (an
+ * unprivileged run on the host's network) the kernel refuses, and the host's
+ * /sys is bound instead, as runc does for rootless containers, with every
+ * mount under it made read-only too (mount_setattr, Linux 5.12).
+ */
+static void setup_sys(void) {
+  char dst[PATH_BYTES];
+  const unsigned long flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  mkdirs(in_root("/sys", dst), 0555);
+  if (mount("sysfs", dst, "sysfs", flags, NULL) == 0) return;
+  if (errno != EPERM) die("mount /sys");
+  if (mount("/sys", dst, NULL, MS_BIND | MS_REC, NULL) != 0) die("bind the host's /sys");
+#ifdef SYS_mount_setattr
+  struct cs_mount_attr attr = {
+      .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
+  if (syscall(SYS_mount_setattr, AT_FDCWD, dst, AT_RECURSIVE, &attr, sizeof attr) == 0) return;
+  if (errno != ENOSYS) die("make /sys read-only");
+#endif
+  if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | flags | kept_flags(dst), NULL) != 0)
+    die("make /sys read-only");
+}
+
+/* Everything the container sees, mounted under the overlay while the host's root is still there. */
 static void setup(void) {
   char dst[PATH_BYTES], opts[64];
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) die("make mounts private");
   overlay();
+  /* proc and sysfs first: in a user namespace the kernel mounts them only while the host's are visible. */
   mkdirs(in_root("/proc", dst), 0555);
   if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) die("mount /proc");
+  setup_sys();
   setup_dev();
   if (strcmp(tmp_size, "0") == 0) snprintf(opts, sizeof opts, "mode=1777");
   else snprintf(opts, sizeof opts, "mode=1777,size=%s", tmp_size);
@@ -265,14 +340,95 @@ static void setup(void) {
     bind(volumes[i].src, in_root(volumes[i].dst, dst), MS_NOSUID | MS_NODEV | (volume_ro[i] ? MS_RDONLY : 0));
   }
   for (int i = 0; i < nbinds; i++) bind(binds[i].src, in_root_at(binds[i].dst, dst, 1), MS_RDONLY);
-  if (readonly_root && mount(NULL, merged, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0)
+}
+
+/*
+ * The overlay becomes the root of the mount namespace, and the host's root
+ * is detached from it, as runc does: pivot_root(".", ".") stacks the old
+ * root on the new one, and a lazy unmount of it from its own directory
+ * takes it and every mount under it away. No path, .. or chroot can reach
+ * the host afterwards, and PID 1 (this process) is inside too. chroot
+ * alone left the host's root in the namespace, one double-chroot away.
+ */
+static void enter_root(void) {
+  int old_root = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (old_root < 0) die("open /");
+  if (chdir(merged) != 0) die("chdir %s", merged);
+  if (syscall(SYS_pivot_root, ".", ".") != 0) die("pivot_root into %s", merged);
+  if (fchdir(old_root) != 0) die("fchdir to the old root");
+  if (umount2(".", MNT_DETACH) != 0) die("detach the host's root");
+  close(old_root);
+  if (chdir("/") != 0) die("chdir /");
+}
+
+/*
+ * Docker's defaults (moby, daemon/pkg/oci/defaults.go): kernel settings
+ * that stay visible but read-only, and files and folders that reveal or
+ * reach the host's hardware and kernel, hidden. /proc/sys held
+ * kernel.core_pattern, which runs a program as the host's root on the next
+ * crash; /proc/interrupts and the per-CPU thermal_throttle folders leak
+ * what other tenants run (moby's advisory GHSA-6fw5-f8r9-fgfm), powercap
+ * their energy use (GHSA-jq35-85cj-fj4p).
+ */
+static const char *const readonly_paths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                             "/proc/sysrq-trigger"};
+static const char *const masked_paths[] = {
+    "/proc/acpi",          "/proc/asound",      "/proc/interrupts", "/proc/kcore",
+    "/proc/keys",          "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
+    "/proc/timer_list",    "/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
+};
+
+/* A read-only bind of a path onto itself; a path this kernel lacks is skipped. */
+static void readonly_path(const char *path) {
+  if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0) {
+    if (errno == ENOENT) return;
+    die("bind %s", path);
+  }
+  if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(path), NULL) != 0)
+    die("make %s read-only", path);
+}
+
+/* /dev/null over a file, an empty read-only tmpfs over a folder; a path this kernel lacks is skipped. */
+static void mask_path(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) != 0) {
+    if (errno == ENOENT) return;
+    die("%s", path);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=555") != 0)
+      die("mask %s", path);
+  } else if (mount("/dev/null", path, NULL, MS_BIND, NULL) != 0) {
+    die("mask %s", path);
+  }
+}
+
+/* Inside the new root: the paths above, then the root itself read-only. */
+static void protect(void) {
+  for (size_t i = 0; i < sizeof readonly_paths / sizeof readonly_paths[0]; i++) readonly_path(readonly_paths[i]);
+  for (size_t i = 0; i < sizeof masked_paths / sizeof masked_paths[0]; i++) mask_path(masked_paths[i]);
+  DIR *cpus = opendir("/sys/devices/system/cpu");
+  struct dirent *e;
+  while (cpus != NULL && (e = readdir(cpus)) != NULL) {
+    if (strncmp(e->d_name, "cpu", 3) != 0 || e->d_name[3] < '0' || e->d_name[3] > '9') continue;
+    char path[PATH_BYTES];
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/%s/thermal_throttle", e->d_name);
+    mask_path(path);
+  }
+  if (cpus != NULL) closedir(cpus);
+  errno = 0;
+  if (readonly_root && mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags("/"), NULL) != 0)
     die("make the root read-only");
 }
 
 /*
- * Docker's default capability set is all a workload keeps, even as root:
- * the rest leave the bounding set, so exec cannot give them back (a root
- * process's permitted set after exec is the bounding set).
+ * Docker's default capability set is all a workload keeps, even as root
+ * (moby, daemon/pkg/oci/caps/defaults.go, which still keeps NET_RAW): the
+ * rest leave the bounding set, so exec cannot give them back (a root
+ * process's permitted set after exec is the bounding set). NET_RAW goes too
+ * unless the network namespace is the container's own: on the host's
+ * network, raw and packet sockets would read and forge the host's traffic,
+ * which docker's default (a network namespace per container) never offers.
  */
 static void drop_capabilities(void) {
   static const int keep[] = {0 /* CHOWN */,       1 /* DAC_OVERRIDE */, 3 /* FOWNER */,  4 /* FSETID */,
@@ -282,7 +438,7 @@ static void drop_capabilities(void) {
   for (int cap = 0; cap < 64; cap++) {
     int kept = 0;
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) kept |= keep[i] == cap;
-    if (kept) continue;
+    if (kept && !(cap == 13 /* NET_RAW */ && !keep_net_raw)) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) die("drop capability %d", cap);
   }
   errno = 0;
@@ -437,8 +593,10 @@ static void start(char **argv) {
   static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
   for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
   close_inherited();
-  if (chdir(merged) != 0 || chroot(".") != 0) die("chroot %s", merged);
+  /* The root is the overlay already (enter_root); only the working directory is left. */
   if (chdir(cwd) != 0) die("working directory %s", cwd);
+  /* As runc: files the workload makes are not group- or world-writable whatever the caller's umask. */
+  umask(022);
   /* Before the user changes: dropping from the bounding set needs CAP_SETPCAP. */
   drop_capabilities();
   /* Groups, then gid, then uid: after setuid there is no right left to change the others. */
@@ -454,6 +612,13 @@ static void start(char **argv) {
     errno = 0;
     die("still root after setting uid %ld", uid);
   }
+  /*
+   * A session keyring of its own, as runc gives: the caller's (a root
+   * shell's keys) is not the workload's to read or link. Kernels without
+   * keyrings have none to leak.
+   */
+  if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL) < 0 && errno != ENOSYS)
+    die("join a new session keyring");
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("set no_new_privs");
   /* Last: the filter refuses calls that the steps above may need (setns, mount). */
   if (use_seccomp) install_seccomp();
@@ -515,6 +680,7 @@ static char **parse(int argc, char **argv) {
     else if (strcmp(f, "--uid") == 0) uid = number(f, v);
     else if (strcmp(f, "--gid") == 0) gid = number(f, v);
     else if (strcmp(f, "--seccomp") == 0) use_seccomp = strcmp(v, "0") != 0;
+    else if (strcmp(f, "--net-raw") == 0) keep_net_raw = strcmp(v, "0") != 0;
     else if (strcmp(f, "--cwd") == 0) cwd = v;
     else if (strcmp(f, "--env") == 0) {
       if (nenvs >= MAX_ITEMS) die("too many --env");
@@ -543,6 +709,8 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
 
   setup();
+  enter_root();
+  protect();
 
   /* Block them while forking, so one that arrives in between waits for the child's pid. */
   sigset_t set, old;

@@ -6,7 +6,7 @@
 
 import { CudasealError } from "../errors.ts";
 import type { GpuInjection } from "./gpu.ts";
-import type { PrivilegeMode } from "./privileges.ts";
+import { NAMESPACES, type PrivilegeMode } from "./privileges.ts";
 import type { Volume } from "./volumes.ts";
 
 /** The runtime part of an OCI image config, as read (every field may be missing or odd). */
@@ -91,7 +91,8 @@ export function planRun(input: PlanInput): RunPlan {
     throw new CudasealError("USAGE", `the working directory must be absolute: ${cwd}`);
   }
 
-  const unshare = [input.unshare ?? "unshare", "--mount", "--pid", "--fork", "--kill-child=SIGKILL"];
+  // As docker's default: mount, PID, UTS, IPC and cgroup namespaces of the container's own.
+  const unshare = [input.unshare ?? "unshare", ...NAMESPACES, "--fork", "--kill-child=SIGKILL"];
   if (input.mode === "userns") unshare.push("--user", "--map-root-user");
   if (input.network === "none") unshare.push("--net");
   const p = input.paths;
@@ -120,6 +121,8 @@ export function planRun(input: PlanInput): RunPlan {
   }
   launcher.push("--readonly", input.readOnly ? "1" : "0");
   launcher.push("--seccomp", input.seccomp ? "1" : "0");
+  // Raw sockets only in a network namespace of the container's own: on the host's they see its traffic.
+  launcher.push("--net-raw", input.network === "none" ? "1" : "0");
   for (const v of input.volumes ?? [])
     launcher.push(v.readOnly ? "--volume-ro" : "--volume", v.source, v.target);
   launcher.push("--shm", String(input.shmBytes), "--tmp", String(input.tmpBytes));

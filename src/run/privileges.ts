@@ -14,6 +14,13 @@ const run = promisify(execFile);
 /** How a run gets its namespaces: as root, or in a user namespace that maps the caller to root. */
 export type PrivilegeMode = "root" | "userns";
 
+/**
+ * The namespaces every run gets, as unshare's flags (docker's default set but
+ * the network, which is asked for apart); a user namespace comes on top
+ * where the caller is not root.
+ */
+export const NAMESPACES = ["--mount", "--pid", "--uts", "--ipc", "--cgroup"] as const;
+
 export interface PrivilegeOptions {
   /** The unshare program (default: `unshare` on PATH). */
   unshare?: string;
@@ -38,7 +45,7 @@ export async function privilegeMode(options: PrivilegeOptions = {}): Promise<Pri
   if (max === "0") why.push("user.max_user_namespaces is 0");
   if (why.length === 0) {
     try {
-      await run(unshare, ["--user", "--map-root-user", "--mount", "--pid", "--fork", "true"], {
+      await run(unshare, ["--user", "--map-root-user", ...NAMESPACES, "--fork", "true"], {
         timeout: 10_000,
       });
       return "userns";

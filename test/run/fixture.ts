@@ -240,7 +240,8 @@ function gcc(args: string[]): void {
   assert.equal(r.status, 0, `gcc ${args.join(" ")}: ${r.stderr}`);
 }
 
-function compile(dir: string, name: string, source: string, args: string[]): string {
+/** Compile one C source with gcc into `dir` and return the binary's path. */
+export function compile(dir: string, name: string, source: string, args: string[]): string {
   mkdirSync(dir, { recursive: true });
   const src = join(dir, `${name}.c`);
   writeFileSync(src, source);

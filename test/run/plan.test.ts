@@ -32,23 +32,27 @@ function input(overrides: Partial<PlanInput> = {}): PlanInput {
 }
 
 describe("planRun", () => {
-  test("as root: unshare mount+pid, the launcher with the image's user, env and command", () => {
+  test("as root: unshare mount, PID, UTS, IPC and cgroup namespaces, the launcher with the image's user, env and command", () => {
     const plan = planRun(input());
-    assert.deepEqual(plan.argv.slice(0, 6), [
+    assert.deepEqual(plan.argv.slice(0, 9), [
       "unshare",
       "--mount",
       "--pid",
+      "--uts",
+      "--ipc",
+      "--cgroup",
       "--fork",
       "--kill-child=SIGKILL",
       "--",
     ]);
-    const launcher = plan.argv.slice(6);
+    const launcher = plan.argv.slice(9);
     assert.equal(launcher[0], "/c/launch");
     const after = (flag: string) => launcher[launcher.indexOf(flag) + 1];
     assert.equal(after("--uid"), "65532");
     assert.equal(after("--gid"), "65532");
     assert.equal(after("--readonly"), "1");
     assert.equal(after("--seccomp"), "1");
+    assert.equal(after("--net-raw"), "0");
     assert.equal(after("--cwd"), "/");
     assert.deepEqual(launcher.slice(launcher.indexOf("--") + 1), ["/app", "--serve"]);
     assert.deepEqual(plan.env, ["PATH=/usr/bin", "A=1"]);
@@ -59,6 +63,8 @@ describe("planRun", () => {
     assert.ok(plan.argv.includes("--map-root-user"));
     assert.ok(plan.argv.includes("--net"));
     assert.ok(!plan.argv.includes("--uid"));
+    // Raw sockets only where the network namespace is the container's own.
+    assert.equal(plan.argv[plan.argv.indexOf("--net-raw") + 1], "1");
     const unconfined = planRun(input({ seccomp: false })).argv;
     assert.equal(unconfined[unconfined.indexOf("--seccomp") + 1], "0");
   });

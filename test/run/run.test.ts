@@ -81,8 +81,8 @@ describe("cudaseal run", { skip: await unavailable() }, () => {
     assert.equal(r.facts["write.tmp"], "ok");
     const w = cudaseal(["--writable", "--user", "0:0", fx.probe]);
     assert.equal(w.facts["write.root"], "ok");
-    // Root inside keeps only docker's default capabilities.
-    assert.equal(w.facts.capbnd, "00000000a80425fb");
+    // Root inside keeps only docker's default capabilities, less NET_RAW on the host's network.
+    assert.equal(w.facts.capbnd, "00000000a80405fb");
     // Writes go to the run's own layer: the cached image is untouched for the next run.
     assert.equal(cudaseal(["--user", "0:0", fx.probe]).facts["write.root"], "Read-only file system");
   });
