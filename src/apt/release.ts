@@ -87,17 +87,25 @@ export interface FreshnessOptions {
   allowExpired: boolean;
   /** Where the Release came from, for messages. */
   url: string;
-  /** How far in the future Date may be, for clocks that disagree; apt's default is 10 days. */
+  /** How far in the future Date may be, for clocks that disagree (default MAX_FUTURE_MS). */
   maxFutureMs?: number;
 }
 
-const DEFAULT_MAX_FUTURE_MS = 10 * 24 * 60 * 60 * 1000;
+/**
+ * How far ahead of this machine's clock a Release's Date may be. apt allows
+ * 10 seconds (Acquire::Max-FutureTime); five minutes spares a build machine
+ * or VM whose clock lags a little. The bound matters beyond freshness: the
+ * newest Date accepted becomes the floor below which a Release is a rollback
+ * (release-rollback.ts), so it is also how far a wrongly dated Release could
+ * raise that floor ahead of the archive's real ones.
+ */
+export const MAX_FUTURE_MS = 5 * 60 * 1000;
 
 /**
  * Refuse stale metadata: a Valid-Until in the past is APT_RELEASE_EXPIRED
  * (a mirror frozen in time can withhold security updates while its old
  * signature still verifies); a Date further ahead than the tolerance is
- * APT_RELEASE_INVALID. `allowExpired` skips both, like apt's Check-Valid-Until.
+ * APT_RELEASE_FROM_FUTURE. `allowExpired` skips both, like apt's Check-Date.
  */
 export function checkFresh(release: Release, options: FreshnessOptions): void {
   if (options.allowExpired) return;
@@ -116,13 +124,13 @@ export function checkFresh(release: Release, options: FreshnessOptions): void {
       },
     );
   }
-  const maxFuture = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
+  const maxFuture = options.maxFutureMs ?? MAX_FUTURE_MS;
   if (release.date !== undefined && release.date.getTime() > now + maxFuture) {
     throw new CudasealError(
-      "APT_RELEASE_INVALID",
+      "APT_RELEASE_FROM_FUTURE",
       `${options.url} is dated ${release.date.toISOString()}, in the future`,
       {
-        hint: "check this machine's clock; --allow-expired skips the date checks",
+        hint: "check this machine's clock (a Release may be dated at most 5 minutes ahead of it); --allow-expired skips the date checks",
         details: { url: options.url, date: release.date.toISOString(), now: options.now.toISOString() },
       },
     );

@@ -1,11 +1,15 @@
 // Reads apt repositories the way apt does: InRelease first, its signature
 // checked against the source's keyring before a byte of it is parsed, then
 // each Packages index named in it, fetched (preferring .xz) into the content
-// store and accepted only when its SHA256 matches the signed Release.
+// store, read no further than its signed size, and accepted only when its
+// SHA256 matches the signed Release. A Release older than one already seen
+// for its suite is refused (release-rollback.ts).
 
 import { createReadStream } from "node:fs";
+import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { ContentStore } from "../cache/content-store.ts";
+import { NewestSeen } from "../cache/newest-seen.ts";
 import { decompressorFor } from "../deb/decompress.ts";
 import { CudasealError } from "../errors.ts";
 import { mapPool } from "../fetch/pool.ts";
@@ -15,6 +19,7 @@ import { verifyDetached, verifyInRelease } from "./inrelease.ts";
 import { builtinKeyring, type Keyring, loadKeyring, mergeKeyrings } from "./keyring.ts";
 import { toPackageRecord } from "./package-record.ts";
 import { checkFresh, parseRelease, type Release } from "./release.ts";
+import { checkNotRolledBack, recordRelease } from "./release-rollback.ts";
 import { type AptSource, isFlatSuite, suiteBaseUrl } from "./sources.ts";
 import type { PackageRecord } from "./types.ts";
 
@@ -24,6 +29,10 @@ export interface ReadSourcesOptions {
   now?: Date;
   /** Accept stale metadata for every source (per-source `allowExpired` also works). */
   allowExpired?: boolean;
+  /** Accept a Release older than one already seen, for every source (per-source `allowRollback` also works). */
+  allowRollback?: boolean;
+  /** Where the newest Date of each suite is kept; default: apt-release-dates/ beside the content store. */
+  releaseDates?: NewestSeen;
   signal?: AbortSignal;
   /** Notes for the user (a component missing from a suite, a fallback taken). */
   onNote?: (note: string) => void;
@@ -58,9 +67,11 @@ export async function readSources(
     if (!keyrings.has(id)) keyrings.set(id, loadSourceKeyring(source.keyring));
     return keyrings.get(id)!;
   };
+  // The content store's root is the cache folder; the record of dates lives beside it.
+  const dates = options.releaseDates ?? new NewestSeen(join(options.store.root, "apt-release-dates"));
   const jobs = sources.flatMap((source) => source.suites.map((suite) => ({ source, suite })));
   const results = await mapPool(jobs, 4, async ({ source, suite }) =>
-    readSuite(source, suite, await keyringFor(source), options),
+    readSuite(source, suite, await keyringFor(source), dates, options),
   );
   const packages = new Map<string, PackageRecord[]>(options.arches.map((arch) => [arch, []]));
   for (const result of results) {
@@ -80,14 +91,22 @@ async function readSuite(
   source: AptSource,
   suite: string,
   keyring: Keyring,
+  dates: NewestSeen,
   options: ReadSourcesOptions,
 ): Promise<{ info: SuiteInfo; packages: Map<string, PackageRecord[]> }> {
   const base = suiteBaseUrl(source.uri, suite);
   const { text, signer } = await fetchSignedRelease(base, keyring, options);
   const release = parseRelease(text);
+  const now = options.now ?? new Date();
+  const from = { uri: source.uri, suite };
   checkFresh(release, {
-    now: options.now ?? new Date(),
+    now,
     allowExpired: options.allowExpired || source.allowExpired === true,
+    url: `${base}/InRelease`,
+  });
+  await checkNotRolledBack(release, from, {
+    dates,
+    allowRollback: options.allowRollback || source.allowRollback === true,
     url: `${base}/InRelease`,
   });
   const flat = isFlatSuite(suite);
@@ -127,6 +146,8 @@ async function readSuite(
     list.push(...records);
     packages.set(arch, list);
   });
+  // Kept only once the suite was read whole: the Date of metadata actually used.
+  await recordRelease(release, from, dates, now);
   return { info: { uri: source.uri, suite, release, signer }, packages };
 }
 
@@ -192,7 +213,8 @@ async function fetchIndex(
             await downloadVerified(url, tmp, {
               sha256: entry.sha256,
               size: entry.size,
-              maxBytes: INDEX_MAX,
+              // Not a byte past the signed size is read.
+              maxBytes: entry.size,
               label: `${base}/${path}`,
               signal: options.signal,
             });
@@ -208,7 +230,11 @@ async function fetchIndex(
         }
         if (
           err instanceof CudasealError &&
-          (err.code === "DEB_HASH_MISMATCH" || err.code === "DEB_SIZE_MISMATCH")
+          // Longer than signed (FETCH_TOO_LARGE, cut off at the signed size) is as much
+          // a mismatch as shorter or different.
+          (err.code === "DEB_HASH_MISMATCH" ||
+            err.code === "DEB_SIZE_MISMATCH" ||
+            err.code === "FETCH_TOO_LARGE")
         ) {
           throw new CudasealError(
             "APT_INDEX_HASH_MISMATCH",
@@ -216,7 +242,7 @@ async function fetchIndex(
             {
               hint: "the mirror may be mid-update or tampered with; try again later or use another mirror",
               cause: err,
-              details: { url, expected: entry.sha256 },
+              details: { url, expected: entry.sha256, size: entry.size },
             },
           );
         }

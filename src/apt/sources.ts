@@ -19,6 +19,8 @@ export interface AptSource {
   priority: number;
   /** Accept a Release whose Valid-Until has passed. */
   allowExpired?: boolean;
+  /** Accept a Release older than one already seen for its suite. */
+  allowRollback?: boolean;
 }
 
 /** The Debian release cudaseal builds from unless told otherwise. */

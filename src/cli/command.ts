@@ -31,6 +31,7 @@ export const SOURCE_FLAGS: Flags = {
   keyring: { type: "string", multiple: true },
   arch: { type: "string", multiple: true },
   "allow-expired": { type: "boolean" },
+  "allow-rollback": { type: "boolean" },
   "cache-dir": { type: "string" },
 };
 
@@ -42,6 +43,7 @@ export const SOURCE_FLAGS_HELP = `Repository options:
   --keyring FILE          extra trusted key (ASCII-armored or binary), repeatable
   --arch ARCH             amd64 or arm64, repeatable (default: both for build, amd64 for resolve)
   --allow-expired         accept a Release whose Valid-Until has passed
+  --allow-rollback        accept a Release older than one already seen (a move to an older snapshot)
   --cache-dir DIR         where downloads are kept (default: ~/.cache/cudaseal)`;
 
 export function stringFlag(flags: FlagValues, name: string): string | undefined {

@@ -13,6 +13,7 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
   const mirror = stringFlag(flags, "mirror");
   const securityMirror = stringFlag(flags, "security-mirror");
   const allowExpired = flags["allow-expired"] === true;
+  const allowRollback = flags["allow-rollback"] === true;
   let sources: AptSource[];
   if (spec?.sources?.length && !mirror) {
     sources = spec.sources.map((s) => ({
@@ -42,6 +43,7 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
     }));
   }
   if (allowExpired) sources = sources.map((s) => ({ ...s, allowExpired: true }));
+  if (allowRollback) sources = sources.map((s) => ({ ...s, allowRollback: true }));
   return sources;
 }
 

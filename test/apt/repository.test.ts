@@ -157,7 +157,10 @@ describe("readSources", () => {
       "/dists/trixie/main/binary-amd64/Packages.xz",
       "/dists/trixie/main/binary-arm64/Packages.xz",
     ]);
-    assert.equal((await storeFiles(s.root)).length, 4);
+    const files = await storeFiles(s.root);
+    assert.equal(files.filter((f) => f.startsWith("sha256/")).length, 4);
+    // Beside them, the suite's Date, kept against a later rollback.
+    assert.equal(files.filter((f) => f.startsWith("apt-release-dates/")).length, 1);
     assert.deepEqual(await tmpFiles(s.root), []);
   });
 
