@@ -5,11 +5,17 @@
 // signatures, the certificate). The config is go-containerregistry's
 // config of an empty image with those layers, as cosign writes it.
 // A new signature is appended to the layers already there.
+//
+// The manifest is read as cosign reads it (go-containerregistry's
+// v1.Manifest through Go's encoding/json), so that a manifest naming its
+// layers twice, or `Layers` for `layers`, means to cudaseal what it means
+// to cosign, or is refused.
 
 import { CudasealError } from "../errors.ts";
 import type { ArtifactStore } from "../oci/artifact-store.ts";
 import { type Descriptor, digestHex } from "../oci/descriptor.ts";
 import { OCI_CONFIG, OCI_MANIFEST } from "../oci/media-types.ts";
+import { type GoType, goUnmarshal, utf8Text } from "./go-json.ts";
 
 /** The layer media type of a cosign image signature (the simple signing payload). */
 export const SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
@@ -21,6 +27,10 @@ export const SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature";
 export const CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate";
 /** PEM certificate chain (keyless). */
 export const CHAIN_ANNOTATION = "dev.sigstore.cosign/chain";
+/** JSON Rekor bundle (keyless, or signed with the transparency log). */
+export const BUNDLE_ANNOTATION = "dev.sigstore.cosign/bundle";
+/** JSON RFC 3161 timestamp. */
+export const TIMESTAMP_ANNOTATION = "dev.sigstore.cosign/rfc3161timestamp";
 /** The attestation's predicate type URI. */
 export const PREDICATE_TYPE_ANNOTATION = "predicateType";
 
@@ -35,7 +45,50 @@ export function cosignTag(digest: string, kind: CosignKind | "sbom"): string {
   return `sha256-${digestHex(digest)}.${kind}`;
 }
 
-/** The layers of the `.sig`/`.att` manifest for `digest`; empty when there is none. */
+/** Cosign reads no more layers than this from one `.sig`/`.att` manifest. */
+export const MAX_COSIGN_LAYERS = 1000;
+
+const GO_PLATFORM: GoType = {
+  struct: {
+    architecture: "string",
+    os: "string",
+    "os.version": "string",
+    "os.features": { slice: "string" },
+    variant: "string",
+    features: { slice: "string" },
+  },
+};
+
+const GO_DESCRIPTOR: GoType = {
+  struct: {
+    mediaType: "string",
+    size: "int64",
+    digest: "hash",
+    data: "bytes",
+    urls: { slice: "string" },
+    annotations: { map: "string" },
+    platform: { pointer: GO_PLATFORM },
+    artifactType: "string",
+  },
+};
+
+/** go-containerregistry's v1.Manifest. */
+const GO_MANIFEST: GoType = {
+  struct: {
+    schemaVersion: "int64",
+    mediaType: "string",
+    config: GO_DESCRIPTOR,
+    layers: { slice: GO_DESCRIPTOR },
+    annotations: { map: "string" },
+    subject: { pointer: GO_DESCRIPTOR },
+  },
+};
+
+/**
+ * The layers of the `.sig`/`.att` manifest for `digest`, as cosign reads
+ * them; empty when there is none. IMAGE_INVALID when cosign could not read
+ * the manifest, or when it names a field twice.
+ */
 export async function readCosignLayers(
   store: ArtifactStore,
   digest: string,
@@ -43,21 +96,46 @@ export async function readCosignLayers(
 ): Promise<Descriptor[]> {
   const stored = await store.getManifest(cosignTag(digest, kind));
   if (stored === undefined) return [];
-  let doc: { layers?: unknown };
-  try {
-    doc = JSON.parse(stored.bytes.toString("utf8"));
-  } catch (err) {
-    throw new CudasealError("IMAGE_INVALID", `${store.name}: ${cosignTag(digest, kind)} is not JSON`, {
-      cause: err,
-    });
+  const what = `${store.name}: ${cosignTag(digest, kind)}`;
+  const invalid = (why: string) =>
+    new CudasealError("IMAGE_INVALID", `${what} is not a manifest cosign reads: ${why}`);
+  const text = utf8Text(stored.bytes);
+  if (text === undefined) throw invalid("it is not UTF-8");
+  const manifest = goUnmarshal(text, GO_MANIFEST, invalid) as { layers: GoDescriptor[] | null };
+  const layers = manifest.layers ?? [];
+  if (layers.length > MAX_COSIGN_LAYERS) {
+    throw invalid(`it has ${layers.length} layers, more than the ${MAX_COSIGN_LAYERS} cosign reads`);
   }
-  if (!Array.isArray(doc.layers)) {
-    throw new CudasealError(
-      "IMAGE_INVALID",
-      `${store.name}: ${cosignTag(digest, kind)} is not an image manifest`,
-    );
+  return layers.map(descriptorAsGoWritesIt);
+}
+
+interface GoDescriptor {
+  mediaType: string;
+  size: number;
+  digest: string;
+  data: Buffer | null;
+  urls: string[] | null;
+  annotations: Record<string, string> | null;
+  platform: Record<string, unknown> | null;
+  artifactType: string;
+}
+
+/** A descriptor as go-containerregistry writes it back: its fields in order, empty ones left out. */
+function descriptorAsGoWritesIt(d: GoDescriptor): Descriptor {
+  const out: Record<string, unknown> = { mediaType: d.mediaType, size: d.size, digest: d.digest };
+  if (d.data !== null && d.data.length > 0) out.data = d.data.toString("base64");
+  if (d.urls !== null && d.urls.length > 0) out.urls = d.urls;
+  if (d.annotations !== null && Object.keys(d.annotations).length > 0) out.annotations = d.annotations;
+  if (d.platform !== null) {
+    const p: Record<string, unknown> = { architecture: d.platform.architecture, os: d.platform.os };
+    for (const k of ["os.version", "os.features", "variant", "features"]) {
+      const v = d.platform[k];
+      if (v !== "" && v !== null && !(Array.isArray(v) && v.length === 0)) p[k] = v;
+    }
+    out.platform = p;
   }
-  return doc.layers as Descriptor[];
+  if (d.artifactType !== "") out.artifactType = d.artifactType;
+  return out as unknown as Descriptor;
 }
 
 /** A layer to add: the payload bytes and the annotations that go on its descriptor. */
@@ -104,8 +182,9 @@ export async function readLayerPayload(
       `${store.name}: payload ${layer.digest} is ${layer.size} bytes`,
     );
   }
+  let bytes: Buffer;
   try {
-    return await store.getBlob(layer.digest, maxBytes);
+    bytes = await store.getBlob(layer.digest, maxBytes);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === "IMAGE_INVALID" || code === "REGISTRY_DIGEST_MISMATCH") {
@@ -117,6 +196,15 @@ export async function readLayerPayload(
     }
     throw err;
   }
+  // Cosign reads exactly the size the descriptor gives, and refuses a blob of another size.
+  if (bytes.length !== layer.size) {
+    throw new CudasealError(
+      "VERIFY_PAYLOAD_TAMPERED",
+      `${store.name}: signature layer ${layer.digest} says ${layer.size} bytes, its payload is ${bytes.length}`,
+      { details: { layer: layer.digest } },
+    );
+  }
+  return bytes;
 }
 
 /**

@@ -4,9 +4,17 @@
 //   "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body
 //
 // (lengths in ASCII decimal bytes), so a signature over one payload type
-// can never be replayed as another. Cosign leaves `keyid` empty.
+// can never be replayed as another. Cosign leaves `keyid` empty, and with
+// a key it never compares it.
+//
+// Envelopes are read as cosign reads them (go-securesystemslib's Envelope
+// through Go's encoding/json), and their base64 as go-securesystemslib
+// decodes it: standard, else URL-safe, with any undecodable signature
+// failing the whole envelope.
 
 import { CudasealError } from "../errors.ts";
+import { dsseBase64 } from "./go-base64.ts";
+import { type GoType, goUnmarshal, utf8Text } from "./go-json.ts";
 import type { Signer, Verifier } from "./signer.ts";
 
 /** The payload type of an in-toto statement. */
@@ -49,34 +57,51 @@ export async function signEnvelope(
   };
 }
 
-/** Parse an envelope; VERIFY_PAYLOAD_TAMPERED when it is not one. */
+/** go-securesystemslib's dsse.Envelope. */
+const GO_ENVELOPE: GoType = {
+  struct: {
+    payloadType: "string",
+    payload: "string",
+    signatures: { slice: { struct: { keyid: "string", sig: "string" } } },
+  },
+};
+
+/**
+ * Parse an envelope as cosign does: VERIFY_PAYLOAD_TAMPERED when it is not
+ * JSON, VERIFY_PAYLOAD_INVALID when cosign would refuse it or could read it
+ * two ways (a field named twice, in any case) or it is not UTF-8.
+ */
 export function parseEnvelope(bytes: Uint8Array): DsseEnvelope {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(Buffer.from(bytes).toString("utf8"));
-  } catch (err) {
-    throw new CudasealError("VERIFY_PAYLOAD_TAMPERED", "an attestation is not a JSON DSSE envelope", {
-      cause: err,
-    });
-  }
-  const d = doc as Partial<DsseEnvelope> | null;
-  if (
-    typeof d?.payloadType !== "string" ||
-    typeof d.payload !== "string" ||
-    !Array.isArray(d.signatures) ||
-    !d.signatures.every((s) => typeof s?.sig === "string")
-  ) {
-    throw new CudasealError("VERIFY_PAYLOAD_TAMPERED", "an attestation is not a DSSE envelope");
-  }
-  return d as DsseEnvelope;
+  const text = utf8Text(bytes);
+  if (text === undefined) throw invalidEnvelope("it is not UTF-8");
+  const doc = goUnmarshal(text, GO_ENVELOPE, (why, syntax) =>
+    syntax
+      ? new CudasealError("VERIFY_PAYLOAD_TAMPERED", `an attestation is not a JSON DSSE envelope: ${why}`)
+      : invalidEnvelope(why),
+  ) as { payloadType: string; payload: string; signatures: DsseSignature[] | null };
+  return { payloadType: doc.payloadType, payload: doc.payload, signatures: doc.signatures ?? [] };
 }
 
-/** The payload bytes when some signature of `envelope` verifies, else undefined. */
+function invalidEnvelope(why: string): CudasealError {
+  return new CudasealError(
+    "VERIFY_PAYLOAD_INVALID",
+    `an attestation's envelope is refused (cosign would read it differently, or not at all): ${why}`,
+  );
+}
+
+/**
+ * The payload bytes when some signature of `envelope` verifies, else
+ * undefined; VERIFY_PAYLOAD_INVALID when the payload or any signature is
+ * not base64, which fails the envelope for cosign whatever else verifies.
+ */
 export function openEnvelope(envelope: DsseEnvelope, verifier: Verifier): Buffer | undefined {
-  const payload = Buffer.from(envelope.payload, "base64");
+  const payload = dsseBase64(envelope.payload);
+  if (payload === undefined) throw invalidEnvelope("its payload is not base64");
+  const signatures = envelope.signatures.map((s) => dsseBase64(s.sig));
+  if (signatures.some((s) => s === undefined)) throw invalidEnvelope("a signature is not base64");
   const pae = preAuthEncoding(envelope.payloadType, payload);
-  for (const s of envelope.signatures) {
-    if (verifier.verify(pae, Buffer.from(s.sig, "base64"))) return payload;
+  for (const signature of signatures) {
+    if (verifier.verify(pae, signature as Buffer)) return payload;
   }
   return undefined;
 }

@@ -1,9 +1,11 @@
 // The in-toto Statement (v0.1, as cosign's `attest` writes it) around a
 // predicate, and cosign's `--type` names for predicate type URIs. What the
 // predicate becomes follows cosign: SPDX tag-value text and the custom type
-// are strings, the others are parsed JSON.
+// are strings, the others are parsed JSON. A statement is read back as
+// cosign reads it (in-toto-golang's Statement through Go's encoding/json).
 
 import { CudasealError } from "../errors.ts";
+import { type GoType, goUnmarshal, utf8Text } from "./go-json.ts";
 
 export const IN_TOTO_STATEMENT_V01 = "https://in-toto.io/Statement/v0.1";
 /** Cosign's default predicate type: `{Data, Timestamp}` wrapping any text. */
@@ -101,4 +103,31 @@ function parsePredicate(text: string, type: string): unknown {
     }
   }
   return value;
+}
+
+/** in-toto-golang's Statement (v0.1 header and any predicate). */
+const GO_STATEMENT: GoType = {
+  struct: {
+    _type: "string",
+    predicateType: "string",
+    subject: { slice: { struct: { name: "string", digest: { map: "string" } } } },
+    predicate: "any",
+  },
+};
+
+/**
+ * A statement as cosign reads it: VERIFY_PAYLOAD_INVALID where cosign
+ * refuses it or could read it two ways (a field named twice, in any case),
+ * or it is not UTF-8.
+ */
+export function parseStatement(payload: Uint8Array): Statement {
+  const invalid = (why: string) =>
+    new CudasealError(
+      "VERIFY_PAYLOAD_INVALID",
+      `an attestation's statement is refused (cosign would read it differently, or not at all): ${why}`,
+    );
+  const text = utf8Text(payload);
+  if (text === undefined) throw invalid("it is not UTF-8");
+  const s = goUnmarshal(text, GO_STATEMENT, invalid) as Statement & { subject: Subject[] | null };
+  return { ...s, subject: s.subject ?? [] };
 }

@@ -1,18 +1,25 @@
 // `cudaseal verify-attestation`: the attestations of an image whose DSSE
 // envelope verifies with the key and whose statement names the image's
-// digest as a subject, optionally only those of one predicate type.
+// digest as a subject, optionally only those of one predicate type. Each
+// layer is read as cosign reads it, so that what passes here passes
+// `cosign verify-attestation --key` too.
 
 import { CudasealError } from "../errors.ts";
+import { type Descriptor, digestHex } from "../oci/descriptor.ts";
 import {
   cosignTag,
   DSSE_ENVELOPE_MEDIA_TYPE,
   readCosignLayers,
   readLayerPayload,
+  SIGNATURE_ANNOTATION,
 } from "./cosign-manifest.ts";
 import { IN_TOTO_PAYLOAD_TYPE, openEnvelope, parseEnvelope } from "./dsse.ts";
+import { goStdBase64 } from "./go-base64.ts";
+import { goUnmarshal } from "./go-json.ts";
 import type { ImageTarget } from "./image-target.ts";
+import { checkLayerAnnotations } from "./layer-annotations.ts";
 import type { Verifier } from "./signer.ts";
-import { predicateTypeUri, type Statement } from "./statement.ts";
+import { parseStatement, predicateTypeUri, type Statement } from "./statement.ts";
 import { mostTelling } from "./verify-image.ts";
 
 /** Largest attestation read: an SBOM of a CUDA image is a few megabytes. */
@@ -45,39 +52,23 @@ export async function verifyAttestations(
   const failures: CudasealError[] = [];
   let ofOtherTypes = 0;
   for (const layer of layers) {
+    let checked: { statement: Statement; envelope: Buffer };
     try {
-      const envelope = parseEnvelope(await readLayerPayload(target.store, layer, MAX_ATTESTATION));
-      const payload =
-        envelope.payloadType === IN_TOTO_PAYLOAD_TYPE ? openEnvelope(envelope, verifier) : undefined;
-      if (payload === undefined) {
-        throw new CudasealError(
-          "VERIFY_WRONG_KEY",
-          `no attestation of ${target.label} verifies with this key`,
-          {
-            hint: "check that the public key is the pair of the key that attested",
-            details: { layer: layer.digest },
-          },
-        );
-      }
-      const statement = parseStatement(payload);
-      if (!statement.subject.some((s) => s?.digest?.sha256 === digest.slice("sha256:".length))) {
-        throw new CudasealError(
-          "VERIFY_DIGEST_MISMATCH",
-          `an attestation of ${target.label} is about another image`,
-          {
-            details: { subjects: statement.subject, digest },
-          },
-        );
-      }
-      if (wantType !== undefined && statement.predicateType !== wantType) {
-        ofOtherTypes++;
-        continue;
-      }
-      verified.push({ predicateType: statement.predicateType, statement, layer: layer.digest });
+      checked = await checkAttestation(target, layer, verifier);
     } catch (err) {
       if (!(err instanceof CudasealError) || !err.code.startsWith("VERIFY_")) throw err;
       failures.push(err);
+      continue;
     }
+    // cosign verify-attestation reads each attestation that verified once
+    // more, and fails outright on one it cannot read that way.
+    readAsCosignCommandDoes(checked.envelope, layer);
+    const { statement } = checked;
+    if (wantType !== undefined && statement.predicateType !== wantType) {
+      ofOtherTypes++;
+      continue;
+    }
+    verified.push({ predicateType: statement.predicateType, statement, layer: layer.digest });
   }
   if (verified.length > 0) return verified;
   if (failures.length > 0) throw mostTelling(failures);
@@ -93,21 +84,81 @@ export async function verifyAttestations(
   );
 }
 
-function parseStatement(payload: Buffer): Statement {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(payload.toString("utf8"));
-  } catch (err) {
-    throw new CudasealError("VERIFY_PAYLOAD_TAMPERED", "an attestation's statement is not JSON", {
-      cause: err,
-    });
-  }
-  const s = doc as Partial<Statement> | null;
-  if (typeof s?.predicateType !== "string" || !Array.isArray(s.subject)) {
+/** One attestation layer, checked as cosign's library checks it with a key; throws a VERIFY_* error. */
+async function checkAttestation(
+  target: ImageTarget,
+  layer: Descriptor,
+  verifier: Verifier,
+): Promise<{ statement: Statement; envelope: Buffer }> {
+  if (typeof layer.annotations?.[SIGNATURE_ANNOTATION] !== "string") {
     throw new CudasealError(
-      "VERIFY_PAYLOAD_TAMPERED",
-      "an attestation's payload is not an in-toto statement",
+      "VERIFY_ANNOTATION_INVALID",
+      `attestation layer ${layer.digest} has no ${SIGNATURE_ANNOTATION} annotation, without which cosign refuses it`,
+      { details: { layer: layer.digest } },
     );
   }
-  return s as Statement;
+  const bytes = await readLayerPayload(target.store, layer, MAX_ATTESTATION);
+  const envelope = parseEnvelope(bytes);
+  const payload =
+    envelope.payloadType === IN_TOTO_PAYLOAD_TYPE ? openEnvelope(envelope, verifier) : undefined;
+  if (payload === undefined) {
+    throw new CudasealError("VERIFY_WRONG_KEY", `no attestation of ${target.label} verifies with this key`, {
+      hint: "check that the public key is the pair of the key that attested",
+      details: { layer: layer.digest },
+    });
+  }
+  checkLayerAnnotations(layer);
+  // Cosign reads the statement for its subject from standard base64 only.
+  const statementBytes = goStdBase64(envelope.payload);
+  if (statementBytes === undefined) {
+    throw new CudasealError(
+      "VERIFY_PAYLOAD_INVALID",
+      `attestation layer ${layer.digest}: its payload is not standard base64, which cosign requires`,
+      { details: { layer: layer.digest } },
+    );
+  }
+  const statement = parseStatement(statementBytes);
+  if (
+    !statement.subject.some(
+      (s) => (s.digest as Record<string, string> | null)?.sha256 === digestHex(target.manifest.digest),
+    )
+  ) {
+    throw new CudasealError(
+      "VERIFY_DIGEST_MISMATCH",
+      `an attestation of ${target.label} is about another image`,
+      {
+        details: { subjects: statement.subject, digest: target.manifest.digest },
+      },
+    );
+  }
+  return { statement, envelope: bytes };
+}
+
+/**
+ * What cosign's verify-attestation command does with an attestation that
+ * verified: it reads the envelope as a plain JSON map, takes its exact
+ * `payload` key as standard base64, and reads the statement again. An
+ * attestation that fails this fails the whole command, whatever else
+ * verifies, so it fails verification here too (VERIFY_PAYLOAD_INVALID).
+ */
+function readAsCosignCommandDoes(envelope: Buffer, layer: Descriptor): void {
+  const fatal = (why: string) =>
+    new CudasealError(
+      "VERIFY_PAYLOAD_INVALID",
+      `attestation layer ${layer.digest} verifies, but cosign cannot read it: ${why}`,
+      {
+        hint: "cosign verify-attestation fails on this image whatever else is attested; remove the layer or attest again",
+        details: { layer: layer.digest },
+      },
+    );
+  const map = goUnmarshal(envelope.toString("utf8"), { map: "any" }, fatal) as Record<string, unknown> | null;
+  const payload = map !== null && Object.hasOwn(map, "payload") ? map.payload : undefined;
+  if (typeof payload !== "string") throw fatal('its envelope has no "payload" string');
+  const statement = goStdBase64(payload);
+  if (statement === undefined) throw fatal("its payload is not standard base64");
+  try {
+    parseStatement(statement);
+  } catch (err) {
+    throw fatal((err as Error).message);
+  }
 }

@@ -1,8 +1,11 @@
 // `cudaseal verify`: an image passes when at least one signature in its
 // `.sig` manifest verifies with the key over its payload and the payload
-// names this image's digest (and, when known, its repository). When none
-// passes, the error says why in the most telling way: another image's
-// payload, another repository, a changed payload, then a wrong key.
+// names this image's digest (and, when known, its repository). Each layer
+// is read as cosign reads it (its signature as Go base64, its annotations,
+// its payload through Go's encoding/json), so that what passes here passes
+// `cosign verify --key` too. When none passes, the error says why in the
+// most telling way: another image's payload, another repository, a payload
+// or annotation cosign would not take, a changed payload, then a wrong key.
 
 import { CudasealError, type ErrorCode } from "../errors.ts";
 import {
@@ -13,7 +16,9 @@ import {
   SIGNATURE_ANNOTATION,
   SIMPLE_SIGNING_MEDIA_TYPE,
 } from "./cosign-manifest.ts";
+import { goStdBase64 } from "./go-base64.ts";
 import type { ImageTarget } from "./image-target.ts";
+import { checkLayerAnnotations } from "./layer-annotations.ts";
 import { MAX_SIGNATURE_PAYLOAD } from "./sign-image.ts";
 import type { Verifier } from "./signer.ts";
 import { parseSimpleSigning, type SimpleSigningClaim } from "./simple-signing.ts";
@@ -62,8 +67,16 @@ export async function verifyImage(
     try {
       const payload = await readLayerPayload(target.store, layer, MAX_SIGNATURE_PAYLOAD);
       const signature = layer.annotations?.[SIGNATURE_ANNOTATION] ?? "";
-      if (!verifier.verify(payload, Buffer.from(signature, "base64"))) {
-        const keyless = layer.annotations?.[CERTIFICATE_ANNOTATION] !== undefined;
+      const raw = goStdBase64(signature);
+      if (raw === undefined) {
+        throw new CudasealError(
+          "VERIFY_ANNOTATION_INVALID",
+          `signature layer ${layer.digest}: its signature is not standard base64, which cosign requires`,
+          { details: { layer: layer.digest } },
+        );
+      }
+      if (!verifier.verify(payload, raw)) {
+        const keyless = (layer.annotations?.[CERTIFICATE_ANNOTATION] ?? "") !== "";
         throw new CudasealError(
           "VERIFY_WRONG_KEY",
           `no signature of ${target.label} verifies with this key`,
@@ -75,6 +88,7 @@ export async function verifyImage(
           },
         );
       }
+      checkLayerAnnotations(layer);
       const claim = parseSimpleSigning(payload);
       checkClaim(claim, digest, expectedRepo, options.annotations, target.label);
       verified.push({
@@ -121,7 +135,7 @@ function checkClaim(
     );
   }
   for (const [k, v] of Object.entries(annotations ?? {})) {
-    if (claim.optional?.[k] !== v) {
+    if (claim.optional === null || !Object.hasOwn(claim.optional, k) || claim.optional[k] !== v) {
       throw new CudasealError(
         "VERIFY_REFERENCE_MISMATCH",
         `a signature of ${label} lacks the annotation ${k}=${v}`,
@@ -138,6 +152,8 @@ export function mostTelling(failures: CudasealError[]): CudasealError {
   const order: ErrorCode[] = [
     "VERIFY_DIGEST_MISMATCH",
     "VERIFY_REFERENCE_MISMATCH",
+    "VERIFY_PAYLOAD_INVALID",
+    "VERIFY_ANNOTATION_INVALID",
     "VERIFY_PAYLOAD_TAMPERED",
     "VERIFY_WRONG_KEY",
   ];
