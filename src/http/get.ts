@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
 import { CudasealError } from "../errors.ts";
 import { discard, readCapped } from "./read-capped.ts";
-import { redactUrl } from "./redact.ts";
+import { redactIn, redactUrl } from "./redact.ts";
 import {
   type Attempt,
   DEFAULT_RETRY,
@@ -68,7 +68,8 @@ export async function retryingGet<T>(
     if (err instanceof CudasealError) throw err;
     if (options.signal?.aborted && err === options.signal.reason) throw err;
     const shown = redactUrl(url);
-    throw new CudasealError("FETCH_FAILED", `could not fetch ${shown}: ${(err as Error)?.message ?? err}`, {
+    const why = redactIn(String((err as Error)?.message ?? err), url);
+    throw new CudasealError("FETCH_FAILED", `could not fetch ${shown}: ${why}`, {
       hint: options.hint ?? "check the network and the mirror URL; cudaseal retried with backoff",
       cause: err instanceof RetryableError ? (err.cause ?? err) : err,
       details: { url: shown },
@@ -91,7 +92,9 @@ export async function openGet(
     res = await send(url, { headers: options.headers }, sendOptions(url, options));
   } catch (err) {
     if (err instanceof CudasealError || (options.signal?.aborted && err === options.signal.reason)) throw err;
-    throw new RetryableError(`connection failed: ${(err as Error)?.message ?? err}`, { cause: err });
+    throw new RetryableError(`connection failed: ${redactIn(String((err as Error)?.message ?? err), url)}`, {
+      cause: err,
+    });
   }
   if (res.ok || ok.includes(res.status)) return res;
   await discard(res);
@@ -110,7 +113,12 @@ function sendOptions(url: string, options: GetOptions): SendOptions {
     signal: options.signal,
     timeout: (phase, ms) => timeoutError("FETCH_TIMEOUT", options.label ?? shown, phase, ms, { url: shown }),
     interrupted: (cause) =>
-      new RetryableError(`transfer interrupted: ${(cause as Error)?.message ?? cause}`, { cause }),
+      new RetryableError(
+        `transfer interrupted: ${redactIn(String((cause as Error)?.message ?? cause), url)}`,
+        {
+          cause,
+        },
+      ),
   };
 }
 

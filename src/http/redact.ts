@@ -1,6 +1,7 @@
 // URLs as they may appear in messages and --json output: no user info, and
 // no query, since upload state, signed storage redirects and tokens travel
-// there.
+// there. Errors from fetch itself may quote the URL whole, so their text is
+// scrubbed too.
 
 /** `url` without its credentials and query; a placeholder when it cannot be parsed. */
 export function redactUrl(url: string): string {
@@ -13,4 +14,9 @@ export function redactUrl(url: string): string {
   } catch {
     return "(unparseable URL)";
   }
+}
+
+/** `text` with every quotation of `url` redacted. */
+export function redactIn(text: string, url: string): string {
+  return text.split(url).join(redactUrl(url));
 }
