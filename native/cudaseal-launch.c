@@ -23,11 +23,11 @@
  *   6. forks the workload, which closes every inherited descriptor but
  *      stdin, stdout and stderr, changes directory, takes umask 022 and
  *      docker's default capability bounding set (without NET_RAW on the
- *      host's network), drops to the image's user with no supplementary
- *      groups, joins a session keyring of its own, sets no_new_privs,
- *      installs the seccomp filter (below) unless told not to (any step
- *      that fails stops it before exec), and execs the command with exactly
- *      the given environment;
+ *      host's network, nothing inheritable or ambient), drops to the
+ *      image's user with no supplementary groups, joins a session keyring
+ *      of its own, sets no_new_privs, installs the seccomp filter (below)
+ *      unless told not to (any step that fails stops it before exec), and
+ *      execs the command with exactly the given environment;
  *   7. stays as PID 1: forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and
  *      SIGUSR2 sent to it, reaps orphans, and exits with the workload's
  *      status (128 + signal when it was killed).
@@ -57,6 +57,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -441,6 +442,18 @@ static void drop_capabilities(void) {
     if (kept && !(cap == 13 /* NET_RAW */ && !keep_net_raw)) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) die("drop capability %d", cap);
   }
+  /*
+   * The bounding set does not bound inheritable capabilities: a root
+   * workload gets the caller's inheritable set on top of it at exec (moby's
+   * CVE-2022-24769). None stay inheritable, and none ambient.
+   */
+  struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+  if (syscall(SYS_capget, &header, data) != 0) die("read capabilities");
+  for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) data[i].inheritable = 0;
+  if (syscall(SYS_capset, &header, data) != 0) die("clear inheritable capabilities");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    die("clear ambient capabilities");
   errno = 0;
 }
 

@@ -6,7 +6,8 @@
 // given, the host's /etc/hostname (the images have none), a write into a
 // host folder, the processes /proc lists, its namespaces, which of
 // docker's read-only /proc and /sys paths it could write, what docker's
-// masked paths hold, and whether a device node it makes can be opened. It
+// masked paths hold, whether a device node it makes can be opened, and
+// its capabilities. It
 // only opens the kernel's settings for writing and never writes them, so
 // a runtime that fails the test changes nothing on the host.
 
@@ -193,8 +194,11 @@ int main(int argc, char **argv) {
   if (fd >= 0) close(fd);
   FILE *status = fopen("/proc/self/status", "r");
   char line[256];
+  static const char *const sets[][2] = {
+      {"CapInh:\t", "capinh"}, {"CapPrm:\t", "capprm"}, {"CapEff:\t", "capeff"}, {"CapBnd:\t", "capbnd"}, {"CapAmb:\t", "capamb"}};
   while (status != NULL && fgets(line, sizeof line, status) != NULL)
-    if (strncmp(line, "CapBnd:\t", 8) == 0) printf("capbnd=%s", line + 8);
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+      if (strncmp(line, sets[i][0], 8) == 0) printf("%s=%s", sets[i][1], line + 8);
   if (status != NULL) fclose(status);
   return 0;
 }

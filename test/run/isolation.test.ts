@@ -62,6 +62,8 @@ describe("cudaseal run isolation", { skip: (await unavailable()) || why() }, () 
   let marker: string;
   let outside: string;
   let probeArgs: string[];
+  let cacheDir: string;
+  let env: NodeJS.ProcessEnv;
   const results = new Map<string, Record<string, string>>();
   const modes: Mode[] = [];
 
@@ -75,7 +77,7 @@ describe("cudaseal run isolation", { skip: (await unavailable()) || why() }, () 
     outside = join(work, "outside");
     mkdirSync(outside);
     chmodSync(outside, 0o777);
-    const cacheDir = join(work, "cache");
+    cacheDir = join(work, "cache");
     const runTmp = join(work, "tmp");
     mkdirSync(runTmp);
     const userCache = join(work, "user-cache");
@@ -86,13 +88,7 @@ describe("cudaseal run isolation", { skip: (await unavailable()) || why() }, () 
     }
     const masked = [...DOCKER_MASKED, ...thermalThrottleDirs()];
     probeArgs = ["--", marker, outside, hostDisk(work), ...masked];
-    const env = { ...process.env, TMPDIR: runTmp };
-    const cli = [process.execPath, CLI, "run", "--quiet", "--cache-dir"];
-    const spawned = (argv: string[], spawnEnv: NodeJS.ProcessEnv) => {
-      const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", env: spawnEnv, timeout: 120_000 });
-      assert.equal(r.status, 0, `${argv.join(" ")}: ${r.stderr}`);
-      return facts(r.stdout);
-    };
+    env = { ...process.env, TMPDIR: runTmp };
     modes.push(
       {
         name: "root, an image whose user is root",
@@ -150,6 +146,16 @@ describe("cudaseal run isolation", { skip: (await unavailable()) || why() }, () 
   after(async () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
+
+  /** `cudaseal run --quiet --cache-dir`, to be followed by the cache folder. */
+  const cli = [process.execPath, CLI, "run", "--quiet", "--cache-dir"];
+
+  /** Run argv (a wrapper, then the CLI) and read the probe's facts. */
+  function spawned(argv: string[], spawnEnv: NodeJS.ProcessEnv): Record<string, string> {
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", env: spawnEnv, timeout: 120_000 });
+    assert.equal(r.status, 0, `${argv.join(" ")}: ${r.stderr}`);
+    return facts(r.stdout);
+  }
 
   function ok(r: ReturnType<typeof cudasealRun>): Record<string, string> {
     assert.equal(r.status, 0, r.stderr);
@@ -257,6 +263,20 @@ describe("cudaseal run isolation", { skip: (await unavailable()) || why() }, () 
       assert.equal(f["dev.null"], "ok", mode.name);
     }
     assert.equal(probe(modes[1])["node./"], "open:Permission denied");
+  });
+
+  test("a capability the caller left inheritable does not reach a root workload (moby's CVE-2022-24769)", () => {
+    // Exec adds the inheritable set to a root process's bounding set, whatever the bounding set says.
+    const f = spawned(
+      ["setpriv", "--inh-caps=+sys_admin,+sys_module", "--", ...cli, cacheDir, images.root, ...probeArgs],
+      env,
+    );
+    assert.equal(f.uid, "0");
+    assert.equal(f.capinh, "0000000000000000");
+    assert.equal(f.capamb, "0000000000000000");
+    // Docker's set without NET_RAW, and nothing else: no SYS_ADMIN (bit 21), no SYS_MODULE (bit 16).
+    assert.equal(f.capeff, "00000000a80405fb");
+    assert.equal(f.capprm, "00000000a80405fb");
   });
 
   test("with the host's network a root workload has no NET_RAW (it could sniff the host's traffic); with its own it keeps docker's set", () => {
