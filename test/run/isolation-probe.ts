@@ -6,8 +6,8 @@
 // given, the host's /etc/hostname (the images have none), a write into a
 // host folder, the processes /proc lists, its namespaces, which of
 // docker's read-only /proc and /sys paths it could write, what docker's
-// masked paths hold, whether a device node it makes can be opened, and
-// its capabilities. It
+// masked paths hold, whether a device node it makes can be opened, what
+// /sys and /dev offer, and its capabilities. It
 // only opens the kernel's settings for writing and never writes them, so
 // a runtime that fails the test changes nothing on the host.
 
@@ -192,6 +192,20 @@ int main(int argc, char **argv) {
   fd = open("/dev/null", O_WRONLY);
   printf("dev.null=%s\n", fd >= 0 && write(fd, "x", 1) == 1 ? "ok" : strerror(errno));
   if (fd >= 0) close(fd);
+  /* A pseudo-terminal pair from the container's own devpts. */
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  int pty = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? open(ptsname(master), O_RDWR | O_NOCTTY) : -1;
+  printf("dev.pty=%s\n", pty >= 0 ? "ok" : strerror(errno));
+  if (pty >= 0) close(pty);
+  if (master >= 0) close(master);
+  /* What NVML reads for a GPU's PCI details. */
+  int devices = 0;
+  DIR *pci = opendir("/sys/bus/pci/devices");
+  struct dirent *e;
+  while (pci != NULL && (e = readdir(pci)) != NULL) devices += e->d_name[0] != '.';
+  printf("sys.pci=%s\n", pci != NULL ? "" : strerror(errno));
+  printf("sys.pci_devices=%d\n", devices);
+  if (pci != NULL) closedir(pci);
   FILE *status = fopen("/proc/self/status", "r");
   char line[256];
   static const char *const sets[][2] = {

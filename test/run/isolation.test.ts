@@ -265,6 +265,16 @@ describe("cudaseal run isolation", { skip: (await unavailable()) || why() }, () 
     assert.equal(probe(modes[1])["node./"], "open:Permission denied");
   });
 
+  test("/sys is mounted read-only with the PCI devices NVML reads, and /dev has pseudo-terminals of its own, in any mode", () => {
+    const pci = readdirSync("/sys/bus/pci/devices").length;
+    for (const mode of modes) {
+      const f = probe(mode);
+      assert.equal(f["sys.pci"], "", `${mode.name}: /sys/bus/pci/devices`);
+      assert.equal(f["sys.pci_devices"], String(pci), mode.name);
+      assert.equal(f["dev.pty"], "ok", mode.name);
+    }
+  });
+
   test("a capability the caller left inheritable does not reach a root workload (moby's CVE-2022-24769)", () => {
     // Exec adds the inheritable set to a root process's bounding set, whatever the bounding set says.
     const f = spawned(
