@@ -3,7 +3,11 @@
 // Retry-After, errors with the registry's own code, plain HTTP where it is
 // not allowed, a redirect to other storage, and a proxy in front of the real
 // registry that drops the connection after a chunk arrived, so the upload
-// must resume from what the registry says it holds.
+// must resume from what the registry says it holds. And registries that are
+// slow: a manifest or blob trickled for longer than both timeouts arrives;
+// headers that never come, a body that stalls and an upload the registry
+// stops reading are REGISTRY_TIMEOUT within their bounds, and a stalled blob
+// resumes from the byte it stopped at.
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -16,9 +20,11 @@ import { after, before, test } from "node:test";
 import { isCudasealError } from "../../src/errors.ts";
 import { writeOciLayout } from "../../src/oci/layout-writer.ts";
 import { getBlob, streamBlob } from "../../src/registry/blob-read.ts";
+import { streamedBlob, uploadBlob } from "../../src/registry/blob-upload.ts";
 import { copyImage } from "../../src/registry/copy-image.ts";
 import { openRepository } from "../../src/registry/repository.ts";
 import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
+import { stallAfter, startServer, timed, trickle } from "../http/slow-server.ts";
 import { makeFixture } from "../oci/fixture-image.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
@@ -280,4 +286,120 @@ test("a chunk whose answer was lost, on a registry that cannot resume it, restar
   assert.equal(seen.posts, 6);
   const pulled = await copyImage(`${registry.host}/team/restarted:v1`, `oci:${join(work, "restarted")}:v1`);
   assert.equal(pulled.digest, pushed.digest);
+});
+
+const OCI_MANIFEST = { "content-type": "application/vnd.oci.image.manifest.v1+json" };
+
+test("a manifest and a blob trickled for longer than both timeouts, never idle past one, arrive whole", async () => {
+  const blob = Buffer.alloc(64 * 1024, 0x42);
+  // 16 pieces, one every 200 ms: over 3 s each, against 1 s bounds.
+  const host = await mock((req, res) =>
+    req.url?.includes("/manifests/")
+      ? trickle(res, MANIFEST, 16, 200, OCI_MANIFEST)
+      : trickle(res, blob, 16, 200),
+  );
+  const repo = openRepository(host, "slow", { retry: fast, timeouts: { headersMs: 1000, idleMs: 1000 } });
+  const manifest = await timed(() => repo.getManifest("v1"));
+  assert.equal(manifest.value?.digest, sha(MANIFEST), `got ${(manifest.error as Error)?.stack}`);
+  assert.ok(manifest.ms > 2800, `took ${manifest.ms} ms`);
+  const streamed = await timed(async () => {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of streamBlob(repo, sha(blob), blob.length)) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  });
+  assert.deepEqual(streamed.value, blob, `got ${(streamed.error as Error)?.stack}`);
+  assert.ok(streamed.ms > 2800, `took ${streamed.ms} ms`);
+});
+
+test("a manifest whose headers never come is REGISTRY_TIMEOUT within the headers bound, tried a bounded number of times", async () => {
+  let asked = 0;
+  const host = await mock(() => {
+    asked++;
+  });
+  const repo = openRepository(host, "silent", { retry: fast, timeouts: { headersMs: 300, idleMs: 5000 } });
+  const r = await timed(() => repo.getManifest("v1"));
+  assert.ok(isCudasealError(r.error, "REGISTRY_TIMEOUT"), `got ${(r.error as Error)?.stack}`);
+  assert.equal(r.error.details?.phase, "headers");
+  assert.equal(r.error.details?.repository, "silent");
+  assert.equal(asked, fast.attempts);
+  assert.ok(r.ms >= 850 && r.ms < 3000, `took ${r.ms} ms for ${fast.attempts} waits of 300 ms`);
+});
+
+test("a manifest that stalls mid-body is REGISTRY_TIMEOUT within the idle bound", async () => {
+  const host = await mock((_req, res) => stallAfter(res, MANIFEST, 20, OCI_MANIFEST));
+  const repo = openRepository(host, "stalled", { retry: fast, timeouts: { headersMs: 5000, idleMs: 400 } });
+  const r = await timed(() => repo.getManifest("v1"));
+  assert.ok(isCudasealError(r.error, "REGISTRY_TIMEOUT"), `got ${(r.error as Error)?.stack}`);
+  assert.equal(r.error.details?.phase, "body");
+  assert.ok(r.ms < 2000, `took ${r.ms} ms`);
+});
+
+test("a blob that stalls mid-body resumes from the byte it stopped at, by Range or by skipping", async () => {
+  const blob = Buffer.from(Array.from({ length: 50_000 }, (_, i) => i % 251));
+  for (const honoursRange of [true, false]) {
+    const ranges: (string | undefined)[] = [];
+    const host = await mock((req, res) => {
+      ranges.push(req.headers.range);
+      if (ranges.length === 1) return stallAfter(res, blob, 20_000);
+      const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? "")?.[1] ?? 0);
+      if (!honoursRange || from === 0) return void res.writeHead(200).end(blob);
+      res
+        .writeHead(206, { "content-range": `bytes ${from}-${blob.length - 1}/${blob.length}` })
+        .end(blob.subarray(from));
+    });
+    const repo = openRepository(host, "resumed", { retry: fast, timeouts: { headersMs: 5000, idleMs: 300 } });
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of streamBlob(repo, sha(blob), blob.length)) chunks.push(chunk);
+    assert.deepEqual(Buffer.concat(chunks), blob);
+    assert.deepEqual(ranges, [undefined, "bytes=20000-"]);
+  }
+});
+
+test("a blob that keeps stalling is REGISTRY_TIMEOUT after the bounded attempts, not INTERNAL", async () => {
+  let asked = 0;
+  const blob = Buffer.alloc(10_000, 0x43);
+  const host = await mock((_req, res) => {
+    asked++;
+    stallAfter(res, blob, 1000);
+  });
+  const repo = openRepository(host, "stuck", { retry: fast, timeouts: { headersMs: 5000, idleMs: 300 } });
+  const drain = async () => {
+    for await (const _ of streamBlob(repo, sha(blob), blob.length));
+  };
+  const r = await timed(drain);
+  assert.ok(isCudasealError(r.error, "REGISTRY_TIMEOUT"), `got ${(r.error as Error)?.stack}`);
+  assert.equal(asked, fast.attempts);
+  assert.ok(r.ms < 3000, `took ${r.ms} ms`);
+  asked = 0;
+  await assert.rejects(getBlob(repo, sha(blob), 1 << 20), (err) => isCudasealError(err, "REGISTRY_TIMEOUT"));
+  assert.equal(asked, fast.attempts);
+});
+
+test("a blob upload the registry stops reading is REGISTRY_TIMEOUT within the idle bound", async (t) => {
+  let puts = 0;
+  const s = await startServer((req, res) => {
+    if (req.url === "/v2/") return void res.writeHead(200).end("{}");
+    if (req.method === "POST")
+      return void res
+        .writeHead(202, { location: `/v2/app/blobs/uploads/${puts}`, "content-length": "0" })
+        .end();
+    // The PUT: never read, never answered; the socket's buffers fill and the upload stops.
+    puts++;
+    req.pause();
+  });
+  t.after(() => s.close());
+  const repo = openRepository(s.host, "app", { retry: fast, timeouts: { headersMs: 30_000, idleMs: 400 } });
+  const size = 256 * 1024 * 1024;
+  const piece = new Uint8Array(1024 * 1024);
+  const blob = streamedBlob(
+    { digest: sha("never stored"), size, mediaType: "application/octet-stream" },
+    async function* () {
+      for (let sent = 0; sent < size; sent += piece.length) yield piece;
+    },
+  );
+  const r = await timed(() => uploadBlob(repo, blob, { attempts: 2 }));
+  assert.ok(isCudasealError(r.error, "REGISTRY_TIMEOUT"), `got ${(r.error as Error)?.stack}`);
+  assert.equal(r.error.details?.phase, "upload");
+  assert.equal(puts, 2, "a stalled upload is started once more, then reported");
+  assert.ok(r.ms < 10_000, `took ${r.ms} ms`);
 });
