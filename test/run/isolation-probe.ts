@@ -7,7 +7,7 @@
 // host folder, the processes /proc lists, its namespaces, which of
 // docker's read-only /proc and /sys paths it could write, what docker's
 // masked paths hold, whether a device node it makes can be opened, what
-// /sys and /dev offer, and its capabilities. It
+// /sys and /dev offer, its capabilities and its session keyring. It
 // only opens the kernel's settings for writing and never writes them, so
 // a runtime that fails the test changes nothing on the host.
 
@@ -48,7 +48,8 @@ export const READ_ONLY = [
 export const NODE_DIRS = ["/", "/dev", "/dev/shm", "/tmp"];
 
 /**
- * argv: MARKER OUTSIDE MAJOR:MINOR MASKED... MARKER is a host file to look
+ * argv: `keyring` (only the session keyring's id: safe to run on the host),
+ * or MARKER OUTSIDE MAJOR:MINOR MASKED... MARKER is a host file to look
  * for, OUTSIDE a host folder to write into, MAJOR:MINOR the host disk's
  * device number for the node, MASKED the paths to read.
  */
@@ -62,6 +63,7 @@ const PROBE = String.raw`
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -160,7 +162,19 @@ static void device_node(const char *dir, unsigned int major_nr, unsigned int min
   unlink(path);
 }
 
+/* The id of the session keyring (KEYCTL_GET_KEYRING_ID of KEY_SPEC_SESSION_KEYRING, not created). */
+static void session_keyring(void) {
+  long id = syscall(SYS_keyctl, 0, -3, 0);
+  printf("keyring.session=%s\n", id >= 0 ? "" : strerror(errno));
+  printf("keyring.id=%ld\n", id);
+}
+
 int main(int argc, char **argv) {
+  /* Safe on the host: only says which session keyring it has. */
+  if (argc == 2 && strcmp(argv[1], "keyring") == 0) {
+    session_keyring();
+    return 0;
+  }
   if (argc < 4) return 2;
   printf("uid=%d\n", (int)getuid());
   escape();
@@ -214,11 +228,14 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
       if (strncmp(line, sets[i][0], 8) == 0) printf("%s=%s", sets[i][1], line + 8);
   if (status != NULL) fclose(status);
+  session_keyring();
   return 0;
 }
 `;
 
 export interface IsolationImages {
+  /** The probe itself, for `probe keyring` on the host. */
+  probe: string;
   /** The probe as entrypoint, no user set: root, as most vendor CUDA images. */
   root: string;
   /** The same with user 1234:1234, for `--user 0`. */
@@ -237,6 +254,7 @@ export async function makeIsolationImages(work: string): Promise<IsolationImages
   const layer = tarDirectory(root);
   const entrypoint = ["/usr/local/bin/isolation-probe"];
   return {
+    probe,
     root: await writeImage(join(work, "isolation-root-image"), [layer], { entrypoint }),
     user: await writeImage(join(work, "isolation-user-image"), [layer], { user: "1234:1234", entrypoint }),
   };

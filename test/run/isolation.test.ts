@@ -289,6 +289,19 @@ describe("cudaseal run isolation", { skip: (await unavailable()) || why() }, () 
     assert.equal(f.capprm, "00000000a80405fb");
   });
 
+  test("a root workload gets a session keyring of its own, not its caller's", () => {
+    // Without the seccomp filter, which refuses keyctl outright.
+    const f = ok(
+      cudasealRun(cacheDir, ["--security-opt", "seccomp=unconfined", images.root, ...probeArgs], env),
+    );
+    const host = facts(spawnSync(images.probe, ["keyring"], { encoding: "utf8" }).stdout);
+    assert.equal(host["keyring.session"], "", "the caller has a session keyring to compare");
+    assert.equal(f["keyring.session"], "", f["keyring.session"]);
+    assert.notEqual(f["keyring.id"], host["keyring.id"]);
+    // With the filter, keyctl is refused: the keyring is out of reach either way.
+    assert.equal(probe(modes[0])["keyring.session"], "Operation not permitted");
+  });
+
   test("with the host's network a root workload has no NET_RAW (it could sniff the host's traffic); with its own it keeps docker's set", () => {
     const NET_RAW = 1n << 13n;
     // Docker's default set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP.
