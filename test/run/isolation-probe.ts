@@ -7,7 +7,7 @@
 // host folder, the processes /proc lists, its namespaces, which of
 // docker's read-only /proc and /sys paths it could write, what docker's
 // masked paths hold, whether a device node it makes can be opened, what
-// /sys and /dev offer, its capabilities and its session keyring. It
+// /sys and /dev offer, its capabilities, umask and session keyring. It
 // only opens the kernel's settings for writing and never writes them, so
 // a runtime that fails the test changes nothing on the host.
 
@@ -228,6 +228,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
       if (strncmp(line, sets[i][0], 8) == 0) printf("%s=%s", sets[i][1], line + 8);
   if (status != NULL) fclose(status);
+  mode_t mask = umask(022);
+  printf("umask=%04o\n", (unsigned int)mask);
   session_keyring();
   return 0;
 }

@@ -302,6 +302,14 @@ describe("cudaseal run isolation", { skip: (await unavailable()) || why() }, () 
     assert.equal(probe(modes[0])["keyring.session"], "Operation not permitted");
   });
 
+  test("a caller's umask 000 does not reach the workload, which starts with 022 as under runc", () => {
+    const f = spawned(
+      ["sh", "-c", 'umask 000 && exec "$@"', "sh", ...cli, cacheDir, images.root, ...probeArgs],
+      env,
+    );
+    assert.equal(f.umask, "0022");
+  });
+
   test("with the host's network a root workload has no NET_RAW (it could sniff the host's traffic); with its own it keeps docker's set", () => {
     const NET_RAW = 1n << 13n;
     // Docker's default set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP.
