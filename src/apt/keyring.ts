@@ -7,10 +7,10 @@
 // no key, or that holds a private key is refused: a keyring decides what
 // cudaseal trusts, so anything odd about it is an error, not a warning.
 
-import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { type PublicKey, readKeys } from "openpgp";
 import { CudasealError } from "../errors.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 
 /** Keys trusted to sign a repository's Release, with their fingerprints. */
 export interface Keyring {
@@ -87,12 +87,9 @@ export async function keyringFromBytes(bytes: Uint8Array, source = "keyring"): P
 export async function loadKeyringFile(path: string): Promise<Keyring> {
   let bytes: Uint8Array;
   try {
-    // Refuse before reading a device or a huge file into memory.
-    const info = await stat(path);
-    if (!info.isFile()) throw new Error("not a regular file");
-    if (info.size > MAX_KEYRING_BYTES) throw new Error(`larger than ${MAX_KEYRING_BYTES} bytes`);
-    bytes = await readFile(path);
+    bytes = await readRegularFile(path, { what: "keyring", max: MAX_KEYRING_BYTES });
   } catch (err) {
+    if (err instanceof CudasealError) throw err;
     throw new CudasealError("KEYRING_INVALID", `cannot read keyring ${path}: ${(err as Error).message}`, {
       hint: "check the path given to --keyring",
       cause: err,

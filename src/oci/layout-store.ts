@@ -10,8 +10,9 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CudasealError } from "../errors.ts";
+import { CudasealError, isCudasealError } from "../errors.ts";
 import { asDiskFull } from "../util/disk-full.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 import type { ArtifactStore, StoredManifest } from "./artifact-store.ts";
 import { type Descriptor, digestHex, isSha256Digest, sha256Digest } from "./descriptor.ts";
 import {
@@ -57,7 +58,7 @@ export async function openLayoutStore(dir: string, options: OpenLayoutOptions = 
   const blobFile = (digest: string) => join(dir, "blobs", "sha256", digestHex(digest));
 
   async function readIndex(): Promise<Record<string, unknown> & { manifests: Descriptor[] }> {
-    const bytes = await readCapped(indexPath, MAX_MANIFEST, `${dir}/index.json`);
+    const bytes = await readCapped(indexPath, MAX_MANIFEST, "layout index.json");
     if (bytes === undefined) throw new CudasealError("IMAGE_INVALID", `${dir} has lost its index.json`);
     let doc: unknown;
     try {
@@ -78,7 +79,7 @@ export async function openLayoutStore(dir: string, options: OpenLayoutOptions = 
   }
 
   async function getBlob(digest: string, maxBytes: number): Promise<Buffer> {
-    const bytes = await readCapped(blobFile(digest), maxBytes, `${name}: blob ${digest}`);
+    const bytes = await readCapped(blobFile(digest), maxBytes, "layout blob");
     if (bytes === undefined) throw new CudasealError("IMAGE_INVALID", `${name}: blob ${digest} is missing`);
     const actual = sha256Digest(bytes);
     if (actual !== digest) {
@@ -232,20 +233,17 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** A layout is anyone's: its index.json or a blob may be a link to /dev/zero or a FIFO. */
 async function readCapped(path: string, max: number, what: string): Promise<Buffer | undefined> {
-  let fh: Awaited<ReturnType<typeof open>>;
   try {
-    fh = await open(path, "r");
+    return await readRegularFile(path, { what, max });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new CudasealError("IMAGE_INVALID", `cannot read ${what}`, { cause: err });
-  }
-  try {
-    const { size } = await fh.stat();
-    if (size > max) throw new CudasealError("IMAGE_INVALID", `${what} is larger than ${max} bytes`);
-    return await fh.readFile();
-  } finally {
-    await fh.close();
+    // Larger than its descriptor allows is a broken image, not a mistaken path.
+    if (isCudasealError(err, "INPUT_TOO_LARGE"))
+      throw new CudasealError("IMAGE_INVALID", `${what} ${path} is larger than ${max} bytes`, { cause: err });
+    if (err instanceof CudasealError) throw err;
+    throw new CudasealError("IMAGE_INVALID", `cannot read ${what} ${path}`, { cause: err });
   }
 }
 

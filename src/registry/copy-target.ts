@@ -7,7 +7,7 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { readFile, rename, rm, stat } from "node:fs/promises";
+import { rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { CudasealError } from "../errors.ts";
@@ -16,9 +16,10 @@ import { type Descriptor, isSha256Digest, sha256Digest } from "../oci/descriptor
 import { ANNOTATION_REF_NAME, OCI_INDEX, OCI_MANIFEST } from "../oci/media-types.ts";
 import type { ImageRef } from "../source/image-ref.ts";
 import { formatImageRef } from "../source/image-ref.ts";
-import { blobPath, parseJson } from "../source/layout-image.ts";
+import { blobPath, MAX_JSON, parseJson } from "../source/layout-image.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
 import { onDiskFull } from "../util/disk-full.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 import { blobSize } from "./blob-read.ts";
 import { type BlobSource, type UploadResult, uploadBlob } from "./blob-upload.ts";
 import type { RegistryClientOptions } from "./client.ts";
@@ -169,14 +170,14 @@ function layoutTarget(dir: string, tag: string | undefined, label: string): Copy
       referrers.push(referrerDescriptor(m).desc);
     },
     async tagged(t) {
-      let raw: string;
+      let raw: Buffer;
       try {
-        raw = await readFile(join(dir, "index.json"), "utf8");
+        raw = await readRegularFile(join(dir, "index.json"), { what: "layout index.json", max: MAX_JSON });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw err;
       }
-      const index = parseJson(Buffer.from(raw, "utf8"), `${dir}/index.json`);
+      const index = parseJson(raw, `${dir}/index.json`);
       const entry = (Array.isArray(index.manifests) ? (index.manifests as Descriptor[]) : []).findLast(
         (d) => d?.annotations?.[ANNOTATION_REF_NAME] === t,
       );
@@ -191,7 +192,7 @@ function layoutTarget(dir: string, tag: string | undefined, label: string): Copy
           "IMAGE_INVALID",
           `${label}: the manifest tagged ${t} (${entry.digest}) is ${size === undefined ? "missing" : "too large"}`,
         );
-      const bytes = await readFile(path);
+      const bytes = await readRegularFile(path, { what: "layout manifest", max: MAX_MANIFEST });
       if (sha256Digest(bytes) !== entry.digest)
         throw new CudasealError(
           "IMAGE_INVALID",
@@ -221,9 +222,11 @@ function layoutTarget(dir: string, tag: string | undefined, label: string): Copy
         const indexPath = join(folder, "index.json");
         let index: { schemaVersion: number; mediaType?: string; manifests: Descriptor[] };
         try {
-          index = JSON.parse(await readFile(indexPath, "utf8")) as typeof index;
+          const raw = await readRegularFile(indexPath, { what: "layout index.json", max: MAX_JSON });
+          index = JSON.parse(raw.toString("utf8")) as typeof index;
           if (!Array.isArray(index.manifests)) throw new Error("no manifests");
         } catch (err) {
+          if (err instanceof CudasealError) throw err;
           if ((err as NodeJS.ErrnoException).code !== "ENOENT")
             throw new CudasealError("IMAGE_INVALID", `${dir}/index.json is not an OCI index`, { cause: err });
           index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };

@@ -16,10 +16,10 @@
 // messages, without its value.
 
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { CudasealError } from "../errors.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 
 export interface Credential {
   username: string;
@@ -83,12 +83,16 @@ export async function findCredential(
   return undefined;
 }
 
+/** An auth file holds a few credentials; one of many MiB is not one. */
+const MAX_AUTH_FILE = 4 * 1024 * 1024;
+
 async function readAuthFile(path: string, label: string): Promise<AuthFile | undefined> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = (await readRegularFile(path, { what: label, max: MAX_AUTH_FILE })).toString("utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if (err instanceof CudasealError) throw err;
     throw new CudasealError("REGISTRY_CREDENTIALS", `cannot read ${label} ${path}`, { cause: err });
   }
   try {

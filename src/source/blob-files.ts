@@ -2,10 +2,11 @@
 // archive read in place (tar-index.ts). Layout readers ask for small JSON
 // files whole and for blobs as streams.
 
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join, normalize } from "node:path";
 import type { Readable } from "node:stream";
-import { CudasealError } from "../errors.ts";
+import { CudasealError, isCudasealError } from "../errors.ts";
+import { readRegularFile, regularFileStream } from "../util/read-regular-file.ts";
 
 /** Named files of a layout or archive; names are relative, `/`-separated. */
 export interface BlobFiles {
@@ -30,19 +31,14 @@ export function directoryFiles(dir: string): BlobFiles {
   return {
     label: dir,
     async read(name, max) {
-      let fh: Awaited<ReturnType<typeof open>>;
       try {
-        fh = await open(path(name), "r");
+        // A layout is anyone's: its index.json may be a link to /dev/zero or a FIFO.
+        return await readRegularFile(path(name), { what: `layout file ${name}`, max });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        if (isCudasealError(err, "INPUT_TOO_LARGE")) throw tooLarge(dir, name, max);
+        if (err instanceof CudasealError) throw err;
         throw new CudasealError("IMAGE_INVALID", `${dir}: cannot read ${name}`, { cause: err });
-      }
-      try {
-        const { size } = await fh.stat();
-        if (size > max) throw tooLarge(dir, name, max);
-        return await fh.readFile();
-      } finally {
-        await fh.close();
       }
     },
     async size(name) {
@@ -54,10 +50,10 @@ export function directoryFiles(dir: string): BlobFiles {
     },
     async stream(name) {
       const file = path(name);
-      const fh = await open(file, "r").catch((err: unknown) => {
+      return regularFileStream(file, `layout file ${name}`).catch((err: unknown) => {
+        if (err instanceof CudasealError) throw err;
         throw new CudasealError("IMAGE_INVALID", `${dir}: ${name} is missing`, { cause: err });
       });
-      return fh.createReadStream();
     },
   };
 }

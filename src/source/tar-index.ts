@@ -4,12 +4,12 @@
 // Nothing is extracted to disk. PAX and GNU long names are honoured; a name
 // that appears twice means its last copy, as tar(1) extracting would.
 
-import { createReadStream } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { posix } from "node:path";
 import { Readable } from "node:stream";
 import { CudasealError } from "../errors.ts";
 import { BLOCK, isZeroBlock, padding, parseHeader, parsePax } from "../tar/header.ts";
+import { openRegularFile, regularFileStream } from "../util/read-regular-file.ts";
 import { type BlobFiles, tooLarge } from "./blob-files.ts";
 
 interface Span {
@@ -22,9 +22,13 @@ const MAX_ENTRIES = 1_000_000;
 
 /** Index the regular files of the tar archive `file`. */
 export async function indexTar(file: string): Promise<BlobFiles> {
-  const fh = await open(file, "r").catch((err: unknown) => {
-    throw new CudasealError("IMAGE_INVALID", `cannot open ${file}`, { cause: err });
-  });
+  const fh = await openRegularFile(file, "image archive").then(
+    (opened) => opened.handle,
+    (err: unknown) => {
+      if (err instanceof CudasealError) throw err;
+      throw new CudasealError("IMAGE_INVALID", `cannot open ${file}`, { cause: err });
+    },
+  );
   let spans: Map<string, Span>;
   try {
     spans = await walk(fh, file);
@@ -38,7 +42,7 @@ export async function indexTar(file: string): Promise<BlobFiles> {
       const span = find(name);
       if (span === undefined) return undefined;
       if (span.size > max) throw tooLarge(file, name, max);
-      const h = await open(file, "r");
+      const { handle: h } = await openRegularFile(file, "image archive");
       try {
         const buf = Buffer.alloc(span.size);
         const { bytesRead } = await h.read(buf, 0, span.size, span.offset);
@@ -55,7 +59,10 @@ export async function indexTar(file: string): Promise<BlobFiles> {
       const span = find(name);
       if (span === undefined) throw new CudasealError("IMAGE_INVALID", `${file}: ${name} is missing`);
       if (span.size === 0) return Readable.from([]);
-      return createReadStream(file, { start: span.offset, end: span.offset + span.size - 1 });
+      return regularFileStream(file, "image archive", {
+        start: span.offset,
+        end: span.offset + span.size - 1,
+      });
     },
   };
 }

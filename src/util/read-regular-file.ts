@@ -7,7 +7,16 @@
 // the file at the end, so a key kept as a link to a secrets mount still
 // works, while a link to a device or a FIFO is refused like the thing itself.
 
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  type ReadStream,
+  readSync,
+  type Stats,
+  statSync,
+} from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import { CudasealError } from "../errors.ts";
 
@@ -54,6 +63,28 @@ export async function openRegularFile(path: string, what: string): Promise<OpenR
     await handle.close();
     throw err;
   }
+}
+
+/** Where a stream starts and ends, as fs.createReadStream takes them (`end` inclusive). */
+export interface StreamRange {
+  start?: number;
+  end?: number;
+  highWaterMark?: number;
+}
+
+/**
+ * The regular file `path` as a stream, for a caller that checks what it
+ * reads by a digest or a size: INPUT_NOT_REGULAR before anything is read,
+ * so a FIFO or a device named as a blob or a package neither blocks nor
+ * streams forever. The stream closes the file when it ends or is destroyed.
+ */
+export async function regularFileStream(
+  path: string,
+  what: string,
+  range: StreamRange = {},
+): Promise<ReadStream> {
+  const { handle } = await openRegularFile(path, what);
+  return handle.createReadStream({ ...range, autoClose: true });
 }
 
 /**
@@ -143,14 +174,10 @@ function checkSize(size: number, path: string, limit: RegularFileLimit): void {
 }
 
 function tooLarge(path: string, limit: RegularFileLimit, size: number): CudasealError {
-  return new CudasealError(
-    "INPUT_TOO_LARGE",
-    `${limit.what} ${path} is larger than ${limit.max} bytes, more than any ${limit.what} holds`,
-    {
-      hint: `check that ${path} is the ${limit.what} you meant`,
-      details: { path, what: limit.what, max: limit.max, size },
-    },
-  );
+  return new CudasealError("INPUT_TOO_LARGE", `${limit.what} ${path} is larger than ${limit.max} bytes`, {
+    hint: `check that ${path} is the ${limit.what} you meant: none is this large`,
+    details: { path, what: limit.what, max: limit.max, size },
+  });
 }
 
 function fileKind(info: Stats): string {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -147,8 +147,12 @@ describe("refused keyrings", () => {
     await rejectsInvalid(loadKeyring([keys.repo.publicKeyPath, path]), path);
   });
 
-  test("a directory", async () => {
-    await rejectsInvalid(loadKeyringFile(dir), dir);
+  test("a directory, a FIFO or /dev/zero is INPUT_NOT_REGULAR, never waited on or read", async () => {
+    const fifo = join(dir, "keyring-fifo");
+    assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+    for (const path of [dir, fifo, "/dev/zero"]) {
+      await assert.rejects(loadKeyringFile(path), (err) => isCudasealError(err, "INPUT_NOT_REGULAR"));
+    }
   });
 
   test("no file at all", async () => {

@@ -1,11 +1,14 @@
 // `cudaseal attest`: a signed in-toto attestation (SBOM, provenance) for an image.
 
-import { readFile } from "node:fs/promises";
 import { CudasealError } from "../../errors.ts";
 import { attestImage, keySigner, PREDICATE_TYPES, readPrivateKey } from "../../sign/index.ts";
+import { readRegularFile } from "../../util/read-regular-file.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { keyPassword } from "../password.ts";
 import { imageAndKey, openTarget, SIGN_TARGET_FLAGS, signHelp } from "../sign-options.ts";
+
+/** Its envelope (base64, a third larger) must stay under the 64 MiB a verifier reads. */
+const MAX_PREDICATE = 32 * 1024 * 1024;
 
 const EXAMPLE =
   "cudaseal attest --key cosign.key --type spdxjson --predicate sbom.spdx.json oci:out/cuda-base";
@@ -40,11 +43,14 @@ the others take JSON.`,
     const predicatePath = stringFlag(flags, "predicate");
     if (predicatePath === undefined)
       throw new CudasealError("USAGE", "name the predicate file", { hint: EXAMPLE });
-    const predicate = await readFile(predicatePath).catch((err: unknown) => {
-      throw new CudasealError("USAGE", `cannot read ${predicatePath}: ${(err as Error).message}`, {
-        cause: err,
-      });
-    });
+    const predicate = await readRegularFile(predicatePath, { what: "predicate", max: MAX_PREDICATE }).catch(
+      (err: unknown) => {
+        if (err instanceof CudasealError) throw err;
+        throw new CudasealError("USAGE", `cannot read ${predicatePath}: ${(err as Error).message}`, {
+          cause: err,
+        });
+      },
+    );
     const { target } = await openTarget(flags, ref);
     const signer = keySigner(await readPrivateKey(keyPath, () => keyPassword()));
     const result = await attestImage(target, signer, {
