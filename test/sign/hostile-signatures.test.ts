@@ -1,0 +1,87 @@
+// Hostile signatures and attestations in an OCI layout, offline: each case
+// of hostile-signatures.ts is refused with its code, or accepted, exactly
+// as cosign does (cosign-agreement.test.ts checks the same table against
+// the real cosign).
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { isCudasealError } from "../../src/errors.ts";
+import { writeOciLayout } from "../../src/oci/layout-writer.ts";
+import { openImageTarget } from "../../src/sign/image-target.ts";
+import { keyVerifier } from "../../src/sign/signer.ts";
+import { verifyAttestations } from "../../src/sign/verify-attestation.ts";
+import { verifyImage } from "../../src/sign/verify-image.ts";
+import { makeFixture } from "../oci/fixture-image.ts";
+import {
+  addSignature,
+  type CaseContext,
+  HOSTILE_CASES,
+  type HostileCase,
+  type TestCertificates,
+  testCertificates,
+  testKey,
+  twoDigestPayload,
+} from "./hostile-signatures.ts";
+
+const root = mkdtempSync(join(tmpdir(), "cudaseal-hostile-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+const fx = makeFixture(root);
+const key = testKey(root);
+let certs: TestCertificates;
+let n = 0;
+
+/** A fresh layout of the two-platform fixture: the case writes into its store. */
+async function context(): Promise<CaseContext & { dir: string }> {
+  const dir = join(root, `layout${n++}`);
+  await writeOciLayout(dir, fx.multi);
+  const index = await openImageTarget(`oci:${dir}`);
+  const { manifests } = JSON.parse(index.manifest.bytes.toString("utf8")) as {
+    manifests: { digest: string }[];
+  };
+  const [d1, d2] = manifests.map((m) => m.digest);
+  return { dir, store: index.store, d1, d2, reference: "team/fixture", key, certs };
+}
+
+/** What cudaseal does with the case's image: "accept", or the code it refuses with. */
+async function verdict(
+  cx: CaseContext & { dir: string },
+  kind: HostileCase["kind"],
+  digest = cx.d1,
+): Promise<string> {
+  const target = await openImageTarget(`oci:${cx.dir}@${digest}`);
+  const verifier = keyVerifier(key.publicKey);
+  try {
+    if (kind === "sig") await verifyImage(target, verifier);
+    else await verifyAttestations(target, verifier, { type: "spdxjson" });
+    return "accept";
+  } catch (err) {
+    assert.ok(isCudasealError(err), String(err));
+    return err.code;
+  }
+}
+
+describe("hostile signatures read as cosign reads them, offline", () => {
+  before(() => {
+    certs = testCertificates(root);
+  });
+
+  it("a payload naming image and Image with two digests is refused for both digests", async () => {
+    const cx = await context();
+    const payload = twoDigestPayload(cx);
+    await addSignature(cx, payload);
+    await addSignature(cx, payload, { digest: cx.d2 });
+    assert.equal(await verdict(cx, "sig", cx.d1), "VERIFY_PAYLOAD_INVALID");
+    assert.equal(await verdict(cx, "sig", cx.d2), "VERIFY_PAYLOAD_INVALID");
+  });
+
+  for (const c of HOSTILE_CASES) {
+    it(c.name, async () => {
+      const cx = await context();
+      await c.write(cx);
+      assert.equal(await verdict(cx, c.kind), c.cudaseal);
+    });
+  }
+});
