@@ -3,9 +3,10 @@
 // records, or a directory of `.json` records). Sizes are capped before
 // anything is read: the file is hostile input.
 
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CudasealError } from "../errors.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 import type { Advisory } from "./advisory.ts";
 import { debianTrackerAdvisories, isDebianTracker } from "./debian-tracker.ts";
 import { isOsvRecord, osvAdvisories } from "./osv.ts";
@@ -64,11 +65,7 @@ async function loadOsvDir(dir: string, options: LoadOptions): Promise<Advisory[]
 
 async function readJson(path: string, options: LoadOptions): Promise<unknown> {
   const max = options.maxFileSize ?? DEFAULT_MAX_FILE;
-  const size = (await stat(path)).size;
-  if (size > max) {
-    throw new CudasealError("CONFIG_INVALID", `${path} is ${size} bytes, more than the ${max} allowed`);
-  }
-  const text = await readFile(path, "utf8");
+  const text = (await readRegularFile(path, { what: "vulnerability database", max })).toString("utf8");
   let data: unknown;
   try {
     data = JSON.parse(text);

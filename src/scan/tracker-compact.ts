@@ -14,9 +14,9 @@
 // trusts.
 
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CudasealError } from "../errors.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 import { type Advisory, type AdvisoryState, SEVERITIES } from "./advisory.ts";
 import { readTrackerRelease } from "./tracker-release-reader.ts";
 
@@ -25,6 +25,8 @@ const STATES: readonly AdvisoryState[] = ["resolved", "open", "wont-fix"];
 const FIELDS = 5;
 /** Descriptions are kept to this many characters: the report shows one line. */
 export const DESCRIPTION_MAX = 200;
+/** A compact cache is smaller than the raw data it is made from, itself capped at 512 MiB. */
+const MAX_COMPACT = 512 * 1024 * 1024;
 
 /** The file a release's compact cache lives in, under `dir`. */
 export function compactPath(dir: string, rawSha256: string, release: string): string {
@@ -129,7 +131,8 @@ export async function readCompact(
 ): Promise<Advisory[] | undefined> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    // A FIFO or a device here is damage like any other: CACHE_CORRUPT, and the cache is rebuilt.
+    bytes = await readRegularFile(path, { what: "compact vulnerability cache", max: MAX_COMPACT });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new CudasealError("CACHE_CORRUPT", `cannot read ${path}`, { cause: err });

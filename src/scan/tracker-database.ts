@@ -13,10 +13,11 @@
 // feed never destroys a good cache. Nothing here prints: warnings are
 // returned for the CLI to show.
 
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { CudasealError, isCudasealError } from "../errors.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 import type { Advisory } from "./advisory.ts";
 import { formatDuration } from "./duration.ts";
 import { compactPath, encodeCompact, readCompact, trackerReleaseAdvisories } from "./tracker-compact.ts";
@@ -97,7 +98,7 @@ export async function openTrackerDatabase(options: TrackerDatabaseOptions): Prom
       } else if (got.kind === "downloaded") {
         try {
           // Parsed before it is installed: a broken feed leaves the old copy alone.
-          const advisories = await parseRaw(got.pending.tmpPath, options.release, url);
+          const advisories = await parseRaw(got.pending.tmpPath, got.pending.meta.size, options.release, url);
           cached = await installTracker(dir, got.pending);
           await writeCompact(dir, cached, options.release, advisories);
           await pruneCompact(dir, cached.meta.sha256);
@@ -188,15 +189,17 @@ async function loadRelease(
     if (!isCudasealError(err, "CACHE_CORRUPT")) throw err;
     compact = "rebuilt";
   }
-  const advisories = await parseRaw(cached.dataPath, release, url);
+  const advisories = await parseRaw(cached.dataPath, cached.meta.size, release, url);
   await writeCompact(dir, cached, release, advisories);
   return { advisories, compact };
 }
 
-/** The release's advisories in the raw JSON at `path`, as the compact cache will give them back. */
-async function parseRaw(path: string, release: string, url: string): Promise<Advisory[]> {
+/** The release's advisories in the raw JSON at `path` (`size` bytes), as the compact cache will give them back. */
+async function parseRaw(path: string, size: number, release: string, url: string): Promise<Advisory[]> {
   try {
-    return trackerReleaseAdvisories(await readFile(path), release);
+    // Never past the size its metadata gives: a cache file that grew, or is now a FIFO, is not read on.
+    const bytes = await readRegularFile(path, { what: "cached tracker data", max: size });
+    return trackerReleaseAdvisories(bytes, release);
   } catch (err) {
     if (!isCudasealError(err, "CONFIG_INVALID")) throw err;
     throw new CudasealError("CONFIG_INVALID", `${url} did not serve the tracker's JSON: ${err.message}`, {

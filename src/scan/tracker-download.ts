@@ -13,10 +13,11 @@
 // like any other: the caller parses the download before installing it.
 
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type GetOptions, openGet, retryingGet, tooLarge, writeBody } from "../http/index.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 
 /** Where the tracker publishes its JSON export. */
 export const DEFAULT_TRACKER_URL = "https://security-tracker.debian.org/tracker/data/json";
@@ -64,7 +65,9 @@ export function trackerDir(cacheDir: string, url: string): string {
 export async function readCachedTracker(dir: string): Promise<CachedTracker | undefined> {
   let meta: TrackerMeta;
   try {
-    meta = JSON.parse(await readFile(join(dir, "meta.json"), "utf8"));
+    // A few hundred bytes; a FIFO or a huge file there is a cache miss, not a wait.
+    const bytes = await readRegularFile(join(dir, "meta.json"), { what: "tracker metadata", max: 64 * 1024 });
+    meta = JSON.parse(bytes.toString("utf8"));
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,15 +39,21 @@ test("the tracker's JSON, one OSV record, an array, and a directory are told apa
   assert.deepEqual(fromDir.advisories, array.advisories);
 });
 
-test("a file that is not JSON, not an object, too large or missing is CONFIG_INVALID", async () => {
+test("a file that is not JSON, not an object or missing is CONFIG_INVALID; one too large INPUT_TOO_LARGE, a FIFO INPUT_NOT_REGULAR", async () => {
   const cases = [
     () => loadDatabase(write("bad.json", "{not json")),
     () => loadDatabase(write("scalar.json", "42")),
     () => loadDatabase(write("null.json", "null")),
-    () => loadDatabase(write("big.json", JSON.stringify(TRACKER)), { maxFileSize: 100 }),
     () => loadDatabase(join(dir, "missing.json")),
   ];
   for (const load of cases) await assert.rejects(load, (err) => isCudasealError(err, "CONFIG_INVALID"));
+  await assert.rejects(
+    loadDatabase(write("big.json", JSON.stringify(TRACKER)), { maxFileSize: 100 }),
+    (err) => isCudasealError(err, "INPUT_TOO_LARGE"),
+  );
+  const fifo = join(dir, "fifo.json");
+  assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+  await assert.rejects(loadDatabase(fifo), (err) => isCudasealError(err, "INPUT_NOT_REGULAR"));
   await assert.rejects(loadDatabase(join(dir, "osv"), { maxFiles: 2 }), (err) =>
     isCudasealError(err, "CONFIG_INVALID"),
   );
