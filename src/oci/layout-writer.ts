@@ -1,10 +1,14 @@
 // Writes an image as an OCI image layout directory, the form `skopeo`,
-// `umoci` and `podman` read as `oci:DIR:TAG`. Layer files are hardlinked
-// from the cache where the output is on the same filesystem (no copy of
-// gigabytes of CUDA libraries), reflinked or copied where it is not.
+// `umoci` and `podman` read as `oci:DIR:TAG`. Layer files are copied from
+// the cache, never hardlinked: a link would share the cache's file, so a
+// cache entry changed or damaged later would silently change an image
+// already written, and a finished output must never change. The copy is a
+// reflink where the filesystem can share extents (Btrfs, XFS), which costs
+// neither time nor space, and a kernel-side copy (copy_file_range)
+// elsewhere: on ext4, 2 to 4 s per gigabyte of image (docs/performance.md).
 
 import { constants } from "node:fs";
-import { copyFile, link, mkdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { withTempDir } from "./atomic-output.ts";
 import type { BuiltImage } from "./image-plan.ts";
@@ -32,13 +36,5 @@ async function placeFile(root: string, file: LayoutFile): Promise<void> {
     await writeFile(target, file.bytes, { flag: "wx" });
     return;
   }
-  try {
-    await link(file.source, target);
-  } catch (err) {
-    // EXDEV: another filesystem. EPERM: fs.protected_hardlinks, or a
-    // filesystem without hardlinks. Either way a copy does the job.
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK" && code !== "ENOTSUP") throw err;
-    await copyFile(file.source, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-  }
+  await copyFile(file.source, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -59,11 +59,16 @@ test("single platform: index.json names the manifest under the tag", async () =>
   );
 });
 
-test("layer blobs are hardlinked from the cache when on the same filesystem", async () => {
-  const dir = out("single-link");
-  await writeOciLayout(dir, fx.single);
-  const blob = statSync(join(dir, "blobs", "sha256", fx.layers.amd64.digest.slice(7)));
-  assert.equal(blob.ino, statSync(fx.layers.amd64.path).ino);
+test("a layer blob is a copy of the cache's file, not a link: a cache file changed in place later does not change the layout", async () => {
+  const cacheDir = join(root, "own-cache");
+  const own = makeFixture(cacheDir);
+  const dir = out("single-copy");
+  await writeOciLayout(dir, own.single);
+  const blob = join(dir, "blobs", "sha256", own.layers.amd64.digest.slice(7));
+  assert.notEqual(statSync(blob).ino, statSync(own.layers.amd64.path).ino);
+  // Same inode, new bytes: what a hardlinked output would show.
+  writeFileSync(own.layers.amd64.path, "damaged");
+  checkLayout(dir);
 });
 
 test("layer blobs are copied when the output is on another filesystem", async (t) => {
