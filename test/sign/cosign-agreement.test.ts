@@ -136,12 +136,17 @@ describe("cudaseal and cosign agree on hostile signatures", { skip }, () => {
   });
 
   for (const c of HOSTILE_CASES) {
-    it(c.name, async () => {
+    it(c.name, async (t) => {
       const cx = await context();
       await c.write(cx);
       const theirs = cosignVerdict(cx.repository, cx.d1, c.kind);
       const ours = await cudaseal(cx.repository, cx.d1, c.kind);
       assert.equal(ours, c.cudaseal);
+      if (c.cosignVaries !== undefined) {
+        // Refusing is safe whatever cosign says; say what it said.
+        t.diagnostic(`cosign: ${theirs.verdict} (${c.cosignVaries})`);
+        return;
+      }
       const expected = c.cosignAccepts || c.cudaseal === "accept" ? "accept" : "refuse";
       assert.equal(theirs.verdict, expected, theirs.said);
       // A refusal must be cosign's verdict on the layers, not a failure to reach them.

@@ -40,10 +40,11 @@ export function testKey(dir: string): TestKey {
   return { privateKey, publicKey, pubPath };
 }
 
-/** Certificates made by openssl: one valid now, one that expired in 2020. */
+/** Certificates made by openssl: one valid now, one that expired in 2020, one with a negative serial number. */
 export interface TestCertificates {
   current: string;
   expired: string;
+  negativeSerial: string;
 }
 
 export function testCertificates(dir: string): TestCertificates {
@@ -87,10 +88,41 @@ export function testCertificates(dir: string): TestCertificates {
     return execFileSync("openssl", ["x509", "-in", join(ca, out)], { encoding: "utf8" });
   };
   const year = new Date().getUTCFullYear();
+  openssl(
+    ["req", "-x509", "-key", "k.pem", "-out", "negative.pem", "-days", "30", "-subj", "/CN=signer"].concat([
+      "-set_serial",
+      "-2",
+    ]),
+  );
   return {
     current: make("current.pem", `${year - 1}0101000000Z`, `${year + 2}0101000000Z`),
     expired: make("expired.pem", "20200101000000Z", "20200102000000Z"),
+    negativeSerial: execFileSync("openssl", ["x509", "-in", join(ca, "negative.pem")], { encoding: "utf8" }),
   };
+}
+
+/** `pem` (one certificate) with its DER changed by `edit`. */
+export function editCertificate(pem: string, edit: (der: Buffer) => Buffer): string {
+  const der = Buffer.from(pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""), "base64");
+  const body = edit(der)
+    .toString("base64")
+    .match(/.{1,64}/g)
+    ?.join("\n");
+  return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
+}
+
+/** The certificate's outer signature algorithm changed (its OID's last byte), the inner one left as it was. */
+function outerAlgorithmChanged(der: Buffer): Buffer {
+  const out = Buffer.from(der);
+  // certificate SEQUENCE > tbsCertificate SEQUENCE, then the outer AlgorithmIdentifier SEQUENCE { OID … }.
+  const header = (at: number) => (out[at + 1] & 0x80 ? 2 + (out[at + 1] & 0x7f) : 2);
+  const length = (at: number) =>
+    out[at + 1] & 0x80 ? out.subarray(at + 2, at + header(at)).reduce((n, b) => n * 256 + b, 0) : out[at + 1];
+  const tbs = header(0);
+  const algorithm = tbs + header(tbs) + length(tbs);
+  const oid = algorithm + header(algorithm);
+  out[oid + header(oid) + length(oid) - 1] ^= 0x01;
+  return out;
 }
 
 /** Where a case writes: the store, the two platform manifests of one image, and the repository payloads name. */
@@ -200,6 +232,12 @@ export interface HostileCase {
    * it could read two ways, which cosign reads one way.
    */
   cosignAccepts?: true;
+  /**
+   * Where cosign's answer depends on how it was built, why: cudaseal then
+   * refuses, which keeps "what cudaseal accepts, cosign accepts" with
+   * every build.
+   */
+  cosignVaries?: string;
 }
 
 const replaceKey = (text: string, from: string, to: string) => text.replace(`"${from}"`, `"${to}"`);
@@ -322,6 +360,35 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
         [CERTIFICATE_ANNOTATION]: cx.key.publicKey.export({ format: "pem", type: "spki" }).toString(),
       },
     }),
+  ),
+  sig(
+    "a certificate with data after its DER is refused, as Go's x509 refuses it",
+    "VERIFY_ANNOTATION_INVALID",
+    (cx) =>
+      addSignature(cx, payloadText(cx.d1, cx.reference), {
+        annotations: {
+          [CERTIFICATE_ANNOTATION]: editCertificate(cx.certs.current, (der) =>
+            Buffer.concat([der, Buffer.from([0])]),
+          ),
+        },
+      }),
+  ),
+  sig(
+    "a certificate with a negative serial number is refused, as Go's x509 refuses it since Go 1.23",
+    "VERIFY_ANNOTATION_INVALID",
+    (cx) =>
+      addSignature(cx, payloadText(cx.d1, cx.reference), {
+        annotations: { [CERTIFICATE_ANNOTATION]: cx.certs.negativeSerial },
+      }),
+    { cosignVaries: "a cosign built with GODEBUG x509negativeserial=1, as older Go had it, accepts it" },
+  ),
+  sig(
+    "a certificate whose inner and outer signature algorithms differ is refused",
+    "VERIFY_ANNOTATION_INVALID",
+    (cx) =>
+      addSignature(cx, payloadText(cx.d1, cx.reference), {
+        annotations: { [CERTIFICATE_ANNOTATION]: editCertificate(cx.certs.current, outerAlgorithmChanged) },
+      }),
   ),
   sig("an expired certificate is refused", "VERIFY_ANNOTATION_INVALID", (cx) =>
     addSignature(cx, payloadText(cx.d1, cx.reference), {
