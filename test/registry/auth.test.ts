@@ -1,7 +1,9 @@
 // Authentication against the real registry: htpasswd Basic auth, the Docker
 // token flow (a token server issuing signed JWTs the registry verifies), and
 // each credential source: env, Docker's config.json auths, a credential
-// helper on PATH, REGISTRY_AUTH_FILE, and the CLI's --password-stdin.
+// helper on PATH, REGISTRY_AUTH_FILE, and the CLI's --password-stdin. And
+// the token realm a registry names: plain HTTP only where its host is
+// allowed it, and a credential only over TLS or to loopback.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -268,4 +270,80 @@ test("a command-line password goes only to the registry it is for, and the env p
   });
   assert.equal((await findCredential("dest.example:5000", { env: scoped }))?.username, "ci");
   assert.equal(await findCredential("source.example", { env: scoped }), undefined);
+});
+
+/**
+ * A registry and its token realm, each on its own port of `address`: the
+ * registry asks for a Bearer token from the realm, which gives one to anyone
+ * and records the Authorization it was sent.
+ */
+async function registryWithRealm(address: string) {
+  const realmAuth: (string | undefined)[] = [];
+  const realm = createServer((req, res) => {
+    realmAuth.push(req.headers.authorization);
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token: "granted" }));
+  });
+  await new Promise<void>((resolve) => realm.listen(0, address, resolve));
+  const realmHost = `${address}:${(realm.address() as AddressInfo).port}`;
+  const registry = createServer((req, res) => {
+    if (req.headers.authorization !== "Bearer granted") {
+      res
+        .writeHead(401, { "www-authenticate": `Bearer realm="http://${realmHost}/token",service="mock"` })
+        .end();
+      return;
+    }
+    res
+      .writeHead(200, { "content-type": "application/vnd.oci.image.manifest.v1+json" })
+      .end('{"schemaVersion":2}');
+  });
+  await new Promise<void>((resolve) => registry.listen(0, address, resolve));
+  const host = `${address}:${(registry.address() as AddressInfo).port}`;
+  const close = () => {
+    realm.close();
+    registry.close();
+  };
+  return { host, realmHost, realmAuth, close };
+}
+
+const someone = { explicit: { username: "someone", password: "pw-not-for-plain-http" } };
+
+test("a plain-HTTP token realm on a host not allowed plain HTTP is REGISTRY_INSECURE, and the realm is never asked", async (t) => {
+  // 127.0.0.2 reaches this machine but is not one of the loopback names.
+  const m = await registryWithRealm("127.0.0.2");
+  t.after(m.close);
+  // The registry is allowed plain HTTP; its realm, on another port, is not.
+  for (const credentials of [someone, { env: env() }]) {
+    const repo = openRepository(m.host, "team/app", { insecure: [m.host], credentials, retry: fast });
+    await assert.rejects(repo.getManifest("v1"), (err) => isCudasealError(err, "REGISTRY_INSECURE"));
+  }
+  assert.deepEqual(m.realmAuth, []);
+});
+
+test("a credential goes to a plain-HTTP realm only on loopback; a realm allowed --insecure elsewhere gets none", async (t) => {
+  const far = await registryWithRealm("127.0.0.2");
+  t.after(far.close);
+  const insecure = [far.host, far.realmHost];
+  // With a credential: refused before it is sent.
+  await assert.rejects(
+    openRepository(far.host, "team/app", { insecure, credentials: someone, retry: fast }).getManifest("v1"),
+    (err) => isCudasealError(err, "REGISTRY_INSECURE") && !err.message.includes(someone.explicit.password),
+  );
+  assert.deepEqual(far.realmAuth, []);
+  // Anonymous: there is nothing to leak, and the realm is allowed plain HTTP.
+  const anonymous = openRepository(far.host, "team/app", {
+    insecure,
+    credentials: { env: env() },
+    retry: fast,
+  });
+  assert.equal((await anonymous.getManifest("v1"))?.bytes.toString(), '{"schemaVersion":2}');
+  assert.deepEqual(far.realmAuth, [undefined]);
+
+  // On loopback the credential never leaves the machine: it is sent.
+  const near = await registryWithRealm("127.0.0.1");
+  t.after(near.close);
+  const local = openRepository(near.host, "team/app", { credentials: someone, retry: fast });
+  assert.equal((await local.getManifest("v1"))?.bytes.toString(), '{"schemaVersion":2}');
+  assert.deepEqual(near.realmAuth, [
+    `Basic ${Buffer.from("someone:pw-not-for-plain-http").toString("base64")}`,
+  ]);
 });
