@@ -19,10 +19,11 @@
 // pause), so an hour of silence means its writer is dead or stopped.
 
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, readFileSync, readlinkSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CudasealError } from "../errors.ts";
+import { regularFileStream } from "../util/read-regular-file.ts";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -64,7 +65,8 @@ export class ContentStore {
   async present(sha256: string, size: number): Promise<string | undefined> {
     const path = this.path(sha256);
     try {
-      return (await stat(path)).size === size ? path : undefined;
+      const info = await stat(path);
+      return info.isFile() && info.size === size ? path : undefined;
     } catch {
       return undefined;
     }
@@ -83,8 +85,9 @@ export class ContentStore {
     } catch {
       return undefined;
     }
-    if (size !== undefined && info.size !== size) {
-      await rm(path, { force: true });
+    // Anything but a regular file there (a FIFO would block the hash) is damage, removed like a truncated entry.
+    if (!info.isFile() || (size !== undefined && info.size !== size)) {
+      await rm(path, { recursive: true, force: true });
       this.#verified.delete(sha256);
       return undefined;
     }
@@ -171,9 +174,10 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** SHA256 of a file, streamed. */
-export async function hashFile(path: string): Promise<string> {
+/** SHA256 of a regular file, streamed; `what` names it when it is a FIFO or a device (INPUT_NOT_REGULAR). */
+export async function hashFile(path: string, what = "cached file"): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  for await (const chunk of await regularFileStream(path, what, { highWaterMark: 1 << 20 }))
+    hash.update(chunk as Buffer);
   return hash.digest("hex");
 }

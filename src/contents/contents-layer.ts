@@ -4,7 +4,6 @@
 // layer is rebuilt exactly when they change.
 
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { parseMode, parseOwner } from "../assemble/system-layer.ts";
@@ -13,6 +12,7 @@ import { CudasealError } from "../errors.ts";
 import { dirEntry, type LayerEntry, parents } from "../layer/entry.ts";
 import type { PathPolicy } from "../layer/path-policy.ts";
 import type { SpecContent } from "../spec/types.ts";
+import { regularFileStream } from "../util/read-regular-file.ts";
 import { imageDigest, imagePathEntries } from "./image-copy.ts";
 import { tarballEntries } from "./tarball.ts";
 
@@ -63,7 +63,7 @@ export async function contentsLayerEntries(
         });
       }
     } else if (item.tarball !== undefined) {
-      keyHash.update(`tarball ${JSON.stringify(item)} ${await hashFile(item.tarball)}\n`);
+      keyHash.update(`tarball ${JSON.stringify(item)} ${await hashFile(item.tarball, "contents tarball")}\n`);
       streamed.push(item);
     } else if (item.image !== undefined && item.path !== undefined) {
       // The image is named by a layout path and tag; its manifest digest pins the bytes.
@@ -75,12 +75,14 @@ export async function contentsLayerEntries(
   for (const p of sorted) {
     const e = p.entry;
     keyHash.update(JSON.stringify([e.path, e.type, e.mode, e.uid, e.gid, e.mtime, e.linkname, e.size]));
-    if (p.source && e.type === "file") keyHash.update(await hashFile(p.source));
+    if (p.source && e.type === "file") keyHash.update(await hashFile(p.source, "contents file"));
   }
   const entries = (async function* () {
     for (const p of sorted) {
       const e = p.entry;
-      yield e.type === "file" && p.source ? { ...e, body: createReadStream(p.source) } : e;
+      yield e.type === "file" && p.source
+        ? { ...e, body: await regularFileStream(p.source, "contents file") }
+        : e;
     }
     for (const item of streamed) {
       const o = { ...options, owner: item.owner, mode: item.mode };

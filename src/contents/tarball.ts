@@ -2,12 +2,12 @@
 // entries are checked like any untrusted archive, then re-rooted, re-owned
 // and hardened.
 
-import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { decompressorFor } from "../deb/decompress.ts";
 import type { LayerEntry } from "../layer/entry.ts";
 import type { PathPolicy } from "../layer/path-policy.ts";
 import { readTar } from "../tar/reader.ts";
+import { regularFileStream } from "../util/read-regular-file.ts";
 import { reroot } from "./reroot.ts";
 
 export interface TarballOptions {
@@ -22,7 +22,7 @@ export async function* tarballEntries(
   dest: string,
   options: TarballOptions,
 ): AsyncGenerator<LayerEntry> {
-  const input = createReadStream(file);
+  const input = await regularFileStream(file, "contents tarball");
   const dec = decompressorFor(/\.(tgz)$/.test(file) ? `${file}.gz` : file.replace(/\.tar$/, ""));
   pipeline(input, dec).catch((err) => dec.destroy(err));
   for await (const e of readTar(dec, { origin: file })) {

@@ -5,15 +5,19 @@
 // carries what the build learned while writing it.
 
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type ContentStore, removeStaleTemps, tempOwner } from "../cache/content-store.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 import type { WrittenBlob } from "./blob-writer.ts";
 
 export interface CachedLayer<M> {
   blob: WrittenBlob;
   meta: M;
 }
+
+/** Far more than the record of the largest layer, with a digest for each of its files. */
+const MAX_RECORD = 256 * 1024 * 1024;
 
 export class LayerCache {
   readonly #dir: string;
@@ -27,7 +31,12 @@ export class LayerCache {
   async get<M>(key: string): Promise<CachedLayer<M> | undefined> {
     let record: CachedLayer<M>;
     try {
-      record = JSON.parse(await readFile(join(this.#dir, `${key}.json`), "utf8"));
+      // A record lists at most every file of a layer; a FIFO or a huge file there is a miss, not a wait.
+      const bytes = await readRegularFile(join(this.#dir, `${key}.json`), {
+        what: "layer record",
+        max: MAX_RECORD,
+      });
+      record = JSON.parse(bytes.toString("utf8"));
     } catch {
       return undefined;
     }

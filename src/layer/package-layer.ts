@@ -8,7 +8,6 @@
 // the policy keeps it, and, where asked, each kept file's checksums.
 
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import type { LockedPackage } from "../apt/types.ts";
 import { type Alternative, multiarchTuple, parseAlternatives } from "../assemble/alternatives.ts";
 import { isCaSource } from "../assemble/ca-bundle.ts";
@@ -16,6 +15,7 @@ import { openDeb } from "../deb/deb-reader.ts";
 import { CudasealError } from "../errors.ts";
 import { MAX_COPYRIGHT_BYTES } from "../sbom/copyright.ts";
 import { hashedBody } from "../sbom/file-digest.ts";
+import { regularFileStream } from "../util/read-regular-file.ts";
 import { dirEntry, type LayerEntry, parents } from "./entry.ts";
 import { canonicalPath, type DropReason, isMergedUsrAlias, type PathPolicy } from "./path-policy.ts";
 import { statusRecord } from "./status-d.ts";
@@ -69,7 +69,7 @@ export function packageLayerEntries(
     const emitted = new Set<string>();
     const multiarch = multiarchTuple(options.arch);
     for (const { pkg, path } of packages) {
-      const deb = await openDeb(createReadStream(path), { packageName: pkg.name });
+      const deb = await openDeb(await regularFileStream(path, "package"), { packageName: pkg.name });
       const kept = new Set<string>();
       const digests = new Map<string, { sha256: string; sha1: string }>();
       const conffiles = conffilePaths(deb.control.conffiles ?? "");

@@ -2,15 +2,15 @@
 // dynamic sections of its ELF files, without writing anything. Each ELF file
 // is read only as far as its dynamic string table; the rest is skipped.
 
-import { createReadStream } from "node:fs";
-import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { LockedPackage } from "../apt/types.ts";
 import { openDeb } from "../deb/deb-reader.ts";
 import { CudasealError } from "../errors.ts";
 import { canonicalPath, isMergedUsrAlias, type PathPolicy } from "../layer/path-policy.ts";
 import type { SpecContent } from "../spec/types.ts";
-import { type ElfDynamic, type ElfLayout, elfLayout, parseElf, readDynamic } from "./elf.ts";
+import { regularFileStream } from "../util/read-regular-file.ts";
+import { type ElfDynamic, type ElfLayout, elfLayout, readDynamic } from "./elf.ts";
 
 /** ELF headers needing more than this are treated as unreadable. */
 const MAX_ELF_PREFIX = 32 * 1024 * 1024;
@@ -26,7 +26,7 @@ export async function scanPackages(
   into: ScanResult = { files: new Map(), symlinks: new Map() },
 ): Promise<ScanResult> {
   for (const { pkg, path } of packages) {
-    const deb = await openDeb(createReadStream(path), { packageName: pkg.name });
+    const deb = await openDeb(await regularFileStream(path, "package"), { packageName: pkg.name });
     for await (const entry of deb.entries) {
       const p = canonicalPath(entry.path);
       if (p === "" || isMergedUsrAlias(entry.path) || policy.dropReason(p, entry.type === "directory")) {
@@ -51,9 +51,8 @@ export async function scanLocalContents(contents: readonly SpecContent[], into: 
     } else if (info.isSymbolicLink()) {
       into.symlinks.set(rel, await readlink(abs));
     } else if (info.isFile()) {
-      const head = await readFile(abs);
-      const parsed = parseElf(head);
-      into.files.set(rel, parsed.kind === "elf" ? parsed.dynamic : null);
+      // Streamed as a package's files are: a binary of gigabytes is never held whole.
+      into.files.set(rel, await readElf(await regularFileStream(abs, "contents file"), rel, "contents"));
     }
   };
   for (const c of contents) {
