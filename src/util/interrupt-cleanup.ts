@@ -35,6 +35,20 @@ const INTERRUPTS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 const EXIT_STATUS: Record<(typeof INTERRUPTS)[number], number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 /**
+ * End the process by `signal` itself, as if no handler had been there. Not
+ * process.exit: that waits for Node's worker threads, and one stuck in a
+ * read the kernel never finishes (a FIFO, a hung network mount) would keep
+ * the process alive for good. The parent sees death by the signal, which
+ * a shell reports as 128+N, the status below.
+ */
+function dieBy(signal: (typeof INTERRUPTS)[number], handler: (s: NodeJS.Signals) => void): never {
+  process.removeListener(signal, handler);
+  process.kill(process.pid, signal);
+  // Only reached if the signal is blocked or ignored: exit as a shell would report it.
+  process.exit(EXIT_STATUS[signal]);
+}
+
+/**
  * Until the returned function is called, Ctrl-C (or a SIGTERM from CI) ends
  * the process at once, as with no handler, but first removes the registered
  * paths. A command that handles the signal itself (run forwards it to its
@@ -45,7 +59,7 @@ export function cleanUpOnInterrupt(): () => void {
     if (process.listenerCount(signal) > 1) return;
     removePendingSync();
     process.stderr.write(`\ninterrupted (${signal}); temporary outputs removed\n`);
-    process.exit(EXIT_STATUS[signal as (typeof INTERRUPTS)[number]]);
+    dieBy(signal as (typeof INTERRUPTS)[number], onSignal);
   };
   for (const signal of INTERRUPTS) process.on(signal, onSignal);
   return () => {
