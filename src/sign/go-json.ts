@@ -30,6 +30,11 @@ export type GoType =
   | "bytes"
   /** go-containerregistry's v1.Hash: a `sha256:<64 hex>` string; null is an error. */
   | "hash"
+  /**
+   * time.Time: an RFC 3339 string without escapes. Go also takes a few
+   * looser forms through time.Parse (a one-digit hour); those are refused.
+   */
+  | "time"
   | { struct: Readonly<Record<string, GoType>> }
   | { map: GoType }
   | { slice: GoType }
@@ -41,7 +46,7 @@ const MAX_DEPTH = 512;
 type Node =
   | { t: "object"; members: Array<[string, Node]> }
   | { t: "array"; items: Node[] }
-  | { t: "string"; v: string }
+  | { t: "string"; v: string; escaped: boolean }
   | { t: "number"; raw: string }
   | { t: "bool"; v: boolean }
   | { t: "null" };
@@ -107,6 +112,11 @@ function decode(node: Node, type: GoType, path: string, fail: (why: string) => E
       case "hash":
         if (node.t !== "string" || !/^sha256:[0-9a-f]{64}$/.test(node.v)) throw wrong("a sha256 digest");
         return node.v;
+      case "time":
+        if (node.t === "null") return "";
+        // Go parses the bytes between the quotes as they are, escapes and all.
+        if (node.t !== "string" || node.escaped || !isRfc3339(node.v)) throw wrong("an RFC 3339 time");
+        return node.v;
     }
   }
   if ("pointer" in type) return node.t === "null" ? null : decode(node, type.pointer, path, fail);
@@ -149,7 +159,7 @@ function decode(node: Node, type: GoType, path: string, fail: (why: string) => E
 
 /** A field's value when no key names it. */
 function zero(type: GoType): unknown {
-  if (type === "string" || type === "hash") return "";
+  if (type === "string" || type === "hash" || type === "time") return "";
   if (type === "bool") return false;
   if (type === "int64") return 0;
   if (typeof type === "object" && "struct" in type) {
@@ -158,6 +168,26 @@ function zero(type: GoType): unknown {
     return out;
   }
   return null;
+}
+
+/** The RFC 3339 times Go's time package parses on its fast path: fields in range, the day within its month. */
+function isRfc3339(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/.exec(s);
+  if (m === null) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  const zoneOk = m[8] === "Z" || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    zoneOk
+  );
 }
 
 function anyValue(node: Node, where: string, fail: (why: string) => Error): unknown {
@@ -229,6 +259,8 @@ function describe(node: Node): string {
 class Parser {
   private pos = 0;
   private depth = 0;
+  /** Whether the last string read had an escape in it. */
+  private escaped = false;
   private readonly text: string;
   private readonly fail: GoJsonFailure;
 
@@ -266,7 +298,10 @@ class Parser {
       this.depth--;
       return node;
     }
-    if (c === '"') return { t: "string", v: this.string() };
+    if (c === '"') {
+      const v = this.string();
+      return { t: "string", v, escaped: this.escaped };
+    }
     if (c === "-" || (c >= "0" && c <= "9")) return this.number();
     for (const [word, node] of [
       ["true", { t: "bool", v: true }],
@@ -336,6 +371,7 @@ class Parser {
     this.pos++;
     const plain = /[^"\\\u0000-\u001f]*/y;
     let out = "";
+    this.escaped = false;
     for (;;) {
       plain.lastIndex = this.pos;
       const run = (plain.exec(s) as RegExpExecArray)[0];
@@ -349,6 +385,7 @@ class Parser {
       }
       if (c !== "\\")
         throw this.error(c === undefined ? "an unterminated string" : "a control character in a string");
+      this.escaped = true;
       const e = s[this.pos + 1];
       const simple: Record<string, string> = {
         '"': '"',

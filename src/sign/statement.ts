@@ -105,22 +105,89 @@ function parsePredicate(text: string, type: string): unknown {
   return value;
 }
 
-/** in-toto-golang's Statement (v0.1 header and any predicate). */
-const GO_STATEMENT: GoType = {
-  struct: {
-    _type: "string",
-    predicateType: "string",
-    subject: { slice: { struct: { name: "string", digest: { map: "string" } } } },
-    predicate: "any",
+/** in-toto-golang's StatementHeader, with `predicate` typed. */
+function goStatement(predicate: GoType): GoType {
+  return {
+    struct: {
+      _type: "string",
+      predicateType: "string",
+      subject: { slice: { struct: { name: "string", digest: { map: "string" } } } },
+      predicate,
+    },
+  };
+}
+
+/** in-toto-golang's Statement: any predicate. */
+const GO_STATEMENT = goStatement("any");
+
+/**
+ * The predicates `cosign verify-attestation --type NAME` reads into Go
+ * types of its own (in-toto-golang's Link and SLSA 0.2 provenance,
+ * cosign's vulnerability scan); the other types stay any JSON.
+ */
+const GO_PREDICATES: Readonly<Record<string, GoType>> = {
+  link: {
+    struct: {
+      _type: "string",
+      name: "string",
+      materials: { map: "any" },
+      products: { map: "any" },
+      byproducts: { map: "any" },
+      command: { slice: "string" },
+      environment: { map: "any" },
+    },
+  },
+  slsaprovenance: {
+    struct: {
+      builder: { struct: { id: "string" } },
+      buildType: "string",
+      invocation: {
+        struct: {
+          configSource: { struct: { uri: "string", digest: { map: "string" }, entryPoint: "string" } },
+          parameters: "any",
+          environment: "any",
+        },
+      },
+      buildConfig: "any",
+      metadata: {
+        pointer: {
+          struct: {
+            buildInvocationID: "string",
+            buildStartedOn: { pointer: "time" },
+            buildFinishedOn: { pointer: "time" },
+            completeness: { struct: { parameters: "bool", environment: "bool", materials: "bool" } },
+            reproducible: "bool",
+          },
+        },
+      },
+      materials: { slice: { struct: { uri: "string", digest: { map: "string" } } } },
+    },
+  },
+  vuln: {
+    struct: {
+      invocation: {
+        struct: { parameters: "any", uri: "string", event_id: "string", "builder.id": "string" },
+      },
+      scanner: {
+        struct: {
+          uri: "string",
+          version: "string",
+          db: { struct: { uri: "string", version: "string" } },
+          result: "any",
+        },
+      },
+      metadata: { struct: { scanStartedOn: "time", scanFinishedOn: "time" } },
+    },
   },
 };
 
 /**
  * A statement as cosign reads it: VERIFY_PAYLOAD_INVALID where cosign
  * refuses it or could read it two ways (a field named twice, in any case),
- * or it is not UTF-8.
+ * or it is not UTF-8. With `type` (a `--type` name), its predicate is also
+ * read into the Go type cosign's verify-attestation reads that type into.
  */
-export function parseStatement(payload: Uint8Array): Statement {
+export function parseStatement(payload: Uint8Array, type?: string): Statement {
   const invalid = (why: string) =>
     new CudasealError(
       "VERIFY_PAYLOAD_INVALID",
@@ -128,6 +195,10 @@ export function parseStatement(payload: Uint8Array): Statement {
     );
   const text = utf8Text(payload);
   if (text === undefined) throw invalid("it is not UTF-8");
-  const s = goUnmarshal(text, GO_STATEMENT, invalid) as Statement & { subject: Subject[] | null };
+  const predicate =
+    type !== undefined && Object.hasOwn(GO_PREDICATES, type) ? GO_PREDICATES[type] : undefined;
+  const s = goUnmarshal(text, predicate ? goStatement(predicate) : GO_STATEMENT, invalid) as Statement & {
+    subject: Subject[] | null;
+  };
   return { ...s, subject: s.subject ?? [] };
 }

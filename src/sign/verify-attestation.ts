@@ -62,7 +62,7 @@ export async function verifyAttestations(
     }
     // cosign verify-attestation reads each attestation that verified once
     // more, and fails outright on one it cannot read that way.
-    readAsCosignCommandDoes(checked.envelope, layer);
+    readAsCosignCommandDoes(checked.envelope, layer, options.type);
     const { statement } = checked;
     if (wantType !== undefined && statement.predicateType !== wantType) {
       ofOtherTypes++;
@@ -137,11 +137,13 @@ async function checkAttestation(
 /**
  * What cosign's verify-attestation command does with an attestation that
  * verified: it reads the envelope as a plain JSON map, takes its exact
- * `payload` key as standard base64, and reads the statement again. An
+ * `payload` key as standard base64, and reads the statement again (for
+ * the type asked for, `link`, `slsaprovenance` and `vuln` predicates into
+ * Go types of their own). An
  * attestation that fails this fails the whole command, whatever else
  * verifies, so it fails verification here too (VERIFY_PAYLOAD_INVALID).
  */
-function readAsCosignCommandDoes(envelope: Buffer, layer: Descriptor): void {
+function readAsCosignCommandDoes(envelope: Buffer, layer: Descriptor, type: string | undefined): void {
   const fatal = (why: string) =>
     new CudasealError(
       "VERIFY_PAYLOAD_INVALID",
@@ -156,8 +158,16 @@ function readAsCosignCommandDoes(envelope: Buffer, layer: Descriptor): void {
   if (typeof payload !== "string") throw fatal('its envelope has no "payload" string');
   const statement = goStdBase64(payload);
   if (statement === undefined) throw fatal("its payload is not standard base64");
+  let read: Statement;
   try {
-    parseStatement(statement);
+    read = parseStatement(statement);
+  } catch (err) {
+    throw fatal((err as Error).message);
+  }
+  // An attestation of the type asked for is read once more, its predicate into cosign's Go type for it.
+  if (type === undefined || read.predicateType !== predicateTypeUri(type)) return;
+  try {
+    parseStatement(statement, type);
   } catch (err) {
     throw fatal((err as Error).message);
   }

@@ -105,6 +105,28 @@ describe("JSON read as Go's encoding/json reads it", () => {
       refused(bad, "hash");
   });
 
+  it("a time is an RFC 3339 string with its fields in range and no escapes", () => {
+    for (const ok of [
+      "2024-02-29T23:59:59Z",
+      "2000-01-01T00:00:00.123456789+14:00",
+      "0000-02-29T00:00:00-00:30",
+    ]) {
+      assert.equal(read(JSON.stringify(ok), "time"), ok);
+    }
+    assert.equal(read("null", "time"), "");
+    for (const bad of [
+      "2023-02-29T00:00:00Z",
+      "2024-13-01T00:00:00Z",
+      "2024-01-01t00:00:00Z",
+      "2024-01-01T24:00:00Z",
+    ]) {
+      refused(JSON.stringify(bad), "time");
+    }
+    const backslash = "\\";
+    refused(`"2024-01-01T00:00:00${backslash}u005a"`, "time");
+    refused("1704067200", "time");
+  });
+
   it("a lone surrogate escape reads as U+FFFD, and a pair is joined", () => {
     assert.equal(read('"\\ud800A\\udc00"', "string"), "\ufffdA\ufffd");
     assert.equal(read('"\\ud83d\\ude00"', "string"), "\u{1f600}");

@@ -172,13 +172,17 @@ export async function addSignature(
   });
 }
 
-/** An in-toto statement about `digest`, as text to be edited. */
-export function statementText(digest: string): string {
+/** An in-toto statement about `digest`, as text to be edited: an SPDX document unless told. */
+export function statementText(
+  digest: string,
+  predicateType = "https://spdx.dev/Document",
+  predicate: unknown = { spdxVersion: "SPDX-2.3", name: "fixture" },
+): string {
   return JSON.stringify({
     _type: "https://in-toto.io/Statement/v0.1",
-    predicateType: "https://spdx.dev/Document",
+    predicateType,
     subject: [{ name: "fixture", digest: { sha256: digest.slice("sha256:".length) } }],
-    predicate: { spdxVersion: "SPDX-2.3", name: "fixture" },
+    predicate,
   });
 }
 
@@ -222,8 +226,10 @@ export async function writeSignatureManifest(
 export interface HostileCase {
   /** The test's name: what is written, and what both tools do with it. */
   name: string;
-  /** `cudaseal verify` / `cosign verify`, or the attestation commands (with `--type spdxjson`). */
+  /** `cudaseal verify` / `cosign verify`, or the attestation commands. */
   kind: "sig" | "att";
+  /** The attestation commands' `--type` (spdxjson unless told). */
+  type?: string;
   write(cx: CaseContext): Promise<void>;
   /** What cudaseal does with d1: accept, or refuse with this code. */
   cudaseal: "accept" | ErrorCode;
@@ -510,7 +516,68 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
       ),
     { cosignAccepts: true },
   ),
+  ...typedPredicateCases(),
 ];
+
+/** `--type slsaprovenance`, `link` and `vuln`: cosign reads those predicates into Go types of its own. */
+function typedPredicateCases(): HostileCase[] {
+  const SLSA02 = "https://slsa.dev/provenance/v0.2";
+  const slsa = (predicate: unknown) => (cx: CaseContext) =>
+    addAttestation(cx, envelopeOf(cx.key, statementText(cx.d1, SLSA02, predicate)));
+  const more = (type: string) => ({ type });
+  return [
+    att(
+      "a SLSA 0.2 provenance read as cosign's type is accepted",
+      "accept",
+      slsa({
+        builder: { id: "b" },
+        buildType: "t",
+        metadata: { buildStartedOn: "2024-02-29T10:00:00.5+01:00" },
+      }),
+      more("slsaprovenance"),
+    ),
+    att(
+      "a SLSA 0.2 provenance whose builder id is a number is refused, even beside a good one",
+      "VERIFY_PAYLOAD_INVALID",
+      async (cx) => {
+        await slsa({ builder: { id: "b" }, buildType: "t" })(cx);
+        await slsa({ builder: { id: 5 }, buildType: "t" })(cx);
+      },
+      more("slsaprovenance"),
+    ),
+    att(
+      "a SLSA 0.2 provenance started on a day that does not exist is refused",
+      "VERIFY_PAYLOAD_INVALID",
+      slsa({ builder: { id: "b" }, buildType: "t", metadata: { buildStartedOn: "2023-02-29T10:00:00Z" } }),
+      more("slsaprovenance"),
+    ),
+    att(
+      "a link whose command is a string is refused",
+      "VERIFY_PAYLOAD_INVALID",
+      (cx) =>
+        addAttestation(
+          cx,
+          envelopeOf(cx.key, statementText(cx.d1, "https://in-toto.io/Link/v1", { command: "ls" })),
+        ),
+      more("link"),
+    ),
+    att(
+      "a vulnerability scan whose start is not a time is refused",
+      "VERIFY_PAYLOAD_INVALID",
+      (cx) =>
+        addAttestation(
+          cx,
+          envelopeOf(
+            cx.key,
+            statementText(cx.d1, "https://cosign.sigstore.dev/attestation/vuln/v1", {
+              metadata: { scanStartedOn: "yesterday" },
+            }),
+          ),
+        ),
+      more("vuln"),
+    ),
+  ];
+}
 
 /** The payload at the heart of the report: `image` and `Image` name two digests. */
 export function twoDigestPayload(cx: CaseContext): string {
