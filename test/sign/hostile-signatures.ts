@@ -446,6 +446,15 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   sig("a signature layer whose size is not its payload's is refused", "VERIFY_PAYLOAD_TAMPERED", (cx) =>
     writeSignatureManifest(cx, (layer) => ({ layers: [{ ...layer, size: (layer.size as number) + 1 }] })),
   ),
+  sig(
+    "a signature manifest of more than 1000 layers is refused, as cosign reads no more",
+    "IMAGE_INVALID",
+    (cx) => writeSignatureManifest(cx, (layer) => ({ layers: Array.from({ length: 1001 }, () => layer) })),
+  ),
+  att("an envelope signature's keyid is not compared, as cosign does not with a key", "accept", (cx) => {
+    const e = envelopeOf(cx.key, statementText(cx.d1));
+    return addAttestation(cx, { ...e, signatures: [{ ...(e.signatures as object[])[0], keyid: "another" }] });
+  }),
   att(
     "an envelope spelling Payload is refused, even beside a good attestation",
     "VERIFY_PAYLOAD_INVALID",
