@@ -52,9 +52,24 @@ export async function registryOptionsFrom(
   return options;
 }
 
+/** A password is short: stdin that goes on (a device, a file piped by mistake) is refused, not held. */
+const MAX_PASSWORD_BYTES = 64 * 1024;
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_PASSWORD_BYTES)
+      throw new CudasealError(
+        "INPUT_TOO_LARGE",
+        `--password-stdin read more than ${MAX_PASSWORD_BYTES} bytes`,
+        {
+          hint: 'pipe the password alone: echo "$PASSWORD" | cudaseal … --password-stdin',
+        },
+      );
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString("utf8");
 }
 
