@@ -31,6 +31,7 @@ function* entries(files: readonly LayoutFile[]): Generator<TarWriteEntry> {
       dirs.add(dir);
       yield { path: dir, type: "directory", mode: 0o755, ...owner };
     }
+    // A source is a blob the layout builder found to be a regular file of the right size (and hash).
     const body = "bytes" in f ? f.bytes : createReadStream(f.source, { highWaterMark: 1 << 20 });
     yield { path: f.name, type: "file", mode: 0o644, size: f.size, body, ...owner };
   }

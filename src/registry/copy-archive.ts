@@ -117,6 +117,7 @@ function dockerName(
 async function layoutFiles(dir: string): Promise<LayoutFile[]> {
   const files = await blobFiles(dir);
   for (const name of ["index.json", "oci-layout"]) {
+    // Written by this copy into its own temporary layout a moment ago: read whole.
     const bytes = await readFile(join(dir, name));
     files.push({ name, size: bytes.length, bytes });
   }
@@ -142,6 +143,7 @@ async function dockerFiles(
   name: DockerRef | undefined,
   label: string,
 ): Promise<LayoutFile[]> {
+  // Written by this copy into its own temporary layout, checked against its digest as it was.
   const bytes = await readFile(join(dir, blobPath(summary.digest)));
   const manifest = parseJson(bytes, `${label}@${summary.digest}`);
   const config = manifest.config as Descriptor | undefined;
