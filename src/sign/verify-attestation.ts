@@ -5,7 +5,7 @@
 // `cosign verify-attestation --key` too.
 
 import { CudasealError } from "../errors.ts";
-import { type Descriptor, digestHex } from "../oci/descriptor.ts";
+import type { Descriptor } from "../oci/index.ts";
 import {
   cosignTag,
   DSSE_ENVELOPE_MEDIA_TYPE,
@@ -120,7 +120,9 @@ async function checkAttestation(
   const statement = parseStatement(statementBytes);
   if (
     !statement.subject.some(
-      (s) => (s.digest as Record<string, string> | null)?.sha256 === digestHex(target.manifest.digest),
+      (s) =>
+        (s.digest as Record<string, string> | null)?.sha256 ===
+        target.manifest.digest.slice("sha256:".length),
     )
   ) {
     throw new CudasealError(
