@@ -7,8 +7,8 @@
 export type { DownloadOptions, GetOptions } from "./get.ts";
 export { downloadVerified, getBytes, HttpStatusError, openGet, retryingGet, tooLarge } from "./get.ts";
 export { isLoopback } from "./loopback.ts";
-export { declaresMoreThan, discard, readCapped } from "./read-capped.ts";
-export { redactIn, redactUrl } from "./redact.ts";
+export { discard, readCapped } from "./read-capped.ts";
+export { redactUrl } from "./redact.ts";
 export type { Attempt, RetryOptions, RetryPolicy } from "./retry.ts";
 export { backoff, DEFAULT_RETRY, pause, RetryableError, retryAfter, withRetries } from "./retry.ts";
 export type { SendBody, SendInit, SendOptions } from "./send.ts";
