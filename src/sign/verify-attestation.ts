@@ -52,7 +52,7 @@ export async function verifyAttestations(
   const failures: CudasealError[] = [];
   let ofOtherTypes = 0;
   for (const layer of layers) {
-    let checked: { statement: Statement; envelope: Buffer };
+    let checked: Checked;
     try {
       checked = await checkAttestation(target, layer, verifier);
     } catch (err) {
@@ -62,7 +62,7 @@ export async function verifyAttestations(
     }
     // cosign verify-attestation reads each attestation that verified once
     // more, and fails outright on one it cannot read that way.
-    readAsCosignCommandDoes(checked.envelope, layer, options.type);
+    readAsCosignCommandDoes(checked, layer, options.type);
     const { statement } = checked;
     if (wantType !== undefined && statement.predicateType !== wantType) {
       ofOtherTypes++;
@@ -84,12 +84,22 @@ export async function verifyAttestations(
   );
 }
 
+type JsonObject = Record<string, unknown>;
+
+/** An attestation that verified: its statement, and the envelope it came from. */
+interface Checked {
+  statement: Statement;
+  envelope: Buffer;
+  /** The envelope's payload as its Go struct reads it. */
+  payload: string;
+}
+
 /** One attestation layer, checked as cosign's library checks it with a key; throws a VERIFY_* error. */
 async function checkAttestation(
   target: ImageTarget,
   layer: Descriptor,
   verifier: Verifier,
-): Promise<{ statement: Statement; envelope: Buffer }> {
+): Promise<Checked> {
   if (typeof layer.annotations?.[SIGNATURE_ANNOTATION] !== "string") {
     throw new CudasealError(
       "VERIFY_ANNOTATION_INVALID",
@@ -133,7 +143,7 @@ async function checkAttestation(
       },
     );
   }
-  return { statement, envelope: bytes };
+  return { statement, envelope: bytes, payload: envelope.payload };
 }
 
 /**
@@ -145,7 +155,7 @@ async function checkAttestation(
  * attestation that fails this fails the whole command, whatever else
  * verifies, so it fails verification here too (VERIFY_PAYLOAD_INVALID).
  */
-function readAsCosignCommandDoes(envelope: Buffer, layer: Descriptor, type: string | undefined): void {
+function readAsCosignCommandDoes(checked: Checked, layer: Descriptor, type: string | undefined): void {
   const fatal = (why: string) =>
     new CudasealError(
       "VERIFY_PAYLOAD_INVALID",
@@ -155,16 +165,18 @@ function readAsCosignCommandDoes(envelope: Buffer, layer: Descriptor, type: stri
         details: { layer: layer.digest },
       },
     );
-  const map = goUnmarshal(envelope.toString("utf8"), { map: "any" }, fatal) as Record<string, unknown> | null;
+  const map = goUnmarshal(checked.envelope.toString("utf8"), { map: "any" }, fatal) as JsonObject | null;
   const payload = map !== null && Object.hasOwn(map, "payload") ? map.payload : undefined;
   if (typeof payload !== "string") throw fatal('its envelope has no "payload" string');
   const statement = goStdBase64(payload);
   if (statement === undefined) throw fatal("its payload is not standard base64");
-  let read: Statement;
-  try {
-    read = parseStatement(statement);
-  } catch (err) {
-    throw fatal((err as Error).message);
+  let read = checked.statement;
+  if (payload !== checked.payload) {
+    try {
+      read = parseStatement(statement);
+    } catch (err) {
+      throw fatal((err as Error).message);
+    }
   }
   // An attestation of the type asked for is read once more, its predicate into cosign's Go type for it.
   if (type === undefined || read.predicateType !== predicateTypeUri(type)) return;
