@@ -106,6 +106,8 @@ export async function readCosignLayers(
   if (layers.length > MAX_COSIGN_LAYERS) {
     throw invalid(`it has ${layers.length} layers, more than the ${MAX_COSIGN_LAYERS} cosign reads`);
   }
+  // Cosign looks each layer up by its digest, and fails the whole manifest on one that has none.
+  if (layers.some((l) => l.digest === "")) throw invalid("a layer has no digest");
   return layers.map(descriptorAsGoWritesIt);
 }
 

@@ -24,6 +24,7 @@ import {
   testCertificates,
   testKey,
   twoDigestPayload,
+  writeSignatureManifest,
 } from "./hostile-signatures.ts";
 
 const root = mkdtempSync(join(tmpdir(), "cudaseal-hostile-"));
@@ -76,6 +77,14 @@ describe("hostile signatures read as cosign reads them, offline", () => {
     await addSignature(cx, payload, { digest: cx.d2 });
     assert.equal(await verdict(cx, "sig", cx.d1), "VERIFY_PAYLOAD_INVALID");
     assert.equal(await verdict(cx, "sig", cx.d2), "VERIFY_PAYLOAD_INVALID");
+  });
+
+  it("a signature manifest with a layer that has no digest is refused whole, as cosign refuses it", async () => {
+    const cx = await context();
+    await writeSignatureManifest(cx, (layer) => ({
+      layers: [layer, { mediaType: layer.mediaType, size: 1 }],
+    }));
+    assert.equal(await verdict(cx, "sig"), "IMAGE_INVALID");
   });
 
   for (const c of HOSTILE_CASES) {
