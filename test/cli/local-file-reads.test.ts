@@ -58,10 +58,10 @@ function cli(args: string[], stdin: "ignore" | number = "ignore"): Promise<Run> 
   });
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (d: Buffer) => {
+  child.stdout?.on("data", (d: Buffer) => {
     stdout += d.toString();
   });
-  child.stderr.on("data", (d: Buffer) => {
+  child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();
   });
   const timer = setTimeout(() => child.kill("SIGKILL"), DEADLINE_MS);
