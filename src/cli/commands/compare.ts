@@ -93,7 +93,13 @@ Examples:
   },
 };
 
-const DATA_ERRORS = new Set(["FETCH_FAILED", "FETCH_TOO_LARGE", "SCAN_DB_MISSING", "SCAN_DB_STALE"]);
+const DATA_ERRORS = new Set([
+  "FETCH_FAILED",
+  "FETCH_TOO_LARGE",
+  "FETCH_TIMEOUT",
+  "SCAN_DB_MISSING",
+  "SCAN_DB_STALE",
+]);
 
 /** The vulnerability data could not be had: say that the rest of the comparison can do without it. */
 function withNoCvesHint(err: unknown): unknown {

@@ -10,8 +10,10 @@ export const runCommand: Command = {
 
 Unpacks IMAGE (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG])
 once into the cache, then runs its Entrypoint and Cmd (or COMMAND) in new
-mount and PID namespaces: read-only root, tmpfs /tmp and /dev/shm, a minimal
-/dev, as the image's user, with no new privileges and a seccomp filter
+mount, PID, UTS, IPC and cgroup namespaces, entered by pivot_root: read-only
+root, docker's read-only and masked /proc and /sys paths, tmpfs /tmp and
+/dev/shm, a minimal nodev /dev, as the image's user, docker's capability
+set (less NET_RAW on the host's network), no new privileges and a seccomp filter
 (keyrings, BPF, io_uring, namespaces, mounts…: docs/run.md lists what it
 refuses). The exit status is the container's. Needs root, or unprivileged
 user namespaces (then the command runs as your own user). docs/run.md says

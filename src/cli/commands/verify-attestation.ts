@@ -15,7 +15,8 @@ passes when at least one DSSE envelope verifies with the key and its
 statement names this image's digest (of TYPE, with --type). Prints each
 verified statement as JSON, one per line, as cosign does. Exit status 1
 with VERIFY_NO_ATTESTATION, VERIFY_WRONG_KEY, VERIFY_PAYLOAD_TAMPERED or
-VERIFY_DIGEST_MISMATCH when none passes.`,
+VERIFY_DIGEST_MISMATCH when none passes; VERIFY_PAYLOAD_INVALID or
+VERIFY_ANNOTATION_INVALID for what cosign would read differently or refuse.`,
     options:
       "  --type TYPE             only attestations of this type (spdxjson, slsaprovenance1…, or a URI)",
     examples: [

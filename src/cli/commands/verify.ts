@@ -20,7 +20,11 @@ with one of these codes when none passes:
   VERIFY_WRONG_KEY           no signature verifies with this key
   VERIFY_PAYLOAD_TAMPERED    a payload is not what the signature manifest names
   VERIFY_DIGEST_MISMATCH     a valid signature of another image's digest
-  VERIFY_REFERENCE_MISMATCH  a valid signature naming another repository`,
+  VERIFY_REFERENCE_MISMATCH  a valid signature naming another repository
+  VERIFY_PAYLOAD_INVALID     a payload cosign would read differently (a field
+                             named twice, in any letter case)
+  VERIFY_ANNOTATION_INVALID  a bundle, certificate or chain annotation cosign
+                             refuses`,
     options: "  --annotations K=V       require this annotation in the payload, repeatable",
     examples: [EXAMPLE, "cudaseal verify --key cosign.pub --json registry.example/team/cuda:12.8"],
   }),
