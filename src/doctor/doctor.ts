@@ -1,11 +1,11 @@
 // `cudaseal doctor`: every host check, then, for an image, what it needs of
 // this host and of its deployment. Returns data; prints nothing.
 
+import { Host, type HostOptions, probeDriver } from "../host/index.ts";
 import { runtimeFacts } from "../image/runtime-facts.ts";
 import { openImage } from "../source/image-source.ts";
 import type { Check } from "./check.ts";
-import { deviceNodesCheck, driverCheck, probeDriver } from "./driver-checks.ts";
-import { Host, type HostOptions } from "./host.ts";
+import { deviceNodesCheck, driverCheck } from "./driver-checks.ts";
 import { imageCudaCheck, imageModelCacheCheck, imageReadOnlyCheck, imageUserCheck } from "./image-checks.ts";
 import { cgroupCheck, shmCheck, userNamespacesCheck } from "./limits-checks.ts";
 import { cdiCheck, containerdCheck, crioCheck, dockerCheck, toolkitCheck } from "./runtime-checks.ts";

@@ -1,6 +1,6 @@
 // What other parts of cudaseal may use of doctor.
 
+export type { HostOptions } from "../host/index.ts";
 export type { Check, CheckStatus } from "./check.ts";
 export { type DoctorOptions, type DoctorReport, runDoctor } from "./doctor.ts";
-export type { HostOptions } from "./host.ts";
 export { renderDoctor } from "./render.ts";

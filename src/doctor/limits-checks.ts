@@ -3,8 +3,8 @@
 // cgroup v2 memory and CPU limits of the cgroup doctor runs in, and user
 // namespaces, which `cudaseal run` needs to start a container unprivileged.
 
+import type { Host } from "../host/index.ts";
 import { type Check, check } from "./check.ts";
-import type { Host } from "./host.ts";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

@@ -3,8 +3,8 @@
 // (daemon.json), containerd (config.toml), CRI-O (a crio.conf.d drop-in),
 // or through CDI specs that name the GPUs and the driver's files.
 
+import type { Host } from "../host/index.ts";
 import { type Check, check } from "./check.ts";
-import type { Host } from "./host.ts";
 
 const TOOLKIT_PROGRAMS = [
   "nvidia-ctk",

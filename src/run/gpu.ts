@@ -4,7 +4,7 @@
 // /dev, and the driver version, each narrowed by the image's
 // NVIDIA_VISIBLE_DEVICES and NVIDIA_DRIVER_CAPABILITIES. Everything is read
 // under a driver root (`/` normally; a fake tree in tests), and the driver
-// version comes from src/doctor's probe, which `cudaseal doctor` shares.
+// version comes from src/host's probe, which `cudaseal doctor` shares.
 //
 // Nothing here mounts anything: the result is a list of (host file,
 // container path) pairs that the launcher binds read-only.
@@ -13,9 +13,8 @@ import { execFile } from "node:child_process";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { promisify } from "node:util";
-import { probeDriver } from "../doctor/driver-checks.ts";
-import { Host } from "../doctor/host.ts";
 import { CudasealError } from "../errors.ts";
+import { Host, probeDriver } from "../host/index.ts";
 
 const run = promisify(execFile);
 

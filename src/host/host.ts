@@ -1,7 +1,8 @@
-// The seam between the checks and the machine: every file is read under a
-// configurable root (so tests run against a fake tree of /proc, /dev and
-// /etc), programs are found on a configurable PATH, and the two probes a
-// tree cannot fake (statfs, running a program) can be replaced.
+// The seam between cudaseal and the machine it runs on (doctor's checks, the
+// GPU driver `run` binds): every file is read under a configurable root (so
+// tests run against a fake tree of /proc, /dev and /etc), programs are found
+// on a configurable PATH, and the two probes a tree cannot fake (statfs,
+// running a program) can be replaced.
 //
 // A tree under --host-root may be hostile (a copied or mounted image of
 // another machine): its symlinks are resolved as if the root were `/`, an
