@@ -16,10 +16,10 @@ import { execFile } from "node:child_process";
 import { copyFile, link, mkdir, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
-import { parseDeb822 } from "../src/apt/deb822.ts";
 import { parseDependsField } from "../src/apt/relations.ts";
 import type { LockedPackage, Relation } from "../src/apt/types.ts";
 import { satisfies } from "../src/apt/version-compare.ts";
+import { parseDeb822 } from "../src/deb/deb822.ts";
 
 const run = promisify(execFile);
 

@@ -31,8 +31,6 @@ srcGraph.catch(() => {});
 // folder. Every folder import that lies on a loop appears in the shortest
 // loop it closes, so each line names imports that have to move.
 const KNOWN_CYCLES: readonly string[] = [
-  // deb/control.ts parses with apt/deb822.ts; apt/repository.ts decompresses with deb/decompress.ts.
-  "apt → deb → apt",
   // apt downloads through fetch/http.ts and fetch/pool.ts; fetch/deb-fetcher.ts names LockedPackage.
   "apt → fetch → apt",
   // layer/package-layer.ts uses assemble's alternatives and CA rules; assemble builds layer entries.

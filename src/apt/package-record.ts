@@ -3,8 +3,8 @@
 // fields the build relies on (name, version, path, size, hash) are checked
 // here before anything downstream sees them.
 
+import type { Paragraph } from "../deb/deb822.ts";
 import { CudasealError } from "../errors.ts";
-import type { Paragraph } from "./deb822.ts";
 import { parseDependsField, parseRelationList } from "./relations.ts";
 import type { PackageRecord, RepoRef } from "./types.ts";
 import { versionProblem } from "./version-compare.ts";

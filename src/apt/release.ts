@@ -3,8 +3,8 @@
 // metadata stays valid. Everything else apt fetches is trusted through the
 // hashes listed here, so the list is parsed strictly.
 
+import { type Paragraph, parseDeb822 } from "../deb/deb822.ts";
 import { CudasealError } from "../errors.ts";
-import { type Paragraph, parseDeb822 } from "./deb822.ts";
 
 /** Hash and size of one file the Release vouches for. */
 export interface ReleaseFile {

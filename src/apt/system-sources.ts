@@ -4,8 +4,8 @@
 
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { type Paragraph, parseDeb822 } from "../deb/deb822.ts";
 import { readRegularFileSync } from "../util/read-regular-file.ts";
-import { type Paragraph, parseDeb822 } from "./deb822.ts";
 
 export interface SystemEntry {
   uri: string;

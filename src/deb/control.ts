@@ -3,9 +3,9 @@
 // maintainer script; it reads some of them (postinst's alternatives) as data.
 // Every file is capped, and so is their sum, before any byte is buffered.
 
-import { type Paragraph, parseDeb822 } from "../apt/deb822.ts";
 import { CudasealError, isCudasealError } from "../errors.ts";
 import { readTar } from "../tar/reader.ts";
+import { type Paragraph, parseDeb822 } from "./deb822.ts";
 
 /** The control.tar files kept besides control, md5sums and conffiles. */
 export const CONTROL_SCRIPTS = [

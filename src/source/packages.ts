@@ -3,7 +3,7 @@
 // files distroless images keep under status.d instead, and apk's installed
 // database (Alpine, Wolfi). Read with readFilesystem({ want: isPackageDb }).
 
-import { parseDeb822 } from "../apt/deb822.ts";
+import { parseDeb822 } from "../deb/deb822.ts";
 import { CudasealError } from "../errors.ts";
 import type { ImageFilesystem } from "./filesystem.ts";
 

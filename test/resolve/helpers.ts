@@ -2,9 +2,9 @@
 // and Packages parsers so the tests exercise the same path as a mirror's index.
 
 import { createHash } from "node:crypto";
-import { Paragraph, parseDeb822 } from "../../src/apt/deb822.ts";
 import { toPackageRecord } from "../../src/apt/package-record.ts";
 import type { PackageRecord, RepoRef } from "../../src/apt/types.ts";
+import { Paragraph, parseDeb822 } from "../../src/deb/deb822.ts";
 
 export const MAIN: RepoRef = {
   uri: "http://127.0.0.1:9/debian",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatDeb822, formatParagraph, Paragraph, parseDeb822 } from "../../src/apt/deb822.ts";
+import { formatDeb822, formatParagraph, Paragraph, parseDeb822 } from "../../src/deb/deb822.ts";
 import { isCudasealError } from "../../src/errors.ts";
 
 const PACKAGES = `Package: libcudart12
