@@ -31,8 +31,6 @@ srcGraph.catch(() => {});
 // folder. Every folder import that lies on a loop appears in the shortest
 // loop it closes, so each line names imports that have to move.
 const KNOWN_CYCLES: readonly string[] = [
-  // apt downloads through fetch/http.ts and fetch/pool.ts; fetch/deb-fetcher.ts names LockedPackage.
-  "apt → fetch → apt",
   // layer/package-layer.ts uses assemble's alternatives and CA rules; assemble builds layer entries.
   "assemble → layer → assemble",
   // layer/package-layer.ts uses sbom's copyright cap and body hash; sbom/file-digest.ts names LayerEntry.

@@ -11,7 +11,6 @@ import type { ContentStore } from "../cache/content-store.ts";
 import { contentsLayerEntries } from "../contents/contents-layer.ts";
 import { diagnosticsContent } from "../contents/diagnostics.ts";
 import { CudasealError } from "../errors.ts";
-import { mapPool } from "../fetch/pool.ts";
 import { installedCudaVersion } from "../image/cuda-version.ts";
 import { imageLabels, runtimeConfig } from "../image/runtime-config.ts";
 import { type Compression, type WrittenBlob, writeBlob } from "../layer/blob-writer.ts";
@@ -36,6 +35,7 @@ import type { SbomFile } from "../sbom/model.ts";
 import type { Spec } from "../spec/types.ts";
 import { planTrim, type TrimPlan } from "../trim/reachable.ts";
 import { scanLocalContents, scanPackages } from "../trim/scan.ts";
+import { mapPool } from "../util/pool.ts";
 import type { ProgressSink } from "../util/progress.ts";
 
 export interface PlatformBuildInput {

@@ -8,8 +8,8 @@
 import type { LockedPackage } from "../apt/types.ts";
 import type { ContentStore } from "../cache/content-store.ts";
 import { downloadVerified } from "../http/index.ts";
+import { mapPool } from "../util/pool.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
-import { mapPool } from "./pool.ts";
 
 export interface FetchDebsOptions {
   store: ContentStore;
