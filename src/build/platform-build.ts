@@ -5,6 +5,15 @@ import { rm } from "node:fs/promises";
 import type { LockedPackage } from "../apt/types.ts";
 import { NONROOT } from "../assemble/accounts.ts";
 import { chooseAlternatives, multiarchTuple } from "../assemble/alternatives.ts";
+import { DEFAULT_LAYER_PLAN, planLayers } from "../assemble/layer-plan.ts";
+import {
+  countDropped,
+  emptyMeta,
+  LAYER_FORMAT,
+  type PackageLayerMeta,
+  packageLayerEntries,
+  packageLayerKey,
+} from "../assemble/package-layer.ts";
 import { rootLayerEntries } from "../assemble/root-layer.ts";
 import { systemLayerEntries } from "../assemble/system-layer.ts";
 import type { ContentStore } from "../cache/content-store.ts";
@@ -17,16 +26,7 @@ import { type Compression, type WrittenBlob, writeBlob } from "../layer/blob-wri
 import type { LayerEntry } from "../layer/entry.ts";
 import { LayerCache } from "../layer/layer-cache.ts";
 import { layerTar } from "../layer/layer-tar.ts";
-import {
-  countDropped,
-  emptyMeta,
-  LAYER_FORMAT,
-  type PackageLayerMeta,
-  packageLayerEntries,
-  packageLayerKey,
-} from "../layer/package-layer.ts";
 import { type DropReason, PathPolicy, type PolicyOptions } from "../layer/path-policy.ts";
-import { DEFAULT_LAYER_PLAN, planLayers } from "../layer/plan.ts";
 import { buildImageConfig, type ConfigLayer } from "../oci/image-config.ts";
 import type { PlatformImage } from "../oci/image-plan.ts";
 import type { BuiltFiles } from "../sbom/build-facts.ts";

@@ -6,8 +6,14 @@ import { cyclonedxDocument } from "./cyclonedx.ts";
 import type { SbomModel } from "./model.ts";
 import { spdxDocument } from "./spdx.ts";
 
-export { type CopyrightLicense, copyrightLicense, type LicenseRefInfo } from "./copyright.ts";
+export {
+  type CopyrightLicense,
+  copyrightLicense,
+  type LicenseRefInfo,
+  MAX_COPYRIGHT_BYTES,
+} from "./copyright.ts";
 export { cyclonedxDocument, cyclonedxSerialNumber } from "./cyclonedx.ts";
+export { hashedBody } from "./file-digest.ts";
 export {
   type Distro,
   type SbomFacts,

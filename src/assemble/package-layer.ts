@@ -9,15 +9,14 @@
 
 import { createHash } from "node:crypto";
 import type { LockedPackage } from "../apt/types.ts";
-import { type Alternative, multiarchTuple, parseAlternatives } from "../assemble/alternatives.ts";
-import { isCaSource } from "../assemble/ca-bundle.ts";
 import { openDeb } from "../deb/deb-reader.ts";
 import { CudasealError } from "../errors.ts";
-import { MAX_COPYRIGHT_BYTES } from "../sbom/copyright.ts";
-import { hashedBody } from "../sbom/file-digest.ts";
+import { dirEntry, type LayerEntry, parents } from "../layer/entry.ts";
+import { canonicalPath, type DropReason, isMergedUsrAlias, type PathPolicy } from "../layer/path-policy.ts";
+import { hashedBody, MAX_COPYRIGHT_BYTES } from "../sbom/index.ts";
 import { regularFileStream } from "../util/read-regular-file.ts";
-import { dirEntry, type LayerEntry, parents } from "./entry.ts";
-import { canonicalPath, type DropReason, isMergedUsrAlias, type PathPolicy } from "./path-policy.ts";
+import { type Alternative, multiarchTuple, parseAlternatives } from "./alternatives.ts";
+import { isCaSource } from "./ca-bundle.ts";
 import { statusRecord } from "./status-d.ts";
 
 /** What writing a package layer learned, kept with the cached layer. */
