@@ -8,7 +8,7 @@
 // is no annotation.
 
 import { CudasealError } from "../errors.ts";
-import type { Descriptor } from "../oci/index.ts";
+import type { Descriptor } from "../oci/descriptor.ts";
 import { certificatesFromPem } from "./certificate-pem.ts";
 import {
   BUNDLE_ANNOTATION,

@@ -5,7 +5,7 @@
 // `cosign verify-attestation --key` too.
 
 import { CudasealError } from "../errors.ts";
-import type { Descriptor } from "../oci/index.ts";
+import type { Descriptor } from "../oci/descriptor.ts";
 import {
   cosignTag,
   DSSE_ENVELOPE_MEDIA_TYPE,
