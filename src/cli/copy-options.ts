@@ -2,7 +2,7 @@
 // copy tuning flags, and the one copy they make with them, timed and
 // reported the same way (copy-summary.ts).
 
-import { copyImage } from "../registry/copy-image.ts";
+import { copyImage } from "../copy/copy-image.ts";
 import type { ImageRef } from "../source/image-ref.ts";
 import { type Flags, type FlagValues, listFlag, stringFlag } from "./command.ts";
 import { reportCopy } from "./commands/copy-summary.ts";

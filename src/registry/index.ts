@@ -1,16 +1,18 @@
-// The registry client: what the rest of cudaseal may use. Images move with
-// copyImage (push, pull, copy); signing reaches a repository through
-// openRegistryStore; references parse with parseRegistryRef.
+// The registry client: what the rest of cudaseal may use of the Distribution
+// API. Image readers (src/source/) get manifests and blobs through
+// openRepository; the copy (src/copy/) uploads, mounts and lists referrers;
+// signing reaches a repository through openRegistryStore; references parse
+// with parseRegistryRef.
 
+export { blobSize, getBlob, streamBlob } from "./blob-read.ts";
 export type { BlobSource, UploadOptions, UploadResult } from "./blob-upload.ts";
+export { bytesBlob, fileBlob, streamedBlob, uploadBlob } from "./blob-upload.ts";
 export type { RegistryClientOptions, RetryPolicy } from "./client.ts";
-export type { CopyOptions, CopySummary } from "./copy-image.ts";
-export { copyImage } from "./copy-image.ts";
 export type { Credential, CredentialOptions } from "./credentials.ts";
 export { findCredential } from "./credentials.ts";
 export type { RegistryRef } from "./reference.ts";
-export { formatRegistryRef, looksLikeRegistryRef, parseRegistryRef } from "./reference.ts";
-export { listReferrers, referrersTag } from "./referrers.ts";
+export { formatRegistryRef, looksLikeRegistryRef, manifestReference, parseRegistryRef } from "./reference.ts";
+export { addFallbackReferrer, listReferrers, referrersTag } from "./referrers.ts";
 export { openRegistryImage } from "./registry-image.ts";
 export { openRegistryStore, RegistryStore } from "./registry-store.ts";
-export { openRepository, Repository } from "./repository.ts";
+export { MAX_MANIFEST, openRepository, Repository } from "./repository.ts";

@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { copyImage } from "../../src/copy/copy-image.ts";
 import { isCudasealError } from "../../src/errors.ts";
 import { writeOciLayout } from "../../src/oci/layout-writer.ts";
-import { copyImage } from "../../src/registry/copy-image.ts";
 import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
 import { makeFixture } from "../oci/fixture-image.ts";
 

@@ -2,11 +2,11 @@
 
 import { build } from "../../build/build.ts";
 import { parseOutput } from "../../build/output.ts";
+import { copyImage } from "../../copy/copy-image.ts";
 import { CudasealError } from "../../errors.ts";
 import { type Compression, DEFAULT_COMPRESSION } from "../../layer/blob-writer.ts";
 import { provenanceText } from "../../provenance/slsa-provenance.ts";
 import { readSpecFiles } from "../../provenance/spec-files.ts";
-import { copyImage } from "../../registry/copy-image.ts";
 import { readLockFile, serializeLock } from "../../resolve/lock.ts";
 import { parseImageRef } from "../../source/image-ref.ts";
 import { loadSpec } from "../../spec/load.ts";

@@ -2,7 +2,7 @@
 // line of counts on stderr, or the whole summary with --json. A cosign tag
 // the destination kept rather than take the source's is noted either way.
 
-import type { CopySummary } from "../../registry/copy-image.ts";
+import type { CopySummary } from "../../copy/copy-image.ts";
 import { formatBytes } from "../../util/format-bytes.ts";
 import type { Output } from "../output.ts";
 

@@ -8,8 +8,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { copyImage } from "../../src/copy/copy-image.ts";
 import { writeOciLayout } from "../../src/oci/layout-writer.ts";
-import { copyImage } from "../../src/registry/copy-image.ts";
 import { hostArch, openImage } from "../../src/source/image-source.ts";
 import type { TestRegistry } from "../helpers/registry.ts";
 import { hasTool, makeFixture, run, sha256 } from "../oci/fixture-image.ts";

@@ -14,18 +14,23 @@ import { CudasealError } from "../errors.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import { type Descriptor, isSha256Digest, sha256Digest } from "../oci/descriptor.ts";
 import { ANNOTATION_REF_NAME, OCI_INDEX, OCI_MANIFEST } from "../oci/media-types.ts";
+import {
+  addFallbackReferrer,
+  type BlobSource,
+  blobSize,
+  MAX_MANIFEST,
+  openRepository,
+  type RegistryClientOptions,
+  type UploadResult,
+  uploadBlob,
+} from "../registry/index.ts";
 import type { ImageRef } from "../source/image-ref.ts";
 import { formatImageRef } from "../source/image-ref.ts";
 import { blobPath, MAX_JSON, parseJson } from "../source/layout-image.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
 import { onDiskFull } from "../util/disk-full.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
-import { blobSize } from "./blob-read.ts";
-import { type BlobSource, type UploadResult, uploadBlob } from "./blob-upload.ts";
-import type { RegistryClientOptions } from "./client.ts";
 import { discardStaging, type LayoutStaging, openStaging, publishStaging } from "./copy-staging.ts";
-import { addFallbackReferrer } from "./referrers.ts";
-import { MAX_MANIFEST, openRepository } from "./repository.ts";
 
 /** A place to copy an image to. */
 export interface CopyTarget {

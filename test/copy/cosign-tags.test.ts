@@ -3,10 +3,10 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { planCosignTag } from "../../src/copy/cosign-tags.ts";
 import type { StoredManifest } from "../../src/oci/artifact-store.ts";
 import { sha256Digest } from "../../src/oci/descriptor.ts";
 import { OCI_MANIFEST } from "../../src/oci/media-types.ts";
-import { planCosignTag } from "../../src/registry/cosign-tags.ts";
 import { cosignTag } from "../../src/sign/index.ts";
 
 const SIG = "dev.cosignproject.cosign/signature";

@@ -19,22 +19,20 @@
 // destination already holds.
 
 import { CudasealError } from "../errors.ts";
-import { mapPool } from "../fetch/pool.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { platformString } from "../oci/platform.ts";
+import { bytesBlob, type RegistryClientOptions } from "../registry/index.ts";
 import { cosignTag } from "../sign/index.ts";
 import { choosePlatform } from "../source/choose-platform.ts";
 import { type ImageRef, parseImageRef } from "../source/image-ref.ts";
 import { parseJson } from "../source/layout-image.ts";
+import { mapPool } from "../util/pool.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
-import { bytesBlob } from "./blob-upload.ts";
-import type { RegistryClientOptions } from "./client.ts";
 import { copyToArchive, isArchiveRef } from "./copy-archive.ts";
 import { openCopySource } from "./copy-source.ts";
 import { type CopyTarget, openCopyTarget } from "./copy-target.ts";
 import { COSIGN_TAG_KINDS, type CosignTagAction, cosignBlobs, planCosignTag } from "./cosign-tags.ts";
-import type { Desc } from "./registry-image.ts";
 
 export interface CopyOptions {
   registry?: RegistryClientOptions;
@@ -110,7 +108,7 @@ async function copyTo(srcRef: ImageRef, to: CopyTarget, options: CopyOptions): P
     if (depth > 4) throw new CudasealError("IMAGE_INVALID", `${from.label}: indexes nest too deep`);
     const doc = parseJson(m.bytes, `${from.label}@${m.digest}`);
     if (Array.isArray(doc.manifests)) {
-      for (const child of doc.manifests as Desc[]) {
+      for (const child of doc.manifests as Descriptor[]) {
         if (child.platform !== undefined && child.platform.architecture !== "unknown")
           platforms.push(platformString(child.platform));
         await walk(await from.manifest(child as Descriptor), depth + 1);
@@ -242,6 +240,6 @@ function isIndex(m: StoredManifest): boolean {
   return Array.isArray(parseJson(m.bytes, m.digest).manifests);
 }
 
-function entries(m: StoredManifest): Desc[] {
-  return parseJson(m.bytes, m.digest).manifests as Desc[];
+function entries(m: StoredManifest): Descriptor[] {
+  return parseJson(m.bytes, m.digest).manifests as Descriptor[];
 }

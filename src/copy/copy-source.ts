@@ -19,17 +19,23 @@ import {
   OCI_INDEX,
   OCI_MANIFEST,
 } from "../oci/media-types.ts";
+import {
+  type BlobSource,
+  bytesBlob,
+  fileBlob,
+  listReferrers,
+  MAX_MANIFEST,
+  manifestReference,
+  openRepository,
+  type RegistryClientOptions,
+  streamBlob,
+  streamedBlob,
+} from "../registry/index.ts";
 import { type BlobFiles, directoryFiles } from "../source/blob-files.ts";
 import { openDockerArchive } from "../source/docker-archive-source.ts";
 import { formatImageRef, type ImageRef, sameImageName } from "../source/image-ref.ts";
 import { blobPath, MAX_JSON, parseJson } from "../source/layout-image.ts";
 import { indexTar } from "../source/tar-index.ts";
-import { streamBlob } from "./blob-read.ts";
-import { type BlobSource, bytesBlob, fileBlob, streamedBlob } from "./blob-upload.ts";
-import type { RegistryClientOptions } from "./client.ts";
-import { manifestReference } from "./reference.ts";
-import { listReferrers } from "./referrers.ts";
-import { MAX_MANIFEST, openRepository } from "./repository.ts";
 
 /** An image to copy from. */
 export interface CopySource {
