@@ -9,8 +9,8 @@
 import { createHash } from "node:crypto";
 import type { LockedPackage } from "../apt/types.ts";
 import { canonicalJson } from "../oci/canonical-json.ts";
-import { type Lock, serializeLock } from "../resolve/lock.ts";
-import { debPurl } from "../sbom/purl.ts";
+import { type Lock, serializeLock } from "../resolve/index.ts";
+import { debPurl } from "../sbom/index.ts";
 
 /** The predicate type URI. */
 export const SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";

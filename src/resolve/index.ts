@@ -1,5 +1,6 @@
 // What other stages may use from resolution: resolve a request to an exact
-// install set, and turn install sets into a lock and back.
+// install set, lock what the sources hold for a request, and turn install
+// sets into a lock and back.
 
 export { isHostProvidedName, isHostProvidedPackage } from "./host-provided.ts";
 export {
@@ -10,9 +11,11 @@ export {
   lockedPackage,
   packageUrl,
   parseLock,
+  readLockFile,
   serializeLock,
   toLock,
 } from "./lock.ts";
+export { lockFromSources } from "./lock-from-sources.ts";
 export { type PackageSpec, parsePackageSpec, type ResolveRequest } from "./request.ts";
 export { type Resolution, resolve } from "./resolver.ts";
 export { isScriptFetched, SCRIPT_FETCHED, scriptFetchedHint } from "./script-fetched.ts";

@@ -9,7 +9,7 @@ import type { ImagePlan } from "../oci/image-plan.ts";
 import type { Artifact } from "../oci/layout-contents.ts";
 import { buildManifest } from "../oci/manifest.ts";
 import { OCI_EMPTY } from "../oci/media-types.ts";
-import { SBOM_FORMATS } from "./index.ts";
+import { SBOM_FORMATS } from "./formats.ts";
 import { type SbomFacts, sbomModel } from "./model.ts";
 
 /** The artifact types registries and tools recognise for each format. */

@@ -1,11 +1,10 @@
 // What other stages may use from the SBOM stage: the neutral model built
-// from a lock or an image, the licences of copyright files, and the formats
-// that render it.
+// from a lock or an image, the facts and file checksums gathered while the
+// layers are written, the licences of copyright files, the formats that
+// render the model, and the artifacts that carry the documents in an image.
 
-import { cyclonedxDocument } from "./cyclonedx.ts";
-import type { SbomModel } from "./model.ts";
-import { spdxDocument } from "./spdx.ts";
-
+export { sbomArtifacts } from "./artifacts.ts";
+export { type BuiltFiles, builtImageFacts } from "./build-facts.ts";
 export {
   type CopyrightLicense,
   copyrightLicense,
@@ -13,7 +12,9 @@ export {
   MAX_COPYRIGHT_BYTES,
 } from "./copyright.ts";
 export { cyclonedxDocument, cyclonedxSerialNumber } from "./cyclonedx.ts";
-export { hashedBody } from "./file-digest.ts";
+export { hashedBody, hashedEntries } from "./file-digest.ts";
+export { SBOM_FORMATS, type SbomFormat } from "./formats.ts";
+export { distroOf, imageSbomModel } from "./image-sbom.ts";
 export {
   type Distro,
   type SbomFacts,
@@ -27,24 +28,3 @@ export {
 } from "./model.ts";
 export { apkPurl, DEBIAN_DISTRO, debPurl, purlEncode } from "./purl.ts";
 export { spdxDocument, spdxFileId, spdxNamespace, spdxPackageId } from "./spdx.ts";
-
-/** One SBOM format: how it renders the model and what its file is usually called. */
-export interface SbomFormat {
-  name: string;
-  fileName: string;
-  render(model: SbomModel): string;
-}
-
-export const SBOM_FORMATS: Record<"spdx" | "cyclonedx", SbomFormat> = {
-  spdx: { name: "spdx", fileName: "sbom.spdx.json", render: (model) => asJson(spdxDocument(model)) },
-  cyclonedx: {
-    name: "cyclonedx",
-    fileName: "sbom.cdx.json",
-    render: (model) => asJson(cyclonedxDocument(model)),
-  },
-};
-
-/** Two-space indent and a final newline; key order is the order the renderers build. */
-function asJson(doc: Record<string, unknown>): string {
-  return `${JSON.stringify(doc, null, 2)}\n`;
-}

@@ -5,7 +5,7 @@
 // first, so a mistake in them fails before any download.
 
 import { CudasealError, inStage } from "../errors.ts";
-import { distroOf } from "../sbom/image-sbom.ts";
+import { distroOf } from "../sbom/index.ts";
 import { readFilesystem } from "../source/filesystem.ts";
 import { openImage } from "../source/image-source.ts";
 import { installedPackageRecords, isPackageDb } from "../source/packages.ts";

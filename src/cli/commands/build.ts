@@ -7,7 +7,7 @@ import { CudasealError } from "../../errors.ts";
 import { type Compression, DEFAULT_COMPRESSION } from "../../layer/blob-writer.ts";
 import { provenanceText } from "../../provenance/slsa-provenance.ts";
 import { readSpecFiles } from "../../provenance/spec-files.ts";
-import { readLockFile, serializeLock } from "../../resolve/lock.ts";
+import { readLockFile, serializeLock } from "../../resolve/index.ts";
 import { parseImageRef } from "../../source/image-ref.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";

@@ -2,8 +2,7 @@
 
 import { ContentStore } from "../../cache/content-store.ts";
 import { CudasealError } from "../../errors.ts";
-import { serializeLock } from "../../resolve/lock.ts";
-import { lockFromSources } from "../../resolve/lock-from-sources.ts";
+import { lockFromSources, serializeLock } from "../../resolve/index.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
 import type { Spec } from "../../spec/types.ts";

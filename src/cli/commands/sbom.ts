@@ -1,9 +1,8 @@
 // `cudaseal sbom`: the SBOM of an image, read from the image or from its lock.
 
 import { CudasealError } from "../../errors.ts";
-import { readLockFile } from "../../resolve/lock.ts";
-import { imageSbomModel } from "../../sbom/image-sbom.ts";
-import { SBOM_FORMATS, sbomModel } from "../../sbom/index.ts";
+import { readLockFile } from "../../resolve/index.ts";
+import { imageSbomModel, SBOM_FORMATS, sbomModel } from "../../sbom/index.ts";
 import { type Command, type FlagValues, stringFlag } from "../command.ts";
 
 export const sbomCommand: Command = {
