@@ -11,11 +11,11 @@
 // the same rules. Device nodes and fifos are skipped (the launcher gives
 // the container its own /dev).
 //
-// Whiteouts follow the OCI layer spec as src/source/filesystem.ts reads
-// them: `.wh.NAME` deletes NAME from lower layers, `.wh..wh..opq` empties a
-// directory of what lower layers put there, and entries of the same layer
-// never hide each other. Modes (setuid included) and owners are kept, so
-// the rootfs directory is made 0700: only its owner may reach the files.
+// Whiteouts follow the OCI layer rules (src/source/whiteout.ts), applied to
+// the directory: a whiteout deletes only what lower layers wrote, and one
+// beneath a symlink is refused as an entry would be. Modes (setuid included)
+// and owners are kept, so the rootfs directory is made 0700: only its owner
+// may reach the files.
 
 import { constants } from "node:fs";
 import { chmod, lchown, link, lstat, mkdir, open, readdir, rename, rm, symlink } from "node:fs/promises";
@@ -24,6 +24,7 @@ import { defaultCacheDir } from "../cache/dirs.ts";
 import { CudasealError, isCudasealError } from "../errors.ts";
 import { decompressSniffed } from "../source/filesystem.ts";
 import type { OpenedImage } from "../source/image-source.ts";
+import { childPath, type EntryName, parseEntryName } from "../source/whiteout.ts";
 import { readTar, type TarEntry } from "../tar/reader.ts";
 
 export interface UnpackOptions {
@@ -106,7 +107,6 @@ async function makeWritable(path: string): Promise<void> {
 }
 
 const NOFOLLOW_CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-const OPAQUE = ".wh..wh..opq";
 
 /** Writes layers, in order, into one directory it owns. */
 class Extractor {
@@ -138,23 +138,32 @@ class Extractor {
         await e.skip();
         continue;
       }
-      const dir = posix.dirname(path) === "." ? "" : posix.dirname(path);
-      const base = posix.basename(path);
-      if (base === OPAQUE) {
+      const name = parseEntryName(path);
+      if (name.kind !== "none") {
         await e.skip();
-        if (await this.#isRealDir(dir, where)) await this.#removeLower(dir);
+        await this.#whiteout(name, where);
         continue;
       }
-      if (base.startsWith(".wh.")) {
-        await e.skip();
-        const victim = posix.join(dir, base.slice(4));
-        if (!this.#written.has(victim) && (await this.#isRealDir(dir, where))) await this.#remove(victim);
-        continue;
-      }
-      await this.#parents(dir, where);
+      await this.#parents(name.dir, where);
       await this.#write(e, path, where);
       this.#written.add(path);
     }
+  }
+
+  /** Delete what a whiteout names, as lower layers left it; one in a directory that is not there is a no-op. */
+  async #whiteout(name: EntryName, where: string): Promise<void> {
+    if (name.kind === "opaque") {
+      if (await this.#isRealDir(name.dir, where)) await this.#removeLower(name.dir);
+      return;
+    }
+    const victim = childPath(name.dir, name.name);
+    if (victim === "") {
+      // `.wh.` alone at the top: it would delete the tree being built.
+      throw new CudasealError("IMAGE_INVALID", `${where}: a whiteout names the root itself`, {
+        details: { origin: where },
+      });
+    }
+    if (!this.#written.has(victim) && (await this.#isRealDir(name.dir, where))) await this.#remove(victim);
   }
 
   /** Apply directory modes, deepest first. */

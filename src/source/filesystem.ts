@@ -1,19 +1,16 @@
 // An image's final file system as metadata, from one pass over its layers in
-// order, nothing extracted. Whiteouts follow the OCI layer spec: `.wh.NAME`
-// deletes NAME (and all under it) from lower layers, `.wh..wh..opq` empties
-// its directory of everything lower layers put there; an entry that is not a
-// directory hides whatever lower layers had under its path. Entries of the
-// same layer never hide each other. The bodies of the files `want` names are
-// collected on the way, capped, and follow the same rules, as do the
-// checksums of the files `hash` names, computed as their bodies stream past.
+// order, nothing extracted, whiteouts applied by the OCI layer rules
+// (whiteout.ts). The bodies of the files `want` names are collected on the
+// way, capped, and follow the same rules, as do the checksums of the files
+// `hash` names, computed as their bodies stream past.
 
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import { decompress } from "../deb/decompress.ts";
 import { CudasealError, isCudasealError } from "../errors.ts";
-import { readTar } from "../tar/reader.ts";
-import { PathChildren } from "../util/path-children.ts";
+import { readTar, type TarEntry } from "../tar/reader.ts";
 import type { OpenedImage } from "./image-source.ts";
+import { LayeredPaths, parseEntryName } from "./whiteout.ts";
 
 /** One path of the final file system. */
 export interface FileInfo {
@@ -37,6 +34,9 @@ export interface ImageFilesystem {
   /** Checksums of the final versions of the regular files `hash` named. */
   digests: Map<string, FileDigest>;
 }
+
+// What readFilesystem gathers of file bodies, beside the paths.
+type Bodies = Omit<ImageFilesystem, "files">;
 
 /** A file body's checksums, hex. */
 export interface FileDigest {
@@ -63,17 +63,13 @@ export async function readFilesystem(
   options: ReadFilesystemOptions = {},
 ): Promise<ImageFilesystem> {
   const origin = options.origin ?? image.manifestDigest;
-  const max = options.maxContentSize ?? DEFAULT_MAX_CONTENT;
-  const tree = new Tree();
-  const contents = new Map<string, Buffer>();
-  const tooLarge = new Set<string>();
-  const digests = new Map<string, FileDigest>();
+  const found: Bodies = { contents: new Map(), tooLarge: new Set(), digests: new Map() };
   const forget = (p: string) => {
-    contents.delete(p);
-    tooLarge.delete(p);
-    digests.delete(p);
+    found.contents.delete(p);
+    found.tooLarge.delete(p);
+    found.digests.delete(p);
   };
-
+  const tree = new LayeredPaths<FileInfo>((info) => info.layer, forget);
   for (const [i, layer] of image.layers.entries()) {
     const where = `${origin} layer ${i} (${layer.digest})`;
     try {
@@ -88,42 +84,15 @@ export async function readFilesystem(
           await e.skip();
           continue;
         }
-        const dir = posix.dirname(path);
-        const base = posix.basename(path);
-        if (base === ".wh..wh..opq") {
+        const name = parseEntryName(path);
+        if (name.kind !== "none") {
           await e.skip();
-          tree.removeUnder(dir, i, forget);
+          tree.whiteout(name, i);
           continue;
         }
-        if (base.startsWith(".wh.")) {
-          await e.skip();
-          tree.remove(posix.join(dir, base.slice(4)), i, forget);
-          continue;
-        }
-        if (e.type !== "directory") tree.removeUnder(path, i, forget);
-        const info: FileInfo = { type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, size: e.size, layer: i };
-        if (e.linkname !== undefined) info.linkname = e.type === "hardlink" ? `/${e.linkname}` : e.linkname;
-        tree.set(path, info);
+        tree.write(path, fileInfo(e, i), e.type === "directory");
         forget(path);
-        const wanted = e.type === "file" ? (options.want?.(path) ?? false) : false;
-        const hashed = e.type === "file" && options.hash?.(path) === true;
-        const cap = typeof wanted === "number" ? Math.min(wanted, max) : max;
-        if (wanted !== false && e.size > cap) tooLarge.add(path);
-        const keep = wanted !== false && e.size <= cap;
-        if (keep || hashed) {
-          const sha256 = hashed ? createHash("sha256") : undefined;
-          const sha1 = hashed ? createHash("sha1") : undefined;
-          const parts: Buffer[] | undefined = keep ? [] : undefined;
-          for await (const chunk of e.body) {
-            sha256?.update(chunk);
-            sha1?.update(chunk);
-            parts?.push(chunk);
-          }
-          if (parts) contents.set(path, Buffer.concat(parts));
-          if (sha256 && sha1) digests.set(path, { sha256: sha256.digest("hex"), sha1: sha1.digest("hex") });
-        } else {
-          await e.skip();
-        }
+        await readBody(e, path, options, found);
       }
     } catch (err) {
       if (isCudasealError(err, "IMAGE_INVALID")) throw err;
@@ -133,7 +102,43 @@ export async function readFilesystem(
       });
     }
   }
-  return { files: tree.files, contents, tooLarge, digests };
+  return { ...found, files: tree.paths };
+}
+
+/** What the final file system records of an entry that `layer` holds. */
+function fileInfo(e: TarEntry, layer: number): FileInfo {
+  const info: FileInfo = { type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, size: e.size, layer };
+  if (e.linkname !== undefined) info.linkname = e.type === "hardlink" ? `/${e.linkname}` : e.linkname;
+  return info;
+}
+
+/** Keep (capped) and hash a regular file's body as `options` ask, or skip it. */
+async function readBody(
+  e: TarEntry,
+  path: string,
+  options: ReadFilesystemOptions,
+  found: Bodies,
+): Promise<void> {
+  const max = options.maxContentSize ?? DEFAULT_MAX_CONTENT;
+  const wanted = e.type === "file" ? (options.want?.(path) ?? false) : false;
+  const hashed = e.type === "file" && options.hash?.(path) === true;
+  const cap = typeof wanted === "number" ? Math.min(wanted, max) : max;
+  if (wanted !== false && e.size > cap) found.tooLarge.add(path);
+  const keep = wanted !== false && e.size <= cap;
+  if (!keep && !hashed) {
+    await e.skip();
+    return;
+  }
+  const sha256 = hashed ? createHash("sha256") : undefined;
+  const sha1 = hashed ? createHash("sha1") : undefined;
+  const parts: Buffer[] | undefined = keep ? [] : undefined;
+  for await (const chunk of e.body) {
+    sha256?.update(chunk);
+    sha1?.update(chunk);
+    parts?.push(chunk);
+  }
+  if (parts) found.contents.set(path, Buffer.concat(parts));
+  if (sha256 && sha1) found.digests.set(path, { sha256: sha256.digest("hex"), sha1: sha1.digest("hex") });
 }
 
 /** `/`-rooted canonical form of a layer path; undefined for one that climbs out of the root. */
@@ -174,34 +179,4 @@ export async function* decompressSniffed(
     }
   }
   yield* decompress(all(), name, where);
-}
-
-// Paths with their children indexed, so whiteouts cost what they delete, not the image's size.
-class Tree {
-  readonly files = new Map<string, FileInfo>();
-  readonly #children = new PathChildren();
-
-  set(path: string, info: FileInfo): void {
-    this.files.set(path, info);
-    this.#children.add(path);
-  }
-
-  /** Delete `path` and all under it that layers below `layer` put there. */
-  remove(path: string, layer: number, forget: (p: string) => void): void {
-    const info = this.files.get(path);
-    if (info !== undefined && info.layer < layer) {
-      this.files.delete(path);
-      forget(path);
-    }
-    this.removeUnder(path, layer, forget);
-  }
-
-  /** Delete all under `dir` that layers below `layer` put there. */
-  removeUnder(dir: string, layer: number, forget: (p: string) => void): void {
-    this.#children.removeUnder(
-      dir,
-      (kid) => this.remove(kid, layer, forget),
-      (kid) => this.files.has(kid),
-    );
-  }
 }

@@ -1,7 +1,7 @@
 // Each path's children in a file system built layer by layer, so that a
 // whiteout or a replaced directory costs what it deletes, not the image's size.
-// Shared by the reader that merges layers (src/source/filesystem.ts) and the
-// audit's record of which layer each path survives from (src/audit/final-fs.ts).
+// The index under the whiteout rules' record of merged layers
+// (src/source/whiteout.ts).
 
 import { posix } from "node:path";
 

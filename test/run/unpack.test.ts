@@ -121,6 +121,18 @@ describe("unpackImage", () => {
     assert.deepEqual(readdirSync(join(cacheDir, "rootfs")), []);
   });
 
+  test("a whiteout named .wh. at the top, which names the root itself, is refused (IMAGE_INVALID) and leaves nothing", async () => {
+    const cacheDir = join(work, "cache-root-whiteout");
+    const base = hostileLayer([
+      { name: "etc", type: "dir" },
+      { name: "etc/keep", data: "keep" },
+    ]);
+    const top = hostileLayer([{ name: ".wh." }, { name: "etc/after", data: "after" }]);
+    const img = await image("root-whiteout", [base, top]);
+    await assert.rejects(unpackImage(img, { cacheDir }), (err) => isCudasealError(err, "IMAGE_INVALID"));
+    assert.deepEqual(readdirSync(join(cacheDir, "rootfs")), []);
+  });
+
   test("never writes through a symlink a lower layer made (TAR_LINK_ESCAPE)", async () => {
     const outside = join(work, "outside");
     mkdirSync(outside);
