@@ -3,7 +3,7 @@
 // with `--password-stdin`, and the copy tuning flags.
 
 import { CudasealError } from "../errors.ts";
-import type { RegistryClientOptions } from "../registry/client.ts";
+import type { RegistryClientOptions } from "../registry/index.ts";
 import { type Flags, type FlagValues, listFlag, stringFlag } from "./command.ts";
 
 export const REGISTRY_FLAGS: Flags = {

@@ -14,9 +14,13 @@ import {
   DOCKER_MANIFEST_LIST,
   OCI_INDEX,
 } from "../oci/media-types.ts";
-import type { RegistryClientOptions } from "../registry/client.ts";
-import { formatRegistryRef, manifestReference, parseRegistryRef } from "../registry/reference.ts";
-import { openRegistryStore } from "../registry/registry-store.ts";
+import {
+  formatRegistryRef,
+  manifestReference,
+  openRegistryStore,
+  parseRegistryRef,
+  type RegistryClientOptions,
+} from "../registry/index.ts";
 
 /** An image found: where, its manifest, and the name a signature's identity gives it. */
 export interface ImageTarget {

@@ -5,7 +5,7 @@
 // src/registry/reference.ts with Docker's rules).
 
 import { CudasealError } from "../errors.ts";
-import { formatRegistryRef, looksLikeRegistryRef, parseRegistryRef } from "../registry/reference.ts";
+import { formatRegistryRef, looksLikeRegistryRef, parseRegistryRef } from "../registry/index.ts";
 
 /** A parsed image reference: the transport and where the image lies. */
 export type ImageRef =
