@@ -11,10 +11,10 @@ import {
   POLICY_EXPIRED_ID,
   type Policy,
 } from "../findings/index.ts";
-import { openImage } from "../source/image-source.ts";
+import { type OpenedImage, openImage } from "../source/image-source.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { checkConfig } from "./config-checks.ts";
-import { walkLayers } from "./layer-walk.ts";
+import { type WalkResult, walkLayers } from "./layer-walk.ts";
 import { AUDIT_RULES, finding } from "./rules.ts";
 
 export interface AuditOptions {
@@ -40,7 +40,7 @@ export interface AuditResult {
 /** Audit the image `ref` names. */
 export async function auditImage(ref: string, options: AuditOptions = {}): Promise<AuditResult> {
   const policy = typeof options.policy === "string" ? loadPolicy(options.policy) : options.policy;
-  let image: Awaited<ReturnType<typeof openImage>>;
+  let image: OpenedImage;
   try {
     image = await openImage(ref, { arch: options.arch });
   } catch (err) {
@@ -53,6 +53,30 @@ export async function auditImage(ref: string, options: AuditOptions = {}): Promi
   }).catch((err) => {
     throw inStage("read layers", err);
   });
+  const findings = imageFindings(image, walk, options);
+  const outcome =
+    policy === undefined
+      ? { findings, suppressed: [], unknownRules: [] }
+      : applyPolicy(findings, policy, {
+          today: options.now,
+          knownRules: [...Object.keys(AUDIT_RULES), POLICY_EXPIRED_ID],
+        });
+  return {
+    report: {
+      tool: "audit",
+      target: ref,
+      kind: "image",
+      findings: outcome.findings,
+      suppressed: outcome.suppressed,
+      properties: reportProperties(image, walk, policy),
+    },
+    // One policy file serves lint too: its rules (CS-DF-…) are not typos here.
+    unknownPolicyRules: outcome.unknownRules.filter((id) => !id.startsWith("CS-DF-")),
+  };
+}
+
+/** The walk's findings, the config's, and a missing package database. */
+function imageFindings(image: OpenedImage, walk: WalkResult, options: AuditOptions): Finding[] {
   const findings: Finding[] = [
     ...walk.findings,
     ...checkConfig(
@@ -73,34 +97,25 @@ export async function auditImage(ref: string, options: AuditOptions = {}): Promi
       ),
     );
   }
-  const outcome =
-    policy === undefined
-      ? { findings, suppressed: [], unknownRules: [] }
-      : applyPolicy(findings, policy, {
-          today: options.now,
-          knownRules: [...Object.keys(AUDIT_RULES), POLICY_EXPIRED_ID],
-        });
+  return findings;
+}
+
+/** What the report says of the image and the walk. */
+function reportProperties(
+  image: OpenedImage,
+  walk: WalkResult,
+  policy: Policy | undefined,
+): Record<string, unknown> {
   const platform = image.config as { architecture?: unknown; os?: unknown; created?: unknown };
   return {
-    report: {
-      tool: "audit",
-      target: ref,
-      kind: "image",
-      findings: outcome.findings,
-      suppressed: outcome.suppressed,
-      properties: {
-        manifestDigest: image.manifestDigest,
-        platform: `${String(platform.os ?? "linux")}/${String(platform.architecture ?? "unknown")}`,
-        ...(typeof platform.created === "string" ? { created: platform.created } : {}),
-        layers: walk.stats.layers,
-        entries: walk.stats.entries,
-        uncompressedBytes: walk.stats.uncompressedBytes,
-        scannedFiles: walk.stats.scannedFiles,
-        ...(walk.cudart.version ? { cudaRuntime: walk.cudart.version.full } : {}),
-        ...(policy === undefined ? {} : { policy: policy.source }),
-      },
-    },
-    // One policy file serves lint too: its rules (CS-DF-…) are not typos here.
-    unknownPolicyRules: outcome.unknownRules.filter((id) => !id.startsWith("CS-DF-")),
+    manifestDigest: image.manifestDigest,
+    platform: `${String(platform.os ?? "linux")}/${String(platform.architecture ?? "unknown")}`,
+    ...(typeof platform.created === "string" ? { created: platform.created } : {}),
+    layers: walk.stats.layers,
+    entries: walk.stats.entries,
+    uncompressedBytes: walk.stats.uncompressedBytes,
+    scannedFiles: walk.stats.scannedFiles,
+    ...(walk.cudart.version ? { cudaRuntime: walk.cudart.version.full } : {}),
+    ...(policy === undefined ? {} : { policy: policy.source }),
   };
 }

@@ -1,0 +1,136 @@
+// What the audit's walk keeps from one entry to the next, and the order it
+// checks an entry in: its path (one that climbs out of the root is a
+// finding, not a crash), whiteouts (applied to the final file system by the
+// OCI rules), symlinks above it, then the entry's own checks
+// (entry-checks.ts). Only layer numbers are kept per path, so a large image
+// costs a map entry per path.
+
+import { posix } from "node:path";
+import type { Finding } from "../findings/index.ts";
+import { LayeredPaths, parseEntryName } from "../source/whiteout.ts";
+import type { TarEntry } from "../tar/reader.ts";
+import { checkBody, checkLinks, checkMode, type Note, printable, rootedPath } from "./entry-checks.ts";
+import { LayerFindings } from "./layer-findings.ts";
+import { cudartVersion, isCudart, isPackageDatabase } from "./paths.ts";
+
+type CudaVersion = { major: number; minor: number; full: string };
+
+/** The CUDA runtime in the final file system: present at all, and the newest version a file name carries. */
+export interface CudartFacts {
+  present: boolean;
+  version?: CudaVersion;
+  path?: string;
+}
+
+export class EntryWalker {
+  /** Entries seen, and the text files searched for secrets. */
+  readonly counts = { entries: 0, scannedFiles: 0, scannedBytes: 0 };
+  readonly #findings = new LayerFindings();
+  readonly #fs = new LayeredPaths<number>((layer) => layer, this.#findings.dropped);
+  /** Symlinks as the layers so far leave them, to spot entries written through one. */
+  readonly #symlinks = new Map<string, string>();
+  readonly #cudart: { path: string; layer: number; version?: CudaVersion }[] = [];
+  readonly #maxScan: number;
+
+  constructor(maxScan: number) {
+    this.#maxScan = maxScan;
+  }
+
+  /** Check one entry of `layer`, reading or skipping its body. */
+  async entry(e: TarEntry, layer: number): Promise<void> {
+    this.counts.entries++;
+    const path = rootedPath(e.path);
+    if (path === undefined) {
+      const shown = printable(e.path);
+      this.#findings.note(
+        "CS-TAR-PATH-TRAVERSAL",
+        `/${shown}`,
+        layer,
+        `entry ${shown} in layer ${layer} climbs out of the root`,
+        true,
+      );
+      await e.skip();
+      return;
+    }
+    const name = parseEntryName(path);
+    if (name.kind !== "none") {
+      this.#fs.whiteout(name, layer);
+      await e.skip();
+      return;
+    }
+    const note: Note = (id, message, always, extra) =>
+      this.#findings.note(id, path, layer, message, always, extra);
+    this.#checkSymlinkAbove(path, layer, note);
+    this.#record(e, path, layer);
+    checkLinks(e, path, layer, note);
+    checkMode(e, path, note);
+    if (e.type !== "file" && e.type !== "hardlink") {
+      await e.skip();
+      return;
+    }
+    const scanned = await checkBody(e, path, layer, this.#maxScan, note);
+    if (scanned !== undefined) {
+      this.counts.scannedFiles++;
+      this.counts.scannedBytes += scanned;
+    }
+  }
+
+  /** The findings that hold for the final file system. */
+  findings(): Finding[] {
+    return this.#findings.settle(this.#fs);
+  }
+
+  /** The newest CUDA runtime a surviving file name carries. */
+  cudart(): CudartFacts {
+    let newest: CudaVersion | undefined;
+    let newestPath: string | undefined;
+    let present = false;
+    for (const c of this.#cudart) {
+      if (this.#fs.get(c.path) !== c.layer) continue;
+      present = true;
+      const v = c.version;
+      if (
+        v !== undefined &&
+        (newest === undefined ||
+          v.major > newest.major ||
+          (v.major === newest.major && v.minor > newest.minor))
+      ) {
+        newest = v;
+        newestPath = c.path;
+      }
+    }
+    return { present, ...(newest === undefined ? {} : { version: newest, path: newestPath }) };
+  }
+
+  /** Whether the final file system has a package database. */
+  packageDatabase(): boolean {
+    for (const path of this.#fs.paths.keys()) if (isPackageDatabase(path)) return true;
+    return false;
+  }
+
+  // An entry under a path that is a symlink: runtimes that rebuild the tree
+  // disagree with tools that extract in place, which follow the link (the
+  // classic way to write outside the root). Checked before the entry is added.
+  #checkSymlinkAbove(path: string, layer: number, note: Note): void {
+    if (this.#symlinks.size === 0) return;
+    for (let p = posix.dirname(path); p !== "/"; p = posix.dirname(p)) {
+      if (this.#symlinks.has(p) && this.#fs.get(p) !== undefined) {
+        note(
+          "CS-TAR-SYMLINK-PARENT",
+          `${printable(path)} in layer ${layer} is written through the symlink ${printable(p)} (-> ${printable(this.#symlinks.get(p) ?? "")})`,
+          true,
+        );
+        return;
+      }
+    }
+  }
+
+  /** Add the entry to the final file system, the symlinks and the CUDA runtimes seen. */
+  #record(e: TarEntry, path: string, layer: number): void {
+    this.#fs.write(path, layer, e.type === "directory");
+    if (e.type === "symlink") this.#symlinks.set(path, e.linkname ?? "");
+    else this.#symlinks.delete(path);
+    if (isCudart(path) && e.type !== "directory")
+      this.#cudart.push({ path, layer, version: cudartVersion(path) });
+  }
+}
