@@ -58,111 +58,40 @@ export interface BuildResult {
   output: OutputTarget;
 }
 
+// Each platform's SBOM documents, and the artifacts that carry them.
+type Sboms = ReturnType<typeof sbomArtifacts>;
+
+/** Build the image `options.spec` describes, stage by stage, and write it to `options.output`. */
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const stages = new StageRunner();
-  const progress = options.onProgress ?? noProgress;
   const store = new ContentStore(options.cacheDir);
   // Every stage before the output's writes only under the cache.
   const cacheWrites: StageWrites = { folder: "cache", path: options.cacheDir };
-  // What builds killed before this one left half-written in the cache (content-store.ts says which).
-  const stale = await Promise.all([
-    store.removeStaleTemps(),
-    new LayerCache(options.cacheDir, store).removeStaleTemps(),
-  ]);
-  if (stale[0] + stale[1] > 0)
-    options.onNote?.(
-      `removed ${stale[0] + stale[1]} temporary files that interrupted builds left in the cache`,
-    );
+  await removeStaleTemps(options, store);
 
-  const lock = await stages.run(
-    "resolve",
-    async () => {
-      if (options.lock) return options.lock;
-      return (
-        await lockFromSources({
-          sources: options.sources,
-          archs: options.archs,
-          packages: options.spec.packages ?? [],
-          provided: options.spec.provided ?? [],
-          recommends: options.spec.recommends ?? false,
-          store,
-          allowExpired: options.allowExpired,
-          onNote: options.onNote,
-          signal: options.signal,
-        })
-      ).lock;
-    },
-    cacheWrites,
-  );
-
-  const locked = options.archs.map((arch) => {
-    const pkgs = lock.arches[arch];
-    if (!pkgs) throw new Error(`the lock has no packages for ${arch}`);
-    return { arch, packages: pkgs };
-  });
-
+  const lock = await stages.run("resolve", () => resolveLock(options, store), cacheWrites);
+  const locked = lockedArches(lock, options.archs);
   const fetched = await stages.run(
     "fetch",
     () =>
       fetchDebs(
         locked.flatMap((l) => l.packages),
-        { store, onProgress: progress, signal: options.signal, verify: "before-use" },
+        { store, onProgress: options.onProgress ?? noProgress, signal: options.signal, verify: "before-use" },
       ),
     cacheWrites,
   );
-  const downloadedBytes = fetched.filter((f) => f.downloaded).reduce((n, f) => n + f.pkg.size, 0);
-
-  const platforms = await stages.run(
-    "layers",
-    () =>
-      Promise.all(
-        locked.map(({ arch, packages }) =>
-          buildPlatform({
-            arch,
-            spec: options.spec,
-            packages,
-            debFile: (pkg: LockedPackage) => verifiedDeb(pkg, { store, signal: options.signal }),
-            cacheDir: options.cacheDir,
-            store,
-            compression: options.compression,
-            sourceDateEpoch: options.sourceDateEpoch,
-            useCache: options.layerCache !== false,
-            reference: options.output.reference,
-            onProgress: progress,
-            sbomFiles: options.sbomFiles ?? options.spec.sbom?.files === true,
-          }),
-        ),
-      ),
-    cacheWrites,
-  );
-
+  const platforms = await stages.run("layers", () => buildPlatforms(options, store, locked), cacheWrites);
   const image: BuiltImage = {
     platforms: platforms.map((p) => p.image),
     annotations: platforms[0].annotations,
     tag: options.output.tag,
   };
-  // The SBOMs name the platform manifests, whose digests the plan knows before anything is written.
-  const sboms = await stages.run("describe", async () =>
-    sbomArtifacts(
-      planImage(image),
-      (arch) => lock.arches[arch] ?? [],
-      { name: options.output.reference, created: String(platforms[0].image.config.created) },
-      (arch) => {
-        const built = platforms.find((p) => p.arch === arch);
-        return built ? builtImageFacts(built.sbom, options.spec.paths) : {};
-      },
-    ),
-  );
-  const written = await stages.run(
-    "write",
-    async () => {
-      const result = await writeOutput(options.output, image, options.archs[0], sboms.artifacts);
-      for (const doc of sboms.documents)
-        await writeFileAtomic(sbomPath(options.output, doc.arch, doc.format), doc.text);
-      return result;
-    },
-    { folder: "output", path: options.output.path },
-  );
+  const sboms = await stages.run("describe", async () => describeImage(options, lock, image, platforms));
+  const written = await stages.run("write", () => writeImage(options, image, sboms), {
+    folder: "output",
+    path: options.output.path,
+  });
+
   if (!platforms[0].cudaVersion && (options.spec.packages ?? []).some((p) => p.startsWith("libcu"))) {
     options.onNote?.("no CUDA runtime package found: NVIDIA_REQUIRE_CUDA is not set");
   }
@@ -172,7 +101,98 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     platforms,
     stages: stages.timings,
     packageCount: locked.reduce((n, l) => Math.max(n, l.packages.length), 0),
-    downloadedBytes,
+    downloadedBytes: fetched.filter((f) => f.downloaded).reduce((n, f) => n + f.pkg.size, 0),
     output: options.output,
   };
+}
+
+/** What builds killed before this one left half-written in the cache (content-store.ts says which). */
+async function removeStaleTemps(options: BuildOptions, store: ContentStore): Promise<void> {
+  const stale = await Promise.all([
+    store.removeStaleTemps(),
+    new LayerCache(options.cacheDir, store).removeStaleTemps(),
+  ]);
+  if (stale[0] + stale[1] > 0)
+    options.onNote?.(
+      `removed ${stale[0] + stale[1]} temporary files that interrupted builds left in the cache`,
+    );
+}
+
+/** resolve: the lock given, or one resolved from the sources. */
+async function resolveLock(options: BuildOptions, store: ContentStore): Promise<Lock> {
+  if (options.lock) return options.lock;
+  return (
+    await lockFromSources({
+      sources: options.sources,
+      archs: options.archs,
+      packages: options.spec.packages ?? [],
+      provided: options.spec.provided ?? [],
+      recommends: options.spec.recommends ?? false,
+      store,
+      allowExpired: options.allowExpired,
+      onNote: options.onNote,
+      signal: options.signal,
+    })
+  ).lock;
+}
+
+/** The lock's packages for each architecture built. */
+function lockedArches(lock: Lock, archs: string[]): { arch: string; packages: LockedPackage[] }[] {
+  return archs.map((arch) => {
+    const pkgs = lock.arches[arch];
+    if (!pkgs) throw new Error(`the lock has no packages for ${arch}`);
+    return { arch, packages: pkgs };
+  });
+}
+
+/** layers: every architecture's layers and config, side by side. */
+function buildPlatforms(
+  options: BuildOptions,
+  store: ContentStore,
+  locked: { arch: string; packages: LockedPackage[] }[],
+): Promise<PlatformResult[]> {
+  return Promise.all(
+    locked.map(({ arch, packages }) =>
+      buildPlatform({
+        arch,
+        spec: options.spec,
+        packages,
+        debFile: (pkg: LockedPackage) => verifiedDeb(pkg, { store, signal: options.signal }),
+        cacheDir: options.cacheDir,
+        store,
+        compression: options.compression,
+        sourceDateEpoch: options.sourceDateEpoch,
+        useCache: options.layerCache !== false,
+        reference: options.output.reference,
+        onProgress: options.onProgress ?? noProgress,
+        sbomFiles: options.sbomFiles ?? options.spec.sbom?.files === true,
+      }),
+    ),
+  );
+}
+
+/** describe: the SBOMs name the platform manifests, whose digests the plan knows before anything is written. */
+function describeImage(
+  options: BuildOptions,
+  lock: Lock,
+  image: BuiltImage,
+  platforms: PlatformResult[],
+): Sboms {
+  return sbomArtifacts(
+    planImage(image),
+    (arch) => lock.arches[arch] ?? [],
+    { name: options.output.reference, created: String(platforms[0].image.config.created) },
+    (arch) => {
+      const built = platforms.find((p) => p.arch === arch);
+      return built ? builtImageFacts(built.sbom, options.spec.paths) : {};
+    },
+  );
+}
+
+/** write: the output, then the SBOMs beside it. */
+async function writeImage(options: BuildOptions, image: BuiltImage, sboms: Sboms): Promise<WrittenImage> {
+  const result = await writeOutput(options.output, image, options.archs[0], sboms.artifacts);
+  for (const doc of sboms.documents)
+    await writeFileAtomic(sbomPath(options.output, doc.arch, doc.format), doc.text);
+  return result;
 }

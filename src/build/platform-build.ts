@@ -1,19 +1,13 @@
-// The layers and config of one architecture's image.
+// One architecture's image, built as a stack of layers from the bottom:
+// the merged-/usr skeleton, the package layers, the system layer (what
+// maintainer scripts would have made), the user's contents; then the config
+// over them. Each step pushes its layer onto the stack (layer-stack.ts).
 
 import { createHash } from "node:crypto";
-import { rm } from "node:fs/promises";
 import type { LockedPackage } from "../apt/types.ts";
 import { NONROOT } from "../assemble/accounts.ts";
 import { chooseAlternatives, multiarchTuple } from "../assemble/alternatives.ts";
-import { DEFAULT_LAYER_PLAN, planLayers } from "../assemble/layer-plan.ts";
-import {
-  countDropped,
-  emptyMeta,
-  LAYER_FORMAT,
-  type PackageLayerMeta,
-  packageLayerEntries,
-  packageLayerKey,
-} from "../assemble/package-layer.ts";
+import { LAYER_FORMAT, type PackageLayerMeta } from "../assemble/package-layer.ts";
 import { rootLayerEntries } from "../assemble/root-layer.ts";
 import { systemLayerEntries } from "../assemble/system-layer.ts";
 import type { ContentStore } from "../cache/content-store.ts";
@@ -22,19 +16,18 @@ import { diagnosticsContent } from "../contents/diagnostics.ts";
 import { CudasealError } from "../errors.ts";
 import { installedCudaVersion } from "../image/cuda-version.ts";
 import { imageLabels, runtimeConfig } from "../image/runtime-config.ts";
-import { type Compression, type WrittenBlob, writeBlob } from "../layer/blob-writer.ts";
+import type { Compression } from "../layer/blob-writer.ts";
 import type { LayerEntry } from "../layer/entry.ts";
-import { LayerCache } from "../layer/layer-cache.ts";
-import { layerTar } from "../layer/layer-tar.ts";
-import { type DropReason, PathPolicy, type PolicyOptions } from "../layer/path-policy.ts";
-import { buildImageConfig, type ConfigLayer } from "../oci/image-config.ts";
+import { PathPolicy, type PolicyOptions } from "../layer/path-policy.ts";
+import { buildImageConfig } from "../oci/image-config.ts";
 import type { PlatformImage } from "../oci/image-plan.ts";
 import { type BuiltFiles, hashedEntries, type SbomFile } from "../sbom/index.ts";
 import type { Spec } from "../spec/types.ts";
 import { planTrim, type TrimPlan } from "../trim/reachable.ts";
 import { scanLocalContents, scanPackages } from "../trim/scan.ts";
-import { mapPool } from "../util/pool.ts";
 import type { ProgressSink } from "../util/progress.ts";
+import { type LayerReport, LayerStack } from "./layer-stack.ts";
+import { type PackageFacts, type PackagePolicy, stackPackageLayers } from "./package-layers.ts";
 
 export interface PlatformBuildInput {
   arch: string;
@@ -51,15 +44,6 @@ export interface PlatformBuildInput {
   onProgress: ProgressSink;
   /** Record every package file's checksums for the SBOM. */
   sbomFiles?: boolean;
-}
-
-export interface LayerReport {
-  name: string;
-  digest: string;
-  size: number;
-  uncompressedSize: number;
-  packages: string[];
-  cached: boolean;
 }
 
 export interface PlatformResult {
@@ -93,194 +77,130 @@ export function policyOptions(spec: Spec): PolicyOptions {
   };
 }
 
+/** Build one architecture's image: its layers, bottom first, then its config. */
 export async function buildPlatform(input: PlatformBuildInput): Promise<PlatformResult> {
-  const { arch, spec, compression } = input;
-  const cache = new LayerCache(input.cacheDir, input.store);
-  const baseOpts = policyOptions(spec);
-  const trim = spec.trim === "elf" ? await planElfTrim(input, new PathPolicy(baseOpts)) : undefined;
-  const policyOpts = { ...baseOpts, trimmed: trim?.remove };
-  const policy = new PathPolicy(policyOpts);
-  // The trimmed set decides bytes of package layers: it is part of their key.
-  const policyKey = {
-    ...baseOpts,
-    trimmed: trim
-      ? createHash("sha256")
-          .update([...trim.remove].sort().join("\n"))
-          .digest("hex")
-      : null,
-  };
-  const clamp = input.sourceDateEpoch;
-  const layerPlan = planLayers(
-    input.packages.map((pkg) => ({ pkg, installedBytes: installedBytes(pkg) })),
-    {
-      maxLayers: spec.layering?.maxLayers ?? DEFAULT_LAYER_PLAN.maxLayers,
-      ownLayerBytes: spec.layering?.ownLayerBytes ?? DEFAULT_LAYER_PLAN.ownLayerBytes,
-      reserved: 3,
-    },
-  );
-  const reports: LayerReport[] = [];
-  const configLayers: ConfigLayer[] = [];
-  const blobs: WrittenBlob[] = [];
-  const cached = async <M>(
-    key: string,
-    entries: () =>
-      | { entries: AsyncIterable<LayerEntry> | LayerEntry[]; meta: M }
-      | Promise<{ entries: AsyncIterable<LayerEntry> | LayerEntry[]; meta: M }>,
-  ) => {
-    if (input.useCache) {
-      const hit = await cache.get<M>(key);
-      if (hit) return { ...hit, cached: true };
-    }
-    const made = await entries();
-    const tmp = await input.store.tempPath(key);
-    try {
-      const blob = await writeBlob(layerTar(made.entries), tmp, compression);
-      const path = await input.store.commit(tmp, blob.digest.slice("sha256:".length));
-      const layer = { blob: { ...blob, path }, meta: made.meta };
-      await cache.put(key, layer);
-      return { ...layer, cached: false };
-    } finally {
-      await rm(tmp, { force: true });
-    }
-  };
-  const add = (
-    name: string,
-    packages: string[],
-    layer: { blob: WrittenBlob; cached: boolean },
-    createdBy: string,
-  ) => {
-    blobs.push(layer.blob);
-    configLayers.push({ diffId: layer.blob.diffId, createdBy, comment: `cudaseal: ${name}` });
-    reports.push({
-      name,
-      digest: layer.blob.digest,
-      size: layer.blob.size,
-      uncompressedSize: layer.blob.uncompressedSize,
-      packages,
-      cached: layer.cached,
-    });
-  };
+  const { arch, spec } = input;
+  const policy = await packagePolicy(input);
+  const stack = new LayerStack({
+    cacheDir: input.cacheDir,
+    store: input.store,
+    compression: input.compression,
+    useCache: input.useCache,
+  });
+  await stackRoot(stack, input);
+  const packages = await stackPackageLayers(stack, input, policy);
+  const epoch = input.sourceDateEpoch ?? packages.newestMtime;
+  await stackSystem(stack, input, policy.policy, packages, epoch);
+  const userFiles = await stackContents(stack, input, policy.policy, epoch);
 
-  // 1. The skeleton: identical in every image of this architecture.
-  const root = await cached(keyOf(["root", arch, compression]), () => ({
-    entries: rootLayerEntries(arch),
+  const created = new Date(epoch * 1000);
+  const cuda = installedCudaVersion(input.packages);
+  const annotations = {
+    ...imageLabels({ spec, cuda, created, reference: input.reference }),
+    ...(spec.annotations ?? {}),
+  };
+  return {
+    arch,
+    image: { config: imageConfig(input, stack, cuda, created), layers: stack.blobs, annotations },
+    annotations,
+    layers: stack.reports,
+    fileCount: packages.fileCount,
+    dropped: packages.dropped,
+    cudaVersion: cuda?.full,
+    unresolvedLibraries: policy.trim?.unresolved,
+    sbom: { copyrights: packages.copyrights, packageFiles: packages.packageFiles, contents: userFiles },
+  };
+}
+
+/** The spec's path policy, narrowed by `trim: elf` to what the roots reach. */
+async function packagePolicy(input: PlatformBuildInput): Promise<PackagePolicy> {
+  const options = policyOptions(input.spec);
+  const trim = input.spec.trim === "elf" ? await planElfTrim(input, new PathPolicy(options)) : undefined;
+  return { policy: new PathPolicy({ ...options, trimmed: trim?.remove }), options, trim };
+}
+
+/** The skeleton: identical in every image of this architecture. */
+async function stackRoot(stack: LayerStack, input: PlatformBuildInput): Promise<void> {
+  const root = await stack.make(keyOf(["root", input.arch, input.compression]), () => ({
+    entries: rootLayerEntries(input.arch),
     meta: {},
   }));
-  add("root", [], root, "cudaseal: merged-/usr skeleton");
+  stack.push("root", root, "cudaseal: merged-/usr skeleton");
+}
 
-  // 2. Package layers, written concurrently (compression runs in the thread pool).
-  const total = layerPlan.reduce((n, l) => n + debBytes(l), 0);
-  input.onProgress({
-    task: `layers ${arch}`,
-    kind: "start",
-    unit: "bytes",
-    total,
-    totalItems: layerPlan.length,
-  });
-  // Largest first: the biggest layer is the critical path, so it must not
-  // start last. The layers keep their planned order in the image.
-  const bySize = [...layerPlan].sort((a, b) => debBytes(b) - debBytes(a));
-  const written = await mapPool(bySize, 3, async (planned) => {
-    const key = packageLayerKey({
-      packages: planned.packages,
-      policy: policyKey,
-      arch,
-      clampMtime: clamp,
-      compression,
-      hashFiles: input.sbomFiles,
-    });
-    const layer = await cached<PackageLayerMeta>(key, async () => {
-      const meta = emptyMeta();
-      const debs = await Promise.all(
-        planned.packages.map(async (pkg) => ({ pkg, path: await input.debFile(pkg) })),
-      );
-      return {
-        entries: packageLayerEntries(
-          debs,
-          { policy, arch, clampMtime: clamp, hashFiles: input.sbomFiles },
-          meta,
-        ),
-        meta,
-      };
-    });
-    input.onProgress({ task: `layers ${arch}`, kind: "advance", delta: debBytes(planned), items: 1 });
-    return { planned, layer };
-  });
-  input.onProgress({ task: `layers ${arch}`, kind: "end" });
-  const packageLayers = layerPlan.map((planned) => written[bySize.indexOf(planned)]);
-  const present = new Set<string>();
-  const caCerts = new Map<string, string>();
-  const alternatives = [];
-  let newest = 0;
-  const dropped: PackageLayerMeta["dropped"] = {};
-  let fileCount = 0;
-  const copyrights: PackageLayerMeta["copyrights"] = [];
-  const packageFiles: PackageLayerMeta["files"] | undefined = input.sbomFiles ? [] : undefined;
-  let userFiles: SbomFile[] = [];
-  for (const { planned, layer } of packageLayers) {
-    copyrights.push(...layer.meta.copyrights);
-    packageFiles?.push(...layer.meta.files);
-    const names = planned.packages.map((p) => p.name);
-    add(planned.name, names, layer, `cudaseal: install ${names.join(" ")}`);
-    for (const p of layer.meta.paths) present.add(p);
-    for (const [p, pem] of layer.meta.caCerts) caCerts.set(p, pem);
-    alternatives.push(...layer.meta.alternatives);
-    newest = Math.max(newest, layer.meta.newestMtime);
-    fileCount += layer.meta.packages.reduce((n, p) => n + p.files, 0);
-    for (const [reason, d] of Object.entries(layer.meta.dropped))
-      countDropped(dropped, reason as DropReason, d.files, d.bytes);
-  }
-  const epoch = clamp ?? newest;
-  const created = new Date(epoch * 1000);
-
-  // 3. What maintainer scripts would have made.
+/** What maintainer scripts would have made: accounts, the CA bundle, alternatives, os-release. */
+async function stackSystem(
+  stack: LayerStack,
+  input: PlatformBuildInput,
+  policy: PathPolicy,
+  packages: PackageFacts,
+  epoch: number,
+): Promise<void> {
+  const { spec } = input;
   const accounts = {
     users: spec.accounts?.users ?? [NONROOT],
     groups: spec.accounts?.groups ?? [{ name: "nonroot", gid: 65532 }],
     rootShell: spec.allow?.shell ? "/bin/bash" : undefined,
   };
   const baseFiles = input.packages.find((p) => p.name === "base-files");
-  const systemEntries = systemLayerEntries({
+  const entries = systemLayerEntries({
     accounts,
-    caCerts,
-    alternatives: chooseAlternatives(alternatives, (p) => present.has(p)),
-    present,
+    caCerts: packages.caCerts,
+    alternatives: chooseAlternatives(packages.alternatives, (p) => packages.present.has(p)),
+    present: packages.present,
     paths: spec.paths ?? [],
     suite: spec.suite ?? "trixie",
     debianVersion: baseFiles ? /^(\d+)/.exec(baseFiles.version)?.[1] : undefined,
     mtime: epoch,
   }).map((e) => ({ ...e, mode: policy.mode(e.path, e.mode, e.type === "directory") }));
-  const system = await cached(keyOf(["system", systemEntries.map(describeEntry), compression]), () => ({
-    entries: systemEntries,
+  const system = await stack.make(keyOf(["system", entries.map(describeEntry), input.compression]), () => ({
+    entries,
     meta: {},
   }));
-  add("system", [], system, "cudaseal: accounts, CA bundle, alternatives, os-release, paths");
+  stack.push("system", system, "cudaseal: accounts, CA bundle, alternatives, os-release, paths");
+}
 
-  // 4. The user's contents, last, so that changing them rebuilds one layer.
-  // diagnostics: true adds the static entrypoint wrapper, built for this architecture.
-  const contentItems = spec.diagnostics
+/**
+ * The user's contents, last, so that changing them rebuilds one layer;
+ * `diagnostics: true` adds the static entrypoint wrapper, built for this
+ * architecture. Returns the user's files for the SBOM.
+ */
+async function stackContents(
+  stack: LayerStack,
+  input: PlatformBuildInput,
+  policy: PathPolicy,
+  epoch: number,
+): Promise<SbomFile[]> {
+  const { arch, spec } = input;
+  const items = spec.diagnostics
     ? [...(spec.contents ?? []), await diagnosticsContent(arch, input.cacheDir)]
     : spec.contents;
-  if (contentItems?.length) {
-    const made = await contentsLayerEntries(contentItems, { arch, mtime: epoch, policy });
-    // The user's files are in every SBOM, with checksums taken as the layer is written and cached with it.
-    const contents = await cached(keyOf(["contents", made.key, compression, "sbom-files"]), () => {
-      const meta = { files: [] as SbomFile[] };
-      const files = new Map<string, SbomFile>();
-      async function* entries() {
-        yield* hashedEntries(made.entries, files);
-        meta.files = [...files.values()];
-      }
-      return { entries: entries(), meta };
-    });
-    userFiles = contents.meta.files;
-    add("contents", [], contents, "cudaseal: contents");
-  }
+  if (!items?.length) return [];
+  const made = await contentsLayerEntries(items, { arch, mtime: epoch, policy });
+  // The user's files are in every SBOM, with checksums taken as the layer is written and cached with it.
+  const contents = await stack.make(keyOf(["contents", made.key, input.compression, "sbom-files"]), () => {
+    const meta = { files: [] as SbomFile[] };
+    const files = new Map<string, SbomFile>();
+    async function* entries() {
+      yield* hashedEntries(made.entries, files);
+      meta.files = [...files.values()];
+    }
+    return { entries: entries(), meta };
+  });
+  stack.push("contents", contents, "cudaseal: contents");
+  return contents.meta.files;
+}
 
-  const cuda = installedCudaVersion(input.packages);
-  const runtime = runtimeConfig({ spec, cuda, created, reference: input.reference });
-  const config = buildImageConfig({
-    arch,
+/** The image config: the runtime settings the spec and the CUDA runtime give, over the stacked layers. */
+function imageConfig(
+  input: PlatformBuildInput,
+  stack: LayerStack,
+  cuda: ReturnType<typeof installedCudaVersion>,
+  created: Date,
+): PlatformImage["config"] {
+  const runtime = runtimeConfig({ spec: input.spec, cuda, created, reference: input.reference });
+  return buildImageConfig({
+    arch: input.arch,
     created,
     user: runtime.User,
     env: runtime.Env,
@@ -289,23 +209,8 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     workingDir: runtime.WorkingDir,
     labels: runtime.Labels,
     stopSignal: runtime.StopSignal,
-    layers: configLayers,
+    layers: stack.configLayers,
   });
-  const annotations = {
-    ...imageLabels({ spec, cuda, created, reference: input.reference }),
-    ...(spec.annotations ?? {}),
-  };
-  return {
-    arch,
-    image: { config, layers: blobs, annotations },
-    annotations,
-    layers: reports,
-    fileCount,
-    dropped,
-    cudaVersion: cuda?.full,
-    unresolvedLibraries: trim?.unresolved,
-    sbom: { copyrights, packageFiles, contents: userFiles },
-  };
 }
 
 /** `trim: elf`: a first pass over the packages to learn which libraries the roots reach. */
@@ -335,14 +240,6 @@ async function planElfTrim(input: PlatformBuildInput, policy: PathPolicy): Promi
     roots,
     multiarch: multiarchTuple(input.arch),
   });
-}
-
-function debBytes(layer: { packages: LockedPackage[] }): number {
-  return layer.packages.reduce((n, p) => n + p.size, 0);
-}
-
-function installedBytes(pkg: LockedPackage): number {
-  return pkg.installedSize !== undefined ? pkg.installedSize * 1024 : pkg.size;
 }
 
 /** A layer-cache key for a non-package layer: a hash of everything that decides its bytes. */
