@@ -63,6 +63,17 @@ export interface RunPlan {
 export function planRun(input: PlanInput): RunPlan {
   const { uid, gid } = resolveUser(input.user ?? input.config.User ?? "", input.passwd, input.groups);
   const env = mergeEnv(input.config.Env ?? [], input.env, input.hostEnv ?? {});
+  const command = commandOf(input);
+  const cwd = input.workdir ?? (input.config.WorkingDir || "/");
+  if (!cwd.startsWith("/")) {
+    throw new CudasealError("USAGE", `the working directory must be absolute: ${cwd}`);
+  }
+  const launcher = launcherArgv(input, { uid, gid, env, command, cwd });
+  return { argv: [...unshareArgv(input), "--", ...launcher], uid, gid, env, command, cwd };
+}
+
+/** The image's Entrypoint and Cmd, as `--entrypoint` and the command after `--` replace them. */
+function commandOf(input: PlanInput): string[] {
   const entrypoint =
     input.entrypoint === undefined
       ? strings(input.config.Entrypoint)
@@ -86,15 +97,20 @@ export function planRun(input: PlanInput): RunPlan {
       },
     );
   }
-  const cwd = input.workdir ?? (input.config.WorkingDir || "/");
-  if (!cwd.startsWith("/")) {
-    throw new CudasealError("USAGE", `the working directory must be absolute: ${cwd}`);
-  }
+  return command;
+}
 
+/** `unshare` and its flags: the namespaces the container gets. */
+function unshareArgv(input: PlanInput): string[] {
   // As docker's default: mount, PID, UTS, IPC and cgroup namespaces of the container's own.
   const unshare = [input.unshare ?? "unshare", ...NAMESPACES, "--fork", "--kill-child=SIGKILL"];
   if (input.mode === "userns") unshare.push("--user", "--map-root-user");
   if (input.network === "none") unshare.push("--net");
+  return unshare;
+}
+
+/** The launcher and its flags: the overlay, the mounts, the limits, then who runs what, where. */
+function launcherArgv(input: PlanInput, run: Omit<RunPlan, "argv">): string[] {
   const p = input.paths;
   const launcher = [
     p.launcher,
@@ -129,10 +145,10 @@ export function planRun(input: PlanInput): RunPlan {
   for (const d of input.gpu?.devices ?? []) launcher.push("--dev", d.source, d.target);
   for (const f of input.gpu?.files ?? []) launcher.push("--ro-bind", f.source, f.target);
   // In a user namespace only the caller's own uid exists (as 0): the image's user cannot be taken.
-  if (input.mode === "root") launcher.push("--uid", String(uid), "--gid", String(gid));
-  launcher.push("--cwd", cwd);
-  for (const e of env) launcher.push("--env", e);
-  launcher.push("--", ...command);
+  if (input.mode === "root") launcher.push("--uid", String(run.uid), "--gid", String(run.gid));
+  launcher.push("--cwd", run.cwd);
+  for (const e of run.env) launcher.push("--env", e);
+  launcher.push("--", ...run.command);
   // exec(2) takes C strings: a NUL in the image's Env, Cmd or WorkingDir cannot be passed on.
   const nul = launcher.find((arg) => arg.includes("\0"));
   if (nul !== undefined) {
@@ -140,7 +156,7 @@ export function planRun(input: PlanInput): RunPlan {
       hint: "an environment variable, argument or working directory cannot contain NUL; fix the image",
     });
   }
-  return { argv: [...unshare, "--", ...launcher], uid, gid, env, command, cwd };
+  return launcher;
 }
 
 /** `UID[:GID]` or names from the image's passwd and group; unset or empty is root, as runtimes do. */
