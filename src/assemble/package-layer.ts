@@ -9,11 +9,12 @@
 
 import { createHash } from "node:crypto";
 import type { LockedPackage } from "../apt/types.ts";
-import { openDeb } from "../deb/deb-reader.ts";
+import { type OpenedDeb, openDeb } from "../deb/deb-reader.ts";
 import { CudasealError } from "../errors.ts";
-import { dirEntry, type LayerEntry, parents } from "../layer/entry.ts";
+import { dirEntry, fileEntry, type LayerEntry, parents } from "../layer/entry.ts";
 import { canonicalPath, type DropReason, isMergedUsrAlias, type PathPolicy } from "../layer/path-policy.ts";
 import { hashedBody, MAX_COPYRIGHT_BYTES } from "../sbom/index.ts";
+import type { TarEntry } from "../tar/reader.ts";
 import { regularFileStream } from "../util/read-regular-file.ts";
 import { type Alternative, multiarchTuple, parseAlternatives } from "./alternatives.ts";
 import { isCaSource } from "./ca-bundle.ts";
@@ -69,136 +70,206 @@ export function packageLayerEntries(
     const multiarch = multiarchTuple(options.arch);
     for (const { pkg, path } of packages) {
       const deb = await openDeb(await regularFileStream(path, "package"), { packageName: pkg.name });
-      const kept = new Set<string>();
-      const digests = new Map<string, { sha256: string; sha1: string }>();
-      const conffiles = conffilePaths(deb.control.conffiles ?? "");
-      const conffileSums: [string, string][] = [];
-      const record = { name: pkg.name, version: pkg.version, arch: pkg.arch, files: 0, bytes: 0 };
-      const clamp = (t: number) => (options.clampMtime !== undefined ? Math.min(t, options.clampMtime) : t);
-      for await (const entry of deb.entries) {
-        // The aliasing links themselves (`lib -> usr/lib`, shipped by base-files)
-        // are in the root layer already; folded into usr/ they would replace usr/lib.
-        const path = canonicalPath(entry.path);
-        if (path === "" || isMergedUsrAlias(entry.path)) {
-          await entry.skip?.();
-          continue;
-        }
-        const isDir = entry.type === "directory";
-        // The licence is a fact about the package, whatever the policy keeps: read before it decides.
-        let copyright: Buffer | undefined;
-        if (
-          entry.type === "file" &&
-          path === `usr/share/doc/${pkg.name}/copyright` &&
-          (entry.size ?? 0) <= MAX_COPYRIGHT_BYTES
-        ) {
-          copyright = await collect(entry.body);
-          meta.copyrights.push([pkg.name, copyright.toString("utf8")]);
-        }
-        const reason = options.policy.dropReason(path, isDir);
-        if (reason) {
-          countDropped(meta.dropped, reason, 1, entry.size ?? 0);
-          await entry.skip?.();
-          continue;
-        }
-        if (
-          entry.type !== "file" &&
-          entry.type !== "directory" &&
-          entry.type !== "symlink" &&
-          entry.type !== "hardlink"
-        ) {
-          throw new CudasealError("TAR_DEVICE_NODE", `${pkg.name}: ${entry.path} is a ${entry.type}`, {
-            details: { package: pkg.name, entry: entry.path },
-          });
-        }
-        // Directories shared by several packages are written once per layer; a
-        // hardlink to a file the policy dropped would fail to extract.
-        const linkTarget = entry.type === "hardlink" ? canonicalPath(entry.linkname ?? "") : undefined;
-        if ((isDir && emitted.has(path)) || (linkTarget !== undefined && !kept.has(linkTarget))) {
-          await entry.skip?.();
-          continue;
-        }
-        for (const parent of parents(path)) {
-          if (!emitted.has(parent)) {
-            emitted.add(parent);
-            yield dirEntry(parent, clamp(entry.mtime));
-          }
-        }
-        emitted.add(path);
-        kept.add(path);
-        meta.newestMtime = Math.max(meta.newestMtime, clamp(entry.mtime));
-        const out: LayerEntry = {
-          path,
-          type: entry.type,
-          mode: options.policy.mode(path, entry.mode, isDir),
-          uid: entry.uid,
-          gid: entry.gid,
-          mtime: clamp(entry.mtime),
-        };
-        if (entry.type === "symlink") out.linkname = entry.linkname;
-        if (linkTarget !== undefined) out.linkname = linkTarget;
-        if (entry.type === "file") {
-          out.size = entry.size;
-          record.files++;
-          record.bytes += entry.size ?? 0;
-          meta.keptBytes += entry.size ?? 0;
-          if (isCaSource(path) && (entry.size ?? 0) <= MAX_CA_CERT) {
-            const body = copyright ?? (await collect(entry.body));
-            meta.caCerts.push([path, body.toString("utf8")]);
-            out.body = body;
-          } else {
-            out.body = copyright ?? entry.body;
-          }
-          if (conffiles.has(path)) {
-            out.body = md5Body(out.body, (md5) => conffileSums.push([`/${path}`, md5]));
-          }
-          if (options.hashFiles) {
-            out.body = hashedBody(out.body, (d) => {
-              digests.set(path, d);
-              meta.files.push([pkg.name, `/${path}`, d.sha256, d.sha1]);
-            });
-          }
-        }
-        // A hard link is its target's bytes, hashed already: the target comes first in the tar.
-        const linked = linkTarget !== undefined ? digests.get(linkTarget) : undefined;
-        if (options.hashFiles && linked !== undefined) {
-          meta.files.push([pkg.name, `/${path}`, linked.sha256, linked.sha1]);
-        }
-        yield out;
-      }
+      const pass = startPass(pkg, deb.control.conffiles ?? "", options, meta, emitted);
+      yield* payloadEntries(pass, deb.entries);
       meta.alternatives.push(...parseAlternatives(deb.control.scripts.postinst ?? "", multiarch));
-      // The dpkg database scanners read (distroless's status.d): the control
-      // record, and the md5sums of the files that are actually in the image.
-      const md5sums = filterMd5sums(deb.control.md5sums ?? "", kept);
-      const mtime = meta.newestMtime;
-      yield {
-        path: `var/lib/dpkg/status.d/${pkg.name}`,
-        type: "file",
-        mode: 0o644,
-        uid: 0,
-        gid: 0,
-        mtime,
-        ...bodyOf(statusRecord(deb.control.raw, conffileSums)),
-      };
-      if (md5sums) {
-        yield {
-          path: `var/lib/dpkg/status.d/${pkg.name}.md5sums`,
-          type: "file",
-          mode: 0o644,
-          uid: 0,
-          gid: 0,
-          mtime,
-          ...bodyOf(md5sums),
-        };
-      }
-      for (const p of kept) meta.paths.push(p);
-      meta.packages.push(record);
+      yield* statusDEntries(pass, deb.control);
+      for (const p of pass.kept) meta.paths.push(p);
+      meta.packages.push(pass.record);
     }
   })();
 }
 
-function bodyOf(text: string): { size: number; body: Buffer } {
-  const body = Buffer.from(text);
-  return { size: body.length, body };
+/** One package's pass over its data.tar: what it has kept so far, and where it reports. */
+interface PackagePass {
+  pkg: LockedPackage;
+  options: PackageLayerOptions;
+  meta: PackageLayerMeta;
+  /** Every path the layer has written, over all its packages so far. */
+  emitted: Set<string>;
+  /** The paths of this package that the layer holds. */
+  kept: Set<string>;
+  /** Checksums of this package's files, for the hard links to them. */
+  digests: Map<string, { sha256: string; sha1: string }>;
+  conffiles: Set<string>;
+  /** [absolute path, md5] of each conffile kept, for the status.d record. */
+  conffileSums: [string, string][];
+  record: PackageLayerMeta["packages"][number];
+  /** An entry's mtime as written: no later than SOURCE_DATE_EPOCH. */
+  clamp(mtime: number): number;
+}
+
+function startPass(
+  pkg: LockedPackage,
+  conffiles: string,
+  options: PackageLayerOptions,
+  meta: PackageLayerMeta,
+  emitted: Set<string>,
+): PackagePass {
+  const latest = options.clampMtime;
+  return {
+    pkg,
+    options,
+    meta,
+    emitted,
+    kept: new Set(),
+    digests: new Map(),
+    conffiles: conffilePaths(conffiles),
+    conffileSums: [],
+    record: { name: pkg.name, version: pkg.version, arch: pkg.arch, files: 0, bytes: 0 },
+    clamp: (mtime) => (latest !== undefined ? Math.min(mtime, latest) : mtime),
+  };
+}
+
+/** The layer entries a package's payload gives: each entry kept, after the parent directories not yet written. */
+async function* payloadEntries(
+  pass: PackagePass,
+  entries: AsyncIterable<TarEntry>,
+): AsyncGenerator<LayerEntry> {
+  for await (const entry of entries) {
+    const path = canonicalPath(entry.path);
+    // The aliasing links themselves (`lib -> usr/lib`, shipped by base-files)
+    // are in the root layer already; folded into usr/ they would replace usr/lib.
+    const alias = path === "" || isMergedUsrAlias(entry.path);
+    // The licence is a fact about the package, whatever the policy keeps: read before it decides.
+    const copyright = alias ? undefined : await readCopyright(pass, entry, path);
+    const linkTarget = entry.type === "hardlink" ? canonicalPath(entry.linkname ?? "") : undefined;
+    if (alias || !admitted(pass, entry, path, linkTarget)) {
+      await entry.skip?.();
+      continue;
+    }
+    for (const parent of parents(path)) {
+      if (!pass.emitted.has(parent)) {
+        pass.emitted.add(parent);
+        yield dirEntry(parent, pass.clamp(entry.mtime));
+      }
+    }
+    yield await keptEntry(pass, entry, path, linkTarget, copyright);
+  }
+}
+
+/** The package's copyright file, whole, when `entry` is it and not too large to keep; recorded in the meta. */
+async function readCopyright(pass: PackagePass, entry: TarEntry, path: string): Promise<Buffer | undefined> {
+  const { pkg, meta } = pass;
+  if (
+    entry.type !== "file" ||
+    path !== `usr/share/doc/${pkg.name}/copyright` ||
+    (entry.size ?? 0) > MAX_COPYRIGHT_BYTES
+  )
+    return undefined;
+  const copyright = await collect(entry.body);
+  meta.copyrights.push([pkg.name, copyright.toString("utf8")]);
+  return copyright;
+}
+
+/**
+ * Whether `entry` goes into the layer: not when the policy drops it (counted
+ * in the meta), nor a directory the layer has already, nor a hard link to a
+ * file the policy dropped (it would fail to extract). A device node, FIFO or
+ * other special file is refused.
+ */
+function admitted(pass: PackagePass, entry: TarEntry, path: string, linkTarget: string | undefined): boolean {
+  const isDir = entry.type === "directory";
+  const reason = pass.options.policy.dropReason(path, isDir);
+  if (reason) {
+    countDropped(pass.meta.dropped, reason, 1, entry.size ?? 0);
+    return false;
+  }
+  if (
+    entry.type !== "file" &&
+    entry.type !== "directory" &&
+    entry.type !== "symlink" &&
+    entry.type !== "hardlink"
+  ) {
+    throw new CudasealError("TAR_DEVICE_NODE", `${pass.pkg.name}: ${entry.path} is a ${entry.type}`, {
+      details: { package: pass.pkg.name, entry: entry.path },
+    });
+  }
+  // Directories shared by several packages are written once per layer.
+  if (isDir && pass.emitted.has(path)) return false;
+  return linkTarget === undefined || pass.kept.has(linkTarget);
+}
+
+/** `entry` as the layer holds it (mode by the policy, mtime clamped), recorded in the pass and the meta. */
+async function keptEntry(
+  pass: PackagePass,
+  entry: TarEntry,
+  path: string,
+  linkTarget: string | undefined,
+  copyright: Buffer | undefined,
+): Promise<LayerEntry> {
+  const { pkg, options, meta } = pass;
+  pass.emitted.add(path);
+  pass.kept.add(path);
+  meta.newestMtime = Math.max(meta.newestMtime, pass.clamp(entry.mtime));
+  const out: LayerEntry = {
+    path,
+    type: entry.type,
+    mode: options.policy.mode(path, entry.mode, entry.type === "directory"),
+    uid: entry.uid,
+    gid: entry.gid,
+    mtime: pass.clamp(entry.mtime),
+  };
+  if (entry.type === "symlink") out.linkname = entry.linkname;
+  if (linkTarget !== undefined) out.linkname = linkTarget;
+  if (entry.type === "file") {
+    out.size = entry.size;
+    pass.record.files++;
+    pass.record.bytes += entry.size ?? 0;
+    meta.keptBytes += entry.size ?? 0;
+    out.body = await fileBody(pass, entry, path, copyright);
+  }
+  // A hard link is its target's bytes, hashed already: the target comes first in the tar.
+  const linked = linkTarget !== undefined ? pass.digests.get(linkTarget) : undefined;
+  if (options.hashFiles && linked !== undefined) {
+    meta.files.push([pkg.name, `/${path}`, linked.sha256, linked.sha1]);
+  }
+  return out;
+}
+
+/**
+ * A kept file's body on its way to the layer: a CA certificate is read whole
+ * for the bundle; a conffile's MD5 and, with `hashFiles`, the SBOM's
+ * checksums are taken as the body streams past.
+ */
+async function fileBody(
+  pass: PackagePass,
+  entry: TarEntry,
+  path: string,
+  copyright: Buffer | undefined,
+): Promise<Uint8Array | AsyncIterable<Uint8Array>> {
+  const { pkg, meta } = pass;
+  let body: Uint8Array | AsyncIterable<Uint8Array>;
+  if (isCaSource(path) && (entry.size ?? 0) <= MAX_CA_CERT) {
+    const whole = copyright ?? (await collect(entry.body));
+    meta.caCerts.push([path, whole.toString("utf8")]);
+    body = whole;
+  } else {
+    body = copyright ?? entry.body;
+  }
+  if (pass.conffiles.has(path)) {
+    body = md5Body(body, (md5) => pass.conffileSums.push([`/${path}`, md5]));
+  }
+  if (pass.options.hashFiles) {
+    body = hashedBody(body, (d) => {
+      pass.digests.set(path, d);
+      meta.files.push([pkg.name, `/${path}`, d.sha256, d.sha1]);
+    });
+  }
+  return body;
+}
+
+/**
+ * The package's records in the dpkg database that scanners read
+ * (distroless's status.d): the control record, and the md5sums of the files
+ * that are actually in the image.
+ */
+function* statusDEntries(pass: PackagePass, control: OpenedDeb["control"]): Generator<LayerEntry> {
+  const { pkg, meta } = pass;
+  const md5sums = filterMd5sums(control.md5sums ?? "", pass.kept);
+  const mtime = meta.newestMtime;
+  yield fileEntry(`var/lib/dpkg/status.d/${pkg.name}`, statusRecord(control.raw, pass.conffileSums), mtime);
+  if (md5sums) yield fileEntry(`var/lib/dpkg/status.d/${pkg.name}.md5sums`, md5sums, mtime);
 }
 
 async function collect(body: Uint8Array | AsyncIterable<Uint8Array> | undefined): Promise<Buffer> {
