@@ -24,11 +24,11 @@ import {
   dockerIndexEntry,
   parseDockerRef,
 } from "../oci/docker-archive.ts";
-import { LayoutBuilder, type LayoutFile } from "../oci/layout-contents.ts";
+import { blobName, LayoutBuilder, type LayoutFile } from "../oci/layout-contents.ts";
 import { writeLayoutTar } from "../oci/layout-tar.ts";
 import { hostArch } from "../source/host-arch.ts";
+import { parseJson } from "../source/image-json.ts";
 import { formatImageRef, type ImageRef } from "../source/image-ref.ts";
-import { blobPath, parseJson } from "../source/layout-image.ts";
 import { release, removeOnInterrupt } from "../util/interrupt-cleanup.ts";
 import type { CopyOptions, CopySummary } from "./copy-image.ts";
 
@@ -144,7 +144,7 @@ async function dockerFiles(
   label: string,
 ): Promise<LayoutFile[]> {
   // Written by this copy into its own temporary layout, checked against its digest as it was.
-  const bytes = await readFile(join(dir, blobPath(summary.digest)));
+  const bytes = await readFile(join(dir, blobName(summary.digest)));
   const manifest = parseJson(bytes, `${label}@${summary.digest}`);
   const config = manifest.config as Descriptor | undefined;
   const layers = manifest.layers as Descriptor[] | undefined;

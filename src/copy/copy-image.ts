@@ -24,13 +24,13 @@ import type { Descriptor } from "../oci/descriptor.ts";
 import { platformString } from "../oci/platform.ts";
 import { bytesBlob, type RegistryClientOptions } from "../registry/index.ts";
 import { cosignTag } from "../sign/index.ts";
-import { choosePlatform } from "../source/choose-platform.ts";
+import { parseJson } from "../source/image-json.ts";
 import { type ImageRef, parseImageRef } from "../source/image-ref.ts";
-import { parseJson } from "../source/layout-image.ts";
+import { openReader } from "../source/image-source.ts";
+import { rootManifest } from "../source/platform-walk.ts";
 import { mapPool } from "../util/pool.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
 import { copyToArchive, isArchiveRef } from "./copy-archive.ts";
-import { openCopySource } from "./copy-source.ts";
 import { type CopyTarget, openCopyTarget } from "./copy-target.ts";
 import { COSIGN_TAG_KINDS, type CosignTagAction, cosignBlobs, planCosignTag } from "./cosign-tags.ts";
 
@@ -91,14 +91,9 @@ export async function copyImage(
 }
 
 async function copyTo(srcRef: ImageRef, to: CopyTarget, options: CopyOptions): Promise<CopySummary> {
-  const from = await openCopySource(srcRef, options.registry);
+  const from = await openReader(srcRef, { registry: options.registry });
   const progress = options.progress ?? noProgress;
-
-  let root = await from.root();
-  if (options.arch !== undefined && isIndex(root)) {
-    const desc = choosePlatform(entries(root), options.arch, from.label, true);
-    root = await from.manifest(desc as Descriptor);
-  }
+  const root = await rootManifest(from, options.arch);
 
   // Walk the tree: manifests in post-order (children first), blobs once each.
   const manifests: StoredManifest[] = [];
@@ -234,12 +229,4 @@ async function copyTo(srcRef: ImageRef, to: CopyTarget, options: CopyOptions): P
     blobs: { total: all.length, pushed, mounted, skipped: all.length - missing.length },
     bytes: { total: all.reduce((n, d) => n + d.size, 0), pushed: pushedBytes },
   };
-}
-
-function isIndex(m: StoredManifest): boolean {
-  return Array.isArray(parseJson(m.bytes, m.digest).manifests);
-}
-
-function entries(m: StoredManifest): Descriptor[] {
-  return parseJson(m.bytes, m.digest).manifests as Descriptor[];
 }

@@ -13,6 +13,7 @@ import { pipeline } from "node:stream/promises";
 import { CudasealError } from "../errors.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import { type Descriptor, isSha256Digest, sha256Digest } from "../oci/descriptor.ts";
+import { blobName } from "../oci/layout-contents.ts";
 import { ANNOTATION_REF_NAME, OCI_INDEX, OCI_MANIFEST } from "../oci/media-types.ts";
 import {
   addFallbackReferrer,
@@ -24,9 +25,9 @@ import {
   type UploadResult,
   uploadBlob,
 } from "../registry/index.ts";
+import { MAX_JSON, parseJson } from "../source/image-json.ts";
 import type { ImageRef } from "../source/image-ref.ts";
 import { formatImageRef } from "../source/image-ref.ts";
-import { blobPath, MAX_JSON, parseJson } from "../source/layout-image.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
 import { onDiskFull } from "../util/disk-full.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
@@ -123,7 +124,7 @@ function layoutTarget(dir: string, tag: string | undefined, label: string): Copy
   const writeBlob = (digest: string, size: number, source: AsyncIterable<Uint8Array>) =>
     onDiskFull("output", dir, () => stageBlob(digest, size, source));
   const stageBlob = async (digest: string, size: number, source: AsyncIterable<Uint8Array>) => {
-    const final = join((await stage()).root, blobPath(digest));
+    const final = join((await stage()).root, blobName(digest));
     const tmp = `${final}.${randomBytes(4).toString("hex")}.tmp`;
     const hash = createHash("sha256");
     let seen = 0;
@@ -155,7 +156,7 @@ function layoutTarget(dir: string, tag: string | undefined, label: string): Copy
     async hasBlob(desc) {
       const folders = staging === undefined ? [dir] : [dir, (await staging).root];
       for (const folder of folders) {
-        const size = await stat(join(folder, blobPath(desc.digest))).then(
+        const size = await stat(join(folder, blobName(desc.digest))).then(
           (st) => st.size,
           () => undefined,
         );
@@ -187,7 +188,7 @@ function layoutTarget(dir: string, tag: string | undefined, label: string): Copy
         (d) => d?.annotations?.[ANNOTATION_REF_NAME] === t,
       );
       if (entry === undefined || !isSha256Digest(entry.digest)) return undefined;
-      const path = join(dir, blobPath(entry.digest));
+      const path = join(dir, blobName(entry.digest));
       const size = await stat(path).then(
         (st) => st.size,
         () => undefined,

@@ -14,7 +14,7 @@ import type { StoredManifest } from "../oci/artifact-store.ts";
 import { type Descriptor, isSha256Digest, sha256Digest } from "../oci/descriptor.ts";
 import { isManifestMediaType, OCI_CONFIG, OCI_MANIFEST } from "../oci/media-types.ts";
 import { signatureConfigBytes } from "../sign/index.ts";
-import { parseJson } from "../source/layout-image.ts";
+import { parseJson } from "../source/image-json.ts";
 
 /** The tag suffixes cosign uses, in the order they are copied. */
 export const COSIGN_TAG_KINDS = ["sig", "att", "sbom"] as const;

@@ -14,7 +14,6 @@
 // attempt), never held in memory whole.
 
 import { CudasealError, isCudasealError } from "../errors.ts";
-import { regularFileStream } from "../util/read-regular-file.ts";
 import { repositoryScope } from "./auth.ts";
 import { discard } from "./read-capped.ts";
 import type { Repository } from "./repository.ts";
@@ -65,22 +64,6 @@ export async function uploadBlob(
   }
 }
 
-/** A blob read from a file (a layout's `blobs/sha256/HEX`). */
-export function fileBlob(
-  path: string,
-  desc: { digest: string; size: number; mediaType: string },
-): BlobSource {
-  return {
-    ...desc,
-    open: (start = 0, end = desc.size) => (end <= start ? empty() : fileRange(path, start, end)),
-  };
-}
-
-/** Bytes [start, end) of a layout's blob; a FIFO or a device there is refused, not read. */
-async function* fileRange(path: string, start: number, end: number): AsyncGenerator<Uint8Array> {
-  yield* await regularFileStream(path, "layout blob", { start, end: end - 1, highWaterMark: 1024 * 1024 });
-}
-
 /** A blob held in memory (a manifest-sized JSON document). */
 export function bytesBlob(bytes: Uint8Array, desc: { digest: string; mediaType: string }): BlobSource {
   return {
@@ -111,8 +94,6 @@ export function streamedBlob(
     },
   };
 }
-
-async function* empty(): AsyncGenerator<Uint8Array> {}
 
 /** POST to start an upload (mounting when asked); the upload's absolute Location, or "mounted". */
 async function startUpload(

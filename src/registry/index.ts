@@ -6,13 +6,12 @@
 
 export { blobSize, getBlob, streamBlob } from "./blob-read.ts";
 export type { BlobSource, UploadOptions, UploadResult } from "./blob-upload.ts";
-export { bytesBlob, fileBlob, streamedBlob, uploadBlob } from "./blob-upload.ts";
+export { bytesBlob, streamedBlob, uploadBlob } from "./blob-upload.ts";
 export type { RegistryClientOptions, RetryPolicy } from "./client.ts";
 export type { Credential, CredentialOptions } from "./credentials.ts";
 export { findCredential } from "./credentials.ts";
 export type { RegistryRef } from "./reference.ts";
 export { formatRegistryRef, looksLikeRegistryRef, manifestReference, parseRegistryRef } from "./reference.ts";
 export { addFallbackReferrer, listReferrers, referrersTag } from "./referrers.ts";
-export { openRegistryImage } from "./registry-image.ts";
 export { openRegistryStore, RegistryStore } from "./registry-store.ts";
 export { MAX_MANIFEST, openRepository, Repository } from "./repository.ts";

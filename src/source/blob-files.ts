@@ -6,6 +6,7 @@ import { stat } from "node:fs/promises";
 import { join, normalize } from "node:path";
 import type { Readable } from "node:stream";
 import { CudasealError, isCudasealError } from "../errors.ts";
+import type { BlobSource } from "../registry/index.ts";
 import { readRegularFile, regularFileStream } from "../util/read-regular-file.ts";
 
 /** Named files of a layout or archive; names are relative, `/`-separated. */
@@ -16,9 +17,18 @@ export interface BlobFiles {
   read(name: string, max: number): Promise<Buffer | undefined>;
   /** A file's size in bytes; undefined when absent. */
   size(name: string): Promise<number | undefined>;
-  /** A file's bytes as a stream; IMAGE_INVALID when absent. */
-  stream(name: string): Promise<Readable>;
+  /** A file's bytes, or those from `start` up to `end` (exclusive), as a stream; IMAGE_INVALID when absent. */
+  stream(name: string, range?: ByteRange): Promise<Readable>;
 }
+
+/** Bytes `start` up to `end` (exclusive) of a file. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** Blobs are read in large chunks: fewer, bigger reads for hashing, inflating and uploading. */
+export const CHUNK = 1024 * 1024;
 
 /** The files of the directory `dir`; names that leave it are refused. */
 export function directoryFiles(dir: string): BlobFiles {
@@ -48,12 +58,31 @@ export function directoryFiles(dir: string): BlobFiles {
         return undefined;
       }
     },
-    async stream(name) {
+    async stream(name, range) {
       const file = path(name);
-      return regularFileStream(file, `layout file ${name}`).catch((err: unknown) => {
-        if (err instanceof CudasealError) throw err;
-        throw new CudasealError("IMAGE_INVALID", `${dir}: ${name} is missing`, { cause: err });
-      });
+      const span = range === undefined ? {} : { start: range.start, end: range.end - 1 };
+      return regularFileStream(file, `layout file ${name}`, { ...span, highWaterMark: CHUNK }).catch(
+        (err: unknown) => {
+          if (err instanceof CudasealError) throw err;
+          throw new CudasealError("IMAGE_INVALID", `${dir}: ${name} is missing`, { cause: err });
+        },
+      );
+    },
+  };
+}
+
+/** The file `name` of `files` as a blob described by `desc`, any range of it read afresh on each open. */
+export function fileBlob(
+  files: BlobFiles,
+  name: string,
+  desc: { digest: string; size: number; mediaType?: string },
+): BlobSource {
+  return {
+    digest: desc.digest,
+    size: desc.size,
+    mediaType: desc.mediaType ?? "",
+    async *open(start = 0, end = desc.size) {
+      if (end > start) yield* (await files.stream(name, { start, end })) as AsyncIterable<Uint8Array>;
     },
   };
 }

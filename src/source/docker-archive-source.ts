@@ -2,19 +2,28 @@
 // the archive is an OCI layout that also carries the classic `manifest.json`;
 // the layout is preferred where index.json is present. Older archives (and
 // skopeo's) have only the classic form: `manifest.json` naming a config file
-// and one tar per layer, uncompressed, whose digest is its diff ID.
+// and one tar per layer, uncompressed, whose digest is its diff ID. Such an
+// archive has no manifest, so one is made here (Docker schema 2, as skopeo
+// makes it) and the image goes by its config's digest, its image ID.
 
-import { createHash } from "node:crypto";
 import { CudasealError } from "../errors.ts";
-import { parseDockerRef } from "../oci/docker-archive.ts";
-import { DOCKER_LAYER, DOCKER_LAYER_GZIP, OCI_LAYER_ZSTD } from "../oci/media-types.ts";
-import { platformMatches } from "../oci/platform.ts";
-import type { BlobFiles } from "./blob-files.ts";
-import { noPlatform } from "./choose-platform.ts";
-import { type ImageRef, sameImageName } from "./image-ref.ts";
-import type { OpenedImage, OpenImageOptions } from "./image-source.ts";
-import { layerOf, MAX_JSON, openLayoutImage, parseJson } from "./layout-image.ts";
+import { type Descriptor, sha256Digest } from "../oci/descriptor.ts";
+import {
+  DOCKER_CONFIG,
+  DOCKER_LAYER,
+  DOCKER_LAYER_GZIP,
+  DOCKER_MANIFEST,
+  OCI_LAYER_ZSTD,
+} from "../oci/media-types.ts";
+import { bytesBlob } from "../registry/index.ts";
+import { type BlobFiles, fileBlob } from "./blob-files.ts";
+import { checkedBlob } from "./checked-blob.ts";
+import { normalName, sameImageName } from "./docker-name.ts";
+import { MAX_JSON, parseJson } from "./image-json.ts";
+import { formatImageRef, type ImageRef } from "./image-ref.ts";
+import { layoutReader } from "./layout-reader.ts";
 import { indexTar } from "./tar-index.ts";
+import type { ImageReader } from "./types.ts";
 
 interface ClassicEntry {
   Config: string;
@@ -22,29 +31,80 @@ interface ClassicEntry {
   Layers: string[];
 }
 
-/** Open the image `ref` names in a Docker archive, either generation. */
+/** The Docker archive `ref` names, either generation, as an image reader. */
 export async function openDockerArchive(
   ref: Extract<ImageRef, { transport: "docker-archive" }>,
-  options: OpenImageOptions,
-): Promise<OpenedImage> {
+): Promise<ImageReader> {
   const files = await indexTar(ref.file);
   const name = ref.name === undefined ? undefined : normalName(ref.name);
-  if ((await files.size("index.json")) !== undefined) return openLayoutImage(files, { name }, options);
-  return openClassic(files, name, options);
+  const label = formatImageRef(ref);
+  if ((await files.size("index.json")) !== undefined) return layoutReader(files, { name }, label);
+  return classicReader(files, name, label);
 }
 
-async function openClassic(files: BlobFiles, name: string | undefined, options: OpenImageOptions) {
+/** A classic archive: its one image, with the manifest made from manifest.json, the config and the layer files. */
+async function classicReader(
+  files: BlobFiles,
+  name: string | undefined,
+  label: string,
+): Promise<ImageReader> {
+  const entry = await classicEntry(files, name, label);
+  const configBytes = await classicConfig(files, entry, label);
+  const config: Descriptor = {
+    mediaType: DOCKER_CONFIG,
+    digest: sha256Digest(configBytes),
+    size: configBytes.length,
+  };
+  const layers = await classicLayers(
+    files,
+    entry,
+    parseJson(configBytes, `${label}: ${entry.Config}`),
+    label,
+  );
+  const bytes = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: DOCKER_MANIFEST, config, layers }, null, 3),
+  );
+  const manifest = { digest: sha256Digest(bytes), mediaType: DOCKER_MANIFEST, bytes };
+  const paths = new Map(layers.map((l, i) => [l.digest, entry.Layers[i]]));
+  const missing = (digest: string) => new CudasealError("IMAGE_INVALID", `${label}: no blob ${digest}`);
+  return {
+    label,
+    root: async () => ({ manifest, made: true }),
+    manifest: async () => {
+      throw new CudasealError("IMAGE_INVALID", `${label}: a Docker archive holds no index`);
+    },
+    async blobBytes(desc) {
+      if (desc.digest !== config.digest) throw missing(desc.digest);
+      return configBytes;
+    },
+    blob(desc) {
+      if (desc.digest === config.digest) return bytesBlob(configBytes, config);
+      const path = paths.get(desc.digest);
+      if (path === undefined) throw missing(desc.digest);
+      return checkedBlob(fileBlob(files, path, desc), label);
+    },
+    referrers: async () => [],
+    tagged: async () => undefined,
+  };
+}
+
+/** The entry of manifest.json `name` names, or the only one. */
+async function classicEntry(
+  files: BlobFiles,
+  name: string | undefined,
+  label: string,
+): Promise<ClassicEntry> {
   const raw = await files.read("manifest.json", MAX_JSON);
   if (raw === undefined)
-    throw new CudasealError("IMAGE_INVALID", `${files.label} is not a Docker archive (no manifest.json)`);
+    throw new CudasealError("IMAGE_INVALID", `${label} is not a Docker archive (no manifest.json)`);
   let list: unknown;
   try {
     list = JSON.parse(raw.toString("utf8"));
   } catch (err) {
-    throw new CudasealError("IMAGE_INVALID", `${files.label}: manifest.json is not JSON`, { cause: err });
+    throw new CudasealError("IMAGE_INVALID", `${label}: manifest.json is not JSON`, { cause: err });
   }
   if (!Array.isArray(list) || list.length === 0)
-    throw new CudasealError("IMAGE_INVALID", `${files.label}: manifest.json lists no images`);
+    throw new CudasealError("IMAGE_INVALID", `${label}: manifest.json lists no images`);
   const entries = list as ClassicEntry[];
   const tags = entries.flatMap((e) => e.RepoTags ?? []);
   const entry =
@@ -53,72 +113,54 @@ async function openClassic(files: BlobFiles, name: string | undefined, options: 
         ? entries[0]
         : undefined
       : entries.find((e) => (e.RepoTags ?? []).some((t) => sameImageName(t, name)));
-  if (entry === undefined) {
+  if (entry === undefined)
     throw new CudasealError(
       "IMAGE_INVALID",
       name === undefined
-        ? `${files.label} holds ${entries.length} images; say which`
-        : `${files.label} has no image called ${name}`,
+        ? `${label} holds ${entries.length} images; say which`
+        : `${label} has no image called ${name}`,
       { hint: `it has ${tags.join(", ") || "no named images"}`, details: { available: tags } },
     );
-  }
   if (typeof entry.Config !== "string" || !Array.isArray(entry.Layers))
-    throw new CudasealError("IMAGE_INVALID", `${files.label}: manifest.json entry lacks Config or Layers`);
+    throw new CudasealError("IMAGE_INVALID", `${label}: manifest.json entry lacks Config or Layers`);
+  return entry;
+}
 
-  const configBytes = await files.read(entry.Config, MAX_JSON);
-  if (configBytes === undefined)
-    throw new CudasealError("IMAGE_INVALID", `${files.label}: config ${entry.Config} is missing`);
-  const configDigest = `sha256:${createHash("sha256").update(configBytes).digest("hex")}`;
-  // Configs are named by their digest (`HEX.json`, `blobs/sha256/HEX`): hold them to it.
+/** The config's bytes; one named by its digest (`HEX.json`, `blobs/sha256/HEX`) is held to it. */
+async function classicConfig(files: BlobFiles, entry: ClassicEntry, label: string): Promise<Buffer> {
+  const bytes = await files.read(entry.Config, MAX_JSON);
+  if (bytes === undefined)
+    throw new CudasealError("IMAGE_INVALID", `${label}: config ${entry.Config} is missing`);
   const named = /([0-9a-f]{64})(\.json)?$/.exec(entry.Config);
-  if (named && `sha256:${named[1]}` !== configDigest)
-    throw new CudasealError(
-      "IMAGE_INVALID",
-      `${files.label}: config ${entry.Config} does not match its name`,
-    );
-  const config = parseJson(configBytes, `${files.label}: ${entry.Config}`);
+  if (named && `sha256:${named[1]}` !== sha256Digest(bytes))
+    throw new CudasealError("IMAGE_INVALID", `${label}: config ${entry.Config} does not match its name`);
+  return bytes;
+}
 
-  if (options.arch !== undefined && typeof config.architecture === "string") {
-    const p = { architecture: config.architecture, os: String(config.os ?? "linux") };
-    if (
-      !platformMatches(
-        typeof config.variant === "string" ? { ...p, variant: config.variant } : p,
-        options.arch,
-      )
-    )
-      throw noPlatform(files.label, options.arch, [`${p.os}/${p.architecture}`]);
-  }
-
+/** Each layer file's descriptor: a blob path names the stored (maybe compressed) bytes; any other name is an uncompressed tar, identified by its diff ID. */
+async function classicLayers(
+  files: BlobFiles,
+  entry: ClassicEntry,
+  config: Record<string, unknown>,
+  label: string,
+): Promise<Descriptor[]> {
   const diffIds = ((config.rootfs as { diff_ids?: unknown } | undefined)?.diff_ids ?? []) as string[];
   if (!Array.isArray(diffIds) || diffIds.length !== entry.Layers.length)
-    throw new CudasealError(
-      "IMAGE_INVALID",
-      `${files.label}: config and manifest.json disagree on the layers`,
-    );
-  const layers = await Promise.all(
+    throw new CudasealError("IMAGE_INVALID", `${label}: config and manifest.json disagree on the layers`);
+  return Promise.all(
     entry.Layers.map(async (path, i) => {
       const size = await files.size(path);
-      if (size === undefined)
-        throw new CudasealError("IMAGE_INVALID", `${files.label}: layer ${path} is missing`);
-      // A blob path names the stored (maybe compressed) bytes; any other
-      // name is an uncompressed tar, identified by its diff ID.
+      if (size === undefined) throw new CudasealError("IMAGE_INVALID", `${label}: layer ${path} is missing`);
       const blob = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(path);
       const digest = blob ? `sha256:${blob[1]}` : diffIds[i];
       const mediaType = blob ? await sniffMediaType(files, path) : DOCKER_LAYER;
-      return layerOf(files, { digest, size, mediaType }, path);
+      return { mediaType, digest, size };
     }),
   );
-  return { manifestDigest: configDigest, config, layers };
-}
-
-/** `name[:tag]` with the tag spelled out, as RepoTags and containerd names hold it. */
-function normalName(ref: string): string {
-  const { name, tag } = parseDockerRef(ref);
-  return `${name}:${tag}`;
 }
 
 async function sniffMediaType(files: BlobFiles, path: string): Promise<string> {
-  const stream = await files.stream(path);
+  const stream = await files.stream(path, { start: 0, end: 4 });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (chunk[0] === 0x1f && chunk[1] === 0x8b) return DOCKER_LAYER_GZIP;

@@ -62,21 +62,6 @@ export function formatImageRef(ref: ImageRef): string {
   }
 }
 
-/**
- * True when `stored` (a RepoTags entry or containerd name) is the image the
- * user called `wanted` (`name:tag`): Docker stores names in full, with the
- * default registry host and `library/` before a one-part name.
- */
-export function sameImageName(stored: string, wanted: string): boolean {
-  if (stored === wanted) return true;
-  const parts = stored.split("/");
-  const host = parts[0];
-  if (parts.length < 2 || !(host.includes(".") || host.includes(":"))) return false;
-  const rest = parts.slice(1);
-  if (rest.join("/") === wanted) return true;
-  return rest.length === 2 && rest[0] === "library" && rest[1] === wanted;
-}
-
 function usage(ref: string, why: string): CudasealError {
   return new CudasealError("USAGE", `cannot read image ${JSON.stringify(ref)}: ${why}`, {
     hint: "name the image as oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or registry.example/repo[:tag]",

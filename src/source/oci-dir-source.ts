@@ -1,14 +1,11 @@
 // `oci:DIR[:TAG]`: an OCI image layout directory, read where it lies.
 
 import { directoryFiles } from "./blob-files.ts";
-import type { ImageRef } from "./image-ref.ts";
-import type { OpenedImage, OpenImageOptions } from "./image-source.ts";
-import { openLayoutImage } from "./layout-image.ts";
+import { formatImageRef, type ImageRef } from "./image-ref.ts";
+import { layoutReader } from "./layout-reader.ts";
+import type { ImageReader } from "./types.ts";
 
-/** Open one platform of the layout directory `ref` names. */
-export function openOciDirectory(
-  ref: Extract<ImageRef, { transport: "oci" }>,
-  options: OpenImageOptions,
-): Promise<OpenedImage> {
-  return openLayoutImage(directoryFiles(ref.dir), { tag: ref.tag }, options);
+/** The layout directory `ref` names, as an image reader. */
+export async function openOciDirectory(ref: Extract<ImageRef, { transport: "oci" }>): Promise<ImageReader> {
+  return layoutReader(directoryFiles(ref.dir), { tag: ref.tag }, formatImageRef(ref));
 }

@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { CudasealError } from "../errors.ts";
 import { BLOCK, isZeroBlock, padding, parseHeader, parsePax } from "../tar/header.ts";
 import { openRegularFile, regularFileStream } from "../util/read-regular-file.ts";
-import { type BlobFiles, tooLarge } from "./blob-files.ts";
+import { type BlobFiles, CHUNK, tooLarge } from "./blob-files.ts";
 
 interface Span {
   offset: number;
@@ -55,13 +55,16 @@ export async function indexTar(file: string): Promise<BlobFiles> {
     async size(name) {
       return find(name)?.size;
     },
-    async stream(name) {
+    async stream(name, range = { start: 0, end: Number.POSITIVE_INFINITY }) {
       const span = find(name);
       if (span === undefined) throw new CudasealError("IMAGE_INVALID", `${file}: ${name} is missing`);
-      if (span.size === 0) return Readable.from([]);
+      const start = Math.min(range.start, span.size);
+      const end = Math.min(range.end, span.size);
+      if (end <= start) return Readable.from([]);
       return regularFileStream(file, "image archive", {
-        start: span.offset,
-        end: span.offset + span.size - 1,
+        start: span.offset + start,
+        end: span.offset + end - 1,
+        highWaterMark: CHUNK,
       });
     },
   };

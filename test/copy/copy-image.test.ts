@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { copyImage } from "../../src/copy/copy-image.ts";
+import { isCudasealError } from "../../src/errors.ts";
 import { planImage } from "../../src/oci/image-plan.ts";
 import { writeOciLayout } from "../../src/oci/layout-writer.ts";
 import { buildManifest } from "../../src/oci/manifest.ts";
@@ -131,12 +132,13 @@ test("skopeo reads what cudaseal pushed, and cudaseal pulls what skopeo pushed",
   for (const [name, bytes] of blobs(out)) assert.deepEqual(bytes, want.get(name), name);
 });
 
-test("an SBOM stored beside the image travels with it: push lists it as a referrer, pull brings it back", async () => {
-  const fx = makeFixture(join(work, "fx-sbom"));
-  const sbom = Buffer.from('{"spdxVersion":"SPDX-2.3","name":"fixture"}');
+const sbom = Buffer.from('{"spdxVersion":"SPDX-2.3","name":"fixture"}');
+
+/** An SPDX SBOM of `image`, as the build stores it beside the image. */
+function sbomOf(image: Parameters<typeof planImage>[0]) {
   const empty = Buffer.from("{}");
-  const subject = planImage(fx.multi).root;
-  const artifact = {
+  const subject = planImage(image).root;
+  return {
     manifest: buildManifest({
       artifactType: "application/spdx+json",
       config: { mediaType: OCI_EMPTY, digest: sha256(empty), size: empty.length },
@@ -148,6 +150,11 @@ test("an SBOM stored beside the image travels with it: push lists it as a referr
       { digest: sha256(empty), bytes: empty },
     ],
   };
+}
+
+test("an SBOM stored beside the image travels with it: push lists it as a referrer, pull brings it back", async () => {
+  const fx = makeFixture(join(work, "fx-sbom"));
+  const artifact = sbomOf(fx.multi);
   const dir = join(work, "with-sbom");
   const written = await writeOciLayout(dir, fx.multi, { artifacts: [artifact] });
 
@@ -172,6 +179,19 @@ test("an SBOM stored beside the image travels with it: push lists it as a referr
     referrers: false,
   });
   assert.equal(without.referrers, 0);
+});
+
+test("a layout named without its tag pushes its one image: the SBOM stored beside it is no second image", async () => {
+  const fx = makeFixture(join(work, "fx-untagged"));
+  const dir = join(work, "untagged-with-sbom");
+  await writeOciLayout(dir, fx.single, { artifacts: [sbomOf(fx.single)] });
+  const pushed = await copyImage(`oci:${dir}`, `${registry.host}/team/untagged:v1`);
+  assert.equal(pushed.digest, planImage(fx.single).root.digest);
+  assert.equal(pushed.referrers, 1);
+  // Two images and no tag: which one is meant cannot be told.
+  await assert.rejects(copyImage(`oci:${multi}`, `${registry.host}/team/which:v1`), (err) =>
+    isCudasealError(err, "IMAGE_INVALID"),
+  );
 });
 
 test("push, pull and copy refuse the wrong kind of reference with USAGE (exit 2)", () => {
