@@ -1,42 +1,77 @@
-// Where a build goes, in skopeo's transport terms: `oci:DIR[:TAG]` (the
-// default), `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME:TAG]`.
+// Where a build goes, named as every command names images
+// (src/source/image-ref.ts): `oci:DIR[:TAG]` (the default),
+// `oci-archive:FILE[:TAG]` or `docker-archive:FILE[:NAME:TAG]`, each written
+// by its writer in src/oci/. The tag is `latest` unless named; a Docker
+// archive's image is named after the spec unless the reference names it.
 
 import { resolve } from "node:path";
 import { CudasealError } from "../errors.ts";
-import { writeDockerArchive } from "../oci/docker-archive.ts";
+import { parseDockerRef, writeDockerArchive } from "../oci/docker-archive.ts";
 import type { BuiltImage } from "../oci/image-plan.ts";
 import type { Artifact, WrittenImage } from "../oci/layout-contents.ts";
 import { writeOciLayout } from "../oci/layout-writer.ts";
 import { writeOciArchive } from "../oci/oci-archive.ts";
+import { type ImageRef, parseImageRef } from "../source/image-ref.ts";
+
+/** The references a build can write. */
+export type OutputRef = Extract<ImageRef, { transport: "oci" | "oci-archive" | "docker-archive" }>;
 
 export interface OutputTarget {
-  format: "oci" | "oci-archive" | "docker-archive";
+  /** The output as a reference, its path absolute and its tag (a Docker archive's name) filled in. */
+  ref: OutputRef;
+  format: OutputRef["transport"];
   path: string;
   tag: string;
   /** The name users run it by, for the usage label (`cuda-base:latest`). */
   reference: string;
 }
 
+type Writer = (
+  target: OutputTarget,
+  image: BuiltImage,
+  arch: string,
+  artifacts: readonly Artifact[],
+) => Promise<WrittenImage>;
+
+/** The writer of each transport a build can write; a docker-archive has no place for the SBOMs. */
+const WRITERS: Readonly<Record<OutputRef["transport"], Writer>> = {
+  oci: (target, image, _arch, artifacts) => writeOciLayout(target.path, image, { artifacts }),
+  "oci-archive": (target, image, _arch, artifacts) => writeOciArchive(target.path, image, { artifacts }),
+  "docker-archive": (target, image, arch) =>
+    writeDockerArchive(target.path, image, { tag: target.reference, arch }),
+};
+
 /** Parse `--output`; `name` is the image name used for default tags. */
 export function parseOutput(spec: string | undefined, name: string): OutputTarget {
   const text = spec ?? `oci:out/${name}`;
-  const m = /^(oci|oci-archive|docker-archive):(.+)$/.exec(text);
-  if (!m) {
+  const ref = parseImageRef(text);
+  if (!(ref.transport in WRITERS))
     throw new CudasealError("USAGE", `cannot write to '${text}'`, {
       hint: "use oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]",
     });
+  const output = ref as OutputRef;
+  if (output.transport === "docker-archive") {
+    // IMAGE_INVALID for a name Docker would refuse, before anything is built.
+    const docker = output.name === undefined ? { name, tag: "latest" } : parseDockerRef(output.name);
+    const reference = `${docker.name}:${docker.tag}`;
+    const path = resolve(output.file);
+    return {
+      ref: { ...output, file: path, name: reference },
+      format: output.transport,
+      path,
+      tag: docker.tag,
+      reference,
+    };
   }
-  const format = m[1] as OutputTarget["format"];
-  const [path, ...rest] = m[2].split(":");
-  let tag = "latest";
-  let repo = name;
-  if (format === "docker-archive" && rest.length > 0) {
-    repo = rest.length > 1 ? rest.slice(0, -1).join(":") : rest[0];
-    tag = rest.length > 1 ? rest[rest.length - 1] : "latest";
-  } else if (rest.length > 0) {
-    tag = rest.join(":");
-  }
-  return { format, path: resolve(path), tag, reference: `${repo}:${tag}` };
+  const tag = output.tag ?? "latest";
+  const path = resolve(output.transport === "oci" ? output.dir : output.file);
+  return {
+    ref: output.transport === "oci" ? { ...output, dir: path, tag } : { ...output, file: path, tag },
+    format: output.transport,
+    path,
+    tag,
+    reference: `${name}:${tag}`,
+  };
 }
 
 /**
@@ -49,14 +84,7 @@ export async function writeOutput(
   arch: string,
   artifacts: readonly Artifact[] = [],
 ): Promise<WrittenImage> {
-  switch (target.format) {
-    case "oci":
-      return writeOciLayout(target.path, image, { artifacts });
-    case "oci-archive":
-      return writeOciArchive(target.path, image, { artifacts });
-    case "docker-archive":
-      return writeDockerArchive(target.path, image, { tag: target.reference, arch });
-  }
+  return WRITERS[target.format](target, image, arch, artifacts);
 }
 
 /** Where the SBOM of one platform is written beside the output: `out/img.amd64.spdx.json`. */

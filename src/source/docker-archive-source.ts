@@ -20,10 +20,10 @@ import { type BlobFiles, fileBlob } from "./blob-files.ts";
 import { checkedBlob } from "./checked-blob.ts";
 import { normalName, sameImageName } from "./docker-name.ts";
 import { MAX_JSON, parseJson } from "./image-json.ts";
-import { formatImageRef, type ImageRef } from "./image-ref.ts";
 import { layoutReader } from "./layout-reader.ts";
+import { badReference } from "./ref-syntax.ts";
 import { indexTar } from "./tar-index.ts";
-import type { ImageReader } from "./types.ts";
+import type { ImageReader, Transport } from "./types.ts";
 
 interface ClassicEntry {
   Config: string;
@@ -31,13 +31,39 @@ interface ClassicEntry {
   Layers: string[];
 }
 
+/** A Docker archive, and the image in it by `NAME[:TAG]` (the only one when none is named). */
+export interface DockerArchiveRef {
+  transport: "docker-archive";
+  file: string;
+  name?: string;
+}
+
+export const dockerArchive: Transport<DockerArchiveRef> = {
+  name: "docker-archive",
+  parse(text) {
+    if (!text.startsWith("docker-archive:")) return undefined;
+    // As skopeo does: the file ends at the first colon, the rest is NAME:TAG.
+    const body = text.slice("docker-archive:".length);
+    const at = body.indexOf(":");
+    const file = at === -1 ? body : body.slice(0, at);
+    const name = at === -1 ? undefined : body.slice(at + 1);
+    if (file === "") throw badReference(text, "docker-archive: needs a path");
+    if (name === "") throw badReference(text, "docker-archive: has an empty image name");
+    return name === undefined
+      ? { transport: "docker-archive", file }
+      : { transport: "docker-archive", file, name };
+  },
+  format: (ref) =>
+    ref.name === undefined ? `docker-archive:${ref.file}` : `docker-archive:${ref.file}:${ref.name}`,
+  open: (ref) => openDockerArchive(ref),
+  imageName: (ref) => ref.name,
+};
+
 /** The Docker archive `ref` names, either generation, as an image reader. */
-export async function openDockerArchive(
-  ref: Extract<ImageRef, { transport: "docker-archive" }>,
-): Promise<ImageReader> {
+async function openDockerArchive(ref: DockerArchiveRef): Promise<ImageReader> {
   const files = await indexTar(ref.file);
   const name = ref.name === undefined ? undefined : normalName(ref.name);
-  const label = formatImageRef(ref);
+  const label = dockerArchive.format(ref);
   if ((await files.size("index.json")) !== undefined) return layoutReader(files, { name }, label);
   return classicReader(files, name, label);
 }

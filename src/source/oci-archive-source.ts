@@ -1,14 +1,27 @@
 // `oci-archive:FILE[:TAG]`: an OCI image layout in one tar file, read in
 // place through an index of the archive (tar-index.ts).
 
-import { formatImageRef, type ImageRef } from "./image-ref.ts";
 import { layoutReader } from "./layout-reader.ts";
+import { formatPathTag, parsePathTag } from "./ref-syntax.ts";
 import { indexTar } from "./tar-index.ts";
-import type { ImageReader } from "./types.ts";
+import type { Transport } from "./types.ts";
 
-/** The OCI archive `ref` names, as an image reader. */
-export async function openOciArchive(
-  ref: Extract<ImageRef, { transport: "oci-archive" }>,
-): Promise<ImageReader> {
-  return layoutReader(await indexTar(ref.file), { tag: ref.tag }, formatImageRef(ref));
+/** An OCI archive, and the image in it by tag (the only one when none is named). */
+export interface OciArchiveRef {
+  transport: "oci-archive";
+  file: string;
+  tag?: string;
 }
+
+export const ociArchive: Transport<OciArchiveRef> = {
+  name: "oci-archive",
+  parse(text) {
+    if (!text.startsWith("oci-archive:")) return undefined;
+    const { path, tag } = parsePathTag(text, "oci-archive");
+    return tag === undefined
+      ? { transport: "oci-archive", file: path }
+      : { transport: "oci-archive", file: path, tag };
+  },
+  format: (ref) => formatPathTag("oci-archive", ref.file, ref.tag),
+  open: async (ref) => layoutReader(await indexTar(ref.file), { tag: ref.tag }, ociArchive.format(ref)),
+};

@@ -1,11 +1,24 @@
 // `oci:DIR[:TAG]`: an OCI image layout directory, read where it lies.
 
 import { directoryFiles } from "./blob-files.ts";
-import { formatImageRef, type ImageRef } from "./image-ref.ts";
 import { layoutReader } from "./layout-reader.ts";
-import type { ImageReader } from "./types.ts";
+import { formatPathTag, parsePathTag } from "./ref-syntax.ts";
+import type { Transport } from "./types.ts";
 
-/** The layout directory `ref` names, as an image reader. */
-export async function openOciDirectory(ref: Extract<ImageRef, { transport: "oci" }>): Promise<ImageReader> {
-  return layoutReader(directoryFiles(ref.dir), { tag: ref.tag }, formatImageRef(ref));
+/** An OCI layout directory, and the image in it by tag (the only one when none is named). */
+export interface OciDirRef {
+  transport: "oci";
+  dir: string;
+  tag?: string;
 }
+
+export const ociDirectory: Transport<OciDirRef> = {
+  name: "oci",
+  parse(text) {
+    if (!text.startsWith("oci:")) return undefined;
+    const { path, tag } = parsePathTag(text, "oci");
+    return tag === undefined ? { transport: "oci", dir: path } : { transport: "oci", dir: path, tag };
+  },
+  format: (ref) => formatPathTag("oci", ref.dir, ref.tag),
+  open: async (ref) => layoutReader(directoryFiles(ref.dir), { tag: ref.tag }, ociDirectory.format(ref)),
+};

@@ -1,27 +1,46 @@
-// A registry repository as an image reader (types.ts): manifests by tag or
-// digest, each checked against the digest it was asked by; configs read
-// whole under a cap; layers streamed, checked when read whole (a range, for
-// an upload resuming mid-blob, is skipped to); referrers by the API or its
-// fallback tag; cosign's tags as tags.
+// `[docker://]host/repo[:tag][@sha256:…]`, parsed with Docker's rules
+// (src/registry/reference.ts): a registry repository as an image reader
+// (types.ts). Manifests by tag or digest, each checked against the digest it
+// was asked by; configs read whole under a cap; layers streamed, checked
+// when read whole (a range, for an upload resuming mid-blob, is skipped to);
+// referrers by the API or its fallback tag; cosign's tags as tags.
 
 import { CudasealError } from "../errors.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import {
   type BlobSource,
+  formatRegistryRef,
   getBlob,
   listReferrers,
+  looksLikeRegistryRef,
   manifestReference,
   openRepository,
+  parseRegistryRef,
   type RegistryRef,
   type Repository,
   streamBlob,
   streamedBlob,
 } from "../registry/index.ts";
-import type { ImageReader, ReaderOptions } from "./types.ts";
+import type { ImageReader, ReaderOptions, Transport } from "./types.ts";
+
+/** A registry repository, and the image in it by tag or digest (`latest` when neither is named). */
+export interface RegistryImageRef extends RegistryRef {
+  transport: "docker";
+}
+
+export const registry: Transport<RegistryImageRef> = {
+  name: "docker",
+  parse: (text) =>
+    looksLikeRegistryRef(text) ? { transport: "docker", ...parseRegistryRef(text) } : undefined,
+  format: (ref) => `docker://${formatRegistryRef(ref)}`,
+  open: async (ref, options) => registryReader(ref, options, registry.format(ref)),
+  // Untagged when the reference names none: a digest is no name.
+  imageName: (ref) => (ref.tag === undefined ? undefined : `${ref.registry}/${ref.repository}:${ref.tag}`),
+};
 
 /** The repository `ref` names as an image reader; `label` is the reference as typed. */
-export function registryReader(ref: RegistryRef, options: ReaderOptions, label: string): ImageReader {
+function registryReader(ref: RegistryRef, options: ReaderOptions, label: string): ImageReader {
   const repo = openRepository(ref.registry, ref.repository, options.registry);
   const get = async (reference: string): Promise<StoredManifest> => {
     const m = await repo.getManifest(reference);

@@ -45,6 +45,24 @@ export interface ImageReader {
   tagged(tag: string): Promise<StoredManifest | undefined>;
 }
 
+/**
+ * A way of naming and reading images: one file of this folder each, listed
+ * in transports.ts. A reference is `transport:reference` as skopeo writes
+ * it, or a bare registry name.
+ */
+export interface Transport<R extends { transport: string }> {
+  /** The transport's name, `R["transport"]`: `oci`, `docker-archive`, `docker` (a registry). */
+  readonly name: R["transport"];
+  /** `text` parsed when it names an image of this transport; undefined when it is not this transport's; USAGE when it is, malformed. */
+  parse(text: string): R | undefined;
+  /** The reference written back as it would be typed. */
+  format(ref: R): string;
+  /** The image, for reading. */
+  open(ref: R, options: ReaderOptions): Promise<ImageReader>;
+  /** The Docker name (`host/repo:tag`, `name:tag`) the image goes by where it is, if any: a Docker archive written from it takes it. */
+  imageName?(ref: R): string | undefined;
+}
+
 /** How to reach the image: registries' settings, for registry references. */
 export interface ReaderOptions {
   /** How to reach registries (`--insecure` hosts, credentials, retries). */

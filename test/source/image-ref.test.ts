@@ -39,3 +39,25 @@ test("refuses registry references without a host, and unknown transports, with U
       r,
     );
 });
+
+test("one syntax for every transport: a path may hold colons, and a tag is what follows the last one when it holds no slash", () => {
+  assert.deepEqual(parseImageRef("oci:/srv/a:b/layout"), { transport: "oci", dir: "/srv/a:b/layout" });
+  assert.deepEqual(parseImageRef("oci:/srv/a:b/layout:v1"), {
+    transport: "oci",
+    dir: "/srv/a:b/layout",
+    tag: "v1",
+  });
+  assert.deepEqual(parseImageRef("oci-archive:/srv/a:b/img.tar:v2"), {
+    transport: "oci-archive",
+    file: "/srv/a:b/img.tar",
+    tag: "v2",
+  });
+  // A Docker archive's file ends at the first colon, as skopeo reads it: the rest is NAME:TAG, host and port included.
+  assert.deepEqual(parseImageRef("docker-archive:out.tar:registry.example:5000/team/app:1.0"), {
+    transport: "docker-archive",
+    file: "out.tar",
+    name: "registry.example:5000/team/app:1.0",
+  });
+  for (const r of ["oci:/srv/a:b/layout:v1", "docker-archive:out.tar:registry.example:5000/team/app:1.0"])
+    assert.equal(formatImageRef(parseImageRef(r)), r);
+});

@@ -8,7 +8,7 @@ import { type Compression, DEFAULT_COMPRESSION } from "../../layer/blob-writer.t
 import { provenanceText } from "../../provenance/slsa-provenance.ts";
 import { readSpecFiles } from "../../provenance/spec-files.ts";
 import { readLockFile, serializeLock } from "../../resolve/index.ts";
-import { parseImageRef } from "../../source/image-ref.ts";
+import { formatImageRef, parseImageRef } from "../../source/image-ref.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
 import { writeFileAtomic } from "../../util/atomic-file.ts";
@@ -150,7 +150,7 @@ Examples:
     const seconds = (performance.now() - started) / 1000;
     const summary = {
       digest: result.written.image.digest,
-      output: `${output.format}:${output.path}:${output.format === "docker-archive" ? output.reference : output.tag}`,
+      output: formatImageRef(output.ref),
       reference: output.reference,
       seconds: Number(seconds.toFixed(2)),
       downloadedBytes: result.downloadedBytes,
@@ -169,7 +169,7 @@ Examples:
       pushed: undefined as undefined | { reference: string; digest: string; blobs: number; bytes: number },
     };
     if (pushTo !== undefined) {
-      const pushed = await copyImage(parseImageRef(summary.output), pushTo, {
+      const pushed = await copyImage(output.ref, pushTo, {
         registry: registryOptions,
         progress: out.progress(),
       });
