@@ -3,7 +3,7 @@
 //   1. read the root manifest or index from the source, byte for byte
 //      (narrowed to one platform's manifest when an arch is asked for);
 //   2. walk down to every manifest below it and every blob they name;
-//   3. ask the target which blobs it already has (HEAD, in parallel);
+//   3. ask the destination which blobs it already has (HEAD, in parallel);
 //   4. send the rest, at most `concurrency` at a time, each streamed from the
 //      source (mounted instead where the registry holds it in another
 //      repository);
@@ -11,11 +11,10 @@
 //      referrers and cosign's `sha256-<hex>.sig`/`.att`/`.sbom` tags of
 //      each manifest copied (cosign-tags.ts), then the root under its tag.
 //
-// An archive destination (oci-archive:, docker-archive:) is a copy to a
-// temporary layout, then tarred (copy-archive.ts).
-//
-// Nothing is re-serialised, so the target's digests are the source's; the
-// one manifest made here is a `.sig` or `.att` merged with the one the
+// The source is read through src/source/ and the destination written
+// through destinations.ts, so nothing here names a transport. Nothing is
+// re-serialised, so the destination's digests are the source's; the one
+// manifest made here is a `.sig` or `.att` merged with the one the
 // destination already holds.
 
 import { CudasealError } from "../errors.ts";
@@ -24,23 +23,31 @@ import type { Descriptor } from "../oci/descriptor.ts";
 import { platformString } from "../oci/platform.ts";
 import { bytesBlob, type RegistryClientOptions } from "../registry/index.ts";
 import { cosignTag } from "../sign/index.ts";
+import { hostArch } from "../source/host-arch.ts";
 import { parseJson } from "../source/image-json.ts";
-import { type ImageRef, parseImageRef } from "../source/image-ref.ts";
+import { type ImageRef, imageNameOf, parseImageRef } from "../source/image-ref.ts";
 import { openReader } from "../source/image-source.ts";
 import { rootManifest } from "../source/platform-walk.ts";
+import type { ImageReader } from "../source/types.ts";
 import { mapPool } from "../util/pool.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
-import { copyToArchive, isArchiveRef } from "./copy-archive.ts";
-import { type CopyTarget, openCopyTarget } from "./copy-target.ts";
-import { COSIGN_TAG_KINDS, type CosignTagAction, cosignBlobs, planCosignTag } from "./cosign-tags.ts";
+import {
+  COSIGN_TAG_KINDS,
+  type CosignTagAction,
+  type CosignTagPlan,
+  cosignBlobs,
+  planCosignTag,
+} from "./cosign-tags.ts";
+import type { CopyDestination } from "./destination.ts";
+import { openDestination } from "./destinations.ts";
 
 export interface CopyOptions {
   registry?: RegistryClientOptions;
   /** Copy only this platform (its manifest becomes the root); every platform when unset. */
   arch?: string;
-  /** Upload in chunks of this many bytes (registry targets). */
+  /** Upload in chunks of this many bytes (registry destinations). */
   chunkSize?: number;
-  /** Repositories on the target registry to try mounting blobs from. */
+  /** Repositories on the destination registry to try mounting blobs from. */
   mountFrom?: readonly string[];
   /** Blobs in flight at once (default 4). */
   concurrency?: number;
@@ -79,10 +86,17 @@ export async function copyImage(
 ): Promise<CopySummary> {
   const srcRef = typeof source === "string" ? parseImageRef(source) : source;
   const dstRef = typeof destination === "string" ? parseImageRef(destination) : destination;
-  if (isArchiveRef(dstRef)) return copyToArchive(srcRef, dstRef, options, copyImage);
-  const to = openCopyTarget(dstRef, { registry: options.registry, chunkSize: options.chunkSize });
+  const to = await openDestination(dstRef, {
+    registry: options.registry,
+    chunkSize: options.chunkSize,
+    sourceName: imageNameOf(srcRef),
+  });
+  // What the destination has room for: one platform, the host's unless asked; no referrers.
+  const arch = options.arch ?? (to.onePlatform === true ? hostArch() : undefined);
+  const referrers = options.referrers !== false && to.referrers !== false;
   try {
-    return await copyTo(srcRef, to, options);
+    const from = await openReader(srcRef, { registry: options.registry });
+    return await copyTo(from, to, { ...options, arch, referrers });
   } catch (err) {
     // Whatever the copy wrote to a layout goes: the destination is left as it was.
     await to.abort();
@@ -90,83 +104,125 @@ export async function copyImage(
   }
 }
 
-async function copyTo(srcRef: ImageRef, to: CopyTarget, options: CopyOptions): Promise<CopySummary> {
-  const from = await openReader(srcRef, { registry: options.registry });
-  const progress = options.progress ?? noProgress;
+async function copyTo(from: ImageReader, to: CopyDestination, options: CopyOptions): Promise<CopySummary> {
   const root = await rootManifest(from, options.arch);
+  const tree = await walkTree(from, root);
+  const withReferrers = options.referrers !== false;
+  const referrers = withReferrers ? await collectReferrers(from, tree) : [];
+  // cosign's tags of the root and of every manifest below it, planned against what the destination holds.
+  const signed = withReferrers ? await planCosignTags(from, to, tree) : [];
+  const all = [...tree.blobs.values()];
+  const sent = await sendBlobs(from, to, all, options);
+  await putManifests(to, tree, referrers, signed);
+  return {
+    source: from.label,
+    destination: to.label,
+    digest: root.digest,
+    mediaType: root.mediaType,
+    platforms: [...new Set(tree.platforms)],
+    manifests: tree.manifests.length + 1,
+    referrers: referrers.length,
+    signatures: signed.filter((p) => p.action !== "kept").length,
+    signatureTags: signed.map((p) => ({ tag: p.tag, action: p.action })),
+    blobs: { total: all.length, pushed: sent.pushed, mounted: sent.mounted, skipped: sent.skipped },
+    bytes: { total: all.reduce((n, d) => n + d.size, 0), pushed: sent.pushedBytes },
+  };
+}
 
-  // Walk the tree: manifests in post-order (children first), blobs once each.
-  const manifests: StoredManifest[] = [];
-  const blobs = new Map<string, Descriptor>();
-  const platforms: string[] = [];
+/** The image below its root: manifests in post-order (children first), the blobs they name once each. */
+interface ImageTree {
+  root: StoredManifest;
+  /** Every manifest below the root, children before parents. */
+  manifests: StoredManifest[];
+  /** Every blob to copy, by digest: the image's, its referrers' and the cosign tags' to write. */
+  blobs: Map<string, Descriptor>;
+  platforms: string[];
+}
+
+async function walkTree(from: ImageReader, root: StoredManifest): Promise<ImageTree> {
+  const tree: ImageTree = { root, manifests: [], blobs: new Map(), platforms: [] };
   const walk = async (m: StoredManifest, depth: number): Promise<void> => {
     if (depth > 4) throw new CudasealError("IMAGE_INVALID", `${from.label}: indexes nest too deep`);
     const doc = parseJson(m.bytes, `${from.label}@${m.digest}`);
     if (Array.isArray(doc.manifests)) {
       for (const child of doc.manifests as Descriptor[]) {
         if (child.platform !== undefined && child.platform.architecture !== "unknown")
-          platforms.push(platformString(child.platform));
-        await walk(await from.manifest(child as Descriptor), depth + 1);
+          tree.platforms.push(platformString(child.platform));
+        await walk(await from.manifest(child), depth + 1);
       }
     } else {
-      const config = doc.config as Descriptor | undefined;
-      if (config === undefined || !Array.isArray(doc.layers))
+      if (doc.config === undefined || !Array.isArray(doc.layers))
         throw new CudasealError(
           "IMAGE_INVALID",
           `${from.label}@${m.digest} is neither a manifest nor an index`,
         );
-      for (const d of [config, ...(doc.layers as Descriptor[])]) {
-        if (typeof d?.digest !== "string" || typeof d.size !== "number")
-          throw new CudasealError(
-            "IMAGE_INVALID",
-            `${from.label}@${m.digest} has a descriptor without digest or size`,
-          );
-        blobs.set(d.digest, d);
-      }
+      addBlobs(tree, [doc.config, ...doc.layers], `${from.label}@${m.digest}`);
     }
-    if (m !== root) manifests.push(m);
+    if (m !== root) tree.manifests.push(m);
   };
   await walk(root, 0);
-  // Referrers of the image and of each of its manifests, with their blobs.
-  const referrers =
-    options.referrers === false
-      ? []
-      : await from.referrers(new Set([root.digest, ...manifests.map((m) => m.digest)]));
+  return tree;
+}
+
+/** Record `named` (a manifest's config and layers) as blobs to copy; IMAGE_INVALID for one without digest or size. */
+function addBlobs(tree: ImageTree, named: readonly unknown[], what: string): void {
+  for (const d of named as Descriptor[]) {
+    if (typeof d?.digest !== "string" || typeof d.size !== "number")
+      throw new CudasealError("IMAGE_INVALID", `${what} has a descriptor without digest or size`);
+    tree.blobs.set(d.digest, d);
+  }
+}
+
+/** Referrers of the image and of each of its manifests; their blobs join the tree's. */
+async function collectReferrers(from: ImageReader, tree: ImageTree): Promise<StoredManifest[]> {
+  const referrers = await from.referrers(new Set([tree.root.digest, ...tree.manifests.map((m) => m.digest)]));
   for (const r of referrers) {
     const doc = parseJson(r.bytes, `${from.label}@${r.digest}`);
-    const named = Array.isArray(doc.manifests)
-      ? []
-      : [doc.config, ...(Array.isArray(doc.layers) ? doc.layers : [])];
-    for (const d of named as Descriptor[]) {
-      if (typeof d?.digest !== "string" || typeof d.size !== "number")
-        throw new CudasealError(
-          "IMAGE_INVALID",
-          `${from.label}@${r.digest} has a descriptor without digest or size`,
-        );
-      blobs.set(d.digest, d);
-    }
+    if (!Array.isArray(doc.manifests))
+      addBlobs(
+        tree,
+        [doc.config, ...(Array.isArray(doc.layers) ? doc.layers : [])],
+        `${from.label}@${r.digest}`,
+      );
   }
+  return referrers;
+}
 
-  // cosign's tags of the root and of every manifest below it, planned against what the destination holds.
-  const signed =
-    options.referrers === false
-      ? []
-      : (
-          await mapPool(
-            [root, ...manifests].flatMap((m) => COSIGN_TAG_KINDS.map((kind) => cosignTag(m.digest, kind))),
-            8,
-            async (tag) => {
-              const found = await from.tagged(tag);
-              if (found === undefined) return undefined;
-              const named = cosignBlobs(found, `${from.label}:${tag}`);
-              const plan = planCosignTag(tag, found, await to.tagged(tag), to.label);
-              if (plan.write !== undefined) for (const d of named) blobs.set(d.digest, d);
-              return plan;
-            },
-          )
-        ).filter((p) => p !== undefined);
+/** What to do with each cosign tag the source has; the blobs of those to write join the tree's. */
+async function planCosignTags(
+  from: ImageReader,
+  to: CopyDestination,
+  tree: ImageTree,
+): Promise<CosignTagPlan[]> {
+  const tags = [tree.root, ...tree.manifests].flatMap((m) =>
+    COSIGN_TAG_KINDS.map((kind) => cosignTag(m.digest, kind)),
+  );
+  const plans = await mapPool(tags, 8, async (tag) => {
+    const found = await from.tagged(tag);
+    if (found === undefined) return undefined;
+    const named = cosignBlobs(found, `${from.label}:${tag}`);
+    const plan = planCosignTag(tag, found, await to.tagged(tag), to.label);
+    if (plan.write !== undefined) for (const d of named) tree.blobs.set(d.digest, d);
+    return plan;
+  });
+  return plans.filter((p) => p !== undefined);
+}
 
-  const all = [...blobs.values()];
+interface Sent {
+  pushed: number;
+  mounted: number;
+  skipped: number;
+  pushedBytes: number;
+}
+
+/** Send the blobs the destination lacks, mounting where it can, with progress. */
+async function sendBlobs(
+  from: ImageReader,
+  to: CopyDestination,
+  all: readonly Descriptor[],
+  options: CopyOptions,
+): Promise<Sent> {
+  const progress = options.progress ?? noProgress;
   const present = await mapPool(all, 8, (d) => to.hasBlob(d));
   const missing = all.filter((_, i) => !present[i]);
   const mountFrom = [
@@ -181,9 +237,7 @@ async function copyTo(srcRef: ImageRef, to: CopyTarget, options: CopyOptions): P
   const task = to.registry !== undefined ? "push" : "pull";
   const totalBytes = missing.reduce((n, d) => n + d.size, 0);
   progress({ task, kind: "start", unit: "bytes", total: totalBytes, totalItems: missing.length });
-  let pushed = 0;
-  let mounted = 0;
-  let pushedBytes = 0;
+  const sent: Sent = { pushed: 0, mounted: 0, skipped: all.length - missing.length, pushedBytes: 0 };
   try {
     await mapPool(missing, options.concurrency ?? 4, async (d) => {
       const result = await to.putBlob(from.blob(d), {
@@ -191,42 +245,37 @@ async function copyTo(srcRef: ImageRef, to: CopyTarget, options: CopyOptions): P
         onBytes: (n) => progress({ task, kind: "advance", delta: n }),
       });
       if (result === "mounted") {
-        mounted++;
+        sent.mounted++;
         progress({ task, kind: "advance", delta: d.size, items: 1 });
       } else {
-        pushed++;
-        pushedBytes += d.size;
+        sent.pushed++;
+        sent.pushedBytes += d.size;
         progress({ task, kind: "advance", delta: 0, items: 1 });
       }
     });
   } finally {
     progress({ task, kind: "end" });
   }
-  for (const m of manifests) await to.putManifest(m);
+  return sent;
+}
+
+/** The manifests below the root, the referrers, the signatures, and last the root, so no one sees the new tag unsigned. */
+async function putManifests(
+  to: CopyDestination,
+  tree: ImageTree,
+  referrers: readonly StoredManifest[],
+  signed: readonly CosignTagPlan[],
+): Promise<void> {
+  for (const m of tree.manifests) await to.putManifest(m);
   // Referrers before the tag moves: registries take a subject that is not
   // there yet (OCI 1.1), and a layout lists them in the index.json that
   // finish writes.
   for (const r of referrers) await to.putReferrer(r);
-  // Signatures too, so that no one sees the new tag unsigned.
   for (const plan of signed) {
     if (plan.write === undefined) continue;
     for (const made of plan.made)
       if (!(await to.hasBlob(made.desc))) await to.putBlob(bytesBlob(made.bytes, made.desc), {});
     await to.putTagged(plan.write, plan.tag);
   }
-  await to.finish(root);
-
-  return {
-    source: from.label,
-    destination: to.label,
-    digest: root.digest,
-    mediaType: root.mediaType,
-    platforms: [...new Set(platforms)],
-    manifests: manifests.length + 1,
-    referrers: referrers.length,
-    signatures: signed.filter((p) => p.action !== "kept").length,
-    signatureTags: signed.map((p) => ({ tag: p.tag, action: p.action })),
-    blobs: { total: all.length, pushed, mounted, skipped: all.length - missing.length },
-    bytes: { total: all.reduce((n, d) => n + d.size, 0), pushed: pushedBytes },
-  };
+  await to.finish(tree.root);
 }
