@@ -13,7 +13,7 @@ import { CudasealError } from "../errors.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { blobName } from "../oci/layout-contents.ts";
-import { ANNOTATION_REF_NAME, OCI_INDEX } from "../oci/media-types.ts";
+import { ANNOTATION_REF_NAME, cosignArtifactType, OCI_INDEX } from "../oci/media-types.ts";
 import { directoryFiles } from "../source/blob-files.ts";
 import { MAX_JSON } from "../source/image-json.ts";
 import { layoutReader } from "../source/layout-reader.ts";
@@ -184,8 +184,8 @@ function cosignEntry(m: StoredManifest, tag: string): Descriptor {
     size: m.bytes.length,
     annotations: { [ANNOTATION_REF_NAME]: tag },
   };
-  const kind = /\.([a-z]+)$/.exec(tag)?.[1];
-  if (kind !== undefined) entry.artifactType = `application/vnd.dev.cosign.artifact.${kind}.v1+json`;
+  const artifactType = cosignArtifactType(tag);
+  if (artifactType !== undefined) entry.artifactType = artifactType;
   return entry;
 }
 

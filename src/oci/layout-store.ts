@@ -17,7 +17,9 @@ import type { ArtifactStore, StoredManifest } from "./artifact-store.ts";
 import { type Descriptor, digestHex, isSha256Digest, sha256Digest } from "./descriptor.ts";
 import {
   ANNOTATION_REF_NAME,
+  cosignArtifactType,
   isManifestMediaType,
+  mediaTypeInManifest,
   OCI_INDEX,
   OCI_LAYOUT_VERSION,
   OCI_MANIFEST,
@@ -208,20 +210,12 @@ function entryArtifactType(bytes: Uint8Array, tag: string): string | undefined {
   } catch {
     // Not JSON: no artifact type of its own.
   }
-  const m = /^sha256-[0-9a-f]{64}\.([a-z]+)$/.exec(tag);
-  return m ? `application/vnd.dev.cosign.artifact.${m[1]}.v1+json` : undefined;
+  return cosignArtifactType(tag);
 }
 
 /** A manifest's media type: its descriptor's, else its own `mediaType` field, else by shape. */
 function manifestMediaType(bytes: Buffer, fromDescriptor: string | undefined): string {
-  if (fromDescriptor !== undefined) return fromDescriptor;
-  try {
-    const doc = JSON.parse(bytes.toString("utf8")) as { mediaType?: unknown; manifests?: unknown };
-    if (typeof doc.mediaType === "string") return doc.mediaType;
-    return Array.isArray(doc.manifests) ? OCI_INDEX : OCI_MANIFEST;
-  } catch {
-    return OCI_MANIFEST;
-  }
+  return fromDescriptor ?? mediaTypeInManifest(bytes) ?? OCI_MANIFEST;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -38,6 +38,34 @@ export function isLayerMediaType(mediaType: string): boolean {
   return LAYER_TYPES.has(mediaType);
 }
 
+/**
+ * The artifactType a layout lists cosign's tag `sha256-<hex>.sig` (`.att`,
+ * `.sbom`) with, so that readers choosing "the image" of an untagged layout
+ * pass it over; undefined for any other tag.
+ */
+export function cosignArtifactType(tag: string): string | undefined {
+  const m = /^sha256-[0-9a-f]{64}\.([a-z]+)$/.exec(tag);
+  return m ? `application/vnd.dev.cosign.artifact.${m[1]}.v1+json` : undefined;
+}
+
+/**
+ * A manifest's media type read from the manifest itself, for where no
+ * descriptor or header names it: its own `mediaType` field, else by its
+ * shape (a `manifests` list is an index); undefined when it is not JSON.
+ */
+export function mediaTypeInManifest(bytes: Uint8Array): string | undefined {
+  try {
+    const doc = JSON.parse(Buffer.from(bytes).toString("utf8")) as {
+      mediaType?: unknown;
+      manifests?: unknown;
+    };
+    if (typeof doc.mediaType === "string") return doc.mediaType;
+    return Array.isArray(doc.manifests) ? OCI_INDEX : OCI_MANIFEST;
+  } catch {
+    return undefined;
+  }
+}
+
 /** True for manifest and index types, which a layout's index.json may point at. */
 export function isManifestMediaType(mediaType: string): boolean {
   return (

@@ -8,7 +8,13 @@
 import { CudasealError } from "../errors.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import { sha256Digest } from "../oci/descriptor.ts";
-import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from "../oci/media-types.ts";
+import {
+  DOCKER_MANIFEST,
+  DOCKER_MANIFEST_LIST,
+  mediaTypeInManifest,
+  OCI_INDEX,
+  OCI_MANIFEST,
+} from "../oci/media-types.ts";
 import { repositoryScope } from "./auth.ts";
 import { RegistryClient as Client, type RegistryClient, type RegistryClientOptions } from "./client.ts";
 import { discard, readCapped } from "./read-capped.ts";
@@ -201,11 +207,5 @@ function manifestMediaType(contentType: string | null, bytes: Buffer): string {
     header !== "application/octet-stream"
   )
     return header;
-  try {
-    const doc = JSON.parse(bytes.toString("utf8")) as { mediaType?: unknown; manifests?: unknown };
-    if (typeof doc.mediaType === "string") return doc.mediaType;
-    return Array.isArray(doc.manifests) ? OCI_INDEX : OCI_MANIFEST;
-  } catch {
-    return header ?? OCI_MANIFEST;
-  }
+  return mediaTypeInManifest(bytes) ?? header ?? OCI_MANIFEST;
 }

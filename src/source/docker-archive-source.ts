@@ -19,7 +19,7 @@ import { bytesBlob } from "../registry/index.ts";
 import { type BlobFiles, fileBlob } from "./blob-files.ts";
 import { checkedBlob } from "./checked-blob.ts";
 import { normalName, sameImageName } from "./docker-name.ts";
-import { MAX_JSON, parseJson } from "./image-json.ts";
+import { MAX_JSON, parseJson, parseJsonValue } from "./image-json.ts";
 import { layoutReader } from "./layout-reader.ts";
 import { badReference } from "./ref-syntax.ts";
 import { indexTar } from "./tar-index.ts";
@@ -123,12 +123,7 @@ async function classicEntry(
   const raw = await files.read("manifest.json", MAX_JSON);
   if (raw === undefined)
     throw new CudasealError("IMAGE_INVALID", `${label} is not a Docker archive (no manifest.json)`);
-  let list: unknown;
-  try {
-    list = JSON.parse(raw.toString("utf8"));
-  } catch (err) {
-    throw new CudasealError("IMAGE_INVALID", `${label}: manifest.json is not JSON`, { cause: err });
-  }
+  const list = parseJsonValue(raw, `${label}: manifest.json`);
   if (!Array.isArray(list) || list.length === 0)
     throw new CudasealError("IMAGE_INVALID", `${label}: manifest.json lists no images`);
   const entries = list as ClassicEntry[];

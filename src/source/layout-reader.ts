@@ -13,7 +13,7 @@ import { blobName } from "../oci/layout-contents.ts";
 import {
   ANNOTATION_CONTAINERD_NAME,
   ANNOTATION_REF_NAME,
-  OCI_INDEX,
+  mediaTypeInManifest,
   OCI_MANIFEST,
 } from "../oci/media-types.ts";
 import { MAX_MANIFEST } from "../registry/index.ts";
@@ -105,7 +105,11 @@ async function readManifest(files: BlobFiles, desc: Descriptor, label: string): 
   if (bytes === undefined)
     throw new CudasealError("IMAGE_INVALID", `${label}: manifest ${desc.digest} is missing`);
   checkDigest(bytes, desc.digest, `${label}: manifest ${desc.digest}`);
-  return { digest: desc.digest, mediaType: desc.mediaType || mediaTypeOf(bytes, label), bytes };
+  return {
+    digest: desc.digest,
+    mediaType: desc.mediaType || (mediaTypeInManifest(bytes) ?? OCI_MANIFEST),
+    bytes,
+  };
 }
 
 function checkDigest(bytes: Buffer, digest: string, what: string): Buffer {
@@ -115,11 +119,4 @@ function checkDigest(bytes: Buffer, digest: string, what: string): Buffer {
       hint: "the image is corrupt or was tampered with",
     });
   return bytes;
-}
-
-/** A manifest's media type when its descriptor names none: its own field, else by its shape. */
-function mediaTypeOf(bytes: Buffer, label: string): string {
-  const doc = parseJson(bytes, `${label}: a manifest`);
-  if (typeof doc.mediaType === "string") return doc.mediaType;
-  return Array.isArray(doc.manifests) ? OCI_INDEX : OCI_MANIFEST;
 }

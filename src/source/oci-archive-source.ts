@@ -16,11 +16,8 @@ export interface OciArchiveRef {
 export const ociArchive: Transport<OciArchiveRef> = {
   name: "oci-archive",
   parse(text) {
-    if (!text.startsWith("oci-archive:")) return undefined;
-    const { path, tag } = parsePathTag(text, "oci-archive");
-    return tag === undefined
-      ? { transport: "oci-archive", file: path }
-      : { transport: "oci-archive", file: path, tag };
+    const p = parsePathTag(text, "oci-archive");
+    return p && { transport: "oci-archive", file: p.path, ...(p.tag === undefined ? {} : { tag: p.tag }) };
   },
   format: (ref) => formatPathTag("oci-archive", ref.file, ref.tag),
   open: async (ref) => layoutReader(await indexTar(ref.file), { tag: ref.tag }, ociArchive.format(ref)),

@@ -15,9 +15,8 @@ export interface OciDirRef {
 export const ociDirectory: Transport<OciDirRef> = {
   name: "oci",
   parse(text) {
-    if (!text.startsWith("oci:")) return undefined;
-    const { path, tag } = parsePathTag(text, "oci");
-    return tag === undefined ? { transport: "oci", dir: path } : { transport: "oci", dir: path, tag };
+    const p = parsePathTag(text, "oci");
+    return p && { transport: "oci", dir: p.path, ...(p.tag === undefined ? {} : { tag: p.tag }) };
   },
   format: (ref) => formatPathTag("oci", ref.dir, ref.tag),
   open: async (ref) => layoutReader(directoryFiles(ref.dir), { tag: ref.tag }, ociDirectory.format(ref)),

@@ -9,8 +9,9 @@ import { CudasealError } from "../errors.ts";
 export const REFERENCE_FORMS =
   "oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or registry.example/repo[:tag]";
 
-/** `PATH[:TAG]`, what follows `prefix:` in `text`; USAGE for an empty path or tag. */
-export function parsePathTag(text: string, prefix: string): { path: string; tag?: string } {
+/** `PATH[:TAG]`, what follows `prefix:` in `text` (undefined when `text` does not start so); USAGE for an empty path or tag. */
+export function parsePathTag(text: string, prefix: string): { path: string; tag?: string } | undefined {
+  if (!text.startsWith(`${prefix}:`)) return undefined;
   const body = text.slice(prefix.length + 1);
   const colon = body.lastIndexOf(":");
   const tagged = colon > 0 && !body.slice(colon + 1).includes("/");
