@@ -12,6 +12,7 @@
 import type { AptSource } from "../apt/sources.ts";
 import type { LockedPackage } from "../apt/types.ts";
 import { ContentStore } from "../cache/content-store.ts";
+import { CudasealError } from "../errors.ts";
 import { fetchDebs, verifiedDeb } from "../fetch/deb-fetcher.ts";
 import type { Compression } from "../layer/blob-writer.ts";
 import { LayerCache } from "../layer/layer-cache.ts";
@@ -140,7 +141,12 @@ async function resolveLock(options: BuildOptions, store: ContentStore): Promise<
 function lockedArches(lock: Lock, archs: string[]): { arch: string; packages: LockedPackage[] }[] {
   return archs.map((arch) => {
     const pkgs = lock.arches[arch];
-    if (!pkgs) throw new Error(`the lock has no packages for ${arch}`);
+    if (!pkgs) {
+      throw new CudasealError("LOCK_INVALID", `the lock has no packages for ${arch}`, {
+        hint: `make a lock for every architecture built (cudaseal lock --arch ${arch}), or build only the lock's: --arch ${Object.keys(lock.arches).join(",")}`,
+        details: { arch, locked: Object.keys(lock.arches) },
+      });
+    }
     return { arch, packages: pkgs };
   });
 }

@@ -572,4 +572,11 @@ describe("cudaseal build", () => {
       [],
     );
   });
+
+  test("a lock without an architecture asked for is LOCK_INVALID, not a bug", async () => {
+    const lock = { ...first.lock, arches: { amd64: first.lock.arches.amd64 } };
+    await assert.rejects(build(options({ dir: dirA(), lock })), (err) =>
+      isCudasealError(err, "LOCK_INVALID"),
+    );
+  });
 });
