@@ -63,6 +63,10 @@ export function parseOutput(spec: string | undefined, name: string): OutputTarge
       reference,
     };
   }
+  if (output.digest !== undefined)
+    throw new CudasealError("USAGE", `cannot write to '${text}': a layout is written by tag`, {
+      hint: "use oci:DIR[:TAG] or oci-archive:FILE[:TAG]",
+    });
   const tag = output.tag ?? "latest";
   const path = resolve(output.transport === "oci" ? output.dir : output.file);
   return {

@@ -17,11 +17,21 @@ type Opener<T extends ImageRef["transport"]> = (
 ) => CopyDestination | Promise<CopyDestination>;
 
 const DESTINATIONS: { readonly [T in ImageRef["transport"]]?: Opener<T> } = {
-  oci: (ref, _options, label) => layoutDestination(ref.dir, ref.tag, label),
-  "oci-archive": ociArchiveDestination,
+  oci: (ref, _options, label) => layoutDestination(ref.dir, byTag(ref, label), label),
+  "oci-archive": (ref, options, label) =>
+    ociArchiveDestination({ ...ref, tag: byTag(ref, label) }, options, label),
   "docker-archive": dockerArchiveDestination,
   docker: registryDestination,
 };
+
+/** The tag a layout is written under; USAGE for a digest, which names an image already there, not a place for one. */
+function byTag(ref: { tag?: string; digest?: string }, label: string): string | undefined {
+  if (ref.digest !== undefined)
+    throw new CudasealError("USAGE", `cannot write images to ${label}: a layout is written by tag`, {
+      hint: "name the layout with a tag (oci:DIR:TAG) or none",
+    });
+  return ref.tag;
+}
 
 /** Open `ref` as the destination of a copy; USAGE where images cannot be written. */
 export async function openDestination(

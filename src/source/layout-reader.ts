@@ -1,9 +1,10 @@
 // An OCI image layout as an image reader (types.ts), wherever its files lie:
 // a directory (`oci:`), one tar file (`oci-archive:`), or the layout inside a
 // Docker 25 archive. index.json names the images, by tag (the OCI ref name)
-// or by the full `name:tag` Docker records; artifacts (SBOMs, signatures)
-// sit in it untagged with their artifactType, cosign's tags under their tag.
-// Every manifest and JSON blob is checked against its digest before it is
+// or by the full `name:tag` Docker records; a reference may also name one
+// manifest or index by its digest. Artifacts (SBOMs, signatures) sit in it
+// untagged with their artifactType, cosign's tags under their tag. Every
+// manifest and JSON blob is checked against its digest before it is
 // used; blobs are checked as they stream.
 
 import { CudasealError } from "../errors.ts";
@@ -23,10 +24,11 @@ import { sameImageName } from "./docker-name.ts";
 import { MAX_JSON, parseJson } from "./image-json.ts";
 import type { ImageReader, ImageRoot } from "./types.ts";
 
-/** Which entries of index.json a reference names: by OCI ref name (a tag), or by the full `name:tag` Docker records. */
+/** Which entries of index.json a reference names: by OCI ref name (a tag), or by the full `name:tag` Docker records; or one manifest by digest. */
 export interface LayoutSelector {
   tag?: string;
   name?: string;
+  digest?: string;
 }
 
 /** The layout in `files` as an image reader; `label` is the reference as typed. */
@@ -39,6 +41,7 @@ export function layoutReader(files: BlobFiles, select: LayoutSelector, label: st
       const entries = await index();
       if (entries === undefined)
         throw new CudasealError("IMAGE_INVALID", `${label} is not an OCI image layout (no index.json)`);
+      if (select.digest !== undefined) return digestRoot(files, entries, select.digest, label);
       return selectEntries(entries, select, label);
     },
     manifest,
@@ -97,6 +100,26 @@ function selectEntries(entries: Descriptor[], select: LayoutSelector, label: str
     });
   }
   return { entries: named };
+}
+
+/**
+ * The manifest or index `digest` names: listed in index.json, or below an
+ * index there (one platform's manifest); IMAGE_INVALID when the layout has
+ * no such blob.
+ */
+async function digestRoot(
+  files: BlobFiles,
+  entries: Descriptor[],
+  digest: string,
+  label: string,
+): Promise<ImageRoot> {
+  const listed = entries.find((d) => d.digest === digest);
+  if (listed === undefined && (await files.size(blobName(digest))) === undefined)
+    throw new CudasealError("IMAGE_INVALID", `${label}: the layout has no manifest ${digest}`, {
+      hint: "name an image of the layout by its tag or the digest of its manifest",
+    });
+  // A manifest index.json does not list carries its media type in itself.
+  return { manifest: await readManifest(files, listed ?? { mediaType: "", digest, size: 0 }, label) };
 }
 
 /** A manifest or index of the layout, checked against its descriptor's digest. */

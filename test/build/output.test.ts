@@ -38,3 +38,13 @@ test("a build cannot write to a registry or a reference without a transport: USA
       spec,
     );
 });
+
+test("a build cannot write to a layout or an OCI archive named by digest: USAGE", () => {
+  const digest = `sha256:${"ab".repeat(32)}`;
+  for (const spec of [`oci:out/app@${digest}`, `oci-archive:app.tar@${digest}`])
+    assert.throws(
+      () => parseOutput(spec, "img"),
+      (err) => isCudasealError(err, "USAGE"),
+      spec,
+    );
+});

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { copyImage } from "../../src/copy/copy-image.ts";
@@ -207,4 +207,15 @@ test("push, pull and copy refuse the wrong kind of reference with USAGE (exit 2)
     assert.equal(r.status, 2, args.join(" "));
     assert.equal(JSON.parse(r.stdout).error.code, "USAGE");
   }
+});
+
+test("a copy to a layout or an OCI archive named by digest is USAGE, and writes nothing", async () => {
+  const digest = `sha256:${"ab".repeat(32)}`;
+  for (const to of [
+    `oci:${join(work, "by-digest")}@${digest}`,
+    `oci-archive:${join(work, "by-digest.tar")}@${digest}`,
+  ]) {
+    await assert.rejects(copyImage(`oci:${single}:v1`, to), (err) => isCudasealError(err, "USAGE"), to);
+  }
+  assert.ok(!existsSync(join(work, "by-digest")) && !existsSync(join(work, "by-digest.tar")));
 });

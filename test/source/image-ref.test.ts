@@ -61,3 +61,29 @@ test("one syntax for every transport: a path may hold colons, and a tag is what 
   for (const r of ["oci:/srv/a:b/layout:v1", "docker-archive:out.tar:registry.example:5000/team/app:1.0"])
     assert.equal(formatImageRef(parseImageRef(r)), r);
 });
+
+test("a layout or an OCI archive names one manifest by digest after an @, written back the same; an @ before less than a digest is part of the path", () => {
+  const digest = `sha256:${"ab".repeat(32)}`;
+  assert.deepEqual(parseImageRef(`oci:/srv/a:b/layout@${digest}`), {
+    transport: "oci",
+    dir: "/srv/a:b/layout",
+    digest,
+  });
+  assert.deepEqual(parseImageRef(`oci-archive:img.tar@${digest}`), {
+    transport: "oci-archive",
+    file: "img.tar",
+    digest,
+  });
+  for (const r of [`oci:/srv/a:b/layout@${digest}`, `oci-archive:img.tar@${digest}`])
+    assert.equal(formatImageRef(parseImageRef(r)), r);
+  assert.deepEqual(parseImageRef("oci:/srv/me@host/layout:v1"), {
+    transport: "oci",
+    dir: "/srv/me@host/layout",
+    tag: "v1",
+  });
+  assert.deepEqual(parseImageRef("oci:layout@sha256:abc"), {
+    transport: "oci",
+    dir: "layout@sha256",
+    tag: "abc",
+  });
+});

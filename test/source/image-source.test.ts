@@ -114,6 +114,31 @@ test("an image chosen from an index knows the index's digest; one named directly
   assert.equal((await openImage(`docker-archive:${join(dir, "image.docker.tar")}`)).indexDigest, undefined);
 });
 
+test("a layout or an OCI archive named by digest reads that index, or one platform's manifest index.json does not list; a digest it does not hold is IMAGE_INVALID", async () => {
+  const layout = join(dir, "multi-untagged");
+  const archive = join(dir, "multi-untagged.oci.tar");
+  await writeOciLayout(layout, images.multi, { platformTags: false });
+  await writeOciArchive(archive, images.multi, { platformTags: false });
+  const byTag = await openImage(`oci:${layout}:v1`, { arch: "arm64" });
+  assert.ok(byTag.indexDigest !== undefined);
+  for (const at of [`oci:${layout}`, `oci-archive:${archive}`]) {
+    const index = await openImage(`${at}@${byTag.indexDigest}`, { arch: "arm64" });
+    assert.deepEqual(
+      [index.indexDigest, index.manifestDigest],
+      [byTag.indexDigest, byTag.manifestDigest],
+      at,
+    );
+    const direct = await openImage(`${at}@${byTag.manifestDigest}`);
+    assert.deepEqual([direct.indexDigest, direct.manifestDigest], [undefined, byTag.manifestDigest], at);
+    assert.deepEqual(direct.config, byTag.config, at);
+    await assert.rejects(
+      openImage(`${at}@sha256:${"0".repeat(64)}`),
+      (err) => isCudasealError(err, "IMAGE_INVALID"),
+      at,
+    );
+  }
+});
+
 test("an unknown platform is IMAGE_INVALID listing those there are", async () => {
   await assert.rejects(openImage(`oci:${join(dir, "multi")}:v1`, { arch: "s390x" }), (err) => {
     assert.ok(isCudasealError(err, "IMAGE_INVALID"));

@@ -10,9 +10,10 @@ export const copyCommand: Command = {
   name: "copy",
   help: `Usage: cudaseal copy SOURCE DESTINATION [options]
 
-SOURCE is any image cudaseal reads: oci:DIR[:TAG], oci-archive:FILE[:TAG],
-docker-archive:FILE[:NAME:TAG] or REGISTRY/REPO[:TAG|@DIGEST] (docker:// is
-accepted, as skopeo writes it). DESTINATION is any of those too. Manifests
+SOURCE is any image cudaseal reads: oci:DIR[:TAG|@DIGEST],
+oci-archive:FILE[:TAG|@DIGEST], docker-archive:FILE[:NAME:TAG] or
+REGISTRY/REPO[:TAG|@DIGEST] (docker:// is accepted, as skopeo writes it).
+DESTINATION is any of those too, but a layout is written by tag. Manifests
 and blobs are copied byte for byte, so digests are kept, except from a
 classic docker-archive, which has no manifest: one is made for it (Docker
 schema 2, as skopeo makes). Between two repositories of the same registry,
