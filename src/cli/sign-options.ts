@@ -55,9 +55,9 @@ ${REGISTRY_FLAGS_HELP}`;
 // Where to find the image and how to name it; reads stdin for --password-stdin.
 async function targetOptions(flags: FlagValues, ref: string): Promise<TargetOptions> {
   const repository = stringFlag(flags, "reference");
-  const parsed = ref.startsWith("oci:") ? undefined : parseImageRef(ref);
+  const parsed = parseImageRef(ref);
   const registry =
-    parsed === undefined
+    parsed.transport === "oci"
       ? undefined
       : await registryOptionsFrom(flags, parsed.transport === "docker" ? parsed.registry : undefined);
   return {

@@ -1,7 +1,9 @@
 // What `sign`, `verify` and `attest` act on: a reference resolved to a
-// store, a manifest digest, and the repository name signatures carry.
-// `oci:DIR[:TAG]` and `oci:DIR@sha256:…` open the layout in place; anything
-// else is a registry reference (`host/repo[:tag][@sha256:…]`).
+// store, a manifest digest, and the repository name signatures carry. The
+// reference is read by the one parser of image references
+// (src/source/image-ref.ts): `oci:DIR[:TAG]` and `oci:DIR@sha256:…` open the
+// layout in place, a registry reference (`host/repo[:tag][@sha256:…]`) its
+// repository; archives cannot hold signatures.
 
 import { basename, resolve } from "node:path";
 import { CudasealError } from "../errors.ts";
@@ -18,9 +20,10 @@ import {
   formatRegistryRef,
   manifestReference,
   openRegistryStore,
-  parseRegistryRef,
   type RegistryClientOptions,
 } from "../registry/index.ts";
+import { parseImageRef } from "../source/image-ref.ts";
+import type { OciDirRef } from "../source/oci-dir-source.ts";
 
 /** An image found: where, its manifest, and the name a signature's identity gives it. */
 export interface ImageTarget {
@@ -43,8 +46,9 @@ export interface TargetOptions {
 
 /** Resolve `ref` to its store and manifest; IMAGE_NOT_FOUND when it names nothing. */
 export async function openImageTarget(ref: string, options: TargetOptions = {}): Promise<ImageTarget> {
-  if (ref.startsWith("oci:")) return openLayoutTarget(ref, options);
-  if (ref.includes(":") && /^[a-z][a-z0-9+-]*:(?!\d)/.test(ref) && !ref.startsWith("docker://")) {
+  const parsed = parseImageRef(ref);
+  if (parsed.transport === "oci") return openLayoutTarget(parsed, ref, options);
+  if (parsed.transport !== "docker") {
     throw new CudasealError(
       "USAGE",
       `cannot sign or verify ${JSON.stringify(ref)}: only oci:DIR and registry images`,
@@ -53,7 +57,6 @@ export async function openImageTarget(ref: string, options: TargetOptions = {}):
       },
     );
   }
-  const parsed = parseRegistryRef(ref);
   const store = await openRegistryStore(parsed, options.registry);
   const reference = manifestReference(parsed);
   const manifest = await store.getManifest(reference);
@@ -71,8 +74,8 @@ export async function openImageTarget(ref: string, options: TargetOptions = {}):
   };
 }
 
-async function openLayoutTarget(ref: string, options: TargetOptions): Promise<ImageTarget> {
-  const { dir, tag, digest } = parseLayoutRef(ref);
+async function openLayoutTarget(ref: OciDirRef, label: string, options: TargetOptions): Promise<ImageTarget> {
+  const { dir, tag, digest } = ref;
   const store = await openLayoutStore(dir);
   const entries = await store.entries();
   let reference: string;
@@ -89,23 +92,7 @@ async function openLayoutTarget(ref: string, options: TargetOptions): Promise<Im
   const entry = entries.find((e) => e.digest === manifest.digest);
   const named = entry?.annotations?.[ANNOTATION_CONTAINERD_NAME];
   const repository = options.repository ?? (named !== undefined ? stripTag(named) : basename(resolve(dir)));
-  return { store, manifest, repository, label: ref, local: true };
-}
-
-/** `oci:DIR`, `oci:DIR:TAG` or `oci:DIR@sha256:…`; a trailing `:TAG` counts only when it holds no slash. */
-export function parseLayoutRef(ref: string): { dir: string; tag?: string; digest?: string } {
-  const body = ref.slice("oci:".length);
-  const at = body.lastIndexOf("@");
-  if (at > 0 && isSha256Digest(body.slice(at + 1)))
-    return { dir: body.slice(0, at), digest: body.slice(at + 1) };
-  const colon = body.lastIndexOf(":");
-  if (colon > 0 && !body.slice(colon + 1).includes("/")) {
-    const tag = body.slice(colon + 1);
-    if (tag === "") throw new CudasealError("USAGE", `${ref} has an empty tag`);
-    return { dir: body.slice(0, colon), tag };
-  }
-  if (body === "") throw new CudasealError("USAGE", "oci: needs a directory");
-  return { dir: body };
+  return { store, manifest, repository, label, local: true };
 }
 
 /**
