@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { CudasealError } from "../errors.ts";
+import { ociDirectory } from "../source/oci-dir-source.ts";
 import { readRegularFileSync } from "../util/read-regular-file.ts";
 import type { LoadedSpec, Spec } from "./types.ts";
 
@@ -162,8 +163,9 @@ function absolutize(spec: Spec, dir: string): void {
   for (const c of spec.contents ?? []) {
     if (c.source) c.source = resolve(dir, c.source);
     if (c.tarball) c.tarball = resolve(dir, c.tarball);
-    if (c.image?.startsWith("oci:") && !c.image.startsWith("oci:/"))
-      c.image = `oci:${resolve(dir, c.image.slice(4))}`;
+    // An OCI layout's directory too; other transports are left as written.
+    const layout = c.image === undefined ? undefined : ociDirectory.parse(c.image);
+    if (layout !== undefined) c.image = ociDirectory.format({ ...layout, dir: resolve(dir, layout.dir) });
   }
   for (const s of spec.sources ?? []) {
     if (Array.isArray(s.keyring)) s.keyring = s.keyring.map((k) => resolve(dir, k));

@@ -50,6 +50,31 @@ test("include extends another spec: lists append, maps merge, scalars override",
   assert.equal(files.length, 2);
 });
 
+test("a contents image in a layout is found from the spec's folder, its tag or digest kept; other transports stay as written", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cudaseal-spec-"));
+  const digest = `sha256:${"ab".repeat(32)}`;
+  const images = [
+    "oci:layouts/base:v1",
+    `oci:layouts/base@${digest}`,
+    "oci:/srv/base",
+    "oci-archive:base.tar:v1",
+    "registry.example/team/base:v1",
+  ];
+  const contents = images.map((image) => ({ image, path: "/usr/lib", destination: "/usr/lib" }));
+  writeFileSync(join(dir, "app.yaml"), JSON.stringify({ name: "app", packages: ["a"], contents }));
+  const { spec } = loadSpec(join(dir, "app.yaml"));
+  assert.deepEqual(
+    spec.contents?.map((c) => c.image),
+    [
+      `oci:${join(dir, "layouts/base")}:v1`,
+      `oci:${join(dir, "layouts/base")}@${digest}`,
+      "oci:/srv/base",
+      "oci-archive:base.tar:v1",
+      "registry.example/team/base:v1",
+    ],
+  );
+});
+
 test("an include cycle is refused", () => {
   const dir = mkdtempSync(join(tmpdir(), "cudaseal-spec-"));
   writeFileSync(join(dir, "a.yaml"), "include: b.yaml\n");
