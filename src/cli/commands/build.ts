@@ -8,6 +8,7 @@ import { type Compression, DEFAULT_COMPRESSION } from "../../layer/blob-writer.t
 import { provenanceText } from "../../provenance/slsa-provenance.ts";
 import { readSpecFiles } from "../../provenance/spec-files.ts";
 import { readLockFile, serializeLock } from "../../resolve/index.ts";
+import { hostArch } from "../../source/host-arch.ts";
 import { formatImageRef, parseImageRef } from "../../source/image-ref.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
@@ -104,7 +105,8 @@ Examples:
           hint: "pass one --arch, or write oci:DIR for a multi-arch image",
         });
       }
-      archs = [hostArch()];
+      // The host's, where a build can make it; amd64 on any other host.
+      archs = [hostArch() === "arm64" ? "arm64" : "amd64"];
       out.note(`docker-archive holds one platform: building ${archs[0]} (use --arch to choose)`);
     }
     for (const a of archs) {
@@ -214,10 +216,6 @@ Examples:
     return 0;
   },
 };
-
-function hostArch(): string {
-  return process.arch === "arm64" ? "arm64" : "amd64";
-}
 
 function compressionFrom(
   flags: FlagValues,
