@@ -8,10 +8,13 @@
 //   describe → SPDX and CycloneDX SBOMs per platform, as artifacts naming it
 //   write    → the output (OCI layout, docker-archive, oci-archive), atomically,
 //              and the SBOMs beside it
+//   lock, provenance, push → when asked, after the image is written (after-build.ts)
 
+import { dirname } from "node:path";
 import type { AptSource } from "../apt/sources.ts";
 import type { LockedPackage } from "../apt/types.ts";
 import { ContentStore } from "../cache/content-store.ts";
+import type { CopySummary } from "../copy/copy-image.ts";
 import { CudasealError } from "../errors.ts";
 import { fetchDebs, verifiedDeb } from "../fetch/deb-fetcher.ts";
 import type { Compression } from "../layer/blob-writer.ts";
@@ -23,6 +26,13 @@ import { builtImageFacts, sbomArtifacts } from "../sbom/index.ts";
 import type { Spec } from "../spec/types.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
+import {
+  type ProvenanceRequest,
+  type PushRequest,
+  pushImage,
+  writeLockFile,
+  writeProvenance,
+} from "./after-build.ts";
 import { type OutputTarget, sbomPath, writeOutput } from "./output.ts";
 import { buildPlatform, type PlatformResult } from "./platform-build.ts";
 import { StageRunner, type StageTiming, type StageWrites } from "./stages.ts";
@@ -44,6 +54,12 @@ export interface BuildOptions {
   layerCache?: boolean;
   /** List every package's files with their checksums in the SBOMs (default: the spec's `sbom.files`). */
   sbomFiles?: boolean;
+  /** Also write the lock used to this file. */
+  writeLock?: string;
+  /** Also write the build's SLSA provenance v1 predicate. */
+  provenance?: ProvenanceRequest;
+  /** Then push the written image to a registry. */
+  push?: PushRequest;
   onProgress?: ProgressSink;
   onNote?: (note: string) => void;
   signal?: AbortSignal;
@@ -57,6 +73,8 @@ export interface BuildResult {
   packageCount: number;
   downloadedBytes: number;
   output: OutputTarget;
+  /** What `push` sent, when asked. */
+  pushed?: CopySummary;
 }
 
 // Each platform's SBOM documents, and the artifacts that carry them.
@@ -96,6 +114,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (!platforms[0].cudaVersion && (options.spec.packages ?? []).some((p) => p.startsWith("libcu"))) {
     options.onNote?.("no CUDA runtime package found: NVIDIA_REQUIRE_CUDA is not set");
   }
+  const pushed = await afterWrite(options, stages, lock, String(platforms[0].image.config.created));
   return {
     lock,
     written,
@@ -104,7 +123,28 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     packageCount: locked.reduce((n, l) => Math.max(n, l.packages.length), 0),
     downloadedBytes: fetched.filter((f) => f.downloaded).reduce((n, f) => n + f.pkg.size, 0),
     output: options.output,
+    pushed,
   };
+}
+
+/** lock, provenance, push: each when asked; a lock or provenance file filling its disk is DISK_FULL there. */
+async function afterWrite(
+  options: BuildOptions,
+  stages: StageRunner,
+  lock: Lock,
+  created: string,
+): Promise<CopySummary | undefined> {
+  const beside = (path: string): StageWrites => ({ folder: "output", path: dirname(path) });
+  const { writeLock, provenance, push } = options;
+  if (writeLock !== undefined)
+    await stages.run("lock", () => writeLockFile(writeLock, lock), beside(writeLock));
+  if (provenance !== undefined) {
+    const { archs, compression, sourceDateEpoch } = options;
+    const facts = { archs, compression, sourceDateEpoch, created };
+    await stages.run("provenance", () => writeProvenance(provenance, lock, facts), beside(provenance.path));
+  }
+  if (push === undefined) return undefined;
+  return stages.run("push", () => pushImage(options.output.ref, push, options.onProgress));
 }
 
 /** What builds killed before this one left half-written in the cache (content-store.ts says which). */

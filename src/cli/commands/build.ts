@@ -2,29 +2,15 @@
 
 import { build } from "../../build/build.ts";
 import { parseOutput } from "../../build/output.ts";
-import { copyImage } from "../../copy/copy-image.ts";
 import { CudasealError } from "../../errors.ts";
-import { type Compression, DEFAULT_COMPRESSION } from "../../layer/blob-writer.ts";
-import { provenanceText } from "../../provenance/slsa-provenance.ts";
-import { readSpecFiles } from "../../provenance/spec-files.ts";
-import { readLockFile, serializeLock } from "../../resolve/index.ts";
-import { hostArch } from "../../source/host-arch.ts";
-import { formatImageRef, parseImageRef } from "../../source/image-ref.ts";
+import { readLockFile } from "../../resolve/index.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
-import { writeFileAtomic } from "../../util/atomic-file.ts";
-import { formatBytes } from "../../util/format-bytes.ts";
-import { cudasealVersion } from "../../util/version.ts";
-import {
-  type Command,
-  type FlagValues,
-  listFlag,
-  SOURCE_FLAGS,
-  SOURCE_FLAGS_HELP,
-  stringFlag,
-} from "../command.ts";
-import { REGISTRY_FLAGS, registryOptionsFrom } from "../registry-options.ts";
+import { archsFrom, compressionFrom, epochFrom, pushFrom } from "../build-options.ts";
+import { type Command, SOURCE_FLAGS, SOURCE_FLAGS_HELP, stringFlag } from "../command.ts";
+import { REGISTRY_FLAGS } from "../registry-options.ts";
 import { cacheDirFrom, sourcesFrom } from "../sources-options.ts";
+import { reportBuild } from "./build-summary.ts";
 
 export const buildCommand: Command = {
   name: "build",
@@ -82,39 +68,13 @@ Examples:
     if (preset && positionals[0]) throw new CudasealError("USAGE", "give a spec file or --preset, not both");
     const ref = positionals[0] ?? `preset:${preset ?? DEFAULT_PRESET}`;
     const { spec, files: specFiles } = loadSpec(ref);
-    const name = spec.name ?? "image";
-    const output = parseOutput(stringFlag(flags, "output"), name);
+    const output = parseOutput(stringFlag(flags, "output"), spec.name ?? "image");
     // Check where to push before spending minutes on the build.
-    const pushTo =
-      stringFlag(flags, "push") === undefined ? undefined : parseImageRef(stringFlag(flags, "push")!);
-    if (pushTo !== undefined && pushTo.transport !== "docker")
-      throw new CudasealError(
-        "USAGE",
-        `--push takes a registry reference, not ${stringFlag(flags, "push")}`,
-        {
-          hint: "--push registry.example/team/app:1.0",
-        },
-      );
-    const registryOptions =
-      pushTo === undefined ? undefined : await registryOptionsFrom(flags, pushTo.registry);
-    let archs = listFlag(flags, "arch") ?? spec.archs ?? ["amd64", "arm64"];
-    if (output.format === "docker-archive" && archs.length > 1) {
-      // `docker save` archives hold one platform: the host's unless --arch names one.
-      if (listFlag(flags, "arch")) {
-        throw new CudasealError("USAGE", "a docker-archive holds one architecture", {
-          hint: "pass one --arch, or write oci:DIR for a multi-arch image",
-        });
-      }
-      // The host's, where a build can make it; amd64 on any other host.
-      archs = [hostArch() === "arm64" ? "arm64" : "amd64"];
-      out.note(`docker-archive holds one platform: building ${archs[0]} (use --arch to choose)`);
-    }
-    for (const a of archs) {
-      if (a !== "amd64" && a !== "arm64")
-        throw new CudasealError("USAGE", `unsupported architecture ${a}`, { hint: "use amd64 or arm64" });
-    }
+    const push = await pushFrom(flags);
+    const archs = archsFrom(flags, spec.archs, output, out);
     const lockPath = stringFlag(flags, "lock");
     const lock = lockPath ? await readLockFile(lockPath) : undefined;
+    const provenancePath = stringFlag(flags, "provenance");
     const started = performance.now();
     const result = await build({
       spec,
@@ -128,122 +88,14 @@ Examples:
       allowExpired: flags["allow-expired"] === true,
       layerCache: flags["no-layer-cache"] !== true,
       sbomFiles: flags["sbom-files"] === true ? true : undefined,
+      writeLock: stringFlag(flags, "write-lock"),
+      provenance: provenancePath === undefined ? undefined : { path: provenancePath, spec: ref, specFiles },
+      push,
       onProgress: out.progress(),
       onNote: (n) => out.note(n),
     });
-    const writeLockPath = stringFlag(flags, "write-lock");
-    if (writeLockPath) {
-      await writeFileAtomic(writeLockPath, serializeLock(result.lock));
-    }
-    const provenancePath = stringFlag(flags, "provenance");
-    if (provenancePath) {
-      const provenance = provenanceText({
-        version: cudasealVersion(),
-        spec: positionals[0] ?? ref,
-        specFiles: readSpecFiles(positionals[0] ?? ref, specFiles),
-        lock: result.lock,
-        archs,
-        compression: compressionFrom(flags, spec.compression),
-        sourceDateEpoch: epochFrom(flags),
-        created: String(result.platforms[0].image.config.created),
-      });
-      await writeFileAtomic(provenancePath, provenance);
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const summary = {
-      digest: result.written.image.digest,
-      output: formatImageRef(output.ref),
-      reference: output.reference,
-      seconds: Number(seconds.toFixed(2)),
-      downloadedBytes: result.downloadedBytes,
-      platforms: result.platforms.map((p, i) => ({
-        arch: p.arch,
-        manifest: result.written.platforms[i]?.manifest.digest,
-        packages: result.lock.arches[p.arch]?.length ?? 0,
-        files: p.fileCount,
-        compressedBytes: p.layers.reduce((n, l) => n + l.size, 0),
-        uncompressedBytes: p.layers.reduce((n, l) => n + l.uncompressedSize, 0),
-        layers: p.layers,
-        dropped: p.dropped,
-        unresolvedLibraries: p.unresolvedLibraries,
-      })),
-      stages: result.stages,
-      pushed: undefined as undefined | { reference: string; digest: string; blobs: number; bytes: number },
-    };
-    if (pushTo !== undefined) {
-      const pushed = await copyImage(output.ref, pushTo, {
-        registry: registryOptions,
-        progress: out.progress(),
-      });
-      summary.pushed = {
-        reference: pushed.destination,
-        digest: pushed.digest,
-        blobs: pushed.blobs.pushed,
-        bytes: pushed.bytes.pushed,
-      };
-    }
-    if (out.json) {
-      out.jsonData(summary);
-      return 0;
-    }
-    for (const p of summary.platforms) {
-      const cached = p.layers.filter((l) => l.cached).length;
-      out.note(
-        `${p.arch}: ${p.packages} packages, ${p.files} files, ${p.layers.length} layers (${cached} from cache), ` +
-          `${formatBytes(p.compressedBytes)} compressed, ${formatBytes(p.uncompressedBytes)} uncompressed`,
-      );
-    }
-    for (const p of summary.platforms) {
-      const trimmed = p.dropped.trimmed;
-      if (trimmed)
-        out.note(
-          `${p.arch}: trim removed ${trimmed.files} unreachable libraries, ${formatBytes(trimmed.bytes)}`,
-        );
-    }
-    for (const p of result.platforms) {
-      if (p.unresolvedLibraries?.length)
-        out.note(
-          `${p.arch}: needed but not in the image (host-provided or missing): ${p.unresolvedLibraries.join(", ")}`,
-        );
-    }
-    out.note(`stages: ${result.stages.map((s) => `${s.stage} ${(s.ms / 1000).toFixed(1)}s`).join(", ")}`);
-    out.note(`wrote ${summary.output}`);
-    if (summary.pushed !== undefined)
-      out.note(
-        `pushed ${summary.pushed.reference} (${summary.pushed.blobs} blobs, ${formatBytes(summary.pushed.bytes)})`,
-      );
-    out.data(summary.digest);
+    const pushMs = result.stages.find((s) => s.stage === "push")?.ms ?? 0;
+    reportBuild(out, result, (performance.now() - started - pushMs) / 1000);
     return 0;
   },
 };
-
-function compressionFrom(
-  flags: FlagValues,
-  spec?: { algorithm?: "gzip" | "zstd"; level?: number },
-): Compression {
-  const algorithm = (stringFlag(flags, "compression") ??
-    spec?.algorithm ??
-    DEFAULT_COMPRESSION.algorithm) as string;
-  if (algorithm !== "gzip" && algorithm !== "zstd") {
-    throw new CudasealError("USAGE", `unknown compression ${algorithm}`, { hint: "use gzip or zstd" });
-  }
-  const levelText = stringFlag(flags, "level");
-  const level =
-    levelText !== undefined
-      ? Number(levelText)
-      : (spec?.level ?? (algorithm === "zstd" ? 3 : DEFAULT_COMPRESSION.level));
-  const max = algorithm === "gzip" ? 9 : 19;
-  if (!Number.isInteger(level) || level < 1 || level > max) {
-    throw new CudasealError("USAGE", `compression level must be 1..${max}`);
-  }
-  return { algorithm, level };
-}
-
-function epochFrom(flags: FlagValues): number | undefined {
-  const text = stringFlag(flags, "source-date-epoch") ?? process.env.SOURCE_DATE_EPOCH;
-  if (text === undefined || text === "") return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0)
-    throw new CudasealError("USAGE", `SOURCE_DATE_EPOCH must be whole seconds: ${text}`);
-  return n;
-}

@@ -1,0 +1,85 @@
+// The flags of `cudaseal build` that need more than a lookup: the
+// architectures (a docker-archive holds one), the compression, the source
+// date, and where to push. Each is checked here, before the build spends
+// minutes, and a bad one is a USAGE error.
+
+import type { PushRequest } from "../build/after-build.ts";
+import type { OutputTarget } from "../build/output.ts";
+import { CudasealError } from "../errors.ts";
+import { type Compression, DEFAULT_COMPRESSION } from "../layer/blob-writer.ts";
+import { hostArch } from "../source/host-arch.ts";
+import { parseImageRef } from "../source/image-ref.ts";
+import { type FlagValues, listFlag, stringFlag } from "./command.ts";
+import type { Output } from "./output.ts";
+import { registryOptionsFrom } from "./registry-options.ts";
+
+/** --arch, else the spec's, else both; one for a docker-archive. */
+export function archsFrom(
+  flags: FlagValues,
+  specArchs: string[] | undefined,
+  output: OutputTarget,
+  out: Output,
+): string[] {
+  let archs = listFlag(flags, "arch") ?? specArchs ?? ["amd64", "arm64"];
+  if (output.format === "docker-archive" && archs.length > 1) {
+    // `docker save` archives hold one platform: the host's unless --arch names one.
+    if (listFlag(flags, "arch")) {
+      throw new CudasealError("USAGE", "a docker-archive holds one architecture", {
+        hint: "pass one --arch, or write oci:DIR for a multi-arch image",
+      });
+    }
+    // The host's, where a build can make it; amd64 on any other host.
+    archs = [hostArch() === "arm64" ? "arm64" : "amd64"];
+    out.note(`docker-archive holds one platform: building ${archs[0]} (use --arch to choose)`);
+  }
+  for (const a of archs) {
+    if (a !== "amd64" && a !== "arm64")
+      throw new CudasealError("USAGE", `unsupported architecture ${a}`, { hint: "use amd64 or arm64" });
+  }
+  return archs;
+}
+
+/** --push REF with push's registry flags; only a registry reference. */
+export async function pushFrom(flags: FlagValues): Promise<PushRequest | undefined> {
+  const text = stringFlag(flags, "push");
+  if (text === undefined) return undefined;
+  const to = parseImageRef(text);
+  if (to.transport !== "docker")
+    throw new CudasealError("USAGE", `--push takes a registry reference, not ${text}`, {
+      hint: "--push registry.example/team/app:1.0",
+    });
+  return { to, registry: await registryOptionsFrom(flags, to.registry) };
+}
+
+/** --compression and --level, else the spec's, else the default. */
+export function compressionFrom(
+  flags: FlagValues,
+  spec?: { algorithm?: "gzip" | "zstd"; level?: number },
+): Compression {
+  const algorithm = (stringFlag(flags, "compression") ??
+    spec?.algorithm ??
+    DEFAULT_COMPRESSION.algorithm) as string;
+  if (algorithm !== "gzip" && algorithm !== "zstd") {
+    throw new CudasealError("USAGE", `unknown compression ${algorithm}`, { hint: "use gzip or zstd" });
+  }
+  const levelText = stringFlag(flags, "level");
+  const level =
+    levelText !== undefined
+      ? Number(levelText)
+      : (spec?.level ?? (algorithm === "zstd" ? 3 : DEFAULT_COMPRESSION.level));
+  const max = algorithm === "gzip" ? 9 : 19;
+  if (!Number.isInteger(level) || level < 1 || level > max) {
+    throw new CudasealError("USAGE", `compression level must be 1..${max}`);
+  }
+  return { algorithm, level };
+}
+
+/** --source-date-epoch, else $SOURCE_DATE_EPOCH: whole seconds. */
+export function epochFrom(flags: FlagValues): number | undefined {
+  const text = stringFlag(flags, "source-date-epoch") ?? process.env.SOURCE_DATE_EPOCH;
+  if (text === undefined || text === "") return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0)
+    throw new CudasealError("USAGE", `SOURCE_DATE_EPOCH must be whole seconds: ${text}`);
+  return n;
+}
