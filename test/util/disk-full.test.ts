@@ -1,5 +1,5 @@
 // Which failures are a full disk. ENOSPC is tested for real on a small tmpfs
-// (test/build/disk-full.test.ts, test/registry/copy-failure.test.ts); a user
+// (test/build/disk-full.test.ts, test/copy/copy-failure.test.ts); a user
 // quota cannot be set up without quota tools, so EDQUOT is the error Node
 // makes for it, passed through the same wrapping a download gives it.
 
