@@ -4,16 +4,15 @@
 // messages. The registry's Distribution API client (src/registry/) builds on
 // send() and withRetries(); apt and feeds use the GETs of get.ts.
 
-export type { DownloadOptions, GetOptions } from "./get.ts";
+export type { GetOptions } from "./get.ts";
 export { downloadVerified, getBytes, HttpStatusError, openGet, retryingGet, tooLarge } from "./get.ts";
 export { isLoopback } from "./loopback.ts";
 export { discard, readCapped } from "./read-capped.ts";
 export { redactUrl } from "./redact.ts";
-export type { Attempt, RetryOptions, RetryPolicy } from "./retry.ts";
+export type { RetryPolicy } from "./retry.ts";
 export { backoff, DEFAULT_RETRY, pause, RetryableError, retryAfter, withRetries } from "./retry.ts";
-export type { SendBody, SendInit, SendOptions } from "./send.ts";
+export type { SendOptions } from "./send.ts";
 export { send } from "./send.ts";
-export type { HttpTimeouts, TimeoutPhase } from "./timeouts.ts";
-export { DEFAULT_TIMEOUTS, isTimeout, resolveTimeouts, TIMEOUT_ENV, timeoutError } from "./timeouts.ts";
-export type { WriteBodyOptions, WrittenBody } from "./write-body.ts";
+export type { HttpTimeouts } from "./timeouts.ts";
+export { isTimeout, resolveTimeouts, timeoutError } from "./timeouts.ts";
 export { writeBody } from "./write-body.ts";
