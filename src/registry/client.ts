@@ -34,8 +34,6 @@ import { Authenticator } from "./auth.ts";
 import { type CredentialOptions, findCredential } from "./credentials.ts";
 
 export type { RetryPolicy };
-/** Retry-After as the registry reads it; the loop itself is src/http/retry.ts. */
-export { retryAfter };
 
 export interface RegistryClientOptions {
   /** Hosts (`host[:port]`) that may be spoken to over plain HTTP besides loopback. */

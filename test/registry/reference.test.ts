@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isCudasealError } from "../../src/errors.ts";
+import { retryAfter } from "../../src/http/retry.ts";
 import { parseChallenge } from "../../src/registry/auth.ts";
-import { retryAfter } from "../../src/registry/client.ts";
 import { normalizeServer } from "../../src/registry/credentials.ts";
 import { formatRegistryRef, manifestReference, parseRegistryRef } from "../../src/registry/reference.ts";
 import { formatImageRef, parseImageRef } from "../../src/source/image-ref.ts";
