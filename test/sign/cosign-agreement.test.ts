@@ -11,12 +11,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { isCudasealError } from "../../src/errors.ts";
 import { writeOciLayout } from "../../src/oci/layout-writer.ts";
 import { openImageTarget } from "../../src/sign/image-target.ts";
-import { keyVerifier } from "../../src/sign/signer.ts";
-import { verifyAttestations } from "../../src/sign/verify-attestation.ts";
-import { verifyImage } from "../../src/sign/verify-image.ts";
 import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
 import { hasTool, makeFixture } from "../oci/fixture-image.ts";
 import { cosign, needsCosign } from "./cosign-tool.ts";
@@ -24,6 +20,7 @@ import {
   addAttestation,
   addSignature,
   type CaseContext,
+  cudasealVerdict,
   envelopeOf,
   HOSTILE_CASES,
   type HostileCase,
@@ -65,22 +62,8 @@ async function context(): Promise<CaseContext & { repository: string }> {
 }
 
 /** cudaseal's verdict on `repository@digest`: "accept", or its code. */
-async function cudaseal(
-  repository: string,
-  digest: string,
-  kind: HostileCase["kind"],
-  type = "spdxjson",
-): Promise<string> {
-  const target = await openImageTarget(`${repository}@${digest}`);
-  const verifier = keyVerifier(key.publicKey);
-  try {
-    if (kind === "sig") await verifyImage(target, verifier);
-    else await verifyAttestations(target, verifier, { type });
-    return "accept";
-  } catch (err) {
-    assert.ok(isCudasealError(err), String(err));
-    return err.code;
-  }
+function cudaseal(repository: string, digest: string, kind: HostileCase["kind"], type?: string) {
+  return cudasealVerdict(`${repository}@${digest}`, key, kind, type);
 }
 
 /** cosign's verdict: "accept", or "refuse" with its words. */

@@ -5,11 +5,12 @@
 // same table runs offline for cudaseal's error codes and at a registry
 // against the real cosign.
 
+import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ErrorCode } from "../../src/errors.ts";
+import { type ErrorCode, isCudasealError } from "../../src/errors.ts";
 import type { ArtifactStore } from "../../src/oci/artifact-store.ts";
 import { OCI_CONFIG, OCI_MANIFEST } from "../../src/oci/media-types.ts";
 import {
@@ -25,6 +26,10 @@ import {
   TIMESTAMP_ANNOTATION,
 } from "../../src/sign/cosign-manifest.ts";
 import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from "../../src/sign/dsse.ts";
+import { openImageTarget } from "../../src/sign/image-target.ts";
+import { keyVerifier } from "../../src/sign/signer.ts";
+import { verifyAttestations } from "../../src/sign/verify-attestation.ts";
+import { verifyImage } from "../../src/sign/verify-image.ts";
 
 /** A P-256 key pair, its public key also as a PEM file for cosign. */
 export interface TestKey {
@@ -246,9 +251,31 @@ export interface HostileCase {
   cosignVaries?: string;
 }
 
+/** What cudaseal does with the image `reference` names: "accept", or the code it refuses with. */
+export async function cudasealVerdict(
+  reference: string,
+  key: TestKey,
+  kind: HostileCase["kind"],
+  type = "spdxjson",
+): Promise<string> {
+  const target = await openImageTarget(reference);
+  const verifier = keyVerifier(key.publicKey);
+  try {
+    if (kind === "sig") await verifyImage(target, verifier);
+    else await verifyAttestations(target, verifier, { type });
+    return "accept";
+  } catch (err) {
+    assert.ok(isCudasealError(err), String(err));
+    return err.code;
+  }
+}
+
 const replaceKey = (text: string, from: string, to: string) => text.replace(`"${from}"`, `"${to}"`);
 const withOptional = (cx: CaseContext, json: string) =>
   payloadText(cx.d1, cx.reference).replace('"optional":null', `"optional":${json}`);
+/** A good signature of d1, its layer annotated with `annotations` as well. */
+const annotated = (cx: CaseContext, annotations: Record<string, string>) =>
+  addSignature(cx, payloadText(cx.d1, cx.reference), { annotations });
 const sig = (
   name: string,
   cudaseal: HostileCase["cudaseal"],
@@ -324,95 +351,70 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     addSignature(cx, payloadText(cx.d1, cx.reference).replace('"cosign container image signature"', "5")),
   ),
   sig("a bundle annotation that is not JSON is refused", "VERIFY_ANNOTATION_INVALID", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), { annotations: { [BUNDLE_ANNOTATION]: "garbage" } }),
+    annotated(cx, { [BUNDLE_ANNOTATION]: "garbage" }),
   ),
   sig("a bundle annotation that is a JSON string is refused", "VERIFY_ANNOTATION_INVALID", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), { annotations: { [BUNDLE_ANNOTATION]: '"x"' } }),
+    annotated(cx, { [BUNDLE_ANNOTATION]: '"x"' }),
   ),
   sig("a bundle whose integratedTime is not an integer is refused", "VERIFY_ANNOTATION_INVALID", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), {
-      annotations: { [BUNDLE_ANNOTATION]: '{"Payload":{"integratedTime":1.5}}' },
-    }),
+    annotated(cx, { [BUNDLE_ANNOTATION]: '{"Payload":{"integratedTime":1.5}}' }),
   ),
   sig("a bundle whose SignedEntryTimestamp is not base64 is refused", "VERIFY_ANNOTATION_INVALID", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), {
-      annotations: { [BUNDLE_ANNOTATION]: '{"SignedEntryTimestamp":"!!"}' },
-    }),
+    annotated(cx, { [BUNDLE_ANNOTATION]: '{"SignedEntryTimestamp":"!!"}' }),
   ),
   sig("an empty bundle object, unused without the transparency log, is accepted", "accept", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), { annotations: { [BUNDLE_ANNOTATION]: "{}" } }),
+    annotated(cx, { [BUNDLE_ANNOTATION]: "{}" }),
   ),
   sig("an RFC 3161 timestamp annotation that is not JSON is refused", "VERIFY_ANNOTATION_INVALID", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), {
-      annotations: { [TIMESTAMP_ANNOTATION]: "garbage" },
-    }),
+    annotated(cx, { [TIMESTAMP_ANNOTATION]: "garbage" }),
   ),
   sig("a certificate annotation that is not PEM is refused", "VERIFY_ANNOTATION_INVALID", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), {
-      annotations: { [CERTIFICATE_ANNOTATION]: "garbage" },
-    }),
+    annotated(cx, { [CERTIFICATE_ANNOTATION]: "garbage" }),
   ),
   sig("a blank certificate annotation is refused (cosign crashes on it)", "VERIFY_ANNOTATION_INVALID", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), { annotations: { [CERTIFICATE_ANNOTATION]: " \n" } }),
+    annotated(cx, { [CERTIFICATE_ANNOTATION]: " \n" }),
   ),
   sig("a certificate annotation with text after its block is refused", "VERIFY_ANNOTATION_INVALID", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), {
-      annotations: { [CERTIFICATE_ANNOTATION]: `${cx.certs.current}garbage` },
-    }),
+    annotated(cx, { [CERTIFICATE_ANNOTATION]: `${cx.certs.current}garbage` }),
   ),
   sig("a certificate annotation holding a public key is refused", "VERIFY_ANNOTATION_INVALID", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), {
-      annotations: {
-        [CERTIFICATE_ANNOTATION]: cx.key.publicKey.export({ format: "pem", type: "spki" }).toString(),
-      },
+    annotated(cx, {
+      [CERTIFICATE_ANNOTATION]: cx.key.publicKey.export({ format: "pem", type: "spki" }).toString(),
     }),
   ),
   sig(
     "a certificate with data after its DER is refused, as Go's x509 refuses it",
     "VERIFY_ANNOTATION_INVALID",
     (cx) =>
-      addSignature(cx, payloadText(cx.d1, cx.reference), {
-        annotations: {
-          [CERTIFICATE_ANNOTATION]: editCertificate(cx.certs.current, (der) =>
-            Buffer.concat([der, Buffer.from([0])]),
-          ),
-        },
+      annotated(cx, {
+        [CERTIFICATE_ANNOTATION]: editCertificate(cx.certs.current, (der) =>
+          Buffer.concat([der, Buffer.from([0])]),
+        ),
       }),
   ),
   sig(
     "a certificate with a negative serial number is refused, as Go's x509 refuses it since Go 1.23",
     "VERIFY_ANNOTATION_INVALID",
-    (cx) =>
-      addSignature(cx, payloadText(cx.d1, cx.reference), {
-        annotations: { [CERTIFICATE_ANNOTATION]: cx.certs.negativeSerial },
-      }),
+    (cx) => annotated(cx, { [CERTIFICATE_ANNOTATION]: cx.certs.negativeSerial }),
     { cosignVaries: "a cosign built with GODEBUG x509negativeserial=1, as older Go had it, accepts it" },
   ),
   sig(
     "a certificate whose inner and outer signature algorithms differ is refused",
     "VERIFY_ANNOTATION_INVALID",
     (cx) =>
-      addSignature(cx, payloadText(cx.d1, cx.reference), {
-        annotations: { [CERTIFICATE_ANNOTATION]: editCertificate(cx.certs.current, outerAlgorithmChanged) },
-      }),
+      annotated(cx, { [CERTIFICATE_ANNOTATION]: editCertificate(cx.certs.current, outerAlgorithmChanged) }),
   ),
   sig("an expired certificate is refused", "VERIFY_ANNOTATION_INVALID", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), {
-      annotations: { [CERTIFICATE_ANNOTATION]: cx.certs.expired },
-    }),
+    annotated(cx, { [CERTIFICATE_ANNOTATION]: cx.certs.expired }),
   ),
   sig("a current certificate with text before its block is accepted", "accept", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), {
-      annotations: { [CERTIFICATE_ANNOTATION]: `preamble\n${cx.certs.current}\n\n` },
-    }),
+    annotated(cx, { [CERTIFICATE_ANNOTATION]: `preamble\n${cx.certs.current}\n\n` }),
   ),
   sig("a garbage chain without a certificate is ignored", "accept", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), { annotations: { [CHAIN_ANNOTATION]: "garbage" } }),
+    annotated(cx, { [CHAIN_ANNOTATION]: "garbage" }),
   ),
   sig("a garbage chain beside a certificate is refused", "VERIFY_ANNOTATION_INVALID", (cx) =>
-    addSignature(cx, payloadText(cx.d1, cx.reference), {
-      annotations: { [CERTIFICATE_ANNOTATION]: cx.certs.current, [CHAIN_ANNOTATION]: "garbage" },
-    }),
+    annotated(cx, { [CERTIFICATE_ANNOTATION]: cx.certs.current, [CHAIN_ANNOTATION]: "garbage" }),
   ),
   sig("a signature in URL-safe base64 is refused", "VERIFY_ANNOTATION_INVALID", (cx) =>
     addSignature(cx, payloadText(cx.d1, cx.reference), {
