@@ -36,7 +36,7 @@ export interface WalkResult {
   };
 }
 
-export const DEFAULT_MAX_SCAN = 1024 * 1024;
+const DEFAULT_MAX_SCAN = 1024 * 1024;
 
 /** Walk every layer of `image` once and check every entry. */
 export async function walkLayers(image: OpenedImage, options: WalkOptions = {}): Promise<WalkResult> {
@@ -84,12 +84,11 @@ export async function walkLayers(image: OpenedImage, options: WalkOptions = {}):
 // reported and the walk goes on: what was read is still evidence, and later layers
 // can still be audited. Anything but a coded error is a bug, thrown on.
 function unreadableLayer(err: unknown, i: number, layer: SourceLayer): Finding {
-  const code = isCudasealError(err) ? err.code : "INTERNAL";
-  if (code === "INTERNAL" && !isCudasealError(err)) throw err;
+  if (!isCudasealError(err)) throw err;
   return finding(
     "CS-LAYER-UNREADABLE",
     { layer: i, field: `layers[${i}]` },
-    `layer ${i} (${layer.digest}) could not be read to its end [${code}]: ${(err as Error).message}`,
+    `layer ${i} (${layer.digest}) could not be read to its end [${err.code}]: ${err.message}`,
   );
 }
 
