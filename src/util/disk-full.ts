@@ -12,7 +12,7 @@ export type WrittenFolder = "cache" | "output";
 const FULL = new Set(["ENOSPC", "EDQUOT"]);
 
 /** The ENOSPC or EDQUOT code of `err` or of an error it was caused by, if any. */
-export function diskFullCode(err: unknown): string | undefined {
+function diskFullCode(err: unknown): string | undefined {
   let at: unknown = err;
   for (let depth = 0; depth < 16 && at !== null && typeof at === "object"; depth++) {
     const code = (at as NodeJS.ErrnoException).code;
