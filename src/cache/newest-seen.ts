@@ -22,6 +22,17 @@ import { CudasealError } from "../errors.ts";
 
 const ENTRY = /^\d{1,15}$/;
 
+interface Entry {
+  name: string;
+  seconds: number;
+}
+
+function newestOf(entries: readonly Entry[]): number | undefined {
+  let newest: number | undefined;
+  for (const { seconds } of entries) if (newest === undefined || seconds > newest) newest = seconds;
+  return newest;
+}
+
 export class NewestSeen {
   readonly root: string;
 
@@ -31,21 +42,7 @@ export class NewestSeen {
 
   /** The newest time recorded under `name`, in seconds since the epoch; undefined when none is. */
   async newest(name: string): Promise<number | undefined> {
-    const dir = this.#dir(name);
-    let entries: string[];
-    try {
-      entries = await readdir(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw this.#corrupt(dir, "cannot be read", err);
-    }
-    let newest: number | undefined;
-    for (const entry of entries) {
-      if (!ENTRY.test(entry)) continue;
-      const seconds = Number(entry);
-      if (newest === undefined || seconds > newest) newest = seconds;
-    }
-    return newest;
+    return newestOf(await this.#entries(this.#dir(name)));
   }
 
   /** Record `seconds` under `name`; the value kept is the newest of all records. */
@@ -65,13 +62,23 @@ export class NewestSeen {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST")
         throw this.#corrupt(dir, "cannot be written", err);
     }
-    const newest = await this.newest(name);
-    const entries = await readdir(dir).catch(() => [] as string[]);
+    const entries = await this.#entries(dir);
+    const newest = newestOf(entries) ?? seconds;
     for (const entry of entries) {
-      if (ENTRY.test(entry) && newest !== undefined && Number(entry) < newest) {
-        await rm(join(dir, entry), { force: true });
-      }
+      if (entry.seconds < newest) await rm(join(dir, entry.name), { force: true });
     }
+  }
+
+  /** The entries in `dir` whose names are times; none when it does not exist. */
+  async #entries(dir: string): Promise<Entry[]> {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw this.#corrupt(dir, "cannot be read", err);
+    }
+    return names.filter((name) => ENTRY.test(name)).map((name) => ({ name, seconds: Number(name) }));
   }
 
   #dir(name: string): string {
