@@ -14,8 +14,8 @@
 // attempt), never held in memory whole.
 
 import { CudasealError, isCudasealError } from "../errors.ts";
+import { discard } from "../http/index.ts";
 import { repositoryScope } from "./auth.ts";
-import { discard } from "./read-capped.ts";
 import type { Repository } from "./repository.ts";
 
 /** A blob to upload: its descriptor and a way to read any range of it again. */

@@ -6,8 +6,6 @@
 import { CudasealError } from "../errors.ts";
 import { readCapped as readBodyCapped } from "../http/index.ts";
 
-export { discard } from "../http/index.ts";
-
 /** The body of `res`, REGISTRY_TOO_LARGE past `max` bytes (by Content-Length or as counted). */
 export function readCapped(res: Response, max: number, what: string): Promise<Buffer> {
   return readBodyCapped(res, max, () => tooLarge(what, max));

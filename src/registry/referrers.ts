@@ -6,9 +6,10 @@
 // registry adds it to that index themselves.
 
 import { CudasealError } from "../errors.ts";
+import { discard } from "../http/index.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { OCI_INDEX } from "../oci/media-types.ts";
-import { discard, readCapped } from "./read-capped.ts";
+import { readCapped } from "./read-capped.ts";
 import { MAX_MANIFEST, type Repository } from "./repository.ts";
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/;

@@ -6,6 +6,7 @@
 // blob-read.ts and blob-upload.ts.
 
 import { CudasealError } from "../errors.ts";
+import { discard } from "../http/index.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import { sha256Digest } from "../oci/descriptor.ts";
 import {
@@ -17,7 +18,7 @@ import {
 } from "../oci/media-types.ts";
 import { repositoryScope } from "./auth.ts";
 import { RegistryClient as Client, type RegistryClient, type RegistryClientOptions } from "./client.ts";
-import { discard, readCapped } from "./read-capped.ts";
+import { readCapped } from "./read-capped.ts";
 
 /** Largest manifest or index read (the OCI spec asks registries to take at least 4 MiB). */
 export const MAX_MANIFEST = 4 * 1024 * 1024;
