@@ -1,10 +1,11 @@
 // An OCI layout directory (`oci:DIR[:TAG]`) as a copy's destination: blobs
-// written to a temporary name while hashed and renamed into a staging folder
-// only when they match, then published with index.json naming the root by
-// tag (layout-staging.ts). A layout that already exists keeps its other
-// images; a copy that fails leaves the layout as it was, or absent.
+// written to a temporary name and renamed into a staging folder only when
+// their checked read has passed whole, then published with index.json
+// naming the root by tag (layout-staging.ts). A layout that already exists
+// keeps its other images; a copy that fails leaves the layout as it was, or
+// absent.
 
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -41,9 +42,9 @@ export function layoutDestination(dir: string, tag: string | undefined, label: s
     staging ??= openStaging(dir);
     return staging;
   };
-  const writeBlob = (digest: string, size: number, source: AsyncIterable<Uint8Array>) =>
-    onDiskFull("output", dir, async () => stageBlob((await stage()).root, digest, size, source));
-  const writeManifest = (m: StoredManifest) => writeBlob(m.digest, m.bytes.length, once(m.bytes));
+  const writeBlob = (digest: string, source: AsyncIterable<Uint8Array>) =>
+    onDiskFull("output", dir, async () => stageBlob((await stage()).root, digest, source));
+  const writeManifest = (m: StoredManifest) => writeBlob(m.digest, once(m.bytes));
   // What the layout holds now, read as any image reader reads a layout.
   const existing = layoutReader(directoryFiles(dir), {}, label);
   return {
@@ -60,7 +61,7 @@ export function layoutDestination(dir: string, tag: string | undefined, label: s
       return false;
     },
     async putBlob(blob, o) {
-      await writeBlob(blob.digest, blob.size, counting(blob.open(), o.onBytes));
+      await writeBlob(blob.digest, counting(blob.open(), o.onBytes));
       return "uploaded";
     },
     putManifest: writeManifest,
@@ -88,35 +89,17 @@ export function layoutDestination(dir: string, tag: string | undefined, label: s
   };
 }
 
-/** Write `digest`'s bytes from `source` into the staging folder `root`, renamed into place only when digest and size match. */
-async function stageBlob(
-  root: string,
-  digest: string,
-  size: number,
-  source: AsyncIterable<Uint8Array>,
-): Promise<void> {
+/**
+ * Write `digest`'s bytes from `source` into the staging folder `root`,
+ * renamed into place only when the whole stream has passed: every source a
+ * copy reads from fails its stream at the end unless digest and size match
+ * (ImageReader.blob), so the bytes are hashed there, once.
+ */
+async function stageBlob(root: string, digest: string, source: AsyncIterable<Uint8Array>): Promise<void> {
   const final = join(root, blobName(digest));
   const tmp = `${final}.${randomBytes(4).toString("hex")}.tmp`;
-  const hash = createHash("sha256");
-  let seen = 0;
   try {
-    await pipeline(
-      source,
-      async function* (chunks: AsyncIterable<Uint8Array>) {
-        for await (const chunk of chunks) {
-          hash.update(chunk);
-          seen += chunk.length;
-          yield chunk;
-        }
-      },
-      createWriteStream(tmp, { flags: "wx" }),
-    );
-    const actual = `sha256:${hash.digest("hex")}`;
-    if (actual !== digest || seen !== size)
-      throw new CudasealError(
-        "IMAGE_INVALID",
-        `blob ${digest} does not match its digest or size (${actual}, ${seen} bytes)`,
-      );
+    await pipeline(source, createWriteStream(tmp, { flags: "wx" }));
     await rename(tmp, final);
   } finally {
     await rm(tmp, { force: true });
