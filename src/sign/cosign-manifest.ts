@@ -46,7 +46,7 @@ export function cosignTag(digest: string, kind: CosignKind | "sbom"): string {
 }
 
 /** Cosign reads no more layers than this from one `.sig`/`.att` manifest. */
-export const MAX_COSIGN_LAYERS = 1000;
+const MAX_COSIGN_LAYERS = 1000;
 
 const GO_PLATFORM: GoType = {
   struct: {

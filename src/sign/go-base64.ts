@@ -10,7 +10,7 @@ export function goStdBase64(s: string): Buffer | undefined {
 }
 
 /** base64.URLEncoding.DecodeString: the same with `-` and `_`. */
-export function goUrlBase64(s: string): Buffer | undefined {
+function goUrlBase64(s: string): Buffer | undefined {
   return decode(s, /^[A-Za-z0-9_-]*$/);
 }
 
