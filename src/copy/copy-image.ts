@@ -27,7 +27,7 @@ import { hostArch } from "../source/host-arch.ts";
 import { parseJson } from "../source/image-json.ts";
 import { type ImageRef, imageNameOf, parseImageRef } from "../source/image-ref.ts";
 import { openReader } from "../source/image-source.ts";
-import { rootManifest } from "../source/platform-walk.ts";
+import { MAX_INDEX_DEPTH, rootManifest } from "../source/platform-walk.ts";
 import type { ImageReader } from "../source/types.ts";
 import { mapPool } from "../util/pool.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
@@ -142,7 +142,8 @@ interface ImageTree {
 async function walkTree(from: ImageReader, root: StoredManifest): Promise<ImageTree> {
   const tree: ImageTree = { root, manifests: [], blobs: new Map(), platforms: [] };
   const walk = async (m: StoredManifest, depth: number): Promise<void> => {
-    if (depth > 4) throw new CudasealError("IMAGE_INVALID", `${from.label}: indexes nest too deep`);
+    if (depth > MAX_INDEX_DEPTH)
+      throw new CudasealError("IMAGE_INVALID", `${from.label}: indexes nest too deep`);
     const doc = parseJson(m.bytes, `${from.label}@${m.digest}`);
     if (Array.isArray(doc.manifests)) {
       for (const child of doc.manifests as Descriptor[]) {

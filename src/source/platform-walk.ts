@@ -15,8 +15,8 @@ import { hostArch } from "./host-arch.ts";
 import { MAX_JSON, parseJson } from "./image-json.ts";
 import type { ImageReader, OpenedImage, SourceLayer } from "./types.ts";
 
-/** How deep indexes may nest before the image is refused. */
-const MAX_DEPTH = 4;
+/** How deep indexes may nest before the image is refused; a copy's walk of every platform holds to it too. */
+export const MAX_INDEX_DEPTH = 4;
 
 /** The manifest the walk arrived at, and how. */
 interface Arrival {
@@ -57,7 +57,7 @@ async function walkToManifest(reader: ImageReader, arch: string, explicit: boole
   const made = "made" in root && root.made === true;
   let chosenByPlatform = false;
   let indexDigest: string | undefined;
-  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+  for (let depth = 0; depth < MAX_INDEX_DEPTH; depth++) {
     if (entries !== undefined) {
       const desc = choosePlatform(entries, arch, reader.label, explicit);
       chosenByPlatform ||= desc.platform !== undefined;
