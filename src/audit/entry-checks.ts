@@ -8,6 +8,7 @@
 import { posix } from "node:path";
 import { type Evidence, redact } from "../findings/index.ts";
 import type { TarEntry } from "../tar/reader.ts";
+import { isElfMagic } from "../trim/elf.ts";
 import {
   credentialsFile,
   credentialsFileHasSecrets,
@@ -129,14 +130,14 @@ export async function checkBody(
   }
   // Read the head (always) and the rest only when the body will be searched.
   const body = scan ? await readAll(e.body, e.size) : await readHead(e, 4);
-  if (tool !== undefined && (isElf(body) || body.subarray(0, 2).toString("latin1") === "#!")) {
+  if (tool !== undefined && (isElfMagic(body) || body.subarray(0, 2).toString("latin1") === "#!")) {
     note(TOOL_RULES[tool], `${shown} is ${TOOL_WORDS[tool]}`, false);
   }
   if (!scan) return undefined;
   if (credentials !== undefined && credentialsFileHasSecrets(credentials, body)) {
     note("CS-SECRET-FILE", `${shown} is ${credentials} (${body.length} bytes) in layer ${layer}`, true);
   }
-  if (isElf(body) || body.subarray(0, SNIFF).includes(0)) return undefined;
+  if (isElfMagic(body) || body.subarray(0, SNIFF).includes(0)) return undefined;
   for (const m of findSecrets(body.toString("latin1"))) {
     const name = m.name === undefined ? "" : ` (${printable(m.name)})`;
     note(
@@ -165,10 +166,6 @@ export function rootedPath(path: string): string | undefined {
 /** Paths are attacker-chosen: control characters would rewrite a terminal or a log. */
 export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
-}
-
-function isElf(head: Buffer): boolean {
-  return head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
 }
 
 async function readAll(body: AsyncIterable<Buffer>, size: number): Promise<Buffer> {
