@@ -33,8 +33,6 @@ import {
 import { Authenticator } from "./auth.ts";
 import { type CredentialOptions, findCredential } from "./credentials.ts";
 
-export type { RetryPolicy };
-
 export interface RegistryClientOptions {
   /** Hosts (`host[:port]`) that may be spoken to over plain HTTP besides loopback. */
   insecure?: readonly string[];

@@ -5,13 +5,11 @@
 // with parseRegistryRef.
 
 export { blobSize, getBlob, streamBlob } from "./blob-read.ts";
-export type { BlobSource, UploadOptions, UploadResult } from "./blob-upload.ts";
+export type { BlobSource, UploadResult } from "./blob-upload.ts";
 export { bytesBlob, streamedBlob, uploadBlob } from "./blob-upload.ts";
-export type { RegistryClientOptions, RetryPolicy } from "./client.ts";
-export type { Credential, CredentialOptions } from "./credentials.ts";
-export { findCredential } from "./credentials.ts";
+export type { RegistryClientOptions } from "./client.ts";
 export type { RegistryRef } from "./reference.ts";
 export { formatRegistryRef, looksLikeRegistryRef, manifestReference, parseRegistryRef } from "./reference.ts";
-export { addFallbackReferrer, listReferrers, referrersTag } from "./referrers.ts";
-export { openRegistryStore, RegistryStore } from "./registry-store.ts";
+export { addFallbackReferrer, listReferrers } from "./referrers.ts";
+export { openRegistryStore } from "./registry-store.ts";
 export { MAX_MANIFEST, openRepository, Repository } from "./repository.ts";
