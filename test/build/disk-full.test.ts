@@ -15,6 +15,7 @@ import { openImage } from "../../src/source/image-source.ts";
 import { type AptRepo, startAptRepo } from "../helpers/apt-repo.ts";
 import { aptRepoSpec, runCli } from "../helpers/cli.ts";
 import { smallDisk } from "../oci/small-disk.ts";
+import { buildArgs } from "./build-args.ts";
 
 let work: string;
 let repo: AptRepo;
@@ -51,17 +52,7 @@ test("a cache disk that fills while a layer is written is DISK_FULL about the ca
   }
   t.after(() => disk.remove());
   const out = join(work, "out-cache-full");
-  const r = await runCli([
-    "build",
-    spec,
-    "--arch",
-    "amd64",
-    "--cache-dir",
-    disk.path,
-    "-o",
-    `oci:${out}`,
-    "--json",
-  ]);
+  const r = await runCli(buildArgs(spec, disk.path, `oci:${out}`, "--json"));
   assert.equal(r.status, 1, r.stderr);
   const error = JSON.parse(r.stdout).error;
   assert.equal(error.code, "DISK_FULL");
@@ -77,17 +68,7 @@ test("an output disk that fills while the layout is written is DISK_FULL about t
     return;
   }
   t.after(() => disk.remove());
-  const r = await runCli([
-    "build",
-    spec,
-    "--arch",
-    "amd64",
-    "--cache-dir",
-    join(work, "cache"),
-    "-o",
-    `oci:${join(disk.path, "image")}`,
-    "--json",
-  ]);
+  const r = await runCli(buildArgs(spec, join(work, "cache"), `oci:${join(disk.path, "image")}`, "--json"));
   assert.equal(r.status, 1, r.stderr);
   const error = JSON.parse(r.stdout).error;
   assert.equal(error.code, "DISK_FULL");
@@ -119,19 +100,9 @@ for (const [flag, stage] of [
     const disk = fullDisk(t);
     if (disk === undefined) return;
     const out = join(work, `out-${stage}-full`);
-    const r = await runCli([
-      "build",
-      spec,
-      "--arch",
-      "amd64",
-      "--cache-dir",
-      join(work, "cache"),
-      "-o",
-      `oci:${out}:v1`,
-      flag,
-      join(disk, `${stage}.json`),
-      "--json",
-    ]);
+    const r = await runCli(
+      buildArgs(spec, join(work, "cache"), `oci:${out}:v1`, flag, join(disk, `${stage}.json`), "--json"),
+    );
     assert.equal(r.status, 1, r.stderr);
     const error = JSON.parse(r.stdout).error;
     assert.equal(error.code, "DISK_FULL");

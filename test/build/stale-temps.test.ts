@@ -27,6 +27,7 @@ import { type AptRepo, startAptRepo } from "../helpers/apt-repo.ts";
 import { aptRepoSpec, runCli } from "../helpers/cli.ts";
 import { buildDeb } from "../helpers/debs.ts";
 import { checkLayout } from "../oci/layout-check.ts";
+import { buildArgs } from "./build-args.ts";
 
 const BIN = join(import.meta.dirname, "../../bin/cudaseal.js");
 
@@ -134,16 +135,7 @@ test("the next build removes what a killed build left in the cache, and not the 
     const record = join(cache, "layers", `${"1".repeat(64)}.json.${tempOwner(2 ** 30)}.0a0b0c.tmp`);
     writeFileSync(record, "{");
 
-    const next = await runCli([
-      "build",
-      spec,
-      "--arch",
-      "amd64",
-      "--cache-dir",
-      cache,
-      "-o",
-      `oci:${join(work, "next")}`,
-    ]);
+    const next = await runCli(buildArgs(spec, cache, `oci:${join(work, "next")}`));
     assert.equal(next.status, 0, next.stderr);
     assert.equal(existsSync(left), false, "the killed build's half layer is gone");
     assert.equal(existsSync(otherOld), false);

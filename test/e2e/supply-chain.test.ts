@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { buildArgs } from "../build/build-args.ts";
 import { type AptRepo, startAptRepo } from "../helpers/apt-repo.ts";
 import { aptRepoSpec, type CliResult, runCli } from "../helpers/cli.ts";
 import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
@@ -57,21 +58,18 @@ describe("build → push → sign → attest → verify", { skip }, () => {
     writeFileSync(spec, aptRepoSpec(repo, "hello", ["hello-data"]));
     const name = `${registry.host}/team/hello`;
     const built = JSON.parse(
-      await cliOk([
-        "build",
-        spec,
-        "--arch",
-        "amd64",
-        "--cache-dir",
-        join(work, "cache"),
-        "-o",
-        `oci:${join(work, "out")}:v1`,
-        "--provenance",
-        join(work, "provenance.json"),
-        "--push",
-        `${name}:v1`,
-        "--json",
-      ]),
+      await cliOk(
+        buildArgs(
+          spec,
+          join(work, "cache"),
+          `oci:${join(work, "out")}:v1`,
+          "--provenance",
+          join(work, "provenance.json"),
+          "--push",
+          `${name}:v1`,
+          "--json",
+        ),
+      ),
     );
     assert.equal(built.pushed.digest, built.digest);
     const ref = `${name}@${built.digest}`;

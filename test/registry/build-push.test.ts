@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { openImage } from "../../src/source/image-source.ts";
+import { buildArgs } from "../build/build-args.ts";
 import { type AptRepo, startAptRepo } from "../helpers/apt-repo.ts";
 import { aptRepoSpec, runCli } from "../helpers/cli.ts";
 import { startRegistry, type TestRegistry } from "../helpers/registry.ts";
@@ -41,19 +42,16 @@ after(async () => {
 test("build --push writes the image, then pushes it to the registry", async () => {
   const spec = join(work, "spec.yaml");
   writeFileSync(spec, aptRepoSpec(repo, "hello", ["hello-data"]));
-  const r = await runCli([
-    "build",
-    spec,
-    "--arch",
-    "amd64",
-    "--cache-dir",
-    join(work, "cache"),
-    "-o",
-    `oci:${join(work, "out")}:v1`,
-    "--push",
-    `${registry.host}/team/hello:v1`,
-    "--json",
-  ]);
+  const r = await runCli(
+    buildArgs(
+      spec,
+      join(work, "cache"),
+      `oci:${join(work, "out")}:v1`,
+      "--push",
+      `${registry.host}/team/hello:v1`,
+      "--json",
+    ),
+  );
   assert.equal(r.status, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
   assert.equal(summary.pushed.digest, summary.digest);
