@@ -25,6 +25,9 @@ export type ErrorCode =
   | "RESOLVE_SCRIPT_FETCHED"
   | "RESOLVE_PROVIDED_BY_HOST"
   | "LOCK_INVALID"
+  // NVIDIA's CUDA repository and CUDA version choice
+  | "NVIDIA_REPO_UNKNOWN"
+  | "CUDA_VERSION_UNAVAILABLE"
   // downloads and cache
   | "FETCH_FAILED"
   | "FETCH_TOO_LARGE"
@@ -51,6 +54,24 @@ export type ErrorCode =
   | "CONTENT_INVALID"
   | "IMAGE_INVALID"
   | "OUTPUT_FAILED"
+  // ld.so.cache and the link check
+  | "LDCONF_INCLUDE_LOOP"
+  | "LDCONF_PATH_OUTSIDE"
+  | "LINK_UNRESOLVED"
+  | "LINK_SONAME_CONFLICT"
+  // Python applications: locks, indexes, wheels
+  | "PY_LOCK_INVALID"
+  | "PY_UNPINNED"
+  | "PY_UNHASHED"
+  | "PY_NO_WHEEL"
+  | "PY_INTERPRETER_MISSING"
+  | "PY_INDEX_FAILED"
+  | "PY_HASH_MISMATCH"
+  | "WHEEL_INVALID"
+  | "WHEEL_UNSAFE_PATH"
+  | "WHEEL_RECORD_MISMATCH"
+  | "WHEEL_TOO_LARGE"
+  | "WHEEL_DUPLICATE_FILE"
   // Dockerfile lint
   | "LINT_PARSE_ERROR"
   | "LINT_INPUT_INVALID"

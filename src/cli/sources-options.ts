@@ -3,7 +3,7 @@
 import { type AptSource, DEFAULT_SUITE, defaultSources } from "../apt/sources.ts";
 import { readSystemMirrors } from "../apt/system-sources.ts";
 import { defaultCacheDir } from "../cache/dirs.ts";
-import type { Spec } from "../spec/types.ts";
+import type { Spec, SpecSource } from "../spec/types.ts";
 import { type FlagValues, listFlag, stringFlag } from "./command.ts";
 
 export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
@@ -16,15 +16,18 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
   const allowRollback = flags["allow-rollback"] === true;
   let sources: AptSource[];
   if (spec?.sources?.length && !mirror) {
-    sources = spec.sources.map((s) => ({
-      uri: s.uri.replace(/\/+$/, ""),
-      suites: s.suites ?? [suite],
-      components: s.components ?? ["main"],
-      arches: s.archs,
-      keyring: s.keyring ?? "debian",
-      priority: s.priority ?? 500,
-      allowExpired: s.allowExpired,
-    }));
+    // Built-in names are turned into sources by the NVIDIA repository work; until then only URI entries.
+    sources = spec.sources
+      .filter((s): s is SpecSource => typeof s !== "string" && "uri" in s)
+      .map((s) => ({
+        uri: s.uri.replace(/\/+$/, ""),
+        suites: s.suites ?? [suite],
+        components: s.components ?? ["main"],
+        arches: s.archs,
+        keyring: s.keyring ?? "debian",
+        priority: s.priority ?? 500,
+        allowExpired: s.allowExpired,
+      }));
   } else {
     sources = defaultSources({
       mirror,

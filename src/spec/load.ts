@@ -168,7 +168,7 @@ function absolutize(spec: Spec, dir: string): void {
     if (layout !== undefined) c.image = ociDirectory.format({ ...layout, dir: resolve(dir, layout.dir) });
   }
   for (const s of spec.sources ?? []) {
-    if (Array.isArray(s.keyring)) s.keyring = s.keyring.map((k) => resolve(dir, k));
+    if (typeof s !== "string" && Array.isArray(s.keyring)) s.keyring = s.keyring.map((k) => resolve(dir, k));
   }
 }
 

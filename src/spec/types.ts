@@ -1,6 +1,28 @@
 // The image spec as cudaseal reads it (schema/spec.schema.json is the
 // published form that editors complete against).
 
+/**
+ * A repository named by cudaseal (`nvidia-cuda`: NVIDIA's CUDA apt
+ * repository; `debian`: the default Debian sources) rather than by URI.
+ */
+export interface SpecBuiltinSource {
+  name: "debian" | "nvidia-cuda";
+  /** nvidia-cuda: which of NVIDIA's trees (`debian12`, `debian13`, `ubuntu2404`…); default debian13. */
+  distribution?: string;
+  /** A mirror of the repository (a company proxy); NVIDIA's own URL otherwise. */
+  url?: string;
+  keyring?: "debian" | string[];
+  priority?: number;
+  /** apt-style pins: packages matching `package` (a glob) get `priority` from this source. */
+  pins?: SpecPin[];
+  allowExpired?: boolean;
+}
+
+export interface SpecPin {
+  package: string;
+  priority: number;
+}
+
 export interface SpecSource {
   uri: string;
   suites?: string[];
@@ -8,8 +30,12 @@ export interface SpecSource {
   archs?: string[];
   keyring?: "debian" | string[];
   priority?: number;
+  pins?: SpecPin[];
   allowExpired?: boolean;
 }
+
+/** `sources:` items: a URI-named repository, a built-in one by name, or a bare built-in name. */
+export type SpecSourceItem = SpecSource | SpecBuiltinSource | "debian" | "nvidia-cuda";
 
 export interface SpecUser {
   name: string;
@@ -51,6 +77,24 @@ export interface SpecAllow {
   docs?: boolean;
   headers?: boolean;
   staticLibraries?: boolean;
+  /** Globs of sonames (or image paths) the link check may leave unresolved. */
+  unresolved?: string[];
+}
+
+/** An application's locked Python dependencies (see docs/python.md). */
+export interface SpecPython {
+  /** uv.lock, pylock.toml or a fully hashed requirements.txt, relative to the spec. */
+  lock: string;
+  /** The application's own code, installed like contents. */
+  project?: string;
+  /** PEP 503/691 simple index URL the wheels come from (pylock.toml and uv.lock name their own). */
+  index?: string;
+  extraIndex?: string[];
+  /** `system` (the interpreter's dist-packages) or `venv:/opt/venv`. Default system. */
+  target?: string;
+  /** uv.lock: dependency groups and extras to install, as `uv sync --group/--extra`. */
+  groups?: string[];
+  extras?: string[];
 }
 
 export interface Spec {
@@ -59,7 +103,14 @@ export interface Spec {
   description?: string;
   version?: string;
   suite?: string;
-  sources?: SpecSource[];
+  sources?: SpecSourceItem[];
+  /** NVIDIA CUDA toolkit version (`12.8`, `13.0`) whose packages the NVIDIA presets install. */
+  cuda?: string;
+  /** cuDNN major version to add (`9`), built for the chosen CUDA major. */
+  cudnn?: number;
+  /** Add NCCL (`libnccl2`) built for the chosen CUDA version. */
+  nccl?: boolean;
+  python?: SpecPython;
   archs?: string[];
   packages?: string[];
   provided?: string[];
