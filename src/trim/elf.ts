@@ -3,6 +3,8 @@
 // point into sits in the first loadable segment, near the start, so a
 // library of hundreds of megabytes is decided from a few kilobytes: the
 // parser says how many bytes it needs and the caller streams until then.
+// The header's class, machine and type, and PT_INTERP, say whether and by
+// which loader the file is loaded at all.
 
 export interface ElfDynamic {
   soname?: string;
@@ -19,6 +21,9 @@ export type ElfParse =
 
 const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
+const PT_INTERP = 3;
+const ET_EXEC = 2;
+const ET_DYN = 3;
 const DT_NULL = 0;
 const DT_NEEDED = 1;
 const DT_STRTAB = 5;
@@ -31,9 +36,35 @@ export function isElfMagic(head: Uint8Array): boolean {
   return head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
 }
 
+/** The ELF header's facts that decide how the loader treats a file. */
+export interface ElfHeader {
+  bits: 32 | 64;
+  le: boolean;
+  /** e_machine (62 x86-64, 183 AArch64…). */
+  machine: number;
+  /** e_type: an executable, a shared object (or PIE), or something never loaded (relocatable, core). */
+  type: "exec" | "dyn" | "other";
+}
+
+/** The header of an ELF file from its first 20 bytes; undefined when it is not ELF or too short. */
+export function elfHeader(buf: Uint8Array): ElfHeader | undefined {
+  if (buf.length < 20 || !isElfMagic(buf) || (buf[4] !== 1 && buf[4] !== 2)) return undefined;
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const le = b[5] === 1;
+  const etype = le ? b.readUInt16LE(16) : b.readUInt16BE(16);
+  return {
+    bits: b[4] === 2 ? 64 : 32,
+    le,
+    machine: le ? b.readUInt16LE(18) : b.readUInt16BE(18),
+    type: etype === ET_EXEC ? "exec" : etype === ET_DYN ? "dyn" : "other",
+  };
+}
+
 export interface ElfLayout {
   is64: boolean;
   le: boolean;
+  /** File range of PT_INTERP, when the file names a loader. */
+  interp?: { offset: number; size: number };
   loads: { vaddr: number; offset: number; filesz: number }[];
   /** File range of PT_DYNAMIC; dynSize 0 when the file has none (static). */
   dynOffset: number;
@@ -64,6 +95,7 @@ export function elfLayout(
     const vaddr = is64 ? r.word(o + 16) : r.u32(o + 8);
     const filesz = is64 ? r.word(o + 32) : r.u32(o + 16);
     if (type === PT_LOAD) layout.loads.push({ vaddr, offset, filesz });
+    if (type === PT_INTERP) layout.interp = { offset, size: filesz };
     if (type === PT_DYNAMIC) {
       layout.dynOffset = offset;
       layout.dynSize = filesz;
@@ -113,6 +145,12 @@ export function readDynamic(
     else if (tag === DT_RUNPATH) dynamic.runpath.push(...str(val).split(":").filter(Boolean));
   }
   return dynamic;
+}
+
+/** The loader PT_INTERP names, from its bytes (NUL-terminated). */
+export function interpreterName(bytes: Buffer): string {
+  const end = bytes.indexOf(0);
+  return bytes.toString("utf8", 0, end < 0 ? bytes.length : end);
 }
 
 /** Parse a whole file (or enough of its start). */

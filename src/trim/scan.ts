@@ -1,6 +1,7 @@
 // The first pass of `trim: elf`: read every package's file list and the
 // dynamic sections of its ELF files, without writing anything. Each ELF file
-// is read only as far as its dynamic string table; the rest is skipped.
+// is read only as far as its dynamic string table (elf-stream.ts); the rest
+// is skipped.
 
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,10 +11,8 @@ import { CudasealError } from "../errors.ts";
 import { canonicalPath, isMergedUsrAlias, type PathPolicy } from "../layer/path-policy.ts";
 import type { SpecContent } from "../spec/types.ts";
 import { regularFileStream } from "../util/read-regular-file.ts";
-import { type ElfDynamic, type ElfLayout, elfLayout, readDynamic } from "./elf.ts";
-
-/** ELF headers needing more than this are treated as unreadable. */
-const MAX_ELF_PREFIX = 32 * 1024 * 1024;
+import type { ElfDynamic } from "./elf.ts";
+import { readElfFile } from "./elf-stream.ts";
 
 export interface ScanResult {
   files: Map<string, ElfDynamic | null>;
@@ -60,57 +59,12 @@ export async function scanLocalContents(contents: readonly SpecContent[], into: 
   }
 }
 
-/**
- * The dynamic section of an ELF file streaming by. The string table lies
- * near the start (kept, up to a cap); the dynamic section itself may sit
- * after hundreds of megabytes of code, so its bytes are picked out of the
- * stream as they pass, and nothing else is held.
- */
+/** The dynamic section of an ELF file streaming by; null for a file the loader never maps. */
 async function readElf(body: AsyncIterable<Buffer>, path: string, pkg: string): Promise<ElfDynamic | null> {
-  const head: Buffer[] = [];
-  let headLength = 0;
-  let pos = 0;
-  let layout: ElfLayout | undefined;
-  let dyn: Buffer | undefined;
-  let headBuf: Buffer | undefined;
-  const headBytes = () => {
-    headBuf = headBuf?.length === headLength ? headBuf : Buffer.concat(head, headLength);
-    return headBuf;
-  };
-  for await (const chunk of body) {
-    const start = pos;
-    pos += chunk.length;
-    if (headLength < MAX_ELF_PREFIX) {
-      const keep = chunk.subarray(0, MAX_ELF_PREFIX - headLength);
-      head.push(keep);
-      headLength += keep.length;
-    }
-    if (!layout) {
-      const l = elfLayout(headBytes());
-      if (l.kind === "not-elf") return null;
-      if (l.kind === "need") {
-        if (l.bytes > MAX_ELF_PREFIX) return unreadable(pkg, path);
-        continue;
-      }
-      layout = l.layout;
-      if (layout.dynSize === 0) return { needed: [], rpath: [], runpath: [] };
-      dyn = Buffer.alloc(layout.dynSize);
-    }
-    // Copy the part of this chunk that falls inside the dynamic section.
-    const from = Math.max(start, layout.dynOffset);
-    const to = Math.min(pos, layout.dynOffset + layout.dynSize);
-    if (dyn && from < to) chunk.copy(dyn, from - layout.dynOffset, from - start, to - start);
-    if (pos >= layout.dynOffset + layout.dynSize && dyn) {
-      const prefix = headBytes();
-      const d = readDynamic(layout, dyn, (o, n) =>
-        o + n <= prefix.length ? prefix.subarray(o, o + n) : undefined,
-      );
-      return "need" in d ? unreadable(pkg, path) : d;
-    }
-  }
-  // Too short to hold program headers: not something the loader could map.
-  if (!layout) return null;
-  return unreadable(pkg, path);
+  const elf = await readElfFile(body);
+  if (elf === "unreadable") return unreadable(pkg, path);
+  if (elf === null || elf.type === "other") return null;
+  return { soname: elf.soname, needed: elf.needed, rpath: elf.rpath, runpath: elf.runpath };
 }
 
 function unreadable(pkg: string, path: string): never {

@@ -1,0 +1,72 @@
+// The streaming ELF reader on gcc's output, fed in small chunks as a layer
+// streams it: header facts, PT_INTERP and the dynamic section, and the
+// files the loader never maps.
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, test } from "node:test";
+import { ElfStreamReader, type ElfVerdict, readElfFile } from "../../src/trim/elf-stream.ts";
+
+let dir: string;
+
+async function* chunks(buf: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
+}
+
+function read(file: string, size = 7): Promise<ElfVerdict> {
+  return readElfFile(chunks(readFileSync(join(dir, file)), size));
+}
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "cudaseal-elfstream-"));
+  writeFileSync(join(dir, "lib.c"), "int lib(void){return 2;}\n");
+  writeFileSync(join(dir, "app.c"), "int lib(void); int main(void){return lib();}\n");
+  const gcc = (args: string[]) => execFileSync("gcc", args, { cwd: dir, stdio: "pipe" });
+  gcc(["-shared", "-fPIC", "-Wl,-soname,liblib.so.1", "-o", "liblib.so.1", "lib.c"]);
+  gcc(["-o", "app", "app.c", "-L.", "-l:liblib.so.1", "-Wl,-rpath,/opt/lib"]);
+  gcc(["-c", "-o", "lib.o", "lib.c"]);
+});
+
+test("an executable streamed in 7-byte chunks: class, machine, type, its loader and its needs", async () => {
+  const app = await read("app");
+  assert.ok(app && app !== "unreadable");
+  assert.equal(app.bits, 64);
+  assert.equal(app.machine, process.arch === "arm64" ? 183 : 62);
+  assert.equal(app.type, "dyn", "gcc builds PIE executables");
+  assert.match(app.interpreter ?? "", /^\/lib.*\/ld-linux[^/]*\.so\.\d$/);
+  assert.ok(app.needed.includes("liblib.so.1"));
+  assert.ok(app.needed.includes("libc.so.6"));
+  assert.deepEqual([...app.rpath, ...app.runpath], ["/opt/lib"]);
+});
+
+test("a shared library has its soname and no loader", async () => {
+  const lib = await read("liblib.so.1", 4096);
+  assert.ok(lib && lib !== "unreadable");
+  assert.equal(lib.soname, "liblib.so.1");
+  assert.equal(lib.interpreter, undefined);
+});
+
+test("a relocatable object is ELF the loader never maps; a script is not ELF", async () => {
+  const obj = await read("lib.o");
+  assert.ok(obj && obj !== "unreadable");
+  assert.equal(obj.type, "other");
+  assert.deepEqual(obj.needed, []);
+  assert.equal(await readElfFile(chunks(Buffer.from("#!/bin/sh\necho hi\n"), 3)), null);
+  assert.equal(await readElfFile(chunks(Buffer.alloc(0), 1)), null);
+});
+
+test("a library cut short before its dynamic section is unreadable, and the reader stops once decided", async () => {
+  const whole = readFileSync(join(dir, "liblib.so.1"));
+  assert.equal(await readElfFile(chunks(whole.subarray(0, 200), 50)), "unreadable");
+  const reader = new ElfStreamReader();
+  let fed = 0;
+  for await (const c of chunks(whole, 64)) {
+    fed += c.length;
+    if (reader.push(c)) break;
+  }
+  assert.ok(reader.done);
+  assert.ok(fed < whole.length, "the reader asked for the whole file");
+});
