@@ -5,7 +5,7 @@
 
 import { createHash } from "node:crypto";
 import { lstat, readdir, readlink } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { parseMode, parseOwner } from "../assemble/system-layer.ts";
 import { hashFile } from "../cache/content-store.ts";
 import { CudasealError } from "../errors.ts";
@@ -20,6 +20,8 @@ export interface ContentsOptions {
   arch: string;
   mtime: number;
   policy: PathPolicy;
+  /** Leave out what a local source holds at this path, relative to the source (a project's .venv, .git). */
+  skip?: (relative: string) => boolean;
 }
 
 /** Local files are read twice (hash, then write): cap them to keep that honest. */
@@ -50,7 +52,7 @@ export async function contentsLayerEntries(
     const dest = destPath(item.destination);
     const owner = parseOwner(item.owner);
     if (item.source !== undefined) {
-      for (const p of await walkLocal(item.source, dest, options.mtime)) {
+      for (const p of await walkLocal(item.source, dest, options.mtime, options.skip)) {
         const mode =
           item.mode !== undefined && p.entry.type !== "symlink" ? parseMode(item.mode, 0o644) : p.entry.mode;
         put({
@@ -101,9 +103,15 @@ function destPath(destination: string): string {
   return path;
 }
 
-async function walkLocal(source: string, dest: string, mtime: number): Promise<Planned[]> {
+async function walkLocal(
+  source: string,
+  dest: string,
+  mtime: number,
+  skip?: (relative: string) => boolean,
+): Promise<Planned[]> {
   const out: Planned[] = [];
   const visit = async (abs: string, rel: string) => {
+    if (skip?.(relative(source, abs))) return;
     if (out.length > MAX_LOCAL_FILES) {
       throw new CudasealError("CONTENT_INVALID", `${source} holds more than ${MAX_LOCAL_FILES} entries`);
     }
