@@ -170,6 +170,10 @@ function absolutize(spec: Spec, dir: string): void {
   for (const s of spec.sources ?? []) {
     if (typeof s !== "string" && Array.isArray(s.keyring)) s.keyring = s.keyring.map((k) => resolve(dir, k));
   }
+  if (spec.python) {
+    spec.python.lock = resolve(dir, spec.python.lock);
+    if (spec.python.project !== undefined) spec.python.project = resolve(dir, spec.python.project);
+  }
 }
 
 /** `top` extends `base`: lists append (without repeats), maps merge, scalars override. */
