@@ -1,0 +1,21 @@
+// The loader's view of an image: ld.so.conf, glibc's ld.so.cache, and the
+// check that every ELF file's DT_NEEDED and every interpreter resolves.
+
+export { defaultLibraryDirectories } from "./arch.ts";
+export {
+  buildLdCache,
+  DEFAULT_GENERATOR,
+  encodeLdCache,
+  type LdCache,
+  type LdCacheOptions,
+  type ParsedLdCache,
+  parseLdCache,
+} from "./ld-cache.ts";
+export {
+  type LdConfDirectory,
+  type ReadLdConfOptions,
+  readLdConf,
+  readLdConfDirectories,
+} from "./ld-conf.ts";
+export type { LdCacheEntry, LibraryDirectory, SonameLink } from "./library-scan.ts";
+export type { ElfFacts, ImageTree, TreeNode } from "./types.ts";

@@ -1,0 +1,145 @@
+// The ld.so.cache cudaseal writes against the one Debian's own ldconfig
+// writes for the same root: the same soname → path pairs in the same order
+// (`ldconfig -p`), and the same bytes when the generator string matches.
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { isCudasealError } from "../../src/errors.ts";
+import { buildLdCache, parseLdCache } from "../../src/link/index.ts";
+import type { ImageTree } from "../../src/link/types.ts";
+import { readImageTree } from "../helpers/image-tree.ts";
+import { CUDA_LIB, debianRoot, nvidiaRoot, put, tempRoot } from "../helpers/link-roots.ts";
+
+const LDCONFIG = "/sbin/ldconfig";
+
+/** Debian's ldconfig on the root, without touching links; its cache's bytes. */
+function debianLdconfig(root: string): Buffer {
+  execFileSync(LDCONFIG, ["-X", "-i", "-r", root, "-C", "/etc/ld.so.cache", "-f", "/etc/ld.so.conf"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  return execFileSync("cat", [join(root, "etc/ld.so.cache")]);
+}
+
+/** `ldconfig -p` of a cache file, less its first line (which names the file). */
+async function printed(root: string, name: string, bytes: Buffer): Promise<string> {
+  const file = join(root, name);
+  await writeFile(file, bytes);
+  return execFileSync(LDCONFIG, ["-p", "-C", file], { encoding: "utf8" }).split("\n").slice(1).join("\n");
+}
+
+async function crossCheck(
+  build: (root: string) => Promise<void>,
+): Promise<{ tree: ImageTree; ours: ReturnType<typeof buildLdCache> }> {
+  const t = await tempRoot();
+  try {
+    await build(t.root);
+    const tree = await readImageTree(t.root);
+    const theirs = debianLdconfig(t.root);
+    const generator = parseLdCache(theirs).generator;
+    assert.ok(generator?.startsWith("ldconfig"), `generator: ${generator}`);
+    const ours = buildLdCache(tree, { generator });
+    assert.equal(await printed(t.root, "ours", ours.bytes), await printed(t.root, "theirs", theirs));
+    assert.ok(ours.bytes.equals(theirs), "byte-identical to Debian's ldconfig");
+    assert.deepEqual(
+      parseLdCache(ours.bytes).entries.map((e) => `${e.soname} ${e.path} ${e.flags}`),
+      parseLdCache(theirs).entries.map((e) => `${e.soname} ${e.path} ${e.flags}`),
+    );
+    return { tree, ours };
+  } finally {
+    await t.remove();
+  }
+}
+
+test("a Debian-shaped root: cudaseal's cache lists what Debian's ldconfig lists, byte for byte", async () => {
+  const { ours } = await crossCheck(debianRoot);
+  const libz = ours.entries.find((e) => e.soname === "libz.so.1");
+  assert.equal(libz?.path, "/lib/x86_64-linux-gnu/libz.so.1");
+  assert.equal(libz?.flags, 0x0303);
+  // The ld(1) link is cached under its own name, as ldconfig does.
+  assert.ok(ours.entries.some((e) => e.soname === "libz.so" && e.path === "/lib/x86_64-linux-gnu/libz.so"));
+  assert.deepEqual(ours.links, []);
+});
+
+test("an NVIDIA-shaped root: the CUDA folder is cached once, as first spelt, and the missing soname link is listed", async () => {
+  const { ours } = await crossCheck(async (root) => {
+    await debianRoot(root);
+    await nvidiaRoot(root);
+  });
+  const cudart = ours.entries.find((e) => e.soname === "libcudart.so.12");
+  assert.equal(cudart?.path, "/usr/local/cuda/targets/x86_64-linux/lib/libcudart.so.12");
+  assert.ok(ours.entries.some((e) => e.soname === "libcublas.so.12"));
+  assert.deepEqual(ours.links, [{ path: `${CUDA_LIB}/libcublas.so.12`, target: "libcublas.so.12.8.4.1" }]);
+});
+
+test("an empty root gives a cache with no entries that Debian's ldconfig reads", async () => {
+  await crossCheck((root) => put(root, "etc/ld.so.conf", ""));
+});
+
+test("the same tree gives the same bytes", async () => {
+  const t = await tempRoot();
+  try {
+    await debianRoot(t.root);
+    await nvidiaRoot(t.root);
+    const a = buildLdCache(await readImageTree(t.root)).bytes;
+    const b = buildLdCache(await readImageTree(t.root)).bytes;
+    assert.ok(a.equals(b));
+    assert.equal(parseLdCache(a).generator, "cudaseal");
+  } finally {
+    await t.remove();
+  }
+});
+
+function assertInvalid(bytes: Uint8Array): void {
+  assert.throws(
+    () => parseLdCache(bytes),
+    (err) => isCudasealError(err, "IMAGE_INVALID"),
+  );
+}
+
+test("hostile cache bytes are IMAGE_INVALID, never a RangeError", async () => {
+  const t = await tempRoot();
+  let good: Buffer;
+  try {
+    await debianRoot(t.root);
+    good = buildLdCache(await readImageTree(t.root)).bytes;
+  } finally {
+    await t.remove();
+  }
+  for (let n = 0; n < good.length; n += 7) {
+    // Every truncation either parses to fewer facts or is refused with a code.
+    try {
+      parseLdCache(good.subarray(0, n));
+    } catch (err) {
+      assert.ok(isCudasealError(err, "IMAGE_INVALID"), `truncated to ${n}: ${err}`);
+    }
+  }
+  assertInvalid(Buffer.alloc(0));
+  assertInvalid(Buffer.from("not a cache at all, just text that is long enough to pass the size check"));
+  const hugeCount = Buffer.from(good);
+  hugeCount.writeUInt32LE(0xffffffff, 20);
+  assertInvalid(hugeCount);
+  const badKey = Buffer.from(good);
+  badKey.writeUInt32LE(0xfffffff0, 48 + 4);
+  assertInvalid(badKey);
+  const badStrings = Buffer.from(good);
+  badStrings.writeUInt32LE(0x7fffffff, 24);
+  assertInvalid(badStrings);
+  const unterminated = Buffer.from(good);
+  unterminated.fill(0x41, unterminated.readUInt32LE(48 + 8));
+  assertInvalid(unterminated);
+  const badExtension = Buffer.from(good);
+  const ext = badExtension.readUInt32LE(32);
+  badExtension.writeUInt32LE(0xffffff00, ext + 16);
+  assertInvalid(badExtension);
+  const bigEndian = Buffer.from(good);
+  bigEndian[28] = 3;
+  assertInvalid(bigEndian);
+});
+
+test("Debian's own cache on this machine parses", async () => {
+  const parsed = parseLdCache(await readFile("/etc/ld.so.cache"));
+  assert.ok(parsed.entries.some((e) => e.soname === "libc.so.6"));
+});
