@@ -1,5 +1,5 @@
 // The OpenPGP public keys a repository's signature is checked against: the
-// Debian keys shipped in keys/, or files the user names with --keyring.
+// Debian or NVIDIA keys shipped in keys/, or files the user names with --keyring.
 //
 // A keyring file is either binary (OpenPGP packets, keys one after another,
 // what `gpg --export` and Debian's *.pgp/*.gpg files hold) or ASCII-armored
@@ -21,10 +21,34 @@ export interface Keyring {
   readonly sources: readonly string[];
 }
 
+/** The keyrings shipped with cudaseal, by the name a source gives as its keyring. */
+export type BuiltinKeyringName = "debian" | "nvidia";
+
 /** The Debian archive and security keys shipped with cudaseal (see keys/README.md). */
 export const BUILTIN_KEYRING_PATH = fileURLToPath(
   new URL("../../keys/debian-archive-keyring.pgp", import.meta.url),
 );
+
+/** NVIDIA's CUDA repository signing keys shipped with cudaseal (see keys/README.md). */
+export const NVIDIA_KEYRING_PATH = fileURLToPath(
+  new URL("../../keys/nvidia-cuda-archive-keyring.pgp", import.meta.url),
+);
+
+/**
+ * The primary fingerprints NVIDIA signs its CUDA repositories with: the
+ * `cudatools` key (3bf863cc; the debian12 and Ubuntu trees) and the Debian 13
+ * `Kitmaker` key (8793F200; the debian13 tree). The shipped file must hold
+ * exactly these, so a swapped file is an error rather than new trust.
+ */
+export const NVIDIA_FINGERPRINTS: readonly string[] = [
+  "EB693B3035CD5710E231E123A4B469963BF863CC",
+  "02182E60104FCDC26EAE1B8597A5D4CB8793F200",
+];
+
+/** Whether a keyring name is one shipped with cudaseal rather than a file. */
+export function isBuiltinKeyringName(name: string): name is BuiltinKeyringName {
+  return name === "debian" || name === "nvidia";
+}
 
 // Debian's whole keyring is 36 KiB; nothing legitimate comes near this.
 const MAX_KEYRING_BYTES = 16 * 1024 * 1024;
@@ -110,15 +134,35 @@ export async function loadKeyring(paths: string | readonly string[]): Promise<Ke
   return mergeKeyrings(await Promise.all(list.map((path) => loadKeyringFile(path))));
 }
 
-let builtin: Promise<Keyring> | undefined;
+const builtins = new Map<BuiltinKeyringName, Promise<Keyring>>();
 
-/** The shipped Debian keyring, read once per process. */
-export function builtinKeyring(): Promise<Keyring> {
-  builtin ??= loadKeyringFile(BUILTIN_KEYRING_PATH).catch((err) => {
-    builtin = undefined;
-    throw err;
-  });
-  return builtin;
+/** A shipped keyring (Debian's unless named), read once per process. */
+export function builtinKeyring(name: BuiltinKeyringName = "debian"): Promise<Keyring> {
+  let ring = builtins.get(name);
+  if (!ring) {
+    ring = (name === "nvidia" ? loadNvidiaKeyring() : loadKeyringFile(BUILTIN_KEYRING_PATH)).catch((err) => {
+      builtins.delete(name);
+      throw err;
+    });
+    builtins.set(name, ring);
+  }
+  return ring;
+}
+
+async function loadNvidiaKeyring(): Promise<Keyring> {
+  const ring = await loadKeyringFile(NVIDIA_KEYRING_PATH);
+  const unexpected = ring.fingerprints.filter((f) => !NVIDIA_FINGERPRINTS.includes(f));
+  if (unexpected.length > 0 || ring.fingerprints.length !== NVIDIA_FINGERPRINTS.length) {
+    throw new CudasealError("KEYRING_INVALID", `${NVIDIA_KEYRING_PATH} does not hold NVIDIA's pinned keys`, {
+      hint: "the installation is damaged: reinstall cudaseal (keys/README.md lists the fingerprints)",
+      details: {
+        keyring: NVIDIA_KEYRING_PATH,
+        found: [...ring.fingerprints],
+        expected: [...NVIDIA_FINGERPRINTS],
+      },
+    });
+  }
+  return ring;
 }
 
 /** One keyring holding every key of `rings`; a key present twice is kept once. */
