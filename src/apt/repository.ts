@@ -16,8 +16,9 @@ import { CudasealError } from "../errors.ts";
 import { downloadVerified, getBytes, HttpStatusError } from "../http/index.ts";
 import { mapPool } from "../util/pool.ts";
 import { verifyDetached, verifyInRelease } from "./inrelease.ts";
-import { builtinKeyring, type Keyring, loadKeyring, mergeKeyrings } from "./keyring.ts";
+import { builtinKeyring, isBuiltinKeyringName, type Keyring, loadKeyring, mergeKeyrings } from "./keyring.ts";
 import { toPackageRecord } from "./package-record.ts";
+import { pinnedPriority } from "./pins.ts";
 import { checkFresh, parseRelease, type Release } from "./release.ts";
 import { checkNotRolledBack, recordRelease } from "./release-rollback.ts";
 import { type AptSource, isFlatSuite, suiteBaseUrl } from "./sources.ts";
@@ -69,7 +70,10 @@ export async function readSources(
   };
   // The content store's root is the cache folder; the record of dates lives beside it.
   const dates = options.releaseDates ?? new NewestSeen(join(options.store.root, "apt-release-dates"));
-  const jobs = sources.flatMap((source) => source.suites.map((suite) => ({ source, suite })));
+  // A source restricted to architectures not built (NVIDIA's sbsa folder in an
+  // amd64 build) is not read at all.
+  const wanted = sources.filter((s) => !s.arches || s.arches.some((arch) => options.arches.includes(arch)));
+  const jobs = wanted.flatMap((source) => source.suites.map((suite) => ({ source, suite })));
   const results = await mapPool(jobs, 4, async ({ source, suite }) =>
     readSuite(source, suite, await keyringFor(source), dates, options),
   );
@@ -80,10 +84,12 @@ export async function readSources(
   return { packages, suites: results.map((r) => r.info) };
 }
 
-/** `debian` names the keys shipped with cudaseal; anything else is a key file. */
+/** `debian` and `nvidia` name the keys shipped with cudaseal; anything else is a key file. */
 async function loadSourceKeyring(keyring: AptSource["keyring"]): Promise<Keyring> {
   const list = keyring === "debian" ? ["debian"] : keyring;
-  const rings = await Promise.all(list.map((k) => (k === "debian" ? builtinKeyring() : loadKeyring(k))));
+  const rings = await Promise.all(
+    list.map((k) => (isBuiltinKeyringName(k) ? builtinKeyring(k) : loadKeyring(k))),
+  );
   return mergeKeyrings(rings);
 }
 
@@ -140,6 +146,8 @@ async function readSuite(
       const record = toPackageRecord(paragraph, repo);
       // A flat repository mixes architectures in one index.
       if (record.arch !== arch && record.arch !== "all") continue;
+      const priority = pinnedPriority(record.name, source.priority, source.pins);
+      if (priority !== source.priority) record.repo = { ...repo, priority };
       records.push(record);
     }
     const list = packages.get(arch) ?? [];

@@ -2,6 +2,7 @@
 // components to read from it, and which keys must have signed it.
 
 import { CudasealError } from "../errors.ts";
+import type { AptPin } from "./pins.ts";
 import type { SystemMirrors } from "./system-sources.ts";
 
 export interface AptSource {
@@ -13,10 +14,12 @@ export interface AptSource {
   components: string[];
   /** Architectures to read; defaults to the build's architectures. */
   arches?: string[];
-  /** Keys that must sign the repository: `debian` for the keys shipped with cudaseal, or key files (where `debian` may also appear). */
+  /** Keys that must sign the repository: `debian` for the keys shipped with cudaseal, or key files (where the shipped `debian` and `nvidia` may also appear). */
   keyring: "debian" | string[];
   /** apt pin priority: the higher wins when several sources offer a package. Default 500. */
   priority: number;
+  /** Priorities for the packages matching a glob, from this source (apt preferences). */
+  pins?: AptPin[];
   /** Accept a Release whose Valid-Until has passed. */
   allowExpired?: boolean;
   /** Accept a Release older than one already seen for its suite. */

@@ -21,6 +21,8 @@ export class PackageIndex {
   constructor(records: readonly PackageRecord[], arch: DebArch) {
     this.arch = arch;
     for (const pkg of records) {
+      // apt: a negative pin priority means never install this version.
+      if (pkg.repo.priority < 0) continue;
       if (pkg.arch !== arch && pkg.arch !== "all") {
         const arches = this.#elsewhere.get(pkg.name) ?? new Set();
         arches.add(pkg.arch);
