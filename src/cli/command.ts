@@ -26,6 +26,7 @@ export const COMMON_FLAGS: Flags = {
 export const SOURCE_FLAGS: Flags = {
   mirror: { type: "string" },
   "security-mirror": { type: "string" },
+  "nvidia-mirror": { type: "string" },
   suite: { type: "string" },
   component: { type: "string", multiple: true },
   keyring: { type: "string", multiple: true },
@@ -38,6 +39,8 @@ export const SOURCE_FLAGS: Flags = {
 export const SOURCE_FLAGS_HELP = `Repository options:
   --mirror URL            Debian archive mirror (default: the one in this machine's apt sources)
   --security-mirror URL   Debian security mirror (default: from this machine's apt sources)
+  --nvidia-mirror URL     NVIDIA CUDA repository for the spec's nvidia-cuda source, the folder
+                          holding debian13/, ubuntu2404/… (default: from this machine's apt sources)
   --suite NAME            Debian suite (default: trixie)
   --component NAME        component to read, repeatable (default: main contrib non-free)
   --keyring FILE          extra trusted key (ASCII-armored or binary), repeatable

@@ -1,42 +1,80 @@
 // Turns the repository flags and a spec's `sources` into apt sources.
+//
+// URI entries alone replace the default Debian sources; the built-in names
+// add to them (`debian` names the defaults explicitly, `nvidia-cuda` adds
+// NVIDIA's repository, src/apt/nvidia-source.ts). --mirror replaces the
+// spec's URI entries with the default sources from that mirror.
 
+import { nvidiaSources } from "../apt/nvidia-source.ts";
 import { type AptSource, DEFAULT_SUITE, defaultSources } from "../apt/sources.ts";
-import { readSystemMirrors } from "../apt/system-sources.ts";
+import { readSystemMirrors, type SystemMirrors } from "../apt/system-sources.ts";
 import { defaultCacheDir } from "../cache/dirs.ts";
-import type { Spec, SpecSource } from "../spec/types.ts";
+import type { Spec, SpecBuiltinSource, SpecSource } from "../spec/types.ts";
 import { type FlagValues, listFlag, stringFlag } from "./command.ts";
 
 export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
   const extraKeys = listFlag(flags, "keyring") ?? [];
-  const components = listFlag(flags, "component");
-  const suite = stringFlag(flags, "suite") ?? spec?.suite ?? DEFAULT_SUITE;
   const mirror = stringFlag(flags, "mirror");
-  const securityMirror = stringFlag(flags, "security-mirror");
   const allowExpired = flags["allow-expired"] === true;
   const allowRollback = flags["allow-rollback"] === true;
-  let sources: AptSource[];
-  if (spec?.sources?.length && !mirror) {
-    // Built-in names are turned into sources by the NVIDIA repository work; until then only URI entries.
-    sources = spec.sources
-      .filter((s): s is SpecSource => typeof s !== "string" && "uri" in s)
-      .map((s) => ({
-        uri: s.uri.replace(/\/+$/, ""),
-        suites: s.suites ?? [suite],
-        components: s.components ?? ["main"],
-        arches: s.archs,
-        keyring: s.keyring ?? "debian",
-        priority: s.priority ?? 500,
-        allowExpired: s.allowExpired,
-      }));
-  } else {
-    sources = defaultSources({
+  const suite = stringFlag(flags, "suite") ?? spec?.suite ?? DEFAULT_SUITE;
+  const items = spec?.sources ?? [];
+  const uriEntries = items.filter((s): s is SpecSource => typeof s !== "string" && "uri" in s);
+  const builtins = items
+    .filter((s): s is SpecBuiltinSource | "debian" | "nvidia-cuda" => typeof s === "string" || "name" in s)
+    .map((s): SpecBuiltinSource => (typeof s === "string" ? { name: s } : s));
+  // CUDASEAL_APT_ROOT reads another root's apt setup (a chroot, a build container).
+  let system: SystemMirrors | undefined;
+  const systemMirrors = () => (system ??= readSystemMirrors(process.env.CUDASEAL_APT_ROOT ?? "/"));
+
+  let sources: AptSource[] = [];
+  if (uriEntries.length > 0 && !mirror) {
+    sources = uriEntries.map((s) => ({
+      uri: s.uri.replace(/\/+$/, ""),
+      suites: s.suites ?? [suite],
+      components: s.components ?? ["main"],
+      arches: s.archs,
+      keyring: s.keyring ?? "debian",
+      priority: s.priority ?? 500,
+      pins: s.pins,
+      allowExpired: s.allowExpired,
+    }));
+  }
+  const debian = builtins.find((b) => b.name === "debian");
+  if (sources.length === 0 || debian || mirror) {
+    const defaults = defaultSources({
       mirror,
-      securityMirror,
+      securityMirror: stringFlag(flags, "security-mirror"),
       suite,
-      components,
-      // CUDASEAL_APT_ROOT reads another root's apt setup (a chroot, a build container).
-      system: mirror ? { entries: [] } : readSystemMirrors(process.env.CUDASEAL_APT_ROOT ?? "/"),
+      components: listFlag(flags, "component"),
+      system: mirror ? { entries: [] } : systemMirrors(),
     });
+    sources.push(
+      ...defaults.map((s) => ({
+        ...s,
+        keyring: debian?.keyring ?? s.keyring,
+        priority: debian?.priority ?? s.priority,
+        pins: debian?.pins,
+        allowExpired: debian?.allowExpired,
+      })),
+    );
+  }
+  const nvidiaMirror = stringFlag(flags, "nvidia-mirror");
+  const archs = listFlag(flags, "arch") ?? spec?.archs;
+  for (const entry of builtins.filter((b) => b.name === "nvidia-cuda")) {
+    sources.push(
+      ...nvidiaSources({
+        distribution: entry.distribution,
+        url: entry.url,
+        mirror: nvidiaMirror,
+        system: entry.url || nvidiaMirror ? [] : systemMirrors().entries,
+        arches: archs,
+        keyring: entry.keyring,
+        priority: entry.priority,
+        pins: entry.pins,
+        allowExpired: entry.allowExpired,
+      }),
+    );
   }
   // Extra keys are trusted for every source, as apt's trusted.gpg.d would be.
   if (extraKeys.length > 0) {
@@ -47,7 +85,12 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
   }
   if (allowExpired) sources = sources.map((s) => ({ ...s, allowExpired: true }));
   if (allowRollback) sources = sources.map((s) => ({ ...s, allowRollback: true }));
-  return sources;
+  return sources.map(dropUndefined);
+}
+
+/** Sources compare and print without the options nobody set. */
+function dropUndefined(source: AptSource): AptSource {
+  return Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined)) as AptSource;
 }
 
 export function cacheDirFrom(flags: FlagValues): string {
