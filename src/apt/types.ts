@@ -69,4 +69,10 @@ export interface LockedPackage {
   installedSize?: number;
   /** Names of the packages this one's Depends/Pre-Depends resolved to. */
   dependsOn: string[];
+  /**
+   * The repository it came from, as a sources.list line names it: `<uri>
+   * <suite> <component>`, or `<uri> <suite>` for a flat one. Absent in locks
+   * written before cudaseal recorded it.
+   */
+  repository?: string;
 }

@@ -167,6 +167,7 @@ async function resolveLock(options: BuildOptions, store: ContentStore): Promise<
       sources: options.sources,
       archs: options.archs,
       packages: options.spec.packages ?? [],
+      cuda: { cuda: options.spec.cuda, cudnn: options.spec.cudnn, nccl: options.spec.nccl },
       provided: options.spec.provided ?? [],
       recommends: options.spec.recommends ?? false,
       store,

@@ -2,6 +2,7 @@
 // install set, lock what the sources hold for a request, and turn install
 // sets into a lock and back.
 
+export { type CudaChoice, publishedCudaVersions } from "./cuda-packages.ts";
 export { isHostProvidedName, isHostProvidedPackage } from "./host-provided.ts";
 export {
   LOCKFILE_VERSION,
@@ -12,6 +13,7 @@ export {
   packageUrl,
   parseLock,
   readLockFile,
+  repositoryName,
   serializeLock,
   toLock,
 } from "./lock.ts";

@@ -1,16 +1,21 @@
-// The resolve stage with its I/O: read and verify the sources, then run the
-// pure resolver once per architecture and turn the results into a lock.
+// The resolve stage with its I/O: read and verify the sources, turn the
+// spec's CUDA choice into package requests, then run the pure resolver once
+// per architecture and turn the results into a lock.
 
 import { readSources, type SuiteInfo } from "../apt/repository.ts";
 import type { AptSource } from "../apt/sources.ts";
 import type { ContentStore } from "../cache/content-store.ts";
+import { type CudaChoice, expandCudaPackages } from "./cuda-packages.ts";
 import { type Lock, toLock } from "./lock.ts";
 import { type Resolution, resolve } from "./resolver.ts";
 
 export interface LockFromSourcesOptions {
   sources: readonly AptSource[];
   archs: readonly string[];
+  /** Package specs; `{cuda}` and `{cuda_major}` are filled from `cuda`. */
   packages: readonly string[];
+  /** The spec's cuda:, cudnn: and nccl: (cuda-packages.ts). */
+  cuda?: CudaChoice;
   provided?: readonly string[];
   excludes?: readonly string[];
   recommends?: boolean;
@@ -37,9 +42,11 @@ export async function lockFromSources(options: LockFromSourcesOptions): Promise<
     onNote: options.onNote,
     signal: options.signal,
   });
+  // The lock's request holds the expanded names, so a replay needs no index.
+  const packages = expandCudaPackages(options.packages, options.cuda ?? {}, index.packages, options.onNote);
   const resolutions = options.archs.map((arch) =>
     resolve(index.packages.get(arch) ?? [], {
-      packages: options.packages,
+      packages,
       arch,
       withRecommends: options.recommends,
       provided: options.provided,
@@ -47,7 +54,7 @@ export async function lockFromSources(options: LockFromSourcesOptions): Promise<
     }),
   );
   const lock = toLock(resolutions, {
-    packages: [...options.packages],
+    packages,
     arches: [...options.archs],
     withRecommends: options.recommends,
     provided: options.provided ? [...options.provided] : undefined,

@@ -2,7 +2,7 @@
 // committed and replayed byte for byte (apko's lock is the model):
 //
 //   {
-//     "arches": { "amd64": [ { "name": …, "version": …, "sha256": …, … } ] },
+//     "arches": { "amd64": [ { "name": …, "version": …, "repository": …, "sha256": …, … } ] },
 //     "lockfileVersion": 1,
 //     "request": { "arches": [...], "packages": [...], … },
 //     "sources": [ { "component": "main", "suite": "trixie", "uri": … } ]
@@ -101,7 +101,15 @@ export function lockedPackage(pkg: PackageRecord, dependsOn: readonly string[]):
     dependsOn: [...dependsOn].sort(byCodePoint),
   };
   if (pkg.installedSize !== undefined) locked.installedSize = pkg.installedSize;
+  locked.repository = repositoryName(pkg.repo);
   return locked;
+}
+
+/** A repository as a sources.list line names it: `uri suite component`, or `uri suite/` when flat. */
+export function repositoryName(source: LockSource): string {
+  return isFlatSuite(source.suite)
+    ? `${source.uri} ${source.suite}`
+    : `${source.uri} ${source.suite} ${source.component}`;
 }
 
 /** Where a package's .deb is downloaded from: relative to the repository root, or to a flat repository's directory. */
@@ -173,6 +181,14 @@ export function parseLock(text: string): Lock {
     }
     arches[arch] = packages;
   }
+  const known = new Set(sources.map(repositoryName));
+  for (const [arch, packages] of Object.entries(arches)) {
+    for (const [i, pkg] of packages.entries()) {
+      if (pkg.repository !== undefined && !known.has(pkg.repository)) {
+        fail(`$.arches.${arch}[${i}].repository`, `${pkg.repository} is not among the lock's sources`);
+      }
+    }
+  }
   for (const arch of request.arches) {
     if (!Object.hasOwn(arches, arch)) fail("$.arches", `no packages for ${arch}, which the request names`);
   }
@@ -228,6 +244,7 @@ function readPackage(value: unknown, path: string, arch: string): LockedPackage 
     "sha256",
     "installedSize",
     "dependsOn",
+    "repository",
   ]);
   const name = packageName(pkg.name, `${path}.name`);
   const version = debVersion(pkg.version, `${path}.version`);
@@ -262,6 +279,7 @@ function readPackage(value: unknown, path: string, arch: string): LockedPackage 
     dependsOn,
   };
   if (installedSize !== undefined) locked.installedSize = installedSize;
+  if (pkg.repository !== undefined) locked.repository = string(pkg.repository, `${path}.repository`);
   return locked;
 }
 

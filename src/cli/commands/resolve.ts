@@ -2,7 +2,7 @@
 
 import { ContentStore } from "../../cache/content-store.ts";
 import { CudasealError } from "../../errors.ts";
-import { lockFromSources, serializeLock } from "../../resolve/index.ts";
+import { lockFromSources, repositoryName, serializeLock } from "../../resolve/index.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
 import type { Spec } from "../../spec/types.ts";
@@ -95,6 +95,7 @@ async function writeLock(
     sources: sourcesFrom(flags, extra.spec),
     archs,
     packages,
+    cuda: extra.spec ? { cuda: extra.spec.cuda, cudnn: extra.spec.cudnn, nccl: extra.spec.nccl } : undefined,
     provided: [...(extra.provided ?? []), ...(listFlag(flags, "provided") ?? [])],
     excludes: listFlag(flags, "exclude"),
     recommends: flags.recommends === true || extra.recommends === true,
@@ -115,6 +116,14 @@ async function writeLock(
     else out.data(text);
   }
   for (const s of result.suites) out.note(`verified ${s.uri} ${s.suite} (signed by ${s.signer})`);
+  for (const r of result.resolutions) {
+    const counts = new Map<string, number>();
+    for (const p of r.packages) {
+      const name = repositoryName(p.repo);
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    for (const [name, n] of [...counts].sort()) out.note(`${r.arch}: ${n} from ${name}`);
+  }
   for (const r of result.resolutions) {
     out.note(
       `${r.arch}: ${r.packages.length} packages, ${formatSize(r.packages.reduce((n, p) => n + p.size, 0))} to download` +
