@@ -213,6 +213,13 @@ export interface AptRepoOptions {
   validUntil?: Date;
   /** Write Acquire-By-Hash: yes and the by-hash/SHA256/ copies of each index. */
   acquireByHash?: boolean;
+  /**
+   * Lay the repository out flat, as NVIDIA's are, in this folder under the
+   * root (`debian12/x86_64`): InRelease, one Packages for every architecture
+   * and the .debs side by side, no dists/ or pool/. Sources name it with the
+   * suite `${flat}/` and no components.
+   */
+  flat?: string;
   /** Index formats to publish; default all of "xz", "gz", "plain". Leave out "xz" to force a fallback. */
   formats?: ("xz" | "gz" | "plain")[];
   /** Publish InRelease (default true). */
@@ -273,12 +280,18 @@ export async function startAptRepo(options: AptRepoOptions = {}): Promise<AptRep
 
   const dir = mkdtempSync(join(tmpdir(), "cudaseal-repo-"));
   try {
-    const debs = await publishDebs(dir, options, components, arches);
-    const suiteDir = join(dir, "dists", suite);
+    const flat = options.flat?.replace(/^\/+|\/+$/g, "");
+    const debs = await publishDebs(dir, options, components, arches, flat);
+    const suiteDir = flat ? join(dir, flat) : join(dir, "dists", suite);
     // Published index files by path under the suite, and each index's text.
     const indexes = new Map<string, Buffer>();
     const texts = new Map<string, string>();
-    for (const component of components) {
+    if (flat) {
+      const text = (await Promise.all(debs.map((deb) => packagesParagraph(deb)))).join("\n");
+      texts.set("Packages", text);
+      await writeIndexes(suiteDir, "Packages", text, formats, indexes);
+    }
+    for (const component of flat ? [] : components) {
       for (const arch of arches) {
         const records = debs.filter(
           (d) => d.component === component && (d.arch === arch || d.arch === "all"),
@@ -349,6 +362,7 @@ async function publishDebs(
   options: AptRepoOptions,
   components: string[],
   arches: string[],
+  flat?: string,
 ): Promise<PublishedDeb[]> {
   const build = join(dir, ".debs");
   mkdirSync(build, { recursive: true });
@@ -365,8 +379,10 @@ async function publishDebs(
     const arch = await debField(input.path, "Architecture");
     const source = (await debField(input.path, "Source")).split(" ")[0] || name;
     const prefix = source.startsWith("lib") ? source.slice(0, 4) : source[0];
-    const filename = `pool/${component}/${prefix}/${source}/${name}_${stripEpoch(version)}_${arch}.deb`;
-    const path = join(dir, filename);
+    const file = `${name}_${stripEpoch(version)}_${arch}.deb`;
+    // A flat repository's Filename is relative to its own folder.
+    const filename = flat ? `./${file}` : `pool/${component}/${prefix}/${source}/${file}`;
+    const path = flat ? join(dir, flat, file) : join(dir, filename);
     await mkdir(dirname(path), { recursive: true });
     await copyFile(input.path, path);
     const bytes = await readFile(path);
