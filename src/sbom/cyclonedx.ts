@@ -1,6 +1,6 @@
 // CycloneDX 1.6 JSON for one image: the image is the BOM's subject
-// (metadata.component, type container), every Debian package a library
-// component whose bom-ref is its purl, with its licence as an SPDX
+// (metadata.component, type container), every Debian package and Python
+// distribution a library component whose bom-ref is its purl, with its licence as an SPDX
 // expression and its files (where asked for) nested in it as components of
 // type file, and every file no package owns a top-level file component. The
 // dependency graph says what the image holds and what each package depends
@@ -37,7 +37,10 @@ function imageRef(digest: string): string {
 /** The CycloneDX 1.6 BOM as a JSON-ready object. */
 export function cyclonedxDocument(model: SbomModel): Record<string, unknown> {
   const { image } = model;
-  const purlOf = new Map(model.packages.map((pkg) => [pkg.name, pkg.purl]));
+  // Dependencies name OS packages: a Python distribution of the same name is not one.
+  const purlOf = new Map(
+    model.packages.filter((pkg) => pkg.ecosystem === undefined).map((pkg) => [pkg.name, pkg.purl]),
+  );
   return {
     bomFormat: "CycloneDX",
     specVersion: CYCLONEDX_SPEC_VERSION,
@@ -80,11 +83,17 @@ function component(pkg: SbomPackage): Record<string, unknown> {
   if (pkg.sha256) doc.hashes = [{ alg: "SHA-256", content: pkg.sha256 }];
   if (pkg.license !== undefined) doc.licenses = [{ expression: pkg.license }];
   if (pkg.url) doc.externalReferences = [{ type: "distribution", url: pkg.url }];
-  doc.properties = [
-    { name: "cudaseal:arch", value: pkg.arch },
-    { name: "cudaseal:source", value: pkg.source },
-    { name: "cudaseal:sourceVersion", value: pkg.sourceVersion },
-  ];
+  const properties =
+    pkg.ecosystem !== "pypi"
+      ? [
+          { name: "cudaseal:arch", value: pkg.arch },
+          { name: "cudaseal:source", value: pkg.source },
+          { name: "cudaseal:sourceVersion", value: pkg.sourceVersion },
+        ]
+      : pkg.installer === undefined
+        ? []
+        : [{ name: "cudaseal:installer", value: pkg.installer }];
+  if (properties.length > 0) doc.properties = properties;
   // Nested components are what the package is made of: its files.
   if (pkg.files?.length) doc.components = pkg.files.map(fileComponent);
   return doc;

@@ -1,16 +1,27 @@
 // The SBOM of any image, cudaseal's or not, read in one streaming pass over
 // its layers: the packages its dpkg or apk database lists, each one's
-// licence from its /usr/share/doc/NAME/copyright, the checksums of its
+// licence from its /usr/share/doc/NAME/copyright, the Python distributions
+// its site-packages hold (source/python-packages.ts: licence from their
+// metadata, files from RECORD), the checksums of its
 // regular files (hashed as they stream past, never held), which package
 // owns each (file-ownership.ts), and the distribution its os-release names.
 
 import { posix } from "node:path";
+import { isOwnershipDb } from "../source/file-owners.ts";
 import { type ImageFilesystem, readFilesystem } from "../source/filesystem.ts";
 import { openImage } from "../source/image-source.ts";
 import { installedPackages, isPackageDb } from "../source/packages.ts";
+import { isPythonMetadata, type PythonPackage, pythonPackages } from "../source/python-packages.ts";
 import { type CopyrightLicense, copyrightLicense, MAX_COPYRIGHT_BYTES } from "./copyright.ts";
-import { imageFiles, isOwnershipDb } from "./file-ownership.ts";
-import { type Distro, type SbomModel, sbomModelFromInstalled } from "./model.ts";
+import { imageFiles } from "./file-ownership.ts";
+import {
+  type Distro,
+  type PythonSbomPackage,
+  type SbomFile,
+  type SbomModel,
+  sbomModelFromInstalled,
+} from "./model.ts";
+import { pythonLicense } from "./python-licenses.ts";
 
 const OS_RELEASE = ["/etc/os-release", "/usr/lib/os-release"];
 const COPYRIGHT = /^\/usr\/share\/doc\/[^/]+\/copyright$/;
@@ -26,7 +37,7 @@ export async function imageSbomModel(ref: string, options: ImageSbomOptions = {}
   const fs = await readFilesystem(image, {
     origin: ref,
     want: (path) =>
-      isPackageDb(path) || isOwnershipDb(path) || OS_RELEASE.includes(path)
+      isPackageDb(path) || isOwnershipDb(path) || isPythonMetadata(path) || OS_RELEASE.includes(path)
         ? true
         : COPYRIGHT.test(path)
           ? MAX_COPYRIGHT_BYTES
@@ -39,6 +50,8 @@ export async function imageSbomModel(ref: string, options: ImageSbomOptions = {}
   const installed = installedPackages(fs);
   const names = new Set(installed.map((p) => p.name));
   const files = imageFiles(fs, names);
+  const python = pythonPackages(fs);
+  const pythonFiles = new Set(python.flatMap((p) => p.files ?? []));
   return sbomModelFromInstalled(
     {
       name: ref,
@@ -55,9 +68,28 @@ export async function imageSbomModel(ref: string, options: ImageSbomOptions = {}
         installed.filter((p) => p.manager === "dpkg").map((p) => p.name),
       ),
       packageFiles: options.files ? files.packageFiles : undefined,
-      unowned: files.unowned,
+      // A file a Python distribution's RECORD lists is that distribution's, not the user's.
+      unowned: files.unowned.filter((f) => !pythonFiles.has(f.path)),
+      python: python.map((p) => pythonFact(fs, p, options.files === true)),
     },
   );
+}
+
+/** One Python distribution for the model: its licence, and its files with their checksums where asked. */
+function pythonFact(fs: ImageFilesystem, p: PythonPackage, withFiles: boolean): PythonSbomPackage {
+  const fact: PythonSbomPackage = { name: p.name, version: p.version };
+  const license = pythonLicense(p);
+  if (license !== undefined) fact.license = license;
+  if (p.installer !== undefined) fact.installer = p.installer;
+  if (withFiles && p.files !== undefined) {
+    const files: SbomFile[] = [];
+    for (const path of new Set(p.files)) {
+      const digest = fs.digests.get(path);
+      if (digest !== undefined && fs.files.get(path)?.type === "file") files.push({ path, ...digest });
+    }
+    fact.files = files;
+  }
+  return fact;
 }
 
 /**

@@ -17,6 +17,7 @@ export { SBOM_FORMATS, type SbomFormat } from "./formats.ts";
 export { distroOf, imageSbomModel } from "./image-sbom.ts";
 export {
   type Distro,
+  type PythonSbomPackage,
   type SbomFacts,
   type SbomFile,
   type SbomImage,
@@ -26,5 +27,6 @@ export {
   sbomModel,
   sbomModelFromInstalled,
 } from "./model.ts";
-export { apkPurl, DEBIAN_DISTRO, debPurl, purlEncode } from "./purl.ts";
-export { spdxDocument, spdxFileId, spdxNamespace, spdxPackageId } from "./spdx.ts";
+export { apkPurl, DEBIAN_DISTRO, debPurl, purlEncode, pypiPurl } from "./purl.ts";
+export { type PythonLicenseFields, pythonLicense } from "./python-licenses.ts";
+export { spdxDocument, spdxFileId, spdxNamespace, spdxPackageId, spdxPythonPackageId } from "./spdx.ts";

@@ -1,5 +1,6 @@
 // The SBOM-neutral description of one image (one architecture): what the
-// image is, which Debian packages it holds with their licences, and which
+// image is, which Debian (or apk) packages and Python distributions it holds
+// with their licences, and which
 // files (the packages' where asked, and always those no package owns). Every
 // format (SPDX, CycloneDX) renders this, and nothing else, so they always
 // agree. Built purely from a lock's or an image's packages plus facts
@@ -9,8 +10,9 @@
 import type { LockedPackage } from "../apt/types.ts";
 import { CudasealError } from "../errors.ts";
 import type { InstalledPackage } from "../source/packages.ts";
+import { normalizePythonName } from "../source/python-packages.ts";
 import type { CopyrightLicense, LicenseRefInfo } from "./copyright.ts";
-import { apkPurl, debPurl } from "./purl.ts";
+import { apkPurl, debPurl, pypiPurl } from "./purl.ts";
 
 export interface SbomImage {
   /** What the image is called (a reference such as `registry/name:tag`, or its digest). */
@@ -24,6 +26,8 @@ export interface SbomImage {
 }
 
 export interface SbomPackage {
+  /** `pypi` for a Python distribution; absent for an OS package (dpkg, apk). */
+  ecosystem?: "pypi";
   name: string;
   version: string;
   arch: string;
@@ -32,8 +36,10 @@ export interface SbomPackage {
   purl: string;
   /** Where the .deb was downloaded from, when known (images cudaseal built). */
   url?: string;
-  /** SHA-256 of the .deb, hex, when known (images cudaseal built). */
+  /** SHA-256 of the .deb (or the wheel), hex, when known (images cudaseal built). */
   sha256?: string;
+  /** What installed a Python distribution (its INSTALLER file: pip, uv, cudaseal), when it says. */
+  installer?: string;
   /** SPDX licence expression, when known: from the package's copyright file, or apk's `L:`. */
   license?: string;
   /** Names of the packages in this SBOM that this one's dependencies resolved to, sorted. */
@@ -54,7 +60,10 @@ export interface SbomFile {
 
 export interface SbomModel {
   image: SbomImage;
-  /** Sorted by name; names are unique. */
+  /**
+   * The OS packages sorted by name, names unique; then the Python
+   * distributions sorted by name and version, each name and version once.
+   */
   packages: SbomPackage[];
   /** Regular files no package owns and the build did not generate (the user's contents), sorted by path. */
   files: SbomFile[];
@@ -70,6 +79,24 @@ export interface SbomFacts {
   packageFiles?: ReadonlyMap<string, readonly SbomFile[]>;
   /** The regular files no package owns. */
   unowned?: readonly SbomFile[];
+  /** The Python distributions in the image. */
+  python?: readonly PythonSbomPackage[];
+}
+
+/** One Python distribution, as the image's metadata (or the build's wheel) describes it. */
+export interface PythonSbomPackage {
+  /** The name as its metadata spells it. */
+  name: string;
+  version: string;
+  license?: CopyrightLicense;
+  /** SHA-256 of the wheel, hex, when known (images cudaseal built). */
+  sha256?: string;
+  /** Where the wheel was downloaded from, when known. */
+  url?: string;
+  /** What installed it (INSTALLER). */
+  installer?: string;
+  /** Its regular files in the image, when files were asked for. */
+  files?: readonly SbomFile[];
 }
 
 export interface SbomImageInput {
@@ -134,27 +161,67 @@ export function sbomModelFromInstalled(
   );
 }
 
-/** Licences, files and LicenseRefs added to packages already chosen. */
+/** Licences, files and LicenseRefs added to packages already chosen, and the Python distributions after them. */
 function withFacts(model: { image: SbomImage; packages: SbomPackage[] }, facts: SbomFacts): SbomModel {
   const refs = new Map<string, LicenseRefInfo>();
-  const packages = model.packages.map((pkg) => {
+  const addRefs = (license: CopyrightLicense) => {
+    // Two packages may word a licence of the same name differently; the first (by name) gives its text.
+    for (const ref of license.refs) if (!refs.has(ref.id)) refs.set(ref.id, ref);
+  };
+  const osPackages = model.packages.map((pkg) => {
     const out = { ...pkg };
     const license = facts.licenses?.get(pkg.name);
     if (license !== undefined) {
       out.license = license.expression;
-      // Two packages may word a licence of the same name differently; the first (by name) gives its text.
-      for (const ref of license.refs) if (!refs.has(ref.id)) refs.set(ref.id, ref);
+      addRefs(license);
     }
     const files = facts.packageFiles?.get(pkg.name);
     if (files !== undefined) out.files = sortFiles(files);
     return out;
   });
+  const python = pythonPackages(facts.python ?? []);
+  for (const p of facts.python ?? []) if (p.license !== undefined) addRefs(p.license);
   return {
     image: model.image,
-    packages,
+    packages: [...osPackages, ...python],
     files: sortFiles(facts.unowned ?? []),
     licenseRefs: [...refs.values()].sort((a, b) => byCodePoint(a.id, b.id)),
   };
+}
+
+/** The Python distributions as SBOM packages, sorted, each normalised name and version once. */
+function pythonPackages(input: readonly PythonSbomPackage[]): SbomPackage[] {
+  const byKey = new Map<string, SbomPackage>();
+  for (const p of input) {
+    const key = `${normalizePythonName(p.name)}\0${p.version}`;
+    const seen = byKey.get(key);
+    if (seen !== undefined) {
+      // The same release in two places (a venv and the system): one package, every file.
+      if (p.files !== undefined) seen.files = sortFiles([...(seen.files ?? []), ...p.files]);
+      continue;
+    }
+    const pkg: SbomPackage = {
+      ecosystem: "pypi",
+      name: p.name,
+      version: p.version,
+      arch: "",
+      source: p.name,
+      sourceVersion: p.version,
+      purl: pypiPurl(p),
+      dependsOn: [],
+    };
+    if (p.license !== undefined) pkg.license = p.license.expression;
+    if (p.sha256 !== undefined) pkg.sha256 = p.sha256;
+    if (p.url !== undefined) pkg.url = p.url;
+    if (p.installer !== undefined) pkg.installer = p.installer;
+    if (p.files !== undefined) pkg.files = sortFiles(p.files);
+    byKey.set(key, pkg);
+  }
+  return [...byKey.values()].sort(
+    (a, b) =>
+      byCodePoint(normalizePythonName(a.name), normalizePythonName(b.name)) ||
+      byCodePoint(a.version, b.version),
+  );
 }
 
 function sortFiles(files: readonly SbomFile[]): SbomFile[] {

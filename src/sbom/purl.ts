@@ -1,6 +1,10 @@
-// Package URLs for Debian packages, in the purl spec's canonical form:
+// Package URLs in the purl spec's canonical form, for Debian packages,
 //
 //   pkg:deb/debian/<name>@<version>?arch=<arch>&distro=debian-13[&upstream=<source>]
+//
+// apk packages (`pkg:apk/alpine/<name>@<version>?arch=<arch>`) and Python
+// distributions (`pkg:pypi/<name>@<version>`, the name lower-cased with `_`
+// as `-`, as the spec's pypi type requires).
 //
 // Name, version and qualifier values are percent-encoded, keeping only the
 // unreserved characters (A-Z a-z 0-9 . - _ ~): an epoch's `:` becomes `%3A`
@@ -63,4 +67,9 @@ export function purlEncode(text: string): string {
 /** The purl of one apk package (Alpine, Wolfi): `pkg:apk/<distro id>/<name>@<version>?arch=<arch>`. */
 export function apkPurl(pkg: { name: string; version: string; arch: string; namespace: string }): string {
   return `pkg:apk/${purlEncode(pkg.namespace)}/${purlEncode(pkg.name)}@${purlEncode(pkg.version)}?arch=${purlEncode(pkg.arch)}`;
+}
+
+/** The purl of one Python distribution: `pkg:pypi/<name>@<version>`, `Typing_Extensions` → `typing-extensions`. */
+export function pypiPurl(pkg: { name: string; version: string }): string {
+  return `pkg:pypi/${purlEncode(pkg.name.toLowerCase().replaceAll("_", "-"))}@${purlEncode(pkg.version)}`;
 }

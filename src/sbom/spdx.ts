@@ -1,5 +1,6 @@
 // SPDX 2.3 JSON for one image. The document DESCRIBES the image (a CONTAINER
-// package), the image CONTAINS every Debian package and every file no
+// package), the image CONTAINS every Debian package, every Python
+// distribution and every file no
 // package owns, each package CONTAINS its files (where they were asked for)
 // and DEPENDS_ON the packages its dependencies resolved to. A package's
 // licenseDeclared is what its copyright file says; every LicenseRef- used is
@@ -8,6 +9,7 @@
 // the creation time is the image's, so the same model gives the same bytes.
 
 import { createHash } from "node:crypto";
+import { normalizePythonName } from "../source/python-packages.ts";
 import type { SbomFile, SbomModel, SbomPackage } from "./model.ts";
 
 export const SPDX_VERSION = "SPDX-2.3";
@@ -31,8 +33,26 @@ export function spdxNamespace(digest: string): string {
  * names give distinct IDs, and the same name always the same ID.
  */
 export function spdxPackageId(name: string): string {
+  return `SPDXRef-Package-deb-${escapeId(name)}`;
+}
+
+/**
+ * The SPDXID of a Python distribution: its PEP 503 name and version, escaped
+ * as spdxPackageId escapes (`Jinja2` 3.1.4 → `SPDXRef-Package-pypi-jinja2.403..1..4`),
+ * so a distribution never shares an ID with a Debian package of its name.
+ */
+export function spdxPythonPackageId(name: string, version: string): string {
+  return `SPDXRef-Package-pypi-${escapeId(`${normalizePythonName(name)}@${version}`)}`;
+}
+
+/** The SPDXID of any package of the model. */
+function packageId(pkg: SbomPackage): string {
+  return pkg.ecosystem === "pypi" ? spdxPythonPackageId(pkg.name, pkg.version) : spdxPackageId(pkg.name);
+}
+
+function escapeId(text: string): string {
   let out = "";
-  for (const ch of name) {
+  for (const ch of text) {
     if (/[A-Za-z0-9-]/.test(ch)) out += ch;
     else if (ch === ".") out += "..";
     else {
@@ -41,7 +61,7 @@ export function spdxPackageId(name: string): string {
       }
     }
   }
-  return `SPDXRef-Package-deb-${out}`;
+  return out;
 }
 
 /**
@@ -62,7 +82,7 @@ export function spdxDocument(model: SbomModel): Record<string, unknown> {
     relationships.push({
       spdxElementId: IMAGE_ID,
       relationshipType: "CONTAINS",
-      relatedSpdxElement: spdxPackageId(pkg.name),
+      relatedSpdxElement: packageId(pkg),
     });
   }
   for (const file of model.files) {
@@ -87,7 +107,7 @@ export function spdxDocument(model: SbomModel): Record<string, unknown> {
     for (const file of pkg.files ?? []) {
       if (!files.has(file.path)) files.set(file.path, file);
       relationships.push({
-        spdxElementId: spdxPackageId(pkg.name),
+        spdxElementId: packageId(pkg),
         relationshipType: "CONTAINS",
         relatedSpdxElement: spdxFileId(file.path),
       });
@@ -102,7 +122,7 @@ export function spdxDocument(model: SbomModel): Record<string, unknown> {
     documentNamespace: spdxNamespace(image.digest),
     creationInfo: { created: image.created, creators: ["Tool: cudaseal"] },
     documentDescribes: [IMAGE_ID],
-    packages: [imagePackage(model), ...model.packages.map(debPackage)],
+    packages: [imagePackage(model), ...model.packages.map(packageElement)],
     ...(fileElements.length > 0 ? { files: fileElements.map(spdxFile) } : {}),
     ...(model.licenseRefs.length > 0
       ? {
@@ -151,9 +171,9 @@ function imagePackage(model: SbomModel): Record<string, unknown> {
   };
 }
 
-function debPackage(pkg: SbomPackage): Record<string, unknown> {
+function packageElement(pkg: SbomPackage): Record<string, unknown> {
   const doc: Record<string, unknown> = {
-    SPDXID: spdxPackageId(pkg.name),
+    SPDXID: packageId(pkg),
     name: pkg.name,
     versionInfo: pkg.version,
     primaryPackagePurpose: "LIBRARY",
@@ -168,6 +188,7 @@ function debPackage(pkg: SbomPackage): Record<string, unknown> {
       { referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: pkg.purl },
     ],
   };
+  if (pkg.installer !== undefined) doc.comment = `installed by ${pkg.installer}`;
   if (pkg.source !== pkg.name || pkg.sourceVersion !== pkg.version) {
     doc.sourceInfo = `built from source package ${pkg.source} ${pkg.sourceVersion}`;
   }
