@@ -46,6 +46,31 @@ export function chooseAlternatives(
   return [...best.values()].sort((a, b) => (a.link < b.link ? -1 : a.link > b.link ? 1 : 0));
 }
 
+/**
+ * NVIDIA's toolkit folders: cuda-toolkit-X-Y-config-common's postinst points
+ * /usr/local/cuda and /usr/local/cuda-X at /usr/local/cuda-X.Y through
+ * update-alternatives, with priority X·10+Y. With no scripts run, the same
+ * links come from the NVIDIA packages installed (any `cuda-*-X-Y`, or a
+ * CUDA library named `lib…-X-Y`): the newest X.Y for /usr/local/cuda, the
+ * newest of each major for /usr/local/cuda-X. The priorities equal NVIDIA's,
+ * so alternatives read from the real postinst agree with these.
+ */
+export function cudaAlternatives(packageNames: Iterable<string>): Alternative[] {
+  const versions = new Map<string, [number, number]>();
+  for (const name of packageNames) {
+    const m = /^(?:cuda-[a-z0-9-]+?|lib(?:cu|nv|npp)[a-z0-9]*)-(\d+)-(\d+)(?:-config-common)?$/.exec(name);
+    if (m) versions.set(`${Number(m[1])}.${Number(m[2])}`, [Number(m[1]), Number(m[2])]);
+  }
+  return [...versions].flatMap(([version, [major, minor]]) => {
+    const path = `/usr/local/cuda-${version}`;
+    const priority = major * 10 + minor;
+    return [
+      { link: "/usr/local/cuda", name: "cuda", path, priority },
+      { link: `/usr/local/cuda-${major}`, name: `cuda-${major}`, path, priority },
+    ];
+  });
+}
+
 /** Debian's multiarch tuple for an architecture. */
 export function multiarchTuple(arch: string): string {
   const tuples: Record<string, string> = {

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { LockedPackage } from "../apt/types.ts";
 import { NONROOT } from "../assemble/accounts.ts";
-import { chooseAlternatives, multiarchTuple } from "../assemble/alternatives.ts";
+import { chooseAlternatives, cudaAlternatives, multiarchTuple } from "../assemble/alternatives.ts";
 import { LAYER_FORMAT, type PackageLayerMeta } from "../assemble/package-layer.ts";
 import { rootLayerEntries } from "../assemble/root-layer.ts";
 import { systemLayerEntries } from "../assemble/system-layer.ts";
@@ -146,7 +146,10 @@ async function stackSystem(
   const entries = systemLayerEntries({
     accounts,
     caCerts: packages.caCerts,
-    alternatives: chooseAlternatives(packages.alternatives, (p) => packages.present.has(p)),
+    alternatives: chooseAlternatives(
+      [...packages.alternatives, ...cudaAlternatives(input.packages.map((p) => p.name))],
+      (p) => packages.present.has(p),
+    ),
     present: packages.present,
     paths: spec.paths ?? [],
     suite: spec.suite ?? "trixie",
