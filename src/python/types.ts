@@ -20,18 +20,30 @@ export interface LockedPythonPackage {
   files: LockedFile[];
   /** The index the lock names for it, if any. */
   index?: string;
+  /**
+   * SHA256 digests any of its files may have, when the lock names digests but
+   * no files (requirements.txt `--hash`): the file is found on the index.
+   */
+  hashes?: string[];
 }
 
 export interface PythonLock {
   format: "uv.lock" | "pylock.toml" | "requirements.txt";
   /** The packages to install, after groups, extras and markers were applied. */
   packages: LockedPythonPackage[];
+  /** Indexes the lock itself names, in order (requirements.txt --index-url, --extra-index-url). */
+  indexes?: string[];
 }
 
 /** What wheel selection needs of the image. */
 export interface InterpreterFacts {
   /** e.g. [3, 13] for Debian 13's python3.13. */
   version: [number, number];
+  /**
+   * The full version, `3.13.5`, for `python_full_version` markers and
+   * requires-python; `3.13.0` is assumed when absent.
+   */
+  fullVersion?: string;
   /** Debian architecture: amd64, arm64. */
   arch: string;
   /** glibc version from libc6, e.g. [2, 41]. */
