@@ -33,6 +33,9 @@ export const GENERATED_FILES: ReadonlySet<string> = new Set([
   "/usr/lib/os-release",
   "/etc/debian_version",
   "/etc/ld.so.cache",
+  // libc-bin's, written by the build where no package ships them (assemble/loader-config.ts).
+  "/etc/ld.so.conf",
+  "/etc/ld.so.conf.d/libc.conf",
   "/etc/hostname",
   "/etc/hosts",
   "/etc/resolv.conf",
