@@ -2,6 +2,7 @@
 // check that every ELF file's DT_NEEDED and every interpreter resolves.
 
 export { defaultLibraryDirectories } from "./arch.ts";
+export { HOST_LIBRARIES, isHostLibrary } from "./host-libraries.ts";
 export {
   buildLdCache,
   DEFAULT_GENERATOR,
@@ -18,4 +19,14 @@ export {
   readLdConfDirectories,
 } from "./ld-conf.ts";
 export type { LdCacheEntry, LibraryDirectory, SonameLink } from "./library-scan.ts";
+export {
+  checkLinks,
+  type LinkCheckOptions,
+  type LinkCheckResult,
+  type LinkProblem,
+  type SkippedFile,
+  type SonameConflict,
+  withSonameLinks,
+} from "./link-check.ts";
+export { linkError, type ProviderOf, sonameConflictError } from "./link-errors.ts";
 export type { ElfFacts, ImageTree, TreeNode } from "./types.ts";
