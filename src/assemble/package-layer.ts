@@ -5,7 +5,8 @@
 // whole. What the system layer needs later (CA certificates, alternatives,
 // the set of paths present) is gathered on the way, and so is what the SBOM
 // needs: each package's copyright file, read from the payload whether or not
-// the policy keeps it, and, where asked, each kept file's checksums.
+// the policy keeps it, and, where asked, each kept file's checksums; and what
+// the link check needs: each kept path's node in the image tree.
 
 import { createHash } from "node:crypto";
 import type { LockedPackage } from "../apt/types.ts";
@@ -15,6 +16,7 @@ import { dirEntry, fileEntry, type LayerEntry, parents } from "../layer/entry.ts
 import { canonicalPath, type DropReason, isMergedUsrAlias, type PathPolicy } from "../layer/path-policy.ts";
 import { hashedBody, MAX_COPYRIGHT_BYTES } from "../sbom/index.ts";
 import type { TarEntry } from "../tar/reader.ts";
+import { TreeCollector, type TreeNodes } from "../tree/index.ts";
 import { regularFileStream } from "../util/read-regular-file.ts";
 import { type Alternative, multiarchTuple, parseAlternatives } from "./alternatives.ts";
 import { isCaSource } from "./ca-bundle.ts";
@@ -36,6 +38,8 @@ export interface PackageLayerMeta {
   copyrights: [string, string][];
   /** [package, path, sha256, sha1] of each regular file kept, with `hashFiles`. */
   files: [string, string, string, string][];
+  /** Each path the layer holds, with what the loader needs of it (ELF facts, `#!`, ld.so.conf text). */
+  tree: TreeNodes;
 }
 
 export interface PackageLayerOptions {
@@ -54,7 +58,7 @@ const MAX_CA_CERT = 64 * 1024;
  * inputs, or what its meta records, so that layers cached by an older
  * cudaseal are not reused.
  */
-export const LAYER_FORMAT = 4;
+export const LAYER_FORMAT = 5;
 
 /**
  * The entries of a layer holding `packages`, in package order and each
@@ -68,15 +72,18 @@ export function packageLayerEntries(
   return (async function* () {
     const emitted = new Set<string>();
     const multiarch = multiarchTuple(options.arch);
+    const tree = new TreeCollector();
     for (const { pkg, path } of packages) {
       const deb = await openDeb(await regularFileStream(path, "package"), { packageName: pkg.name });
       const pass = startPass(pkg, deb.control.conffiles ?? "", options, meta, emitted);
-      yield* payloadEntries(pass, deb.entries);
+      yield* tree.watch(payloadEntries(pass, deb.entries), pkg.name);
       meta.alternatives.push(...parseAlternatives(deb.control.scripts.postinst ?? "", multiarch));
-      yield* statusDEntries(pass, deb.control);
+      yield* tree.watch(statusDEntries(pass, deb.control), pkg.name);
       for (const p of pass.kept) meta.paths.push(p);
       meta.packages.push(pass.record);
     }
+    // The last body's facts are in once the writer has read it, before it asks past the end.
+    meta.tree = tree.nodes();
   })();
 }
 
@@ -349,6 +356,7 @@ export function emptyMeta(): PackageLayerMeta {
     newestMtime: 0,
     copyrights: [],
     files: [],
+    tree: [],
   };
 }
 

@@ -17,6 +17,7 @@ import {
 import type { Compression } from "../layer/blob-writer.ts";
 import type { DropReason, PathPolicy, PolicyOptions } from "../layer/path-policy.ts";
 import type { Spec } from "../spec/types.ts";
+import type { TreeNodes } from "../tree/index.ts";
 import type { TrimPlan } from "../trim/reachable.ts";
 import { mapPool } from "../util/pool.ts";
 import type { ProgressSink } from "../util/progress.ts";
@@ -57,6 +58,8 @@ export interface PackageFacts {
   copyrights: PackageLayerMeta["copyrights"];
   /** Every kept file's checksums, when the SBOM lists files. */
   packageFiles?: PackageLayerMeta["files"];
+  /** Each package layer's tree nodes, bottom first. */
+  trees: TreeNodes[];
 }
 
 /** Make the package layers, push them onto `stack` in their planned order, and fold what they learnt. */
@@ -84,6 +87,7 @@ export async function stackPackageLayers(
     dropped: {},
     copyrights: [],
     packageFiles: input.sbomFiles ? [] : undefined,
+    trees: [],
   };
   for (const [i, planned] of plan.entries()) {
     const layer = made[i];
@@ -146,6 +150,7 @@ async function makeLayers(
 
 function fold(facts: PackageFacts, meta: PackageLayerMeta): void {
   facts.copyrights.push(...meta.copyrights);
+  facts.trees.push(meta.tree);
   facts.packageFiles?.push(...meta.files);
   for (const p of meta.paths) facts.present.add(p);
   for (const [p, pem] of meta.caCerts) facts.caCerts.set(p, pem);

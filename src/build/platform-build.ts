@@ -1,12 +1,15 @@
 // One architecture's image, built as a stack of layers from the bottom:
 // the merged-/usr skeleton, the package layers, the system layer (what
-// maintainer scripts would have made), the user's contents; then the config
-// over them. Each step pushes its layer onto the stack (layer-stack.ts).
+// maintainer scripts would have made, ld.so.cache included), the user's
+// contents; then the config over them. Each step pushes its layer onto the
+// stack (layer-stack.ts), and each layer's tree nodes, kept with it in the
+// layer cache, are merged into the image tree the link check reads.
 
 import { createHash } from "node:crypto";
 import type { LockedPackage } from "../apt/types.ts";
 import { NONROOT } from "../assemble/accounts.ts";
 import { chooseAlternatives, cudaAlternatives, multiarchTuple } from "../assemble/alternatives.ts";
+import { hasGlibc, loaderCacheEntries, loaderConfigEntries } from "../assemble/loader-config.ts";
 import { LAYER_FORMAT, type PackageLayerMeta } from "../assemble/package-layer.ts";
 import { rootLayerEntries } from "../assemble/root-layer.ts";
 import { systemLayerEntries } from "../assemble/system-layer.ts";
@@ -17,12 +20,14 @@ import { CudasealError } from "../errors.ts";
 import { installedCudaVersion } from "../image/cuda-version.ts";
 import { imageLabels, runtimeConfig } from "../image/runtime-config.ts";
 import type { Compression } from "../layer/blob-writer.ts";
-import type { LayerEntry } from "../layer/entry.ts";
+import { byPath, type LayerEntry } from "../layer/entry.ts";
 import { PathPolicy, type PolicyOptions } from "../layer/path-policy.ts";
+import type { ImageTree, LdCacheEntry } from "../link/index.ts";
 import { buildImageConfig } from "../oci/image-config.ts";
 import type { PlatformImage } from "../oci/image-plan.ts";
 import { type BuiltFiles, hashedEntries, type SbomFile } from "../sbom/index.ts";
 import type { Spec } from "../spec/types.ts";
+import { TreeCollector, TreeMerger, type TreeNodes, treeNodes } from "../tree/index.ts";
 import { planTrim, type TrimPlan } from "../trim/reachable.ts";
 import { scanLocalContents, scanPackages } from "../trim/scan.ts";
 import type { ProgressSink } from "../util/progress.ts";
@@ -60,6 +65,10 @@ export interface PlatformResult {
   unresolvedLibraries?: string[];
   /** What the SBOM needs of the layers: copyright files, package files where asked, the user's files. */
   sbom: BuiltFiles;
+  /** The image's file system as the loader sees it, after every layer. */
+  tree: ImageTree;
+  /** The entries of the ld.so.cache the build wrote (from the packages and the system layer); absent without glibc. */
+  ldCache?: LdCacheEntry[];
 }
 
 export function policyOptions(spec: Spec): PolicyOptions {
@@ -87,11 +96,14 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     compression: input.compression,
     useCache: input.useCache,
   });
-  await stackRoot(stack, input);
+  const tree = new TreeMerger(arch);
+  tree.add(await stackRoot(stack, input));
   const packages = await stackPackageLayers(stack, input, policy);
+  for (const nodes of packages.trees) tree.add(nodes);
   const epoch = input.sourceDateEpoch ?? packages.newestMtime;
-  await stackSystem(stack, input, policy.policy, packages, epoch);
-  const userFiles = await stackContents(stack, input, policy.policy, epoch);
+  const ldCache = await stackSystem(stack, input, policy.policy, packages, epoch, tree);
+  const contents = await stackContents(stack, input, policy.policy, epoch);
+  tree.add(contents.tree);
 
   const created = new Date(epoch * 1000);
   const cuda = installedCudaVersion(input.packages);
@@ -108,7 +120,9 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     dropped: packages.dropped,
     cudaVersion: cuda?.full,
     unresolvedLibraries: policy.trim?.unresolved,
-    sbom: { copyrights: packages.copyrights, packageFiles: packages.packageFiles, contents: userFiles },
+    sbom: { copyrights: packages.copyrights, packageFiles: packages.packageFiles, contents: contents.files },
+    tree: tree.tree(),
+    ldCache,
   };
 }
 
@@ -119,23 +133,30 @@ async function packagePolicy(input: PlatformBuildInput): Promise<PackagePolicy> 
   return { policy: new PathPolicy({ ...options, trimmed: trim?.remove }), options, trim };
 }
 
-/** The skeleton: identical in every image of this architecture. */
-async function stackRoot(stack: LayerStack, input: PlatformBuildInput): Promise<void> {
-  const root = await stack.make(keyOf(["root", input.arch, input.compression]), () => ({
-    entries: rootLayerEntries(input.arch),
-    meta: {},
-  }));
+/** The skeleton: identical in every image of this architecture. Returns its tree nodes. */
+async function stackRoot(stack: LayerStack, input: PlatformBuildInput): Promise<TreeNodes> {
+  const root = await stack.make(keyOf(["root", input.arch, input.compression]), () => {
+    const entries = rootLayerEntries(input.arch);
+    return { entries, meta: { tree: treeNodes(entries) } };
+  });
   stack.push("root", root, "cudaseal: merged-/usr skeleton");
+  return root.meta.tree;
 }
 
-/** What maintainer scripts would have made: accounts, the CA bundle, alternatives, os-release. */
+/**
+ * What maintainer scripts would have made: accounts, the CA bundle,
+ * alternatives, os-release, and with glibc the loader's configuration, the
+ * ld.so.cache over the layers below and this one, and the soname links.
+ * Lays its nodes on `tree`; returns the cache's entries.
+ */
 async function stackSystem(
   stack: LayerStack,
   input: PlatformBuildInput,
   policy: PathPolicy,
   packages: PackageFacts,
   epoch: number,
-): Promise<void> {
+  tree: TreeMerger,
+): Promise<LdCacheEntry[] | undefined> {
   const { spec } = input;
   const accounts = {
     users: spec.accounts?.users ?? [NONROOT],
@@ -156,11 +177,23 @@ async function stackSystem(
     debianVersion: baseFiles ? /^(\d+)/.exec(baseFiles.version)?.[1] : undefined,
     mtime: epoch,
   }).map((e) => ({ ...e, mode: policy.mode(e.path, e.mode, e.type === "directory") }));
+  let ldCache: LdCacheEntry[] | undefined;
+  if (hasGlibc(packages.present)) {
+    entries.push(...loaderConfigEntries(packages.present, epoch));
+    // The cache is what ldconfig would find once this layer is laid: the packages' libraries and this layer's config.
+    const made = loaderCacheEntries(tree.treeWith(treeNodes(entries, "system")), epoch);
+    entries.push(...made.entries);
+    ldCache = made.cache.entries;
+  }
+  entries.sort(byPath);
+  // The key holds every entry's bytes: the cache's among them.
   const system = await stack.make(keyOf(["system", entries.map(describeEntry), input.compression]), () => ({
     entries,
-    meta: {},
+    meta: { tree: treeNodes(entries, "system") },
   }));
-  stack.push("system", system, "cudaseal: accounts, CA bundle, alternatives, os-release, paths");
+  stack.push("system", system, "cudaseal: accounts, CA bundle, alternatives, os-release, ld.so.cache, paths");
+  tree.add(system.meta.tree);
+  return ldCache;
 }
 
 /**
@@ -173,25 +206,28 @@ async function stackContents(
   input: PlatformBuildInput,
   policy: PathPolicy,
   epoch: number,
-): Promise<SbomFile[]> {
+): Promise<{ files: SbomFile[]; tree: TreeNodes }> {
   const { arch, spec } = input;
   const items = spec.diagnostics
     ? [...(spec.contents ?? []), await diagnosticsContent(arch, input.cacheDir)]
     : spec.contents;
-  if (!items?.length) return [];
+  if (!items?.length) return { files: [], tree: [] };
   const made = await contentsLayerEntries(items, { arch, mtime: epoch, policy });
-  // The user's files are in every SBOM, with checksums taken as the layer is written and cached with it.
+  // The user's files are in every SBOM, with checksums taken as the layer is written and cached with it,
+  // and in the image tree, their facts read as they pass.
   const contents = await stack.make(keyOf(["contents", made.key, input.compression, "sbom-files"]), () => {
-    const meta = { files: [] as SbomFile[] };
+    const meta = { files: [] as SbomFile[], tree: [] as TreeNodes };
     const files = new Map<string, SbomFile>();
+    const tree = new TreeCollector();
     async function* entries() {
-      yield* hashedEntries(made.entries, files);
+      yield* tree.watch(hashedEntries(made.entries, files), "contents");
       meta.files = [...files.values()];
+      meta.tree = tree.nodes();
     }
     return { entries: entries(), meta };
   });
   stack.push("contents", contents, "cudaseal: contents");
-  return contents.meta.files;
+  return contents.meta;
 }
 
 /** The image config: the runtime settings the spec and the CUDA runtime give, over the stacked layers. */
