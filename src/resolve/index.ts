@@ -21,3 +21,4 @@ export { lockFromSources } from "./lock-from-sources.ts";
 export { type PackageSpec, parsePackageSpec, type ResolveRequest } from "./request.ts";
 export { type Resolution, resolve } from "./resolver.ts";
 export { isScriptFetched, SCRIPT_FETCHED, scriptFetchedHint } from "./script-fetched.ts";
+export { sonamePackageNames, sonameProvider } from "./soname-provider.ts";

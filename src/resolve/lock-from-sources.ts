@@ -4,6 +4,7 @@
 
 import { readSources, type SuiteInfo } from "../apt/repository.ts";
 import type { AptSource } from "../apt/sources.ts";
+import type { PackageRecord } from "../apt/types.ts";
 import type { ContentStore } from "../cache/content-store.ts";
 import { type CudaChoice, expandCudaPackages } from "./cuda-packages.ts";
 import { type Lock, toLock } from "./lock.ts";
@@ -31,6 +32,8 @@ export interface LockFromSourcesResult {
   resolutions: Resolution[];
   /** The suites read, with the key that signed each. */
   suites: SuiteInfo[];
+  /** Every package the sources offer, per architecture (the link check's hints look there). */
+  available: Map<string, PackageRecord[]>;
 }
 
 export async function lockFromSources(options: LockFromSourcesOptions): Promise<LockFromSourcesResult> {
@@ -60,5 +63,5 @@ export async function lockFromSources(options: LockFromSourcesOptions): Promise<
     provided: options.provided ? [...options.provided] : undefined,
     excludes: options.excludes ? [...options.excludes] : undefined,
   });
-  return { lock, resolutions, suites: index.suites };
+  return { lock, resolutions, suites: index.suites, available: index.packages };
 }
