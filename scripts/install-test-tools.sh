@@ -3,7 +3,8 @@
 # and cross-checks: dpkg-deb and dpkg-scanpackages build test repositories,
 # gpg signs them, skopeo/umoci/podman read the images cudaseal writes,
 # mmdebstrap and pigz are the benchmark's peer pipeline, docker-registry
-# (with htpasswd for its basic auth) is the registry tests push to.
+# (with htpasswd for its basic auth) is the registry tests push to, and
+# python3-pip/-wheel/-setuptools build and cross-check Python wheels.
 set -eu
 
 need=""
@@ -26,6 +27,11 @@ want tar tar
 want gcc gcc
 # cudaseal run and diagnostics: true compile static helpers (native/*.c): libc.a.
 [ -f "/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo none)/libc.a" ] || need="$need libc6-dev"
+# Python wheels in tests are built and cross-checked by Debian's own pip,
+# wheel and setuptools, run by Debian's interpreter (not a python3 earlier on PATH).
+/usr/bin/python3 -c 'import pip' 2>/dev/null || need="$need python3-pip"
+/usr/bin/python3 -c 'import wheel' 2>/dev/null || need="$need python3-wheel"
+/usr/bin/python3 -c 'import setuptools' 2>/dev/null || need="$need python3-setuptools"
 want docker-registry docker-registry
 want htpasswd apache2-utils
 
