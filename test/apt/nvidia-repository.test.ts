@@ -12,8 +12,9 @@ import { after, before, describe, test } from "node:test";
 import { nvidiaSources } from "../../src/apt/nvidia-source.ts";
 import type { AptPin } from "../../src/apt/pins.ts";
 import type { AptSource } from "../../src/apt/sources.ts";
+import type { LockedPackage } from "../../src/apt/types.ts";
 import { isCudasealError } from "../../src/errors.ts";
-import { parseLock, serializeLock } from "../../src/resolve/lock.ts";
+import { type Lock, parseLock, serializeLock } from "../../src/resolve/lock.ts";
 import { lockFromSources } from "../../src/resolve/lock-from-sources.ts";
 import { type AptRepo, startAptRepo } from "../helpers/apt-repo.ts";
 import { runCli } from "../helpers/cli.ts";
@@ -100,7 +101,7 @@ async function lock(
   return { ...result, notes };
 }
 
-function locked(result: { lock: { arches: Record<string, { name: string; version: string }[]> } }) {
+function locked(result: { lock: Lock }): Record<string, LockedPackage> {
   return Object.fromEntries(result.lock.arches.amd64.map((p) => [p.name, p]));
 }
 
@@ -118,7 +119,7 @@ describe("a flat NVIDIA-shaped repository", () => {
       ],
     );
     assert.deepEqual(result.lock.request.packages, ["app", "cuda-cudart-12-8", "libnccl2=2.25.1-1+cuda12.8"]);
-    const pkgs = locked(result) as Record<string, { version: string; url: string; repository?: string }>;
+    const pkgs = locked(result);
     assert.deepEqual(Object.keys(pkgs).sort(), [
       "app",
       "cuda-cudart-12-8",
