@@ -1,6 +1,7 @@
 // The vulnerability model every feed is read into, and the findings matching
 // produces: one advisory says which source package, in which Debian release,
-// is affected by which vulnerability and from/until which version.
+// is affected by which vulnerability and from/until which version; or, for
+// PyPI, which Python distribution in which PEP 440 versions.
 
 /** How bad a finding is, worst first. */
 export const SEVERITIES = ["critical", "high", "medium", "low", "negligible", "unknown"] as const;
@@ -9,11 +10,13 @@ export type Severity = (typeof SEVERITIES)[number];
 /** Where an advisory stands: fixed in some version, not fixed yet, or not going to be. */
 export type AdvisoryState = "resolved" | "open" | "wont-fix";
 
-/** One vulnerability of one source package in one Debian release. */
+/** One vulnerability of one source package in one Debian release, or of one Python distribution. */
 export interface Advisory {
   /** CVE, TEMP, DSA, DLA or OSV id. */
   id: string;
-  /** The Debian source package. */
+  /** `PyPI`: a Python distribution's, versions PEP 440; absent for Debian's. */
+  ecosystem?: "PyPI";
+  /** The Debian source package, or the PEP 503 name of the Python distribution. */
   source: string;
   /** Release codename (`trixie`); absent when the feed names none, so any release. */
   release?: string;
@@ -22,6 +25,10 @@ export interface Advisory {
   fixedVersion?: string;
   /** The first affected version; absent or `0` means every version. */
   introduced?: string;
+  /** The last affected version, for an open interval that ends there (OSV `last_affected`). */
+  lastAffected?: string;
+  /** Exactly these versions are affected (OSV `versions`), rather than an interval. */
+  versions?: string[];
   severity: Severity;
   description: string;
 }
@@ -29,7 +36,9 @@ export interface Advisory {
 /** An installed package affected by an advisory. */
 export interface Finding {
   id: string;
-  /** The installed binary package. */
+  /** `PyPI` for a Python distribution; absent for a Debian package. */
+  ecosystem?: "PyPI";
+  /** The installed binary package, or the Python distribution as its metadata names it. */
   package: string;
   source: string;
   /** The installed binary version. */

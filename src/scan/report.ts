@@ -15,6 +15,8 @@ export interface ScanResult {
   release: string;
   /** Installed dpkg packages looked at. */
   packages: number;
+  /** Python distributions looked at, when the image has any. */
+  pythonPackages?: number;
   /** The findings that count: what VEX and the ignore file did not suppress. */
   findings: Finding[];
   /** The image's manifest digest. */
@@ -90,6 +92,7 @@ export function scanJson(result: ScanResult): Record<string, unknown> {
     ...(result.indexDigest === undefined ? {} : { indexDigest: result.indexDigest }),
     release: result.release,
     packages: result.packages,
+    ...(result.pythonPackages === undefined ? {} : { pythonPackages: result.pythonPackages }),
     database: result.database,
     summary: severityCounts(result.findings),
     findings: result.findings,

@@ -1,17 +1,23 @@
-// Scanning an image: read its dpkg database and os-release in one pass over
-// its layers, open the vulnerability database for its release (a local file,
-// or the tracker's feed kept in the cache), match, then take out what VEX
+// Scanning an image: read its dpkg database, its Python distributions'
+// metadata and os-release in one pass over its layers, open the
+// vulnerability database for its release (a local file, or the tracker's
+// feed kept in the cache), match the Debian packages against its Debian
+// advisories and the Python distributions against its PyPI ones (a local
+// OSV database), then take out what VEX
 // statements and the ignore file suppress. VEX and ignore files are read
 // first, so a mistake in them fails before any download.
 
 import { CudasealError, inStage } from "../errors.ts";
 import { distroOf } from "../sbom/index.ts";
+import { isOwnershipDb } from "../source/file-owners.ts";
 import { readFilesystem } from "../source/filesystem.ts";
 import { openImage } from "../source/image-source.ts";
 import { installedPackageRecords, isPackageDb } from "../source/packages.ts";
+import { isPythonMetadata, type PythonPackage, pythonPackages } from "../source/python-packages.ts";
 import { debianCodename } from "./debian-release.ts";
 import { type IgnoreEntry, loadIgnoreFile } from "./ignore-file.ts";
-import { matchFindings } from "./match.ts";
+import { compareFindings, matchFindings } from "./match.ts";
+import { matchPythonFindings } from "./python-match.ts";
 import { recordKey, type ScanResult } from "./report.ts";
 import { suppressFindings } from "./suppress.ts";
 import { loadVex, type VexStatement } from "./vex.ts";
@@ -31,7 +37,7 @@ export interface ScanOptions extends DatabaseOptions {
   now?: () => Date;
 }
 
-/** The vulnerabilities of the dpkg packages installed in the image `ref`. */
+/** The vulnerabilities of the dpkg packages and Python distributions installed in the image `ref`. */
 export async function scanImage(ref: string, options: ScanOptions): Promise<ScanResult> {
   const now = options.now ?? (() => new Date());
   const vex: VexStatement[] = [];
@@ -39,6 +45,7 @@ export async function scanImage(ref: string, options: ScanOptions): Promise<Scan
   const ignores: IgnoreEntry[] = options.ignoreFile ? await loadIgnoreFile(options.ignoreFile) : [];
 
   let records: ReturnType<typeof installedPackageRecords>;
+  let python: PythonPackage[];
   let osRelease: string;
   let digest: string;
   let indexDigest: string | undefined;
@@ -48,9 +55,11 @@ export async function scanImage(ref: string, options: ScanOptions): Promise<Scan
     indexDigest = image.indexDigest;
     const fs = await readFilesystem(image, {
       origin: ref,
-      want: (path) => isPackageDb(path) || OS_RELEASE.includes(path),
+      want: (path) =>
+        isPackageDb(path) || isOwnershipDb(path) || isPythonMetadata(path) || OS_RELEASE.includes(path),
     });
     records = installedPackageRecords(fs).filter((r) => r.package.manager === "dpkg");
+    python = pythonPackages(fs);
     osRelease = (OS_RELEASE.map((p) => fs.contents.get(p)).find((b) => b !== undefined) ?? "").toString();
   } catch (err) {
     throw inStage("read image", err);
@@ -72,7 +81,10 @@ export async function scanImage(ref: string, options: ScanOptions): Promise<Scan
     { db: options.db, feed: options.feed && { now, ...options.feed } },
     release,
   );
-  const matched = matchFindings(packages, db.advisories, release);
+  const matched = [
+    ...matchFindings(packages, db.advisories, release),
+    ...matchPythonFindings(python, db.advisories),
+  ].sort(compareFindings);
   const { findings, suppressed, expired } = suppressFindings(matched, {
     vex,
     ignores,
@@ -93,11 +105,18 @@ export async function scanImage(ref: string, options: ScanOptions): Promise<Scan
     ...(indexDigest === undefined ? {} : { indexDigest }),
     release,
     packages: packages.length,
+    ...(python.length > 0 ? { pythonPackages: python.length } : {}),
     findings,
     suppressed,
     expiredIgnores: expired,
     database: db.info,
     warnings,
-    records: new Map(records.map((r) => [recordKey(r.package.name, r.package.version), r.path.slice(1)])),
+    records: new Map([
+      ...records.map((r): [string, string] => [
+        recordKey(r.package.name, r.package.version),
+        r.path.slice(1),
+      ]),
+      ...python.map((p): [string, string] => [recordKey(p.name, p.version), p.metadataPath.slice(1)]),
+    ]),
   };
 }

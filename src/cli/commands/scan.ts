@@ -36,7 +36,9 @@ feed costs one 304 reply). The scan refuses data older than --max-db-age
 with a warning. After the first scan of a release, a compact cache of just
 that release makes the next scans fast. --db FILE_OR_DIR uses a local
 database instead: the tracker's JSON, an OSV record, a JSON array of OSV
-records, or a directory of OSV .json records.
+records, or a directory of OSV .json records. OSV records of ecosystem PyPI
+are matched against the image's Python distributions (its site-packages'
+.dist-info and .egg-info), versions compared as PEP 440.
 
 Options:
 ${DATABASE_FLAGS_HELP}
@@ -113,7 +115,9 @@ Examples:
     }
     const suppressed = result.suppressed?.length ?? 0;
     out.note(
-      `${result.findings.length} findings in ${result.packages} packages (Debian ${result.release})` +
+      `${result.findings.length} findings in ${result.packages} packages` +
+        (result.pythonPackages ? ` and ${result.pythonPackages} Python distributions` : "") +
+        ` (Debian ${result.release})` +
         (suppressed > 0 ? `, ${suppressed} suppressed` : ""),
     );
     if (failOn === undefined) return 0;
