@@ -289,8 +289,8 @@ test("requirements.txt: an unpinned or unhashed line, an include loop and an inc
   await variant("loop", "b.txt", "-r ./a.txt\n");
   await rejects(readPythonLock(a, { interpreter: AMD64 }), "PY_LOCK_INVALID");
   await variant("outside", "secret.txt", `idna==3.10 ${h}\n`);
-  const escape = await variant("escape/app", "requirements.txt", "-r ../../outside/secret.txt\n");
-  await rejects(readPythonLock(escape, { interpreter: AMD64 }), "PY_LOCK_INVALID");
+  const leaving = await variant("escape/app", "requirements.txt", "-r ../../outside/secret.txt\n");
+  await rejects(readPythonLock(leaving, { interpreter: AMD64 }), "PY_LOCK_INVALID");
   const linked = await variant("linked/app", "requirements.txt", "-r inner.txt\n");
   await symlink(join(scratch, "outside/secret.txt"), join(scratch, "linked/app/inner.txt"));
   await rejects(readPythonLock(linked, { interpreter: AMD64 }), "PY_LOCK_INVALID");
