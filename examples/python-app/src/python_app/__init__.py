@@ -1,0 +1,1 @@
+"""The example application of cudaseal's Python support."""
