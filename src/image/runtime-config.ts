@@ -24,7 +24,8 @@ export interface RuntimeConfigInput {
   reference: string;
 }
 
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** PATH in every image unless the spec sets its own. */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export function runtimeConfig(input: RuntimeConfigInput): RuntimeConfig {
   const { spec, cuda } = input;
