@@ -1,19 +1,23 @@
-// Comparing images: read each once (its layers, dpkg/apk databases and
-// os-release) and collect its numbers; then, given where vulnerability data
-// comes from, open it once for the Debian releases found and match each
-// image's Debian packages the way `cudaseal scan` does. Images are read
+// Comparing images: read each once (its layers, dpkg/apk databases, Python
+// metadata and os-release) and collect its numbers; then, given where
+// vulnerability data comes from, open it once for the Debian releases found
+// and match each image's Debian packages and Python distributions the way
+// `cudaseal scan` does. Images are read
 // first so that no data is fetched when no image is Debian.
 
 import { CudasealError, inStage } from "../errors.ts";
 import type { Finding } from "../scan/advisory.ts";
 import { debianCodename } from "../scan/debian-release.ts";
-import { matchFindings } from "../scan/match.ts";
+import { compareFindings, matchFindings } from "../scan/match.ts";
+import { matchPythonFindings } from "../scan/python-match.ts";
 import { severityCounts } from "../scan/report.ts";
 import type { DatabaseInfo } from "../scan/tracker-database.ts";
 import { type DatabaseOptions, openVulnerabilityDatabases } from "../scan/vulnerability-db.ts";
+import { isOwnershipDb } from "../source/file-owners.ts";
 import { readFilesystem } from "../source/filesystem.ts";
 import { openImage } from "../source/image-source.ts";
 import { type InstalledPackage, installedPackages, isPackageDb } from "../source/packages.ts";
+import { isPythonMetadata, type PythonPackage, pythonPackages } from "../source/python-packages.ts";
 import { type ImageStats, imageStats } from "./image-stats.ts";
 
 const OS_RELEASE = ["/etc/os-release", "/usr/lib/os-release"];
@@ -45,21 +49,25 @@ export async function compareImages(
   options: CompareOptions = {},
 ): Promise<Comparison> {
   if (refs.length < 2) throw new CudasealError("USAGE", "name two images to compare");
-  const read: { stats: ImageStats; dpkg: InstalledPackage[]; release?: string }[] = [];
+  const read: { stats: ImageStats; dpkg: InstalledPackage[]; python: PythonPackage[]; release?: string }[] =
+    [];
   for (const ref of refs) {
     try {
       const image = await openImage(ref, { arch: options.arch });
       const fs = await readFilesystem(image, {
         origin: ref,
-        want: (path) => isPackageDb(path) || OS_RELEASE.includes(path),
+        want: (path) =>
+          isPackageDb(path) || isOwnershipDb(path) || isPythonMetadata(path) || OS_RELEASE.includes(path),
       });
       const packages = installedPackages(fs);
+      const python = pythonPackages(fs);
       const osRelease = (
         OS_RELEASE.map((p) => fs.contents.get(p)).find((b) => b !== undefined) ?? ""
       ).toString();
       read.push({
-        stats: imageStats(ref, image, fs, packages),
+        stats: imageStats(ref, image, fs, packages, python),
         dpkg: packages.filter((p) => p.manager === "dpkg"),
+        python,
         release: debianCodename(osRelease),
       });
     } catch (err) {
@@ -75,9 +83,15 @@ export async function compareImages(
     { ...options.database, feed: feed && { now: options.now, ...feed } },
     releases,
   );
-  const images = read.map(({ stats, dpkg, release }) => {
+  const images = read.map(({ stats, dpkg, python, release }) => {
     if (release === undefined) return stats;
-    return withFindings(stats, matchFindings(dpkg, db.advisories.get(release) ?? [], release));
+    const advisories = db.advisories.get(release) ?? [];
+    return withFindings(
+      stats,
+      [...matchFindings(dpkg, advisories, release), ...matchPythonFindings(python, advisories)].sort(
+        compareFindings,
+      ),
+    );
   });
   return { images, database: db.info, warnings: db.warnings };
 }

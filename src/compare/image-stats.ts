@@ -1,5 +1,5 @@
 // What one image holds, for putting images side by side: sizes, layers,
-// packages, files, and the things a hardened image should not carry (setuid
+// packages, Python distributions, files, and the things a hardened image should not carry (setuid
 // files, shells, package managers, a root user). A pure function of what the
 // image reader gives, so any transport compares the same way.
 
@@ -8,6 +8,7 @@ import { severityCounts } from "../scan/report.ts";
 import type { ImageFilesystem } from "../source/filesystem.ts";
 import type { OpenedImage } from "../source/image-source.ts";
 import type { InstalledPackage } from "../source/packages.ts";
+import type { PythonPackage } from "../source/python-packages.ts";
 
 /** One image's numbers. */
 export interface ImageStats {
@@ -18,6 +19,8 @@ export interface ImageStats {
   uncompressedSize: number;
   layers: number;
   packages: number;
+  /** Python distributions in site-packages that no OS package owns (source/python-packages.ts). */
+  pythonPackages: number;
   /** Regular files in the final file system. */
   files: number;
   /** Regular files with the setuid or setgid bit, sorted. */
@@ -45,12 +48,13 @@ const PACKAGE_MANAGERS: Readonly<Record<string, readonly string[]>> = {
 const CUDA_PACKAGE = /^(libcu|libnv|libnccl|libcudnn)/;
 const SET_ID = 0o6000;
 
-/** The numbers of one image from its opened manifest, final file system and packages. */
+/** The numbers of one image from its opened manifest, final file system, packages and Python distributions. */
 export function imageStats(
   ref: string,
   image: OpenedImage,
   fs: ImageFilesystem,
   packages: readonly InstalledPackage[],
+  python: readonly PythonPackage[],
   findings?: readonly Finding[],
 ): ImageStats {
   let files = 0;
@@ -80,6 +84,7 @@ export function imageStats(
     uncompressedSize,
     layers: image.layers.length,
     packages: packages.length,
+    pythonPackages: python.length,
     files,
     setuidFiles: setuidFiles.sort(),
     shells: SHELLS.flatMap(present).sort(),

@@ -16,6 +16,7 @@ export function compareRows(stats: readonly ImageStats[]): string[][] {
     row("uncompressed size", (s) => formatBytes(s.uncompressedSize)),
     row("layers", (s) => String(s.layers)),
     row("packages", (s) => String(s.packages)),
+    row("Python packages", (s) => String(s.pythonPackages)),
     row("files", (s) => String(s.files)),
     row("setuid/setgid files", (s) => `${s.setuidFiles.length}`),
     row("shells", (s) => list(s.shells)),
