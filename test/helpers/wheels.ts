@@ -25,7 +25,7 @@ export const DEBIAN_PYTHON = process.env.CUDASEAL_TEST_PYTHON ?? "/usr/bin/pytho
 /** Whether the wheel-building tools are there (tests skip with a reason if not). */
 export function wheelToolsAvailable(): boolean {
   try {
-    execFileSync(DEBIAN_PYTHON, ["-c", "import pip, wheel, setuptools"], { stdio: "ignore" });
+    execFileSync(DEBIAN_PYTHON, ["-c", "import setuptools, wheel, pip"], { stdio: "ignore" });
     return true;
   } catch {
     return false;
