@@ -162,7 +162,19 @@ export async function readUvLock(path: string, options: ReadLockOptions): Promis
     if (groups.includes(normalizeName(name)))
       for (const edge of edgesOf(edges, path, `dev-dependencies.${name}`)) walk.follow(edge, root);
   const out: LockedPythonPackage[] = [];
-  for (const pkg of walk.reached()) if (pkg !== root) out.push(lockedPackage(pkg, path));
+  const names = new Set<string>();
+  for (const pkg of walk.reached()) {
+    if (pkg === root) continue;
+    // Forks are split by markers; two entries of one name reached means markers that overlap.
+    if (names.has(pkg.name))
+      throw lockInvalid(
+        path,
+        `two entries of ${pkg.name} apply to the image`,
+        "regenerate the lock with `uv lock`",
+      );
+    names.add(pkg.name);
+    out.push(lockedPackage(pkg, path));
+  }
   return {
     format: "uv.lock",
     packages: out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),

@@ -122,6 +122,7 @@ const ALIASES: Record<string, string> = {
 };
 
 const MAX_MARKER_LENGTH = 16 * 1024;
+const MAX_NESTING = 64;
 
 type Token =
   | { t: "str"; v: string }
@@ -197,11 +198,14 @@ export function parseMarker(text: string): Marker {
     }
     throw invalid(text, "expected a comparison operator");
   };
-  // Nesting is bounded by the text's length cap; each level consumes a token.
+  // Parentheses nest at most MAX_NESTING deep, so hostile input cannot exhaust the stack.
+  let depth = 0;
   const atom = (): Marker => {
     if (peek()?.t === "(") {
       pos++;
+      if (++depth > MAX_NESTING) throw invalid(text, `parentheses nest deeper than ${MAX_NESTING}`);
       const inner = or();
+      depth--;
       if (tokens[pos++]?.t !== ")") throw invalid(text, "missing )");
       return inner;
     }

@@ -71,6 +71,8 @@ test("a marker that is not PEP 508 is refused as PY_LOCK_INVALID", () => {
     "(python_version > '3'",
     "python_version >= '3' and",
     "'a' 'b'",
+    // Deep enough to exhaust a recursive parser's stack.
+    `${"(".repeat(5000)}os_name == 'posix'${")".repeat(5000)}`,
   ])
     assert.throws(
       () => evaluateMarker(bad, env),
