@@ -3,15 +3,18 @@
 // finding, not a crash), whiteouts (applied to the final file system by the
 // OCI rules), symlinks above it, then the entry's own checks
 // (entry-checks.ts). Only layer numbers are kept per path, so a large image
-// costs a map entry per path.
+// costs a map entry per path. CUDA libraries are remembered with their sizes
+// to find, once every layer is read, a soname the image holds twice.
 
 import { posix } from "node:path";
 import type { Finding } from "../findings/index.ts";
 import { LayeredPaths, parseEntryName } from "../source/whiteout.ts";
 import type { TarEntry } from "../tar/reader.ts";
+import { formatBytes } from "../util/format-bytes.ts";
 import { checkBody, checkLinks, checkMode, type Note, printable, rootedPath } from "./entry-checks.ts";
 import { LayerFindings } from "./layer-findings.ts";
-import { cudartVersion, isCudart, isPackageDatabase } from "./paths.ts";
+import { cudartVersion, cudaSoname, isCudart, isPackageDatabase } from "./paths.ts";
+import { finding } from "./rules.ts";
 
 type CudaVersion = { major: number; minor: number; full: string };
 
@@ -30,6 +33,8 @@ export class EntryWalker {
   /** Symlinks as the layers so far leave them, to spot entries written through one. */
   readonly #symlinks = new Map<string, string>();
   readonly #cudart: { path: string; layer: number; version?: CudaVersion }[] = [];
+  /** Regular files named as CUDA libraries: soname, path, layer, size. */
+  readonly #cudaLibs: { soname: string; path: string; layer: number; size: number }[] = [];
   readonly #maxScan: number;
 
   constructor(maxScan: number) {
@@ -77,7 +82,39 @@ export class EntryWalker {
 
   /** The findings that hold for the final file system. */
   findings(): Finding[] {
-    return this.#findings.settle(this.#fs);
+    return [...this.#findings.settle(this.#fs), ...this.#duplicatedCudaLibraries()];
+  }
+
+  // Two regular files answering to one soname (a wheel's nvidia/*/lib beside
+  // /usr/lib or /usr/local/cuda): twice the bytes, and which one a process
+  // loads depends on the search path. Links and hard links are one copy.
+  #duplicatedCudaLibraries(): Finding[] {
+    // The last version of each path, as the final file system has it.
+    const final = new Map(this.#cudaLibs.map((lib) => [lib.path, lib]));
+    const bySoname = new Map<string, { path: string; layer: number; size: number }[]>();
+    for (const lib of final.values()) {
+      if (this.#fs.get(lib.path) !== lib.layer) continue;
+      const list = bySoname.get(lib.soname);
+      if (list) list.push(lib);
+      else bySoname.set(lib.soname, [lib]);
+    }
+    const out: Finding[] = [];
+    for (const [soname, copies] of [...bySoname].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (copies.length < 2) continue;
+      copies.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      const total = copies.reduce((n, c) => n + c.size, 0);
+      const list = copies
+        .map((c) => `${printable(c.path)} (${formatBytes(c.size)}, layer ${c.layer})`)
+        .join(", ");
+      out.push(
+        finding(
+          "CS-CUDA-LIBRARY-DUPLICATED",
+          { path: copies[0].path, layer: copies[0].layer, inFinalFs: true },
+          `${soname} is in the image ${copies.length} times, ${formatBytes(total)} in all: ${list}`,
+        ),
+      );
+    }
+    return out;
   }
 
   /** The newest CUDA runtime a surviving file name carries. */
@@ -132,5 +169,7 @@ export class EntryWalker {
     else this.#symlinks.delete(path);
     if (isCudart(path) && e.type !== "directory")
       this.#cudart.push({ path, layer, version: cudartVersion(path) });
+    const soname = e.type === "file" ? cudaSoname(path) : undefined;
+    if (soname !== undefined) this.#cudaLibs.push({ soname, path, layer, size: e.size });
   }
 }

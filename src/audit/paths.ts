@@ -1,6 +1,6 @@
 // What a path in an image is, by its name: a shell, a package manager, a
 // compiler, a network tool, an NVIDIA driver library, the CUDA runtime, a
-// credentials file, a package database. Names only; contents are judged by
+// CUDA library's soname, a credentials file, a package database. Names only; contents are judged by
 // the layer walker (ELF magic, `#!`, size).
 
 import { posix } from "node:path";
@@ -40,6 +40,23 @@ const DRIVER_LIB =
 /** True for a bundled NVIDIA driver library (`libcuda.so.1`, `libnvidia-ml.so.550.54.15`). */
 export function isDriverLibrary(path: string): boolean {
   return DRIVER_LIB.test(posix.basename(path)) && !path.split("/").includes("stubs");
+}
+
+// The CUDA toolkit's and its companions' libraries, which NVIDIA's packages,
+// the CUDA toolkit and PyPI's nvidia-*-cu12 wheels all ship. auditwheel may
+// have renamed a bundled copy with a hash (`libcudart-d0da41ae.so.11.0`).
+const CUDA_LIB =
+  /^(libcublas|libcublasLt|libcudart|libcudnn(?:_[a-z_]+)?|libnccl|libcufft|libcufftw|libcurand|libcusolver|libcusolverMg|libcusparse|libcusparseLt|libnvrtc|libnvrtc-builtins|libnvJitLink|libcupti|libnvToolsExt|libnvtx3interop|libcufile|libcufile_rdma|libnvjpeg|libnpp[a-z]*|libnvblas|libcudla|libnvperf_host|libnvperf_target|libcheckpoint)(?:-[0-9a-f]{8})?\.so\.(\d+)(?:\.[0-9]+)*$/;
+
+/**
+ * The soname a CUDA library file answers to, from its name:
+ * `libcublas.so.12.4.5.8` and `nvidia/cublas/lib/libcublas.so.12` are both
+ * `libcublas.so.12`; undefined for anything else, and for the unversioned
+ * link-time name (`libcublas.so`), which nothing loads at run time.
+ */
+export function cudaSoname(path: string): string | undefined {
+  const m = CUDA_LIB.exec(posix.basename(path));
+  return m ? `${m[1]}.so.${m[2]}` : undefined;
 }
 
 /** The CUDA runtime version a libcudart file name carries: `libcudart.so.12.4.127` → [12, 4, "12.4.127"]. */

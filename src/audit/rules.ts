@@ -119,6 +119,12 @@ export const AUDIT_RULES = {
     refs: [NIST("4.1.2"), "NVIDIA Container Toolkit: NVIDIA_REQUIRE_*"],
     fix: "set NVIDIA_REQUIRE_CUDA=cuda>=MAJOR.MINOR of the libcudart actually present",
   },
+  "CS-CUDA-LIBRARY-DUPLICATED": {
+    severity: "medium",
+    title: "A CUDA library is in the image more than once",
+    refs: [NIST("4.1.2"), "NVIDIA CUDA: one copy of each CUDA library per process"],
+    fix: "keep one copy of each: the Python wheels' nvidia-*-cu12 libraries or the system's CUDA packages, not both (see docs/python.md)",
+  },
   // Files.
   "CS-FILE-SETUID": {
     severity: "high",
