@@ -7,9 +7,9 @@
 import { compileGlobs } from "../layer/glob.ts";
 import { defaultLibraryDirectories, loaderArch } from "./arch.ts";
 import { type LdCacheEntry, type LibraryScan, type SonameLink, scanLibraries } from "./library-scan.ts";
-import { type ResolveContext, resolveNeeded } from "./resolve.ts";
+import { type ResolveContext, resolveNeeded, resolveThroughLoader } from "./resolve.ts";
 import { fileAt, parentOf } from "./tree-path.ts";
-import type { ImageTree, TreeNode } from "./types.ts";
+import type { ElfFacts, ImageTree, TreeNode } from "./types.ts";
 
 export interface LinkProblem {
   /** The file that cannot start or load (canonical path). */
@@ -86,17 +86,19 @@ export function checkLinks(input: ImageTree, options: LinkCheckOptions = {}): Li
   };
   const found: LinkProblem[] = [];
   const skipped: SkippedFile[] = [];
+  const objects = new Map<string, FileNode>();
   for (const [path, node] of input.nodes) {
     if (node.type !== "file") continue;
     if (node.elf) {
       const reason = skipReason(path, node, arch);
       if (reason) skipped.push({ path, reason, owner: node.owner });
-      else found.push(...checkElf(ctx, path, node));
+      else objects.set(path, node);
     } else if (node.shebang && (node.mode & 0o111) !== 0) {
       const missing = missingInterpreter(tree, node.shebang, options.path ?? DEFAULT_PATH);
       if (missing) found.push({ path, kind: "interpreter", missing, owner: node.owner });
     }
   }
+  found.push(...checkObjects(ctx, objects));
   found.sort((a, b) => cmp(a.path, b.path) || cmp(a.kind, b.kind) || cmp(a.missing, b.missing));
   skipped.sort((a, b) => cmp(a.path, b.path));
   const waiver = compileGlobs(options.waive ?? []);
@@ -129,16 +131,63 @@ function skipReason(
   return undefined;
 }
 
-function checkElf(ctx: ResolveContext, path: string, node: FileNode): LinkProblem[] {
-  const elf = node.elf as NonNullable<FileNode["elf"]>;
+/** PT_INTERP and DT_NEEDED of every object, the latter also through the DT_RPATH of the objects that load it. */
+function checkObjects(ctx: ResolveContext, objects: ReadonlyMap<string, FileNode>): LinkProblem[] {
   const problems: LinkProblem[] = [];
-  if (elf.interpreter && !fileAt(ctx.tree, elf.interpreter))
-    problems.push({ path, kind: "loader", missing: elf.interpreter, owner: node.owner });
-  for (const name of new Set(elf.needed)) {
-    if (!resolveNeeded(ctx, path, elf, name))
-      problems.push({ path, kind: "needed", missing: name, owner: node.owner });
+  const unresolved: { path: string; node: FileNode; name: string }[] = [];
+  // Who loads each file: the inherited DT_RPATH comes from them.
+  const loadedBy = new Map<string, string[]>();
+  for (const [path, node] of objects) {
+    const elf = node.elf as ElfFacts;
+    if (elf.interpreter && !fileAt(ctx.tree, elf.interpreter))
+      problems.push({ path, kind: "loader", missing: elf.interpreter, owner: node.owner });
+    for (const name of new Set(elf.needed)) {
+      const r = resolveNeeded(ctx, path, elf, name);
+      if (!r) unresolved.push({ path, node, name });
+      else if (r.kind === "file") {
+        const loaders = loadedBy.get(r.path) ?? [];
+        loadedBy.set(r.path, loaders);
+        loaders.push(path);
+      }
+    }
+  }
+  for (const u of unresolved) {
+    if (!foundUpTheChain(ctx, objects, loadedBy, u.path, u.name))
+      problems.push({ path: u.path, kind: "needed", missing: u.name, owner: u.node.owner });
   }
   return problems;
+}
+
+/**
+ * True when every loading chain that ends at `path` finds `name` through
+ * the DT_RPATH of some object on it: walking up from `path` past the
+ * objects whose DT_RPATH finds it, no object that nothing loads (a
+ * program, or a library only dlopen'd) is reached. An object nothing loads
+ * is such a chain itself.
+ */
+function foundUpTheChain(
+  ctx: ResolveContext,
+  objects: ReadonlyMap<string, FileNode>,
+  loadedBy: ReadonlyMap<string, string[]>,
+  path: string,
+  name: string,
+): boolean {
+  const object = objects.get(path)?.elf as ElfFacts;
+  if (object.runpath.length > 0) return false;
+  const seen = new Set([path]);
+  const queue = [path];
+  while (queue.length > 0) {
+    const here = queue.shift() as string;
+    const loaders = (loadedBy.get(here) ?? []).filter((l) => l !== here);
+    if (loaders.length === 0) return false;
+    for (const loaderPath of loaders) {
+      if (seen.has(loaderPath)) continue;
+      seen.add(loaderPath);
+      const loader = objects.get(loaderPath)?.elf as ElfFacts;
+      if (!resolveThroughLoader(ctx, loaderPath, loader, object, name)) queue.push(loaderPath);
+    }
+  }
+  return true;
 }
 
 /** The interpreter a script names that is not in the image, or undefined when it is. */

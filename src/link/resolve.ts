@@ -2,7 +2,9 @@
 // _dl_map_object), for one object's direct needs: a name with a slash is a
 // path; otherwise DT_RPATH (only when the object has no DT_RUNPATH),
 // LD_LIBRARY_PATH, DT_RUNPATH, the cache, then the trusted directories.
-// $ORIGIN, $LIB and $PLATFORM are expanded. A candidate counts only when it
+// $ORIGIN, $LIB and $PLATFORM are expanded. The DT_RPATH of the objects
+// that load this one (up to the executable) is tried by the caller, which
+// knows who loads whom (resolveThroughLoader). A candidate counts only when it
 // is, after symlinks inside the tree, a shared object of the object's own
 // class and machine, as the loader skips the rest and looks further. The
 // driver's libraries the container runtime mounts count as present.
@@ -99,4 +101,32 @@ export function resolveNeeded(
   const hit = inDirectories(ctx, ctx.defaultDirectories, name, object);
   if (hit) return { kind: "file", path: hit, via: "default" };
   return isHostLibrary(name) ? { kind: "host" } : undefined;
+}
+
+/**
+ * The inherited step of the search: an object without DT_RUNPATH also
+ * searches the DT_RPATH of each object up its loading chain that has no
+ * DT_RUNPATH itself, $ORIGIN being that object's folder.
+ */
+export function resolveThroughLoader(
+  ctx: ResolveContext,
+  loaderPath: string,
+  loader: ElfFacts,
+  object: ElfFacts,
+  name: string,
+): string | undefined {
+  if (
+    object.runpath.length > 0 ||
+    loader.runpath.length > 0 ||
+    loader.rpath.length === 0 ||
+    name.includes("/")
+  )
+    return undefined;
+  const origin = parentOf(loaderPath);
+  return inDirectories(
+    ctx,
+    loader.rpath.map((d) => expandTokens(d, origin, ctx.arch)),
+    name,
+    object,
+  );
 }

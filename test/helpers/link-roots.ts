@@ -84,6 +84,10 @@ export function gcc(root: string, out: string, source: string, flags: string[]):
   });
 }
 
+/** Shared objects already compiled in this process, by their gcc arguments: each is built once and copied. */
+const compiled = new Map<string, Promise<string>>();
+let builds: string | undefined;
+
 /** A tiny shared object with a soname, built by gcc. */
 export async function sharedObject(
   root: string,
@@ -92,13 +96,31 @@ export async function sharedObject(
   symbol: string,
   extra: string[] = [],
 ): Promise<void> {
+  const key = JSON.stringify([soname, symbol, extra]);
+  let built = compiled.get(key);
+  if (!built) {
+    const name = `${compiled.size}-${soname}`;
+    built = (async () => {
+      builds ??= await mkdtemp(join(tmpdir(), "cudaseal-link-objects-"));
+      gcc(builds, name, `int ${symbol}(void) { return 42; }\n`, [
+        "-shared",
+        "-fPIC",
+        `-Wl,-soname,${soname}`,
+        ...extra,
+      ]);
+      return join(builds, name);
+    })();
+    compiled.set(key, built);
+  }
   await mkdir(dirname(join(root, path)), { recursive: true });
-  gcc(root, path, `int ${symbol}(void) { return 42; }\n`, [
-    "-shared",
-    "-fPIC",
-    `-Wl,-soname,${soname}`,
-    ...extra,
-  ]);
+  await cp(await built, join(root, path));
+}
+
+/** Remove what sharedObject compiled (call once, after the tests). */
+export async function removeCompiled(): Promise<void> {
+  if (builds) await rm(builds, { recursive: true, force: true });
+  builds = undefined;
+  compiled.clear();
 }
 
 /** NVIDIA's layout: cuda-12.8 with its libraries, /usr/local/cuda and cuda-12 through alternatives, 000_cuda.conf and 988_cuda-12.conf. */

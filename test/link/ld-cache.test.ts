@@ -3,17 +3,27 @@
 // (`ldconfig -p`), and the same bytes when the generator string matches.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { isCudasealError } from "../../src/errors.ts";
 import { buildLdCache, parseLdCache } from "../../src/link/index.ts";
 import type { ImageTree } from "../../src/link/types.ts";
 import { readImageTree } from "../helpers/image-tree.ts";
-import { CUDA_LIB, debianRoot, nvidiaRoot, put, tempRoot } from "../helpers/link-roots.ts";
+import {
+  CUDA_LIB,
+  debianRoot,
+  gcc,
+  nvidiaRoot,
+  put,
+  removeCompiled,
+  tempRoot,
+} from "../helpers/link-roots.ts";
 
 const LDCONFIG = "/sbin/ldconfig";
+
+after(() => removeCompiled());
 
 /** Debian's ldconfig on the root, without touching links; its cache's bytes. */
 function debianLdconfig(root: string): Buffer {
@@ -87,6 +97,31 @@ test("the same tree gives the same bytes", async () => {
     const b = buildLdCache(await readImageTree(t.root)).bytes;
     assert.ok(a.equals(b));
     assert.equal(parseLdCache(a).generator, "cudaseal");
+  } finally {
+    await t.remove();
+  }
+});
+
+test("the real loader, chrooted into the root, finds CUDA's libraries through cudaseal's cache and the soname links it lists", {
+  skip: process.getuid?.() !== 0 ? "chroot needs root" : false,
+}, async () => {
+  const t = await tempRoot();
+  try {
+    await debianRoot(t.root);
+    await nvidiaRoot(t.root);
+    const main = (fn: string) => `int ${fn}(void); int main(void) { return ${fn}() == 42 ? 0 : 3; }\n`;
+    const lib = join(t.root, CUDA_LIB);
+    gcc(t.root, "usr/bin/app", main("cudart_version"), [`-L${lib}`, "-l:libcudart.so.12"]);
+    gcc(t.root, "usr/bin/blas", main("cublas_version"), [`-L${lib}`, "-l:libcublas.so.12.8.4.1"]);
+    const run = (prog: string) => spawnSync("chroot", [t.root, prog], { encoding: "utf8" });
+    // Without a cache neither library is found: the check below can fail.
+    assert.match(run("/usr/bin/app").stderr, /libcudart\.so\.12/);
+    const cache = buildLdCache(await readImageTree(t.root));
+    await writeFile(join(t.root, "etc/ld.so.cache"), cache.bytes);
+    assert.equal(run("/usr/bin/app").status, 0);
+    assert.match(run("/usr/bin/blas").stderr, /libcublas\.so\.12/);
+    for (const l of cache.links) await symlink(l.target, join(t.root, l.path));
+    assert.equal(run("/usr/bin/blas").status, 0);
   } finally {
     await t.remove();
   }

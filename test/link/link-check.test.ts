@@ -3,6 +3,7 @@
 // the build reads layers.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -16,12 +17,16 @@ import {
   link,
   nvidiaRoot,
   put,
+  removeCompiled,
   sharedObject,
   tempRoot,
 } from "../helpers/link-roots.ts";
 
 let root: string;
 let remove: () => Promise<void>;
+/** Every program below; with-runpath cannot start (its library's need is found only through DT_RPATH). */
+let full: ImageTree;
+/** The same without with-runpath: nothing in it is unresolved but what each test removes. */
 let base: ImageTree;
 
 const owners: Record<string, string> = {
@@ -55,17 +60,37 @@ before(
       "-l:libcuda.so.1",
     ]);
     await rm(join(root, "tmp-build"), { recursive: true });
+    // A library needing another found only through the DT_RPATH of the program that loads it:
+    // ld.so inherits DT_RPATH down the loading chain, never DT_RUNPATH.
+    const rp = join(root, "opt/rp/lib");
+    await sharedObject(root, "opt/rp/lib/libinner.so.1", "libinner.so.1", "inner");
+    gcc(root, "opt/rp/lib/libouter.so.1", "int inner(void); int outer(void) { return inner(); }\n", [
+      "-shared",
+      "-fPIC",
+      "-Wl,-soname,libouter.so.1",
+      `-L${rp}`,
+      "-l:libinner.so.1",
+    ]);
+    await mkdir(join(root, "opt/rp/bin"), { recursive: true });
+    const outerMain = "int outer(void); int main(void) { return outer() == 42 ? 0 : 1; }\n";
+    const chain = [`-L${rp}`, "-l:libouter.so.1", `-Wl,-rpath-link,${rp}`, "-Wl,-rpath,$ORIGIN/../lib"];
+    gcc(root, "opt/rp/bin/with-rpath", outerMain, [...chain, "-Wl,--disable-new-dtags"]);
+    gcc(root, "opt/rp/bin/with-runpath", outerMain, [...chain, "-Wl,--enable-new-dtags"]);
     await put(root, "usr/bin/needs-sh", "#!/bin/sh\necho hi\n", 0o755);
     await put(root, "usr/bin/py-tool", "#!/usr/bin/env python3\nprint('hi')\n", 0o755);
     await put(root, "usr/bin/not-run", "#!/nowhere/interp\n", 0o644);
     await put(root, "usr/bin/env", "#!/not/checked/here\n", 0o644);
-    base = await readImageTree(root, "amd64", (p) => owners[p]);
+    full = await readImageTree(root, "amd64", (p) => owners[p]);
+    base = edit(full, { "opt/rp/bin/with-runpath": null });
     assert.ok(base.nodes.get("usr/bin/app")?.type === "file");
   },
   { timeout: 60_000 },
 );
 
-after(() => remove());
+after(async () => {
+  await remove();
+  await removeCompiled();
+});
 
 /** The tree with paths removed or replaced. */
 function edit(
@@ -147,6 +172,23 @@ test("RUNPATH $ORIGIN is what finds the bundled library: without the library it 
   assert.deepEqual(
     summary(t).filter((s) => s.startsWith("needed")),
     ["needed opt/tool/bin/tool libhelper.so.1"],
+  );
+});
+
+test("DT_RPATH is inherited down the loading chain and DT_RUNPATH is not, as the host's own loader shows", () => {
+  // This machine's loader agrees: the same programs run from the temporary root.
+  assert.equal(spawnSync(join(root, "opt/rp/bin/with-rpath")).status, 0);
+  const failed = spawnSync(join(root, "opt/rp/bin/with-runpath"));
+  assert.notEqual(failed.status, 0);
+  assert.match(String(failed.stderr), /libinner\.so\.1/);
+  const problems = summary(pythonPresent(full)).filter((s) => s.startsWith("needed"));
+  assert.deepEqual(problems, ["needed opt/rp/lib/libouter.so.1 libinner.so.1"]);
+  // Only because with-runpath loads it: with that program gone, the inherited DT_RPATH finds it.
+  assert.deepEqual(
+    summary(edit(pythonPresent(full), { "opt/rp/bin/with-runpath": null })).filter((s) =>
+      s.startsWith("needed"),
+    ),
+    [],
   );
 });
 
