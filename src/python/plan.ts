@@ -11,8 +11,9 @@ import { CudasealError } from "../errors.ts";
 import { redactUrl } from "../http/index.ts";
 import { mapPool } from "../util/pool.ts";
 import { splitCredentials } from "./index-auth.ts";
+import { fullPythonVersion } from "./markers.ts";
 import { normalizeName } from "./names.ts";
-import { versionsEqual } from "./pep440.ts";
+import { parseSpecifiers, type Specifier, satisfies, versionsEqual } from "./pep440.ts";
 import { chooseWheel, noWheel, rankWheels } from "./select.ts";
 import { type IndexFile, listProjectFiles, type SimpleIndexOptions } from "./simple-index.ts";
 import { parseWheelName, tagRanks } from "./tags.ts";
@@ -107,7 +108,7 @@ async function byHashes(
   const matching: (IndexFile & { sha256: string })[] = [];
   for (const { files } of await listings(pkg, indexes, options)) {
     for (const f of files) {
-      if (!versionOfFile(f.filename, pkg)) continue;
+      if (!versionOfFile(f.filename, pkg) || !allowsInterpreter(f.requiresPython, interpreter)) continue;
       ofVersion.push(f);
       // An index that gives no hash is trusted with the lock's only one; the fetch checks it.
       const sha256 = f.sha256 ?? only;
@@ -138,6 +139,18 @@ async function byHashes(
     sha256: f.sha256,
     size: f.size,
   };
+}
+
+/** Whether a file's Requires-Python admits the interpreter; one that cannot be read is ignored, as pip does. */
+function allowsInterpreter(requiresPython: string | undefined, interpreter: InterpreterFacts): boolean {
+  if (requiresPython === undefined || requiresPython.trim() === "") return true;
+  let specs: Specifier[];
+  try {
+    specs = parseSpecifiers(requiresPython);
+  } catch {
+    return true;
+  }
+  return satisfies(fullPythonVersion(interpreter), specs, { prereleases: true });
 }
 
 /** Whether an index file is `pkg` at its pinned version (wheels by their name, sdists by their stem). */

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -250,4 +251,44 @@ test("a project page larger than the cap is refused", { skip: !tools }, async ()
     "PY_INDEX_FAILED",
   );
   assert.equal((err.cause as CudasealError | undefined)?.code, "FETCH_TOO_LARGE");
+});
+
+test("a file whose Requires-Python excludes the image's interpreter is passed over", {
+  skip: !tools,
+}, async () => {
+  // A PEP 691 page as PyPI writes one, with requires-python on each file.
+  const page = {
+    meta: { "api-version": "1.1" },
+    name: "demo-lib",
+    files: [
+      {
+        filename: native.filename,
+        url: `${index.origin}/files/${native.filename}`,
+        hashes: { sha256: native.sha256 },
+        "requires-python": ">=3.14",
+      },
+      {
+        filename: pure.filename,
+        url: `${index.origin}/files/${pure.filename}`,
+        hashes: { sha256: pure.sha256 },
+        "requires-python": ">=3.9",
+      },
+    ],
+  };
+  const server = createHttpServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/vnd.pypi.simple.v1+json" }).end(JSON.stringify(page));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as import("node:net").AddressInfo).port;
+  try {
+    const lock = requirementsLock([`demo-lib==1.0 ${pure.sha256} ${native.sha256}`]);
+    const [chosen] = await planPython(lock, AMD64, {
+      index: `http://127.0.0.1:${port}/simple/`,
+      ...NO_NETRC,
+    });
+    assert.equal(chosen?.filename, pure.filename);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
