@@ -34,7 +34,7 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
       suites: s.suites ?? [suite],
       components: s.components ?? ["main"],
       arches: s.archs,
-      keyring: s.keyring ?? "debian",
+      keyring: keyringOf(s.keyring) ?? "debian",
       priority: s.priority ?? 500,
       pins: s.pins,
       allowExpired: s.allowExpired,
@@ -52,7 +52,7 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
     sources.push(
       ...defaults.map((s) => ({
         ...s,
-        keyring: debian?.keyring ?? s.keyring,
+        keyring: keyringOf(debian?.keyring) ?? s.keyring,
         priority: debian?.priority ?? s.priority,
         pins: debian?.pins,
         allowExpired: debian?.allowExpired,
@@ -69,7 +69,7 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
         mirror: nvidiaMirror,
         system: entry.url || nvidiaMirror ? [] : systemMirrors().entries,
         arches: archs,
-        keyring: entry.keyring,
+        keyring: keyringOf(entry.keyring),
         priority: entry.priority,
         pins: entry.pins,
         allowExpired: entry.allowExpired,
@@ -86,6 +86,11 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
   if (allowExpired) sources = sources.map((s) => ({ ...s, allowExpired: true }));
   if (allowRollback) sources = sources.map((s) => ({ ...s, allowRollback: true }));
   return sources.map(dropUndefined);
+}
+
+/** A spec's keyring as a source's: the shipped NVIDIA keys are named in a list, as key files are. */
+function keyringOf(keyring: SpecSource["keyring"]): AptSource["keyring"] | undefined {
+  return keyring === "nvidia" ? ["nvidia"] : keyring;
 }
 
 /** Sources compare and print without the options nobody set. */

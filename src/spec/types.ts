@@ -11,7 +11,8 @@ export interface SpecBuiltinSource {
   distribution?: string;
   /** A mirror of the repository (a company proxy); NVIDIA's own URL otherwise. */
   url?: string;
-  keyring?: "debian" | string[];
+  /** `debian` or `nvidia` for the keys shipped with cudaseal, or key files. */
+  keyring?: "debian" | "nvidia" | string[];
   priority?: number;
   /** apt-style pins: packages matching `package` (a glob) get `priority` from this source. */
   pins?: SpecPin[];
@@ -28,7 +29,8 @@ export interface SpecSource {
   suites?: string[];
   components?: string[];
   archs?: string[];
-  keyring?: "debian" | string[];
+  /** `debian` or `nvidia` for the keys shipped with cudaseal, or key files. */
+  keyring?: "debian" | "nvidia" | string[];
   priority?: number;
   pins?: SpecPin[];
   allowExpired?: boolean;
