@@ -7,7 +7,7 @@
 // start of a line or after whitespace. `-r`/`--requirement` includes another
 // file relative to the including one; an include that loops, or that leaves
 // the folder of the top file (by `..` or a symbolic link), is refused.
-// `--index-url` and `--extra-index-url` are kept; options that change
+// `--index-url` and `--extra-index-url` are kept (`${VAR}` expanded); options that change
 // nothing for a hashed lock (`--require-hashes`, `--only-binary`…) are
 // accepted; anything that would build or resolve (`-e`, `-c`, VCS and
 // sdist URLs) is refused. Markers are evaluated for the image.
@@ -170,11 +170,20 @@ async function option(
       );
     case "index":
     case "extra-index":
-      ctx.indexes.push(checkedUrl(value, where, opt));
+      ctx.indexes.push(checkedUrl(expandEnv(value), where, opt));
       return;
     case "requirement":
       return include(value, where, file, chain, ctx);
   }
+}
+
+/**
+ * `${NAME}` from the environment, as pip expands it, so that an index's token
+ * can stay out of the file (`https://${INDEX_TOKEN}@host/simple`). Only index
+ * URLs are expanded: a requirement's pin and hashes must be the file's own.
+ */
+function expandEnv(value: string): string {
+  return value.replace(/\$\{([A-Z0-9_]+)\}/g, (whole, name: string) => process.env[name] ?? whole);
 }
 
 async function include(

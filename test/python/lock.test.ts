@@ -305,3 +305,19 @@ test("requirements.txt: an unpinned or unhashed line, an include loop and an inc
     "PY_LOCK_INVALID",
   );
 });
+
+test("requirements.txt: an environment variable in an index URL is expanded, as pip expands it", async () => {
+  process.env.CUDASEAL_TEST_INDEX_TOKEN = "tok3n";
+  try {
+    const path = await variant(
+      "env",
+      "requirements.txt",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: pip's own ${NAME} syntax, written into the file
+      "--extra-index-url https://ci:${CUDASEAL_TEST_INDEX_TOKEN}@pypi.example/simple\n",
+    );
+    const lock = await readPythonLock(path, { interpreter: AMD64 });
+    assert.deepEqual(lock.indexes, ["https://ci:tok3n@pypi.example/simple"]);
+  } finally {
+    delete process.env.CUDASEAL_TEST_INDEX_TOKEN;
+  }
+});
