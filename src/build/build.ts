@@ -4,6 +4,8 @@
 //   resolve  → the lock (exact packages, hashes), or the lock given
 //   fetch    → every .deb into the verified content store
 //   layers   → per architecture: skeleton, package layers, system layer, contents
+//   link     → every ELF file's libraries and loader, every script's interpreter,
+//              found inside each platform's image (link-stage.ts)
 //   image    → configs, manifests, index
 //   describe → SPDX and CycloneDX SBOMs per platform, as artifacts naming it
 //   write    → the output (OCI layout, docker-archive, oci-archive), atomically,
@@ -12,7 +14,7 @@
 
 import { dirname } from "node:path";
 import type { AptSource } from "../apt/sources.ts";
-import type { LockedPackage } from "../apt/types.ts";
+import type { LockedPackage, PackageRecord } from "../apt/types.ts";
 import { ContentStore } from "../cache/content-store.ts";
 import type { CopySummary } from "../copy/copy-image.ts";
 import { CudasealError } from "../errors.ts";
@@ -33,6 +35,7 @@ import {
   writeLockFile,
   writeProvenance,
 } from "./after-build.ts";
+import { checkPlatformLinks, type LinkReport } from "./link-stage.ts";
 import { type OutputTarget, sbomPath, writeOutput } from "./output.ts";
 import { buildPlatform, type PlatformResult } from "./platform-build.ts";
 import { StageRunner, type StageTiming, type StageWrites } from "./stages.ts";
@@ -69,6 +72,8 @@ export interface BuildResult {
   lock: Lock;
   written: WrittenImage;
   platforms: PlatformResult[];
+  /** The link check's findings, per platform. */
+  links: LinkReport[];
   stages: StageTiming[];
   packageCount: number;
   downloadedBytes: number;
@@ -88,7 +93,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const cacheWrites: StageWrites = { folder: "cache", path: options.cacheDir };
   await removeStaleTemps(options, store);
 
-  const lock = await stages.run("resolve", () => resolveLock(options, store), cacheWrites);
+  const { lock, available } = await stages.run("resolve", () => resolveLock(options, store), cacheWrites);
   const locked = lockedArches(lock, options.archs);
   const fetched = await stages.run(
     "fetch",
@@ -100,6 +105,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     cacheWrites,
   );
   const platforms = await stages.run("layers", () => buildPlatforms(options, store, locked), cacheWrites);
+  const links = await stages.run("link", async () =>
+    platforms.map((p) => checkPlatformLinks(p, options.spec, available?.get(p.arch))),
+  );
   const image: BuiltImage = {
     platforms: platforms.map((p) => p.image),
     annotations: platforms[0].annotations,
@@ -119,6 +127,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     lock,
     written,
     platforms,
+    links,
     stages: stages.timings,
     packageCount: locked.reduce((n, l) => Math.max(n, l.packages.length), 0),
     downloadedBytes: fetched.filter((f) => f.downloaded).reduce((n, f) => n + f.pkg.size, 0),
@@ -159,23 +168,24 @@ async function removeStaleTemps(options: BuildOptions, store: ContentStore): Pro
     );
 }
 
-/** resolve: the lock given, or one resolved from the sources. */
-async function resolveLock(options: BuildOptions, store: ContentStore): Promise<Lock> {
-  if (options.lock) return options.lock;
-  return (
-    await lockFromSources({
-      sources: options.sources,
-      archs: options.archs,
-      packages: options.spec.packages ?? [],
-      cuda: { cuda: options.spec.cuda, cudnn: options.spec.cudnn, nccl: options.spec.nccl },
-      provided: options.spec.provided ?? [],
-      recommends: options.spec.recommends ?? false,
-      store,
-      allowExpired: options.allowExpired,
-      onNote: options.onNote,
-      signal: options.signal,
-    })
-  ).lock;
+/** resolve: the lock given, or one resolved from the sources (with the packages they offer, for the link check's hints). */
+async function resolveLock(
+  options: BuildOptions,
+  store: ContentStore,
+): Promise<{ lock: Lock; available?: Map<string, PackageRecord[]> }> {
+  if (options.lock) return { lock: options.lock };
+  return lockFromSources({
+    sources: options.sources,
+    archs: options.archs,
+    packages: options.spec.packages ?? [],
+    cuda: { cuda: options.spec.cuda, cudnn: options.spec.cudnn, nccl: options.spec.nccl },
+    provided: options.spec.provided ?? [],
+    recommends: options.spec.recommends ?? false,
+    store,
+    allowExpired: options.allowExpired,
+    onNote: options.onNote,
+    signal: options.signal,
+  });
 }
 
 /** The lock's packages for each architecture built. */

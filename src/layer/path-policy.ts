@@ -30,6 +30,7 @@ export type DropReason =
   | "shell"
   | "package-manager"
   | "interpreter"
+  | "maintainer-script"
   | "trimmed";
 
 /** Directories that merged /usr folds into /usr (Debian 13 ships them as symlinks). */
@@ -95,6 +96,15 @@ const PACKAGE_MANAGERS = new Set([
   "rpm",
   "microdnf",
 ]);
+/**
+ * Scripts only a package's maintainer scripts or a login run, that cudaseal
+ * does itself or that have no use in a container: update-ca-certificates
+ * (the system layer writes the CA bundle) and update-motd.d (read at
+ * login). They are `#!/bin/sh` scripts, which an image without a shell
+ * could not run, so they go with the shell.
+ */
+const MAINTAINER_SCRIPTS = /^(usr\/sbin\/update-ca-certificates|etc\/update-motd\.d\/[^/]+)$/;
+
 const INTERPRETERS =
   /^(env|perl|perl5[.\d]*|python[\d.]*|ruby[\d.]*|lua[\d.]*|node|nodejs|php[\d.]*|tclsh[\d.]*|wish[\d.]*|awk|mawk|gawk|nawk)$/;
 
@@ -124,6 +134,7 @@ export class PathPolicy {
     if (!o.allowDocs && isDocumentation(path)) return "docs";
     if (!o.allowHeaders && path.startsWith("usr/include/")) return "headers";
     if (!o.allowStaticLibraries && /^usr\/lib\/.*\.a$/.test(path)) return "static-library";
+    if (!o.allowShell && MAINTAINER_SCRIPTS.test(path)) return "maintainer-script";
     const bin = binaryName(path);
     if (bin !== undefined) {
       if (!o.allowShell && SHELLS.has(bin)) return "shell";

@@ -28,6 +28,16 @@ export function reportBuild(out: Output, result: BuildResult, seconds: number): 
         `${p.arch}: trim removed ${trimmed.files} unreachable libraries, ${formatBytes(trimmed.bytes)}`,
       );
   }
+  for (const l of summary.platforms.map((p) => p.link)) {
+    if (!l) continue;
+    const waived = l.waived.length
+      ? `, waived: ${l.waived.map((w) => `${w.missing} (/${w.path})`).join(", ")}`
+      : "";
+    out.note(
+      `${l.arch}: link check: ${l.filesChecked} files, ${l.librariesResolved} libraries resolved, ` +
+        `ld.so.cache ${l.cacheEntries} entries${waived}`,
+    );
+  }
   for (const p of result.platforms) {
     if (p.unresolvedLibraries?.length)
       out.note(
@@ -62,6 +72,7 @@ function buildSummary(result: BuildResult, seconds: number) {
       layers: p.layers,
       dropped: p.dropped,
       unresolvedLibraries: p.unresolvedLibraries,
+      link: result.links[i],
     })),
     stages: result.stages,
     pushed:
