@@ -102,6 +102,8 @@ export async function checkBody(
   layer: number,
   maxScan: number,
   note: Note,
+  /** The whole body, when the walker has read it already (to keep it). */
+  read?: Buffer,
 ): Promise<number | undefined> {
   const shown = printable(path);
   const tool = e.mode & 0o111 ? toolKind(path) : undefined;
@@ -125,11 +127,11 @@ export async function checkBody(
     );
   }
   if (!scan && tool === undefined) {
-    await e.skip();
+    if (read === undefined) await e.skip();
     return undefined;
   }
   // Read the head (always) and the rest only when the body will be searched.
-  const body = scan ? await readAll(e.body, e.size) : await readHead(e, 4);
+  const body = read ?? (scan ? await readAll(e.body, e.size) : await readHead(e, 4));
   if (tool !== undefined && (isElfMagic(body) || body.subarray(0, 2).toString("latin1") === "#!")) {
     note(TOOL_RULES[tool], `${shown} is ${TOOL_WORDS[tool]}`, false);
   }
@@ -168,7 +170,8 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
-async function readAll(body: AsyncIterable<Buffer>, size: number): Promise<Buffer> {
+/** A whole body, which the caller has checked is small enough to hold. */
+export async function readAll(body: AsyncIterable<Buffer>, size: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const chunk of body) parts.push(chunk);
   return Buffer.concat(parts, size);

@@ -8,15 +8,35 @@
 
 import { posix } from "node:path";
 import type { Finding } from "../findings/index.ts";
+import { isOwnershipDb } from "../source/file-owners.ts";
+import type { FileInfo, ImageFilesystem } from "../source/filesystem.ts";
+import { isPackageDb } from "../source/packages.ts";
+import { isPythonMetadata, pythonPackages } from "../source/python-packages.ts";
 import { LayeredPaths, parseEntryName } from "../source/whiteout.ts";
 import type { TarEntry } from "../tar/reader.ts";
 import { formatBytes } from "../util/format-bytes.ts";
-import { checkBody, checkLinks, checkMode, type Note, printable, rootedPath } from "./entry-checks.ts";
+import {
+  checkBody,
+  checkLinks,
+  checkMode,
+  type Note,
+  printable,
+  readAll,
+  rootedPath,
+} from "./entry-checks.ts";
 import { LayerFindings } from "./layer-findings.ts";
 import { cudartVersion, cudaSoname, isCudart, isPackageDatabase } from "./paths.ts";
 import { finding } from "./rules.ts";
 
 type CudaVersion = { major: number; minor: number; full: string };
+
+/** Largest package database or Python metadata file kept to count Python distributions. */
+const MAX_KEPT = 4 * 1024 * 1024;
+
+/** The files Python distributions are counted from: their metadata, and the OS packages' records that may own it. */
+function keptForPackages(path: string): boolean {
+  return isPythonMetadata(path) || isPackageDb(path) || isOwnershipDb(path);
+}
 
 /** The CUDA runtime in the final file system: present at all, and the newest version a file name carries. */
 export interface CudartFacts {
@@ -35,6 +55,8 @@ export class EntryWalker {
   readonly #cudart: { path: string; layer: number; version?: CudaVersion }[] = [];
   /** Regular files named as CUDA libraries: soname, path, layer, size. */
   readonly #cudaLibs: { soname: string; path: string; layer: number; size: number }[] = [];
+  /** Bodies of the files keptForPackages names, by path: the last layer's version. */
+  readonly #kept = new Map<string, { layer: number; body: Buffer }>();
   readonly #maxScan: number;
 
   constructor(maxScan: number) {
@@ -73,7 +95,12 @@ export class EntryWalker {
       await e.skip();
       return;
     }
-    const scanned = await checkBody(e, path, layer, this.#maxScan, note);
+    const read =
+      e.type === "file" && e.size <= MAX_KEPT && keptForPackages(path)
+        ? await readAll(e.body, e.size)
+        : undefined;
+    if (read !== undefined) this.#kept.set(path, { layer, body: read });
+    const scanned = await checkBody(e, path, layer, this.#maxScan, note, read);
     if (scanned !== undefined) {
       this.counts.scannedFiles++;
       this.counts.scannedBytes += scanned;
@@ -137,6 +164,37 @@ export class EntryWalker {
       }
     }
     return { present, ...(newest === undefined ? {} : { version: newest, path: newestPath }) };
+  }
+
+  /** How many Python distributions the final file system holds that no OS package owns (as sbom and compare count). */
+  pythonPackages(): number {
+    const fs: ImageFilesystem = {
+      files: new Map(),
+      contents: new Map(),
+      tooLarge: new Set(),
+      digests: new Map(),
+    };
+    const info = (type: FileInfo["type"], layer: number, linkname?: string): FileInfo => ({
+      type,
+      mode: 0,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      layer,
+      ...(linkname === undefined ? {} : { linkname }),
+    });
+    for (const [path, { layer, body }] of this.#kept) {
+      if (this.#fs.get(path) !== layer) continue;
+      fs.files.set(path, info("file", layer));
+      fs.contents.set(path, body);
+    }
+    // Merged /usr is read from the top-level links.
+    for (const [path, target] of this.#symlinks) {
+      const layer = this.#fs.get(path);
+      if (layer !== undefined && posix.dirname(path) === "/")
+        fs.files.set(path, info("symlink", layer, target));
+    }
+    return pythonPackages(fs).length;
   }
 
   /** Whether the final file system has a package database. */

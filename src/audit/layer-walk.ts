@@ -27,6 +27,8 @@ export interface WalkResult {
   cudart: CudartFacts;
   /** Whether the final file system has a package database. */
   packageDatabase: boolean;
+  /** Python distributions no OS package owns. */
+  pythonPackages: number;
   stats: {
     layers: number;
     entries: number;
@@ -70,6 +72,7 @@ export async function walkLayers(image: OpenedImage, options: WalkOptions = {}):
     findings: [...unreadable, ...walker.findings()],
     cudart: walker.cudart(),
     packageDatabase: walker.packageDatabase(),
+    pythonPackages: walker.pythonPackages(),
     stats: {
       layers: image.layers.length,
       entries: walker.counts.entries,
