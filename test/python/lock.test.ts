@@ -321,3 +321,29 @@ test("requirements.txt: an environment variable in an index URL is expanded, as 
     delete process.env.CUDASEAL_TEST_INDEX_TOKEN;
   }
 });
+
+test("uv.lock: a wheel locked by path, and a folder of wheels as a registry, become file URLs beside the lock", async () => {
+  const text = await readFile(UV, "utf8");
+  const idna = /name = "idna"\nversion = "3\.10"\nsource = [^\n]+\nsdist = [^\n]+\nwheels = \[\n[^\n]+\n\]\n/;
+  const sha = "1".repeat(64);
+  const byPath = text.replace(
+    idna,
+    `name = "idna"\nversion = "3.10"\nsource = { path = "dist/idna-3.10-py3-none-any.whl" }\nwheels = [\n    { filename = "idna-3.10-py3-none-any.whl", hash = "sha256:${sha}" },\n]\n`,
+  );
+  const byFolder = text.replace(
+    idna,
+    `name = "idna"\nversion = "3.10"\nsource = { registry = "vendor/wheels" }\nwheels = [\n    { path = "idna-3.10-py3-none-any.whl", hash = "sha256:${sha}" },\n]\n`,
+  );
+  for (const [dirName, lockText, expected] of [
+    ["path", byPath, "dist/idna-3.10-py3-none-any.whl"],
+    ["folder", byFolder, "vendor/wheels/idna-3.10-py3-none-any.whl"],
+  ] as const) {
+    assert.notEqual(lockText, text);
+    const path = await variant(dirName, "uv.lock", lockText);
+    const [chosen] = (await planPython(await readPythonLock(path, { interpreter: AMD64 }), AMD64)).filter(
+      (c) => c.name === "idna",
+    );
+    assert.equal(chosen?.url, new URL(expected, `file://${join(scratch, dirName)}/`).href);
+    assert.equal(chosen?.sha256, sha);
+  }
+});
