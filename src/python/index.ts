@@ -29,3 +29,23 @@ export { chooseWheel } from "./select.ts";
 export { type IndexFile, listProjectFiles, type SimpleIndexOptions } from "./simple-index.ts";
 export { parseWheelName, supportedTags, type WheelName } from "./tags.ts";
 export type { ChosenWheel, InterpreterFacts, LockedFile, LockedPythonPackage, PythonLock } from "./types.ts";
+export {
+  checkWheelConflicts,
+  DEFAULT_ZIP_LIMITS,
+  type EntryPoint,
+  emptyWheelMeta,
+  entryPointScript,
+  type InstallTarget,
+  inspectWheel,
+  type PlannedFile,
+  parseInstallTarget,
+  type Scheme,
+  schemeFor,
+  venvEntries,
+  type WheelFile,
+  type WheelInfo,
+  type WheelInstallOptions,
+  type WheelLayerMeta,
+  wheelLayerEntries,
+  type ZipLimits,
+} from "./wheel/index.ts";

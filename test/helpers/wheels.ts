@@ -16,6 +16,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import * as zlib from "node:zlib";
 
 const run = promisify(execFile);
 
@@ -104,13 +105,17 @@ function setupPy(spec: WheelSpec, files: Record<string, string>, platform: boole
     .filter((p) => p.endsWith("/__init__.py"))
     .map((p) => p.slice(0, -"/__init__.py".length).replaceAll("/", "."));
   const packageData: Record<string, string[]> = {};
+  // Non-Python files belong to the nearest package above them.
   for (const p of Object.keys(files)) {
     if (p.endsWith(".py")) continue;
-    const dir = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
-    const pkg = dir.replaceAll("/", ".");
-    if (!packages.includes(pkg)) continue;
-    packageData[pkg] ??= [];
-    packageData[pkg].push(p.slice(dir.length + 1));
+    const segments = p.split("/");
+    for (let i = segments.length - 1; i > 0; i--) {
+      const pkg = segments.slice(0, i).join(".");
+      if (!packages.includes(pkg)) continue;
+      packageData[pkg] ??= [];
+      packageData[pkg].push(segments.slice(i).join("/"));
+      break;
+    }
   }
   const entryPoints: Record<string, string[]> = {};
   if (spec.consoleScripts) {
@@ -466,4 +471,168 @@ export async function startWheelIndex(dir: string, options: WheelIndexOptions = 
         server.close(() => resolve());
       }),
   };
+}
+
+/** One member of a zip written by `zipArchive`, with the knobs hostile-archive tests need. */
+export interface ZipMember {
+  name: string;
+  data?: string | Uint8Array;
+  /** Unix mode including the file type (default 0o100644); 0o120777 makes a symlink entry. */
+  mode?: number;
+  /** 0 stored, 8 deflate (default). */
+  method?: 0 | 8;
+  /** Sizes in the central directory, when the test wants them to lie. */
+  declaredSize?: number;
+  declaredCompressedSize?: number;
+  /** Name in the local header, when it should disagree with the central directory. */
+  localName?: string;
+  /** Force the local data offset in the central directory (for overlapping-entry bombs). */
+  offset?: number;
+}
+
+export interface ZipOptions {
+  /** Write sizes in data descriptors (flag bit 3), zeros in the local headers. */
+  dataDescriptors?: boolean;
+  /** Write zip64 extra fields and the zip64 end records even though nothing needs them. */
+  zip64?: boolean;
+}
+
+/**
+ * The bytes of a zip archive, written here rather than by a tool so that a
+ * test can make it exactly as malformed as it needs (and check zip64 and
+ * data descriptors, which small archives from zipfile never use).
+ */
+export function zipArchive(members: ZipMember[], options: ZipOptions = {}): Buffer {
+  const { crc32, deflateRawSync } = zlib;
+  const parts: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const m of members) {
+    const data = typeof m.data === "string" ? Buffer.from(m.data) : Buffer.from(m.data ?? []);
+    const method = m.method ?? 8;
+    const packed = method === 8 ? deflateRawSync(data) : data;
+    const crc = crc32(data);
+    const name = Buffer.from(m.name);
+    const localName = Buffer.from(m.localName ?? m.name);
+    const flags = 0x800 | (options.dataDescriptors ? 0x8 : 0);
+    const z64 = options.zip64;
+    const localExtra = z64 ? Buffer.alloc(20) : Buffer.alloc(0);
+    if (z64) {
+      localExtra.writeUInt16LE(1, 0);
+      localExtra.writeUInt16LE(16, 2);
+      localExtra.writeBigUInt64LE(BigInt(options.dataDescriptors ? 0 : data.length), 4);
+      localExtra.writeBigUInt64LE(BigInt(options.dataDescriptors ? 0 : packed.length), 12);
+    }
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(z64 ? 45 : 20, 4);
+    local.writeUInt16LE(flags, 6);
+    local.writeUInt16LE(method, 8);
+    local.writeUInt32LE(0x21, 10);
+    local.writeUInt32LE(options.dataDescriptors ? 0 : crc, 14);
+    local.writeUInt32LE(options.dataDescriptors ? 0 : z64 ? 0xffffffff : packed.length, 18);
+    local.writeUInt32LE(options.dataDescriptors ? 0 : z64 ? 0xffffffff : data.length, 22);
+    local.writeUInt16LE(localName.length, 26);
+    local.writeUInt16LE(localExtra.length, 28);
+    const at = m.offset ?? offset;
+    parts.push(local, localName, localExtra, packed);
+    offset += local.length + localName.length + localExtra.length + packed.length;
+    if (options.dataDescriptors) {
+      const dd = Buffer.alloc(z64 ? 24 : 16);
+      dd.writeUInt32LE(0x08074b50, 0);
+      dd.writeUInt32LE(crc, 4);
+      if (z64) {
+        dd.writeBigUInt64LE(BigInt(packed.length), 8);
+        dd.writeBigUInt64LE(BigInt(data.length), 16);
+      } else {
+        dd.writeUInt32LE(packed.length, 8);
+        dd.writeUInt32LE(data.length, 12);
+      }
+      parts.push(dd);
+      offset += dd.length;
+    }
+    const size = m.declaredSize ?? data.length;
+    const csize = m.declaredCompressedSize ?? packed.length;
+    const extra = z64 ? Buffer.alloc(28) : Buffer.alloc(0);
+    if (z64) {
+      extra.writeUInt16LE(1, 0);
+      extra.writeUInt16LE(24, 2);
+      extra.writeBigUInt64LE(BigInt(size), 4);
+      extra.writeBigUInt64LE(BigInt(csize), 12);
+      extra.writeBigUInt64LE(BigInt(at), 20);
+    }
+    const c = Buffer.alloc(46);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt16LE((3 << 8) | 45, 4);
+    c.writeUInt16LE(z64 ? 45 : 20, 6);
+    c.writeUInt16LE(flags, 8);
+    c.writeUInt16LE(method, 10);
+    c.writeUInt32LE(0x21, 12);
+    c.writeUInt32LE(crc, 16);
+    c.writeUInt32LE(z64 ? 0xffffffff : csize, 20);
+    c.writeUInt32LE(z64 ? 0xffffffff : size, 24);
+    c.writeUInt16LE(name.length, 28);
+    c.writeUInt16LE(extra.length, 30);
+    c.writeUInt32LE(((m.mode ?? 0o100644) << 16) >>> 0, 38);
+    c.writeUInt32LE(z64 ? 0xffffffff : at, 42);
+    central.push(c, name, extra);
+  }
+  const dir = Buffer.concat(central);
+  const tail: Buffer[] = [];
+  if (options.zip64) {
+    const rec = Buffer.alloc(56);
+    rec.writeUInt32LE(0x06064b50, 0);
+    rec.writeBigUInt64LE(44n, 4);
+    rec.writeUInt16LE(45, 12);
+    rec.writeUInt16LE(45, 14);
+    rec.writeBigUInt64LE(BigInt(members.length), 24);
+    rec.writeBigUInt64LE(BigInt(members.length), 32);
+    rec.writeBigUInt64LE(BigInt(dir.length), 40);
+    rec.writeBigUInt64LE(BigInt(offset), 48);
+    const loc = Buffer.alloc(20);
+    loc.writeUInt32LE(0x07064b50, 0);
+    loc.writeBigUInt64LE(BigInt(offset + dir.length), 8);
+    loc.writeUInt32LE(1, 16);
+    tail.push(rec, loc);
+  }
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(options.zip64 ? 0xffff : members.length, 8);
+  eocd.writeUInt16LE(options.zip64 ? 0xffff : members.length, 10);
+  eocd.writeUInt32LE(options.zip64 ? 0xffffffff : dir.length, 12);
+  eocd.writeUInt32LE(options.zip64 ? 0xffffffff : offset, 16);
+  return Buffer.concat([...parts, dir, ...tail, eocd]);
+}
+
+/** A RECORD line for `data` at `path`, as bdist_wheel writes it. */
+export function recordLineFor(path: string, data: string | Uint8Array): string {
+  const bytes = typeof data === "string" ? Buffer.from(data) : data;
+  return `${path},sha256=${createHash("sha256").update(bytes).digest("base64url")},${bytes.length}`;
+}
+
+/**
+ * The members of a minimal valid wheel `name-version` holding `files`
+ * (member name → text), with WHEEL, METADATA and a correct RECORD, for tests
+ * to spoil one way at a time. `extraRecord` lines are appended to RECORD.
+ */
+export function wheelMembers(
+  name: string,
+  version: string,
+  files: Record<string, string | Uint8Array>,
+  options: { extraRecord?: string[]; record?: (lines: string[]) => string[] } = {},
+): ZipMember[] {
+  const distInfo = `${name}-${version}.dist-info`;
+  const all: Record<string, string | Uint8Array> = {
+    ...files,
+    [`${distInfo}/METADATA`]: `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`,
+    [`${distInfo}/WHEEL`]:
+      "Wheel-Version: 1.0\nGenerator: cudaseal-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+  };
+  let lines = Object.entries(all).map(([p, d]) => recordLineFor(p, d));
+  lines.push(...(options.extraRecord ?? []), `${distInfo}/RECORD,,`);
+  if (options.record) lines = options.record(lines);
+  return [
+    ...Object.entries(all).map(([n, data]) => ({ name: n, data })),
+    { name: `${distInfo}/RECORD`, data: `${lines.join("\n")}\n` },
+  ];
 }

@@ -1,0 +1,394 @@
+// A zip reader for untrusted wheels, reading a file on disk by offsets and
+// never holding the archive whole. The central directory is the truth (as
+// for pip and every unzip): it is found through the end-of-central-directory
+// record (zip64 when a field overflows), read under an entry-count cap, and
+// each entry's local header is checked against it before the entry's bytes
+// are streamed (stored, or deflate through node:zlib's inflateRaw). Sizes in
+// local headers and data descriptors are not trusted: the central
+// directory's are, and the bytes inflated must match them and their CRC-32.
+//
+// Zip bombs are refused before anything is inflated where the directory
+// already says so (entry count, declared sizes, declared ratio, entries whose
+// data overlap — the "better zip bomb" construction) and while inflating
+// where it lies (more bytes than declared stops the inflater at once).
+
+import type { FileHandle } from "node:fs/promises";
+import { open } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { crc32, createInflateRaw } from "node:zlib";
+import { CudasealError, type ErrorCode } from "../../errors.ts";
+
+/** Caps on what one archive may hold. */
+export interface ZipLimits {
+  /** Entries in the central directory. */
+  maxEntries: number;
+  /** Uncompressed bytes of one entry. */
+  maxEntrySize: number;
+  /** Uncompressed bytes of all entries together. */
+  maxTotalSize: number;
+  /** Uncompressed/compressed ratio of one entry, checked for entries of at least `ratioFloor` bytes. */
+  maxRatio: number;
+  ratioFloor: number;
+}
+
+/**
+ * Defaults sized for real GPU wheels: torch holds ~15k files and ~1.7 GB
+ * uncompressed, the largest nvidia-* libraries ~1 GB each, and machine code
+ * compresses 2–5×, so 200× on a large entry is a bomb, not a library.
+ */
+export const DEFAULT_ZIP_LIMITS: ZipLimits = {
+  maxEntries: 200_000,
+  maxEntrySize: 4 * 1024 ** 3,
+  maxTotalSize: 16 * 1024 ** 3,
+  maxRatio: 200,
+  ratioFloor: 16 * 1024 * 1024,
+};
+
+/** One member as the central directory describes it. */
+export interface ZipEntry {
+  name: string;
+  /** 0 stored, 8 deflate. */
+  method: number;
+  crc32: number;
+  compressedSize: number;
+  size: number;
+  /** Offset of the local header. */
+  offset: number;
+  /** Unix mode from the external attributes when made on Unix, else 0. */
+  unixMode: number;
+  isDirectory: boolean;
+}
+
+export interface ZipArchive {
+  /** Entries in central-directory order. */
+  entries: ZipEntry[];
+  /** Streams an entry's uncompressed bytes, checked against its size and CRC-32 at the end. */
+  read(entry: ZipEntry): AsyncIterable<Buffer>;
+  /** Reads a small entry whole (at most `cap` bytes, else WHEEL_TOO_LARGE). */
+  readAll(entry: ZipEntry, cap: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+const EOCD_SIG = 0x06054b50;
+const ZIP64_LOCATOR_SIG = 0x07064b50;
+const ZIP64_EOCD_SIG = 0x06064b50;
+const CENTRAL_SIG = 0x02014b50;
+const LOCAL_SIG = 0x04034b50;
+const MAX_COMMENT = 0xffff;
+const READ_CHUNK = 1024 * 1024;
+
+function fail(code: ErrorCode, origin: string, message: string, details: Record<string, unknown> = {}) {
+  return new CudasealError(code, `${origin}: ${message}`, {
+    hint: "the wheel is malformed or hostile; do not use it",
+    details: { wheel: origin, ...details },
+  });
+}
+
+async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}
+
+interface Directory {
+  offset: number;
+  size: number;
+  count: number;
+}
+
+/** The central directory's place, from the EOCD record (and the zip64 one when a field is saturated). */
+async function findDirectory(fh: FileHandle, fileSize: number, origin: string): Promise<Directory> {
+  const tailLength = Math.min(fileSize, 22 + MAX_COMMENT);
+  const tail = await readAt(fh, fileSize - tailLength, tailLength);
+  let at = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === EOCD_SIG && i + 22 + tail.readUInt16LE(i + 20) === tail.length) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) throw fail("WHEEL_INVALID", origin, "not a zip archive (no end of central directory record)");
+  if (tail.readUInt16LE(at + 4) !== 0 || tail.readUInt16LE(at + 6) !== 0) {
+    throw fail("WHEEL_INVALID", origin, "multi-disk zip archives are not wheels");
+  }
+  let count = tail.readUInt16LE(at + 10);
+  let size = tail.readUInt32LE(at + 12);
+  let offset = tail.readUInt32LE(at + 16);
+  if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff) {
+    const eocdPos = fileSize - tailLength + at;
+    if (eocdPos < 20) throw fail("WHEEL_INVALID", origin, "zip64 locator missing");
+    const locator = await readAt(fh, eocdPos - 20, 20);
+    if (locator.readUInt32LE(0) !== ZIP64_LOCATOR_SIG)
+      throw fail("WHEEL_INVALID", origin, "zip64 locator missing");
+    const recordPos = Number(locator.readBigUInt64LE(8));
+    const record = await readAt(fh, recordPos, 56);
+    if (record.length < 56 || record.readUInt32LE(0) !== ZIP64_EOCD_SIG) {
+      throw fail("WHEEL_INVALID", origin, "zip64 end of central directory record missing");
+    }
+    count = Number(record.readBigUInt64LE(32));
+    size = Number(record.readBigUInt64LE(40));
+    offset = Number(record.readBigUInt64LE(48));
+  }
+  if (offset + size > fileSize)
+    throw fail("WHEEL_INVALID", origin, "central directory lies past the end of the file");
+  return { offset, size, count };
+}
+
+/** Reads the zip64 extended-information extra field's values for the saturated fields, in spec order. */
+function zip64Extra(extra: Buffer, want: { size: boolean; csize: boolean; offset: boolean }, origin: string) {
+  let i = 0;
+  while (i + 4 <= extra.length) {
+    const id = extra.readUInt16LE(i);
+    const len = extra.readUInt16LE(i + 2);
+    if (id === 0x0001) {
+      const field = extra.subarray(i + 4, i + 4 + len);
+      let p = 0;
+      const next = () => {
+        if (p + 8 > field.length) throw fail("WHEEL_INVALID", origin, "zip64 extra field too short");
+        const v = Number(field.readBigUInt64LE(p));
+        p += 8;
+        return v;
+      };
+      return {
+        size: want.size ? next() : undefined,
+        csize: want.csize ? next() : undefined,
+        offset: want.offset ? next() : undefined,
+      };
+    }
+    i += 4 + len;
+  }
+  throw fail("WHEEL_INVALID", origin, "zip64 extra field missing");
+}
+
+function parseDirectory(buf: Buffer, count: number, origin: string): ZipEntry[] {
+  const entries: ZipEntry[] = [];
+  let p = 0;
+  for (let n = 0; n < count; n++) {
+    if (p + 46 > buf.length || buf.readUInt32LE(p) !== CENTRAL_SIG) {
+      throw fail("WHEEL_INVALID", origin, "central directory is truncated or corrupt");
+    }
+    const madeBy = buf.readUInt16LE(p + 4) >> 8;
+    const flags = buf.readUInt16LE(p + 8);
+    const method = buf.readUInt16LE(p + 10);
+    const crc = buf.readUInt32LE(p + 16);
+    let csize = buf.readUInt32LE(p + 20);
+    let size = buf.readUInt32LE(p + 24);
+    const nameLen = buf.readUInt16LE(p + 28);
+    const extraLen = buf.readUInt16LE(p + 30);
+    const commentLen = buf.readUInt16LE(p + 32);
+    const external = buf.readUInt32LE(p + 38);
+    let offset = buf.readUInt32LE(p + 42);
+    const end = p + 46 + nameLen + extraLen + commentLen;
+    if (end > buf.length) throw fail("WHEEL_INVALID", origin, "central directory is truncated");
+    const name = buf.toString("utf8", p + 46, p + 46 + nameLen);
+    if (flags & 0x1) throw fail("WHEEL_INVALID", origin, `${name} is encrypted`, { entry: name });
+    if (method !== 0 && method !== 8) {
+      throw fail("WHEEL_INVALID", origin, `${name} uses compression method ${method}`, { entry: name });
+    }
+    if (size === 0xffffffff || csize === 0xffffffff || offset === 0xffffffff) {
+      const extra = buf.subarray(p + 46 + nameLen, p + 46 + nameLen + extraLen);
+      const z = zip64Extra(
+        extra,
+        { size: size === 0xffffffff, csize: csize === 0xffffffff, offset: offset === 0xffffffff },
+        origin,
+      );
+      size = z.size ?? size;
+      csize = z.csize ?? csize;
+      offset = z.offset ?? offset;
+    }
+    // Unix (3) and macOS (19) put st_mode in the high 16 bits.
+    const unixMode = madeBy === 3 || madeBy === 19 ? external >>> 16 : 0;
+    entries.push({
+      name,
+      method,
+      crc32: crc,
+      compressedSize: csize,
+      size,
+      offset,
+      unixMode,
+      isDirectory: name.endsWith("/"),
+    });
+    p = end;
+  }
+  return entries;
+}
+
+/** Refuses bombs the directory already shows: too big, too compressed, or overlapping data. */
+function checkBombs(entries: ZipEntry[], dirOffset: number, limits: ZipLimits, origin: string): void {
+  let total = 0;
+  for (const e of entries) {
+    if (e.size > limits.maxEntrySize) {
+      throw fail(
+        "WHEEL_TOO_LARGE",
+        origin,
+        `${e.name} is ${e.size} bytes uncompressed, over the ${limits.maxEntrySize}-byte cap`,
+        { entry: e.name },
+      );
+    }
+    total += e.size;
+    if (e.size >= limits.ratioFloor && e.size > limits.maxRatio * Math.max(1, e.compressedSize)) {
+      throw fail(
+        "WHEEL_TOO_LARGE",
+        origin,
+        `${e.name} expands ${Math.round(e.size / Math.max(1, e.compressedSize))}×, over the ${limits.maxRatio}× cap`,
+        { entry: e.name },
+      );
+    }
+    if (e.method === 0 && e.size !== e.compressedSize) {
+      throw fail("WHEEL_INVALID", origin, `${e.name} is stored but its sizes differ`, { entry: e.name });
+    }
+  }
+  if (total > limits.maxTotalSize) {
+    throw fail(
+      "WHEEL_TOO_LARGE",
+      origin,
+      `${total} bytes uncompressed, over the ${limits.maxTotalSize}-byte cap`,
+    );
+  }
+  // Each entry's local header and data must end before the next begins
+  // (30 bytes is the local header without its name and extra field).
+  const byOffset = [...entries].sort((a, b) => a.offset - b.offset);
+  for (let i = 0; i < byOffset.length; i++) {
+    const e = byOffset[i] as ZipEntry;
+    const next = i + 1 < byOffset.length ? (byOffset[i + 1] as ZipEntry).offset : dirOffset;
+    if (e.offset + 30 + e.compressedSize > next) {
+      throw fail(
+        "WHEEL_TOO_LARGE",
+        origin,
+        `${e.name} overlaps another entry's data (an overlapping-entry zip bomb)`,
+        { entry: e.name },
+      );
+    }
+  }
+}
+
+/** Opens `path` as a zip, reading only its central directory. */
+export async function openZip(
+  path: string,
+  origin: string,
+  limits: ZipLimits = DEFAULT_ZIP_LIMITS,
+): Promise<ZipArchive> {
+  const fh = await open(path, "r");
+  try {
+    const fileSize = (await fh.stat()).size;
+    const dir = await findDirectory(fh, fileSize, origin);
+    if (dir.count > limits.maxEntries) {
+      throw fail("WHEEL_TOO_LARGE", origin, `${dir.count} entries, over the ${limits.maxEntries}-entry cap`);
+    }
+    // A central directory entry is at least 46 bytes; larger than that for the count is padding or a lie.
+    if (dir.size > dir.count * (46 + 3 * 0xffff))
+      throw fail("WHEEL_INVALID", origin, "central directory is oversized");
+    const entries = parseDirectory(await readAt(fh, dir.offset, dir.size), dir.count, origin);
+    checkBombs(entries, dir.offset, limits, origin);
+    return archive(fh, entries, origin);
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+
+function archive(fh: FileHandle, entries: ZipEntry[], origin: string): ZipArchive {
+  const read = (entry: ZipEntry) => readEntry(fh, entry, origin);
+  return {
+    entries,
+    read,
+    async readAll(entry, cap) {
+      if (entry.size > cap)
+        throw fail("WHEEL_TOO_LARGE", origin, `${entry.name} is over ${cap} bytes`, { entry: entry.name });
+      const chunks: Buffer[] = [];
+      for await (const c of read(entry)) chunks.push(c);
+      return Buffer.concat(chunks);
+    },
+    close: () => fh.close(),
+  };
+}
+
+/** Where an entry's data starts: after its local header, which must agree with the directory. */
+async function dataStart(fh: FileHandle, entry: ZipEntry, origin: string): Promise<number> {
+  const header = await readAt(fh, entry.offset, 30);
+  if (header.length < 30 || header.readUInt32LE(0) !== LOCAL_SIG) {
+    throw fail("WHEEL_INVALID", origin, `${entry.name}: local header missing`, { entry: entry.name });
+  }
+  const nameLen = header.readUInt16LE(26);
+  const extraLen = header.readUInt16LE(28);
+  const name = (await readAt(fh, entry.offset + 30, nameLen)).toString("utf8");
+  if (name !== entry.name || header.readUInt16LE(8) !== entry.method) {
+    throw fail(
+      "WHEEL_INVALID",
+      origin,
+      `${entry.name}: local header disagrees with the central directory (${name})`,
+      {
+        entry: entry.name,
+      },
+    );
+  }
+  return entry.offset + 30 + nameLen + extraLen;
+}
+
+async function* rawBytes(fh: FileHandle, start: number, length: number): AsyncGenerator<Buffer> {
+  let done = 0;
+  while (done < length) {
+    const n = Math.min(READ_CHUNK, length - done);
+    const buf = Buffer.allocUnsafe(n);
+    const { bytesRead } = await fh.read(buf, 0, n, start + done);
+    if (bytesRead === 0) throw new Error("unexpected end of file");
+    done += bytesRead;
+    yield bytesRead === n ? buf : buf.subarray(0, bytesRead);
+  }
+}
+
+async function* readEntry(fh: FileHandle, entry: ZipEntry, origin: string): AsyncGenerator<Buffer> {
+  const start = await dataStart(fh, entry, origin);
+  let source: AsyncIterable<Buffer> = rawBytes(fh, start, entry.compressedSize);
+  let inflater: ReturnType<typeof createInflateRaw> | undefined;
+  if (entry.method === 8) {
+    inflater = createInflateRaw({ chunkSize: 256 * 1024 });
+    // pipeline ends the inflater when the raw bytes end and destroys the read when the inflater goes.
+    pipeline(Readable.from(source), inflater).catch(() => {});
+    source = inflater;
+  }
+  let seen = 0;
+  let crc = 0;
+  try {
+    for await (const chunk of source) {
+      seen += chunk.length;
+      if (seen > entry.size) {
+        throw fail(
+          "WHEEL_TOO_LARGE",
+          origin,
+          `${entry.name} inflates past its declared ${entry.size} bytes`,
+          {
+            entry: entry.name,
+          },
+        );
+      }
+      crc = crc32(chunk, crc);
+      yield chunk;
+    }
+  } catch (err) {
+    if (err instanceof CudasealError) throw err;
+    throw new CudasealError("WHEEL_INVALID", `${origin}: ${entry.name}: ${(err as Error).message}`, {
+      hint: "the wheel is malformed or hostile; do not use it",
+      details: { wheel: origin, entry: entry.name },
+      cause: err,
+    });
+  } finally {
+    inflater?.destroy();
+  }
+  if (seen !== entry.size || crc >>> 0 !== entry.crc32) {
+    throw fail(
+      "WHEEL_INVALID",
+      origin,
+      `${entry.name}: size or CRC-32 does not match the central directory`,
+      {
+        entry: entry.name,
+      },
+    );
+  }
+}
