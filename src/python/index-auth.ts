@@ -4,7 +4,11 @@
 //   2. the user info of a configured index URL on the same origin (so a
 //      file served by the index's host gets the index's credentials, and a
 //      file on another host, such as a CDN, gets none);
-//   3. a netrc file: $NETRC, else ~/.netrc (`machine HOST login U password
+//   3. CUDASEAL_INDEX_USERNAME and CUDASEAL_INDEX_PASSWORD, as for
+//      registries: for the host CUDASEAL_INDEX_HOST names, or when it is
+//      unset for the configured indexes' origins (never for another host,
+//      such as a CDN the index sends files to);
+//   4. a netrc file: $NETRC, else ~/.netrc (`machine HOST login U password
 //      P`, or `default`).
 //
 // URLs are always requested without their user info (fetch refuses it);
@@ -104,6 +108,25 @@ export function parseNetrc(text: string, host: string): Credential | undefined {
   return found ?? fallback;
 }
 
+/** CUDASEAL_INDEX_USERNAME/PASSWORD, when they are meant for `origin`. */
+function envCredential(origin: URL, options: IndexAuthOptions): Credential | undefined {
+  const env = options.env ?? process.env;
+  const username = env.CUDASEAL_INDEX_USERNAME;
+  const password = env.CUDASEAL_INDEX_PASSWORD;
+  if (!username || password === undefined) return undefined;
+  const host = env.CUDASEAL_INDEX_HOST;
+  const meant = host
+    ? host.toLowerCase() === origin.host.toLowerCase() || host.toLowerCase() === origin.hostname.toLowerCase()
+    : (options.indexes ?? []).some((i) => {
+        try {
+          return new URL(i).origin === origin.origin;
+        } catch {
+          return false;
+        }
+      });
+  return meant ? { username, password } : undefined;
+}
+
 /**
  * The request headers for `url` (which may carry user info itself): an
  * Authorization header when a credential applies, else none.
@@ -121,6 +144,7 @@ export async function authHeaders(
     if (configured.credential !== undefined && new URL(configured.url).origin === origin.origin)
       credential = configured.credential;
   }
+  credential ??= envCredential(origin, options);
   credential ??= await netrcCredential(origin.hostname, options);
   if (credential === undefined) return {};
   return {

@@ -292,3 +292,24 @@ test("a file whose Requires-Python excludes the image's interpreter is passed ov
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+test("CUDASEAL_INDEX_USERNAME/PASSWORD reach the configured index's origin or the named host, and no other", async () => {
+  const env = { CUDASEAL_INDEX_USERNAME: "ci", CUDASEAL_INDEX_PASSWORD: "pw" };
+  const basic = `Basic ${Buffer.from("ci:pw").toString("base64")}`;
+  const indexes = ["https://pypi.internal.example/simple/"];
+  assert.deepEqual(
+    await authHeaders("https://pypi.internal.example/files/a.whl", { indexes, env, ...NO_NETRC }),
+    {
+      authorization: basic,
+    },
+  );
+  assert.deepEqual(await authHeaders("https://cdn.example/a.whl", { indexes, env, ...NO_NETRC }), {});
+  const named = { ...env, CUDASEAL_INDEX_HOST: "cdn.example" };
+  assert.deepEqual(await authHeaders("https://cdn.example/a.whl", { indexes, env: named, ...NO_NETRC }), {
+    authorization: basic,
+  });
+  assert.deepEqual(
+    await authHeaders("https://pypi.internal.example/a.whl", { indexes, env: named, ...NO_NETRC }),
+    {},
+  );
+});
