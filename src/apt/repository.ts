@@ -174,13 +174,35 @@ async function fetchSignedRelease(
   }
   if (inRelease) return verifyInRelease(inRelease, keyring, { url: `${base}/InRelease` });
   // Some repositories publish only the older detached pair.
-  try {
-    const [release, signature] = await Promise.all([get("Release"), get("Release.gpg")]);
-    return await verifyDetached(release, signature, keyring, { url: `${base}/Release` });
-  } catch (err) {
+  const [release, signature] = await Promise.allSettled([get("Release"), get("Release.gpg")]);
+  for (const result of [release, signature]) {
+    if (result.status === "fulfilled") continue;
+    const err = result.reason;
+    // A Release with no signature at all is a repository apt refuses as unsigned.
+    const unsigned =
+      result === signature &&
+      release.status === "fulfilled" &&
+      err instanceof HttpStatusError &&
+      err.status === 404;
+    if (unsigned) {
+      throw new CudasealError(
+        "APT_SIGNATURE_INVALID",
+        `${base} is not signed: no InRelease and no Release.gpg`,
+        {
+          hint: "cudaseal reads only signed repositories; ask the repository's owner to sign it",
+          details: { url: `${base}/Release` },
+        },
+      );
+    }
     if (err instanceof HttpStatusError) throw repoError(base, err);
     throw err;
   }
+  return verifyDetached(
+    (release as PromiseFulfilledResult<Buffer>).value,
+    (signature as PromiseFulfilledResult<Buffer>).value,
+    keyring,
+    { url: `${base}/Release` },
+  );
 }
 
 function repoError(base: string, err: unknown): CudasealError {

@@ -25,6 +25,7 @@ const TREE = "debian13/x86_64";
 let debian: AptRepo;
 let nvidia: AptRepo;
 let otherKey: AptRepo;
+let unsigned: AptRepo;
 
 before(async () => {
   debian = await startAptRepo({
@@ -54,8 +55,14 @@ before(async () => {
     label: "NVIDIA CUDA",
   });
   otherKey = await startAptRepo({ flat: TREE, packages: nvidiaPackages, signWith: "other" });
+  unsigned = await startAptRepo({
+    flat: TREE,
+    packages: nvidiaPackages,
+    inRelease: false,
+    releaseGpg: false,
+  });
 });
-after(() => Promise.all([debian?.close(), nvidia?.close(), otherKey?.close()]));
+after(() => Promise.all([debian?.close(), nvidia?.close(), otherKey?.close(), unsigned?.close()]));
 
 function debianSource(options: { priority?: number; pins?: AptPin[] } = {}): AptSource {
   return {
@@ -156,6 +163,13 @@ describe("a flat NVIDIA-shaped repository", () => {
   test("signed by a key not trusted for it is APT_SIGNATURE_UNKNOWN_KEY", async (t) => {
     await assert.rejects(lock(t, nvidiaSource(otherKey), ["libshared"]), (e) =>
       isCudasealError(e, "APT_SIGNATURE_UNKNOWN_KEY"),
+    );
+  });
+
+  test("not signed at all (a Release, no InRelease or Release.gpg) is APT_SIGNATURE_INVALID", async (t) => {
+    await assert.rejects(
+      lock(t, nvidiaSource(unsigned), ["libshared"]),
+      (e) => isCudasealError(e, "APT_SIGNATURE_INVALID") && /not signed/.test(e.message),
     );
   });
 
