@@ -42,12 +42,14 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
   }
   const debian = builtins.find((b) => b.name === "debian");
   if (sources.length === 0 || debian || mirror) {
+    // --mirror, else the `debian` entry's url:, else the machine's apt setup.
+    const debianMirror = mirror ?? debian?.url;
     const defaults = defaultSources({
-      mirror,
+      mirror: debianMirror,
       securityMirror: stringFlag(flags, "security-mirror"),
       suite,
       components: listFlag(flags, "component"),
-      system: mirror ? { entries: [] } : systemMirrors(),
+      system: debianMirror ? { entries: [] } : systemMirrors(),
     });
     sources.push(
       ...defaults.map((s) => ({

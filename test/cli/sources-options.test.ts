@@ -67,6 +67,9 @@ test("URI entries alone replace the defaults; `debian` brings them back, with it
   assert.deepEqual(where(withDebian), ["http://127.0.0.1:9/other x", `${DEBIAN} trixie,trixie-updates`]);
   assert.equal(withDebian[1].priority, 400);
   assert.deepEqual(withDebian[1].pins, pins);
+  // Its url: names the Debian mirror in place of the machine's.
+  const named = sourcesFrom({}, spec([{ name: "debian", url: "http://127.0.0.1:4/debian/" }]));
+  assert.deepEqual(where(named), ["http://127.0.0.1:4/debian trixie,trixie-updates"]);
 });
 
 test("url: beats --nvidia-mirror, which beats the machine's entry; keyring: nvidia names the shipped keys", () => {
