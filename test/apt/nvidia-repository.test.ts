@@ -145,6 +145,14 @@ describe("a flat NVIDIA-shaped repository", () => {
     const text = serializeLock(result.lock);
     assert.equal(serializeLock(parseLock(text)), text);
     assert.match(text, /"repository": "http:\/\/127\.0\.0\.1:\d+ debian13\/x86_64\/"/);
+    // A lock written before the field existed still reads; a repository the
+    // lock's sources do not list is refused.
+    const older = text.replace(/^ *"repository": .*\n/gm, "");
+    assert.equal(parseLock(older).arches.amd64[0].repository, undefined);
+    assert.throws(
+      () => parseLock(text.replace(`"${nvidia.url} ${TREE}/"`, `"${nvidia.url} debian12/x86_64/"`)),
+      (e) => isCudasealError(e, "LOCK_INVALID") && /repository/.test(e.message),
+    );
   });
 
   test("cuda: a version the repository does not publish is CUDA_VERSION_UNAVAILABLE, listing those it does", async (t) => {
