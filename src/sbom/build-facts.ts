@@ -1,14 +1,14 @@
 // What the build learned while writing an image's layers, made into the
 // facts its SBOM adds to the lock's packages: each package's licence (from
-// the copyright file in its .deb), each package's files where asked, and the
-// user's files (the contents layer and the spec's `paths` files), which no
+// the copyright file in its .deb), each package's files where asked, the
+// Python wheels it installed, and the user's files (the contents layer and the spec's `paths` files), which no
 // package owns. The accounts, CA bundle, os-release and status.d records the
 // build generates are neither, as file-ownership.ts says of any image.
 
 import { createHash } from "node:crypto";
 import type { SpecPath } from "../spec/types.ts";
 import { type CopyrightLicense, copyrightLicense } from "./copyright.ts";
-import type { SbomFacts, SbomFile } from "./model.ts";
+import type { PythonSbomPackage, SbomFacts, SbomFile } from "./model.ts";
 
 /** Gathered by the build for one architecture. */
 export interface BuiltFiles {
@@ -18,6 +18,8 @@ export interface BuiltFiles {
   packageFiles?: readonly (readonly [string, string, string, string])[];
   /** The contents layer's regular files, hashed while it was written. */
   contents: readonly SbomFile[];
+  /** The wheels the Python layers installed (pythonSbomPackage makes each from its METADATA). */
+  python?: readonly PythonSbomPackage[];
 }
 
 const EMPTY = {
@@ -41,6 +43,7 @@ export function builtImageFacts(built: BuiltFiles, specPaths: readonly SpecPath[
   }
   for (const file of built.contents) user.set(file.path, file);
   const facts: SbomFacts = { licenses, unowned: [...user.values()] };
+  if (built.python !== undefined) facts.python = built.python;
   if (built.packageFiles !== undefined) {
     const packageFiles = new Map<string, SbomFile[]>();
     for (const [name, path, sha256, sha1] of built.packageFiles) {

@@ -28,5 +28,6 @@ export {
   sbomModelFromInstalled,
 } from "./model.ts";
 export { apkPurl, DEBIAN_DISTRO, debPurl, purlEncode, pypiPurl } from "./purl.ts";
+export { type InstalledWheel, pythonSbomPackage } from "./python-facts.ts";
 export { type PythonLicenseFields, pythonLicense } from "./python-licenses.ts";
 export { spdxDocument, spdxFileId, spdxNamespace, spdxPackageId, spdxPythonPackageId } from "./spdx.ts";

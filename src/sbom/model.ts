@@ -9,8 +9,8 @@
 
 import type { LockedPackage } from "../apt/types.ts";
 import { CudasealError } from "../errors.ts";
+import { normalizeName } from "../python/index.ts";
 import type { InstalledPackage } from "../source/packages.ts";
-import { normalizePythonName } from "../source/python-packages.ts";
 import type { CopyrightLicense, LicenseRefInfo } from "./copyright.ts";
 import { apkPurl, debPurl, pypiPurl } from "./purl.ts";
 
@@ -193,7 +193,7 @@ function withFacts(model: { image: SbomImage; packages: SbomPackage[] }, facts: 
 function pythonPackages(input: readonly PythonSbomPackage[]): SbomPackage[] {
   const byKey = new Map<string, SbomPackage>();
   for (const p of input) {
-    const key = `${normalizePythonName(p.name)}\0${p.version}`;
+    const key = `${normalizeName(p.name)}\0${p.version}`;
     const seen = byKey.get(key);
     if (seen !== undefined) {
       // The same release in two places (a venv and the system): one package, every file.
@@ -218,9 +218,7 @@ function pythonPackages(input: readonly PythonSbomPackage[]): SbomPackage[] {
     byKey.set(key, pkg);
   }
   return [...byKey.values()].sort(
-    (a, b) =>
-      byCodePoint(normalizePythonName(a.name), normalizePythonName(b.name)) ||
-      byCodePoint(a.version, b.version),
+    (a, b) => byCodePoint(normalizeName(a.name), normalizeName(b.name)) || byCodePoint(a.version, b.version),
   );
 }
 

@@ -9,7 +9,7 @@
 // the creation time is the image's, so the same model gives the same bytes.
 
 import { createHash } from "node:crypto";
-import { normalizePythonName } from "../source/python-packages.ts";
+import { normalizeName } from "../python/index.ts";
 import type { SbomFile, SbomModel, SbomPackage } from "./model.ts";
 
 export const SPDX_VERSION = "SPDX-2.3";
@@ -42,7 +42,7 @@ export function spdxPackageId(name: string): string {
  * so a distribution never shares an ID with a Debian package of its name.
  */
 export function spdxPythonPackageId(name: string, version: string): string {
-  return `SPDXRef-Package-pypi-${escapeId(`${normalizePythonName(name)}@${version}`)}`;
+  return `SPDXRef-Package-pypi-${escapeId(`${normalizeName(name)}@${version}`)}`;
 }
 
 /** The SPDXID of any package of the model. */

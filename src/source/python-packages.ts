@@ -11,6 +11,7 @@
 // and a file that does not parse is skipped, never thrown on.
 
 import { posix } from "node:path";
+import { normalizeName } from "../python/index.ts";
 import { fileOwners } from "./file-owners.ts";
 import type { ImageFilesystem } from "./filesystem.ts";
 
@@ -51,11 +52,6 @@ export function isPythonMetadata(path: string): boolean {
   return DIST_INFO.test(path) || EGG_INFO_DIR.test(path) || EGG_INFO_FILE.test(path);
 }
 
-/** PEP 503's normal form of a distribution name: lower case, each run of `-`, `_`, `.` one `-`. */
-export function normalizePythonName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, "-");
-}
-
 /**
  * The Python distributions of `fs` no OS package owns, sorted by normalised
  * name, version and path. `fs` must hold the bodies isPythonMetadata names
@@ -87,9 +83,7 @@ export function pythonPackages(fs: ImageFilesystem): PythonPackage[] {
   }
   return out.sort(
     (a, b) =>
-      cmp(normalizePythonName(a.name), normalizePythonName(b.name)) ||
-      cmp(a.version, b.version) ||
-      cmp(a.path, b.path),
+      cmp(normalizeName(a.name), normalizeName(b.name)) || cmp(a.version, b.version) || cmp(a.path, b.path),
   );
 }
 

@@ -11,9 +11,11 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { imageSbomModel } from "../../src/sbom/image-sbom.ts";
 import {
+  builtImageFacts,
   cyclonedxDocument,
   pypiPurl,
   pythonLicense,
+  pythonSbomPackage,
   type SbomModel,
   sbomModel,
   spdxDocument,
@@ -180,4 +182,31 @@ test("licences: License-Expression first, then a License SPDX knows, then classi
   );
   assert.equal(expr({ license: "Proprietary (c) ACME" }), "LicenseRef-Proprietary-c-ACME");
   assert.equal(expr({}), undefined);
+});
+
+test("a wheel the build installed: name, version and licence from its METADATA, the lock's hash, INSTALLER cudaseal", () => {
+  const wheel = "cd".repeat(32);
+  const pkg = pythonSbomPackage(
+    "Metadata-Version: 2.4\nName: Torch_Thing\nVersion: 2.5.1+cu124\nLicense-Expression: BSD-3-Clause\n\nText.\n",
+    { sha256: wheel, url: "https://files.example/torch_thing.whl" },
+  );
+  assert.deepEqual(pkg, {
+    name: "Torch_Thing",
+    version: "2.5.1+cu124",
+    sha256: wheel,
+    license: { expression: "BSD-3-Clause", refs: [] },
+    url: "https://files.example/torch_thing.whl",
+    installer: "cudaseal",
+  });
+  assert.equal(pythonSbomPackage("Name: ../x\nVersion: 1\n", { sha256: wheel }), undefined);
+  const facts = builtImageFacts({ copyrights: [], contents: [], python: [pkg as NonNullable<typeof pkg>] });
+  const model = sbomModel(
+    { digest: `sha256:${"1".repeat(64)}`, created: "2025-01-01T00:00:00Z", arch: "amd64" },
+    [],
+    facts,
+  );
+  assert.deepEqual(
+    model.packages.map((p) => [p.purl, p.sha256, p.license, p.url]),
+    [["pkg:pypi/torch-thing@2.5.1%2Bcu124", wheel, "BSD-3-Clause", "https://files.example/torch_thing.whl"]],
+  );
 });
