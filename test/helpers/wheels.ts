@@ -622,12 +622,11 @@ export function wheelMembers(
   options: { extraRecord?: string[]; record?: (lines: string[]) => string[] } = {},
 ): ZipMember[] {
   const distInfo = `${name}-${version}.dist-info`;
-  const all: Record<string, string | Uint8Array> = {
-    ...files,
-    [`${distInfo}/METADATA`]: `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`,
-    [`${distInfo}/WHEEL`]:
-      "Wheel-Version: 1.0\nGenerator: cudaseal-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-  };
+  // The test's files first, in zip order; they may replace METADATA or WHEEL.
+  const all: Record<string, string | Uint8Array> = { ...files };
+  all[`${distInfo}/METADATA`] ??= `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`;
+  all[`${distInfo}/WHEEL`] ??=
+    "Wheel-Version: 1.0\nGenerator: cudaseal-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n";
   let lines = Object.entries(all).map(([p, d]) => recordLineFor(p, d));
   lines.push(...(options.extraRecord ?? []), `${distInfo}/RECORD,,`);
   if (options.record) lines = options.record(lines);
