@@ -76,7 +76,11 @@ export function expandCudaPackages(
   const expanded = packages.map((p) => p.replaceAll("{cuda}", dashed).replaceAll("{cuda_major}", `${major}`));
   if (!packages.some((p) => PLACEHOLDER.test(p))) expanded.push(`cuda-cudart-${dashed}`);
   if (choice.cudnn !== undefined) expanded.push(`libcudnn${choice.cudnn}-cuda-${major}`);
-  if (choice.nccl) expanded.push(`${NCCL}=${ncclVersion(major, minor, available, onNote)}`);
+  if (choice.nccl) {
+    const pinned = `${NCCL}=${ncclVersion(major, minor, available, onNote)}`;
+    // A bare libnccl2 in the list would ask for the newest build, whatever its CUDA.
+    return [...new Set([...expanded.filter((p) => p !== NCCL), pinned])];
+  }
   return [...new Set(expanded)];
 }
 

@@ -77,6 +77,11 @@ test("nccl: pins the newest libnccl2 built for exactly that CUDA version", () =>
   const out = expandCudaPackages([], { cuda: "12.8", nccl: true }, index(AMD64), (n) => notes.push(n));
   assert.deepEqual(out, ["cuda-cudart-12-8", "libnccl2=2.25.1-1+cuda12.8"]);
   assert.deepEqual(notes, []);
+  // A bare libnccl2 listed too gives way to the pinned build.
+  assert.deepEqual(expandCudaPackages(["libnccl2"], { cuda: "12.8", nccl: true }, index(AMD64)), [
+    "cuda-cudart-12-8",
+    "libnccl2=2.25.1-1+cuda12.8",
+  ]);
   // Never a build for a newer minor (13.1 for 13.0).
   assert.ok(
     expandCudaPackages([], { cuda: "13.0", nccl: true }, index(AMD64)).includes("libnccl2=2.27.3-1+cuda13.0"),
