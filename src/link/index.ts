@@ -6,6 +6,7 @@ export { HOST_LIBRARIES, isHostLibrary } from "./host-libraries.ts";
 export {
   buildLdCache,
   DEFAULT_GENERATOR,
+  type EncodeOptions,
   encodeLdCache,
   type LdCache,
   type LdCacheOptions,

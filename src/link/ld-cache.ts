@@ -2,8 +2,9 @@
 // as glibc 2.36 to 2.41 ldconfig writes it with its default `-c new`: a
 // 48-byte header ("glibc-ld.so.cache1.1", little-endian flag), 24-byte
 // entries in the loader's search order, the tail-merged string table, then
-// at a 4-byte boundary the extension directory holding only the generator
-// string (no glibc-hwcaps section: cudaseal caches no glibc-hwcaps entries).
+// at a 4-byte boundary the extension directory: the generator string and,
+// when an entry comes from a glibc-hwcaps subdirectory, the sorted table of
+// those subdirectories' names.
 // Offsets in entries count from the start of the file. The same tree gives
 // the same bytes. parseLdCache reads any such cache (also the old format's
 // compat prefix) as hostile input: every count and offset is checked.
@@ -42,20 +43,39 @@ export interface LdCache extends LibraryScan {
 /** ldconfig's work on the tree without changing it: the cache's bytes, its entries and the soname links to add. */
 export function buildLdCache(tree: ImageTree, options: LdCacheOptions = {}): LdCache {
   const scan = scanLibraries(tree, options);
-  return { ...scan, bytes: encodeLdCache(scan.entries, options.generator ?? DEFAULT_GENERATOR) };
+  const bytes = encodeLdCache(scan.entries, {
+    generator: options.generator,
+    hwcaps: scan.hwcaps,
+    strings: scan.hwcapsSeen,
+  });
+  return { ...scan, bytes };
+}
+
+export interface EncodeOptions {
+  generator?: string;
+  /** glibc-hwcaps subdirectory names in index order (the index in an entry's hwcap). */
+  hwcaps?: readonly string[];
+  /** Further strings ldconfig interns (every glibc-hwcaps name it met, used or not). */
+  strings?: readonly string[];
 }
 
 /** The cache file for entries already in the cache's order. */
-export function encodeLdCache(
-  entries: readonly LdCacheEntry[],
-  generator: string = DEFAULT_GENERATOR,
-): Buffer {
-  const strings = buildStringTable(entries.flatMap((e) => [e.path, e.soname]));
+export function encodeLdCache(entries: readonly LdCacheEntry[], options: EncodeOptions = {}): Buffer {
+  const hwcaps = options.hwcaps ?? [];
+  const strings = buildStringTable([
+    ...entries.flatMap((e) => [e.path, e.soname]),
+    ...hwcaps,
+    ...(options.strings ?? []),
+  ]);
   const stringsAt = HEADER_SIZE + entries.length * ENTRY_SIZE;
   const extensionAt = align4(stringsAt + strings.bytes.length);
-  const gen = Buffer.from(generator, "utf8");
-  const extensionSize = 8 + 16;
-  const out = Buffer.alloc(extensionAt + extensionSize + gen.length);
+  const gen = Buffer.from(options.generator ?? DEFAULT_GENERATOR, "utf8");
+  // ldconfig writes the generator section first, the glibc-hwcaps one only when used,
+  // then the name indices and the generator string after the directory.
+  const sections = hwcaps.length > 0 ? 2 : 1;
+  const hwcapsAt = extensionAt + 8 + 16 * sections;
+  const generatorAt = hwcapsAt + 4 * hwcaps.length;
+  const out = Buffer.alloc(generatorAt + gen.length);
   out.write(MAGIC_NEW, 0, "latin1");
   out.writeUInt32LE(entries.length, 20);
   out.writeUInt32LE(strings.bytes.length, 24);
@@ -71,13 +91,23 @@ export function encodeLdCache(
   });
   strings.bytes.copy(out, stringsAt);
   out.writeUInt32LE(EXTENSION_MAGIC, extensionAt);
-  out.writeUInt32LE(1, extensionAt + 4);
-  out.writeUInt32LE(EXTENSION_TAG_GENERATOR, extensionAt + 8);
-  out.writeUInt32LE(0, extensionAt + 12);
-  out.writeUInt32LE(extensionAt + extensionSize, extensionAt + 16);
-  out.writeUInt32LE(gen.length, extensionAt + 20);
-  gen.copy(out, extensionAt + extensionSize);
+  out.writeUInt32LE(sections, extensionAt + 4);
+  writeSection(out, extensionAt + 8, EXTENSION_TAG_GENERATOR, generatorAt, gen.length);
+  if (hwcaps.length > 0) {
+    writeSection(out, extensionAt + 24, EXTENSION_TAG_HWCAPS, hwcapsAt, 4 * hwcaps.length);
+    hwcaps.forEach((name, i) => {
+      out.writeUInt32LE(stringsAt + (strings.offsets.get(name) as number), hwcapsAt + 4 * i);
+    });
+  }
+  gen.copy(out, generatorAt);
   return out;
+}
+
+function writeSection(out: Buffer, at: number, tag: number, offset: number, size: number): void {
+  out.writeUInt32LE(tag, at);
+  out.writeUInt32LE(0, at + 4);
+  out.writeUInt32LE(offset, at + 8);
+  out.writeUInt32LE(size, at + 12);
 }
 
 function align4(n: number): number {

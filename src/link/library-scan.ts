@@ -5,11 +5,14 @@
 // Each soname is cached as DIR/SONAME, the directory as first spelt; where
 // that name is not already a link to the library, ldconfig would have made
 // one, and cudaseal, which never changes the tree, lists it instead.
+// A directory's glibc-hwcaps/NAME subdirectories are searched too (right
+// after it); their files are cached under their own names, tagged with the
+// subdirectory (and the ISA level the file says it needs).
 
 import { defaultLibraryDirectories, type LoaderArch, loaderArch } from "./arch.ts";
 import { readLdConfDirectories } from "./ld-conf.ts";
 import { libcmp } from "./lib-order.ts";
-import { childrenOf, resolvePath } from "./tree-path.ts";
+import { byteOrder, childrenOf, resolvePath } from "./tree-path.ts";
 import type { ImageTree, TreeNode } from "./types.ts";
 
 /** One line of ld.so.cache. */
@@ -33,6 +36,8 @@ export interface SonameLink {
 export interface LibraryDirectory {
   path: string;
   canonical: string;
+  /** For DIR/glibc-hwcaps/NAME: NAME. */
+  hwcaps?: string;
 }
 
 /** A library file as ldconfig sees it in one directory. */
@@ -45,6 +50,7 @@ export interface ScannedLibrary {
   soname: string;
   flags: number;
   isLink: boolean;
+  isaLevel: number;
   owner?: string;
 }
 
@@ -55,6 +61,10 @@ export interface LibraryScan {
   links: SonameLink[];
   /** Every library file seen, before ldconfig keeps one per soname and directory. */
   libraries: ScannedLibrary[];
+  /** glibc-hwcaps subdirectory names with entries, sorted: an entry's hwcap holds its index here. */
+  hwcaps: string[];
+  /** Every glibc-hwcaps subdirectory name met, used or not: ldconfig puts each in the string table. */
+  hwcapsSeen: string[];
 }
 
 export interface ScanOptions {
@@ -62,39 +72,93 @@ export interface ScanOptions {
   directories?: readonly string[];
 }
 
-/** The ldconfig directory list: ld.so.conf's, then the architecture's trusted ones, each once. */
-export function libraryDirectories(tree: ImageTree, confDirectories?: readonly string[]): LibraryDirectory[] {
+const GLIBC_HWCAPS = "glibc-hwcaps";
+/** DL_CACHE_HWCAP_EXTENSION: the entry's hwcap names a glibc-hwcaps subdirectory. */
+const HWCAP_EXTENSION = 1n << 62n;
+/** ISA levels above this do not fit the hwcap field (DL_CACHE_HWCAP_ISA_LEVEL_MASK). */
+const MAX_ISA_LEVEL = (1 << 10) - 1;
+
+/**
+ * The ldconfig directory list: ld.so.conf's, then the architecture's
+ * trusted ones, each once; each new one followed by its glibc-hwcaps
+ * subdirectories.
+ */
+function libraryDirectories(
+  tree: ImageTree,
+  confDirectories?: readonly string[],
+): { directories: LibraryDirectory[]; hwcapsSeen: string[] } {
   const conf = confDirectories ?? readLdConfDirectories(tree).map((d) => d.path);
-  const out: LibraryDirectory[] = [];
+  const directories: LibraryDirectory[] = [];
+  const hwcapsSeen = new Set<string>();
   const seen = new Set<string>();
-  for (const path of [...conf, ...defaultLibraryDirectories(tree.arch)]) {
+  const add = (dir: LibraryDirectory) => {
+    if (seen.has(dir.canonical)) return false;
+    seen.add(dir.canonical);
+    directories.push(dir);
+    return true;
+  };
+  for (const spelt of [...conf, ...defaultLibraryDirectories(tree.arch)]) {
+    const path = spelt.replace(/\/+$/, "");
     const r = resolvePath(tree, path);
-    if (r.kind !== "found" || r.node.type !== "directory" || seen.has(r.path)) continue;
-    seen.add(r.path);
-    out.push({ path: path.replace(/\/+$/, ""), canonical: r.path });
+    if (r.kind !== "found" || r.node.type !== "directory" || !add({ path, canonical: r.path })) continue;
+    const hw = resolvePath(tree, `${r.path}/${GLIBC_HWCAPS}`);
+    if (hw.kind !== "found" || hw.node.type !== "directory") continue;
+    for (const name of childrenOf(tree, hw.path)) {
+      if (name.startsWith(".") || name.includes(":") || tree.nodes.get(`${hw.path}/${name}`)?.type === "file")
+        continue;
+      const sub = resolvePath(tree, `${hw.path}/${name}`);
+      if (sub.kind !== "found" || sub.node.type !== "directory") continue;
+      hwcapsSeen.add(name);
+      add({ path: `${path}/${GLIBC_HWCAPS}/${name}`, canonical: sub.path, hwcaps: name });
+    }
   }
-  return out;
+  return { directories, hwcapsSeen: [...hwcapsSeen] };
+}
+
+interface Added {
+  entry: LdCacheEntry;
+  hwcaps?: string;
+  isaLevel: number;
 }
 
 /** Run ldconfig's scan over the tree: the cache's entries and the links it would have made. */
 export function scanLibraries(tree: ImageTree, options: ScanOptions = {}): LibraryScan {
   const arch = loaderArch(tree.arch);
-  const directories = libraryDirectories(tree, options.directories);
-  const added: LdCacheEntry[] = [];
+  const { directories, hwcapsSeen } = libraryDirectories(tree, options.directories);
+  const added: Added[] = [];
   const links: SonameLink[] = [];
   const libraries: ScannedLibrary[] = [];
   for (const dir of directories) {
     const found = scanDirectory(tree, arch, dir);
     libraries.push(...found);
     for (const lib of keepOnePerSoname(found, arch.signedChar)) {
-      if (!lib.isLink) {
+      if (!lib.isLink && !dir.hwcaps) {
         const link = sonameLink(tree, dir, lib);
         if (link) links.push(link);
       }
-      added.push({ soname: lib.soname, path: `${dir.path}/${lib.soname}`, flags: lib.flags, hwcap: 0n });
+      // Outside glibc-hwcaps the cache names the soname (the link); inside, the file itself.
+      const name = dir.hwcaps ? lib.name : lib.soname;
+      added.push({
+        entry: { soname: lib.soname, path: `${dir.path}/${name}`, flags: lib.flags, hwcap: 0n },
+        hwcaps: dir.hwcaps,
+        isaLevel: lib.isaLevel,
+      });
     }
   }
-  return { directories, entries: sortEntries(added, arch.signedChar), links, libraries };
+  const hwcaps = [...new Set(added.flatMap((a) => (a.hwcaps ? [a.hwcaps] : [])))].sort(byteOrder);
+  for (const a of added) {
+    if (a.hwcaps === undefined) continue;
+    const isa = BigInt(Math.min(Math.max(a.isaLevel, 0), MAX_ISA_LEVEL));
+    a.entry.hwcap = HWCAP_EXTENSION | (isa << 32n) | BigInt(hwcaps.indexOf(a.hwcaps));
+  }
+  return {
+    directories,
+    entries: sortEntries(added, arch.signedChar),
+    links,
+    libraries,
+    hwcaps,
+    hwcapsSeen,
+  };
 }
 
 /** Names ldconfig takes for libraries (elf/dl-is_dso.h), less the temporary files it skips. */
@@ -111,9 +175,10 @@ function looksLikeLibrary(name: string): boolean {
 function scanDirectory(tree: ImageTree, arch: LoaderArch, dir: LibraryDirectory): ScannedLibrary[] {
   const out: ScannedLibrary[] = [];
   for (const name of childrenOf(tree, dir.canonical)) {
-    if (!looksLikeLibrary(name)) continue;
     const here = `${dir.canonical}/${name}`;
     const node = tree.nodes.get(here);
+    // In glibc-hwcaps subdirectories a link with any name counts.
+    if (!looksLikeLibrary(name) && (node?.type === "file" || !dir.hwcaps)) continue;
     let isLink = false;
     let file = here;
     let target: TreeNode | undefined = node;
@@ -132,7 +197,16 @@ function scanDirectory(tree: ImageTree, arch: LoaderArch, dir: LibraryDirectory)
     // any other link counts as a library file of its own.
     if (isLink && name !== soname && !(name.endsWith(".so") && soname.startsWith(name))) isLink = false;
     if (isLink) soname = name;
-    out.push({ dir, name, file, soname, flags, isLink, owner: target.owner });
+    out.push({
+      dir,
+      name,
+      file,
+      soname,
+      flags,
+      isLink,
+      isaLevel: target.elf.isaLevel ?? 0,
+      owner: target.owner,
+    });
   }
   return out;
 }
@@ -173,9 +247,19 @@ function sonameLink(tree: ImageTree, dir: LibraryDirectory, lib: ScannedLibrary)
   return { path, target: lib.name };
 }
 
-/** ldconfig's order (elf/cache.c compare): soname descending by libcmp, then flags descending, then as added. */
-export function sortEntries(entries: readonly LdCacheEntry[], signedChar: boolean): LdCacheEntry[] {
-  const keyed = entries.map((e) => ({ e, k: Buffer.from(e.soname) }));
-  keyed.sort((a, b) => libcmp(b.k, a.k, signedChar) || b.e.flags - a.e.flags);
-  return keyed.map((x) => x.e);
+/**
+ * ldconfig's order (elf/cache.c compare): soname descending by libcmp,
+ * flags descending, glibc-hwcaps entries before the others and by
+ * subdirectory name, then as added.
+ */
+function sortEntries(added: readonly Added[], signedChar: boolean): LdCacheEntry[] {
+  const keyed = added.map((a) => ({ a, k: Buffer.from(a.entry.soname) }));
+  keyed.sort(
+    (x, y) =>
+      libcmp(y.k, x.k, signedChar) ||
+      y.a.entry.flags - x.a.entry.flags ||
+      (x.a.hwcaps === undefined ? 1 : 0) - (y.a.hwcaps === undefined ? 1 : 0) ||
+      (x.a.hwcaps !== undefined && y.a.hwcaps !== undefined ? byteOrder(x.a.hwcaps, y.a.hwcaps) : 0),
+  );
+  return keyed.map((x) => x.a.entry);
 }

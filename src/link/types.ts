@@ -19,6 +19,12 @@ export interface ElfFacts {
   needed: string[];
   rpath: string[];
   runpath: string[];
+  /**
+   * x86-64 ISA level the object's GNU property note says it needs (2, 3,
+   * 4 for x86-64-v2…v4), 0 or absent when unmarked; ldconfig stores it
+   * with glibc-hwcaps entries.
+   */
+  isaLevel?: number;
 }
 
 export type TreeNode =

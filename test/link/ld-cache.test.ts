@@ -4,17 +4,18 @@
 
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFile, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { isCudasealError } from "../../src/errors.ts";
-import { buildLdCache, parseLdCache } from "../../src/link/index.ts";
+import { buildLdCache, encodeLdCache, parseLdCache } from "../../src/link/index.ts";
 import type { ImageTree } from "../../src/link/types.ts";
 import { readImageTree } from "../helpers/image-tree.ts";
 import {
   CUDA_LIB,
   debianRoot,
   gcc,
+  HOST_LIBS,
   nvidiaRoot,
   put,
   removeCompiled,
@@ -51,6 +52,8 @@ async function crossCheck(
     const generator = parseLdCache(theirs).generator;
     assert.ok(generator?.startsWith("ldconfig"), `generator: ${generator}`);
     const ours = buildLdCache(tree, { generator });
+    // The same tree, read again, gives the same bytes.
+    assert.ok(buildLdCache(await readImageTree(t.root), { generator }).bytes.equals(ours.bytes));
     assert.equal(await printed(t.root, "ours", ours.bytes), await printed(t.root, "theirs", theirs));
     assert.ok(ours.bytes.equals(theirs), "byte-identical to Debian's ldconfig");
     assert.deepEqual(
@@ -74,7 +77,7 @@ test("a Debian-shaped root: cudaseal's cache lists what Debian's ldconfig lists,
 });
 
 test("an NVIDIA-shaped root: the CUDA folder is cached once, as first spelt, and the missing soname link is listed", async () => {
-  const { ours } = await crossCheck(async (root) => {
+  const { tree, ours } = await crossCheck(async (root) => {
     await debianRoot(root);
     await nvidiaRoot(root);
   });
@@ -82,24 +85,33 @@ test("an NVIDIA-shaped root: the CUDA folder is cached once, as first spelt, and
   assert.equal(cudart?.path, "/usr/local/cuda/targets/x86_64-linux/lib/libcudart.so.12");
   assert.ok(ours.entries.some((e) => e.soname === "libcublas.so.12"));
   assert.deepEqual(ours.links, [{ path: `${CUDA_LIB}/libcublas.so.12`, target: "libcublas.so.12.8.4.1" }]);
+  assert.equal(parseLdCache(buildLdCache(tree).bytes).generator, "cudaseal");
+});
+
+test("glibc-hwcaps subdirectories: files cached under their own names, tagged with the subdirectory, as ldconfig does", async () => {
+  const { ours } = await crossCheck(async (root) => {
+    await debianRoot(root);
+    const v3 = join(root, "usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3");
+    await mkdir(v3, { recursive: true });
+    await cp(join(HOST_LIBS, "libz.so.1.2.13"), join(v3, "libz.so.1.2.13"));
+    await symlink("libz.so.1.2.13", join(v3, "libz.so.1"));
+    // Met but unused: its name still goes into the string table.
+    await mkdir(join(root, "usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v2"), { recursive: true });
+  });
+  const hw = ours.entries.filter((e) => e.path.includes("glibc-hwcaps"));
+  assert.deepEqual(
+    hw.map((e) => [e.soname, e.path]),
+    [["libz.so.1", "/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libz.so.1.2.13"]],
+  );
+  assert.equal(hw[0].hwcap, (1n << 62n) | 0n);
+  assert.deepEqual(parseLdCache(ours.bytes).hwcaps, ["x86-64-v3"]);
+  // The glibc-hwcaps entry comes before the plain one of the same soname.
+  const order = ours.entries.map((e) => e.path);
+  assert.ok(order.indexOf(hw[0].path) < order.indexOf("/lib/x86_64-linux-gnu/libz.so.1"));
 });
 
 test("an empty root gives a cache with no entries that Debian's ldconfig reads", async () => {
   await crossCheck((root) => put(root, "etc/ld.so.conf", ""));
-});
-
-test("the same tree gives the same bytes", async () => {
-  const t = await tempRoot();
-  try {
-    await debianRoot(t.root);
-    await nvidiaRoot(t.root);
-    const a = buildLdCache(await readImageTree(t.root)).bytes;
-    const b = buildLdCache(await readImageTree(t.root)).bytes;
-    assert.ok(a.equals(b));
-    assert.equal(parseLdCache(a).generator, "cudaseal");
-  } finally {
-    await t.remove();
-  }
 });
 
 test("the real loader, chrooted into the root, finds CUDA's libraries through cudaseal's cache and the soname links it lists", {
@@ -134,15 +146,21 @@ function assertInvalid(bytes: Uint8Array): void {
   );
 }
 
-test("hostile cache bytes are IMAGE_INVALID, never a RangeError", async () => {
-  const t = await tempRoot();
-  let good: Buffer;
-  try {
-    await debianRoot(t.root);
-    good = buildLdCache(await readImageTree(t.root)).bytes;
-  } finally {
-    await t.remove();
-  }
+test("hostile cache bytes are IMAGE_INVALID, never a RangeError", () => {
+  const good = encodeLdCache(
+    [
+      {
+        soname: "libz.so.1",
+        path: "/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libz.so.1.3",
+        flags: 0x0303,
+        hwcap: 1n << 62n,
+      },
+      { soname: "libz.so.1", path: "/lib/x86_64-linux-gnu/libz.so.1", flags: 0x0303, hwcap: 0n },
+    ],
+    { hwcaps: ["x86-64-v3"] },
+  );
+  assert.deepEqual(parseLdCache(good).hwcaps, ["x86-64-v3"]);
+  assert.equal(parseLdCache(good).entries.length, 2);
   for (let n = 0; n < good.length; n += 7) {
     // Every truncation either parses to fewer facts or is refused with a code.
     try {
