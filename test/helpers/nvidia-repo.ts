@@ -26,7 +26,7 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { mapPool } from "../../src/util/pool.ts";
 import { clearsign, detachSign, type PackageSpec, rfc2822, type TestKey, testKeys } from "./apt-repo.ts";
-import { buildDeb, type DebFile } from "./debs.ts";
+import { buildDeb, controlText, type DebFile, type DebSpec } from "./debs.ts";
 import {
   CUDA_RELEASES,
   type CudaRelease,
@@ -207,10 +207,16 @@ int main(void) {
 
 // ---------------------------------------------------------------- packages
 
-const debs = new Map<string, Promise<string>>();
+/** A built .deb and its control file, the start of its Packages paragraph. */
+interface BuiltDeb {
+  path: string;
+  control: string;
+}
+
+const debs = new Map<string, Promise<BuiltDeb>>();
 
 /** The .deb of one catalog package, built once per process. */
-function debOf(pkg: FixturePackage): Promise<string> {
+function debOf(pkg: FixturePackage): Promise<BuiltDeb> {
   const key = `${pkg.name}_${pkg.version}_${pkg.arch}`;
   let deb = debs.get(key);
   if (!deb) {
@@ -220,7 +226,7 @@ function debOf(pkg: FixturePackage): Promise<string> {
   return deb;
 }
 
-async function buildFixtureDeb(pkg: FixturePackage): Promise<string> {
+async function buildFixtureDeb(pkg: FixturePackage): Promise<BuiltDeb> {
   const files: Record<string, DebFile> = { ...pkg.files };
   if (pkg.libs.length > 0) {
     const dir = await librarySet(pkg.set as CudaRelease);
@@ -232,7 +238,7 @@ async function buildFixtureDeb(pkg: FixturePackage): Promise<string> {
   }
   const out = join(workDir(), "debs");
   await mkdir(out, { recursive: true });
-  return buildDeb(
+  return built(
     {
       name: pkg.name,
       version: pkg.version,
@@ -251,11 +257,16 @@ async function buildFixtureDeb(pkg: FixturePackage): Promise<string> {
   );
 }
 
+/** Build with dpkg-deb, keeping the control text the helper wrote (no dpkg-deb --field per repository). */
+async function built(spec: DebSpec, out: string): Promise<BuiltDeb> {
+  return { path: await buildDeb(spec, out), control: controlText(spec) };
+}
+
 /** Extra packages for the repository (tests that need one NVIDIA does not publish). */
-async function buildExtra(spec: PackageSpec): Promise<string> {
+async function buildExtra(spec: PackageSpec): Promise<BuiltDeb> {
   const out = join(workDir(), "extra-debs");
   await mkdir(out, { recursive: true });
-  return buildDeb(
+  return built(
     {
       name: spec.name,
       version: spec.version,
@@ -316,7 +327,7 @@ export async function startNvidiaRepo(options: NvidiaRepoOptions = {}): Promise<
   const catalog = nvidiaCatalog(options.releases ?? CUDA_RELEASES).filter((p) => !omit.has(p.name));
   const keys = await testKeys();
   const signer = options.signWith === "other" ? keys.other : keys.repo;
-  const built = [
+  const debsBuilt = [
     ...(await mapPool(catalog, 4, (p) => debOf(p))),
     ...(await mapPool(options.packages ?? [], 2, buildExtra)),
   ];
@@ -328,12 +339,11 @@ export async function startNvidiaRepo(options: NvidiaRepoOptions = {}): Promise<
       const folder = join(dir, distribution, "x86_64");
       await mkdir(folder, { recursive: true });
       const paragraphs: string[] = [];
-      for (const deb of built) {
-        const name = basename(deb);
-        await copyFile(deb, join(folder, name));
-        const bytes = await readFile(deb);
-        const { stdout } = await run("dpkg-deb", ["--field", deb]);
-        const control = stdout.endsWith("\n") ? stdout : `${stdout}\n`;
+      for (const deb of debsBuilt) {
+        const name = basename(deb.path);
+        await copyFile(deb.path, join(folder, name));
+        const bytes = await readFile(deb.path);
+        const control = deb.control;
         paragraphs.push(
           `${control}Filename: ./${name}\nSize: ${bytes.length}\n` +
             `MD5sum: ${hash("md5", bytes)}\nSHA1: ${hash("sha1", bytes)}\n` +
