@@ -224,7 +224,8 @@ function envCommand(argument: string): string | undefined {
 function sonameConflicts(scan: LibraryScan): SonameConflict[] {
   const bySoname = new Map<string, Map<string, string | undefined>>();
   for (const lib of scan.libraries) {
-    if (lib.isLink) continue;
+    // A glibc-hwcaps variant is meant to share its soname with the plain library.
+    if (lib.isLink || lib.dir.hwcaps) continue;
     const files = bySoname.get(lib.soname) ?? new Map<string, string | undefined>();
     bySoname.set(lib.soname, files);
     files.set(lib.file, lib.owner);

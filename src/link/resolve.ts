@@ -94,8 +94,9 @@ export function resolveNeeded(
     if (hit) return { kind: "file", path: hit, via };
   }
   const flags = ctx.arch.cacheFlags(object.bits, object.machine);
-  // The loader takes the first entry of its own kind and, if that fails, goes on to the trusted directories.
-  const entry = ctx.cache.find((e) => e.soname === name && e.flags === flags);
+  // The loader takes the first entry of its own kind and, if that fails, goes on to the trusted
+  // directories. glibc-hwcaps entries serve only CPUs that have the level, so the plain one decides.
+  const entry = ctx.cache.find((e) => e.soname === name && e.flags === flags && e.hwcap === 0n);
   const cached = entry && loadable(ctx, entry.path, object);
   if (cached) return { kind: "file", path: cached, via: "cache" };
   const hit = inDirectories(ctx, ctx.defaultDirectories, name, object);
