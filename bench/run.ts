@@ -12,6 +12,7 @@
 //   npm run bench -- --push [--runs N] [--image oci:DIR:TAG]   (bench/push.ts)
 //   npm run bench -- --scan [--runs N] [--keep]                (bench/scan.ts)
 //   npm run bench -- --audit [--runs N] [--size-gb G] [--keep] (bench/audit.ts)
+//   npm run bench -- --wheels [--runs N] [--keep]              (bench/wheels.ts)
 //
 // Every row is one shell command timed by GNU time(1); bench/README.md says
 // what each figure means. The table and ratios go to stdout, progress to
@@ -61,6 +62,12 @@ if (process.argv.includes("--push")) {
 if (process.argv.includes("--scan")) {
   const { scanBenchMain } = await import("./scan.ts");
   process.exit(await scanBenchMain(process.argv.slice(2).filter((a) => a !== "--scan")));
+}
+
+// `--wheels` runs the wheel-install benchmark instead (bench/wheels.ts, its own flags).
+if (process.argv.includes("--wheels")) {
+  const { wheelsBenchMain } = await import("./wheels.ts");
+  process.exit(await wheelsBenchMain(process.argv.slice(2).filter((a) => a !== "--wheels")));
 }
 
 // `--audit` runs the image audit throughput benchmark instead (bench/audit.ts, its own flags).
