@@ -2,7 +2,9 @@
 // own folder; this file only orders them and wraps their failures.
 //
 //   resolve  → the lock (exact packages, hashes), or the lock given
-//   fetch    → every .deb into the verified content store
+//   python   → with python:, the image's interpreter and the wheel for every
+//              locked package, per architecture (python-plan.ts)
+//   fetch    → every .deb and wheel into the verified content store
 //   layers   → per architecture: skeleton, package layers, system layer, contents
 //   link     → every ELF file's libraries and loader, every script's interpreter,
 //              found inside each platform's image (link-stage.ts)
@@ -19,10 +21,12 @@ import { ContentStore } from "../cache/content-store.ts";
 import type { CopySummary } from "../copy/copy-image.ts";
 import { CudasealError } from "../errors.ts";
 import { fetchDebs, verifiedDeb } from "../fetch/deb-fetcher.ts";
+import { type FetchWheelsOptions, fetchWheels, verifiedWheel } from "../fetch/wheel-fetcher.ts";
 import type { Compression } from "../layer/blob-writer.ts";
 import { LayerCache } from "../layer/layer-cache.ts";
 import { type BuiltImage, planImage } from "../oci/image-plan.ts";
 import type { WrittenImage } from "../oci/layout-contents.ts";
+import type { ChosenWheel } from "../python/index.ts";
 import { type Lock, lockFromSources } from "../resolve/index.ts";
 import { builtImageFacts, sbomArtifacts } from "../sbom/index.ts";
 import type { Spec } from "../spec/types.ts";
@@ -38,6 +42,8 @@ import {
 import { checkPlatformLinks, type LinkReport } from "./link-stage.ts";
 import { type OutputTarget, sbomPath, writeOutput } from "./output.ts";
 import { buildPlatform, type PlatformResult } from "./platform-build.ts";
+import type { PythonPlatform } from "./python-layers.ts";
+import { planPythonPlatforms, wheelFetchOptions } from "./python-plan.ts";
 import { StageRunner, type StageTiming, type StageWrites } from "./stages.ts";
 
 export interface BuildOptions {
@@ -95,16 +101,35 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 
   const { lock, available } = await stages.run("resolve", () => resolveLock(options, store), cacheWrites);
   const locked = lockedArches(lock, options.archs);
-  const fetched = await stages.run(
+  const python = options.spec.python
+    ? await stages.run("python", () => planPythonPlatforms(options.spec, locked, options), cacheWrites)
+    : new Map<string, PythonPlatform>();
+  const wheelOptions = wheelFetchOptions(store, python, options);
+  const [fetched, wheels] = await stages.run(
     "fetch",
-    () =>
-      fetchDebs(
-        locked.flatMap((l) => l.packages),
-        { store, onProgress: options.onProgress ?? noProgress, signal: options.signal, verify: "before-use" },
-      ),
+    async () =>
+      [
+        await fetchDebs(
+          locked.flatMap((l) => l.packages),
+          {
+            store,
+            onProgress: options.onProgress ?? noProgress,
+            signal: options.signal,
+            verify: "before-use",
+          },
+        ),
+        await fetchWheels(
+          [...python.values()].flatMap((p) => p.wheels),
+          wheelOptions,
+        ),
+      ] as const,
     cacheWrites,
   );
-  const platforms = await stages.run("layers", () => buildPlatforms(options, store, locked), cacheWrites);
+  const platforms = await stages.run(
+    "layers",
+    () => buildPlatforms(options, store, locked, python, wheelOptions),
+    cacheWrites,
+  );
   const links = await stages.run("link", async () =>
     platforms.map((p) => checkPlatformLinks(p, options.spec, available?.get(p.arch))),
   );
@@ -130,7 +155,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     links,
     stages: stages.timings,
     packageCount: locked.reduce((n, l) => Math.max(n, l.packages.length), 0),
-    downloadedBytes: fetched.filter((f) => f.downloaded).reduce((n, f) => n + f.pkg.size, 0),
+    downloadedBytes:
+      fetched.filter((f) => f.downloaded).reduce((n, f) => n + f.pkg.size, 0) +
+      wheels.filter((w) => w.downloaded).reduce((n, w) => n + (w.wheel.size ?? 0), 0),
     output: options.output,
     pushed,
   };
@@ -207,6 +234,8 @@ function buildPlatforms(
   options: BuildOptions,
   store: ContentStore,
   locked: { arch: string; packages: LockedPackage[] }[],
+  python: Map<string, PythonPlatform>,
+  wheels: FetchWheelsOptions,
 ): Promise<PlatformResult[]> {
   return Promise.all(
     locked.map(({ arch, packages }) =>
@@ -215,6 +244,8 @@ function buildPlatforms(
         spec: options.spec,
         packages,
         debFile: (pkg: LockedPackage) => verifiedDeb(pkg, { store, signal: options.signal }),
+        python: python.get(arch),
+        wheelFile: (wheel: ChosenWheel) => verifiedWheel(wheel, wheels),
         cacheDir: options.cacheDir,
         store,
         compression: options.compression,

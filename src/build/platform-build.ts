@@ -1,6 +1,7 @@
 // One architecture's image, built as a stack of layers from the bottom:
 // the merged-/usr skeleton, the package layers, the system layer (what
-// maintainer scripts would have made, ld.so.cache included), the user's
+// maintainer scripts would have made, ld.so.cache included), with
+// `python:` the wheels and the application (python-layers.ts), the user's
 // contents; then the config over them. Each step pushes its layer onto the
 // stack (layer-stack.ts), and each layer's tree nodes, kept with it in the
 // layer cache, are merged into the image tree the link check reads.
@@ -25,14 +26,17 @@ import { PathPolicy, type PolicyOptions } from "../layer/path-policy.ts";
 import type { ImageTree, LdCacheEntry } from "../link/index.ts";
 import { buildImageConfig } from "../oci/image-config.ts";
 import type { PlatformImage } from "../oci/image-plan.ts";
+import type { ChosenWheel } from "../python/index.ts";
 import { type BuiltFiles, hashedEntries, type SbomFile } from "../sbom/index.ts";
 import type { Spec } from "../spec/types.ts";
 import { TreeCollector, TreeMerger, type TreeNodes, treeNodes } from "../tree/index.ts";
 import { planTrim, type TrimPlan } from "../trim/reachable.ts";
 import { scanLocalContents, scanPackages } from "../trim/scan.ts";
 import type { ProgressSink } from "../util/progress.ts";
+import { type DuplicateLibrary, duplicateLibraries } from "./duplicate-libraries.ts";
 import { type LayerReport, LayerStack } from "./layer-stack.ts";
 import { type PackageFacts, type PackagePolicy, stackPackageLayers } from "./package-layers.ts";
+import { type PythonPlatform, type PythonReport, pythonRuntimeSpec, stackPython } from "./python-layers.ts";
 
 export interface PlatformBuildInput {
   arch: string;
@@ -49,6 +53,10 @@ export interface PlatformBuildInput {
   onProgress: ProgressSink;
   /** Record every package file's checksums for the SBOM. */
   sbomFiles?: boolean;
+  /** With `python:`, this architecture's interpreter and chosen wheels. */
+  python?: PythonPlatform;
+  /** A wheel's file, its hash checked against the lock: asked for only when a layer needing it is written. */
+  wheelFile?: (wheel: ChosenWheel) => Promise<string>;
 }
 
 export interface PlatformResult {
@@ -65,6 +73,10 @@ export interface PlatformResult {
   unresolvedLibraries?: string[];
   /** What the SBOM needs of the layers: copyright files, package files where asked, the user's files. */
   sbom: BuiltFiles;
+  /** With `python:`, the Python packages installed and where. */
+  python?: PythonReport;
+  /** Sonames more than one file in the image names as its own (a .deb's and a wheel's CUDA libraries). */
+  duplicateLibraries: DuplicateLibrary[];
   /** The image's file system as the loader sees it, after every layer. */
   tree: ImageTree;
   /** The entries of the ld.so.cache the build wrote (from the packages and the system layer); absent without glibc. */
@@ -78,7 +90,8 @@ export function policyOptions(spec: Spec): PolicyOptions {
     keep: spec.keep ?? [],
     allowShell: allow.shell === true,
     allowPackageManager: allow.packageManager === true,
-    allowInterpreters: allow.interpreters === true,
+    // A spec with `python:` runs Python: its interpreter is the workload's, as with allow.interpreters.
+    allowInterpreters: allow.interpreters === true || spec.python !== undefined,
     allowSetuid: allow.setuid === true,
     allowDocs: allow.docs === true,
     allowHeaders: allow.headers === true,
@@ -102,9 +115,11 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
   for (const nodes of packages.trees) tree.add(nodes);
   const epoch = input.sourceDateEpoch ?? packages.newestMtime;
   const ldCache = await stackSystem(stack, input, policy.policy, packages, epoch, tree);
+  const python = await stackPythonLayers(stack, input, policy, epoch, tree);
   const contents = await stackContents(stack, input, policy.policy, epoch);
   tree.add(contents.tree);
 
+  const imageTree = tree.tree();
   const created = new Date(epoch * 1000);
   const cuda = installedCudaVersion(input.packages);
   const annotations = {
@@ -121,9 +136,25 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     cudaVersion: cuda?.full,
     unresolvedLibraries: policy.trim?.unresolved,
     sbom: { copyrights: packages.copyrights, packageFiles: packages.packageFiles, contents: contents.files },
-    tree: tree.tree(),
+    tree: imageTree,
     ldCache,
+    python,
+    duplicateLibraries: duplicateLibraries(imageTree),
   };
+}
+
+/** With `python:`, the wheels' layers and the application's, over the system layer. */
+async function stackPythonLayers(
+  stack: LayerStack,
+  input: PlatformBuildInput,
+  policy: PackagePolicy,
+  epoch: number,
+  tree: TreeMerger,
+): Promise<PythonReport | undefined> {
+  const { python, wheelFile } = input;
+  if (!python || !wheelFile) return undefined;
+  const { arch, spec, compression, onProgress } = input;
+  return stackPython(stack, { arch, spec, python, wheelFile, compression, onProgress }, policy, epoch, tree);
 }
 
 /** The spec's path policy, narrowed by `trim: elf` to what the roots reach. */
@@ -237,7 +268,8 @@ function imageConfig(
   cuda: ReturnType<typeof installedCudaVersion>,
   created: Date,
 ): PlatformImage["config"] {
-  const runtime = runtimeConfig({ spec: input.spec, cuda, created, reference: input.reference });
+  const spec = pythonRuntimeSpec(input.spec);
+  const runtime = runtimeConfig({ spec, cuda, created, reference: input.reference });
   return buildImageConfig({
     arch: input.arch,
     created,

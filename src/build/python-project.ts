@@ -13,6 +13,7 @@ import { join, posix } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { CudasealError } from "../errors.ts";
 import { fileEntry, type LayerEntry } from "../layer/entry.ts";
+import { type EntryPoint, entryPointScript } from "../python/index.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
 
 /** Where the project's tree goes in the image. */
@@ -132,11 +133,8 @@ export function projectInstallEntries(
           "PY_LOCK_INVALID",
           `the script name '${name}' in pyproject.toml is not a file name`,
         );
-      files.push([
-        `${paths.scripts.replace(/^\//, "")}/${name}`,
-        consoleScript(target, paths.interpreter),
-        0o755,
-      ]);
+      const script = entryPointScript(entryPoint(name, target), paths.interpreter);
+      files.push([`${paths.scripts.replace(/^\//, "")}/${name}`, script, 0o755]);
     }
   }
   const record = files.map(([path, text]) => {
@@ -148,17 +146,15 @@ export function projectInstallEntries(
   return files.map(([path, text, mode]) => fileEntry(path, text, mtime, mode));
 }
 
-/** A console script as pip writes one, for `module:attr.path`. */
-function consoleScript(target: string, interpreter: string): string {
+/** `module:attr.path [extras]` as the entry point the installer writes launchers for. */
+function entryPoint(name: string, target: string): EntryPoint {
   const m = /^\s*([\w.]+)\s*:\s*([\w.]+)\s*(\[.*\])?\s*$/.exec(target);
-  if (!m) throw new CudasealError("PY_LOCK_INVALID", `the entry point '${target}' is not module:function`);
-  const [module, attr] = [m[1], m[2]];
-  const head = attr.split(".")[0];
-  return (
-    `#!${interpreter}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom ${module} import ${head}\n` +
-    `if __name__ == "__main__":\n    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])\n` +
-    `    sys.exit(${attr}())\n`
-  );
+  if (!m)
+    throw new CudasealError(
+      "PY_LOCK_INVALID",
+      `the entry point '${name} = ${target}' is not module:function`,
+    );
+  return { name, module: m[1], attr: m[2] };
 }
 
 function table(value: unknown): Record<string, unknown> | undefined {

@@ -40,6 +40,7 @@ export async function fetchWheels(
   wheels: readonly ChosenWheel[],
   options: FetchWheelsOptions,
 ): Promise<FetchedWheel[]> {
+  if (wheels.length === 0) return [];
   const progress = options.onProgress ?? noProgress;
   const unique = [...new Map(wheels.map((w) => [w.sha256, w])).values()];
   const cached = await mapPool(unique, 4, (w) =>

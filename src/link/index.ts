@@ -19,7 +19,13 @@ export {
   readLdConf,
   readLdConfDirectories,
 } from "./ld-conf.ts";
-export type { LdCacheEntry, LibraryDirectory, SonameLink } from "./library-scan.ts";
+export type {
+  LdCacheEntry,
+  LibraryDirectory,
+  LibraryScan,
+  ScannedLibrary,
+  SonameLink,
+} from "./library-scan.ts";
 export {
   checkLinks,
   type LinkCheckOptions,

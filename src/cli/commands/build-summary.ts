@@ -38,6 +38,7 @@ export function reportBuild(out: Output, result: BuildResult, seconds: number): 
         `ld.so.cache ${l.cacheEntries} entries${waived}`,
     );
   }
+  for (const p of result.platforms) reportPython(out, p);
   for (const p of result.platforms) {
     if (p.unresolvedLibraries?.length)
       out.note(
@@ -51,6 +52,18 @@ export function reportBuild(out: Output, result: BuildResult, seconds: number): 
       `pushed ${summary.pushed.reference} (${summary.pushed.blobs} blobs, ${formatBytes(summary.pushed.bytes)})`,
     );
   out.data(summary.digest);
+}
+
+/** The Python packages installed, and every soname the image holds more than once (docs/python.md). */
+function reportPython(out: Output, p: BuildResult["platforms"][number]): void {
+  if (p.python)
+    out.note(
+      `${p.arch}: python ${p.python.interpreter} (${p.python.target}): ${p.python.packages.length} packages from ${p.python.lockFormat}`,
+    );
+  for (const d of p.duplicateLibraries) {
+    const copies = d.copies.map((c) => `${c.path} (${c.owner ?? "unknown"}, ${formatBytes(c.size)})`);
+    out.note(`${p.arch}: ${d.soname} ${d.copies.length} times: ${copies.join(", ")}`);
+  }
 }
 
 /** The --json summary. */
@@ -72,6 +85,8 @@ function buildSummary(result: BuildResult, seconds: number) {
       layers: p.layers,
       dropped: p.dropped,
       unresolvedLibraries: p.unresolvedLibraries,
+      python: p.python,
+      duplicateLibraries: p.duplicateLibraries,
       link: result.links[i],
     })),
     stages: result.stages,
