@@ -36,7 +36,13 @@ import type { ProgressSink } from "../util/progress.ts";
 import { type DuplicateLibrary, duplicateLibraries } from "./duplicate-libraries.ts";
 import { type LayerReport, LayerStack } from "./layer-stack.ts";
 import { type PackageFacts, type PackagePolicy, stackPackageLayers } from "./package-layers.ts";
-import { type PythonPlatform, type PythonReport, pythonRuntimeSpec, stackPython } from "./python-layers.ts";
+import {
+  type PythonPlatform,
+  type PythonReport,
+  pythonRuntimeSpec,
+  type StackedPython,
+  stackPython,
+} from "./python-layers.ts";
 
 export interface PlatformBuildInput {
   arch: string;
@@ -135,10 +141,15 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     dropped: packages.dropped,
     cudaVersion: cuda?.full,
     unresolvedLibraries: policy.trim?.unresolved,
-    sbom: { copyrights: packages.copyrights, packageFiles: packages.packageFiles, contents: contents.files },
+    sbom: {
+      copyrights: packages.copyrights,
+      packageFiles: packages.packageFiles,
+      contents: contents.files,
+      python: python?.sbom,
+    },
     tree: imageTree,
     ldCache,
-    python,
+    python: python?.report,
     duplicateLibraries: duplicateLibraries(imageTree),
   };
 }
@@ -150,7 +161,7 @@ async function stackPythonLayers(
   policy: PackagePolicy,
   epoch: number,
   tree: TreeMerger,
-): Promise<PythonReport | undefined> {
+): Promise<StackedPython | undefined> {
   const { python, wheelFile } = input;
   if (!python || !wheelFile) return undefined;
   const { arch, spec, compression, onProgress } = input;

@@ -25,6 +25,7 @@ import {
   venvEntries,
   wheelLayerEntries,
 } from "../python/index.ts";
+import { type PythonSbomPackage, pythonSbomPackage } from "../sbom/index.ts";
 import type { Spec } from "../spec/types.ts";
 import { TreeCollector, type TreeMerger, type TreeNodes } from "../tree/index.ts";
 import { mapPool } from "../util/pool.ts";
@@ -90,6 +91,14 @@ interface PythonLayerMeta {
   tree: TreeNodes;
   /** [path, sha256] of its small files. */
   small: [string, string][];
+  /** [wheel name, its installed METADATA's text], for the SBOM. */
+  metadata: [string, string][];
+}
+
+/** What the Python layers give the build: the report, and each wheel as the SBOM describes it. */
+export interface StackedPython {
+  report: PythonReport;
+  sbom: PythonSbomPackage[];
 }
 
 /** The target's install scheme for the image's interpreter. */
@@ -124,7 +133,7 @@ export async function stackPython(
   policy: { policy: PathPolicy; options: PolicyOptions },
   mtime: number,
   tree: TreeMerger,
-): Promise<PythonReport> {
+): Promise<StackedPython> {
   const { python, spec } = input;
   const { target, scheme } = pythonScheme(spec, python.interpreter);
   const groups = planWheelLayers(python.wheels, spec.layering?.ownLayerBytes ?? PYTHON_OWN_LAYER_BYTES);
@@ -135,6 +144,7 @@ export async function stackPython(
     lockFormat: python.lockFormat,
     packages: [],
   };
+  const sbom: PythonSbomPackage[] = [];
   const claims = new FileClaims();
   for (const [i, group] of groups.entries()) {
     const layer = made[i];
@@ -147,13 +157,17 @@ export async function stackPython(
     );
     claims.add(group.name, layer.meta);
     tree.add(layer.meta.tree);
+    const metadata = new Map(layer.meta.metadata);
     for (const w of group.wheels) {
       const { name, version, filename, sha256 } = w;
       report.packages.push({ name, version, filename, sha256, layer: group.name });
+      const text = metadata.get(name);
+      const described = text === undefined ? undefined : pythonSbomPackage(text, { sha256, url: w.url });
+      sbom.push(described ?? { name, version, sha256, url: w.url, installer: "cudaseal" });
     }
   }
   tree.add(await stackApplication(stack, input, target, scheme, policy.policy, mtime));
-  return report;
+  return { report, sbom };
 }
 
 interface WheelGroup {
@@ -200,7 +214,7 @@ async function makeWheelLayers(
       group.wheels.map((w) => w.sha256),
     ]);
     const layer = await stack.make<PythonLayerMeta>(key, async () => {
-      const meta: PythonLayerMeta = { tree: [], small: [] };
+      const meta: PythonLayerMeta = { tree: [], small: [], metadata: [] };
       const files = await Promise.all(
         group.wheels.map(async (w) => ({ wheel: w, path: await input.wheelFile(w) })),
       );
@@ -226,6 +240,7 @@ async function* wheelEntries(
 ): AsyncIterable<LayerEntry> {
   const tree = new TreeCollector();
   const dirs = new Set<string>();
+  const site = `${scheme.purelib}/`;
   for (const { wheel, path } of wheels) {
     const owner = `python:${wheel.name}`;
     const installed = wheelLayerEntries(
@@ -242,11 +257,45 @@ async function* wheelEntries(
         if (dirs.has(entry.path)) continue;
         dirs.add(entry.path);
       }
-      const kept = { ...entry, mode: policy.mode(entry.path, entry.mode, isDir) };
-      yield tree.record(entry.type === "file" ? hashSmall(kept, meta.small) : kept, owner);
+      let kept: LayerEntry = { ...entry, mode: policy.mode(entry.path, entry.mode, isDir) };
+      if (entry.type === "file") {
+        kept = hashSmall(kept, meta.small);
+        if (isMetadata(entry.path, site))
+          kept = withText(kept, (text) => meta.metadata.push([wheel.name, text]));
+      }
+      yield tree.record(kept, owner);
     }
   }
   meta.tree = tree.nodes();
+}
+
+/** Whether `path` is a distribution's METADATA in site-packages (`NAME-VER.dist-info/METADATA`). */
+function isMetadata(path: string, site: string): boolean {
+  return path.startsWith(site) && /^[^/]+\.dist-info\/METADATA$/.test(path.slice(site.length));
+}
+
+/** Core metadata larger than this is not kept for the SBOM (its description is most of it). */
+const MAX_METADATA_BYTES = 1024 * 1024;
+
+/** `entry`, its body's text given to `onText` once it has passed, when it is small enough to keep. */
+function withText(entry: LayerEntry, onText: (text: string) => void): LayerEntry {
+  const body = entry.body;
+  if ((entry.size ?? 0) > MAX_METADATA_BYTES || body === undefined) return entry;
+  if (body instanceof Uint8Array) {
+    onText(Buffer.from(body).toString("utf8"));
+    return entry;
+  }
+  return {
+    ...entry,
+    body: (async function* () {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of body) {
+        chunks.push(chunk);
+        yield chunk;
+      }
+      onText(Buffer.concat(chunks).toString("utf8"));
+    })(),
+  };
 }
 
 /** `entry`, its body hashed on the way into `out` when the file is small. */
@@ -337,7 +386,7 @@ async function stackApplication(
   if (!tree && fixed.length === 0) return [];
   const key = keyOf(["python-app", tree?.key ?? null, fixed.map(describeEntry), input.compression]);
   const layer = await stack.make<PythonLayerMeta>(key, () => {
-    const meta: PythonLayerMeta = { tree: [], small: [] };
+    const meta: PythonLayerMeta = { tree: [], small: [], metadata: [] };
     const collector = new TreeCollector();
     async function* entries() {
       yield* collector.watch(applicationEntries(fixed, tree?.entries, mtime), "python-app");
