@@ -32,6 +32,7 @@ export type { ChosenWheel, InterpreterFacts, LockedFile, LockedPythonPackage, Py
 export {
   checkWheelConflicts,
   DEFAULT_ZIP_LIMITS,
+  type DeflatedMember,
   type EntryPoint,
   emptyWheelMeta,
   entryPointScript,
@@ -45,7 +46,9 @@ export {
   type WheelFile,
   type WheelInfo,
   type WheelInstallOptions,
+  type WheelLayerEntry,
   type WheelLayerMeta,
   wheelLayerEntries,
+  writeWheelLayerBlob,
   type ZipLimits,
 } from "./wheel/index.ts";

@@ -486,6 +486,8 @@ export interface ZipMember {
   declaredCompressedSize?: number;
   /** Name in the local header, when it should disagree with the central directory. */
   localName?: string;
+  /** The stored bytes to write instead of compressing `data` (e.g. a deflate stream with bytes after its end). */
+  packed?: Uint8Array;
   /** Force the local data offset in the central directory (for overlapping-entry bombs). */
   offset?: number;
 }
@@ -510,7 +512,7 @@ export function zipArchive(members: ZipMember[], options: ZipOptions = {}): Buff
   for (const m of members) {
     const data = typeof m.data === "string" ? Buffer.from(m.data) : Buffer.from(m.data ?? []);
     const method = m.method ?? 8;
-    const packed = method === 8 ? deflateRawSync(data) : data;
+    const packed = m.packed ? Buffer.from(m.packed) : method === 8 ? deflateRawSync(data) : data;
     const crc = crc32(data);
     const name = Buffer.from(m.name);
     const localName = Buffer.from(m.localName ?? m.name);

@@ -16,7 +16,14 @@ import { type EntryPoint, entryPointScript, fixScriptShebang, parseEntryPoints }
 import { memberSegments, unsafe } from "./member-path.ts";
 import { digestOf, parseRecord, type RecordLine, recordHash, recordLine, relativePath } from "./record.ts";
 import type { Scheme } from "./scheme.ts";
-import { DEFAULT_ZIP_LIMITS, openZip, type ZipArchive, type ZipEntry, type ZipLimits } from "./zip-reader.ts";
+import {
+  DEFAULT_ZIP_LIMITS,
+  openZip,
+  type RawFacts,
+  type ZipArchive,
+  type ZipEntry,
+  type ZipLimits,
+} from "./zip-reader.ts";
 
 /** A wheel on disk; `filename` is its name as published (the store names files by hash). */
 export interface WheelFile {
@@ -68,6 +75,26 @@ export interface WheelLayerMeta {
   paths: string[];
 }
 
+/**
+ * A member stored with deflate, as its layer entry carries it: a blob writer
+ * may copy the stored deflate stream into a gzip member instead of
+ * compressing the bytes again (wheel-blob.ts). `raw` is set once the body
+ * has been read to its end and checked.
+ */
+export interface DeflatedMember {
+  file: string;
+  compressedSize: number;
+  crc32: number;
+  size: number;
+  raw?: RawFacts;
+}
+
+/** A layer entry from the installer: a LayerEntry, with `deflated` on members worth copying as they are. */
+export type WheelLayerEntry = LayerEntry & { deflated?: DeflatedMember };
+
+/** Members smaller than this are compressed with their neighbours rather than copied (a gzip member costs 18 bytes). */
+const COPY_MIN = 4096;
+
 export function emptyWheelMeta(): WheelLayerMeta {
   return { wheels: [], paths: [] };
 }
@@ -93,6 +120,7 @@ interface Member {
 }
 
 interface OpenedWheel {
+  path: string;
   zip: ZipArchive;
   info: WheelInfo;
   members: Member[];
@@ -214,7 +242,7 @@ async function openWheel(file: WheelFile, scheme: Scheme, limits: ZipLimits): Pr
       entryPoints,
     };
     checkInternalClashes(info, origin);
-    return { zip, info, members, site };
+    return { path: file.path, zip, info, members, site };
   } catch (err) {
     await zip.close();
     throw err;
@@ -348,7 +376,7 @@ export function wheelLayerEntries(
   wheels: readonly WheelFile[],
   options: WheelInstallOptions,
   meta: WheelLayerMeta,
-): AsyncIterable<LayerEntry> {
+): AsyncIterable<WheelLayerEntry> {
   return (async function* () {
     const layer: LayerState = { dirs: new Set(), files: new Map(), options, meta };
     for (const file of wheels) {
@@ -402,7 +430,7 @@ function claim(layer: LayerState, path: string, sha256: string | undefined, orig
   return true;
 }
 
-async function* installOne(opened: OpenedWheel, layer: LayerState): AsyncGenerator<LayerEntry> {
+async function* installOne(opened: OpenedWheel, layer: LayerState): AsyncGenerator<WheelLayerEntry> {
   const { zip, info, members, site } = opened;
   const { mtime, scheme } = layer.options;
   const origin = info.filename;
@@ -427,6 +455,16 @@ async function* installOne(opened: OpenedWheel, layer: LayerState): AsyncGenerat
       yield fileEntry(m.dest, fixed, mtime, m.mode);
       continue;
     }
+    const e = m.entry;
+    const deflated: DeflatedMember | undefined =
+      e.method === 8 && e.size >= COPY_MIN
+        ? { file: opened.path, compressedSize: e.compressedSize, crc32: e.crc32, size: e.size }
+        : undefined;
+    const raw = deflated
+      ? (facts: RawFacts) => {
+          deflated.raw = facts;
+        }
+      : undefined;
     yield {
       path: m.dest,
       type: "file",
@@ -434,8 +472,9 @@ async function* installOne(opened: OpenedWheel, layer: LayerState): AsyncGenerat
       uid: 0,
       gid: 0,
       mtime,
-      size: m.entry.size,
-      body: checkedBody(zip.read(m.entry), m, origin, (sha256) => written(m.dest, sha256, m.entry.size)),
+      size: e.size,
+      body: checkedBody(zip.read(e, raw), m, origin, (sha256) => written(m.dest, sha256, e.size)),
+      ...(deflated ? { deflated } : {}),
     };
   }
   for (const ep of info.entryPoints) {

@@ -45,6 +45,14 @@ export const DEFAULT_ZIP_LIMITS: ZipLimits = {
   ratioFloor: 16 * 1024 * 1024,
 };
 
+/** Where an entry's stored (compressed) bytes lie in the file, once read and checked. */
+export interface RawFacts {
+  /** Offset of the first byte after the local header. */
+  start: number;
+  /** CRC-32 of the stored bytes as they were read. */
+  rawCrc32: number;
+}
+
 /** One member as the central directory describes it. */
 export interface ZipEntry {
   name: string;
@@ -63,8 +71,12 @@ export interface ZipEntry {
 export interface ZipArchive {
   /** Entries in central-directory order. */
   entries: ZipEntry[];
-  /** Streams an entry's uncompressed bytes, checked against its size and CRC-32 at the end. */
-  read(entry: ZipEntry): AsyncIterable<Buffer>;
+  /**
+   * Streams an entry's uncompressed bytes, checked against its size and
+   * CRC-32 at the end; `raw`, when given, then learns where the stored bytes
+   * lie and their CRC-32 (for copying the deflate stream as it is).
+   */
+  read(entry: ZipEntry, raw?: (facts: RawFacts) => void): AsyncIterable<Buffer>;
   /** Reads a small entry whole (at most `cap` bytes, else WHEEL_TOO_LARGE). */
   readAll(entry: ZipEntry, cap: number): Promise<Buffer>;
   close(): Promise<void>;
@@ -294,7 +306,7 @@ export async function openZip(
 }
 
 function archive(fh: FileHandle, entries: ZipEntry[], origin: string): ZipArchive {
-  const read = (entry: ZipEntry) => readEntry(fh, entry, origin);
+  const read = (entry: ZipEntry, raw?: (facts: RawFacts) => void) => readEntry(fh, entry, origin, raw);
   return {
     entries,
     read,
@@ -343,9 +355,20 @@ async function* rawBytes(fh: FileHandle, start: number, length: number): AsyncGe
   }
 }
 
-async function* readEntry(fh: FileHandle, entry: ZipEntry, origin: string): AsyncGenerator<Buffer> {
+async function* readEntry(
+  fh: FileHandle,
+  entry: ZipEntry,
+  origin: string,
+  raw?: (facts: RawFacts) => void,
+): AsyncGenerator<Buffer> {
   const start = await dataStart(fh, entry, origin);
-  let source: AsyncIterable<Buffer> = rawBytes(fh, start, entry.compressedSize);
+  let rawCrc = 0;
+  let source: AsyncIterable<Buffer> = (async function* () {
+    for await (const chunk of rawBytes(fh, start, entry.compressedSize)) {
+      if (raw) rawCrc = crc32(chunk, rawCrc);
+      yield chunk;
+    }
+  })();
   let inflater: ReturnType<typeof createInflateRaw> | undefined;
   if (entry.method === 8) {
     inflater = createInflateRaw({ chunkSize: 256 * 1024 });
@@ -391,4 +414,12 @@ async function* readEntry(fh: FileHandle, entry: ZipEntry, origin: string): Asyn
       },
     );
   }
+  // The deflate stream must end exactly where the entry does: bytes after its
+  // final block are ignored by the inflater but would not be by a copier.
+  if (inflater && inflater.bytesWritten !== entry.compressedSize) {
+    throw fail("WHEEL_INVALID", origin, `${entry.name}: bytes follow the end of its deflate stream`, {
+      entry: entry.name,
+    });
+  }
+  raw?.({ start, rawCrc32: rawCrc >>> 0 });
 }
