@@ -137,14 +137,22 @@ function checkObjects(ctx: ResolveContext, objects: ReadonlyMap<string, FileNode
   const unresolved: { path: string; node: FileNode; name: string }[] = [];
   // Who loads each file: the inherited DT_RPATH comes from them.
   const loadedBy = new Map<string, string[]>();
+  // The names each object finds itself: a library loaded after them finds those already loaded.
+  const found = new Map<string, Set<string>>();
   for (const [path, node] of objects) {
     const elf = node.elf as ElfFacts;
     if (elf.interpreter && !fileAt(ctx.tree, elf.interpreter))
       problems.push({ path, kind: "loader", missing: elf.interpreter, owner: node.owner });
     for (const name of new Set(elf.needed)) {
       const r = resolveNeeded(ctx, path, elf, name);
-      if (!r) unresolved.push({ path, node, name });
-      else if (r.kind === "file") {
+      if (!r) {
+        unresolved.push({ path, node, name });
+        continue;
+      }
+      const names = found.get(path) ?? new Set<string>();
+      found.set(path, names);
+      names.add(name);
+      if (r.kind === "file") {
         const loaders = loadedBy.get(r.path) ?? [];
         loadedBy.set(r.path, loaders);
         loaders.push(path);
@@ -152,39 +160,42 @@ function checkObjects(ctx: ResolveContext, objects: ReadonlyMap<string, FileNode
     }
   }
   for (const u of unresolved) {
-    if (!foundUpTheChain(ctx, objects, loadedBy, u.path, u.name))
+    if (!foundUpTheChain(ctx, { objects, loadedBy, found }, u.path, u.name))
       problems.push({ path: u.path, kind: "needed", missing: u.name, owner: u.node.owner });
   }
   return problems;
 }
 
+interface LoadGraph {
+  objects: ReadonlyMap<string, FileNode>;
+  loadedBy: ReadonlyMap<string, string[]>;
+  found: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
 /**
- * True when every loading chain that ends at `path` finds `name` through
- * the DT_RPATH of some object on it: walking up from `path` past the
- * objects whose DT_RPATH finds it, no object that nothing loads (a
- * program, or a library only dlopen'd) is reached. An object nothing loads
- * is such a chain itself.
+ * True when every loading chain that ends at `path` provides `name`: an
+ * object on it that loads this one either has a DT_RPATH that finds it for
+ * this one, or finds that name itself, so the loader has it loaded already
+ * (a program that needs both a library and what that library needs). The
+ * walk goes up from `path` past such objects; reaching one that nothing
+ * loads (a program, or a library only dlopen'd) means a chain without it.
+ * An object nothing loads is such a chain itself.
  */
-function foundUpTheChain(
-  ctx: ResolveContext,
-  objects: ReadonlyMap<string, FileNode>,
-  loadedBy: ReadonlyMap<string, string[]>,
-  path: string,
-  name: string,
-): boolean {
-  const object = objects.get(path)?.elf as ElfFacts;
-  if (object.runpath.length > 0) return false;
+function foundUpTheChain(ctx: ResolveContext, graph: LoadGraph, path: string, name: string): boolean {
+  const object = graph.objects.get(path)?.elf as ElfFacts;
   const seen = new Set([path]);
   const queue = [path];
   while (queue.length > 0) {
     const here = queue.shift() as string;
-    const loaders = (loadedBy.get(here) ?? []).filter((l) => l !== here);
+    const loaders = (graph.loadedBy.get(here) ?? []).filter((l) => l !== here);
     if (loaders.length === 0) return false;
     for (const loaderPath of loaders) {
       if (seen.has(loaderPath)) continue;
       seen.add(loaderPath);
-      const loader = objects.get(loaderPath)?.elf as ElfFacts;
-      if (!resolveThroughLoader(ctx, loaderPath, loader, object, name)) queue.push(loaderPath);
+      const loader = graph.objects.get(loaderPath)?.elf as ElfFacts;
+      const provides =
+        graph.found.get(loaderPath)?.has(name) || resolveThroughLoader(ctx, loaderPath, loader, object, name);
+      if (!provides) queue.push(loaderPath);
     }
   }
   return true;

@@ -76,6 +76,16 @@ before(
     const chain = [`-L${rp}`, "-l:libouter.so.1", `-Wl,-rpath-link,${rp}`, "-Wl,-rpath,$ORIGIN/../lib"];
     gcc(root, "opt/rp/bin/with-rpath", outerMain, [...chain, "-Wl,--disable-new-dtags"]);
     gcc(root, "opt/rp/bin/with-runpath", outerMain, [...chain, "-Wl,--enable-new-dtags"]);
+    // A program whose RUNPATH finds both a library and what that library needs (systemd and
+    // libsystemd-core): the library finds it already loaded, though no path of its own leads there.
+    gcc(root, "opt/rp/bin/loads-both", outerMain, [
+      "-Wl,--no-as-needed",
+      `-L${rp}`,
+      "-l:libouter.so.1",
+      "-l:libinner.so.1",
+      "-Wl,--enable-new-dtags",
+      "-Wl,-rpath,$ORIGIN/../lib",
+    ]);
     await put(root, "usr/bin/needs-sh", "#!/bin/sh\necho hi\n", 0o755);
     await put(root, "usr/bin/py-tool", "#!/usr/bin/env python3\nprint('hi')\n", 0o755);
     await put(root, "usr/bin/not-run", "#!/nowhere/interp\n", 0o644);
@@ -188,6 +198,19 @@ test("DT_RPATH is inherited down the loading chain and DT_RUNPATH is not, as the
     summary(edit(pythonPresent(full), { "opt/rp/bin/with-runpath": null })).filter((s) =>
       s.startsWith("needed"),
     ),
+    [],
+  );
+});
+
+test("a library finds what the program loading it has loaded already", () => {
+  const both = spawnSync(join(root, "opt/rp/bin/loads-both"));
+  assert.equal(both.status, 0, String(both.stderr));
+  const elf = base.nodes.get("opt/rp/bin/loads-both");
+  assert.ok(elf?.type === "file" && elf.elf?.needed.includes("libinner.so.1"));
+  // Only loads-both and with-rpath load libouter here; both provide libinner.
+  const t = edit(pythonPresent(base), { "opt/rp/bin/with-rpath": null });
+  assert.deepEqual(
+    summary(t).filter((s) => s.startsWith("needed")),
     [],
   );
 });
