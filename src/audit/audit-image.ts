@@ -115,7 +115,7 @@ function reportProperties(
     entries: walk.stats.entries,
     uncompressedBytes: walk.stats.uncompressedBytes,
     scannedFiles: walk.stats.scannedFiles,
-    pythonPackages: walk.pythonPackages,
+    ...(walk.pythonPackages === undefined ? {} : { pythonPackages: walk.pythonPackages }),
     ...(walk.cudart.version ? { cudaRuntime: walk.cudart.version.full } : {}),
     ...(policy === undefined ? {} : { policy: policy.source }),
   };

@@ -32,6 +32,8 @@ type CudaVersion = { major: number; minor: number; full: string };
 
 /** Largest package database or Python metadata file kept to count Python distributions. */
 const MAX_KEPT = 4 * 1024 * 1024;
+/** The most those files may hold in all: past it, a hostile image gets no count rather than the audit's memory. */
+const MAX_KEPT_TOTAL = 256 * 1024 * 1024;
 
 /** The files Python distributions are counted from: their metadata, and the OS packages' records that may own it. */
 function keptForPackages(path: string): boolean {
@@ -57,6 +59,7 @@ export class EntryWalker {
   readonly #cudaLibs: { soname: string; path: string; layer: number; size: number }[] = [];
   /** Bodies of the files keptForPackages names, by path: the last layer's version. */
   readonly #kept = new Map<string, { layer: number; body: Buffer }>();
+  #keptBytes = 0;
   readonly #maxScan: number;
 
   constructor(maxScan: number) {
@@ -95,11 +98,13 @@ export class EntryWalker {
       await e.skip();
       return;
     }
-    const read =
-      e.type === "file" && e.size <= MAX_KEPT && keptForPackages(path)
-        ? await readAll(e.body, e.size)
-        : undefined;
-    if (read !== undefined) this.#kept.set(path, { layer, body: read });
+    const keep =
+      e.type === "file" && e.size <= MAX_KEPT && this.#keptBytes <= MAX_KEPT_TOTAL && keptForPackages(path);
+    const read = keep ? await readAll(e.body, e.size) : undefined;
+    if (read !== undefined) {
+      this.#kept.set(path, { layer, body: read });
+      this.#keptBytes += read.length;
+    }
     const scanned = await checkBody(e, path, layer, this.#maxScan, note, read);
     if (scanned !== undefined) {
       this.counts.scannedFiles++;
@@ -166,8 +171,13 @@ export class EntryWalker {
     return { present, ...(newest === undefined ? {} : { version: newest, path: newestPath }) };
   }
 
-  /** How many Python distributions the final file system holds that no OS package owns (as sbom and compare count). */
-  pythonPackages(): number {
+  /**
+   * How many Python distributions the final file system holds that no OS
+   * package owns (as sbom and compare count); undefined when their records
+   * were too many to keep.
+   */
+  pythonPackages(): number | undefined {
+    if (this.#keptBytes > MAX_KEPT_TOTAL) return undefined;
     const fs: ImageFilesystem = {
       files: new Map(),
       contents: new Map(),

@@ -27,8 +27,8 @@ export interface WalkResult {
   cudart: CudartFacts;
   /** Whether the final file system has a package database. */
   packageDatabase: boolean;
-  /** Python distributions no OS package owns. */
-  pythonPackages: number;
+  /** Python distributions no OS package owns; undefined when their records were too many to keep. */
+  pythonPackages?: number;
   stats: {
     layers: number;
     entries: number;
@@ -68,11 +68,12 @@ export async function walkLayers(image: OpenedImage, options: WalkOptions = {}):
   }
   progress({ task: "audit", kind: "end" });
 
+  const pythonPackages = walker.pythonPackages();
   return {
     findings: [...unreadable, ...walker.findings()],
     cudart: walker.cudart(),
     packageDatabase: walker.packageDatabase(),
-    pythonPackages: walker.pythonPackages(),
+    ...(pythonPackages === undefined ? {} : { pythonPackages }),
     stats: {
       layers: image.layers.length,
       entries: walker.counts.entries,
