@@ -5,7 +5,7 @@
 
 import { type CopySummary, copyImage } from "../copy/copy-image.ts";
 import type { Compression } from "../layer/blob-writer.ts";
-import { provenanceText } from "../provenance/slsa-provenance.ts";
+import { type ProvenancePython, provenanceText } from "../provenance/slsa-provenance.ts";
 import { readSpecFiles } from "../provenance/spec-files.ts";
 import type { RegistryClientOptions } from "../registry/index.ts";
 import { type Lock, serializeLock } from "../resolve/index.ts";
@@ -36,6 +36,8 @@ export interface ProvenanceFacts {
   sourceDateEpoch?: number;
   /** The image's created time. */
   created: string;
+  /** With `python:`, its lock and wheels. */
+  python?: ProvenancePython;
 }
 
 /** lock: the lock the build used, to `path`. */
@@ -58,6 +60,7 @@ export async function writeProvenance(
     compression: facts.compression,
     sourceDateEpoch: facts.sourceDateEpoch,
     created: facts.created,
+    python: facts.python,
   });
   await writeFileAtomic(request.path, text);
 }

@@ -43,7 +43,7 @@ import { checkPlatformLinks, type LinkReport } from "./link-stage.ts";
 import { type OutputTarget, sbomPath, writeOutput } from "./output.ts";
 import { buildPlatform, type PlatformResult } from "./platform-build.ts";
 import type { PythonPlatform } from "./python-layers.ts";
-import { planPythonPlatforms, wheelFetchOptions } from "./python-plan.ts";
+import { planPythonPlatforms, pythonProvenance, wheelFetchOptions } from "./python-plan.ts";
 import { StageRunner, type StageTiming, type StageWrites } from "./stages.ts";
 
 export interface BuildOptions {
@@ -147,7 +147,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (!platforms[0].cudaVersion && (options.spec.packages ?? []).some((p) => p.startsWith("libcu"))) {
     options.onNote?.("no CUDA runtime package found: NVIDIA_REQUIRE_CUDA is not set");
   }
-  const pushed = await afterWrite(options, stages, lock, String(platforms[0].image.config.created));
+  const pushed = await afterWrite(options, stages, lock, String(platforms[0].image.config.created), python);
   return {
     lock,
     written,
@@ -169,6 +169,7 @@ async function afterWrite(
   stages: StageRunner,
   lock: Lock,
   created: string,
+  python: Map<string, PythonPlatform>,
 ): Promise<CopySummary | undefined> {
   const beside = (path: string): StageWrites => ({ folder: "output", path: dirname(path) });
   const { writeLock, provenance, push } = options;
@@ -177,7 +178,12 @@ async function afterWrite(
   if (provenance !== undefined) {
     const { archs, compression, sourceDateEpoch } = options;
     const facts = { archs, compression, sourceDateEpoch, created };
-    await stages.run("provenance", () => writeProvenance(provenance, lock, facts), beside(provenance.path));
+    await stages.run(
+      "provenance",
+      async () =>
+        writeProvenance(provenance, lock, { ...facts, python: await pythonProvenance(options.spec, python) }),
+      beside(provenance.path),
+    );
   }
   if (push === undefined) return undefined;
   return stages.run("push", () => pushImage(options.output.ref, push, options.onProgress));

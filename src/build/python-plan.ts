@@ -3,13 +3,17 @@
 // extras and markers applied), and the wheel chosen for every package.
 // Pure planning: nothing is downloaded but index pages, nothing installed.
 
+import { createHash } from "node:crypto";
+import { basename } from "node:path";
 import type { LockedPackage } from "../apt/types.ts";
 import type { ContentStore } from "../cache/content-store.ts";
 import { CudasealError } from "../errors.ts";
 import type { FetchWheelsOptions } from "../fetch/wheel-fetcher.ts";
+import type { ProvenancePython } from "../provenance/slsa-provenance.ts";
 import { authHeaders, planPython, readPythonLock } from "../python/index.ts";
 import type { Spec } from "../spec/types.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 import { imagePython } from "./python-interpreter.ts";
 import type { PythonPlatform } from "./python-layers.ts";
 
@@ -68,5 +72,21 @@ export function wheelFetchOptions(
     onProgress: options.onProgress ?? noProgress,
     signal: options.signal,
     headers: (url) => authHeaders(url, { indexes }),
+  };
+}
+
+/** A lock larger than this is no lock (the readers refuse it too). */
+const MAX_LOCK_BYTES = 64 * 1024 * 1024;
+
+/** What provenance records of `python:`: the lock, by its file name and digest, and every wheel installed. */
+export async function pythonProvenance(
+  spec: Spec,
+  python: Map<string, PythonPlatform>,
+): Promise<ProvenancePython | undefined> {
+  if (!spec.python) return undefined;
+  const text = await readRegularFile(spec.python.lock, { what: "Python lock", max: MAX_LOCK_BYTES });
+  return {
+    lock: { name: basename(spec.python.lock), sha256: createHash("sha256").update(text).digest("hex") },
+    wheels: [...python.values()].flatMap((p) => p.wheels),
   };
 }

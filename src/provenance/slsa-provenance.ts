@@ -1,6 +1,7 @@
 // The SLSA provenance v1 predicate of a build: what was asked for (the spec
 // files, their digests and text; the lock's digest; the architectures and
-// compression), what went in (every .deb, by purl, file name and SHA-256),
+// compression; with `python:` the Python lock's digest), what went in
+// (every .deb and wheel, by purl, file name and SHA-256),
 // and who built it. It is made from the build's inputs only: its times are
 // the image's created time, never the clock, so a rebuild from the same
 // lock gives the same provenance byte for byte. `cudaseal attest --type
@@ -10,7 +11,7 @@ import { createHash } from "node:crypto";
 import type { LockedPackage } from "../apt/types.ts";
 import { canonicalJson } from "../oci/canonical-json.ts";
 import { type Lock, serializeLock } from "../resolve/index.ts";
-import { debPurl } from "../sbom/index.ts";
+import { debPurl, pypiPurl } from "../sbom/index.ts";
 
 /** The predicate type URI. */
 export const SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
@@ -36,6 +37,15 @@ export interface ProvenanceInput {
   sourceDateEpoch?: number;
   /** The image's created time (RFC 3339), the provenance's only time. */
   created: string;
+  /** With `python:`: the Python lock as the spec names it, and every wheel installed. */
+  python?: ProvenancePython;
+}
+
+/** What a build with `python:` took in besides the .debs. */
+export interface ProvenancePython {
+  /** The lock's name as the spec gives it, and its text's SHA-256. */
+  lock: { name: string; sha256: string };
+  wheels: readonly { name: string; version: string; filename: string; sha256: string }[];
 }
 
 interface ResourceDescriptor {
@@ -64,8 +74,14 @@ export function slsaProvenance(input: ProvenanceInput): Record<string, unknown> 
         archs: [...input.archs],
         compression: input.compression,
         ...(input.sourceDateEpoch !== undefined ? { sourceDateEpoch: input.sourceDateEpoch } : {}),
+        ...(input.python
+          ? { pythonLock: { name: input.python.lock.name, digest: { sha256: input.python.lock.sha256 } } }
+          : {}),
       },
-      resolvedDependencies: resolvedDependencies(input.lock, input.archs),
+      resolvedDependencies: [
+        ...resolvedDependencies(input.lock, input.archs),
+        ...wheelDependencies(input.python),
+      ],
     },
     runDetails: {
       builder: { id: `cudaseal@${input.version}` },
@@ -96,6 +112,15 @@ function dependency(pkg: LockedPackage): ResourceDescriptor {
     name: pkg.filename.slice(pkg.filename.lastIndexOf("/") + 1),
     digest: { sha256: pkg.sha256 },
   };
+}
+
+/** Every wheel installed, once each, by pypi purl, file name and SHA-256, sorted. */
+function wheelDependencies(python: ProvenancePython | undefined): ResourceDescriptor[] {
+  const seen = new Map<string, ResourceDescriptor>();
+  for (const w of python?.wheels ?? [])
+    if (!seen.has(w.sha256))
+      seen.set(w.sha256, { uri: pypiPurl(w), name: w.filename, digest: { sha256: w.sha256 } });
+  return [...seen.values()].sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0));
 }
 
 function sha256(text: string): string {

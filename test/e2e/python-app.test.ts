@@ -160,8 +160,10 @@ test("the example Python application builds from Debian's python3 and its locked
 
   const cache = join(work, "cache");
   const image = `oci:${join(work, "img")}:latest`;
+  const provenance = join(work, "provenance.json");
   const build = async () => {
-    const r = await runCli(["build", spec, "--arch", ARCH, "--json", "-o", image, "--cache-dir", cache]);
+    const args = ["build", spec, "--arch", ARCH, "--json", "-o", image, "--cache-dir", cache];
+    const r = await runCli([...args, "--provenance", provenance]);
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as Summary;
   };
@@ -183,6 +185,20 @@ test("the example Python application builds from Debian's python3 and its locked
     /^\/usr\/local\/lib\/python3\.\d+\/dist-packages\/fake_libs\/lib\/libz\.so\.1$/,
   );
   assert.ok((copy?.size ?? 0) > 0);
+
+  // The wheels are in the SBOM and the provenance as the .debs are: by purl and SHA-256.
+  const spdx = await readFile(join(work, `img.${ARCH}.spdx.json`), "utf8");
+  assert.ok(spdx.includes("pkg:pypi/tabulate@0.9.0"), "tabulate is not in the SPDX SBOM");
+  assert.ok(spdx.includes(tabulate.sha256), "the wheel's SHA-256 is not in the SPDX SBOM");
+  const dependencies = JSON.parse(await readFile(provenance, "utf8")).buildDefinition
+    .resolvedDependencies as {
+    uri: string;
+    digest: { sha256: string };
+  }[];
+  assert.ok(
+    dependencies.some((d) => d.uri === "pkg:pypi/tabulate@0.9.0" && d.digest.sha256 === tabulate.sha256),
+  );
+  assert.ok(dependencies.some((d) => d.uri.startsWith("pkg:deb/debian/python3")));
 
   const bundle = join(work, "bundle");
   execFileSync("umoci", ["unpack", "--rootless", "--image", image.slice("oci:".length), bundle], {
