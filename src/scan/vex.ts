@@ -2,7 +2,7 @@
 // does not affect a product. A product is the image, named by its digest
 // purl (`pkg:oci/NAME@sha256%3A…`) or a `sha-256` hash, optionally narrowed
 // to `subcomponents` (package purls); or a package purl (`pkg:deb/debian/
-// libc6@…`) on its own. A statement with no products speaks for any image.
+// libc6@…`, `pkg:pypi/torch@2.5.1`) on its own. A statement with no products speaks for any image.
 // When several statements speak to one finding, the newest (statement, else
 // document timestamp; later input on a tie) wins, as the spec says.
 //
@@ -10,6 +10,7 @@
 // the file and the statement's index.
 
 import { CudasealError } from "../errors.ts";
+import { normalizeName, versionsEqual } from "../python/index.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
 import type { Finding } from "./advisory.ts";
 
@@ -33,6 +34,8 @@ export type VexProduct =
 
 /** A package a purl names; version absent means any. */
 export interface PackageRef {
+  /** `PyPI` for a `pkg:pypi/` purl, its name in PEP 503 form; absent for `pkg:deb/`. */
+  ecosystem?: "PyPI";
   name: string;
   version?: string;
 }
@@ -160,7 +163,7 @@ function productOf(
       const ref = identifiersOf(c, at, bad)
         .map(packageRef)
         .find((r) => r !== undefined);
-      if (ref === undefined) throw bad(at, "names no package purl (pkg:deb/…)");
+      if (ref === undefined) throw bad(at, "names no package purl (pkg:deb/… or pkg:pypi/…)");
       return ref;
     });
     return { kind: "image", digest, subcomponents };
@@ -208,15 +211,22 @@ function hashDigest(hashes: unknown): string | undefined {
   return typeof hex === "string" && /^[0-9a-f]{64}$/.test(hex) ? `sha256:${hex}` : undefined;
 }
 
-/** The name and version of a Debian package purl (`pkg:deb/debian/libc6@2.36-9?arch=amd64`). */
+/**
+ * The name and version of a Debian package purl
+ * (`pkg:deb/debian/libc6@2.36-9?arch=amd64`) or a Python one
+ * (`pkg:pypi/torch@2.5.1`).
+ */
 function packageRef(purl: string): PackageRef | undefined {
-  const m = /^pkg:deb\/[^/?#@]+\/([^/?#@]+)(?:@([^?#]+))?/.exec(purl);
+  const m =
+    /^pkg:deb\/[^/?#@]+\/([^/?#@]+)(?:@([^?#]+))?/.exec(purl) ??
+    /^pkg:pypi\/([^/?#@]+)(?:@([^?#]+))?/.exec(purl);
   if (!m) return undefined;
   try {
-    return {
-      name: decodeURIComponent(m[1]),
-      version: m[2] === undefined ? undefined : decodeURIComponent(m[2]),
-    };
+    const name = decodeURIComponent(m[1]);
+    const version = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+    return purl.startsWith("pkg:pypi/")
+      ? { ecosystem: "PyPI", name: normalizeName(name), version }
+      : { name, version };
   } catch {
     return undefined;
   }
@@ -255,8 +265,15 @@ function productCovers(p: VexProduct, f: Finding, digests: readonly string[]): b
   return false;
 }
 
-/** A purl names the binary package or its source; a version, when given, must be the installed one. */
+/**
+ * A Debian purl names the binary package or its source, a PyPI purl the
+ * distribution (PEP 503 names, PEP 440 versions); a version, when given,
+ * must be the installed one.
+ */
 function packageCovers(ref: PackageRef, f: Finding): boolean {
+  if (ref.ecosystem !== f.ecosystem) return false;
+  if (ref.ecosystem === "PyPI")
+    return ref.name === f.source && (ref.version === undefined || versionsEqual(ref.version, f.installed));
   return (
     (ref.name === f.package || ref.name === f.source) &&
     (ref.version === undefined || ref.version === f.installed)

@@ -16,8 +16,10 @@ import type { Advisory } from "../../src/scan/advisory.ts";
 import { osvAdvisories } from "../../src/scan/osv.ts";
 import { affects, matchPythonFindings } from "../../src/scan/python-match.ts";
 import { scanImage } from "../../src/scan/scan-image.ts";
+import { parseVex, vexVerdict } from "../../src/scan/vex.ts";
 import type { PythonPackage } from "../../src/source/python-packages.ts";
 import { makePythonImage, type PythonImage, wheelToolsAvailable } from "../sbom/python-image.ts";
+import { vexDocument } from "./fixture.ts";
 
 const BIN = new URL("../../bin/cudaseal.js", import.meta.url).pathname;
 const skip = wheelToolsAvailable()
@@ -234,4 +236,35 @@ test("`cudaseal scan --db DIR` reports it, and its JSON names the ecosystem", { 
   });
   assert.equal(table.status, 1, table.stderr);
   assert.match(table.stdout, /GHSA-aaaa-bbbb-cccc\s+insecure\.lib\s+1\.4\.2\s+1\.4\.3\s+high\s+fixed/);
+});
+
+test("VEX names a Python distribution by its pkg:pypi purl, in PEP 503 and PEP 440 terms, never a Debian package", () => {
+  const statements = parseVex(
+    vexDocument([
+      {
+        vulnerability: { name: "X-3" },
+        products: [{ "@id": "pkg:pypi/insecure-lib@1.4.2.0" }],
+        status: "not_affected",
+        justification: "vulnerable_code_not_in_execute_path",
+      },
+    ]),
+    "vex.json",
+  );
+  const finding = (ecosystem: "PyPI" | undefined, installed: string) => ({
+    id: "X-3",
+    ...(ecosystem ? { ecosystem } : {}),
+    package: "insecure.lib",
+    source: "insecure-lib",
+    installed,
+    severity: "high" as const,
+    status: "open" as const,
+    description: "",
+  });
+  assert.equal(vexVerdict(statements, finding("PyPI", "1.4.2"), undefined)?.status, "not_affected");
+  assert.equal(vexVerdict(statements, finding("PyPI", "1.4.3"), undefined), undefined);
+  assert.equal(
+    vexVerdict(statements, finding(undefined, "1.4.2"), undefined),
+    undefined,
+    "a Debian package of that name",
+  );
 });
