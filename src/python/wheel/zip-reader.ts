@@ -16,7 +16,7 @@ import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { crc32, createInflateRaw } from "node:zlib";
+import { crc32, createInflateRaw, inflateRawSync } from "node:zlib";
 import { CudasealError, type ErrorCode } from "../../errors.ts";
 
 /** Caps on what one archive may hold. */
@@ -321,16 +321,30 @@ function archive(fh: FileHandle, entries: ZipEntry[], origin: string): ZipArchiv
   };
 }
 
-/** Where an entry's data starts: after its local header, which must agree with the directory. */
-async function dataStart(fh: FileHandle, entry: ZipEntry, origin: string): Promise<number> {
-  const header = await readAt(fh, entry.offset, 30);
-  if (header.length < 30 || header.readUInt32LE(0) !== LOCAL_SIG) {
+/**
+ * Where an entry's data starts: after its local header, which must agree
+ * with the directory. `want` stored bytes are read in the same call when the
+ * extra field is short, as it is in wheels (one read per small member).
+ */
+async function localHeader(
+  fh: FileHandle,
+  entry: ZipEntry,
+  origin: string,
+  want: number,
+): Promise<{ start: number; stored?: Buffer }> {
+  const expected = 30 + Buffer.byteLength(entry.name) + 64;
+  const buf = await readAt(fh, entry.offset, expected + want);
+  if (buf.length < 30 || buf.readUInt32LE(0) !== LOCAL_SIG) {
     throw fail("WHEEL_INVALID", origin, `${entry.name}: local header missing`, { entry: entry.name });
   }
-  const nameLen = header.readUInt16LE(26);
-  const extraLen = header.readUInt16LE(28);
-  const name = (await readAt(fh, entry.offset + 30, nameLen)).toString("utf8");
-  if (name !== entry.name || header.readUInt16LE(8) !== entry.method) {
+  const nameLen = buf.readUInt16LE(26);
+  const extraLen = buf.readUInt16LE(28);
+  const nameBytes =
+    30 + nameLen <= buf.length
+      ? buf.subarray(30, 30 + nameLen)
+      : await readAt(fh, entry.offset + 30, nameLen);
+  const name = nameBytes.toString("utf8");
+  if (name !== entry.name || buf.readUInt16LE(8) !== entry.method) {
     throw fail(
       "WHEEL_INVALID",
       origin,
@@ -340,7 +354,9 @@ async function dataStart(fh: FileHandle, entry: ZipEntry, origin: string): Promi
       },
     );
   }
-  return entry.offset + 30 + nameLen + extraLen;
+  const rel = 30 + nameLen + extraLen;
+  const stored = want > 0 && buf.length >= rel + want ? buf.subarray(rel, rel + want) : undefined;
+  return { start: entry.offset + rel, stored };
 }
 
 async function* rawBytes(fh: FileHandle, start: number, length: number): AsyncGenerator<Buffer> {
@@ -355,26 +371,73 @@ async function* rawBytes(fh: FileHandle, start: number, length: number): AsyncGe
   }
 }
 
+/** Members at most this large (stored, and inflated) are read and inflated in one call. */
+const SMALL_STORED = 1024 * 1024;
+const SMALL_INFLATED = 4 * 1024 * 1024;
+
+/** Inflates a small member whole, never past one byte more than it declares; `used` is the input consumed. */
+function inflateSmall(stored: Buffer, entry: ZipEntry, origin: string): { out: Buffer; used: number } {
+  try {
+    const { buffer, engine } = inflateRawSync(stored, {
+      info: true,
+      maxOutputLength: entry.size + 1,
+    }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+    return { out: buffer, used: engine.bytesWritten };
+  } catch (err) {
+    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw fail("WHEEL_TOO_LARGE", origin, `${entry.name} inflates past its declared ${entry.size} bytes`, {
+        entry: entry.name,
+      });
+    }
+    throw new CudasealError("WHEEL_INVALID", `${origin}: ${entry.name}: ${(err as Error).message}`, {
+      hint: "the wheel is malformed or hostile; do not use it",
+      details: { wheel: origin, entry: entry.name },
+      cause: err,
+    });
+  }
+}
+
 async function* readEntry(
   fh: FileHandle,
   entry: ZipEntry,
   origin: string,
   raw?: (facts: RawFacts) => void,
 ): AsyncGenerator<Buffer> {
-  const start = await dataStart(fh, entry, origin);
+  const small = entry.compressedSize <= SMALL_STORED && entry.size <= SMALL_INFLATED;
+  const { start, stored: prefetched } = await localHeader(
+    fh,
+    entry,
+    origin,
+    small ? entry.compressedSize : 0,
+  );
   let rawCrc = 0;
-  let source: AsyncIterable<Buffer> = (async function* () {
-    for await (const chunk of rawBytes(fh, start, entry.compressedSize)) {
-      if (raw) rawCrc = crc32(chunk, rawCrc);
-      yield chunk;
-    }
-  })();
+  let source: AsyncIterable<Buffer> | Buffer[];
   let inflater: ReturnType<typeof createInflateRaw> | undefined;
-  if (entry.method === 8) {
-    inflater = createInflateRaw({ chunkSize: 256 * 1024 });
-    // pipeline ends the inflater when the raw bytes end and destroys the read when the inflater goes.
-    pipeline(Readable.from(source), inflater).catch(() => {});
-    source = inflater;
+  let consumed: number | undefined;
+  if (small) {
+    // Most members of most wheels: one read and one inflate call, without a
+    // stream and a compressor instance each (thousands per wheel add up).
+    const stored = prefetched ?? (await readAt(fh, start, entry.compressedSize));
+    if (stored.length !== entry.compressedSize)
+      throw fail("WHEEL_INVALID", origin, `${entry.name} is truncated`);
+    if (raw) rawCrc = crc32(stored);
+    const inflated =
+      entry.method === 8 ? inflateSmall(stored, entry, origin) : { out: stored, used: stored.length };
+    source = [inflated.out];
+    consumed = entry.method === 8 ? inflated.used : undefined;
+  } else {
+    source = (async function* () {
+      for await (const chunk of rawBytes(fh, start, entry.compressedSize)) {
+        if (raw) rawCrc = crc32(chunk, rawCrc);
+        yield chunk;
+      }
+    })();
+    if (entry.method === 8) {
+      inflater = createInflateRaw({ chunkSize: 256 * 1024 });
+      // pipeline ends the inflater when the raw bytes end and destroys the read when the inflater goes.
+      pipeline(Readable.from(source, { highWaterMark: 1 }), inflater).catch(() => {});
+      source = inflater;
+    }
   }
   let seen = 0;
   let crc = 0;
@@ -416,7 +479,8 @@ async function* readEntry(
   }
   // The deflate stream must end exactly where the entry does: bytes after its
   // final block are ignored by the inflater but would not be by a copier.
-  if (inflater && inflater.bytesWritten !== entry.compressedSize) {
+  if (inflater) consumed = inflater.bytesWritten;
+  if (consumed !== undefined && consumed !== entry.compressedSize) {
     throw fail("WHEEL_INVALID", origin, `${entry.name}: bytes follow the end of its deflate stream`, {
       entry: entry.name,
     });
