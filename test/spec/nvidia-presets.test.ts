@@ -3,11 +3,16 @@
 // CUDA version.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import type { PackageRecord } from "../../src/apt/types.ts";
 import { expandCudaPackages } from "../../src/resolve/cuda-packages.ts";
+import { loadSpec } from "../../src/spec/load.ts";
 import { listPresets } from "../../src/spec/presets.ts";
 
+const ROOT = join(import.meta.dirname, "..", "..");
 const presets = listPresets();
 const preset = (name: string) => {
   const p = presets.find((x) => x.name === name);
@@ -62,4 +67,14 @@ test("cuda-pytorch replaces Debian's script-fetched nvidia-cudnn by NVIDIA's lib
   assert.ok(p.spec.provided?.includes("nvidia-cudnn"));
   assert.deepEqual(p.spec.sources, [{ name: "nvidia-cuda", priority: 100 }]);
   assert.equal(p.spec.cuda, undefined, "cuda: would add NVIDIA's cudart beside Debian's");
+});
+
+test("examples/pytorch-inference.yaml loads on cuda-pytorch, with its script as the entrypoint", () => {
+  const { spec } = loadSpec(join(ROOT, "examples/pytorch-inference.yaml"));
+  assert.ok(spec.packages?.includes("python3-torch-cuda"));
+  assert.deepEqual(spec.entrypoint, ["/usr/bin/python3", "/app/infer.py"]);
+  const script = spec.contents?.find((c) => c.destination === "/app/infer.py")?.source;
+  assert.ok(script && existsSync(script), "the script named in contents is missing");
+  // Python itself checks the script compiles.
+  execFileSync("python3", ["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())", script]);
 });
