@@ -151,10 +151,7 @@ test("the example Python application builds from Debian's python3 and its locked
   const text = await readFile(spec, "utf8");
   await writeFile(
     spec,
-    text.replace(
-      "include: preset:cuda-python",
-      "include: preset:cuda-base\npackages: [python3]",
-    ),
+    text.replace("include: preset:cuda-python", "include: preset:cuda-base\npackages: [python3]"),
   );
 
   const cache = join(work, "cache");
@@ -240,4 +237,27 @@ test("the example Python application builds from Debian's python3 and its locked
     second.layers.filter((l) => !l.cached).map((l) => l.name),
     ["python-app"],
   );
+
+  // The same application in a venv: its own site-packages and bin, first on PATH.
+  await writeFile(
+    spec,
+    (await readFile(spec, "utf8")).replace("python:\n", "python:\n  target: venv:/opt/venv\n"),
+  );
+  const venv = (await build()).platforms[0];
+  assert.equal(venv.python?.packages.length, 2);
+  if (cannotRun === false) {
+    const run = cudasealRun(cache, [image, "--entrypoint", "/opt/venv/bin/python-app"]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^executable \| \/opt\/venv\/bin\/python$/m);
+    const where = cudasealRun(cache, [
+      image,
+      "--entrypoint",
+      "/opt/venv/bin/python",
+      "--",
+      "-c",
+      "import sys, tabulate; print(tabulate.__file__); print(sys.prefix)",
+    ]);
+    assert.equal(where.status, 0, where.stderr);
+    assert.match(where.stdout, /^\/opt\/venv\/lib\/python3\.\d+\/site-packages\/tabulate\.py\n\/opt\/venv$/m);
+  }
 });
