@@ -3,8 +3,11 @@
 // (Debian Policy 8.1): libfoo.so.N ships in libfooN, and where the name
 // ends in a digit, libfoo2.so.N in libfoo2-N; `_` becomes `-`, letters are
 // lowercased, and the 64-bit time_t transition appended `t64` to many
-// (libssl3t64, which Provides libssl3). A guess from names alone: the first
-// candidate an index holds, as a real package or through a Provides.
+// (libssl3t64, which Provides libssl3). NVIDIA's repository names them by
+// CUDA release instead: libnvjitlink-12-8, cuda-cudart-12-8. A guess from
+// names alone: the first candidate an index holds, as a real package or
+// through a Provides; failing that, a package whose name extends a
+// candidate (libfooN-*) or is NVIDIA's name for the soname's major version.
 
 import type { PackageRecord } from "../apt/types.ts";
 
@@ -33,12 +36,28 @@ export function sonameProvider(records: readonly PackageRecord[]): (soname: stri
     real.add(r.name);
     for (const p of r.provides) if (!provided.has(p.name)) provided.set(p.name, r.name);
   }
+  const names = [...real].sort();
   return (soname) => {
-    for (const name of sonamePackageNames(soname)) {
+    const candidates = sonamePackageNames(soname);
+    for (const name of candidates) {
       if (real.has(name)) return name;
       const by = provided.get(name);
       if (by !== undefined) return by;
     }
-    return undefined;
+    const extended = candidates.map((c) => `${c}-`);
+    const nvidia = nvidiaNames(soname);
+    // Newest-looking name first: libcublas-12-8 before libcublas-12-2.
+    return names.findLast((n) => extended.some((c) => n.startsWith(c)) || nvidia?.test(n));
   };
+}
+
+/** NVIDIA's package names for a soname's major version: libcublas.so.12 → libcublas-12-N, cuda-cublas-12-N. */
+function nvidiaNames(soname: string): RegExp | undefined {
+  const m = /^lib([a-z0-9_+-]+?)\.so\.(\d+)/i.exec(soname);
+  if (!m) return undefined;
+  const stem = m[1]
+    .toLowerCase()
+    .replace(/[_+]/g, "-")
+    .replace(/[.^$*?()[\]{}|\\]/g, "");
+  return new RegExp(`^(?:lib${stem}|cuda-${stem})-${m[2]}-\\d+$`);
 }
