@@ -73,7 +73,7 @@ function packages(dir: string): PackageSpec[] {
 function options(name: string, spec: Partial<Spec>): BuildOptions {
   const dir = join(work, name);
   return {
-    spec: { name, entrypoint: ["/usr/bin/app"], ...spec },
+    spec: { name: "linkimg", entrypoint: ["/usr/bin/app"], ...spec },
     archs: ["amd64"],
     sources,
     cacheDir: join(work, "cache"),
@@ -148,6 +148,13 @@ test("with the library, the ld.so.cache the build writes finds it in its ld.so.c
     tree.nodes.get("etc/ld.so.conf")?.type === "file",
     "libc-bin's ld.so.conf is written where no package ships it",
   );
+  // Reproducible: written again, not from the layer cache, the system layer (the cache in it) is the same blob.
+  const again = await build({
+    ...options("present-again", { packages: ["app", "libfoo1"] }),
+    layerCache: false,
+  });
+  const system = (r: typeof result) => r.platforms[0].layers.find((l) => l.name === "system")?.digest;
+  assert.equal(system(again), system(result));
   const layout = join(work, "present", "out");
   const unpacked = join(work, "present", "unpacked");
   execFileSync("umoci", ["unpack", "--rootless", "--image", `${layout}:v1`, unpacked], { stdio: "pipe" });
