@@ -169,3 +169,11 @@ test("with the library, the ld.so.cache the build writes finds it in its ld.so.c
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.trim(), "foo=3");
 });
+
+test("trim: elf's list of sonames it found nowhere agrees with the link check, which finds the library through ld.so.conf.d", {
+  skip,
+}, async () => {
+  const result = await build(options("trimmed", { packages: ["app", "libfoo1"], trim: "elf" }));
+  assert.deepEqual(result.platforms[0].unresolvedLibraries, []);
+  assert.deepEqual(result.links[0].waived, []);
+});
