@@ -92,12 +92,8 @@ export interface DeflatedMember {
 /** A layer entry from the installer: a LayerEntry, with `deflated` on members worth copying as they are. */
 export type WheelLayerEntry = LayerEntry & { deflated?: DeflatedMember };
 
-/**
- * Members smaller than this are compressed with their neighbours rather than
- * copied: each copy is a gzip member of its own, and the tar header before it
- * one more, which for small files costs more (a compressor each) than it saves.
- */
-const COPY_MIN = 256 * 1024;
+/** Every non-empty deflated member is worth copying: its stream is there already. */
+const COPY_MIN = 1;
 
 export function emptyWheelMeta(): WheelLayerMeta {
   return { wheels: [], paths: [] };

@@ -30,6 +30,8 @@ import type { DeflatedMember, WheelLayerEntry } from "./install.ts";
 const gzipAsync = promisify(gzip);
 /** Compressed gzip members of gathered bytes: large enough that member overhead is nothing. */
 const GATHER = 1024 * 1024;
+/** Gathered bytes up to this many go out as one stored (uncompressed) deflate block. */
+const STORED_MAX = 0xffff;
 /** gzip header: magic, deflate, no flags, mtime 0, no extra flags, OS unknown (constant bytes). */
 const MEMBER_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
 
@@ -59,7 +61,9 @@ export async function writeWheelLayerBlob(
   let gatheredSize = 0;
   const flush = async () => {
     if (gatheredSize === 0) return;
-    const member = await gzipAsync(Buffer.concat(gathered), { level });
+    const bytes = Buffer.concat(gathered);
+    // A tar header and padding between two copied members: not worth a compressor.
+    const member = bytes.length <= STORED_MAX ? storedMember(bytes) : await gzipAsync(bytes, { level });
     gathered = [];
     gatheredSize = 0;
     await write(member);
@@ -129,10 +133,35 @@ async function* markBodies(
   }
 }
 
-/** One gzip member around the member's stored deflate stream, read again from the wheel and CRC-checked. */
+/** A gzip member holding `bytes` (at most 65535) in one stored deflate block. */
+function storedMember(bytes: Buffer): Buffer {
+  const out = Buffer.alloc(MEMBER_HEADER.length + 5 + bytes.length + 8);
+  MEMBER_HEADER.copy(out, 0);
+  let p = MEMBER_HEADER.length;
+  out[p] = 1; // final block, stored
+  out.writeUInt16LE(bytes.length, p + 1);
+  out.writeUInt16LE(~bytes.length & 0xffff, p + 3);
+  p += 5;
+  bytes.copy(out, p);
+  p += bytes.length;
+  out.writeUInt32LE(crc32(bytes) >>> 0, p);
+  out.writeUInt32LE(bytes.length, p + 4);
+  return out;
+}
+
+/**
+ * One gzip member around the member's stored deflate stream: the bytes the
+ * reader kept for a small member, or read again from the wheel and
+ * CRC-checked against the first read for a large one.
+ */
 async function copyMember(m: DeflatedMember, write: (chunk: Buffer) => Promise<void>): Promise<void> {
   if (!m.raw) throw new Error(`internal: ${m.file}: a deflated member was queued before it was read`);
   await write(MEMBER_HEADER);
+  if (m.raw.stored) {
+    await write(m.raw.stored);
+    await write(trailer(m));
+    return;
+  }
   let crc = 0;
   const stream = createReadStream(m.file, {
     start: m.raw.start,
@@ -149,8 +178,13 @@ async function copyMember(m: DeflatedMember, write: (chunk: Buffer) => Promise<v
       details: { wheel: m.file },
     });
   }
-  const trailer = Buffer.alloc(8);
-  trailer.writeUInt32LE(m.crc32 >>> 0, 0);
-  trailer.writeUInt32LE(m.size % 2 ** 32, 4);
-  await write(trailer);
+  await write(trailer(m));
+}
+
+/** The gzip trailer: CRC-32 and length (mod 2^32) of the uncompressed bytes. */
+function trailer(m: DeflatedMember): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeUInt32LE(m.crc32 >>> 0, 0);
+  out.writeUInt32LE(m.size % 2 ** 32, 4);
+  return out;
 }

@@ -51,6 +51,8 @@ export interface RawFacts {
   start: number;
   /** CRC-32 of the stored bytes as they were read. */
   rawCrc32: number;
+  /** The stored bytes themselves, for a small member read whole. */
+  stored?: Buffer;
 }
 
 /** One member as the central directory describes it. */
@@ -411,6 +413,7 @@ async function* readEntry(
     small ? entry.compressedSize : 0,
   );
   let rawCrc = 0;
+  let storedWhole: Buffer | undefined;
   let source: AsyncIterable<Buffer> | Buffer[];
   let inflater: ReturnType<typeof createInflateRaw> | undefined;
   let consumed: number | undefined;
@@ -418,6 +421,7 @@ async function* readEntry(
     // Most members of most wheels: one read and one inflate call, without a
     // stream and a compressor instance each (thousands per wheel add up).
     const stored = prefetched ?? (await readAt(fh, start, entry.compressedSize));
+    storedWhole = stored;
     if (stored.length !== entry.compressedSize)
       throw fail("WHEEL_INVALID", origin, `${entry.name} is truncated`);
     if (raw) rawCrc = crc32(stored);
@@ -485,5 +489,5 @@ async function* readEntry(
       entry: entry.name,
     });
   }
-  raw?.({ start, rawCrc32: rawCrc >>> 0 });
+  raw?.({ start, rawCrc32: rawCrc >>> 0, stored: small ? storedWhole : undefined });
 }
