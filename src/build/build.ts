@@ -43,7 +43,7 @@ import { checkPlatformLinks, type LinkReport } from "./link-stage.ts";
 import { type OutputTarget, sbomPath, writeOutput } from "./output.ts";
 import { buildPlatform, type PlatformResult } from "./platform-build.ts";
 import type { PythonPlatform } from "./python-layers.ts";
-import { planPythonPlatforms, pythonProvenance, wheelFetchOptions } from "./python-plan.ts";
+import { planPythonPlatforms, pythonProvenance, wheelFetchOptions, withFetchedSizes } from "./python-plan.ts";
 import { StageRunner, type StageTiming, type StageWrites } from "./stages.ts";
 
 export interface BuildOptions {
@@ -127,7 +127,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   );
   const platforms = await stages.run(
     "layers",
-    () => buildPlatforms(options, store, locked, python, wheelOptions),
+    () => buildPlatforms(options, store, locked, withFetchedSizes(python, wheels), wheelOptions),
     cacheWrites,
   );
   const links = await stages.run("link", async () =>

@@ -8,7 +8,7 @@ import { basename } from "node:path";
 import type { LockedPackage } from "../apt/types.ts";
 import type { ContentStore } from "../cache/content-store.ts";
 import { CudasealError } from "../errors.ts";
-import type { FetchWheelsOptions } from "../fetch/wheel-fetcher.ts";
+import type { FetchedWheel, FetchWheelsOptions } from "../fetch/wheel-fetcher.ts";
 import type { ProvenancePython } from "../provenance/slsa-provenance.ts";
 import { authHeaders, planPython, readPythonLock } from "../python/index.ts";
 import type { Spec } from "../spec/types.ts";
@@ -89,4 +89,18 @@ export async function pythonProvenance(
     lock: { name: basename(spec.python.lock), sha256: createHash("sha256").update(text).digest("hex") },
     wheels: [...python.values()].flatMap((p) => p.wheels),
   };
+}
+
+/** `python` with every wheel's size as fetched, for a lock that gave none. */
+export function withFetchedSizes(
+  python: Map<string, PythonPlatform>,
+  fetched: readonly FetchedWheel[],
+): Map<string, PythonPlatform> {
+  const sizes = new Map(fetched.map((f) => [f.wheel.sha256, f.wheel.size]));
+  return new Map(
+    [...python].map(([arch, p]) => [
+      arch,
+      { ...p, wheels: p.wheels.map((w) => ({ ...w, size: w.size ?? sizes.get(w.sha256) })) },
+    ]),
+  );
 }

@@ -6,7 +6,7 @@
 
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { rm } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import type { ContentStore } from "../cache/content-store.ts";
@@ -27,6 +27,7 @@ export interface FetchWheelsOptions {
 }
 
 export interface FetchedWheel {
+  /** The wheel, its size filled in from the file where the lock gave none. */
   wheel: ChosenWheel;
   /** True when the bytes came from the network in this run. */
   downloaded: boolean;
@@ -55,7 +56,14 @@ export async function fetchWheels(
   });
   progress({ task: "download wheels", kind: "end" });
   const fetched = new Set(missing.map((w) => w.sha256));
-  return wheels.map((wheel) => ({ wheel, downloaded: fetched.has(wheel.sha256) }));
+  return mapPool(wheels, 8, async (wheel) => ({
+    // A lock without sizes (requirements.txt, some pylock.toml) still lays big wheels in layers of their own.
+    wheel:
+      wheel.size !== undefined
+        ? wheel
+        : { ...wheel, size: (await stat(options.store.path(wheel.sha256))).size },
+    downloaded: fetched.has(wheel.sha256),
+  }));
 }
 
 /** The wheel's file, hashed against the lock just before use; a corrupt cache entry is downloaded again. */

@@ -55,6 +55,9 @@ test("a wheel is downloaded into the store under its hash, and a second fetch fi
   assert.deepEqual(await storeFiles(root), [relative(root, store.path(built.sha256))]);
   const path = await verifiedWheel(wheel, { store });
   assert.equal(await hashFile(path), built.sha256);
+  // A lock that gives no size gets the file's, for the layer plan.
+  const unsized = await fetchWheels([{ ...wheel, size: undefined }], { store });
+  assert.equal(unsized[0]?.wheel.size, built.size);
   const second = await fetchWheels([wheel], { store });
   assert.deepEqual(
     second.map((f) => f.downloaded),
