@@ -131,74 +131,141 @@ function skipReason(
   return undefined;
 }
 
-/** PT_INTERP and DT_NEEDED of every object, the latter also through the DT_RPATH of the objects that load it. */
+/** PT_INTERP and DT_NEEDED of every object, the latter also through the objects that load it. */
 function checkObjects(ctx: ResolveContext, objects: ReadonlyMap<string, FileNode>): LinkProblem[] {
   const problems: LinkProblem[] = [];
-  const unresolved: { path: string; node: FileNode; name: string }[] = [];
-  // Who loads each file: the inherited DT_RPATH comes from them.
-  const loadedBy = new Map<string, string[]>();
-  // The names each object finds itself: a library loaded after them finds those already loaded.
-  const found = new Map<string, Set<string>>();
+  const unresolved = new Map<string, { path: string; node: FileNode }[]>();
+  const graph: LoadGraph = {
+    objects,
+    loads: new Map(),
+    loaded: new Set(),
+    found: new Map(),
+    starts: new Set(),
+  };
   for (const [path, node] of objects) {
     const elf = node.elf as ElfFacts;
     if (elf.interpreter && !fileAt(ctx.tree, elf.interpreter))
       problems.push({ path, kind: "loader", missing: elf.interpreter, owner: node.owner });
+    const found = new Set<string>();
+    const loads: string[] = [];
     for (const name of new Set(elf.needed)) {
       const r = resolveNeeded(ctx, path, elf, name);
       if (!r) {
-        unresolved.push({ path, node, name });
+        const list = unresolved.get(name) ?? [];
+        unresolved.set(name, list);
+        list.push({ path, node });
         continue;
       }
-      const names = found.get(path) ?? new Set<string>();
-      found.set(path, names);
-      names.add(name);
-      if (r.kind === "file") {
-        const loaders = loadedBy.get(r.path) ?? [];
-        loadedBy.set(r.path, loaders);
-        loaders.push(path);
+      found.add(name);
+      if (r.kind === "file" && r.path !== path && objects.has(r.path)) {
+        loads.push(r.path);
+        graph.loaded.add(r.path);
       }
     }
+    graph.found.set(path, found);
+    graph.loads.set(path, loads);
   }
-  for (const u of unresolved) {
-    if (!foundUpTheChain(ctx, { objects, loadedBy, found }, u.path, u.name))
-      problems.push({ path: u.path, kind: "needed", missing: u.name, owner: u.node.owner });
+  graph.starts = chainStarts(graph);
+  for (const [name, objectsMissing] of unresolved) {
+    const chains = new ChainsWithout(ctx, graph, name);
+    for (const { path, node } of objectsMissing) {
+      if (chains.reach(path)) problems.push({ path, kind: "needed", missing: name, owner: node.owner });
+    }
   }
   return problems;
 }
 
 interface LoadGraph {
   objects: ReadonlyMap<string, FileNode>;
-  loadedBy: ReadonlyMap<string, string[]>;
-  found: ReadonlyMap<string, ReadonlySet<string>>;
+  /** What each object loads (the files its DT_NEEDED resolve to). */
+  loads: Map<string, string[]>;
+  /** Objects some other object loads. */
+  loaded: Set<string>;
+  /** The names each object finds itself. */
+  found: Map<string, Set<string>>;
+  /** Where loading chains start (chainStarts). */
+  starts: Set<string>;
 }
 
 /**
- * True when every loading chain that ends at `path` provides `name`: an
- * object on it that loads this one either has a DT_RPATH that finds it for
- * this one, or finds that name itself, so the loader has it loaded already
- * (a program that needs both a library and what that library needs). The
- * walk goes up from `path` past such objects; reaching one that nothing
- * loads (a program, or a library only dlopen'd) means a chain without it.
- * An object nothing loads is such a chain itself.
+ * The objects a loading chain may start at: those nothing loads (a
+ * program, or a library only dlopen'd), and those no such chain reaches
+ * (libraries that load only one another), which can only be dlopen'd.
  */
-function foundUpTheChain(ctx: ResolveContext, graph: LoadGraph, path: string, name: string): boolean {
-  const object = graph.objects.get(path)?.elf as ElfFacts;
-  const seen = new Set([path]);
-  const queue = [path];
-  while (queue.length > 0) {
-    const here = queue.shift() as string;
-    const loaders = (graph.loadedBy.get(here) ?? []).filter((l) => l !== here);
-    if (loaders.length === 0) return false;
-    for (const loaderPath of loaders) {
-      if (seen.has(loaderPath)) continue;
-      seen.add(loaderPath);
-      const loader = graph.objects.get(loaderPath)?.elf as ElfFacts;
-      const provides =
-        graph.found.get(loaderPath)?.has(name) || resolveThroughLoader(ctx, loaderPath, loader, object, name);
-      if (!provides) queue.push(loaderPath);
+function chainStarts(graph: LoadGraph): Set<string> {
+  const starts = new Set<string>();
+  for (const path of graph.objects.keys()) if (!graph.loaded.has(path)) starts.add(path);
+  const reachable = new Set(starts);
+  const queue = [...starts];
+  for (let i = 0; i < queue.length; i++) {
+    for (const next of graph.loads.get(queue[i]) ?? []) {
+      if (reachable.has(next)) continue;
+      reachable.add(next);
+      queue.push(next);
     }
   }
-  return true;
+  for (const path of graph.objects.keys()) if (!reachable.has(path)) starts.add(path);
+  return starts;
+}
+
+/**
+ * Whether some loading chain reaches an object without providing `name`
+ * on the way. An object provides it to those it loads when it finds the
+ * name itself (the loader then has it loaded already: a program that needs
+ * both a library and what that library needs) or, for an object without
+ * DT_RUNPATH, when its DT_RPATH finds it (DT_RPATH is inherited down the
+ * chain, DT_RUNPATH is not). Chains start where chainStarts says. Each
+ * name's walk is one pass over
+ * the graph, from every start, through objects that do not provide it.
+ */
+class ChainsWithout {
+  #reached = new Map<boolean, Set<string>>();
+  readonly ctx: ResolveContext;
+  readonly graph: LoadGraph;
+  readonly name: string;
+
+  constructor(ctx: ResolveContext, graph: LoadGraph, name: string) {
+    this.ctx = ctx;
+    this.graph = graph;
+    this.name = name;
+  }
+
+  /** True when a chain reaches `path` with `name` nowhere on it, so the loader fails there. */
+  reach(path: string): boolean {
+    if (this.graph.starts.has(path)) return true;
+    const object = this.graph.objects.get(path)?.elf as ElfFacts;
+    // DT_RPATH up the chain counts only for an object without DT_RUNPATH.
+    const rpathCounts = object.runpath.length === 0;
+    let reached = this.#reached.get(rpathCounts);
+    if (!reached) {
+      reached = this.#walk(rpathCounts, object);
+      this.#reached.set(rpathCounts, reached);
+    }
+    return reached.has(path);
+  }
+
+  #provides(loaderPath: string, rpathCounts: boolean, object: ElfFacts): boolean {
+    if (this.graph.found.get(loaderPath)?.has(this.name)) return true;
+    if (!rpathCounts) return false;
+    const loader = this.graph.objects.get(loaderPath)?.elf as ElfFacts;
+    return resolveThroughLoader(this.ctx, loaderPath, loader, object, this.name) !== undefined;
+  }
+
+  #walk(rpathCounts: boolean, object: ElfFacts): Set<string> {
+    const reached = new Set<string>();
+    const expanded = new Set<string>();
+    const queue = [...this.graph.starts];
+    for (let i = 0; i < queue.length; i++) {
+      const here = queue[i];
+      if (expanded.has(here) || this.#provides(here, rpathCounts, object)) continue;
+      expanded.add(here);
+      for (const next of this.graph.loads.get(here) ?? []) {
+        reached.add(next);
+        if (!expanded.has(next)) queue.push(next);
+      }
+    }
+    return reached;
+  }
 }
 
 /** The interpreter a script names that is not in the image, or undefined when it is. */

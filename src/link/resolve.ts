@@ -44,6 +44,27 @@ export function expandTokens(entry: string, originDir: string, arch: LoaderArch)
   );
 }
 
+const cacheIndexes = new WeakMap<readonly LdCacheEntry[], Map<string, LdCacheEntry>>();
+
+/**
+ * The entry the loader takes for each kind and soname: the first. If that
+ * file fails, the loader goes on to the trusted directories, not to the
+ * next entry. glibc-hwcaps entries serve only CPUs that have the level, so
+ * the plain entry decides.
+ */
+function cacheIndex(cache: readonly LdCacheEntry[]): Map<string, LdCacheEntry> {
+  let index = cacheIndexes.get(cache);
+  if (!index) {
+    index = new Map();
+    for (const e of cache) {
+      const key = `${e.flags}:${e.soname}`;
+      if (e.hwcap === 0n && !index.has(key)) index.set(key, e);
+    }
+    cacheIndexes.set(cache, index);
+  }
+  return index;
+}
+
 /** True when the file at `path` is a shared object the loader would map into `object`. */
 function loadable(ctx: ResolveContext, path: string, object: ElfFacts): string | undefined {
   const found = fileAt(ctx.tree, path);
@@ -94,9 +115,7 @@ export function resolveNeeded(
     if (hit) return { kind: "file", path: hit, via };
   }
   const flags = ctx.arch.cacheFlags(object.bits, object.machine);
-  // The loader takes the first entry of its own kind and, if that fails, goes on to the trusted
-  // directories. glibc-hwcaps entries serve only CPUs that have the level, so the plain one decides.
-  const entry = ctx.cache.find((e) => e.soname === name && e.flags === flags && e.hwcap === 0n);
+  const entry = flags === undefined ? undefined : cacheIndex(ctx.cache).get(`${flags}:${name}`);
   const cached = entry && loadable(ctx, entry.path, object);
   if (cached) return { kind: "file", path: cached, via: "cache" };
   const hit = inDirectories(ctx, ctx.defaultDirectories, name, object);

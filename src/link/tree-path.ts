@@ -36,23 +36,21 @@ const childIndexes = new WeakMap<Map<string, TreeNode>, Map<string, string[]>>()
 export function childrenOf(tree: ImageTree, dir: string): readonly string[] {
   let index = childIndexes.get(tree.nodes);
   if (!index) {
-    index = new Map();
+    const sets = new Map<string, Set<string>>();
     for (const path of tree.nodes.keys()) {
-      if (path === "") continue;
       let child = path;
       // Directories the tree only implies (a file under them, no entry) are listed too.
-      for (;;) {
+      while (child !== "") {
         const parent = parentOf(child);
-        const names = index.get(parent);
+        const names = sets.get(parent) ?? new Set<string>();
+        sets.set(parent, names);
         const name = baseName(child);
-        if (names === undefined) index.set(parent, [name]);
-        else if (names.includes(name)) break;
-        else names.push(name);
-        if (parent === "") break;
+        if (names.has(name)) break;
+        names.add(name);
         child = parent;
       }
     }
-    for (const names of index.values()) names.sort(byteOrder);
+    index = new Map([...sets].map(([d, names]) => [d, [...names].sort(byteOrder)]));
     childIndexes.set(tree.nodes, index);
   }
   return index.get(dir) ?? [];

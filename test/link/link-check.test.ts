@@ -215,6 +215,26 @@ test("a library finds what the program loading it has loaded already", () => {
   );
 });
 
+test("libraries that load only one another are checked as if dlopen'd: what none of them finds is missing", () => {
+  const lib = (soname: string, needed: string[]) => ({
+    type: "file" as const,
+    mode: 0o644,
+    size: 1,
+    elf: { bits: 64 as const, machine: 62, type: "dyn" as const, soname, needed, rpath: [], runpath: [] },
+  });
+  const t = edit(pythonPresent(base), {
+    "usr/lib/x86_64-linux-gnu/libring-a.so.1": lib("libring-a.so.1", ["libring-b.so.1", "libgone.so.1"]),
+    "usr/lib/x86_64-linux-gnu/libring-b.so.1": lib("libring-b.so.1", ["libring-a.so.1", "libgone.so.1"]),
+  });
+  assert.deepEqual(
+    summary(t).filter((p) => p.startsWith("needed")),
+    [
+      "needed usr/lib/x86_64-linux-gnu/libring-a.so.1 libgone.so.1",
+      "needed usr/lib/x86_64-linux-gnu/libring-b.so.1 libgone.so.1",
+    ],
+  );
+});
+
 test("a waiver glob on the soname or on the file's path waives the problem", () => {
   const t = edit(pythonPresent(base), {
     [`${CUDA_LIB}/libcudart.so.12.8.90`]: null,
