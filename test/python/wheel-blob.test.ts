@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { deflateRawSync } from "node:zlib";
+import { LayerStack } from "../../src/build/layer-stack.ts";
 import { CudasealError } from "../../src/errors.ts";
 import { writeBlob } from "../../src/layer/blob-writer.ts";
 import { layerTar } from "../../src/layer/layer-tar.ts";
@@ -20,6 +21,7 @@ import {
   wheelLayerEntries,
   writeWheelLayerBlob,
 } from "../../src/python/index.ts";
+import { tempStore } from "../helpers/store.ts";
 import { wheelMembers, type ZipMember, zipArchive } from "../helpers/wheels.ts";
 
 const scheme = schemeFor({ kind: "venv", path: "/opt/venv" }, [3, 13], "/usr/bin/python3");
@@ -137,4 +139,29 @@ test("a RECORD mismatch in a copied member fails the blob", async () => {
     ),
     (err) => err instanceof CudasealError && err.code === "WHEEL_RECORD_MISMATCH",
   );
+});
+
+test("a layer stack writes a wheel layer through the copying writer when asked", async () => {
+  const { store, root, remove } = await tempStore();
+  try {
+    const stack = new LayerStack({
+      cacheDir: join(root, "layers"),
+      store,
+      compression: { algorithm: "gzip", level: 1 },
+      useCache: false,
+    });
+    const content = () => {
+      const meta = emptyWheelMeta();
+      return { entries: wheelLayerEntries(wheels, { scheme, mtime: 1 }, meta), meta };
+    };
+    const copied = await stack.make("b".repeat(64), content, (entries, path) =>
+      writeWheelLayerBlob(entries, path),
+    );
+    const plain = await stack.make("c".repeat(64), content);
+    assert.equal(copied.blob.diffId, plain.blob.diffId);
+    assert.notEqual(copied.blob.digest, plain.blob.digest);
+    assert.equal(copied.meta.wheels.length, 2);
+  } finally {
+    await remove();
+  }
 });

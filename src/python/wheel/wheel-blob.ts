@@ -40,7 +40,7 @@ const MEMBER_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
  * for what is compressed here), copying deflated wheel members as they are.
  */
 export async function writeWheelLayerBlob(
-  entries: AsyncIterable<WheelLayerEntry>,
+  entries: AsyncIterable<WheelLayerEntry> | Iterable<WheelLayerEntry>,
   path: string,
   level = 1,
 ): Promise<WrittenBlob> {
@@ -106,7 +106,7 @@ export async function writeWheelLayerBlob(
  * queued for copying once its body has been read to the end and checked.
  */
 async function* markBodies(
-  entries: AsyncIterable<WheelLayerEntry>,
+  entries: AsyncIterable<WheelLayerEntry> | Iterable<WheelLayerEntry>,
   marked: WeakSet<object>,
   ready: DeflatedMember[],
 ): AsyncGenerator<WheelLayerEntry> {
