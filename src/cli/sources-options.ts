@@ -20,9 +20,11 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
   const suite = stringFlag(flags, "suite") ?? spec?.suite ?? DEFAULT_SUITE;
   const items = spec?.sources ?? [];
   const uriEntries = items.filter((s): s is SpecSource => typeof s !== "string" && "uri" in s);
-  const builtins = items
-    .filter((s): s is SpecBuiltinSource | "debian" | "nvidia-cuda" => typeof s === "string" || "name" in s)
-    .map((s): SpecBuiltinSource => (typeof s === "string" ? { name: s } : s));
+  const builtins = mergeBuiltins(
+    items
+      .filter((s): s is SpecBuiltinSource | "debian" | "nvidia-cuda" => typeof s === "string" || "name" in s)
+      .map((s): SpecBuiltinSource => (typeof s === "string" ? { name: s } : s)),
+  );
   // CUDASEAL_APT_ROOT reads another root's apt setup (a chroot, a build container).
   let system: SystemMirrors | undefined;
   const systemMirrors = () => (system ??= readSystemMirrors(process.env.CUDASEAL_APT_ROOT ?? "/"));
@@ -88,6 +90,21 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
   if (allowExpired) sources = sources.map((s) => ({ ...s, allowExpired: true }));
   if (allowRollback) sources = sources.map((s) => ({ ...s, allowRollback: true }));
   return sources.map(dropUndefined);
+}
+
+/**
+ * One entry per built-in name: a preset's bare `nvidia-cuda` and the
+ * including spec's `{name: nvidia-cuda, url: …}` are the same repository,
+ * the later entry's fields winning, as the spec's own scalars win over an
+ * include's.
+ */
+function mergeBuiltins(entries: SpecBuiltinSource[]): SpecBuiltinSource[] {
+  const byName = new Map<string, SpecBuiltinSource>();
+  for (const entry of entries) {
+    const defined = Object.fromEntries(Object.entries(entry).filter(([, v]) => v !== undefined));
+    byName.set(entry.name, { ...byName.get(entry.name), ...defined } as SpecBuiltinSource);
+  }
+  return [...byName.values()];
 }
 
 /** A spec's keyring as a source's: the shipped NVIDIA keys are named in a list, as key files are. */

@@ -106,6 +106,32 @@ test("url: beats --nvidia-mirror, which beats the machine's entry; keyring: nvid
   );
 });
 
+test("a preset's bare nvidia-cuda and the including spec's entry are one repository, the spec's fields winning", () => {
+  // mergeSpecs appends the include's list and the spec's: both entries arrive.
+  const merged = sourcesFrom(
+    { arch: ["amd64"] },
+    spec(["nvidia-cuda", { name: "nvidia-cuda", url: "http://127.0.0.1:5/cuda", priority: 100 }]),
+  );
+  const nvidia = merged.filter((s) => s.uri.includes("cuda"));
+  assert.equal(nvidia.length, 1);
+  assert.equal(nvidia[0].uri, "http://127.0.0.1:5/cuda");
+  assert.equal(nvidia[0].priority, 100);
+  rmSync(join(root, "etc/apt/sources.list.d/cuda.list"));
+  try {
+    // The URL-less entry alone would need the machine's entry; merged, it needs none.
+    assert.equal(
+      sourcesFrom({}, spec(["nvidia-cuda", { name: "nvidia-cuda", url: "http://127.0.0.1:5/cuda" }])).at(-1)!
+        .uri,
+      "http://127.0.0.1:5/cuda",
+    );
+  } finally {
+    writeFileSync(
+      join(root, "etc/apt/sources.list.d/cuda.list"),
+      `deb [signed-by=/k.gpg] ${CUDA}/debian12/x86_64/ /\n`,
+    );
+  }
+});
+
 test("with no NVIDIA entry on the machine and no URL given, nvidia-cuda is NVIDIA_REPO_UNKNOWN", () => {
   rmSync(join(root, "etc/apt/sources.list.d/cuda.list"));
   try {
