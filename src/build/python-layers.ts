@@ -17,8 +17,10 @@ import { dirEntry, type LayerEntry, parents } from "../layer/entry.ts";
 import type { PathPolicy, PolicyOptions } from "../layer/path-policy.ts";
 import {
   type ChosenWheel,
+  checkWheelConflicts,
   emptyWheelMeta,
   type InstallTarget,
+  inspectWheel,
   parseInstallTarget,
   type Scheme,
   schemeFor,
@@ -218,6 +220,13 @@ async function makeWheelLayers(
       const files = await Promise.all(
         group.wheels.map(async (w) => ({ wheel: w, path: await input.wheelFile(w) })),
       );
+      // Two wheels of this layer writing one path with other bytes are refused
+      // before a byte is written; with the same bytes the file is written once.
+      checkWheelConflicts(
+        await Promise.all(
+          files.map((f) => inspectWheel({ path: f.path, filename: f.wheel.filename }, scheme)),
+        ),
+      );
       return { entries: wheelEntries(files, scheme, policy.policy, mtime, meta), meta };
     });
     input.onProgress({ task, kind: "advance", delta: wheelBytes(group), items: 1 });
@@ -240,6 +249,7 @@ async function* wheelEntries(
 ): AsyncIterable<LayerEntry> {
   const tree = new TreeCollector();
   const dirs = new Set<string>();
+  const files = new Set<string>();
   const site = `${scheme.purelib}/`;
   for (const { wheel, path } of wheels) {
     const owner = `python:${wheel.name}`;
@@ -256,6 +266,10 @@ async function* wheelEntries(
       if (isDir) {
         if (dirs.has(entry.path)) continue;
         dirs.add(entry.path);
+      } else {
+        // checkWheelConflicts found the bytes the same (nvidia/__init__.py in every nvidia-* wheel).
+        if (files.has(entry.path)) continue;
+        files.add(entry.path);
       }
       let kept: LayerEntry = { ...entry, mode: policy.mode(entry.path, entry.mode, isDir) };
       if (entry.type === "file") {

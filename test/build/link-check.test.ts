@@ -132,7 +132,7 @@ test("allow.unresolved waives it, and the build reports the waiver", { skip }, a
 
 test("with the library, the ld.so.cache the build writes finds it in its ld.so.conf.d directory, and the program starts", {
   skip,
-}, async () => {
+}, async (t) => {
   const result = await build(options("present", { packages: ["app", "libfoo1"] }));
   const link = result.links[0];
   assert.deepEqual(link.waived, []);
