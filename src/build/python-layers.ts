@@ -26,6 +26,7 @@ import {
   schemeFor,
   venvEntries,
   wheelLayerEntries,
+  writeWheelLayerBlob,
 } from "../python/index.ts";
 import { type PythonSbomPackage, pythonSbomPackage } from "../sbom/index.ts";
 import type { Spec } from "../spec/types.ts";
@@ -213,27 +214,45 @@ async function makeWheelLayers(
       policy.options,
       mtime,
       input.compression,
+      // gzip layers copy the wheels' deflate streams: other bytes than recompressing.
+      input.compression.algorithm === "gzip" ? "copied-members" : "recompressed",
       group.wheels.map((w) => w.sha256),
     ]);
-    const layer = await stack.make<PythonLayerMeta>(key, async () => {
-      const meta: PythonLayerMeta = { tree: [], small: [], metadata: [] };
-      const files = await Promise.all(
-        group.wheels.map(async (w) => ({ wheel: w, path: await input.wheelFile(w) })),
-      );
-      // Two wheels of this layer writing one path with other bytes are refused
-      // before a byte is written; with the same bytes the file is written once.
-      checkWheelConflicts(
-        await Promise.all(
-          files.map((f) => inspectWheel({ path: f.path, filename: f.wheel.filename }, scheme)),
-        ),
-      );
-      return { entries: wheelEntries(files, scheme, policy.policy, mtime, meta), meta };
-    });
+    const layer = await stack.make<PythonLayerMeta>(
+      key,
+      async () => {
+        const meta: PythonLayerMeta = { tree: [], small: [], metadata: [] };
+        const files = await Promise.all(
+          group.wheels.map(async (w) => ({ wheel: w, path: await input.wheelFile(w) })),
+        );
+        // Two wheels of this layer writing one path with other bytes are refused
+        // before a byte is written; with the same bytes the file is written once.
+        checkWheelConflicts(
+          await Promise.all(
+            files.map((f) => inspectWheel({ path: f.path, filename: f.wheel.filename }, scheme)),
+          ),
+        );
+        return { entries: wheelEntries(files, scheme, policy.policy, mtime, meta), meta };
+      },
+      copyingWriter(input.compression),
+    );
     input.onProgress({ task, kind: "advance", delta: wheelBytes(group), items: 1 });
     return layer;
   });
   input.onProgress({ task, kind: "end" });
   return groups.map((g) => written[bySize.indexOf(g)]);
+}
+
+/**
+ * For gzip layers, the writer that copies each big wheel member's deflate
+ * stream into the blob as a gzip member once its bytes were checked, instead
+ * of compressing them again (python/wheel/wheel-blob.ts): most of a wheel
+ * layer's time. zstd layers are compressed as any other.
+ */
+function copyingWriter(compression: Compression) {
+  if (compression.algorithm !== "gzip") return undefined;
+  return (entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>, path: string) =>
+    writeWheelLayerBlob(entries, path, compression.level);
 }
 
 /** Reasons the path policy drops a file that still hold for a wheel's; its docs and headers are its own. */
