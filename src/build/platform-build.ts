@@ -6,12 +6,11 @@
 // stack (layer-stack.ts), and each layer's tree nodes, kept with it in the
 // layer cache, are merged into the image tree the link check reads.
 
-import { createHash } from "node:crypto";
 import type { LockedPackage } from "../apt/types.ts";
 import { NONROOT } from "../assemble/accounts.ts";
 import { chooseAlternatives, cudaAlternatives, multiarchTuple } from "../assemble/alternatives.ts";
 import { hasGlibc, loaderCacheEntries, loaderConfigEntries } from "../assemble/loader-config.ts";
-import { LAYER_FORMAT, type PackageLayerMeta } from "../assemble/package-layer.ts";
+import type { PackageLayerMeta } from "../assemble/package-layer.ts";
 import { rootLayerEntries } from "../assemble/root-layer.ts";
 import { systemLayerEntries } from "../assemble/system-layer.ts";
 import type { ContentStore } from "../cache/content-store.ts";
@@ -21,7 +20,7 @@ import { CudasealError } from "../errors.ts";
 import { installedCudaVersion } from "../image/cuda-version.ts";
 import { imageLabels, runtimeConfig } from "../image/runtime-config.ts";
 import type { Compression } from "../layer/blob-writer.ts";
-import { byPath, type LayerEntry } from "../layer/entry.ts";
+import { byPath } from "../layer/entry.ts";
 import { PathPolicy, type PolicyOptions } from "../layer/path-policy.ts";
 import type { ImageTree, LdCacheEntry } from "../link/index.ts";
 import { buildImageConfig } from "../oci/image-config.ts";
@@ -34,6 +33,7 @@ import { planTrim, type TrimPlan } from "../trim/reachable.ts";
 import { scanLocalContents, scanPackages } from "../trim/scan.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { type DuplicateLibrary, duplicateLibraries } from "./duplicate-libraries.ts";
+import { describeEntry, keyOf } from "./layer-key.ts";
 import { type LayerReport, LayerStack } from "./layer-stack.ts";
 import { type PackageFacts, type PackagePolicy, stackPackageLayers } from "./package-layers.ts";
 import {
@@ -322,16 +322,4 @@ async function planElfTrim(input: PlatformBuildInput, policy: PathPolicy): Promi
     roots,
     multiarch: multiarchTuple(input.arch),
   });
-}
-
-/** A layer-cache key for a non-package layer: a hash of everything that decides its bytes. */
-function keyOf(value: unknown): string {
-  return createHash("sha256")
-    .update(JSON.stringify({ format: LAYER_FORMAT, value }))
-    .digest("hex");
-}
-
-function describeEntry(e: LayerEntry): unknown {
-  const body = e.body instanceof Uint8Array ? createHash("sha256").update(e.body).digest("hex") : undefined;
-  return [e.path, e.type, e.mode, e.uid, e.gid, e.mtime, e.linkname, body];
 }

@@ -8,7 +8,6 @@
 // src/python/wheel/; nothing runs.
 
 import { createHash } from "node:crypto";
-import { LAYER_FORMAT } from "../assemble/package-layer.ts";
 import { contentsLayerEntries } from "../contents/contents-layer.ts";
 import { CudasealError } from "../errors.ts";
 import { DEFAULT_PATH } from "../image/runtime-config.ts";
@@ -33,6 +32,7 @@ import type { Spec } from "../spec/types.ts";
 import { TreeCollector, type TreeMerger, type TreeNodes } from "../tree/index.ts";
 import { mapPool } from "../util/pool.ts";
 import type { ProgressSink } from "../util/progress.ts";
+import { describeEntry, keyOf } from "./layer-key.ts";
 import type { LayerStack } from "./layer-stack.ts";
 import type { ImagePython } from "./python-interpreter.ts";
 import {
@@ -457,16 +457,4 @@ async function* applicationEntries(
 
 function wheelBytes(group: WheelGroup): number {
   return group.wheels.reduce((n, w) => n + (w.size ?? 0), 0);
-}
-
-/** A layer-cache key: a hash of everything that decides the layer's bytes. */
-function keyOf(value: unknown): string {
-  return createHash("sha256")
-    .update(JSON.stringify({ format: LAYER_FORMAT, value }))
-    .digest("hex");
-}
-
-function describeEntry(e: LayerEntry): unknown {
-  const body = e.body instanceof Uint8Array ? createHash("sha256").update(e.body).digest("hex") : undefined;
-  return [e.path, e.type, e.mode, e.uid, e.gid, e.mtime, e.linkname, body];
 }
