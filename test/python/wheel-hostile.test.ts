@@ -111,6 +111,18 @@ describe("unsafe paths are WHEEL_UNSAFE_PATH", () => {
     await refused("WHEEL_UNSAFE_PATH", install([w]));
   });
 
+  test("a METADATA Name that climbs out of the headers folder", async () => {
+    const w = await wheelFile(
+      wheelMembers("evil", "1.0", {
+        ...ok,
+        "evil-1.0.data/headers/x.h": "pwned\n",
+        "evil-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: ../../../../etc\nVersion: 1.0\n",
+      }),
+    );
+    await refused("WHEEL_UNSAFE_PATH", install([w]));
+    await refused("WHEEL_UNSAFE_PATH", inspectWheel(w, scheme));
+  });
+
   test("an entry point named to climb out of bin/", async () => {
     const w = await wheelFile(
       wheelMembers("evil", "1.0", {

@@ -213,6 +213,15 @@ async function openWheel(file: WheelFile, scheme: Scheme, limits: ZipLimits): Pr
     const name = metadata.get("name")?.[0];
     const version = metadata.get("version")?.[0];
     if (!name || !version) throw invalid(origin, "METADATA has no Name or Version");
+    // Name becomes a path segment (the headers folder), so it must be a plain
+    // project name, and the wheel's own: not `../../etc` or another project's.
+    if (!/^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i.test(name))
+      throw unsafe(
+        origin,
+        `${distInfoDir}/METADATA`,
+        `names the project ${JSON.stringify(name.slice(0, 80))}`,
+      );
+    if (normal(name) !== normal(fileDist)) throw invalid(origin, `METADATA names ${name}, not ${fileDist}`);
     const record = parseRecord(
       await readText(zip, byName.get(`${distInfoDir}/RECORD`), origin, "RECORD"),
       origin,
