@@ -15,7 +15,7 @@ import {
   readDynamic,
 } from "./elf.ts";
 
-/** ELF headers and string tables needing more than this are treated as unreadable. */
+/** ELF headers, string tables and dynamic sections needing more than this are treated as unreadable. */
 const MAX_ELF_PREFIX = 32 * 1024 * 1024;
 
 /** An ELF file as the loader sees it: its header, its loader, its dynamic section. */
@@ -91,6 +91,8 @@ export class ElfStreamReader {
     if (l.kind === "need") return l.bytes > MAX_ELF_PREFIX ? this.#settle("unreadable") : false;
     // No program headers: a relocatable object or the like, never mapped by the loader.
     if (l.kind === "not-elf") return this.#settle(this.#facts({ needed: [], rpath: [], runpath: [] }));
+    // p_filesz is the file's word: a dynamic section is kilobytes, and one claiming more is not allocated.
+    if (l.layout.dynSize > MAX_ELF_PREFIX) return this.#settle("unreadable");
     this.#layout = l.layout;
     if (l.layout.dynSize > 0) this.#dyn = Buffer.alloc(l.layout.dynSize);
     return true;

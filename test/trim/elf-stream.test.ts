@@ -70,3 +70,19 @@ test("a library cut short before its dynamic section is unreadable, and the read
   assert.ok(reader.done);
   assert.ok(fed < whole.length, "the reader asked for the whole file");
 });
+
+test("a PT_DYNAMIC whose size is past any real one is unreadable, not a buffer of that size", async () => {
+  const lib = Buffer.from(readFileSync(join(dir, "liblib.so.1")));
+  const phoff = Number(lib.readBigUInt64LE(32));
+  const phentsize = lib.readUInt16LE(54);
+  const phnum = lib.readUInt16LE(56);
+  let patched = false;
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * phentsize;
+    if (lib.readUInt32LE(o) !== 2) continue;
+    lib.writeBigUInt64LE(1n << 40n, o + 32); // p_filesz: 1 TiB in a file of a few KiB
+    patched = true;
+  }
+  assert.ok(patched, "gcc's library has a PT_DYNAMIC");
+  assert.equal(await readElfFile(chunks(lib, 512)), "unreadable");
+});
