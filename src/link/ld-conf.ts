@@ -4,7 +4,8 @@
 // lines are ignored, anything else is a directory. Read from the tree,
 // never the host: a path that climbs out of the root, itself or through a
 // symlink, is refused, and so is an include that comes back to a file
-// still being read (ldconfig would recurse until it crashed).
+// still being read (ldconfig would recurse until it crashed), or a glob
+// whose matches multiply through symlinks back to a folder it searched.
 
 import { CudasealError } from "../errors.ts";
 import { byteOrder, childrenOf, resolvePath } from "./tree-path.ts";
@@ -14,6 +15,8 @@ import type { ImageTree } from "./types.ts";
 const MAX_CONF_FILES = 4096;
 /** Directory lines kept, at most. */
 const MAX_DIRECTORIES = 4096;
+/** Paths one include glob may hold at any step: symlinks back to a folder multiply them without end. */
+const MAX_GLOB_PATHS = 65536;
 
 export interface LdConfDirectory {
   /** The directory as written, trailing slashes removed: what the cache's paths start with. */
@@ -147,6 +150,15 @@ function globTree(tree: ImageTree, pattern: string, from: string): string[] {
         if (name.startsWith(".") && !part.startsWith(".")) continue;
         if (re.test(name)) next.push(`${prefix}/${name}`);
       }
+      if (next.length > MAX_GLOB_PATHS)
+        throw new CudasealError(
+          "LDCONF_INCLUDE_LOOP",
+          `${from}: include ${pattern} matches more than ${MAX_GLOB_PATHS} paths`,
+          {
+            hint: "the pattern passes symlinks that lead back to a folder it already searched; name the files, or fix the links",
+            details: { pattern, from },
+          },
+        );
     }
     prefixes = next;
   }

@@ -122,3 +122,15 @@ test("the configuration file itself reached through a symlink is read", () => {
   });
   assert.deepEqual(readLdConf(t), ["/opt/a"]);
 });
+
+test("an include glob that multiplies through symlinks back to its own folder is refused, not expanded without end", () => {
+  const links = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`etc/g/l${i}`, "->."]));
+  const t = tree({
+    ...links,
+    "etc/ld.so.conf": "include /etc/g/*/*/*/*/*/*/*.conf\n",
+  });
+  assert.throws(
+    () => readLdConf(t),
+    (err: unknown) => isCudasealError(err) && err.code === "LDCONF_INCLUDE_LOOP" && err.hint !== undefined,
+  );
+});
