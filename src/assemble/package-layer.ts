@@ -58,7 +58,7 @@ const MAX_CA_CERT = 64 * 1024;
  * inputs, or what its meta records, so that layers cached by an older
  * cudaseal are not reused.
  */
-export const LAYER_FORMAT = 6;
+export const LAYER_FORMAT = 7;
 
 /**
  * The entries of a layer holding `packages`, in package order and each

@@ -97,13 +97,18 @@ const PACKAGE_MANAGERS = new Set([
   "microdnf",
 ]);
 /**
- * Scripts only a package's maintainer scripts or a login run, that cudaseal
- * does itself or that have no use in a container: update-ca-certificates
- * (the system layer writes the CA bundle) and update-motd.d (read at
- * login). They are `#!/bin/sh` scripts, which an image without a shell
- * could not run, so they go with the shell.
+ * Scripts only a package's maintainer scripts, cron or a login run, that
+ * cudaseal does itself or that have no use in a container:
+ * update-ca-certificates (the system layer writes the CA bundle),
+ * update-motd.d (read at login), cron jobs (no cron runs in a container;
+ * dpkg's backs up its database), dpkg's helpers in /usr/libexec/dpkg (dpkg
+ * goes with the package managers), python3's runtime.d hooks (run by its
+ * maintainer scripts when Python packages change) and tar's tarcat. They
+ * are `#!/bin/sh` scripts, which an image without a shell could not run,
+ * so they go with the shell: the link check would otherwise refuse them.
  */
-const MAINTAINER_SCRIPTS = /^(usr\/sbin\/update-ca-certificates|etc\/update-motd\.d\/[^/]+)$/;
+const MAINTAINER_SCRIPTS =
+  /^(usr\/sbin\/update-ca-certificates|usr\/sbin\/tarcat|etc\/update-motd\.d\/[^/]+|etc\/cron\.(?:hourly|daily|weekly|monthly|yearly|d)\/[^/]+|usr\/libexec\/dpkg\/.+|usr\/share\/python3\/runtime\.d\/[^/]+)$/;
 
 const INTERPRETERS =
   /^(env|perl|perl5[.\d]*|python[\d.]*|ruby[\d.]*|lua[\d.]*|node|nodejs|php[\d.]*|tclsh[\d.]*|wish[\d.]*|awk|mawk|gawk|nawk)$/;
