@@ -131,6 +131,9 @@ function absolute(href: string, pageUrl: string, index: string): { url: string; 
   }
   if (u.protocol !== "https:" && u.protocol !== "http:" && u.protocol !== "file:")
     throw indexFailed(index, `a link uses ${u.protocol}, not http(s)`);
+  // A remote page must not send the fetch to the builder's own files; a local index may.
+  if (u.protocol === "file:" && new URL(pageUrl).protocol !== "file:")
+    throw indexFailed(index, "a link of a remote page points at a local file (file:)");
   const fragment = u.hash.replace(/^#/, "");
   u.hash = "";
   u.username = "";

@@ -313,3 +313,21 @@ test("CUDASEAL_INDEX_USERNAME/PASSWORD reach the configured index's origin or th
     {},
   );
 });
+
+test("an http index page cannot point a file at the builder's own disk (file: links only on a file: index)", async () => {
+  const html = '<a href="file:///etc/shadow#sha256=' + "0".repeat(64) + '">evil-1.0-py3-none-any.whl</a>';
+  try {
+    parseHtmlPage(html, "https://index.example/simple/evil/", "https://index.example/simple/");
+    assert.fail("expected PY_INDEX_FAILED");
+  } catch (err) {
+    assert.ok(err instanceof CudasealError, String(err));
+    assert.equal(err.code, "PY_INDEX_FAILED");
+  }
+  // A local index (a folder of pages) may link its own files.
+  const local = parseHtmlPage(
+    '<a href="../../files/evil-1.0-py3-none-any.whl">evil-1.0-py3-none-any.whl</a>',
+    "file:///srv/simple/evil/",
+    "file:///srv/simple/",
+  );
+  assert.equal(local[0]?.url, "file:///srv/files/evil-1.0-py3-none-any.whl");
+});
