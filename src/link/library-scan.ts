@@ -193,6 +193,9 @@ function scanDirectory(tree: ImageTree, arch: LoaderArch, dir: LibraryDirectory)
     const flags = arch.cacheFlags(target.elf.bits, target.elf.machine);
     if (flags === undefined) continue;
     let soname = target.elf.soname ?? name;
+    // A soname is a file name: with a slash (`../../etc/x`) the loader never looks it up in the
+    // cache, and the soname link ldconfig would make would climb out of the folder.
+    if (soname.includes("/") || soname === "" || soname === "." || soname === "..") continue;
     // A link named for its soname, or the `libfoo.so` link for ld(1), is cached under its own name;
     // any other link counts as a library file of its own.
     if (isLink && name !== soname && !(name.endsWith(".so") && soname.startsWith(name))) isLink = false;

@@ -196,3 +196,29 @@ test("Debian's own cache on this machine parses", async () => {
   const parsed = parseLdCache(await readFile("/etc/ld.so.cache"));
   assert.ok(parsed.entries.some((e) => e.soname === "libc.so.6"));
 });
+
+test("a DT_SONAME with a slash names no cache entry and no soname link, so no link path climbs out of its folder", () => {
+  const lib = (soname: string) => ({
+    type: "file" as const,
+    mode: 0o644,
+    size: 1,
+    elf: { bits: 64 as const, machine: 62, type: "dyn" as const, soname, needed: [], rpath: [], runpath: [] },
+  });
+  const tree: ImageTree = {
+    arch: "amd64",
+    nodes: new Map([
+      ["usr/lib/x86_64-linux-gnu", { type: "directory", mode: 0o755 }],
+      ["usr/lib/x86_64-linux-gnu/libevil.so.1.0", lib("../../../../etc/evil.so.1")],
+      ["usr/lib/x86_64-linux-gnu/libgood.so.1.0", lib("libgood.so.1")],
+    ]),
+  };
+  const cache = buildLdCache(tree);
+  assert.deepEqual(
+    cache.links.map((l) => l.path),
+    ["usr/lib/x86_64-linux-gnu/libgood.so.1"],
+  );
+  assert.deepEqual(
+    cache.entries.map((e) => e.path),
+    ["/usr/lib/x86_64-linux-gnu/libgood.so.1"],
+  );
+});
