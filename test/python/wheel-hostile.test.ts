@@ -421,6 +421,18 @@ describe("zip forms real tools write", () => {
     assert.equal(out.get(`${SITE}/evil/__init__.py`)?.mode, 0o644);
     assert.equal(out.get("usr/local/bin/tool")?.text, "#!/usr/bin/python3 -u\nprint(1)\n");
     assert.equal(out.get("usr/local/bin/tool")?.mode, 0o755);
+    // `#!python3` starts with `#!python` too (pip rewrites it): the interpreter word is replaced whole.
+    const more = await install([
+      await wheelFile(
+        wheelMembers("evil", "1.0", {
+          ...ok,
+          "evil-1.0.data/scripts/three": "#!python3 -u\nprint(3)\n",
+          "evil-1.0.data/scripts/crlf": "#!python\r\nprint(4)\n",
+        }),
+      ),
+    ]);
+    assert.equal(more.get("usr/local/bin/three")?.text, "#!/usr/bin/python3 -u\nprint(3)\n");
+    assert.equal(more.get("usr/local/bin/crlf")?.text, "#!/usr/bin/python3\nprint(4)\n");
     const record = out.get(`${SITE}/evil-1.0.dist-info/RECORD`)?.text ?? "";
     assert.match(record, /^\.\.\/\.\.\/\.\.\/bin\/tool,sha256=[\w-]+,31$/m);
     assert.equal(out.get(`${SITE}/evil-1.0.dist-info/INSTALLER`)?.text, "cudaseal\n");

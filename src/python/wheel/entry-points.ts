@@ -78,11 +78,15 @@ export function entryPointScript(ep: EntryPoint, interpreter: string): string {
 }
 
 /**
- * A `.data/scripts/` file with pip's `#!python` placeholder line pointed at
- * `interpreter` (`#!pythonw` likewise); any other script is left as it is.
+ * A `.data/scripts/` file whose first line starts with `#!python` (PEP 427:
+ * `#!python`, `#!pythonw`, and, as pip reads it, `#!python3`) pointed at
+ * `interpreter`: the interpreter word is replaced whole, its arguments kept,
+ * a CR before the newline dropped. Any other script is left as it is.
  */
 export function fixScriptShebang(bytes: Buffer, interpreter: string): Buffer {
-  const m = /^#!pythonw?([^\n]*)\n/.exec(bytes.subarray(0, Math.min(bytes.length, 4096)).toString("latin1"));
+  const m = /^#!python\S*([^\n]*?)\r?\n/.exec(
+    bytes.subarray(0, Math.min(bytes.length, 4096)).toString("latin1"),
+  );
   if (!m) return bytes;
   return Buffer.concat([Buffer.from(`#!${interpreter}${m[1]}\n`, "latin1"), bytes.subarray(m[0].length)]);
 }
