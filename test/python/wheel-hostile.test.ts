@@ -164,6 +164,19 @@ describe("zip bombs are WHEEL_TOO_LARGE", () => {
     await refused("WHEEL_TOO_LARGE", install([await wheelFile(members)]));
   });
 
+  test("a local header whose extra field runs its data into the next member's (overlap by local header)", async () => {
+    const same = "s".repeat(1000);
+    const members = wheelMembers("evil", "1.0", { "evil/a.txt": same, "evil/b.txt": same, ...ok });
+    const bytes = zipArchive(members);
+    // a.txt's local header claims an extra field spanning its own data and b.txt's header,
+    // so its data would be b.txt's: one stored stream read for two members.
+    const packed = deflateRawSync(Buffer.from(same)).length;
+    bytes.writeUInt16LE(packed + 30 + "evil/b.txt".length, 28);
+    const path = join(dir, `${n++}-evil-1.0-py3-none-any.whl`);
+    await writeFile(path, bytes);
+    await refused("WHEEL_TOO_LARGE", install([{ path, filename: "evil-1.0-py3-none-any.whl" }]));
+  });
+
   test("caps on entry count, entry size and total size", async () => {
     const w = await wheelFile(
       wheelMembers("evil", "1.0", { ...ok, "evil/a.txt": "a".repeat(5000), "evil/b.txt": "b".repeat(5000) }),

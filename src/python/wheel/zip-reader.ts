@@ -234,8 +234,18 @@ function parseDirectory(buf: Buffer, count: number, origin: string): ZipEntry[] 
   return entries;
 }
 
-/** Refuses bombs the directory already shows: too big, too compressed, or overlapping data. */
-function checkBombs(entries: ZipEntry[], dirOffset: number, limits: ZipLimits, origin: string): void {
+/**
+ * Refuses bombs the directory already shows: too big, too compressed, or
+ * overlapping data. Returns where each entry's data must end (the next
+ * entry's local header, or the central directory), which its local header
+ * is held to when the entry is read.
+ */
+function checkBombs(
+  entries: ZipEntry[],
+  dirOffset: number,
+  limits: ZipLimits,
+  origin: string,
+): Map<ZipEntry, number> {
   let total = 0;
   for (const e of entries) {
     if (e.size > limits.maxEntrySize) {
@@ -269,9 +279,11 @@ function checkBombs(entries: ZipEntry[], dirOffset: number, limits: ZipLimits, o
   // Each entry's local header and data must end before the next begins
   // (30 bytes is the local header without its name and extra field).
   const byOffset = [...entries].sort((a, b) => a.offset - b.offset);
+  const ends = new Map<ZipEntry, number>();
   for (let i = 0; i < byOffset.length; i++) {
     const e = byOffset[i] as ZipEntry;
     const next = i + 1 < byOffset.length ? (byOffset[i + 1] as ZipEntry).offset : dirOffset;
+    ends.set(e, next);
     if (e.offset + 30 + e.compressedSize > next) {
       throw fail(
         "WHEEL_TOO_LARGE",
@@ -281,6 +293,7 @@ function checkBombs(entries: ZipEntry[], dirOffset: number, limits: ZipLimits, o
       );
     }
   }
+  return ends;
 }
 
 /** Opens `path` as a zip, reading only its central directory. */
@@ -300,16 +313,22 @@ export async function openZip(
     if (dir.size > dir.count * (46 + 3 * 0xffff))
       throw fail("WHEEL_INVALID", origin, "central directory is oversized");
     const entries = parseDirectory(await readAt(fh, dir.offset, dir.size), dir.count, origin);
-    checkBombs(entries, dir.offset, limits, origin);
-    return archive(fh, entries, origin);
+    const ends = checkBombs(entries, dir.offset, limits, origin);
+    return archive(fh, entries, origin, ends);
   } catch (err) {
     await fh.close();
     throw err;
   }
 }
 
-function archive(fh: FileHandle, entries: ZipEntry[], origin: string): ZipArchive {
-  const read = (entry: ZipEntry, raw?: (facts: RawFacts) => void) => readEntry(fh, entry, origin, raw);
+function archive(
+  fh: FileHandle,
+  entries: ZipEntry[],
+  origin: string,
+  ends: Map<ZipEntry, number>,
+): ZipArchive {
+  const read = (entry: ZipEntry, raw?: (facts: RawFacts) => void) =>
+    readEntry(fh, entry, origin, ends.get(entry) ?? 0, raw);
   return {
     entries,
     read,
@@ -333,6 +352,7 @@ async function localHeader(
   fh: FileHandle,
   entry: ZipEntry,
   origin: string,
+  end: number,
   want: number,
 ): Promise<{ start: number; stored?: Buffer }> {
   const expected = 30 + Buffer.byteLength(entry.name) + 64;
@@ -358,6 +378,16 @@ async function localHeader(
     );
   }
   const rel = 30 + nameLen + extraLen;
+  // A long extra field would move the data into the next entry's: two members from one stream.
+  if (entry.offset + rel + entry.compressedSize > end)
+    throw fail(
+      "WHEEL_TOO_LARGE",
+      origin,
+      `${entry.name} overlaps another entry's data (by its local header)`,
+      {
+        entry: entry.name,
+      },
+    );
   const stored = want > 0 && buf.length >= rel + want ? buf.subarray(rel, rel + want) : undefined;
   return { start: entry.offset + rel, stored };
 }
@@ -404,6 +434,7 @@ async function* readEntry(
   fh: FileHandle,
   entry: ZipEntry,
   origin: string,
+  end: number,
   raw?: (facts: RawFacts) => void,
 ): AsyncGenerator<Buffer> {
   const small = entry.compressedSize <= SMALL_STORED && entry.size <= SMALL_INFLATED;
@@ -411,6 +442,7 @@ async function* readEntry(
     fh,
     entry,
     origin,
+    end,
     small ? entry.compressedSize : 0,
   );
   let rawCrc = 0;
