@@ -113,6 +113,10 @@ export class ElfStreamReader {
       const d = readDynamic(layout, this.#dyn, (o, n) =>
         o + n <= head.length ? head.subarray(o, o + n) : undefined,
       );
+      if (d === "too-large") {
+        this.#decide("unreadable");
+        return;
+      }
       if ("need" in d) {
         if (atEnd || d.need > MAX_ELF_PREFIX) this.#decide("unreadable");
         return;

@@ -17,7 +17,9 @@ export type ElfParse =
   | { kind: "elf"; dynamic: ElfDynamic }
   | { kind: "not-elf" }
   /** Give me at least this many bytes of the file. */
-  | { kind: "need"; bytes: number };
+  | { kind: "need"; bytes: number }
+  /** The names its dynamic section points at add up past MAX_DYNAMIC_TEXT. */
+  | { kind: "too-large" };
 
 const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
@@ -31,6 +33,11 @@ const DT_STRSZ = 10;
 const DT_SONAME = 14;
 const DT_RPATH = 15;
 const DT_RUNPATH = 29;
+/**
+ * The dynamic section's names, all together, at most: real objects name a
+ * few kilobytes, and every entry may point at the same long string.
+ */
+const MAX_DYNAMIC_TEXT = 1024 * 1024;
 
 export function isElfMagic(head: Uint8Array): boolean {
   return head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
@@ -112,7 +119,7 @@ export function readDynamic(
   layout: ElfLayout,
   dyn: Buffer,
   bytesAt: (offset: number, length: number) => Buffer | undefined,
-): ElfDynamic | { need: number } {
+): ElfDynamic | { need: number } | "too-large" {
   const { is64, le } = layout;
   const r = reader(dyn, is64, le);
   const entSize = is64 ? 16 : 8;
@@ -134,17 +141,21 @@ export function readDynamic(
   const strOffset = strtab - seg.vaddr + seg.offset;
   const table = bytesAt(strOffset, strsz);
   if (!table) return { need: strOffset + strsz };
+  let text = 0;
   const str = (v: number) => {
     const end = table.indexOf(0, v);
-    return table.toString("utf8", v, end < 0 ? table.length : end);
+    const to = end < 0 ? table.length : end;
+    text += Math.max(0, to - v);
+    return table.toString("utf8", v, to);
   };
   for (const [tag, val] of entries) {
+    if (text > MAX_DYNAMIC_TEXT) return "too-large";
     if (tag === DT_NEEDED) dynamic.needed.push(str(val));
     else if (tag === DT_SONAME) dynamic.soname = str(val);
     else if (tag === DT_RPATH) dynamic.rpath.push(...str(val).split(":").filter(Boolean));
     else if (tag === DT_RUNPATH) dynamic.runpath.push(...str(val).split(":").filter(Boolean));
   }
-  return dynamic;
+  return text > MAX_DYNAMIC_TEXT ? "too-large" : dynamic;
 }
 
 /** The loader PT_INTERP names, from its bytes (NUL-terminated). */
@@ -163,6 +174,7 @@ export function parseElf(buf: Buffer): ElfParse {
   const d = readDynamic(l.layout, buf.subarray(dynOffset, dynOffset + dynSize), (o, n) =>
     o + n <= buf.length ? buf.subarray(o, o + n) : undefined,
   );
+  if (d === "too-large") return { kind: "too-large" };
   return "need" in d ? { kind: "need", bytes: d.need } : { kind: "elf", dynamic: d };
 }
 

@@ -86,3 +86,42 @@ test("a PT_DYNAMIC whose size is past any real one is unreadable, not a buffer o
   assert.ok(patched, "gcc's library has a PT_DYNAMIC");
   assert.equal(await readElfFile(chunks(lib, 512)), "unreadable");
 });
+
+test("a dynamic section of many DT_NEEDED entries into one long unterminated string is unreadable, not copied per entry", async () => {
+  // A hand-made ELF64: one PT_LOAD covering the file, a PT_DYNAMIC of 4096 DT_NEEDED entries
+  // (16 bytes each) all naming offset 0 of a 256 KiB string table with no NUL: 1 GiB of names.
+  const ehdr = 64;
+  const phdrs = 2 * 56;
+  const dynAt = ehdr + phdrs;
+  const entries = 4096 + 2;
+  const strAt = dynAt + entries * 16;
+  const strSize = 256 * 1024;
+  const file = Buffer.alloc(strAt + strSize, 0x41);
+  file.fill(0, 0, strAt);
+  file.write("\x7fELF", 0, "latin1");
+  file[4] = 2; // 64-bit
+  file[5] = 1; // little-endian
+  file[6] = 1;
+  file.writeUInt16LE(3, 16); // ET_DYN
+  file.writeUInt16LE(62, 18);
+  file.writeBigUInt64LE(BigInt(ehdr), 32); // e_phoff
+  file.writeUInt16LE(56, 54);
+  file.writeUInt16LE(2, 56);
+  const ph = (i: number, type: number, offset: number, size: number) => {
+    const o = ehdr + i * 56;
+    file.writeUInt32LE(type, o);
+    file.writeBigUInt64LE(BigInt(offset), o + 8);
+    file.writeBigUInt64LE(BigInt(offset), o + 16);
+    file.writeBigUInt64LE(BigInt(size), o + 32);
+  };
+  ph(0, 1, 0, file.length); // PT_LOAD
+  ph(1, 2, dynAt, entries * 16); // PT_DYNAMIC
+  const dyn = (i: number, tag: number, val: number) => {
+    file.writeBigUInt64LE(BigInt(tag), dynAt + i * 16);
+    file.writeBigUInt64LE(BigInt(val), dynAt + i * 16 + 8);
+  };
+  dyn(0, 5, strAt); // DT_STRTAB
+  dyn(1, 10, strSize); // DT_STRSZ
+  for (let i = 2; i < entries; i++) dyn(i, 1, 0); // DT_NEEDED → offset 0
+  assert.equal(await readElfFile(chunks(file, 65536)), "unreadable");
+});
