@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { isCudasealError } from "../../src/errors.ts";
 import { buildLdCache, encodeLdCache, parseLdCache } from "../../src/link/index.ts";
-import type { ImageTree } from "../../src/link/types.ts";
+import type { ImageTree, TreeNode } from "../../src/link/types.ts";
 import { readImageTree } from "../helpers/image-tree.ts";
 import {
   CUDA_LIB,
@@ -206,7 +206,7 @@ test("a DT_SONAME with a slash names no cache entry and no soname link, so no li
   });
   const tree: ImageTree = {
     arch: "amd64",
-    nodes: new Map([
+    nodes: new Map<string, TreeNode>([
       ["usr/lib/x86_64-linux-gnu", { type: "directory", mode: 0o755 }],
       ["usr/lib/x86_64-linux-gnu/libevil.so.1.0", lib("../../../../etc/evil.so.1")],
       ["usr/lib/x86_64-linux-gnu/libgood.so.1.0", lib("libgood.so.1")],
