@@ -13,7 +13,7 @@ import { join, posix } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { CudasealError } from "../errors.ts";
 import { fileEntry, type LayerEntry } from "../layer/entry.ts";
-import { type EntryPoint, entryPointScript } from "../python/index.ts";
+import { type EntryPoint, entryPointScript, tryParseVersion } from "../python/index.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
 
 /** Where the project's tree goes in the image. */
@@ -69,6 +69,14 @@ export async function readProject(dir: string): Promise<ProjectFacts | undefined
   if (typeof name !== "string" || !/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(name)) {
     throw new CudasealError("PY_LOCK_INVALID", `${file}: [project] name is missing or not a valid name`);
   }
+  // The version names the .dist-info folder, so it must be PEP 440 (no `/`, no `..`).
+  if (
+    project.version !== undefined &&
+    (typeof project.version !== "string" || !tryParseVersion(project.version))
+  )
+    throw new CudasealError("PY_LOCK_INVALID", `${file}: [project] version is not a PEP 440 version`, {
+      hint: "write it as uv and pip take it: 1.2.3, 2.0rc1, 1.0.post1",
+    });
   const entryPoints: Record<string, Record<string, string>> = {};
   for (const [group, value] of Object.entries(table(project["entry-points"]) ?? {}))
     entryPoints[group] = strings(value, file, `entry-points.${group}`);
@@ -128,10 +136,11 @@ export function projectInstallEntries(
   }
   for (const group of ["console_scripts", "gui_scripts"]) {
     for (const [name, target] of Object.entries(project.entryPoints[group] ?? {})) {
-      if (!/^[A-Za-z0-9._-]+$/.test(name))
+      if (!/^[A-Za-z0-9._-]+$/.test(name) || name === "." || name === "..")
         throw new CudasealError(
           "PY_LOCK_INVALID",
           `the script name '${name}' in pyproject.toml is not a file name`,
+          { hint: "name scripts with letters, digits, '.', '_' and '-' (not '.' or '..')" },
         );
       const script = entryPointScript(entryPoint(name, target), paths.interpreter);
       files.push([`${paths.scripts.replace(/^\//, "")}/${name}`, script, 0o755]);

@@ -37,6 +37,31 @@ test("a project uv does not install (no [project], or tool.uv.package = false) i
   await assert.rejects(readProject(dir), (err) => isCudasealError(err, "PY_LOCK_INVALID"));
 });
 
+test("a version or script name that would climb out of site-packages or bin is refused", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "cudaseal-project-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, "pyproject.toml"), '[project]\nname = "x"\nversion = "1/../../../../etc"\n');
+  await assert.rejects(readProject(dir), (err) => isCudasealError(err, "PY_LOCK_INVALID"));
+  const paths = {
+    sitePackages: "/usr/local/lib/python3.13/dist-packages",
+    scripts: "/usr/local/bin",
+    interpreter: "/usr/bin/python3",
+  };
+  for (const name of ["..", "."]) {
+    const project = {
+      name: "x",
+      version: "1",
+      entryPoints: { console_scripts: { [name]: "x:main" } },
+      importRoot: "/app",
+    };
+    assert.throws(
+      () => projectInstallEntries(project, paths, 0),
+      (err) => isCudasealError(err, "PY_LOCK_INVALID"),
+      name,
+    );
+  }
+});
+
 test("a local venv, VCS folders and bytecode stay out of the image", () => {
   for (const p of [".venv", ".venv/bin/python", ".git/HEAD", "src/a/__pycache__/m.cpython-313.pyc", "x.pyc"])
     assert.ok(skipProjectPath(p), p);
