@@ -213,6 +213,11 @@ async function include(
   await readFile(real, [...chain, file], ctx);
 }
 
+/** `text` with the user info of any URL in it dropped, for messages: a direct URL may carry a token. */
+function shown(text: string): string {
+  return text.replace(/:\/\/[^/@\s]*@/g, "://");
+}
+
 /** `name[extras] ==1.2 ; marker --hash=sha256:…`, or `name @ https://…/x.whl --hash=…`. */
 function requirement(text: string, where: string, ctx: Context): void {
   const hashAt = text.search(/\s--hash[=\s]/);
@@ -223,7 +228,7 @@ function requirement(text: string, where: string, ctx: Context): void {
   const w = words(rest.trim()).filter((x) => x !== "");
   for (let i = 0; i < w.length; i++) {
     if (w[i] !== "--hash")
-      throw lockInvalid(where, `unexpected ${JSON.stringify(w[i])} after the requirement`);
+      throw lockInvalid(where, `unexpected ${JSON.stringify(shown(w[i] as string))} after the requirement`);
     const h = w[++i] ?? "";
     const m = /^([a-z0-9]+):(.*)$/.exec(h);
     if (!m) throw lockInvalid(where, `--hash ${JSON.stringify(h)} is not algorithm:digest`);
@@ -238,7 +243,7 @@ function requirement(text: string, where: string, ctx: Context): void {
   const marker = semi < 0 ? undefined : req.slice(semi + 1).trim();
   const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$/.exec(spec);
   if (!m || !isValidName(m[1] as string))
-    throw lockInvalid(where, `${JSON.stringify(spec.slice(0, 80))} is not a requirement`);
+    throw lockInvalid(where, `${JSON.stringify(shown(spec).slice(0, 80))} is not a requirement`);
   const name = normalizeName(m[1] as string);
   const constraint = (m[3] as string).trim();
   if (!evaluateMarker(marker, ctx.env)) return;
@@ -261,7 +266,7 @@ function requirement(text: string, where: string, ctx: Context): void {
   } else {
     throw new CudasealError(
       "PY_UNPINNED",
-      `${where}: ${name} ${constraint || "(no version)"} is not pinned to one version`,
+      `${where}: ${name} ${shown(constraint) || "(no version)"} is not pinned to one version`,
       {
         hint: "pin it as name==version with its hashes (pip-compile --generate-hashes); a direct URL must name a wheel",
       },

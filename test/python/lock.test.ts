@@ -306,6 +306,21 @@ test("requirements.txt: an unpinned or unhashed line, an include loop and an inc
   );
 });
 
+test("requirements.txt: a refused line's URL is shown without its credentials", async () => {
+  const h = `--hash=sha256:${"a".repeat(64)}`;
+  for (const [i, [line, code]] of [
+    [`demo @ https://ci:s3cret@files.example/demo-1.0.tar.gz ${h}`, "PY_UNPINNED"],
+    [`https://ci:s3cret@files.example/demo-1.0-py3-none-any.whl ${h}`, "PY_UNPINNED"],
+    [`demo==1.0 ${h} https://ci:s3cret@files.example/x`, "PY_LOCK_INVALID"],
+  ].entries()) {
+    const err = await rejects(
+      readPythonLock(await variant(`leak${i}`, "requirements.txt", `${line}\n`), { interpreter: AMD64 }),
+      code as ErrorCode,
+    );
+    assert.doesNotMatch(JSON.stringify(err.toJSON?.() ?? err.message) + err.message, /s3cret/);
+  }
+});
+
 test("requirements.txt: an environment variable in an index URL is expanded, as pip expands it", async () => {
   process.env.CUDASEAL_TEST_INDEX_TOKEN = "tok3n";
   try {
