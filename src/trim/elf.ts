@@ -92,7 +92,8 @@ export function elfLayout(
   const phentsize = r.u16(is64 ? 54 : 42);
   const phnum = r.u16(is64 ? 56 : 44);
   const phEnd = phoff + phentsize * phnum;
-  if (phnum === 0 || phentsize === 0) return { kind: "not-elf" };
+  // The loader takes only whole program headers; smaller entries would be read past their table.
+  if (phnum === 0 || phentsize < (is64 ? 56 : 32)) return { kind: "not-elf" };
   if (phEnd > buf.length) return { kind: "need", bytes: phEnd };
   const layout: ElfLayout = { is64, le, loads: [], dynOffset: 0, dynSize: 0 };
   for (let i = 0; i < phnum; i++) {

@@ -125,3 +125,20 @@ test("a dynamic section of many DT_NEEDED entries into one long unterminated str
   for (let i = 2; i < entries; i++) dyn(i, 1, 0); // DT_NEEDED → offset 0
   assert.equal(await readElfFile(chunks(file, 65536)), "unreadable");
 });
+
+test("program headers smaller than an ELF program header are not read past the file's end", async () => {
+  // 64 bytes: the header, whose one 8-byte "program header" at offset 56 ends at byte 64.
+  const file = Buffer.alloc(64);
+  file.write("\x7fELF", 0, "latin1");
+  file[4] = 2;
+  file[5] = 1;
+  file[6] = 1;
+  file.writeUInt16LE(3, 16);
+  file.writeUInt16LE(62, 18);
+  file.writeBigUInt64LE(56n, 32); // e_phoff
+  file.writeUInt16LE(8, 54); // e_phentsize: a 64-bit program header is 56 bytes
+  file.writeUInt16LE(1, 56); // e_phnum
+  const verdict = await readElfFile(chunks(file, 64));
+  assert.ok(verdict && verdict !== "unreadable");
+  assert.deepEqual(verdict.needed, []);
+});
