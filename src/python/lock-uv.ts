@@ -265,7 +265,8 @@ function lockedPackage(pkg: UvPackage, path: string): LockedPythonPackage {
   if (kind === "editable" || kind === "directory" || kind === "virtual" || kind === "git")
     throw new CudasealError(
       "PY_NO_WHEEL",
-      `${pkg.name} comes from a ${kind} source (${value}), which would have to be built`,
+      // A git URL may carry a token: named without its user info.
+      `${pkg.name} comes from a ${kind} source (${value.replace(/:\/\/[^/@\s]*@/g, "://")}), which would have to be built`,
       {
         hint: "the build runs no code: build a wheel of it and lock that (a path or url source), or install it as the project",
       },

@@ -155,6 +155,18 @@ test("uv.lock: an unknown group or extra, a missing hash, a source tree and an u
   );
   const err = await rejects(readPythonLock(tree, { interpreter: AMD64 }), "PY_NO_WHEEL");
   assert.match(err.hint ?? "", /runs no code/);
+  // A git source's URL is named without the token it may carry.
+  const git = await variant(
+    "git",
+    "uv.lock",
+    text.replace(
+      'name = "idna"\nversion = "3.10"\nsource = { registry = "https://pypi.example/simple" }',
+      'name = "idna"\nversion = "3.10"\nsource = { git = "https://ci:s3cret@git.example/idna.git?rev=v3.10" }',
+    ),
+  );
+  const gitErr = await rejects(readPythonLock(git, { interpreter: AMD64 }), "PY_NO_WHEEL");
+  assert.match(gitErr.message, /git\.example/);
+  assert.doesNotMatch(gitErr.message, /s3cret/);
   await rejects(
     readPythonLock(await variant("v2", "uv.lock", text.replace("version = 1\n", "version = 2\n")), {
       interpreter: AMD64,
