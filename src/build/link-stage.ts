@@ -48,6 +48,7 @@ export function checkPlatformLinks(
     // Without glibc the image has no cache: the loader, if any, searches its default directories only.
     cache: platform.ldCache ?? [],
     libraryPath: libraryPath(platform.image.config.config?.Env),
+    path: searchPath(platform.image.config.config?.Env),
   });
   if (result.problems.length > 0) throw linkError(result.problems, providerOf(available));
   const waived = compileGlobs(waive);
@@ -74,6 +75,12 @@ export function checkPlatformLinks(
 function libraryPath(env: readonly string[] | undefined): string[] {
   const value = env?.find((e) => e.startsWith("LD_LIBRARY_PATH="))?.slice("LD_LIBRARY_PATH=".length);
   return value ? value.split(/[:;]/).filter(Boolean) : [];
+}
+
+/** The image's PATH, where `#!/usr/bin/env NAME` looks for NAME; undefined leaves the check's default. */
+function searchPath(env: readonly string[] | undefined): string[] | undefined {
+  const value = env?.findLast((e) => e.startsWith("PATH="))?.slice("PATH=".length);
+  return value === undefined ? undefined : value.split(":").filter((d) => d.startsWith("/"));
 }
 
 /** The files the check looked at, and the DT_NEEDED entries among them. */
