@@ -182,6 +182,8 @@ describe("zip bombs are WHEEL_TOO_LARGE", () => {
       wheelMembers("evil", "1.0", { ...ok, "evil/a.txt": "a".repeat(5000), "evil/b.txt": "b".repeat(5000) }),
     );
     await refused("WHEEL_TOO_LARGE", install([w], { ...DEFAULT_ZIP_LIMITS, maxEntries: 3 }));
+    // The central directory is read whole, so its size is capped too (not only by the file's).
+    await refused("WHEEL_TOO_LARGE", install([w], { ...DEFAULT_ZIP_LIMITS, maxDirectorySize: 200 }));
     await refused("WHEEL_TOO_LARGE", install([w], { ...DEFAULT_ZIP_LIMITS, maxEntrySize: 4096 }));
     await refused("WHEEL_TOO_LARGE", install([w], { ...DEFAULT_ZIP_LIMITS, maxTotalSize: 8192 }));
     assert.ok((await install([w])).has(`${SITE}/evil/b.txt`));

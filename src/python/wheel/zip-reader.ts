@@ -23,6 +23,8 @@ import { CudasealError, type ErrorCode } from "../../errors.ts";
 export interface ZipLimits {
   /** Entries in the central directory. */
   maxEntries: number;
+  /** Bytes of the central directory, which is read whole. */
+  maxDirectorySize: number;
   /** Uncompressed bytes of one entry. */
   maxEntrySize: number;
   /** Uncompressed bytes of all entries together. */
@@ -39,6 +41,8 @@ export interface ZipLimits {
  */
 export const DEFAULT_ZIP_LIMITS: ZipLimits = {
   maxEntries: 200_000,
+  // torch's directory is ~2.5 MB; 200,000 entries with long names fit in 64 MiB.
+  maxDirectorySize: 64 * 1024 * 1024,
   maxEntrySize: 4 * 1024 ** 3,
   maxTotalSize: 16 * 1024 ** 3,
   maxRatio: 200,
@@ -312,6 +316,12 @@ export async function openZip(
     // A central directory entry is at least 46 bytes; larger than that for the count is padding or a lie.
     if (dir.size > dir.count * (46 + 3 * 0xffff))
       throw fail("WHEEL_INVALID", origin, "central directory is oversized");
+    if (dir.size > limits.maxDirectorySize)
+      throw fail(
+        "WHEEL_TOO_LARGE",
+        origin,
+        `central directory of ${dir.size} bytes, over the ${limits.maxDirectorySize}-byte cap`,
+      );
     const entries = parseDirectory(await readAt(fh, dir.offset, dir.size), dir.count, origin);
     const ends = checkBombs(entries, dir.offset, limits, origin);
     return archive(fh, entries, origin, ends);
