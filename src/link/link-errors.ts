@@ -59,7 +59,7 @@ export function sonameConflictError(conflicts: readonly SonameConflict[]): Cudas
     "LINK_SONAME_CONFLICT",
     `${conflicts.length === 1 ? "a soname is" : `${conflicts.length} sonames are`} provided by more than one package:\n${listed(lines)}`,
     {
-      hint: "keep one of the packages, or exclude the other's copy with the spec's excludes, so the loader finds one library per soname",
+      hint: "keep one of the packages, or exclude the other's copy with the spec's excludes, so the loader finds one library per soname; allow.unresolved with the soname accepts both (the cache's directory order then decides)",
       details: { conflicts },
     },
   );
