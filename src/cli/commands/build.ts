@@ -19,7 +19,13 @@ export const buildCommand: Command = {
 Builds an OCI image from signed Debian packages, with no Docker engine and
 no root: resolve (or replay --lock), download through the verified cache,
 lay out the packages without running their scripts, harden (non-root, no
-setuid, no shell, no driver libraries), and write deterministic layers.
+setuid, no shell, no driver libraries), and write deterministic layers,
+/etc/ld.so.cache included. Then every ELF file's libraries and loader, and
+every script's #! interpreter, must resolve inside the image (or be the
+host driver's): LINK_UNRESOLVED otherwise, which the spec's
+allow.unresolved waives. A spec's python: adds the application's locked
+wheels (docs/python.md); sources: [nvidia-cuda] and cuda: "12.8" build on
+NVIDIA's CUDA repository (docs/nvidia.md).
 With no spec and no --preset it builds ${DEFAULT_PRESET}. Two builds of the
 same lock give the same digests.
 
