@@ -32,6 +32,7 @@ export async function readLockText(path: string, what: string): Promise<string> 
   } catch (err) {
     if (err instanceof CudasealError) throw err;
     throw new CudasealError("PY_LOCK_INVALID", `cannot read ${what} ${path}: ${(err as Error).message}`, {
+      hint: "python.lock names the lock relative to the spec's file; check the path",
       cause: err,
     });
   }
@@ -43,13 +44,20 @@ export function parseTomlLock(text: string, path: string): Record<string, unknow
     return parseToml(text) as Record<string, unknown>;
   } catch (err) {
     const where = err instanceof TomlError ? ` at line ${err.line}` : "";
-    throw new CudasealError("PY_LOCK_INVALID", `${path} is not valid TOML${where}`, { cause: err });
+    throw new CudasealError("PY_LOCK_INVALID", `${path} is not valid TOML${where}`, {
+      hint: "write the lock again with the tool that made it (uv lock, pip lock) rather than by hand",
+      cause: err,
+    });
   }
 }
 
 /** PY_LOCK_INVALID for a field of the wrong shape. */
 export function lockInvalid(path: string, what: string, hint?: string): CudasealError {
-  return new CudasealError("PY_LOCK_INVALID", `${path}: ${what}`, { hint });
+  return new CudasealError("PY_LOCK_INVALID", `${path}: ${what}`, {
+    hint:
+      hint ??
+      "the lock does not have the shape its format gives (docs/python.md); write it again with its tool",
+  });
 }
 
 /** `value` as a string, or PY_LOCK_INVALID naming `field`. */

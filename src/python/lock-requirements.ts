@@ -70,6 +70,7 @@ interface Context {
 export async function readRequirements(path: string, options: ReadLockOptions): Promise<PythonLock> {
   const top = await realpath(resolve(path)).catch((err: unknown) => {
     throw new CudasealError("PY_LOCK_INVALID", `cannot read ${path}: ${(err as Error).message}`, {
+      hint: "python.lock names the requirements file relative to the spec's file; check the path",
       cause: err,
     });
   });
