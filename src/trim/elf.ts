@@ -13,14 +13,6 @@ export interface ElfDynamic {
   runpath: string[];
 }
 
-export type ElfParse =
-  | { kind: "elf"; dynamic: ElfDynamic }
-  | { kind: "not-elf" }
-  /** Give me at least this many bytes of the file. */
-  | { kind: "need"; bytes: number }
-  /** The names its dynamic section points at add up past MAX_DYNAMIC_TEXT. */
-  | { kind: "too-large" };
-
 const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
 const PT_INTERP = 3;
@@ -163,20 +155,6 @@ export function readDynamic(
 export function interpreterName(bytes: Buffer): string {
   const end = bytes.indexOf(0);
   return bytes.toString("utf8", 0, end < 0 ? bytes.length : end);
-}
-
-/** Parse a whole file (or enough of its start). */
-export function parseElf(buf: Buffer): ElfParse {
-  const l = elfLayout(buf);
-  if (l.kind !== "layout") return l;
-  const { dynOffset, dynSize } = l.layout;
-  if (dynSize === 0) return { kind: "elf", dynamic: { needed: [], rpath: [], runpath: [] } };
-  if (dynOffset + dynSize > buf.length) return { kind: "need", bytes: dynOffset + dynSize };
-  const d = readDynamic(l.layout, buf.subarray(dynOffset, dynOffset + dynSize), (o, n) =>
-    o + n <= buf.length ? buf.subarray(o, o + n) : undefined,
-  );
-  if (d === "too-large") return { kind: "too-large" };
-  return "need" in d ? { kind: "need", bytes: d.need } : { kind: "elf", dynamic: d };
 }
 
 function reader(buf: Buffer, is64: boolean, le: boolean) {
