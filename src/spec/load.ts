@@ -176,15 +176,45 @@ function absolutize(spec: Spec, dir: string): void {
   }
 }
 
-/** `top` extends `base`: lists append (without repeats), maps merge, scalars override. */
+/**
+ * How an including spec's list combines with the included one's. `append`
+ * adds the spec's items after the include's (repeats dropped): a spec builds
+ * on a preset's packages, files and globs. `replace` takes the spec's list
+ * whole: the field states one choice (which platforms, which command), so a
+ * spec that names it means exactly that. schema/spec.schema.json states each
+ * rule in the field's description.
+ */
+export const LIST_MERGE: Readonly<Record<string, "append" | "replace">> = {
+  sources: "append",
+  archs: "replace",
+  packages: "append",
+  provided: "append",
+  entrypoint: "replace",
+  cmd: "replace",
+  contents: "append",
+  paths: "append",
+  excludes: "append",
+  keep: "append",
+  trimRoots: "append",
+};
+
+/**
+ * Objects whose fields merge one by one; the list inside is appended
+ * (`allow.unresolved`: a spec adds waivers to its preset's). Other objects
+ * merge shallowly, so a list inside them (python's groups and extras,
+ * accounts' users and groups) is replaced: it belongs with its siblings.
+ */
+const NESTED_APPEND: Readonly<Record<string, readonly string[]>> = { allow: ["unresolved"] };
+
+/** `top` extends `base`: lists follow LIST_MERGE, maps merge, scalars override. */
 export function mergeSpecs(base: Spec, top: Spec): Spec {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(top)) {
     const prev = out[key];
     if (Array.isArray(prev) && Array.isArray(value)) {
-      out[key] = key === "entrypoint" || key === "cmd" ? value : appendUnique(prev, value);
+      out[key] = LIST_MERGE[key] === "replace" ? value : appendUnique(prev, value);
     } else if (isPlainObject(prev) && isPlainObject(value)) {
-      out[key] = key === "accounts" ? mergeAccounts(prev, value) : { ...prev, ...value };
+      out[key] = mergeObject(prev, value, NESTED_APPEND[key] ?? []);
     } else {
       out[key] = value;
     }
@@ -192,9 +222,18 @@ export function mergeSpecs(base: Spec, top: Spec): Spec {
   return out as Spec;
 }
 
-function mergeAccounts(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  // An extending spec that names users or groups replaces the list: an image has one account set.
-  return { ...a, ...b };
+function mergeObject(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+  appended: readonly string[],
+): Record<string, unknown> {
+  const out = { ...a, ...b };
+  for (const key of appended) {
+    const prev = a[key];
+    const value = b[key];
+    if (Array.isArray(prev) && Array.isArray(value)) out[key] = appendUnique(prev, value);
+  }
+  return out;
 }
 
 function appendUnique(a: unknown[], b: unknown[]): unknown[] {

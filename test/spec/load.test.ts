@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { isCudasealError } from "../../src/errors.ts";
-import { loadSpec, mergeSpecs, parseSpecText } from "../../src/spec/load.ts";
+import { LIST_MERGE, loadSpec, mergeSpecs, parseSpecText } from "../../src/spec/load.ts";
 import { listPresets } from "../../src/spec/presets.ts";
+import type { Spec } from "../../src/spec/types.ts";
 
 function specError(text: string): { message: string; line?: number } {
   try {
@@ -109,6 +110,55 @@ test("entrypoint and cmd are replaced, not appended", () => {
   const merged = mergeSpecs({ entrypoint: ["/a"], cmd: ["x"] }, { entrypoint: ["/b"] });
   assert.deepEqual(merged.entrypoint, ["/b"]);
   assert.deepEqual(merged.cmd, ["x"]);
+});
+
+test("a spec that includes a two-arch preset and names archs: [amd64] builds amd64 alone", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cudaseal-spec-"));
+  writeFileSync(join(dir, "app.yaml"), "include: preset:cuda-runtime\narchs: [amd64]\n");
+  const { spec } = loadSpec(join(dir, "app.yaml"));
+  assert.deepEqual(spec.archs, ["amd64"]);
+  // The preset's packages are kept and the spec's added: packages append.
+  assert.ok(spec.packages?.includes("libcublas12"));
+});
+
+test("every list field's include rule: each applied as LIST_MERGE says and stated in the schema", () => {
+  const schema = JSON.parse(readFileSync(new URL("../../schema/spec.schema.json", import.meta.url), "utf8"));
+  const lists = Object.entries(schema.properties as Record<string, { type?: string; description?: string }>)
+    .filter(([, v]) => v.type === "array")
+    .map(([k]) => k);
+  assert.deepEqual(
+    [...lists].sort(),
+    Object.keys(LIST_MERGE).sort(),
+    "a top-level list field without a rule",
+  );
+  for (const key of lists) {
+    const rule = LIST_MERGE[key];
+    const description = schema.properties[key].description ?? "";
+    assert.match(description, rule === "replace" ? /With include: replaces/ : /With include: appended/, key);
+    const merged = mergeSpecs({ [key]: ["a", "b"] } as Spec, { [key]: ["b", "c"] } as Spec) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(merged[key], rule === "replace" ? ["b", "c"] : ["a", "b", "c"], key);
+  }
+});
+
+test("allow.unresolved appends the spec's waivers to the include's; python's and accounts' lists are replaced", () => {
+  const merged = mergeSpecs(
+    {
+      allow: { shell: true, unresolved: ["libcuda.so.1"] },
+      python: { lock: "/a/uv.lock", groups: ["dev"] },
+      accounts: { users: [{ name: "a", uid: 1 }], runAs: "1:1" },
+    },
+    {
+      allow: { unresolved: ["libfoo.so.2"] },
+      python: { lock: "/b/uv.lock", groups: ["prod"] },
+      accounts: { users: [{ name: "b", uid: 2 }] },
+    },
+  );
+  assert.deepEqual(merged.allow, { shell: true, unresolved: ["libcuda.so.1", "libfoo.so.2"] });
+  assert.deepEqual(merged.python, { lock: "/b/uv.lock", groups: ["prod"] });
+  assert.deepEqual(merged.accounts, { users: [{ name: "b", uid: 2 }], runAs: "1:1" });
 });
 
 test("every preset is valid; production presets run as a numeric non-root user, -dev ones as root", () => {
