@@ -60,6 +60,21 @@ const CASES: Case[] = [
     good: [`${head}RUN echo a \\\n  # comment\n  && echo b\n${tail}`],
   },
   {
+    id: "CS-DF-BAD-SUBSTITUTION",
+    bad: `${head}ENV CUDA_HOME=\${CUDA_HOME:=/usr/local/cuda}\n${tail}`,
+    lines: [2],
+    good: [
+      `${head}ENV CUDA_HOME=\${CUDA_HOME:-/usr/local/cuda}\n${tail}`,
+      `${head}RUN echo \${CUDA_HOME:=/x}\n${tail}`,
+    ],
+  },
+  {
+    id: "CS-DF-VAR-REQUIRED",
+    bad: `${head}ARG VERSION\nENV APP_VERSION=\${VERSION:?}\n${tail}`,
+    lines: [3],
+    good: [`${head}ARG VERSION=1.0\nENV APP_VERSION=\${VERSION:?}\n${tail}`],
+  },
+  {
     id: "CS-DF-USER-ROOT",
     bad: `${head}USER 10001\nUSER 0:0\n`,
     lines: [3],
@@ -153,6 +168,12 @@ const CASES: Case[] = [
     good: [
       `FROM nvidia/cuda:12.4.1-devel-ubuntu22.04@${DIGEST} AS build\nRUN make\nFROM ${RUNTIME}\nCOPY --from=build /out /opt/app\nUSER 1\n`,
     ],
+  },
+  {
+    id: "CS-DF-BASE-UNKNOWN",
+    bad: `ARG IMAGE_NAME\nFROM \${IMAGE_NAME}:12.8.1-runtime-ubuntu24.04 AS base\n${tail}`,
+    lines: [2],
+    good: [`ARG IMAGE_NAME=nvidia/cuda\nFROM \${IMAGE_NAME}:12.8.1-runtime-ubuntu24.04@${DIGEST}\n${tail}`],
   },
   {
     id: "CS-DF-SUDO",

@@ -35,14 +35,15 @@ interface Pulled {
   endLine: number;
 }
 
-/** Every external image the build pulls, substituted; names with unknown variables are left out. */
+/** Every external image the build pulls, substituted; names with unknown variables or that BuildKit cannot expand are left out. */
 function pulledImages(ctx: LintContext): Pulled[] {
   const stageNames = new Set(ctx.model.stages.flatMap((s) => (s.name === undefined ? [] : [s.name])));
   const isStage = (ref: string) => stageNames.has(ref.toLowerCase()) || /^\d+$/.test(ref);
   const out: Pulled[] = [];
   for (const stage of ctx.model.stages) {
     const { base, from } = stage;
-    if (stage.parent === undefined && base.unresolved.length === 0 && base.name.toLowerCase() !== "scratch") {
+    const known = base.unresolved.length === 0 && base.error === undefined;
+    if (stage.parent === undefined && known && base.name.toLowerCase() !== "scratch") {
       out.push({ via: "FROM", name: base.name, line: from.startLine, endLine: from.endLine });
     }
     for (const step of stage.steps) out.push(...stepImages(step, ctx.escape).filter((p) => !isStage(p.name)));
@@ -64,7 +65,7 @@ function stepImages(step: Step, esc: string): Pulled[] {
   }
   return refs.flatMap(({ via, raw }) => {
     const e = expandWord(raw, step.vars, esc);
-    if (e.unresolved.length > 0 || e.value === "") return [];
+    if (e.unresolved.length > 0 || e.error !== undefined || e.value === "") return [];
     return [{ via, name: e.value, line: ins.startLine, endLine: ins.endLine }];
   });
 }

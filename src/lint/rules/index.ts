@@ -16,12 +16,15 @@ import {
 import { secretArg, secretEnv, secretFile, secretValue } from "./secrets.ts";
 import { emptyContinuation, jsonFormInvalid, noFrom, unknownInstruction } from "./syntax.ts";
 import { copyChown, userMissing, userRoot } from "./user.ts";
+import { badSubstitution, baseUnknown, varRequired } from "./variables.ts";
 
 export const RULES: readonly Rule[] = [
   unknownInstruction,
   noFrom,
   jsonFormInvalid,
   emptyContinuation,
+  badSubstitution,
+  varRequired,
   userRoot,
   userMissing,
   secretValue,
@@ -34,6 +37,7 @@ export const RULES: readonly Rule[] = [
   baseLatest,
   baseUnpinned,
   cudaDevelFinal,
+  baseUnknown,
   sudo,
   chmodWorldWritable,
   privilegedLabel,
