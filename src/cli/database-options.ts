@@ -4,10 +4,12 @@
 
 import { defaultCacheDir } from "../cache/dirs.ts";
 import { CudasealError } from "../errors.ts";
-import { parseDuration } from "../scan/duration.ts";
-import { DEFAULT_MAX_DB_AGE_MS } from "../scan/tracker-database.ts";
-import { DEFAULT_TRACKER_URL } from "../scan/tracker-download.ts";
-import type { DatabaseOptions } from "../scan/vulnerability-db.ts";
+import {
+  type DatabaseOptions,
+  DEFAULT_MAX_DB_AGE_MS,
+  DEFAULT_TRACKER_URL,
+  parseDuration,
+} from "../scan/index.ts";
 import { type Flags, type FlagValues, stringFlag } from "./command.ts";
 
 /** The default --max-db-age, as help text spells it. */

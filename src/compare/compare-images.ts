@@ -6,13 +6,17 @@
 // first so that no data is fetched when no image is Debian.
 
 import { CudasealError, inStage } from "../errors.ts";
-import type { Finding } from "../scan/advisory.ts";
-import { debianCodename } from "../scan/debian-release.ts";
-import { compareFindings, matchFindings } from "../scan/match.ts";
-import { matchPythonFindings } from "../scan/python-match.ts";
-import { severityCounts } from "../scan/report.ts";
-import type { DatabaseInfo } from "../scan/tracker-database.ts";
-import { type DatabaseOptions, openVulnerabilityDatabases } from "../scan/vulnerability-db.ts";
+import {
+  compareFindings,
+  type DatabaseInfo,
+  type DatabaseOptions,
+  debianCodename,
+  type Finding,
+  matchFindings,
+  matchPythonFindings,
+  openVulnerabilityDatabases,
+  severityCounts,
+} from "../scan/index.ts";
 import { isOwnershipDb } from "../source/file-owners.ts";
 import { readFilesystem } from "../source/filesystem.ts";
 import { openImage } from "../source/image-source.ts";

@@ -3,8 +3,7 @@
 // files, shells, package managers, a root user). A pure function of what the
 // image reader gives, so any transport compares the same way.
 
-import type { Finding, Severity } from "../scan/advisory.ts";
-import { severityCounts } from "../scan/report.ts";
+import { type Finding, type Severity, severityCounts } from "../scan/index.ts";
 import type { ImageFilesystem } from "../source/filesystem.ts";
 import type { OpenedImage } from "../source/image-source.ts";
 import type { InstalledPackage } from "../source/packages.ts";

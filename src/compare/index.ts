@@ -2,4 +2,13 @@
 
 export { type CompareOptions, type Comparison, compareImages } from "./compare-images.ts";
 export { type ImageStats, imageStats } from "./image-stats.ts";
-export { compareJson, compareMarkdown, compareRows, compareTable } from "./render.ts";
+export {
+  type CompareMarkdownOptions,
+  type CompareTableOptions,
+  compareJson,
+  compareMarkdown,
+  compareRows,
+  compareTable,
+  cudaRows,
+  DEFAULT_TABLE_WIDTH,
+} from "./render.ts";

@@ -1,5 +1,5 @@
 // The findings model shared by `cudaseal audit` and `cudaseal lint`: what a
-// finding is, how it renders (table, JSON, SARIF 2.1.0), the --fail-on gate,
+// finding is, how it renders (table, JSON, SARIF 2.1.0, Markdown), the --fail-on gate,
 // the policy file, and redaction of secrets.
 
 export {
@@ -15,6 +15,21 @@ export {
   sortFindings,
 } from "./finding.ts";
 export { gateFailures, parseFailOn } from "./gate.ts";
+export {
+  budgetedTable,
+  DEFAULT_MARKDOWN_LENGTH,
+  DEFAULT_MARKDOWN_ROWS,
+  escapeMarkdown,
+  joinSections,
+  MARKDOWN_LIMIT,
+  type MarkdownOptions,
+  markdownHeader,
+  markdownHeading,
+  markdownLimits,
+  markdownRow,
+  moreLine,
+} from "./markdown.ts";
+export { findingsMarkdown } from "./markdown-report.ts";
 export {
   type ApplyPolicyOptions,
   applyPolicy,

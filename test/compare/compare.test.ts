@@ -169,13 +169,16 @@ test("a Docker archive reads the same as the OCI layout of the same image", () =
   assert.equal(fromDocker.cves, undefined, "--no-cves, no CVE counts");
 });
 
-test("markdown is a table: a header, a separator, one row per measure", () => {
+test("markdown is a heading, then a table: a header, a separator, one row per measure", () => {
   const r = cli([plainRef, variantRef, "--arch", "amd64", "--db", tracker, "--format", "markdown"]);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trimEnd().split("\n");
-  assert.equal(lines[0], `|  | \`${plainRef}\` | \`${variantRef}\` |`);
-  assert.equal(lines[1], "|---|---:|---:|");
-  const rows = lines.slice(2).map((l) => l.split(" | ")[0].replace(/^\| /, ""));
+  assert.equal(lines[0], `## cudaseal compare: ${plainRef} vs ${variantRef}`);
+  assert.match(lines[2], /^CVEs counted against debian-tracker from .*tracker\.json\.$/);
+  const table = lines.slice(4, lines.indexOf("", 4));
+  assert.equal(table[0], `|  | ${plainRef} | ${variantRef} |`);
+  assert.equal(table[1], "|---|---:|---:|");
+  const rows = table.slice(2).map((l) => l.split(" | ")[0].replace(/^\| /, ""));
   assert.deepEqual(rows, [
     "compressed size",
     "uncompressed size",
@@ -190,11 +193,18 @@ test("markdown is a table: a header, a separator, one row per measure", () => {
     "CVEs",
     "CUDA libraries",
   ]);
-  for (const line of lines) assert.match(line, /^\|.*\|$/);
-  assert.ok(lines.includes("| layers | 2 | 3 |"));
-  assert.ok(lines.includes("| shells | none | /bin/sh, /usr/bin/bash |"));
-  assert.ok(lines.includes("| CVEs | unknown release | high 1, medium 2, low 3, negligible 1, unknown 2 |"));
-  assert.ok(lines.includes("| CUDA libraries | none | libcublas-12-4 12.4.5.8-1 |"));
+  for (const line of table) assert.match(line, /^\|.*\|$/);
+  assert.ok(table.includes("| layers | 2 | 3 |"));
+  assert.ok(table.includes("| shells | none | /bin/sh, /usr/bin/bash |"));
+  assert.ok(table.includes("| CVEs | unknown release | high 1, medium 2, low 3, negligible 1, unknown 2 |"));
+  assert.ok(table.includes("| CUDA libraries | none | 1 |"));
+  // The libraries themselves are a section of their own, one row per package.
+  const cuda = lines.slice(lines.indexOf("### CUDA libraries") + 2);
+  assert.deepEqual(cuda, [
+    `| Package | ${plainRef} | ${variantRef} |`,
+    "|---|---|---|",
+    "| libcublas-12-4 | - | 12.4.5.8-1 |",
+  ]);
 });
 
 test("the table is the default; usage errors exit 2", () => {
@@ -254,7 +264,8 @@ test("by default CVEs are counted from the tracker's feed, fetched once for both
   const second = await cliAsync(args);
   assert.equal(second.status, 0, second.stderr);
   assert.deepEqual(server.statuses.slice(before), [200, 304]);
-  assert.match(second.stdout, /^CVEs\s+high 1, medium 2, low 3, negligible 1, unknown 2\s+high 2$/m);
+  // Both references are long, so the row wraps within 100 columns.
+  assert.match(second.stdout, /^CVEs\s+high 1, medium 2, low 3, negligible 1,\s+high 2\n\s+unknown 2$/m);
   const offline = await cliAsync([...args, "--offline", "--json"]);
   assert.equal(offline.status, 0, offline.stderr);
   assert.deepEqual(server.statuses.slice(before), [200, 304]);

@@ -1,7 +1,7 @@
 // `cudaseal audit`: CIS Docker Benchmark / NIST SP 800-190 checks and secrets
 // in every layer of any image, with a policy file and a CI gate.
 
-import { auditImage } from "../../audit/index.ts";
+import { auditImage, auditMarkdown } from "../../audit/index.ts";
 import { CudasealError } from "../../errors.ts";
 import {
   findingsJson,
@@ -38,7 +38,9 @@ Options:
                           every exception has an owner and an expiry date
   --fail-on SEVERITY      exit 1 when a finding is this severe or worse:
                           critical, high, medium, low or info
-  --format FORMAT         table, json or sarif (SARIF 2.1.0, for code scanning)
+  --format FORMAT         table, json, sarif (SARIF 2.1.0, for code scanning) or
+                          markdown (a summary for a pull request or
+                          $GITHUB_STEP_SUMMARY, under 65,536 characters)
                           (default: table; --json is json)
   --arch ARCH             which platform of a multi-platform image (default: this machine's)
   --max-age DAYS          images created longer ago are stale (default: 30)
@@ -49,7 +51,8 @@ image cannot be read, 2 for bad usage.
 Examples:
   cudaseal audit oci:out/cuda-runtime --fail-on high
   cudaseal audit docker-archive:vendor.tar --policy audit-policy.yaml --format sarif > audit.sarif
-  cudaseal audit oci-archive:img.tar --arch arm64 --max-age 90 --json`,
+  cudaseal audit oci-archive:img.tar --arch arm64 --max-age 90 --json
+  cudaseal audit oci:out/cuda-runtime --format markdown >> "$GITHUB_STEP_SUMMARY"`,
   flags: {
     policy: { type: "string" },
     "fail-on": { type: "string" },
@@ -65,8 +68,10 @@ Examples:
       });
     }
     const format = stringFlag(flags, "format") ?? (out.json ? "json" : "table");
-    if (format !== "table" && format !== "json" && format !== "sarif") {
-      throw new CudasealError("USAGE", `unknown format: ${format}`, { hint: "use table, json or sarif" });
+    if (format !== "table" && format !== "json" && format !== "sarif" && format !== "markdown") {
+      throw new CudasealError("USAGE", `unknown format: ${format}`, {
+        hint: "use table, json, sarif or markdown",
+      });
     }
     const failText = stringFlag(flags, "fail-on");
     const failOn = failText === undefined ? undefined : parseFailOn(failText);
@@ -84,6 +89,7 @@ Examples:
     for (const id of unknownPolicyRules) out.warn(`the policy names ${id}, which audit does not have`);
     if (format === "json") out.jsonData(findingsJson(report));
     else if (format === "sarif") out.jsonData(findingsSarif(report));
+    else if (format === "markdown") out.data(auditMarkdown(report));
     else if (report.findings.length > 0) out.data(findingsTable(report.findings));
     const counts = severityCounts(report.findings);
     const summary = Object.entries(counts)

@@ -3,7 +3,7 @@
 
 import { compareImages, compareJson, compareMarkdown, compareTable } from "../../compare/index.ts";
 import { CudasealError } from "../../errors.ts";
-import { formatDuration } from "../../scan/duration.ts";
+import { formatDuration } from "../../scan/index.ts";
 import { type Command, stringFlag } from "../command.ts";
 import {
   DATABASE_FLAGS,
@@ -88,7 +88,9 @@ Examples:
     }
     const stats = comparison.images;
     if (format === "json") out.jsonData(compareJson(stats, comparison.database));
-    else out.data(format === "markdown" ? compareMarkdown(stats) : compareTable(stats));
+    else if (format === "markdown") out.data(compareMarkdown(stats, { database: comparison.database }));
+    // Wrapped to the terminal; piped or redirected, to a width a review tool shows whole.
+    else out.data(compareTable(stats, { width: process.stdout.isTTY ? process.stdout.columns : undefined }));
     return 0;
   },
 };

@@ -3,10 +3,16 @@
 // database, less what VEX documents and an ignore file suppress.
 
 import { CudasealError } from "../../errors.ts";
-import type { Severity } from "../../scan/advisory.ts";
-import { findingsFooter, findingsTable, gateFailures, scanJson } from "../../scan/report.ts";
-import { scanSarif } from "../../scan/sarif.ts";
-import { scanImage } from "../../scan/scan-image.ts";
+import {
+  type Severity,
+  scanFooter,
+  scanGateFailures,
+  scanImage,
+  scanJson,
+  scanMarkdown,
+  scanSarif,
+  scanTable,
+} from "../../scan/index.ts";
 import { type Command, stringFlag } from "../command.ts";
 import {
   DATABASE_FLAGS,
@@ -48,7 +54,9 @@ ${DATABASE_FLAGS_HELP}
                           and an expiry date (see docs/scanning.md)
   --arch ARCH             which platform of a multi-platform image (default: this machine's)
   --release CODENAME      the Debian release (default: from the image's os-release)
-  --format FORMAT         table, json or sarif (SARIF 2.1.0, for code scanning)
+  --format FORMAT         table, json, sarif (SARIF 2.1.0, for code scanning) or
+                          markdown (a summary for a pull request or
+                          $GITHUB_STEP_SUMMARY, under 65,536 characters)
                           (default: table; --json is json)
   --fail-on SEVERITY      exit 1 when a finding is this severe or worse:
                           critical, high, medium or low (unknown never fails)
@@ -69,7 +77,8 @@ Examples:
   cudaseal scan oci:out/cuda-base --fail-on high --only-fixed --vex cuda-base.vex.json
   cudaseal scan oci:out/cuda-base --offline --max-db-age 7d --ignore-file .cudaseal-ignore.yaml
   cudaseal scan docker-archive:vendor.tar --db debian-tracker.json --format json > findings.json
-  cudaseal scan oci:out/cuda-base --db osv/ --format sarif > cudaseal.sarif`,
+  cudaseal scan oci:out/cuda-base --db osv/ --format sarif > cudaseal.sarif
+  cudaseal scan oci:out/cuda-base --format markdown >> "$GITHUB_STEP_SUMMARY"`,
   flags: {
     ...DATABASE_FLAGS,
     vex: { type: "string", multiple: true },
@@ -89,8 +98,10 @@ Examples:
     }
     const database = databaseOptionsFrom(flags);
     const format = stringFlag(flags, "format") ?? (out.json ? "json" : "table");
-    if (format !== "table" && format !== "json" && format !== "sarif") {
-      throw new CudasealError("USAGE", `unknown format: ${format}`, { hint: "use table, json or sarif" });
+    if (format !== "table" && format !== "json" && format !== "sarif" && format !== "markdown") {
+      throw new CudasealError("USAGE", `unknown format: ${format}`, {
+        hint: "use table, json, sarif or markdown",
+      });
     }
     const failOn = stringFlag(flags, "fail-on");
     if (failOn !== undefined && !(GATES as readonly string[]).includes(failOn)) {
@@ -108,9 +119,10 @@ Examples:
     for (const warning of result.warnings ?? []) out.warn(warning);
     if (format === "json") out.jsonData(scanJson(result));
     else if (format === "sarif") out.jsonData(scanSarif(result));
+    else if (format === "markdown") out.data(scanMarkdown(result));
     else {
-      if (result.findings.length > 0) out.data(findingsTable(result.findings));
-      const footer = findingsFooter(result);
+      if (result.findings.length > 0) out.data(scanTable(result.findings));
+      const footer = scanFooter(result);
       if (footer !== "") out.data(result.findings.length > 0 ? `\n${footer}` : footer);
     }
     const suppressed = result.suppressed?.length ?? 0;
@@ -121,7 +133,7 @@ Examples:
         (suppressed > 0 ? `, ${suppressed} suppressed` : ""),
     );
     if (failOn === undefined) return 0;
-    const failures = gateFailures(result.findings, failOn as Severity, flags["only-fixed"] === true);
+    const failures = scanGateFailures(result.findings, failOn as Severity, flags["only-fixed"] === true);
     if (failures.length === 0) return 0;
     process.stderr.write(
       `scan failed: ${failures.length} ${flags["only-fixed"] === true ? "fixable " : ""}findings of severity ${failOn} or worse\n`,

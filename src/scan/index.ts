@@ -1,0 +1,39 @@
+// `cudaseal scan`: an image's known vulnerabilities from the Debian Security
+// Tracker or OSV data, less what VEX and an ignore file suppress, rendered as
+// a table, JSON, SARIF or Markdown. What others may use.
+
+export {
+  type Advisory,
+  type AdvisoryState,
+  type Finding,
+  SEVERITIES,
+  type Severity,
+  severityFromWord,
+  severityRank,
+} from "./advisory.ts";
+export { debianCodename } from "./debian-release.ts";
+export { formatDuration, parseDuration } from "./duration.ts";
+export { scanMarkdown } from "./markdown.ts";
+export { compareFindings, matchFindings } from "./match.ts";
+export { matchPythonFindings } from "./python-match.ts";
+export {
+  failsGate,
+  findingsFooter as scanFooter,
+  findingsTable as scanTable,
+  gateFailures as scanGateFailures,
+  recordKey,
+  type ScanResult,
+  scanJson,
+  severityCounts,
+} from "./report.ts";
+export { SECURITY_SEVERITY, scanSarif } from "./sarif.ts";
+export { type ScanOptions, scanImage } from "./scan-image.ts";
+export type { SuppressedFinding, Suppression } from "./suppress.ts";
+export { type DatabaseInfo, DEFAULT_MAX_DB_AGE_MS } from "./tracker-database.ts";
+export { DEFAULT_TRACKER_URL } from "./tracker-download.ts";
+export {
+  type DatabaseOptions,
+  type FeedOptions,
+  openVulnerabilityDatabase,
+  openVulnerabilityDatabases,
+} from "./vulnerability-db.ts";
