@@ -1,6 +1,8 @@
 // `cudaseal build`: the pipeline, one stage per line. Each stage lives in its
 // own folder; this file only orders them and wraps their failures.
 //
+//   inputs   → every local file, layout and key the spec names, checked before
+//              any work (preflight.ts)
 //   resolve  → the lock (exact packages, hashes), or the lock given
 //   python   → with python:, the image's interpreter and the wheel for every
 //              locked package, per architecture (python-plan.ts)
@@ -42,6 +44,7 @@ import {
 import { checkPlatformLinks, type LinkReport } from "./link-stage.ts";
 import { type OutputTarget, sbomPath, writeOutput } from "./output.ts";
 import { buildPlatform, type PlatformResult } from "./platform-build.ts";
+import { preflight } from "./preflight.ts";
 import type { PythonPlatform } from "./python-layers.ts";
 import { planPythonPlatforms, pythonProvenance, wheelFetchOptions, withFetchedSizes } from "./python-plan.ts";
 import { StageRunner, type StageTiming, type StageWrites } from "./stages.ts";
@@ -94,6 +97,9 @@ type Sboms = ReturnType<typeof sbomArtifacts>;
 /** Build the image `options.spec` describes, stage by stage, and write it to `options.output`. */
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const stages = new StageRunner();
+  await stages.run("inputs", () =>
+    preflight({ spec: options.spec, archs: options.archs, sources: options.sources, locked: !!options.lock }),
+  );
   const store = new ContentStore(options.cacheDir);
   // Every stage before the output's writes only under the cache.
   const cacheWrites: StageWrites = { folder: "cache", path: options.cacheDir };
