@@ -29,6 +29,8 @@ export interface LintResult {
   dockerfile: Dockerfile;
   /** In rule order, then by line. */
   findings: Finding[];
+  /** `buildArgs` no ARG in the file declares: a build ignores them (docker warns so). */
+  unusedBuildArgs: string[];
 }
 
 /** Every rule id lint can report, for the policy file's typo check. */
@@ -59,7 +61,7 @@ export function lintDockerfile(text: string, options: LintOptions = {}): LintRes
       findings.push(toFinding(rule, hit.severity ?? rule.severity, evidence, hit.message, hit.fix));
     }
   }
-  return { path, dockerfile, findings };
+  return { path, dockerfile, findings, unusedBuildArgs: model.unusedBuildArgs };
 }
 
 function toFinding(

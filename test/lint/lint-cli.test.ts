@@ -164,5 +164,43 @@ test("--build-arg and --target reach the build model", () => {
   assert.ok(!ids(["--target", "app"]).includes("CS-DF-USER-ROOT"));
   assert.ok(ids(["--target", "app", "--build-arg", "FLAVOR=devel"]).includes("CS-DF-CUDA-DEVEL-FINAL"));
   assert.equal(cli(["args.Dockerfile", "--target", "nope"]).status, 2);
-  assert.equal(cli(["args.Dockerfile", "--build-arg", "NOEQUALS"]).status, 2);
+  assert.equal(cli(["args.Dockerfile", "--build-arg", "=devel"]).status, 2);
+});
+
+test("--build-arg NAME takes the environment's value, as docker's does; an ARG nobody declares gets a warning", () => {
+  // NVIDIA's CUDA Dockerfiles start: ARG IMAGE_NAME / FROM ${IMAGE_NAME}:12.8.1-runtime-ubuntu24.04 AS base
+  writeFileSync(
+    join(dir, "nvidia.Dockerfile"),
+    "ARG IMAGE_NAME\nFROM ${IMAGE_NAME}:12.8.1-devel-ubuntu24.04\nUSER 1\n",
+  );
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [BIN, "lint", "nvidia.Dockerfile", "--json", ...args], {
+      encoding: "utf8",
+      cwd: dir,
+      env: { ...process.env, ...env },
+    });
+  const ids = (r: ReturnType<typeof run>) =>
+    JSON.parse(r.stdout)
+      .findings.map((f: { id: string }) => f.id)
+      .sort();
+  const bare = run([]);
+  assert.deepEqual(ids(bare), ["CS-DF-BASE-UNKNOWN"]);
+  const fromEnv = run(["--build-arg", "IMAGE_NAME"], { IMAGE_NAME: "nvidia/cuda" });
+  assert.deepEqual(ids(fromEnv), ["CS-DF-BASE-UNPINNED", "CS-DF-CUDA-DEVEL-FINAL"]);
+  const unset = run([
+    "--build-arg",
+    "IMAGE_NAME",
+    "--build-arg",
+    "CUDA_VERSION=12.8.1",
+    "--build-arg",
+    "HTTP_PROXY=x",
+  ]);
+  assert.equal(unset.status, 0);
+  assert.deepEqual(ids(unset), ["CS-DF-BASE-UNKNOWN"]);
+  assert.match(unset.stderr, /--build-arg IMAGE_NAME: IMAGE_NAME is not set in the environment/);
+  assert.match(
+    unset.stderr,
+    /nvidia\.Dockerfile: no ARG declares --build-arg CUDA_VERSION, so the build ignores it/,
+  );
+  assert.doesNotMatch(unset.stderr, /HTTP_PROXY/);
 });

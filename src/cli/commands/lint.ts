@@ -33,7 +33,9 @@ Options:
                         critical, high, medium, low or info
   --policy FILE         the policy file shared with 'cudaseal audit': rules
                         turned off or re-rated, each with an owner and expiry
-  --build-arg NAME=VALUE  a value for an ARG, as the build would get it (repeatable)
+  --build-arg NAME=VALUE  a value for an ARG, as docker build --build-arg gives
+                        it (repeatable): it overrides the ARG's default; NAME
+                        alone takes the value from the environment
   --target STAGE        the stage that ships (default: the last one)
   --stdin-name NAME     the name findings give stdin (default: Dockerfile)
 
@@ -70,7 +72,11 @@ Examples:
     const failOn = failOnText === undefined ? undefined : parseFailOn(failOnText);
     const policyFile = stringFlag(flags, "policy");
     const policy = policyFile === undefined ? undefined : loadPolicy(policyFile);
-    const buildArgs = parseBuildArgs(flags["build-arg"]);
+    const buildArgs = parseBuildArgs(flags["build-arg"], (name) =>
+      out.warn(
+        `--build-arg ${name}: ${name} is not set in the environment, so the build gets no value for it`,
+      ),
+    );
     const target = stringFlag(flags, "target");
     const stdinName = stringFlag(flags, "stdin-name") ?? "Dockerfile";
 
@@ -79,6 +85,13 @@ Examples:
       const text = file === "-" ? await readStdin() : await readDockerfile(file);
       const path = file === "-" ? stdinName : file;
       results.push(lintDockerfile(text, { path, buildArgs, ...(target === undefined ? {} : { target }) }));
+    }
+    for (const { path, unusedBuildArgs: unused } of results) {
+      if (unused.length === 0) continue;
+      const one = unused.length === 1;
+      out.warn(
+        `${path}: no ARG declares ${unused.map((n) => `--build-arg ${n}`).join(", ")}, so the build ignores ${one ? "it" : "them"} (docker warns: not consumed)`,
+      );
     }
     const { report, unknownRules } = lintReport(results, policy === undefined ? {} : { policy });
     for (const id of unknownRules) out.warn(`the policy names ${id}, which is not a lint rule`);
@@ -100,18 +113,26 @@ Examples:
 };
 
 // Not listFlag: a build arg's value may hold commas (CUDA_ARCH_FLAGS=80,86,90).
-function parseBuildArgs(value: FlagValues[string]): Record<string, string> {
+// `NAME` alone is docker's form for "the value in my environment"; docker
+// drops it when the environment has none, and so does lint (with a warning).
+function parseBuildArgs(value: FlagValues[string], unset: (name: string) => void): Record<string, string> {
   const args: Record<string, string> = {};
   const pairs =
     value === undefined || typeof value === "boolean" ? [] : Array.isArray(value) ? value : [value];
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
-    if (eq <= 0) {
-      throw new CudasealError("USAGE", `--build-arg takes NAME=VALUE, not '${pair}'`, {
+    if (eq === 0 || pair === "") {
+      throw new CudasealError("USAGE", `--build-arg takes NAME=VALUE or NAME, not '${pair}'`, {
         hint: "--build-arg CUDA_VERSION=12.4.1",
       });
     }
-    args[pair.slice(0, eq)] = pair.slice(eq + 1);
+    if (eq > 0) {
+      args[pair.slice(0, eq)] = pair.slice(eq + 1);
+      continue;
+    }
+    const fromEnv = process.env[pair];
+    if (fromEnv === undefined) unset(pair);
+    else args[pair] = fromEnv;
   }
   return args;
 }
