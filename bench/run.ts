@@ -13,6 +13,7 @@
 //   npm run bench -- --scan [--runs N] [--keep]                (bench/scan.ts)
 //   npm run bench -- --audit [--runs N] [--size-gb G] [--keep] (bench/audit.ts)
 //   npm run bench -- --wheels [--runs N] [--keep]              (bench/wheels.ts)
+//   npm run bench -- --resolve [--runs N] [--only a,b,…] [--keep] (bench/resolve.ts)
 //
 // Every row is one shell command timed by GNU time(1); bench/README.md says
 // what each figure means. The table and ratios go to stdout, progress to
@@ -68,6 +69,12 @@ if (process.argv.includes("--scan")) {
 if (process.argv.includes("--wheels")) {
   const { wheelsBenchMain } = await import("./wheels.ts");
   process.exit(await wheelsBenchMain(process.argv.slice(2).filter((a) => a !== "--wheels")));
+}
+
+// `--resolve` runs the unlocked-build benchmark beside apt-get install -s instead (bench/resolve.ts, its own flags).
+if (process.argv.includes("--resolve")) {
+  const { resolveBenchMain } = await import("./resolve.ts");
+  process.exit(await resolveBenchMain(process.argv.slice(2).filter((a) => a !== "--resolve")));
 }
 
 // `--audit` runs the image audit throughput benchmark instead (bench/audit.ts, its own flags).

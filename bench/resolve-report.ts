@@ -1,0 +1,140 @@
+// What the resolve benchmark prints after its table: the ratios between
+// its rows and the targets with PASS or FAIL. Pure: rows in, data and text
+// out. The rows (bench/resolve.ts):
+//   a  apt-get install -s       b  cudaseal build, no lock, one arch
+//   c  the same, two arches     d  cudaseal build --lock, one arch
+//   e  cudaseal resolve, cold (indexes in the store, none parsed yet)
+
+import { medians, type Row, type Target } from "./report.ts";
+
+export const RESOLVE_TARGETS = {
+  /** b / a, wall. */
+  unlockedVsApt: 1.0,
+  /** c / b, wall. */
+  twoArchesVsOne: 1.5,
+  /** The largest median peak RSS of b, c and e. */
+  peakRssMiB: 256,
+} as const;
+
+/** The rows whose peak RSS the memory target covers: every unlocked cudaseal run. */
+export const UNLOCKED_ROWS = ["b", "c", "e"] as const;
+
+/**
+ * Row e's median wall seconds before parsed indexes were cached, on the
+ * machine docs/performance.md describes: the cold target is "no slower than
+ * this". `--cold-baseline` replaces it on another machine.
+ */
+export const COLD_RESOLVE_BEFORE_S = 0;
+
+/** What a `cudaseal build --json` run says about its resolve. */
+export interface BuildDetail {
+  seconds?: number;
+  /** The resolve stage, milliseconds. */
+  resolveMs?: number;
+  platforms?: number;
+  layers?: number;
+  cachedLayers?: number;
+}
+
+export interface ResolveRatios {
+  unlockedVsAptWall?: number;
+  unlockedVsAptCpu?: number;
+  twoArchesVsOneWall?: number;
+  lockedVsAptWall?: number;
+  coldWallS?: number;
+  /** Median resolve-stage seconds of rows b and c, as cudaseal times it. */
+  resolveStageOneArchS?: number;
+  resolveStageTwoArchesS?: number;
+}
+
+const div = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
+
+function mediansOf(rows: readonly Row[], id: string) {
+  const row = rows.find((r) => r.id === id);
+  return row ? medians(row) : undefined;
+}
+
+/** The median of one detail figure over a row's successful runs. */
+function detailMedian(rows: readonly Row[], id: string, pick: (d: BuildDetail) => number | undefined) {
+  const row = rows.find((r) => r.id === id);
+  if (!row) return undefined;
+  const values = row.details
+    .filter((_, i) => row.samples[i]?.exitCode === 0)
+    .map((d) => (d ? pick(d as BuildDetail) : undefined))
+    .filter((n): n is number => n !== undefined)
+    .sort((x, y) => x - y);
+  if (values.length === 0) return undefined;
+  const mid = values.length >> 1;
+  return values.length % 2 === 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+export function resolveRatios(rows: readonly Row[]): ResolveRatios {
+  const [apt, one, two, locked, cold] = ["a", "b", "c", "d", "e"].map((id) => mediansOf(rows, id));
+  const stage = (id: string) => {
+    const ms = detailMedian(rows, id, (d) => d.resolveMs);
+    return ms === undefined ? undefined : ms / 1000;
+  };
+  return {
+    unlockedVsAptWall: div(one?.wallS, apt?.wallS),
+    unlockedVsAptCpu: div(one?.cpuS, apt?.cpuS),
+    twoArchesVsOneWall: div(two?.wallS, one?.wallS),
+    lockedVsAptWall: div(locked?.wallS, apt?.wallS),
+    coldWallS: cold?.wallS,
+    resolveStageOneArchS: stage("b"),
+    resolveStageTwoArchesS: stage("c"),
+  };
+}
+
+/** The targets on the medians; `coldBaselineS` of 0 or less means no baseline is known (n/a). */
+export function resolveTargets(rows: readonly Row[], coldBaselineS: number): Target[] {
+  const r = resolveRatios(rows);
+  const judge = (value: number | undefined, limit: number): Target["verdict"] =>
+    value === undefined || !(limit > 0) ? "n/a" : value <= limit ? "PASS" : "FAIL";
+  const peaks = UNLOCKED_ROWS.map((id) => mediansOf(rows, id)?.peakRssKiB).filter(
+    (n): n is number => n !== undefined,
+  );
+  const peakMiB = peaks.length > 0 ? Math.max(...peaks) / 1024 : undefined;
+  return [
+    {
+      name: "b: warm unlocked build, one arch / apt-get install -s (wall)",
+      limit: `≤ ${RESOLVE_TARGETS.unlockedVsApt.toFixed(1)}×`,
+      value: fmtRatio(r.unlockedVsAptWall),
+      verdict: judge(r.unlockedVsAptWall, RESOLVE_TARGETS.unlockedVsApt),
+    },
+    {
+      name: "c: two arches / one arch (wall)",
+      limit: `≤ ${RESOLVE_TARGETS.twoArchesVsOne.toFixed(1)}×`,
+      value: fmtRatio(r.twoArchesVsOneWall),
+      verdict: judge(r.twoArchesVsOneWall, RESOLVE_TARGETS.twoArchesVsOne),
+    },
+    {
+      name: `peak RSS of the unlocked runs (${UNLOCKED_ROWS.join(", ")})`,
+      limit: `≤ ${RESOLVE_TARGETS.peakRssMiB} MiB`,
+      value: peakMiB === undefined ? "–" : `${peakMiB.toFixed(0)} MiB`,
+      verdict: judge(peakMiB, RESOLVE_TARGETS.peakRssMiB),
+    },
+    {
+      name: "e: cold resolve (wall), against the recorded before",
+      limit: coldBaselineS > 0 ? `≤ ${coldBaselineS.toFixed(2)} s` : "no baseline",
+      value: r.coldWallS === undefined ? "–" : `${r.coldWallS.toFixed(2)} s`,
+      verdict: judge(r.coldWallS, coldBaselineS),
+    },
+  ];
+}
+
+/** The ratios as a short list. */
+export function formatResolveRatios(rows: readonly Row[]): string {
+  const r = resolveRatios(rows);
+  const secs = (n?: number) => (n === undefined ? "–" : `${n.toFixed(2)} s`);
+  return [
+    `- unlocked one arch / apt: ${fmtRatio(r.unlockedVsAptWall)} wall, ${fmtRatio(r.unlockedVsAptCpu)} CPU`,
+    `- two arches / one arch: ${fmtRatio(r.twoArchesVsOneWall)} wall`,
+    `- locked one arch / apt: ${fmtRatio(r.lockedVsAptWall)} wall`,
+    `- cudaseal's own resolve stage: ${secs(r.resolveStageOneArchS)} one arch, ${secs(r.resolveStageTwoArchesS)} two arches`,
+    `- cold resolve: ${secs(r.coldWallS)}`,
+  ].join("\n");
+}
+
+function fmtRatio(n: number | undefined): string {
+  return n === undefined ? "–" : `${n.toFixed(2)}×`;
+}
