@@ -96,7 +96,7 @@ type Sboms = ReturnType<typeof sbomArtifacts>;
 
 /** Build the image `options.spec` describes, stage by stage, and write it to `options.output`. */
 export async function build(options: BuildOptions): Promise<BuildResult> {
-  const stages = new StageRunner();
+  const stages = new StageRunner(options.onProgress);
   await stages.run("inputs", () =>
     preflight({ spec: options.spec, archs: options.archs, sources: options.sources, locked: !!options.lock }),
   );

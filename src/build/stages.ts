@@ -5,6 +5,7 @@
 
 import { inStage } from "../errors.ts";
 import { asDiskFull, type WrittenFolder } from "../util/disk-full.ts";
+import { noProgress, type ProgressSink } from "../util/progress.ts";
 
 export interface StageTiming {
   stage: string;
@@ -19,14 +20,22 @@ export interface StageWrites {
 
 export class StageRunner {
   readonly timings: StageTiming[] = [];
+  readonly #onProgress: ProgressSink;
+
+  /** `onProgress` hears each stage start and end, so a log can say which one runs. */
+  constructor(onProgress: ProgressSink = noProgress) {
+    this.#onProgress = onProgress;
+  }
 
   async run<T>(stage: string, work: () => Promise<T>, writes?: StageWrites): Promise<T> {
     const start = performance.now();
+    this.#onProgress({ task: stage, kind: "start", stage: true });
     try {
       return await work();
     } catch (err) {
       throw inStage(stage, writes === undefined ? err : asDiskFull(err, writes.folder, writes.path));
     } finally {
+      this.#onProgress({ task: stage, kind: "end", stage: true });
       this.timings.push({ stage, ms: Math.round(performance.now() - start) });
     }
   }

@@ -1,8 +1,11 @@
 // How the CLI talks: data on stdout, notes and progress on stderr, and a
-// progress bar only when stderr is a terminal.
+// progress bar only when stderr is a terminal; elsewhere (a CI log) a line
+// as each task ends, and a heartbeat line whenever nothing was printed for
+// 10 s while work runs.
 
 import { styleText } from "node:util";
 import { formatBytes } from "../util/format-bytes.ts";
+import { Heartbeat } from "../util/heartbeat.ts";
 import type { ProgressEvent, ProgressSink } from "../util/progress.ts";
 
 export interface OutputOptions {
@@ -14,6 +17,7 @@ export class Output {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly tty: boolean;
+  #heartbeat?: Heartbeat;
   constructor(options: OutputOptions) {
     this.json = options.json;
     this.quiet = options.quiet;
@@ -35,17 +39,26 @@ export class Output {
     if (this.quiet) return;
     clearBar(this);
     process.stderr.write(`${text}\n`);
+    this.#heartbeat?.printed();
   }
 
   warn(text: string): void {
     clearBar(this);
     process.stderr.write(`${this.tty ? styleText("yellow", "warning:") : "warning:"} ${text}\n`);
+    this.#heartbeat?.printed();
   }
 
-  /** A progress sink: a redrawn bar on a terminal, a line per task start/end otherwise. */
+  /** A progress sink: a redrawn bar on a terminal; otherwise a line per task end, and the heartbeat. */
   progress(): ProgressSink {
     if (this.quiet || this.json) return () => {};
-    return this.tty ? barSink() : lineSink(this);
+    if (this.tty) return barSink();
+    const lines = lineSink(this);
+    this.#heartbeat ??= new Heartbeat((line) => this.note(line));
+    const heartbeat = this.#heartbeat;
+    return (e) => {
+      heartbeat.observe(e);
+      lines(e);
+    };
   }
 }
 
@@ -75,6 +88,8 @@ function formatAmount(n: number, unit: "bytes" | "items"): string {
 function tracked(show: (task: string, s: TaskState, kind: ProgressEvent["kind"]) => void): ProgressSink {
   const tasks = new Map<string, TaskState>();
   return (e: ProgressEvent) => {
+    // A stage has no counter to draw; only the heartbeat names it.
+    if (e.stage) return;
     if (e.kind === "start") {
       tasks.set(e.task, {
         unit: e.unit ?? "items",

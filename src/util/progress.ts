@@ -13,6 +13,11 @@ export interface ProgressEvent {
   /** A second counter shown beside the main one (packages beside bytes). */
   items?: number;
   totalItems?: number;
+  /**
+   * A stage of a pipeline (resolve, layers, write): it has no counter, and is
+   * named while it runs by the heartbeat of a log that is not a terminal.
+   */
+  stage?: boolean;
 }
 
 export type ProgressSink = (event: ProgressEvent) => void;

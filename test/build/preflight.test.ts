@@ -25,7 +25,13 @@ before(async () => {
   const { port } = server.address() as { port: number };
   await new Promise((done) => server.close(done));
   sources = [
-    { uri: `http://127.0.0.1:${port}/debian`, suites: ["trixie"], components: ["main"], keyring: "debian" },
+    {
+      uri: `http://127.0.0.1:${port}/debian`,
+      suites: ["trixie"],
+      components: ["main"],
+      keyring: "debian",
+      priority: 500,
+    },
   ];
 });
 
