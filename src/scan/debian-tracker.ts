@@ -5,10 +5,25 @@
 //         "fixed_version"?, "urgency", "nodsa"?, "nodsa_reason"?,
 //         "repositories": { "<codename>": "<version>" } } } } } }
 //
-// A resolved entry with fixed_version "0" was never affected. An open entry
-// marked nodsa (Debian will not issue an advisory; `nodsa_reason` "ignored" or
-// "postponed") or whose urgency is end-of-life will not be fixed in that
-// release. The file is hostile input: entries of the wrong shape are skipped.
+// What each release entry means, as the tracker's own documentation (its
+// narrative introduction and the security team's triage notes) gives it:
+//
+//   resolved, fixed_version V   fixed in V (a DSA, a point release or a new upload)
+//   resolved, fixed_version "0" never affected this release: no finding
+//   open                        affected, no fix yet
+//   undetermined                not yet known whether affected: counted as open
+//   nodsa, nodsa_reason ""      <no-dsa>: minor, no advisory of its own; the fix
+//                               comes in a point release: open
+//   nodsa_reason "postponed"    <postponed>: the fix rides with a later update
+//                               or point release: open
+//   nodsa_reason "ignored"      <ignored>: Debian will not fix it in this release
+//   urgency "end-of-life"       the release no longer gets fixes for the package
+//
+// Urgency is the severity (`unimportant` is negligible, so never a gate's).
+// Only `ignored` and `end-of-life` are wont-fix: a no-dsa or postponed issue
+// is fixed later in the same release, and once the tracker records the fixed
+// version it is `resolved` and counts for --only-fixed. The file is hostile
+// input: entries of the wrong shape are skipped.
 
 import { type Advisory, severityFromWord } from "./advisory.ts";
 
@@ -69,9 +84,9 @@ export function fromRelease(
     return { ...base, state: "resolved", fixedVersion: rel.fixed_version };
   }
   if (rel.status !== "open" && rel.status !== "undetermined") return undefined;
-  const nodsa = (typeof rel.nodsa === "string" && rel.nodsa !== "") || rel.nodsa_reason === "ignored";
+  const ignored = typeof rel.nodsa_reason === "string" && rel.nodsa_reason.trim().toLowerCase() === "ignored";
   const eol = typeof rel.urgency === "string" && rel.urgency.trim().toLowerCase() === "end-of-life";
-  return { ...base, state: nodsa || eol ? "wont-fix" : "open" };
+  return { ...base, state: ignored || eol ? "wont-fix" : "open" };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

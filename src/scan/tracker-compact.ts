@@ -3,7 +3,7 @@
 // description), so a scan after the first reads a few MiB instead of parsing
 // ~70 MB. One file per (raw file's SHA-256, release):
 //
-//   "cudaseal-tracker-compact 2\n"  SHA-256 of the payload (32 bytes)  payload
+//   "cudaseal-tracker-compact 3\n"  SHA-256 of the payload (32 bytes)  payload
 //
 // The payload is UTF-8 text: a JSON header line, then five NUL-separated
 // fields per advisory (source, id, state and severity codes, fixed version,
@@ -20,7 +20,8 @@ import { readRegularFile } from "../util/read-regular-file.ts";
 import { type Advisory, type AdvisoryState, SEVERITIES } from "./advisory.ts";
 import { readTrackerRelease } from "./tracker-release-reader.ts";
 
-const MAGIC = Buffer.from("cudaseal-tracker-compact 2\n");
+// 3: no-dsa and postponed entries became open (they were wont-fix); older files are rebuilt.
+const MAGIC = Buffer.from("cudaseal-tracker-compact 3\n");
 const STATES: readonly AdvisoryState[] = ["resolved", "open", "wont-fix"];
 const FIELDS = 5;
 /** Descriptions are kept to this many characters: the report shows one line. */

@@ -44,7 +44,7 @@ test("the gate counts findings at or above its severity, and only fixable ones w
     gateFailures(findings, "medium", true).map((f) => f.id),
     ["CVE-2024-0001", "CVE-2024-0010"],
   );
-  // The only high finding is fixable; the low wont-fix one counts only without onlyFixed.
+  // The only high finding is fixable; the low open (no-dsa) one counts only without onlyFixed.
   const lowOnly = findings.filter((f) => f.id === "CVE-2024-0005" || f.severity === "unknown");
   assert.equal(failsGate(lowOnly, "low", false), true);
   assert.equal(failsGate(lowOnly, "low", true), false);

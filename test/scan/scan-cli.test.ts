@@ -95,6 +95,18 @@ test("the release comes from os-release, and the table lists every finding", () 
   assert.match(r.stderr, /9 findings in 3 packages \(Debian bookworm\)/);
 });
 
+test("--format markdown prints the summary, and the gate still decides the exit status", () => {
+  const r = cli([bookworm, "--db", tracker, "--arch", "amd64", "--format", "markdown", "--fail-on", "high"]);
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  assert.equal(lines[0], `## cudaseal scan: ${bookworm}`);
+  assert.match(lines[2], /^Debian bookworm, 3 packages; data: debian-tracker from /);
+  assert.ok(lines.includes("| high | 1 | 0 | 0 | 1 |"), r.stdout);
+  assert.equal(lines.filter((l) => /^\| \w+ \| \[?(CVE|TEMP)-/.test(l)).length, 9);
+  assert.match(r.stderr, /scan failed: 1 findings of severity high or worse/);
+  assert.equal(cli([bookworm, "--db", tracker, "--format", "html"]).status, 2);
+});
+
 test("--format json prints the findings; --release names the release of an image without os-release", () => {
   const r = cli([plain, "--db", tracker, "--arch", "amd64", "--release", "bookworm", "--format", "json"]);
   assert.equal(r.status, 0, r.stderr);
@@ -110,7 +122,7 @@ test("--format json prints the findings; --release names the release of an image
       "CVE-2024-0001 libc6 fixed",
       "CVE-2024-0010 tzdata fixed",
       "CVE-2024-0012 tzdata wont-fix",
-      "CVE-2024-0005 libc6 wont-fix",
+      "CVE-2024-0005 libc6 open",
       "CVE-2024-0020 base-files fixed",
       "CVE-2024-0022 base-files fixed",
       "CVE-2024-0004 libc6 open",
@@ -131,7 +143,7 @@ test("--fail-on exits 1 with a reason when the gate fails, 0 when it passes", ()
   const critical = cli([...args, "--fail-on", "critical"]);
   assert.equal(critical.status, 0, critical.stderr);
   assert.doesNotMatch(critical.stderr, /scan failed/);
-  // Low or worse: besides the fixable ones, wont-fix low and medium findings count.
+  // Low or worse: besides the fixable ones, open and wont-fix low and medium findings count.
   assert.equal(cli([...args, "--fail-on", "low"]).status, 1);
   const fixed = cli([...args, "--fail-on", "medium", "--only-fixed"]);
   assert.equal(fixed.status, 1);
