@@ -45,17 +45,27 @@ export interface RunStep {
   script: string;
   commands: (ShellCommand & { call: Invocation })[];
   mounts: Mount[];
+  /** An `ONBUILD RUN`: it runs in the images built FROM this one, not in this build. */
+  onbuild: boolean;
 }
 
 export interface LintContext {
+  /** The file, with each ONBUILD's trigger listed after it as an instruction of its own. */
   dockerfile: Dockerfile;
   model: BuildModel;
   escape: string;
   runs: RunStep[];
 }
 
-/** The context rules share. */
-export function lintContext(dockerfile: Dockerfile, model: BuildModel): LintContext {
+/**
+ * The context rules share. An ONBUILD's trigger (`ONBUILD RUN curl … | sh`)
+ * runs in every image built FROM this one, so rules see it as an instruction
+ * of its own right after the ONBUILD (same lines, same state), in the file's
+ * instructions and in its stage's steps; its RunStep says `onbuild`.
+ */
+export function lintContext(dockerfile: Dockerfile, built: BuildModel): LintContext {
+  const triggers = new Set(dockerfile.instructions.flatMap((ins) => (ins.trigger ? [ins.trigger] : [])));
+  const model = withTriggers(built);
   const runs: RunStep[] = [];
   for (const stage of model.stages) {
     for (const step of stage.steps) {
@@ -75,10 +85,30 @@ export function lintContext(dockerfile: Dockerfile, model: BuildModel): LintCont
           ...(from === undefined ? {} : { from }),
         };
       });
-      runs.push({ stage, step, script, commands, mounts });
+      runs.push({ stage, step, script, commands, mounts, onbuild: triggers.has(step.ins) });
     }
   }
-  return { dockerfile, model, escape: dockerfile.directives.escape, runs };
+  const instructions = dockerfile.instructions.flatMap((ins) => (ins.trigger ? [ins, ins.trigger] : [ins]));
+  return { dockerfile: { ...dockerfile, instructions }, model, escape: dockerfile.directives.escape, runs };
+}
+
+// The model with each ONBUILD step followed by a step for its trigger; stages are copied, not changed.
+function withTriggers(model: BuildModel): BuildModel {
+  const copies = new Map<Stage, Stage>();
+  for (const stage of model.stages) {
+    const steps = stage.steps.flatMap((step) =>
+      step.ins.trigger ? [step, { ...step, ins: step.ins.trigger }] : [step],
+    );
+    const parent = stage.parent === undefined ? undefined : copies.get(stage.parent);
+    copies.set(stage, { ...stage, steps, ...(parent === undefined ? {} : { parent }) });
+  }
+  const final = model.final === undefined ? undefined : copies.get(model.final);
+  return { ...model, stages: [...copies.values()], ...(final === undefined ? {} : { final }) };
+}
+
+/** True when what a stage writes ends up in the image: it is the final stage or one it is built FROM. */
+export function reachesFinal(ctx: LintContext, stage: Stage): boolean {
+  return ctx.model.final !== undefined && lineage(ctx.model.final).includes(stage);
 }
 
 /** A hit spanning one instruction. */

@@ -48,6 +48,22 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(upper) && !NOT_SECRET_NAME.test(upper);
 }
 
+// Values that configure a switch or stand in for the real secret: `ARG SCCACHE_S3_NO_CREDENTIALS=0`
+// and `ARG USE_CREDENTIALS=false` name a secret but hold none.
+const NOT_SECRET_VALUE = /^(0|1|true|false|yes|no|on|off|none|null|nil|disabled?|enabled?|-?\d+(\.\d+)?)$/i;
+const PLACEHOLDER =
+  /^(<[^>]*>|\[[^\]]*\]|\{\{[^}]*\}\}|x{3,}|\*{3,}|\.{3}|…|change_?me|changeit|replace_?me|your[-_ ]?\w*|dummy|placeholder|example|redacted|todo|tbd|secret|password|passwd|pass|token|api[-_]?key)$/i;
+
+/**
+ * True when a value cannot be a secret: empty, a boolean or number, or a
+ * placeholder (`<token>`, `xxx`, `changeme`). Judged on the value as written,
+ * so `${HF_TOKEN}` (a secret passed through) is still a secret.
+ */
+export function isHarmlessValue(value: string): boolean {
+  const v = value.trim();
+  return v === "" || NOT_SECRET_VALUE.test(v) || PLACEHOLDER.test(v);
+}
+
 /** Token shapes issued by well-known services; each match is almost surely a live credential. */
 const TOKENS: readonly { kind: string; re: RegExp }[] = [
   { kind: "Hugging Face token", re: /\bhf_[A-Za-z0-9]{30,}\b/g },
@@ -61,6 +77,8 @@ const TOKENS: readonly { kind: string; re: RegExp }[] = [
   { kind: "npm token", re: /\bnpm_[A-Za-z0-9]{36}\b/g },
   { kind: "Google API key", re: /\bAIza[0-9A-Za-z_-]{35}\b/g },
   { kind: "private key", re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/g },
+  // `https://user:pass@host/simple`: the password (group 1) is the secret; `${VAR}` is not a literal.
+  { kind: "password in a URL", re: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/"'`]+:([^\s@/"'`$][^\s@/"'`]*)@[\w.-]/gi },
 ];
 
 export interface TokenMatch {
@@ -72,7 +90,19 @@ export interface TokenMatch {
 export function findTokens(text: string): TokenMatch[] {
   const found: TokenMatch[] = [];
   for (const { kind, re } of TOKENS) {
-    for (const m of text.matchAll(re)) found.push({ kind, text: m[0] });
+    for (const m of text.matchAll(re)) {
+      const secret = m[1] ?? m[0];
+      if (m[1] !== undefined && isHarmlessValue(decodeURIComponentSafe(secret))) continue;
+      found.push({ kind, text: secret });
+    }
   }
   return found;
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -270,6 +270,50 @@ const CASES: Case[] = [
       `${head}COPY data/ /data/\n${tail}`,
     ],
   },
+  {
+    id: "CS-DF-CMD-SHELL-FORM",
+    bad: `${head}${tail}ENTRYPOINT python3 -m app\nCMD --port 8000\n`,
+    lines: [3, 4],
+    good: [
+      `${head}${tail}ENTRYPOINT ["python3", "-m", "app"]\nCMD ["--port", "8000"]\n`,
+      `${head}${tail}HEALTHCHECK CMD curl -f http://localhost:8000/health\n`,
+    ],
+  },
+  {
+    id: "CS-DF-PIPEFAIL",
+    bad: `${head}RUN wget -O - https://example.invalid/key | gpg --dearmor > /k.gpg\n${tail}`,
+    lines: [2],
+    good: [
+      `${head}SHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN wget -O - https://example.invalid/key | gpg --dearmor > /k.gpg\n${tail}`,
+      `${head}RUN set -eo pipefail; wget -O - https://example.invalid/key | gpg --dearmor > /k.gpg\n${tail}`,
+      `${head}RUN echo 'tzdata tzdata/Areas select America' | debconf-set-selections\n${tail}`,
+      `${head}SHELL ["pwsh", "-c"]\nRUN Get-Variable PSVersionTable | Select-Object -ExpandProperty Value\n${tail}`,
+    ],
+  },
+  {
+    id: "CS-DF-PIPEFAIL",
+    bad: `FROM ${RUNTIME} AS a\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nFROM ${RUNTIME}\nRUN curl -fsSL https://example.invalid/x | tar xz\n${tail}`,
+    lines: [4],
+    good: [
+      `FROM ${RUNTIME} AS a\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nFROM a\nRUN curl -fsSL https://example.invalid/x | tar xz\n${tail}`,
+    ],
+  },
+  {
+    id: "CS-DF-RUN-CD",
+    bad: `${head}RUN cd /opt/app && make\n${tail}`,
+    lines: [2],
+    good: [`${head}WORKDIR /opt/app\nRUN make\n${tail}`, `${head}RUN git clone x && cd x && make\n${tail}`],
+  },
+  {
+    id: "CS-DF-RUN-CONSECUTIVE",
+    bad: `${head}RUN foo && bar\nRUN foo\nRUN bar\n${tail}`,
+    lines: [4],
+    good: [
+      `${head}RUN foo\nWORKDIR /\nRUN bar\n${tail}`,
+      `${head}RUN foo && bar\nRUN foobar\n${tail}`,
+      `${head}RUN --mount=type=secret,id=a foo\nRUN bar\n${tail}`,
+    ],
+  },
   { id: "CS-DF-MAINTAINER", bad: `${head}MAINTAINER me@example.invalid\n${tail}`, lines: [2], good: [] },
 ];
 

@@ -53,14 +53,12 @@ test("seed 003, the .env copied and then deleted: still in its layer", () => {
 test("seed 002, three stages: the last (dev) runs as root; --target runtime ships the non-root stage", () => {
   const file = "seed002-three-stage-cuda.Dockerfile";
   assert.deepEqual(findings(file), [
-    "CS-DF-APT-LISTS:21",
     "CS-DF-BASE-UNPINNED:11",
     "CS-DF-BASE-UNPINNED:13",
     "CS-DF-BASE-UNPINNED:32",
     "CS-DF-USER-ROOT:48",
   ]);
   assert.deepEqual(findings(file, { target: "runtime" }), [
-    "CS-DF-APT-LISTS:21",
     "CS-DF-BASE-UNPINNED:11",
     "CS-DF-BASE-UNPINNED:13",
     "CS-DF-BASE-UNPINNED:32",

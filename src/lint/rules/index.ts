@@ -6,7 +6,9 @@ import { baseLatest, baseUnpinned, cudaDevelFinal } from "./base-image.ts";
 import { deletedLater, secretDeleted } from "./deleted-later.ts";
 import { aptLists, aptRecommends, packageUpgrade, pipCache } from "./packages.ts";
 import { chmodWorldWritable, curlPipeShell, sudo } from "./run-commands.ts";
+import { pipefail, runCd, runConsecutive } from "./run-structure.ts";
 import {
+  cmdShellForm,
   exposeSsh,
   healthcheckMissing,
   maintainer,
@@ -42,6 +44,8 @@ export const RULES: readonly Rule[] = [
   chmodWorldWritable,
   privilegedLabel,
   exposeSsh,
+  cmdShellForm,
+  pipefail,
   aptRecommends,
   aptLists,
   packageUpgrade,
@@ -50,6 +54,8 @@ export const RULES: readonly Rule[] = [
   addLocal,
   healthcheckMissing,
   workdirRelative,
+  runCd,
+  runConsecutive,
   copyChown,
   maintainer,
 ];

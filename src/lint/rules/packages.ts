@@ -4,7 +4,16 @@
 // recommended packages are attack surface nobody asked for; lists and
 // caches are tens to hundreds of MB nobody uses at run time.
 
-import { atRun, type Hit, type LintContext, lineage, type Mount, type Rule, type RunStep } from "../rule.ts";
+import {
+  atRun,
+  type Hit,
+  type LintContext,
+  lineage,
+  type Mount,
+  type Rule,
+  type RunStep,
+  reachesFinal,
+} from "../rule.ts";
 import type { Invocation } from "../shell-script.ts";
 
 const APT = new Set(["apt-get", "apt", "aptitude"]);
@@ -71,6 +80,8 @@ export const aptLists: Rule = {
   fix: "end the same RUN with && rm -rf /var/lib/apt/lists/*, or mount a cache on /var/lib/apt (RUN --mount=type=cache,target=/var/lib/apt,sharing=locked)",
   check: (ctx) =>
     ctx.runs.flatMap((run): Hit[] => {
+      // A build stage's lists stay in that stage; COPY --from takes only the files it names.
+      if (!run.onbuild && !reachesFinal(ctx, run.stage)) return [];
       const actions = new Set(run.commands.map(({ call }) => aptAction(call)));
       if (!actions.has("update") && !actions.has("install")) return [];
       const removed = run.commands.some(
@@ -133,18 +144,86 @@ export const packageUpgrade: Rule = {
     }),
 };
 
-function isPipInstall(call: Invocation): boolean {
+// `python`, `python3`, `python3.11`, `python${PYTHON_VERSION}`: an interpreter name, versions and variables allowed.
+const PYTHON = /^python(\d[\d.]*|\$\{?[A-Za-z_]\w*\}?)*$/;
+const PIP = /^pip(\d[\d.]*)?$/;
+
+/** Which installer a command runs to install Python packages: pip (any spelling) or `uv pip`. */
+function pythonInstaller(call: Invocation): "pip" | "uv" | undefined {
   let args = call.args;
-  if (/^python[\d.]*$/.test(call.name)) {
-    if (args[0] !== "-m" || !/^pip[\d.]*$/.test(args[1] ?? "")) return false;
-    args = args.slice(2);
+  let tool: "pip" | "uv";
+  if (PYTHON.test(call.name)) {
+    // `python -m pip`, `python -mpip`, `python3 -I -m pip`
+    const m = args.findIndex((a) => a === "-m" || a.startsWith("-m"));
+    if (m < 0 || args.slice(0, m).some((a) => !a.startsWith("-"))) return undefined;
+    const mod = args[m] === "-m" ? args[m + 1] : args[m].slice(2);
+    if (mod === undefined || !PIP.test(mod)) return undefined;
+    args = args.slice(args[m] === "-m" ? m + 2 : m + 1);
+    tool = "pip";
   } else if (call.name === "uv") {
-    if (args[0] !== "pip") return false;
+    if (args[0] !== "pip") return undefined;
     args = args.slice(1);
-  } else if (!/^pip[\d.]*$/.test(call.name)) {
-    return false;
+    tool = "uv";
+  } else if (PIP.test(call.name)) {
+    tool = "pip";
+  } else {
+    return undefined;
   }
-  return args.find((a) => !a.startsWith("-")) === "install";
+  return args.find((a) => !a.startsWith("-")) === "install" ? tool : undefined;
+}
+
+// pip reads PIP_NO_CACHE_DIR as a boolean (hadolint's DL3042 agrees): 0/off/no/false keep the cache.
+const TRUTHY = /^(1|true|yes|on)$/i;
+
+interface Tool {
+  /** The option that turns the cache off. */
+  flag: RegExp;
+  /** The environment variable that turns it off. */
+  off: string;
+  /** The environment variable that moves the cache. */
+  dir: string;
+  /** Where the cache lives by default (a cache mount there keeps it out of the layer). */
+  cache: RegExp;
+  message: string;
+  fix: string;
+}
+
+const TOOLS: Record<"pip" | "uv", Tool> = {
+  pip: {
+    flag: /^--no-cache-dir(=.*)?$/,
+    off: "PIP_NO_CACHE_DIR",
+    dir: "PIP_CACHE_DIR",
+    cache: /\/\.cache(\/pip)?\/?$/,
+    message:
+      "pip install without --no-cache-dir leaves every downloaded wheel in /root/.cache/pip, in the layer",
+    fix: "pip install --no-cache-dir …, or mount a cache: RUN --mount=type=cache,target=/root/.cache/pip pip install …",
+  },
+  uv: {
+    flag: /^(--no-cache|-n)$/,
+    off: "UV_NO_CACHE",
+    dir: "UV_CACHE_DIR",
+    cache: /\/\.cache(\/uv)?\/?$/,
+    message:
+      "uv pip install without --no-cache leaves every downloaded wheel in /root/.cache/uv, in the layer",
+    fix: "uv pip install --no-cache …, ENV UV_NO_CACHE=1, or mount a cache: RUN --mount=type=cache,target=/root/.cache/uv uv pip install …",
+  },
+};
+
+// Whether one install keeps its cache in the layer, given what the RUN exported before it.
+function keepsCache(
+  run: RunStep,
+  call: Invocation,
+  tool: Tool,
+  exported: ReadonlyMap<string, string>,
+): boolean {
+  if (call.args.some((a) => tool.flag.test(a))) return false;
+  const off = call.assignments.get(tool.off) ?? exported.get(tool.off) ?? run.step.env.get(tool.off);
+  if (off !== undefined && TRUTHY.test(off.trim())) return false;
+  const dir = call.assignments.get(tool.dir) ?? exported.get(tool.dir) ?? run.step.env.get(tool.dir) ?? "";
+  return !mounted(
+    run.mounts,
+    (t) => tool.cache.test(t) || (dir !== "" && t.replace(/\/+$/, "") === dir.replace(/\/+$/, "")),
+  );
 }
 
 export const pipCache: Rule = {
@@ -152,22 +231,24 @@ export const pipCache: Rule = {
   severity: "low",
   title: "pip install keeps its cache in the layer",
   refs: [],
-  fix: "pip install --no-cache-dir …, or mount a cache: RUN --mount=type=cache,target=/root/.cache/pip pip install …",
+  fix: TOOLS.pip.fix,
   check: (ctx) =>
-    ctx.runs.flatMap((run) => {
-      const env = run.step.env;
-      const bad = run.commands.some(({ call }) => {
-        if (!isPipInstall(call)) return false;
-        const uv = call.name === "uv";
-        const flag = uv ? /^--no-cache$/ : /^--no-cache-dir(=.*)?$/;
-        if (call.args.some((a) => flag.test(a))) return false;
-        const off = uv ? "UV_NO_CACHE" : "PIP_NO_CACHE_DIR";
-        if (call.assignments.has(off) || env.has(off)) return false;
-        const dir = (uv ? env.get("UV_CACHE_DIR") : env.get("PIP_CACHE_DIR")) ?? "";
-        return !mounted(run.mounts, (t) => /\/\.cache(\/(pip|uv))?\/?$/.test(t) || (dir !== "" && t === dir));
-      });
-      return bad
-        ? [atRun(run, "pip install without --no-cache-dir leaves every downloaded wheel in the layer")]
-        : [];
+    ctx.runs.flatMap((run): Hit[] => {
+      // `export PIP_NO_CACHE_DIR=1 && pip install …`: an export holds for the rest of the RUN.
+      const exported = new Map<string, string>();
+      for (const { call } of run.commands) {
+        if (call.name === "export") {
+          for (const a of call.args) {
+            const m = /^([A-Za-z_]\w*)=(.*)$/s.exec(a);
+            if (m) exported.set(m[1], m[2]);
+          }
+          continue;
+        }
+        const which = pythonInstaller(call);
+        if (which === undefined) continue;
+        const tool = TOOLS[which];
+        if (keepsCache(run, call, tool, exported)) return [{ ...atRun(run, tool.message), fix: tool.fix }];
+      }
+      return [];
     }),
 };

@@ -2,7 +2,7 @@
 // shell, and world-writable modes.
 
 import { atRun, type Rule } from "../rule.ts";
-import { SHELLS } from "../shell-script.ts";
+import { type Invocation, SHELLS } from "../shell-script.ts";
 
 export const sudo: Rule = {
   id: "CS-DF-SUDO",
@@ -26,6 +26,20 @@ export const sudo: Rule = {
 const FETCHERS = new Set(["curl", "wget"]);
 // `sh -c "$(curl …)"`, `bash <(curl …)`, `` sh -c "`wget -O- …`" ``: the fetch stays inside one word.
 const SUBSTITUTED_FETCH = /(?:\$\(|<\(|`)\s*(?:[\w./-]*\/)?(?:curl|wget)\b/;
+// Interpreters that run a program read from stdin: `python3`, `python${PYTHON_VERSION}`, `perl`, `node`.
+const INTERPRETERS = /^(python|perl|ruby|node|nodejs|php|lua|tclsh)(\d[\d.]*|\$\{?[A-Za-z_]\w*\}?)*$/;
+// Options that give the interpreter its program, so stdin is only data (`curl … | python3 -c 'import json…'`).
+const PROGRAM_OPTIONS = /^(-[ceEmr]|--eval|--print|-p)$|^-[cm]./;
+
+/** True when a command in a pipeline runs what it reads from stdin as a program. */
+export function runsStdin(call: Invocation): boolean {
+  if (SHELLS.has(call.name)) return true;
+  if (!INTERPRETERS.test(call.name)) return false;
+  if (call.args.some((a) => PROGRAM_OPTIONS.test(a))) return false;
+  // `python3 - --user` runs stdin with arguments; `python3 setup.py` runs a local file.
+  const script = call.args.find((a) => !a.startsWith("-") || a === "-");
+  return script === undefined || script === "-";
+}
 
 export const curlPipeShell: Rule = {
   id: "CS-DF-CURL-PIPE-SHELL",
@@ -35,16 +49,19 @@ export const curlPipeShell: Rule = {
   fix: "download to a file, check its sha256 (echo 'SUM  file' | sha256sum -c -), then run it; or install a signed package",
   check: (ctx) =>
     ctx.runs.flatMap((run) => {
-      const pipelines = new Map<number, string[]>();
+      const pipelines = new Map<number, Invocation[]>();
       for (const { pipeline, call } of run.commands) {
-        pipelines.set(pipeline, [...(pipelines.get(pipeline) ?? []), call.name]);
+        pipelines.set(pipeline, [...(pipelines.get(pipeline) ?? []), call]);
       }
-      for (const names of pipelines.values()) {
-        const fetch = names.findIndex((n) => FETCHERS.has(n));
-        const shell = names.findIndex((n, i) => i > fetch && SHELLS.has(n));
-        if (fetch >= 0 && shell > fetch) {
+      for (const calls of pipelines.values()) {
+        const fetch = calls.findIndex((c) => FETCHERS.has(c.name));
+        const runner = calls.findIndex((c, i) => i > fetch && runsStdin(c));
+        if (fetch >= 0 && runner > fetch) {
           return [
-            atRun(run, `${names[fetch]} … | ${names[shell]} runs whatever the server sends, unchecked`),
+            atRun(
+              run,
+              `${calls[fetch].name} … | ${calls[runner].name} runs whatever the server sends, unchecked`,
+            ),
           ];
         }
       }

@@ -96,6 +96,25 @@ export const workdirRelative: Rule = {
       }),
 };
 
+export const cmdShellForm: Rule = {
+  id: "CS-DF-CMD-SHELL-FORM",
+  severity: "low",
+  title: "CMD or ENTRYPOINT in shell form",
+  refs: [],
+  fix: 'exec form: CMD ["python3", "-m", "app"] (or exec in a wrapper script), so the process is PID 1 and gets SIGTERM',
+  check: (ctx) =>
+    ctx.dockerfile.instructions
+      .filter((ins) => (ins.keyword === "CMD" || ins.keyword === "ENTRYPOINT") && ins.json === undefined)
+      // Broken JSON is CS-DF-JSON-FORM-INVALID's finding; an empty CMD is no command.
+      .filter((ins) => ins.args.trim() !== "" && !ins.args.trimStart().startsWith("["))
+      .map((ins) =>
+        at(
+          ins,
+          `${ins.keyword} ${ins.args.trim().split(/\s+/)[0]} … runs under /bin/sh -c, which does not pass SIGTERM on: a stop waits out the grace period and kills it`,
+        ),
+      ),
+};
+
 export const maintainer: Rule = {
   id: "CS-DF-MAINTAINER",
   severity: "info",

@@ -6,7 +6,7 @@ import { redact } from "../../findings/index.ts";
 import type { Instruction } from "../dockerfile.ts";
 import { copyArgs, nameValues } from "../instruction-args.ts";
 import { at, type Hit, lineage, type Rule } from "../rule.ts";
-import { findTokens, isSecretName, secretFileReason } from "../secret-patterns.ts";
+import { findTokens, isHarmlessValue, isSecretName, secretFileReason } from "../secret-patterns.ts";
 import { unquote } from "../words.ts";
 
 const REFS_SECRETS = ["CIS Docker 4.10", "NIST SP 800-190 4.1.4"];
@@ -57,7 +57,12 @@ export const secretArg: Rule = {
       .filter((ins) => ins.keyword === "ARG")
       .flatMap((ins) =>
         nameValues(ins, ctx.escape)
-          .filter((nv) => isSecretName(nv.name))
+          // No default: the secret comes with --build-arg. A boolean, number or placeholder default is a switch.
+          .filter(
+            (nv) =>
+              isSecretName(nv.name) &&
+              (nv.value === undefined || !isHarmlessValue(unquote(nv.value, ctx.escape))),
+          )
           .map((nv) => at(ins, `ARG ${nv.name} carries a secret into the build, where the history keeps it`)),
       );
   },
@@ -74,7 +79,7 @@ export const secretEnv: Rule = {
       .filter((ins) => ins.keyword === "ENV")
       .flatMap((ins) =>
         nameValues(ins, ctx.escape)
-          .filter((nv) => isSecretName(nv.name) && unquote(nv.value ?? "", ctx.escape) !== "")
+          .filter((nv) => isSecretName(nv.name) && !isHarmlessValue(unquote(nv.value ?? "", ctx.escape)))
           .map((nv) => at(ins, `ENV ${nv.name} stores a secret in the image config`)),
       );
   },
@@ -89,6 +94,8 @@ export const secretValue: Rule = {
   check(ctx) {
     const hits: Hit[] = [];
     for (const ins of ctx.dockerfile.instructions) {
+      // Its trigger is in the list on its own (lintContext), and checked there.
+      if (ins.trigger !== undefined) continue;
       const seen = new Set<string>();
       for (const token of findTokens(instructionText(ins))) {
         if (seen.has(token.text)) continue;
@@ -102,6 +109,5 @@ export const secretValue: Rule = {
 
 function instructionText(ins: Instruction): string {
   const flags = ins.flags.map((f) => `--${f.name}=${f.value ?? ""}`);
-  const trigger = ins.trigger === undefined ? [] : [instructionText(ins.trigger)];
-  return [...flags, ins.args, ...ins.heredocs.map((h) => h.body), ...trigger].join("\n");
+  return [...flags, ins.args, ...ins.heredocs.map((h) => h.body)].join("\n");
 }
