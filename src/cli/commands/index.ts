@@ -83,6 +83,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./resolve.ts")).lockCommand,
   },
   {
+    name: "report",
+    summary: "Write a self-contained HTML report of an image (or two side by side), or its Markdown summary",
+    load: async () => (await import("./report.ts")).reportCommand,
+  },
+  {
     name: "resolve",
     summary: "Resolve packages against the verified Debian archive and print the lock",
     load: async () => (await import("./resolve.ts")).resolveCommand,
