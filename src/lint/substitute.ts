@@ -37,7 +37,7 @@ export const MAX_EXPANDED_CHARS = 64 * 1024;
  * value length, summed). BuildKit's Go regexps run in linear time; this
  * keeps a hostile `${A//?/x}` over a long value from stalling the linter.
  */
-const MAX_MATCH_STEPS = 20_000_000;
+const MAX_MATCH_STEPS = 5_000_000;
 
 /** The variables in scope: a name maps to its value. */
 export type Vars = ReadonlyMap<string, string>;
@@ -108,11 +108,30 @@ const isDigit = (ch: string) => /^\p{Nd}$/u.test(ch);
 const isLetter = (ch: string) => /^\p{L}$/u.test(ch);
 const isSpace = (ch: string) => /^\p{White_Space}$/u.test(ch);
 
-/** BuildKit's wordsStruct: the words of the text being processed. */
+/**
+ * BuildKit's wordsStruct: the words of the text being processed. Its buffer
+ * is the lexer's one `wordsBuffer`, which every nested `${…:-word}` resets,
+ * so BuildKit drops the text before such an expression from the word being
+ * built (`80${P:-80}` gives the one word `80`); kept, since that is what a
+ * build gets.
+ */
 class Words {
-  private buf = "";
   private inWord = false;
   private readonly words: string[] = [];
+  private readonly shared: { buf: string };
+
+  constructor(shared: { buf: string }) {
+    this.shared = shared;
+    shared.buf = "";
+  }
+
+  private get buf(): string {
+    return this.shared.buf;
+  }
+
+  private set buf(text: string) {
+    this.shared.buf = text;
+  }
 
   addChar(ch: string): void {
     if (!isSpace(ch)) this.addRawChar(ch);
@@ -154,6 +173,7 @@ class Lexer {
   private pos = 0;
   private rawEscapes = false;
   private steps = 0;
+  private readonly wordsBuffer = { buf: "" };
   readonly unresolved: string[] = [];
   required?: ExpansionError;
   private readonly vars: Vars;
@@ -186,7 +206,7 @@ class Lexer {
     this.rawEscapes = rawEscapes;
     try {
       let result = "";
-      const words = new Words();
+      const words = new Words(this.wordsBuffer);
       for (let ch = this.peek(); ch !== undefined; ch = this.peek()) {
         if (stop !== undefined && ch === stop) {
           this.next();
@@ -301,6 +321,9 @@ class Lexer {
         return this.modifier(name, ch, ch, false);
       case "/":
         return this.replace(name);
+      case undefined:
+        // BuildKit says "unsupported modifier (\uFFFD)" here, the Go rune for the end of input.
+        throw new SyntaxProblem("syntax error: missing '}'");
       default:
         throw new SyntaxProblem(`unsupported modifier (${ch ?? ""}) in substitution`);
     }

@@ -113,6 +113,8 @@ test("$$, $1 and the other special parameters are never set in a Dockerfile; quo
   assert.equal(x("${A:-'x  y'}|${A:-\"$B z\"}", { B: "b" }).value, "x  y|b z");
   assert.equal(x("${A:-\\}}", {}).value, "}");
   assert.deepEqual(expandWords('${A:-8000} "${B} c" d', new Map([["B", "b"]])).words, ["8000", "b c", "d"]);
+  // BuildKit's word splitter (EXPOSE) loses the text before a ${…:-…} in the same word; a build does too.
+  assert.deepEqual(expandWords("80${P:-80} 9${Q}", new Map()).words, ["80", "9"]);
 });
 
 test("a malformed expression is a syntax error that keeps the word as written", () => {
