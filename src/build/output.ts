@@ -33,10 +33,17 @@ type Writer = (
   artifacts: readonly Artifact[],
 ) => Promise<WrittenImage>;
 
-/** The writer of each transport a build can write; a docker-archive has no place for the SBOMs. */
+/**
+ * The writer of each transport a build can write; a docker-archive has no
+ * place for the SBOMs. A layout lists every platform's manifest under
+ * `TAG-<arch>` beside `TAG`, one platform or several, so that
+ * `umoci unpack --image DIR:latest-amd64` and scripts work either way.
+ */
 const WRITERS: Readonly<Record<OutputRef["transport"], Writer>> = {
-  oci: (target, image, _arch, artifacts) => writeOciLayout(target.path, image, { artifacts }),
-  "oci-archive": (target, image, _arch, artifacts) => writeOciArchive(target.path, image, { artifacts }),
+  oci: (target, image, _arch, artifacts) =>
+    writeOciLayout(target.path, image, { artifacts, platformTags: "always" }),
+  "oci-archive": (target, image, _arch, artifacts) =>
+    writeOciArchive(target.path, image, { artifacts, platformTags: "always" }),
   "docker-archive": (target, image, arch) =>
     writeDockerArchive(target.path, image, { tag: target.reference, arch }),
 };

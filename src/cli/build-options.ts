@@ -13,28 +13,46 @@ import { type FlagValues, listFlag, stringFlag } from "./command.ts";
 import type { Output } from "./output.ts";
 import { registryOptionsFrom } from "./registry-options.ts";
 
-/** --arch, else the spec's, else both; one for a docker-archive. */
+/** The architectures a build can make: Debian's packages for them are what the presets hold. */
+const BUILDABLE = ["amd64", "arm64"] as const;
+
+/**
+ * --arch, else the lock's (a lock holds the architectures it was made for),
+ * else the spec's, else both; one for a docker-archive: the host's unless
+ * --arch names one.
+ */
 export function archsFrom(
   flags: FlagValues,
   specArchs: string[] | undefined,
   output: OutputTarget,
   out: Output,
+  lockArchs?: string[],
+  host: string = hostArch(),
 ): string[] {
-  let archs = listFlag(flags, "arch") ?? specArchs ?? ["amd64", "arm64"];
+  const asked = listFlag(flags, "arch");
+  let archs = asked ?? lockArchs ?? specArchs ?? [...BUILDABLE];
   if (output.format === "docker-archive" && archs.length > 1) {
-    // `docker save` archives hold one platform: the host's unless --arch names one.
-    if (listFlag(flags, "arch")) {
+    // `docker save` archives hold one platform.
+    if (asked)
       throw new CudasealError("USAGE", "a docker-archive holds one architecture", {
         hint: "pass one --arch, or write oci:DIR for a multi-arch image",
       });
-    }
-    // The host's, where a build can make it; amd64 on any other host.
-    archs = [hostArch() === "arm64" ? "arm64" : "amd64"];
-    out.note(`docker-archive holds one platform: building ${archs[0]} (use --arch to choose)`);
+    if (!archs.includes(host))
+      throw new CudasealError(
+        "USAGE",
+        `a docker-archive holds one architecture, and this host's (${host}) is not one this build can make`,
+        { hint: `choose one with --arch (${archs.join(" or ")})`, details: { host, archs } },
+      );
+    archs = [host];
+    out.note(`docker-archive holds one platform: building the host's, ${host} (use --arch to choose)`);
+  } else if (asked === undefined && lockArchs !== undefined) {
+    out.note(`building the lock's architectures: ${archs.join(", ")} (use --arch to choose)`);
   }
   for (const a of archs) {
-    if (a !== "amd64" && a !== "arm64")
-      throw new CudasealError("USAGE", `unsupported architecture ${a}`, { hint: "use amd64 or arm64" });
+    if (!(BUILDABLE as readonly string[]).includes(a))
+      throw new CudasealError("USAGE", `unsupported architecture ${a}`, {
+        hint: `use ${BUILDABLE.join(" or ")}`,
+      });
   }
   return archs;
 }

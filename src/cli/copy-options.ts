@@ -35,6 +35,7 @@ export async function copyWithFlags(
     concurrency: jobsFrom(flags),
     referrers: flags["no-referrers"] !== true,
     progress: out.progress(),
+    onNote: (n) => out.warn(n),
   });
   reportCopy(out, summary, (performance.now() - started) / 1000);
   return 0;

@@ -24,7 +24,9 @@ Options:
   --key FILE              the key (cosign.key to sign, cosign.pub to verify)
   --reference NAME        the repository a signature names (docker-reference);
                           default: the registry repository, or for a layout
-                          its image name, else the directory's name`;
+                          its image name, else the directory's name (sign a
+                          layout with the name it will be pushed to); verify
+                          requires a signature to name it only when given`;
 
 /** What one signing command's help says of itself; the rest is the same for all. */
 export interface SignHelp {

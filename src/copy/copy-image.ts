@@ -22,7 +22,7 @@ import type { StoredManifest } from "../oci/artifact-store.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { platformString } from "../oci/platform.ts";
 import { bytesBlob, type RegistryClientOptions } from "../registry/index.ts";
-import { cosignTag } from "../sign/index.ts";
+import { cosignTag, signedReferences } from "../sign/index.ts";
 import { hostArch } from "../source/host-arch.ts";
 import { parseJson } from "../source/image-json.ts";
 import { type ImageRef, imageNameOf, parseImageRef } from "../source/image-ref.ts";
@@ -58,6 +58,8 @@ export interface CopyOptions {
    */
   referrers?: boolean;
   progress?: ProgressSink;
+  /** Warnings worth a user's attention: a signature whose claimed repository is not the destination's. */
+  onNote?: (note: string) => void;
 }
 
 export interface CopySummary {
@@ -111,6 +113,7 @@ async function copyTo(from: ImageReader, to: CopyDestination, options: CopyOptio
   const referrers = withReferrers ? await collectReferrers(from, tree) : [];
   // cosign's tags of the root and of every manifest below it, planned against what the destination holds.
   const signed = withReferrers ? await planCosignTags(from, to, tree) : [];
+  if (options.onNote !== undefined) await warnOtherClaims(from, to, signed, options.onNote);
   const all = [...tree.blobs.values()];
   const sent = await sendBlobs(from, to, all, options);
   await putManifests(to, tree, referrers, signed);
@@ -207,6 +210,34 @@ async function planCosignTags(
     return plan;
   });
   return plans.filter((p) => p !== undefined);
+}
+
+/**
+ * Say so when a signature about to be pushed claims another repository than
+ * the destination's: cosign accepts it, but `verify --reference` and
+ * policies that match the claim refuse it. A layout's signature names its
+ * folder unless signed with `--reference`, which is how this happens.
+ */
+async function warnOtherClaims(
+  from: ImageReader,
+  to: CopyDestination,
+  signed: readonly CosignTagPlan[],
+  onNote: (note: string) => void,
+): Promise<void> {
+  if (to.registry === undefined) return;
+  const target = `${to.registry.registry}/${to.registry.repository}`;
+  for (const plan of signed) {
+    if (!plan.tag.endsWith(".sig") || plan.write === undefined) continue;
+    const doc = parseJson(plan.source.bytes, `${from.label}:${plan.tag}`);
+    const claims = await signedReferences(doc, (layer, max) => from.blobBytes(layer, max));
+    const other = claims.filter((c) => c !== target);
+    if (other.length === 0) continue;
+    onNote(
+      `the signature ${plan.tag} names ${other.join(", ")}, not ${target}: cosign verify accepts it, ` +
+        `but 'cudaseal verify --reference ${target}' and policies that check the claimed reference will not; ` +
+        `sign with --reference ${target} before pushing to make the claim match`,
+    );
+  }
 }
 
 interface Sent {

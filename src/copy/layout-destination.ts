@@ -145,7 +145,10 @@ async function readIndex(indexPath: string, dir: string): Promise<LayoutIndex> {
   try {
     const raw = await readRegularFile(indexPath, { what: "layout index.json", max: MAX_JSON });
     const index = JSON.parse(raw.toString("utf8")) as LayoutIndex;
-    if (!Array.isArray(index.manifests)) throw new Error("no manifests");
+    if (index === null || typeof index !== "object" || !Array.isArray(index.manifests))
+      throw new CudasealError("IMAGE_INVALID", `${dir}/index.json lists no manifests`, {
+        hint: "copy into an empty folder, or repair the layout's index.json",
+      });
     return index;
   } catch (err) {
     if (err instanceof CudasealError) throw err;

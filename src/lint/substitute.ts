@@ -15,6 +15,9 @@
 // `*`, `?`, `\`, `}` and `/`; `[` is a literal character (BuildKit has no
 // bracket expressions). `$1`, `$@`, `$$` and the other positional and
 // special parameters are never set in a Dockerfile, so they expand to "".
+// BuildKit turns a pattern into a Go regexp; here it is matched over the
+// set of positions it can reach, which finds the same shortest or longest
+// match without the backtracking a JavaScript RegExp could be driven into.
 // Single quotes stop expansion, the escape character makes the next one
 // literal, and quotes are removed.
 //

@@ -7,7 +7,10 @@
 // nested-index form that `skopeo copy --all` writes: index.json points at
 // one image index blob, which points at the manifests. Tools that unpack a
 // single manifest (umoci) refuse a tag that leads to several, so each
-// platform's manifest is also listed under `TAG-<arch>`.
+// platform's manifest is also listed under `TAG-<arch>`. A build lists a
+// single platform's manifest so too (`platformTags: "always"`), so that
+// scripts naming `TAG-amd64` work whatever was built; the writers alone do
+// not, since `podman load` of an oci-archive takes only one entry.
 
 import { stat } from "node:fs/promises";
 import { hashFile } from "../cache/content-store.ts";
@@ -41,9 +44,9 @@ export interface LayoutOptions {
   /**
    * In a multi-platform layout with a tag, also list each platform's
    * manifest as `TAG-<arch>` (`TAG-arm-v7` where an architecture has several
-   * variants). Default true.
+   * variants); "always": a single platform's too. Default true.
    */
-  platformTags?: boolean;
+  platformTags?: boolean | "always";
   /**
    * Hash every blob file before using it. Sizes are always checked; the
    * hash is off by default because layer files come from the content store,
@@ -91,7 +94,8 @@ export async function ociLayoutContents(
   }
   entries.push(withRefName(plan.root, image.tag));
   const platformTags = new Map<PlannedPlatform, string>();
-  if (plan.index !== undefined && image.tag !== undefined && options.platformTags !== false) {
+  const tagEach = options.platformTags ?? true;
+  if (image.tag !== undefined && (tagEach === "always" || (tagEach && plan.index !== undefined))) {
     for (const p of plan.platforms) {
       const tag = `${image.tag}-${platformSuffix(p, plan)}`;
       checkRefName(tag);

@@ -8,7 +8,7 @@
 import { basename, resolve } from "node:path";
 import { CudasealError } from "../errors.ts";
 import type { ArtifactStore, StoredManifest } from "../oci/artifact-store.ts";
-import { isSha256Digest } from "../oci/descriptor.ts";
+import { type Descriptor, isSha256Digest } from "../oci/descriptor.ts";
 import { openLayoutStore } from "../oci/layout-store.ts";
 import {
   ANNOTATION_CONTAINERD_NAME,
@@ -23,6 +23,7 @@ import {
   type RegistryClientOptions,
 } from "../registry/index.ts";
 import { parseImageRef } from "../source/image-ref.ts";
+import { defaultLayoutEntry, noDefaultImage } from "../source/layout-default.ts";
 import type { OciDirRef } from "../source/oci-dir-source.ts";
 
 /** An image found: where, its manifest, and the name a signature's identity gives it. */
@@ -95,43 +96,14 @@ async function openLayoutTarget(ref: OciDirRef, label: string, options: TargetOp
   return { store, manifest, repository, label, local: true };
 }
 
-/**
- * The image an untagged `oci:DIR` means: the only entry that is not a
- * signature or artifact, or the one index whose children are all the others
- * (a multi-platform image with its `TAG-<arch>` entries).
- */
-async function defaultImage(
-  store: ArtifactStore,
-  entries: {
-    digest: string;
-    mediaType: string;
-    artifactType?: string;
-    annotations?: Record<string, string>;
-  }[],
-  dir: string,
-): Promise<string> {
-  const images = entries.filter((e) => {
-    const name = e.annotations?.[ANNOTATION_REF_NAME] ?? "";
-    return e.artifactType === undefined && !/^sha256-[0-9a-f]{64}(\.\w+)?$/.test(name);
+/** The image an untagged `oci:DIR` means, by the rule every command shares (source/layout-default.ts). */
+async function defaultImage(store: ArtifactStore, entries: Descriptor[], dir: string): Promise<string> {
+  const chosen = await defaultLayoutEntry(entries, async (e) => {
+    const stored = await store.getManifest(e.digest);
+    return stored === undefined ? undefined : manifestJson(stored.bytes, e.digest);
   });
-  if (images.length === 1) return images[0].digest;
-  const indexes = images.filter((e) => e.mediaType === OCI_INDEX || e.mediaType === DOCKER_MANIFEST_LIST);
-  if (indexes.length === 1) {
-    const stored = await store.getManifest(indexes[0].digest);
-    const listed = stored === undefined ? undefined : manifestJson(stored.bytes, indexes[0].digest).manifests;
-    const children = new Set(
-      (Array.isArray(listed) ? (listed as { digest?: unknown }[]) : []).map((m) => m?.digest),
-    );
-    if (images.every((e) => e === indexes[0] || children.has(e.digest))) return indexes[0].digest;
-  }
-  const tags = images.map((e) => e.annotations?.[ANNOTATION_REF_NAME]).filter((t) => t !== undefined);
-  throw new CudasealError(
-    "USAGE",
-    `${dir} holds ${images.length === 0 ? "no" : "several"} images; name one`,
-    {
-      hint: tags.length > 0 ? `oci:${dir}:${tags[0]} (it has ${tags.join(", ")})` : undefined,
-    },
-  );
+  if (chosen.entry !== undefined) return chosen.entry.digest;
+  throw noDefaultImage(`oci:${dir}`, chosen.candidates);
 }
 
 /** `host/repo:tag` → `host/repo` (a colon after the last slash is a tag's, one before it a port's). */

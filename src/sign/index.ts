@@ -16,6 +16,7 @@ export {
 } from "./keys.ts";
 export type { SignedDigest, SignOptions } from "./sign-image.ts";
 export { signImage } from "./sign-image.ts";
+export { signedReferences } from "./signed-references.ts";
 export type { SignatureResult, Signer, Verifier } from "./signer.ts";
 export { keySigner, keyVerifier } from "./signer.ts";
 export { PREDICATE_TYPES, predicateTypeUri } from "./statement.ts";

@@ -1,6 +1,8 @@
 // `cudaseal verify`: an image passes when at least one signature in its
 // `.sig` manifest verifies with the key over its payload and the payload
-// names this image's digest (and, when known, its repository). Each layer
+// names this image's digest (and, when asked, a repository: cosign never
+// checks the claimed docker-reference, so by default neither does this, and
+// a layout signed under its folder's name verifies after a push). Each layer
 // is read as cosign reads it (its signature as Go base64, its annotations,
 // its payload through Go's encoding/json), so that what passes here passes
 // `cosign verify --key` too. When none passes, the error says why in the
@@ -25,8 +27,8 @@ import { parseSimpleSigning, type SimpleSigningClaim } from "./simple-signing.ts
 
 export interface VerifyOptions {
   /**
-   * The repository the payload must name. Default: the registry repository
-   * verified; none for an OCI layout, whose name is the signer's choice.
+   * The repository the payload must name (`--reference`). Default: none, as
+   * cosign's verify, which compares only the digest and annotations.
    */
   repository?: string;
   /** Annotations every accepted payload must carry in `optional` (cosign's `-a`). */
@@ -60,7 +62,7 @@ export async function verifyImage(
       details: { digest },
     });
   }
-  const expectedRepo = options.repository ?? (target.local ? undefined : target.repository);
+  const expectedRepo = options.repository;
   const verified: VerifiedSignature[] = [];
   const failures: CudasealError[] = [];
   for (const layer of layers) {

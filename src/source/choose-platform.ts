@@ -24,7 +24,10 @@ export function choosePlatform<T extends PlatformEntry>(
   label: string,
   explicit: boolean,
 ): T {
-  const images = descs.filter(isImageEntry);
+  // A layout lists a single-platform image twice (TAG and TAG-<arch>): one image, by digest.
+  const images = descs.filter(
+    (d, i) => isImageEntry(d) && descs.findIndex((e) => e.digest === d.digest) === i,
+  );
   // One image and no --arch: that one, whatever its platform.
   if (images.length === 1 && (images[0].platform === undefined || !explicit)) return images[0];
   const match = images.find((d) => d.platform !== undefined && platformMatches(d.platform, arch));

@@ -9,10 +9,10 @@
 import { CudasealError } from "../errors.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
-import { ANNOTATION_REF_NAME } from "../oci/media-types.ts";
-import { checkConfigPlatform, choosePlatform, isImageEntry } from "./choose-platform.ts";
+import { checkConfigPlatform, choosePlatform } from "./choose-platform.ts";
 import { hostArch } from "./host-arch.ts";
 import { MAX_JSON, parseJson } from "./image-json.ts";
+import { defaultLayoutEntry, noDefaultImage } from "./layout-default.ts";
 import type { ImageReader, OpenedImage, SourceLayer } from "./types.ts";
 
 /** How deep indexes may nest before the image is refused; a copy's walk of every platform holds to it too. */
@@ -84,31 +84,31 @@ function sourceLayer(reader: ImageReader, l: Descriptor): SourceLayer {
 /**
  * The manifest or index `reader`'s reference names, whole, for a copy: with
  * `arch`, an index is narrowed to that platform's manifest. Of an OCI layout's
- * index.json entries, the one entry, else the one image among them (SBOMs and
- * signatures beside it are not images), else the one for `arch`.
+ * index.json entries, the one entry, else the image an untagged reference
+ * means (layout-default.ts), else the one for `arch`.
  */
 export async function rootManifest(reader: ImageReader, arch?: string): Promise<StoredManifest> {
   const root = await reader.root();
   const m =
-    "manifest" in root ? root.manifest : await reader.manifest(rootEntry(root.entries, reader.label, arch));
+    "manifest" in root ? root.manifest : await reader.manifest(await rootEntry(reader, root.entries, arch));
   if (arch === undefined) return m;
   const doc = parseJson(m.bytes, `${reader.label}@${m.digest}`);
   if (!Array.isArray(doc.manifests)) return m;
   return reader.manifest(choosePlatform(doc.manifests as Descriptor[], arch, reader.label, true));
 }
 
-function rootEntry(entries: Descriptor[], label: string, arch: string | undefined): Descriptor {
+/** The entry of index.json a copy starts from: the one the reference means (layout-default.ts), else the one for `arch`. */
+async function rootEntry(
+  reader: ImageReader,
+  entries: Descriptor[],
+  arch: string | undefined,
+): Promise<Descriptor> {
   if (entries.length === 1) return entries[0];
-  const images = entries.filter(isImageEntry);
-  if (images.length === 1) return images[0];
-  if (arch !== undefined) return choosePlatform(entries, arch, label, true);
-  const tags = entries.map((d) => d.annotations?.[ANNOTATION_REF_NAME]).filter((t) => t !== undefined);
-  throw new CudasealError(
-    "IMAGE_INVALID",
-    `${label} holds ${images.length} images; name one as ${label}:TAG`,
-    {
-      hint: tags.length > 0 ? `it has ${tags.join(", ")}` : "it has no named images",
-      details: { available: tags },
-    },
-  );
+  const chosen = await defaultLayoutEntry(entries, async (d) => {
+    const m = await reader.manifest(d);
+    return parseJson(m.bytes, `${reader.label}@${m.digest}`);
+  });
+  if (chosen.entry !== undefined) return chosen.entry;
+  if (arch !== undefined) return choosePlatform(entries, arch, reader.label, true);
+  throw noDefaultImage(reader.label, chosen.candidates);
 }

@@ -4,6 +4,7 @@
 // is a file and a line here, and, if images can be written to it, a writer in
 // src/copy/destinations.ts.
 
+import { CudasealError } from "../errors.ts";
 import { dockerArchive } from "./docker-archive-source.ts";
 import { ociArchive } from "./oci-archive-source.ts";
 import { ociDirectory } from "./oci-dir-source.ts";
@@ -21,6 +22,9 @@ export type ImageRef = RefOf<(typeof TRANSPORTS)[number]>;
 /** The transport of `ref`. */
 export function transportOf<R extends ImageRef>(ref: R): Transport<R> {
   const transport = TRANSPORTS.find((t) => t.name === ref.transport);
-  if (transport === undefined) throw new Error(`no transport ${ref.transport}`);
+  if (transport === undefined)
+    throw new CudasealError("USAGE", `no image transport is called ${JSON.stringify(ref.transport)}`, {
+      hint: "name an image as oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE or HOST/REPO[:TAG]",
+    });
   return transport as unknown as Transport<R>;
 }

@@ -188,9 +188,13 @@ test("a layout named without its tag pushes its one image: the SBOM stored besid
   const pushed = await copyImage(`oci:${dir}`, `${registry.host}/team/untagged:v1`);
   assert.equal(pushed.digest, planImage(fx.single).root.digest);
   assert.equal(pushed.referrers, 1);
+  // A multi-platform layout untagged is its index: the TAG-<arch> entries are its own platforms.
+  const whole = await copyImage(`oci:${multi}`, `${registry.host}/team/whole:v1`);
+  assert.equal(whole.platforms.length, 2);
   // Two images and no tag: which one is meant cannot be told.
-  await assert.rejects(copyImage(`oci:${multi}`, `${registry.host}/team/which:v1`), (err) =>
-    isCudasealError(err, "IMAGE_INVALID"),
+  await copyImage(`oci:${multi}:v1`, `oci:${dir}:v2`);
+  await assert.rejects(copyImage(`oci:${dir}`, `${registry.host}/team/which:v1`), (err) =>
+    isCudasealError(err, "USAGE"),
   );
 });
 

@@ -40,15 +40,25 @@ function sbomArtifact(subject: ReturnType<typeof planImage>["root"]): Artifact {
   };
 }
 
-test("single platform: index.json names the manifest under the tag", async () => {
+test("single platform: index.json names the manifest under the tag, and, asked to always, under TAG-<arch> as a multi-platform layout does", async () => {
   const dir = out("single");
-  const written = await writeOciLayout(dir, fx.single);
+  const written = await writeOciLayout(dir, fx.single, { platformTags: "always" });
   const index = checkLayout(dir);
-  assert.equal(index.manifests.length, 1);
-  assert.equal(index.manifests[0].mediaType, OCI_MANIFEST);
-  assert.equal(index.manifests[0].digest, written.image.digest);
-  assert.deepEqual(index.manifests[0].annotations, { "org.opencontainers.image.ref.name": "v1" });
-  assert.deepEqual(written.tags, ["v1"]);
+  assert.equal(index.manifests.length, 2);
+  for (const entry of index.manifests) {
+    assert.equal(entry.mediaType, OCI_MANIFEST);
+    assert.equal(entry.digest, written.image.digest);
+  }
+  assert.deepEqual(
+    index.manifests.map((d) => d.annotations),
+    [{ "org.opencontainers.image.ref.name": "v1" }, { "org.opencontainers.image.ref.name": "v1-amd64" }],
+  );
+  assert.deepEqual(written.tags, ["v1", "v1-amd64"]);
+  assert.equal(written.platforms[0].tag, "v1-amd64");
+  // The writer alone lists it once: `podman load` of an oci-archive takes one entry.
+  const plain = out("single-default");
+  await writeOciLayout(plain, fx.single);
+  assert.equal(checkLayout(plain).manifests.length, 1);
   assert.equal(
     written.platforms[0].config.digest,
     JSON.parse(readManifest(dir, written.image.digest)).config.digest,

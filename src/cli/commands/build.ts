@@ -33,7 +33,8 @@ Options:
   --preset NAME           a built-in spec (see 'cudaseal presets')
   -o, --output DEST       oci:DIR[:TAG] (default oci:out/NAME:latest),
                           oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG]
-  --lock FILE             replay this lock instead of resolving
+  --lock FILE             replay this lock instead of resolving (builds the
+                          lock's architectures unless --arch names some)
   --write-lock FILE       also write the lock used
   --compression ALG       gzip (default) or zstd
   --level N               compression level (default: gzip 1, zstd 3)
@@ -77,9 +78,9 @@ Examples:
     const output = parseOutput(stringFlag(flags, "output"), spec.name ?? "image");
     // Check where to push before spending minutes on the build.
     const push = await pushFrom(flags);
-    const archs = archsFrom(flags, spec.archs, output, out);
     const lockPath = stringFlag(flags, "lock");
     const lock = lockPath ? await readLockFile(lockPath) : undefined;
+    const archs = archsFrom(flags, spec.archs, output, out, lock && Object.keys(lock.arches));
     const provenancePath = stringFlag(flags, "provenance");
     const started = performance.now();
     const result = await build({

@@ -12,8 +12,9 @@ export const verifyCommand: Command = {
     usage: "cudaseal verify IMAGE --key cosign.pub [options]",
     description: `Reads the signatures stored under sha256-<hex>.sig beside the image and
 passes when one of them verifies with the key over its payload, and the
-payload names this image's digest and (for a registry image, or with
---reference) its repository. Works offline on an OCI layout. Exit status 1
+payload names this image's digest (and, with --reference, that repository;
+cosign never checks the claimed repository, so by default neither does
+this). Works offline on an OCI layout. Exit status 1
 with one of these codes when none passes:
 
   VERIFY_NO_SIGNATURE        the image has no signatures
