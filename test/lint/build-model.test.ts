@@ -1,6 +1,7 @@
 // The build model: ARG before FROM feeding FROM (and only FROM), stage
 // scoping of ARG and ENV, inheritance between stages, --build-arg and
-// --target, and variable substitution as BuildKit does it.
+// --target, variable substitution as BuildKit does it, and the words
+// BuildKit would stop the build at.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile text here spells ${VAR} on purpose
 
 import assert from "node:assert/strict";
@@ -104,4 +105,57 @@ test("an expansion past MAX_EXPANDED_CHARS is LINT_INPUT_INVALID, not a string t
     () => expandWord("$A$A${A}", new Map([["A", half]])),
     (err) => isCudasealError(err, "LINT_INPUT_INVALID"),
   );
+});
+
+test("the model keeps each word BuildKit would stop at, with its instruction", () => {
+  const m = model(
+    [
+      "ARG BASE=${BASE_IMAGE:?}", // 1
+      "FROM ${IMG", // 2
+      "ENV CUDA_HOME ${CUDA_VERSION:?set CUDA_VERSION with --build-arg}", // 3
+      "COPY ${SRC:=.} /app", // 4
+      "LABEL version=${V%%}", // 5
+      "RUN echo ${ANY:=x}", // 6: the shell's, not BuildKit's
+      "WORKDIR /opt/${}", // 7
+      'ENV A="${B:?pass B with --build-arg}"', // 8: quoted, so one word for BuildKit too
+    ].join("\n"),
+  );
+  assert.deepEqual(
+    m.expansionErrors.map((p) => [p.ins.startLine, p.word, p.error.kind, p.error.message]),
+    [
+      [1, "${BASE_IMAGE:?}", "required", "BASE_IMAGE: is not allowed to be unset"],
+      [2, "${IMG", "syntax", "syntax error: missing '}'"],
+      [
+        3,
+        "${CUDA_VERSION:?set CUDA_VERSION with --build-arg}",
+        "required",
+        "CUDA_VERSION: set CUDA_VERSION with --build-arg",
+      ],
+      [4, "${SRC:=.}", "syntax", "unsupported modifier (:=) in substitution"],
+      [7, "/opt/${}", "syntax", "syntax error: bad substitution"],
+      [8, '"${B:?pass B with --build-arg}"', "required", "B: pass B with --build-arg"],
+    ],
+  );
+  assert.equal(m.stages[0].base.error?.kind, "syntax");
+});
+
+test("build args apply to declared ARGs only; the rest are listed as unused, docker's own and proxies aside", () => {
+  const m = model(
+    "ARG CUDA=12.4.1\nFROM nvidia/cuda:${CUDA}-base-ubuntu22.04\nARG PIP_INDEX\nENV A=$UNDECLARED\n",
+    {
+      buildArgs: {
+        CUDA: "12.8.1",
+        PIP_INDEX: "https://pypi.example.invalid/simple",
+        UNDECLARED: "x",
+        HTTPS_PROXY: "http://proxy.example.invalid:3128",
+        no_proxy: "localhost",
+        BUILDKIT_INLINE_CACHE: "1",
+      },
+    },
+  );
+  assert.equal(m.stages[0].steps[0].vars.get("PIP_INDEX"), undefined, "not yet declared at the ARG itself");
+  assert.equal(m.stages[0].end.vars.get("PIP_INDEX"), "https://pypi.example.invalid/simple");
+  assert.equal(m.stages[0].base.name, "nvidia/cuda:12.8.1-base-ubuntu22.04");
+  assert.equal(m.stages[0].end.env.get("A"), "", "an undeclared build arg does not reach the build");
+  assert.deepEqual(m.unusedBuildArgs, ["UNDECLARED"]);
 });

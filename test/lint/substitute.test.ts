@@ -135,38 +135,6 @@ test("patterns cannot stall the linter: long values match in bounded steps or fa
   );
 });
 
-test("the model keeps each word BuildKit would stop at, with its instruction", () => {
-  const m = model(
-    [
-      "ARG BASE=${BASE_IMAGE:?}", // 1
-      "FROM ${IMG", // 2
-      "ENV CUDA_HOME ${CUDA_VERSION:?set CUDA_VERSION with --build-arg}", // 3
-      "COPY ${SRC:=.} /app", // 4
-      "LABEL version=${V%%}", // 5
-      "RUN echo ${ANY:=x}", // 6: the shell's, not BuildKit's
-      "WORKDIR /opt/${}", // 7
-      'ENV A="${B:?pass B with --build-arg}"', // 8: quoted, so one word for BuildKit too
-    ].join("\n"),
-  );
-  assert.deepEqual(
-    m.expansionErrors.map((p) => [p.ins.startLine, p.word, p.error.kind, p.error.message]),
-    [
-      [1, "${BASE_IMAGE:?}", "required", "BASE_IMAGE: is not allowed to be unset"],
-      [2, "${IMG", "syntax", "syntax error: missing '}'"],
-      [
-        3,
-        "${CUDA_VERSION:?set CUDA_VERSION with --build-arg}",
-        "required",
-        "CUDA_VERSION: set CUDA_VERSION with --build-arg",
-      ],
-      [4, "${SRC:=.}", "syntax", "unsupported modifier (:=) in substitution"],
-      [7, "/opt/${}", "syntax", "syntax error: bad substitution"],
-      [8, '"${B:?pass B with --build-arg}"', "required", "B: pass B with --build-arg"],
-    ],
-  );
-  assert.equal(m.stages[0].base.error?.kind, "syntax");
-});
-
 test("lint reports them: the build-stopping expansion as BuildKit words it", () => {
   const findings = lint(
     "FROM debian:12@sha256:" +
@@ -247,21 +215,4 @@ test("a variable in FROM that no ARG before it declares is a low finding: --buil
   assert.equal(findings[0].severity, "low");
   assert.match(findings[0].message, /\$REGISTRY is not declared by an ARG before the first FROM/);
   assert.match(findings[0].fix, /declare ARG REGISTRY before the first FROM/);
-});
-
-test("build args apply to declared ARGs only; the rest are listed as unused, docker's own and proxies aside", () => {
-  const m = model(
-    "ARG CUDA=12.4.1\nFROM nvidia/cuda:${CUDA}-base-ubuntu22.04\nARG PIP_INDEX\nENV A=$UNDECLARED\n",
-    {
-      CUDA: "12.8.1",
-      PIP_INDEX: "https://pypi.example.invalid/simple",
-      UNDECLARED: "x",
-      HTTPS_PROXY: "http://proxy.example.invalid:3128",
-      no_proxy: "localhost",
-      BUILDKIT_INLINE_CACHE: "1",
-    },
-  );
-  assert.equal(m.stages[0].base.name, "nvidia/cuda:12.8.1-base-ubuntu22.04");
-  assert.equal(m.stages[0].end.env.get("A"), "", "an undeclared build arg does not reach the build");
-  assert.deepEqual(m.unusedBuildArgs, ["UNDECLARED"]);
 });
