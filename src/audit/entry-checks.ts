@@ -70,7 +70,14 @@ export function checkLinks(e: TarEntry, path: string, layer: number, note: Note)
   }
 }
 
-/** Setuid and setgid files, world-writable paths (but the sticky /tmp), bundled driver libraries. */
+/**
+ * Setuid and setgid files, world-writable files and world-writable
+ * directories without the sticky bit, bundled driver libraries. A sticky
+ * world-writable directory (mode 1777: /tmp, /var/tmp, /run/lock, /dev/shm as
+ * Debian ships them) is the standard safe form, judged by its bit, not its
+ * name: anyone may create files there, but only a file's owner may remove or
+ * rename it.
+ */
 export function checkMode(e: TarEntry, path: string, note: Note): void {
   const shown = printable(path);
   const regular = e.type === "file" || e.type === "hardlink";
@@ -80,10 +87,15 @@ export function checkMode(e: TarEntry, path: string, note: Note): void {
   if (regular && e.mode & 0o2000)
     note("CS-FILE-SETGID", `${shown} is setgid (${mode}, group gid ${e.gid})`, false);
   if (e.type !== "symlink" && e.mode & 0o002) {
-    const stickyTmp = e.type === "directory" && e.mode & 0o1000 && (path === "/tmp" || path === "/var/tmp");
-    if (!stickyTmp) {
-      const what = e.type === "directory" ? `directory ${shown}` : shown;
-      note("CS-FILE-WORLD-WRITABLE", `${what} is world-writable (${mode})`, false);
+    const sticky = e.type === "directory" && (e.mode & 0o1000) !== 0;
+    if (e.type === "directory" && !sticky) {
+      note(
+        "CS-FILE-WORLD-WRITABLE",
+        `directory ${shown} is world-writable without the sticky bit (${mode}): anyone can delete or replace what others put there`,
+        false,
+      );
+    } else if (!sticky) {
+      note("CS-FILE-WORLD-WRITABLE", `${shown} is world-writable (${mode})`, false);
     }
   }
   if (e.type === "file" && isDriverLibrary(path)) {

@@ -142,7 +142,7 @@ export const AUDIT_RULES = {
     severity: "medium",
     title: "A file or directory is world-writable",
     refs: [NIST("4.1.2")],
-    fix: "chmod o-w; only /tmp and /var/tmp may be world-writable, with the sticky bit",
+    fix: "chmod o-w; a directory all must write to gets the sticky bit too (chmod 1777, as /tmp has)",
   },
   "CS-FILE-SHELL": {
     severity: "medium",

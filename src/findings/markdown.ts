@@ -2,7 +2,9 @@
 // scan, audit and compare summaries. Everything in a cell comes from an image
 // or a feed, so from whoever made them: a `|` would split the table, a `<`
 // open raw HTML, a backtick a code span, `[…](…)` a link and a newline end the
-// table. Text is escaped, never trusted. GitHub refuses a comment of 65,536
+// table. Text is escaped, never trusted: `& < >` become entities, the
+// punctuation Markdown acts on (`\ ` * _ [ ] | ~ #`) gets a backslash. With
+// `[` and `]` escaped no link or image can form, so `( ) !` stay as they are. GitHub refuses a comment of 65,536
 // characters or more, so every summary is built against a character budget:
 // a table stops while it still fits and says how many rows it left out.
 
@@ -46,7 +48,7 @@ export function escapeMarkdown(text: string, max = MAX_CELL): string {
           .replace(/[\ud800-\udbff]$/, "")
           .trimEnd()}…`
       : flat;
-  return cut.replace(/[&<>]/g, (c) => ENTITIES[c]).replace(/[\\`*_[\]|~#!()]/g, (c) => `\\${c}`);
+  return cut.replace(/[&<>]/g, (c) => ENTITIES[c]).replace(/[\\`*_[\]|~#]/g, (c) => `\\${c}`);
 }
 
 const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };

@@ -88,6 +88,31 @@ test("--format sarif from a Docker archive is valid SARIF 2.1.0 and leaks no sec
   }
 });
 
+test("--format markdown is the summary, redacted like every format, and the gate still decides", () => {
+  const r = cudaseal(bad, "--format", "markdown", "--fail-on", "high");
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  assert.equal(lines[0], `## cudaseal audit: ${bad}`);
+  assert.ok(lines.includes("| Severity | Findings |"));
+  assert.ok(
+    lines.some((l) =>
+      /^\| critical \| CS-SECRET-PRIVATE-KEY \| \/root\/\.ssh\/id\\_ed25519:1 \(layer 1, deleted later\) \|/.test(
+        l,
+      ),
+    ),
+    r.stdout,
+  );
+  for (const value of [
+    SECRETS.github,
+    SECRETS.envToken,
+    SECRETS.buildArg,
+    SECRETS.dbPassword,
+    SECRETS.awsSecret,
+  ]) {
+    assert.ok(!r.stdout.includes(value));
+  }
+});
+
 test("the classic Docker archive skopeo writes (uncompressed layers) reads the same", (t) => {
   if (!hasTool("skopeo")) {
     t.skip("skopeo is not installed (npm run setup-test-tools)");

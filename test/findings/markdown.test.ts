@@ -20,8 +20,8 @@ test("escaping leaves no HTML, no table break, no code span, link or line break 
   assert.ok(!text.includes("<"));
   assert.ok(!text.includes(">"));
   assert.ok(!text.includes("\n") && !text.includes("\r"));
-  assert.equal(text.match(/(?<!\\)[|`[\]*_~#!()]/g), null, `unescaped punctuation in ${text}`);
-  assert.match(text, /^&lt;script&gt;alert\\\(1\\\)&lt;\/script&gt; \\\| \\`rm -rf\\`/);
+  assert.equal(text.match(/(?<!\\)[|`[\]*_~#]/g), null, `unescaped punctuation in ${text}`);
+  assert.match(text, /^&lt;script&gt;alert\(1\)&lt;\/script&gt; \\\| \\`rm -rf\\`/);
   assert.match(text, /line &amp; co \\\\$/);
   // Cut to the cell's length, with an ellipsis, never through a surrogate pair.
   assert.equal(escapeMarkdown("a".repeat(500), 10), `${"a".repeat(9)}…`);
@@ -61,7 +61,7 @@ test("the audit summary counts by severity, then lists the worst findings first"
     rows.map((l) => l.split(" | ")[1]),
     ["CS-SECRET-PRIVATE-KEY", "CS-USER-ROOT", "CS-FILE-SETUID", "CS-FILE-SETUID"],
   );
-  assert.ok(rows[0].includes("| /root/my key\\#1.pem \\(layer 1, deleted later\\) |"), rows[0]);
+  assert.ok(rows[0].includes("| /root/my key\\#1.pem (layer 1, deleted later) |"), rows[0]);
   assert.ok(md.endsWith("\n"));
   assert.equal(
     findingsMarkdown({ tool: "lint", target: "Dockerfile", kind: "file", findings: [] }),

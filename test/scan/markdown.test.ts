@@ -82,7 +82,7 @@ test("20,000 findings with hostile names and advisory text stay under 65,536 cha
     const md = scanMarkdown({ ...result, findings: many }, { maxRows });
     assert.ok(md.length < MARKDOWN_LIMIT, `${md.length} characters`);
     assert.ok(!md.includes("<script>"), "raw HTML in the summary");
-    assert.ok(!md.includes("](javascript:"), "a link a feed made");
+    assert.ok(!/(?<!\\)\]\(javascript:/.test(md), "a link a feed made");
     assert.match(md, /\| \*\*total\*\* \| \*\*6667\*\* \| \*\*6667\*\* \| \*\*6666\*\* \| \*\*20000\*\* \|/);
     const rows = md
       .split("\n")
