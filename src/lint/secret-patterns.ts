@@ -54,6 +54,11 @@ const NOT_SECRET_VALUE = /^(0|1|true|false|yes|no|on|off|none|null|nil|disabled?
 const PLACEHOLDER =
   /^(<[^>]*>|\[[^\]]*\]|\{\{[^}]*\}\}|x{3,}|\*{3,}|\.{3}|…|change_?me|changeit|replace_?me|your[-_ ]?\w*|dummy|placeholder|example|redacted|todo|tbd|secret|password|passwd|pass|token|api[-_]?key)$/i;
 
+/** True when a value is a switch, not a credential: a boolean (`0`, `false`, `off`) or a number. */
+export function isSwitchValue(value: string): boolean {
+  return NOT_SECRET_VALUE.test(value.trim());
+}
+
 /**
  * True when a value cannot be a secret: empty, a boolean or number, or a
  * placeholder (`<token>`, `xxx`, `changeme`). Judged on the value as written,
@@ -61,7 +66,7 @@ const PLACEHOLDER =
  */
 export function isHarmlessValue(value: string): boolean {
   const v = value.trim();
-  return v === "" || NOT_SECRET_VALUE.test(v) || PLACEHOLDER.test(v);
+  return v === "" || isSwitchValue(v) || PLACEHOLDER.test(v);
 }
 
 /** Token shapes issued by well-known services; each match is almost surely a live credential. */

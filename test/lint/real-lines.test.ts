@@ -29,14 +29,20 @@ test("a switch named like a secret is not one: vLLM's ARG SCCACHE_S3_NO_CREDENTI
   assert.deepEqual(fired("CS-DF-SECRET-ARG", "ARG SCCACHE_S3_NO_CREDENTIALS=0"), []);
   // the issue's second example
   assert.deepEqual(fired("CS-DF-SECRET-ARG", "ARG USE_CREDENTIALS=false"), []);
-  for (const value of ["1", "true", "no", "off", "", "8", "<your-token>", "changeme", "xxxx"]) {
+  for (const value of ["1", "true", "no", "off", "8"]) {
     assert.deepEqual(fired("CS-DF-SECRET-ARG", `ARG HF_TOKEN=${value}`), [], value);
+  }
+  // what ENV stores is the value itself: empty or a placeholder stores nothing secret
+  for (const value of ["1", "true", "no", "off", "", "8", "<your-token>", "changeme", "xxxx"]) {
     assert.deepEqual(fired("CS-DF-SECRET-ENV", `ENV HF_TOKEN=${value}`), [], value);
   }
 });
 
 test("secrets stay caught: an ARG with no default, a value passed through, a real-looking value", () => {
   assert.deepEqual(fired("CS-DF-SECRET-ARG", "ARG HF_TOKEN"), ["CS-DF-SECRET-ARG:2"]);
+  // TGI's Dockerfile_trtllm: an empty or placeholder default still means the token comes with --build-arg
+  assert.deepEqual(fired("CS-DF-SECRET-ARG", 'ARG actions_runtime_token=""'), ["CS-DF-SECRET-ARG:2"]);
+  assert.deepEqual(fired("CS-DF-SECRET-ARG", "ARG HF_TOKEN=<your-token>"), ["CS-DF-SECRET-ARG:2"]);
   assert.deepEqual(fired("CS-DF-SECRET-ARG", "ARG NGC_API_KEY=nvapi-not-a-boolean-at-all"), [
     "CS-DF-SECRET-ARG:2",
   ]);

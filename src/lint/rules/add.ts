@@ -9,7 +9,8 @@ import { unquote } from "../words.ts";
 
 const URL = /^(https?|ftp):\/\//i;
 const GIT = /^(git@|git:\/\/)|\.git(#.*)?$/i;
-const ARCHIVE = /\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst|lz4))$/i;
+// ADD unpacks by content, not by name: a `.gz` may well be a tarball (hadolint reads it the same way).
+const ARCHIVE = /\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|lz4)$/i;
 
 function addSources(ctx: Parameters<Rule["check"]>[0]) {
   return ctx.dockerfile.instructions

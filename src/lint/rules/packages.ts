@@ -72,6 +72,27 @@ export const aptRecommends: Rule = {
     }),
 };
 
+// Debian's and Ubuntu's images delete downloaded .debs through /etc/apt/apt.conf.d/docker-clean; a
+// Dockerfile that removes it (to use a cache mount) keeps them unless /var/cache/apt is mounted too.
+function debsKept(ctx: LintContext, run: RunStep): boolean {
+  const stages = new Set(lineage(run.stage));
+  const cleanRemoved = ctx.runs.some(
+    (r) =>
+      stages.has(r.stage) &&
+      r.step.ins.startLine <= run.step.ins.startLine &&
+      r.commands.some(
+        ({ call }) => call.name === "rm" && call.args.some((a) => a.endsWith("apt.conf.d/docker-clean")),
+      ),
+  );
+  if (!cleanRemoved || mounted(run.mounts, (t) => /^\/var\/cache\/apt(\/archives)?\/?$/.test(t)))
+    return false;
+  return !run.commands.some(
+    ({ call }) =>
+      (APT.has(call.name) && aptAction(call) === "clean") ||
+      (call.name === "rm" && call.args.some((a) => a.startsWith("/var/cache/apt"))),
+  );
+}
+
 export const aptLists: Rule = {
   id: "CS-DF-APT-LISTS",
   severity: "low",
@@ -87,7 +108,19 @@ export const aptLists: Rule = {
       const removed = run.commands.some(
         ({ call }) => call.name === "rm" && call.args.some((a) => a.startsWith("/var/lib/apt/lists")),
       );
-      if (removed || mounted(run.mounts, (t) => /^\/var\/lib\/apt(\/lists)?\/?$/.test(t))) return [];
+      if (removed || mounted(run.mounts, (t) => /^\/var\/lib\/apt(\/lists)?\/?$/.test(t))) {
+        return debsKept(ctx, run)
+          ? [
+              {
+                ...atRun(
+                  run,
+                  "docker-clean is removed, so apt keeps every .deb it downloads in /var/cache/apt, in this layer",
+                ),
+                fix: "mount a cache on /var/cache/apt too (RUN --mount=type=cache,target=/var/cache/apt,sharing=locked), or run apt-get clean in the same RUN",
+              },
+            ]
+          : [];
+      }
       if (mounted(run.mounts, (t) => /^\/var\/cache\/apt\/?$/.test(t))) {
         // The cache mount keeps the .debs out, but the lists under /var/lib/apt still land in the layer.
         return [

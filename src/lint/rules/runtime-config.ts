@@ -91,7 +91,9 @@ export const workdirRelative: Rule = {
       .filter((ins) => ins.keyword === "WORKDIR")
       .flatMap((ins): Hit[] => {
         const dir = unquote(ins.args, ctx.escape);
-        if (dir.startsWith("/") || dir.startsWith("$") || /^[A-Za-z]:[\\/]/.test(dir)) return [];
+        // `WORKDIR "C:\"`: in a Windows path the backslash before the quote is not an escape.
+        if (dir.startsWith("/") || dir.startsWith("$") || /^["']?[A-Za-z]:[\\/]/.test(ins.args.trim()))
+          return [];
         return [at(ins, `WORKDIR ${dir} depends on the WORKDIR before it (or the base image's)`)];
       }),
 };

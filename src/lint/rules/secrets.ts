@@ -6,7 +6,13 @@ import { redact } from "../../findings/index.ts";
 import type { Instruction } from "../dockerfile.ts";
 import { copyArgs, nameValues } from "../instruction-args.ts";
 import { at, type Hit, lineage, type Rule } from "../rule.ts";
-import { findTokens, isHarmlessValue, isSecretName, secretFileReason } from "../secret-patterns.ts";
+import {
+  findTokens,
+  isHarmlessValue,
+  isSecretName,
+  isSwitchValue,
+  secretFileReason,
+} from "../secret-patterns.ts";
 import { unquote } from "../words.ts";
 
 const REFS_SECRETS = ["CIS Docker 4.10", "NIST SP 800-190 4.1.4"];
@@ -57,11 +63,12 @@ export const secretArg: Rule = {
       .filter((ins) => ins.keyword === "ARG")
       .flatMap((ins) =>
         nameValues(ins, ctx.escape)
-          // No default: the secret comes with --build-arg. A boolean, number or placeholder default is a switch.
+          // With no default, an empty one or a placeholder, the secret comes with --build-arg; a
+          // boolean or number default (`SCCACHE_S3_NO_CREDENTIALS=0`) says the ARG is a switch.
           .filter(
             (nv) =>
               isSecretName(nv.name) &&
-              (nv.value === undefined || !isHarmlessValue(unquote(nv.value, ctx.escape))),
+              (nv.value === undefined || !isSwitchValue(unquote(nv.value, ctx.escape))),
           )
           .map((nv) => at(ins, `ARG ${nv.name} carries a secret into the build, where the history keeps it`)),
       );
