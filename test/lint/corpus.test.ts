@@ -7,13 +7,8 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
-import {
-  buildModel,
-  type Finding,
-  lintDockerfile,
-  parseDockerfile,
-  type Stage,
-} from "../../src/lint/index.ts";
+import type { Finding } from "../../src/findings/index.ts";
+import { buildModel, lintDockerfile, parseDockerfile, type Stage } from "../../src/lint/index.ts";
 
 const DIR = new URL("../fixtures/dockerfiles/real/", import.meta.url);
 const FILES = readdirSync(DIR)
