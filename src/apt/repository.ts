@@ -4,25 +4,27 @@
 // store, read no further than its signed size, and accepted only when its
 // SHA256 matches the signed Release. A Release older than one already seen
 // for its suite is refused (release-rollback.ts).
+//
+// Each verified Packages file is read once into a compact index in the cache
+// (index-cache.ts), keyed by its signed SHA256 and the architecture; later
+// reads of the same signed index open that instead of parsing any text.
 
-import { createReadStream } from "node:fs";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
 import type { ContentStore } from "../cache/content-store.ts";
 import { NewestSeen } from "../cache/newest-seen.ts";
-import { parseDeb822 } from "../deb/deb822.ts";
-import { decompressorFor } from "../deb/decompress.ts";
 import { CudasealError } from "../errors.ts";
 import { downloadVerified, getBytes, HttpStatusError } from "../http/index.ts";
 import { mapPool } from "../util/pool.ts";
+import { AvailablePackages } from "./available.ts";
+import { buildCachedIndex, indexCachePath, openCachedIndex } from "./index-cache.ts";
+import type { CompactIndex } from "./index-cache-read.ts";
 import { verifyDetached, verifyInRelease } from "./inrelease.ts";
 import { builtinKeyring, isBuiltinKeyringName, type Keyring, loadKeyring, mergeKeyrings } from "./keyring.ts";
-import { toPackageRecord } from "./package-record.ts";
-import { pinnedPriority } from "./pins.ts";
+import type { AptPin } from "./pins.ts";
 import { checkFresh, parseRelease, type Release } from "./release.ts";
 import { checkNotRolledBack, recordRelease } from "./release-rollback.ts";
 import { type AptSource, isFlatSuite, suiteBaseUrl } from "./sources.ts";
-import type { PackageRecord } from "./types.ts";
+import type { RepoRef } from "./types.ts";
 
 export interface ReadSourcesOptions {
   arches: string[];
@@ -49,9 +51,17 @@ export interface SuiteInfo {
 }
 
 export interface AptIndex {
-  /** Every package of every source, per architecture (including `all` packages under each arch). */
-  packages: Map<string, PackageRecord[]>;
+  /** The packages every source offers, per architecture (`all` packages under each arch). */
+  available: Map<string, AvailablePackages>;
   suites: SuiteInfo[];
+}
+
+/** One Packages index read for one architecture, with the source that named it. */
+interface IndexPart {
+  arch: string;
+  index: CompactIndex;
+  repo: RepoRef;
+  pins?: readonly AptPin[];
 }
 
 const INRELEASE_MAX = 32 * 1024 * 1024;
@@ -77,11 +87,18 @@ export async function readSources(
   const results = await mapPool(jobs, 4, async ({ source, suite }) =>
     readSuite(source, suite, await keyringFor(source), dates, options),
   );
-  const packages = new Map<string, PackageRecord[]>(options.arches.map((arch) => [arch, []]));
-  for (const result of results) {
-    for (const [arch, records] of result.packages) packages.get(arch)!.push(...records);
-  }
-  return { packages, suites: results.map((r) => r.info) };
+  // Sources in the order given, each suite's indexes in component order.
+  const parts = results.flatMap((r) => r.parts);
+  const available = new Map(
+    options.arches.map((arch) => [
+      arch,
+      AvailablePackages.fromIndexes(
+        arch,
+        parts.filter((p) => p.arch === arch),
+      ),
+    ]),
+  );
+  return { available, suites: results.map((r) => r.info) };
 }
 
 /** `debian` and `nvidia` name the keys shipped with cudaseal; anything else is a key file. */
@@ -99,7 +116,7 @@ async function readSuite(
   keyring: Keyring,
   dates: NewestSeen,
   options: ReadSourcesOptions,
-): Promise<{ info: SuiteInfo; packages: Map<string, PackageRecord[]> }> {
+): Promise<{ info: SuiteInfo; parts: IndexPart[] }> {
   const base = suiteBaseUrl(source.uri, suite);
   const { text, signer } = await fetchSignedRelease(base, keyring, options);
   const release = parseRelease(text);
@@ -121,16 +138,17 @@ async function readSuite(
   const targets = components.flatMap((component) =>
     options.arches.filter((arch) => arches.includes(arch)).map((arch) => ({ component, arch })),
   );
-  const packages = new Map<string, PackageRecord[]>();
-  await mapPool(targets, 3, async ({ component, arch }) => {
+  const found = await mapPool(targets, 3, async ({ component, arch }): Promise<IndexPart | undefined> => {
     if (!flat && release.components.length > 0 && !release.components.includes(component)) {
       options.onNote?.(`${base}: no component ${component}; skipped`);
-      return;
+      return undefined;
     }
     const dir = flat ? "" : `${component}/binary-${arch}/`;
-    const text = await fetchIndex(base, dir, release, options);
-    if (text === undefined) {
-      if (!flat && release.architectures.length > 0 && !release.architectures.includes(arch)) return;
+    const repo = { uri: source.uri, suite, component: flat ? suite : component, priority: source.priority };
+    const index = await compactIndex(base, dir, release, arch, repo, options);
+    if (index === undefined) {
+      if (!flat && release.architectures.length > 0 && !release.architectures.includes(arch))
+        return undefined;
       throw new CudasealError(
         "APT_INDEX_MISSING",
         `${base}/InRelease lists no Packages index for ${component} ${arch}`,
@@ -140,23 +158,12 @@ async function readSuite(
         },
       );
     }
-    const repo = { uri: source.uri, suite, component: flat ? suite : component, priority: source.priority };
-    const records: PackageRecord[] = [];
-    for (const paragraph of parseDeb822(text)) {
-      const record = toPackageRecord(paragraph, repo);
-      // A flat repository mixes architectures in one index.
-      if (record.arch !== arch && record.arch !== "all") continue;
-      const priority = pinnedPriority(record.name, source.priority, source.pins);
-      if (priority !== source.priority) record.repo = { ...repo, priority };
-      records.push(record);
-    }
-    const list = packages.get(arch) ?? [];
-    list.push(...records);
-    packages.set(arch, list);
+    return { arch, index, repo, pins: source.pins };
   });
   // Kept only once the suite was read whole: the Date of metadata actually used.
   await recordRelease(release, from, dates, now);
-  return { info: { uri: source.uri, suite, release, signer }, packages };
+  const parts = found.filter((p): p is IndexPart => p !== undefined);
+  return { info: { uri: source.uri, suite, release, signer }, parts };
 }
 
 async function fetchSignedRelease(
@@ -215,20 +222,27 @@ function repoError(base: string, err: unknown): CudasealError {
 }
 
 /**
- * The Packages index under `dir`, decompressed; undefined when the Release
- * names none. Fetched by hash where the repository supports it, so a mirror
- * updating mid-build cannot hand us a newer file than the one signed.
+ * The compact form of the Packages index under `dir` for `arch`; undefined
+ * when the Release names none. A cached one for the signed hash is opened
+ * as it is; otherwise the file is fetched (by hash where the repository
+ * supports it, so a mirror updating mid-build cannot hand us a newer file
+ * than the one signed) and its compact form built.
  */
-async function fetchIndex(
+async function compactIndex(
   base: string,
   dir: string,
   release: Release,
+  arch: string,
+  repo: RepoRef,
   options: ReadSourcesOptions,
-): Promise<string | undefined> {
+): Promise<CompactIndex | undefined> {
   for (const suffix of [".xz", ".gz", ""]) {
     const path = `${dir}Packages${suffix}`;
     const entry = release.sha256.get(path);
     if (!entry) continue;
+    const dest = indexCachePath(options.store.root, entry.sha256, arch);
+    const cached = openCachedIndex(dest, entry.sha256, arch, options.onNote);
+    if (cached) return cached;
     let file = await options.store.lookup(entry.sha256, entry.size);
     if (!file) {
       // By hash first where offered; apt falls back to the plain name when a mirror lacks it.
@@ -280,23 +294,7 @@ async function fetchIndex(
       }
       file = await options.store.commit(tmp, entry.sha256);
     }
-    return readDecompressed(file, suffix);
+    return buildCachedIndex({ file, suffix, sha256: entry.sha256, arch, dest, repo, maxBytes: INDEX_MAX });
   }
   return undefined;
-}
-
-async function readDecompressed(file: string, suffix: string): Promise<string> {
-  const input: Readable = createReadStream(file);
-  const stream = suffix ? input.pipe(decompressorFor(`Packages${suffix}`)) : input;
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stream) {
-    total += (chunk as Buffer).length;
-    if (total > INDEX_MAX) {
-      stream.destroy();
-      throw new CudasealError("FETCH_TOO_LARGE", `${file} decompresses to more than ${INDEX_MAX} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, total).toString("utf8");
 }

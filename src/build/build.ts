@@ -17,8 +17,9 @@
 //   lock, provenance, push → when asked, after the image is written (after-build.ts)
 
 import { dirname } from "node:path";
+import type { AvailablePackages } from "../apt/available.ts";
 import type { AptSource } from "../apt/sources.ts";
-import type { LockedPackage, PackageRecord } from "../apt/types.ts";
+import type { LockedPackage } from "../apt/types.ts";
 import { ContentStore } from "../cache/content-store.ts";
 import type { CopySummary } from "../copy/copy-image.ts";
 import { CudasealError } from "../errors.ts";
@@ -211,7 +212,7 @@ async function removeStaleTemps(options: BuildOptions, store: ContentStore): Pro
 async function resolveLock(
   options: BuildOptions,
   store: ContentStore,
-): Promise<{ lock: Lock; available?: Map<string, PackageRecord[]> }> {
+): Promise<{ lock: Lock; available?: Map<string, AvailablePackages> }> {
   if (options.lock) return { lock: options.lock };
   return lockFromSources({
     sources: options.sources,

@@ -6,7 +6,7 @@
 // fails the build before anything is written, naming a package that would
 // provide what is missing when the build read the package indexes.
 
-import type { PackageRecord } from "../apt/types.ts";
+import type { AvailablePackages } from "../apt/available.ts";
 import { compileGlobs } from "../layer/glob.ts";
 import {
   checkLinks,
@@ -40,7 +40,7 @@ export interface LinkReport {
 export function checkPlatformLinks(
   platform: PlatformResult,
   spec: Spec,
-  available?: readonly PackageRecord[],
+  available?: AvailablePackages,
 ): LinkReport {
   const waive = spec.allow?.unresolved ?? [];
   const result = checkLinks(platform.tree, {
@@ -102,14 +102,13 @@ function countChecked(tree: ImageTree, skipped: ReadonlySet<string>): { files: n
  * Debian's naming; for an interpreter, the package named as its program
  * (`/bin/sh` is dash's).
  */
-function providerOf(available: readonly PackageRecord[] | undefined): ProviderOf | undefined {
+function providerOf(available: AvailablePackages | undefined): ProviderOf | undefined {
   if (!available) return undefined;
   const library = sonameProvider(available);
-  const names = new Set(available.map((r) => r.name));
   return (problem) => {
     if (problem.kind === "needed") return library(problem.missing);
     const program = problem.missing.slice(problem.missing.lastIndexOf("/") + 1);
     const name = program === "sh" ? "dash" : program;
-    return names.has(name) ? name : undefined;
+    return available.hasName(name) ? name : undefined;
   };
 }

@@ -11,6 +11,7 @@
 // A version with no cuda-cudart-X-Y in the indexes is CUDA_VERSION_UNAVAILABLE,
 // and its message lists the versions they do hold. Pure: no I/O.
 
+import { AvailablePackages } from "../apt/available.ts";
 import type { PackageRecord } from "../apt/types.ts";
 import { compareVersions } from "../apt/version-compare.ts";
 import { CudasealError } from "../errors.ts";
@@ -35,7 +36,7 @@ const NCCL = "libnccl2";
 export function expandCudaPackages(
   packages: readonly string[],
   choice: CudaChoice,
-  available: ReadonlyMap<string, readonly PackageRecord[]>,
+  available: ReadonlyMap<string, Offer>,
   onNote?: (note: string) => void,
 ): string[] {
   const version = choice.cuda;
@@ -84,12 +85,21 @@ export function expandCudaPackages(
   return [...new Set(expanded)];
 }
 
+/** What is on offer for one architecture: the sources' packages, or a list of records. */
+type Offer = AvailablePackages | readonly PackageRecord[];
+
+function perArch(available: ReadonlyMap<string, Offer>): AvailablePackages[] {
+  return [...available].map(([arch, offer]) =>
+    offer instanceof AvailablePackages ? offer : AvailablePackages.fromRecords(offer, arch),
+  );
+}
+
 /** The CUDA versions the indexes hold a cuda-cudart-X-Y for, `12.8` form, oldest first. */
-export function publishedCudaVersions(available: ReadonlyMap<string, readonly PackageRecord[]>): string[] {
+export function publishedCudaVersions(available: ReadonlyMap<string, Offer>): string[] {
   const found = new Map<string, [number, number]>();
-  for (const records of available.values()) {
-    for (const record of records) {
-      const m = CUDART.exec(record.name);
+  for (const offer of perArch(available)) {
+    for (const name of offer.names()) {
+      const m = CUDART.exec(name);
       if (m) found.set(`${Number(m[1])}.${Number(m[2])}`, [Number(m[1]), Number(m[2])]);
     }
   }
@@ -103,14 +113,13 @@ export function publishedCudaVersions(available: ReadonlyMap<string, readonly Pa
 function ncclVersion(
   major: number,
   minor: number,
-  available: ReadonlyMap<string, readonly PackageRecord[]>,
+  available: ReadonlyMap<string, Offer>,
   onNote?: (note: string) => void,
 ): string {
   // Per architecture, NCCL's versions by the CUDA minor they were built for.
-  const perArch = [...available.values()].map((records) => {
+  const builds = perArch(available).map((offer) => {
     const byMinor = new Map<number, Set<string>>();
-    for (const record of records) {
-      if (record.name !== NCCL) continue;
+    for (const record of offer.named(NCCL)) {
       const m = /\+cuda(\d+)\.(\d+)$/.exec(record.version);
       if (!m || Number(m[1]) !== major || Number(m[2]) > minor) continue;
       const set = byMinor.get(Number(m[2])) ?? new Set();
@@ -120,7 +129,7 @@ function ncclVersion(
     return byMinor;
   });
   for (let z = minor; z >= 0; z--) {
-    const common = perArch.reduce<string[] | undefined>((acc, byMinor) => {
+    const common = builds.reduce<string[] | undefined>((acc, byMinor) => {
       const versions = [...(byMinor.get(z) ?? [])];
       return acc === undefined ? versions : acc.filter((v) => versions.includes(v));
     }, undefined);

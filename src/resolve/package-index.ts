@@ -2,54 +2,53 @@
 // resolver: every version of a name in apt's candidate order, and every
 // package that provides a virtual name.
 
-import type { DebArch, PackageRecord, Relation } from "../apt/types.ts";
+import { AvailablePackages, type Provider } from "../apt/available.ts";
+import type { DebArch, PackageRecord } from "../apt/types.ts";
 import { compareVersions } from "../apt/version-compare.ts";
 
-/** A package offering a virtual name through its Provides field. */
-export interface Provider {
-  pkg: PackageRecord;
-  provides: Relation;
-}
+export type { Provider };
 
 export class PackageIndex {
   readonly arch: DebArch;
-  readonly #byName = new Map<string, PackageRecord[]>();
+  readonly #available: AvailablePackages;
+  // Each name is looked up and sorted once, when the resolver first asks.
+  readonly #versions = new Map<string, PackageRecord[]>();
   readonly #providers = new Map<string, Provider[]>();
-  /** Names seen only for architectures other than the target, for error hints. */
-  readonly #elsewhere = new Map<string, Set<string>>();
 
-  constructor(records: readonly PackageRecord[], arch: DebArch) {
+  /** Over the packages on offer; a list of records is indexed in memory. */
+  constructor(available: AvailablePackages | readonly PackageRecord[], arch: DebArch) {
     this.arch = arch;
-    for (const pkg of records) {
-      // apt: a negative pin priority means never install this version.
-      if (pkg.repo.priority < 0) continue;
-      if (pkg.arch !== arch && pkg.arch !== "all") {
-        const arches = this.#elsewhere.get(pkg.name) ?? new Set();
-        arches.add(pkg.arch);
-        this.#elsewhere.set(pkg.name, arches);
-        continue;
-      }
-      push(this.#byName, pkg.name, pkg);
-      for (const provides of pkg.provides) push(this.#providers, provides.name, { pkg, provides });
-    }
-    // apt's candidate: the highest pin priority first, then the highest version.
-    for (const list of this.#byName.values()) list.sort(candidateOrder);
-    for (const list of this.#providers.values()) list.sort(providerOrder);
+    this.#available =
+      available instanceof AvailablePackages ? available : AvailablePackages.fromRecords(available, arch);
   }
 
   /** Every version of a real package, best candidate first. */
   versionsOf(name: string): readonly PackageRecord[] {
-    return this.#byName.get(name) ?? [];
+    let list = this.#versions.get(name);
+    if (!list) {
+      // apt: a negative pin priority means never install this version.
+      list = this.#available.named(name).filter((pkg) => pkg.repo.priority >= 0);
+      // apt's candidate: the highest pin priority first, then the highest version.
+      list.sort(candidateOrder);
+      this.#versions.set(name, list);
+    }
+    return list;
   }
 
   /** Every package providing `name`, in the order apt would prefer them. */
   providersOf(name: string): readonly Provider[] {
-    return this.#providers.get(name) ?? [];
+    let list = this.#providers.get(name);
+    if (!list) {
+      list = this.#available.providing(name).filter((p) => p.pkg.repo.priority >= 0);
+      list.sort(providerOrder);
+      this.#providers.set(name, list);
+    }
+    return list;
   }
 
   /** Architectures other than the target (and `all`) that a real package of this name exists for. */
   otherArchesOf(name: string): string[] {
-    return [...(this.#elsewhere.get(name) ?? [])].sort();
+    return this.#available.otherArchesOf(name);
   }
 }
 
@@ -89,10 +88,4 @@ function byRepo(a: PackageRecord, b: PackageRecord): number {
   const ka = `${a.repo.uri}\0${a.repo.suite}\0${a.repo.component}\0${a.sha256}`;
   const kb = `${b.repo.uri}\0${b.repo.suite}\0${b.repo.component}\0${b.sha256}`;
   return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
-
-function push<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }

@@ -27,6 +27,7 @@
 //
 // Cycles need no special care: a selected package is never queued twice.
 
+import type { AvailablePackages } from "../apt/available.ts";
 import { formatAlternatives, formatRelation } from "../apt/relations.ts";
 import type { Alternatives, DebArch, PackageRecord, Relation } from "../apt/types.ts";
 import { CudasealError } from "../errors.ts";
@@ -58,8 +59,15 @@ export interface Resolution {
 // Each pass learns one fact; this bounds a runaway, not real requests.
 const MAX_PASSES = 2000;
 
-/** Resolve `request` against `available` (packages of any architecture; only the target's and `all` are used). */
-export function resolve(available: readonly PackageRecord[], request: ResolveRequest): Resolution {
+/**
+ * Resolve `request` against `available`: the packages the sources offer for
+ * the target architecture, or a list of records of any architecture (only the
+ * target's and `all` are used).
+ */
+export function resolve(
+  available: AvailablePackages | readonly PackageRecord[],
+  request: ResolveRequest,
+): Resolution {
   if (!request.arch || !/^[a-z0-9][a-z0-9-]*$/.test(request.arch)) {
     throw new CudasealError("SPEC_INVALID", `invalid target architecture ${JSON.stringify(request.arch)}`);
   }

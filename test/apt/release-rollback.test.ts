@@ -97,7 +97,10 @@ describe("rollback", () => {
     // A deliberate move to an older snapshot, for all sources or for one.
     const index = await read(repo, s, { allowRollback: true });
     assert.deepEqual(
-      index.packages.get("amd64")!.map((p) => p.name),
+      index.available
+        .get("amd64")!
+        .records()
+        .map((p) => p.name),
       ["hello"],
     );
     await read(repo, s, { source: { allowRollback: true } });

@@ -106,7 +106,9 @@ async function assertNothingLeft(s: { store: ContentStore; root: string }, hashe
 }
 
 function summary(index: AptIndex, arch: string): string[] {
-  return (index.packages.get(arch) ?? []).map((p) => `${p.name}:${p.arch}@${p.repo.component}`).sort();
+  return (index.available.get(arch)?.records() ?? [])
+    .map((p) => `${p.name}:${p.arch}@${p.repo.component}`)
+    .sort();
 }
 
 /** Requests made to index files (anything under dists/ other than the Release files). */
@@ -139,7 +141,10 @@ describe("readSources", () => {
     assert.deepEqual(index.suites[0].release.components, ["main", "contrib"]);
 
     // Each record is what the index says of the .deb actually served.
-    const hello = index.packages.get("arm64")!.find((p) => p.name === "hello")!;
+    const hello = index.available
+      .get("arm64")!
+      .records()
+      .find((p) => p.name === "hello")!;
     const published = repo.debs.find((d) => d.name === "hello" && d.arch === "arm64")!;
     assert.equal(hello.sha256, published.sha256);
     assert.equal(hello.size, published.size);
@@ -168,7 +173,7 @@ describe("readSources", () => {
     const repo = await serve(t);
     const s = await store(t);
     const index = await readSources([sourceOf(repo)], { arches: ["arm64"], store: s.store });
-    assert.deepEqual([...index.packages.keys()], ["arm64"]);
+    assert.deepEqual([...index.available.keys()], ["arm64"]);
     assert.ok(indexRequests(repo).every((path) => !path.includes("amd64")));
   });
 
@@ -379,6 +384,8 @@ describe("readSources", () => {
     const text = await readFile(join(repo.dir, "dists/trixie/Release"), "utf8");
     const entry = parseRelease(text).sha256.get("main/binary-amd64/Packages.xz")!;
     await writeFile(s.store.path(entry.sha256), Buffer.alloc(entry.size, 0x41));
+    // Without its compact form, which would otherwise spare reading the file at all.
+    await rm(join(s.root, "apt-index"), { recursive: true });
 
     const again = await readSources([sourceOf(repo)], { arches: ARCHES, store: new ContentStore(s.root) });
     assert.equal(summary(again, "amd64").length, 3);
@@ -433,7 +440,10 @@ describe("readSources", () => {
     assert.equal(repo.count("/flat/Packages"), 0);
 
     // The .deb URL of a flat record is relative to the flat directory.
-    const hello: PackageRecord = index.packages.get("arm64")!.find((p) => p.name === "hello")!;
+    const hello: PackageRecord = index.available
+      .get("arm64")!
+      .records()
+      .find((p) => p.name === "hello")!;
     const url = packageUrl(hello);
     assert.equal(url, `${repo.url}/flat/${basename(hello.filename)}`);
     const bytes = await getBytes(url);

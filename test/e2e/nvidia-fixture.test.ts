@@ -63,7 +63,7 @@ describe("the test NVIDIA CUDA repository", { timeout: 180_000 }, () => {
       { arches: ["amd64"], store: s.store },
     );
     assert.equal(index.suites[0].signer, repo.key.fingerprint);
-    const records: PackageRecord[] = index.packages.get("amd64") ?? [];
+    const records: PackageRecord[] = index.available.get("amd64")?.records() ?? [];
     const versions = (name: string) =>
       records
         .filter((r) => r.name === name)
