@@ -1,32 +1,38 @@
-// Copying to an archive, as skopeo does: the image is copied into a
-// temporary OCI layout beside FILE (blobs streamed from the source and
-// checked against their digests on the way in, as for any `oci:`
-// destination), the layout is streamed into a tar by the writers the build
-// uses (src/oci/layout-tar.ts), and the tar is renamed over FILE only once it
-// is whole. The temporary layout is removed however the copy ends, Ctrl-C
-// included. An archive is written afresh: it holds this image only. Each
-// archive transport (oci-archive-destination.ts, docker-archive-destination.ts)
-// says what its tar holds.
+// Copying to an archive: every blob goes straight into the tar as the copy
+// delivers it (archive-stream.ts), checked against its descriptor on the way,
+// and the index files last, once the root is known; nothing is staged on disk
+// beside the archive, which is renamed into place only once it is whole. An
+// archive is written afresh: it holds this image only. Each archive transport
+// (oci-archive-destination.ts, docker-archive-destination.ts) says what its
+// index files hold.
 
-import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import type { StoredManifest } from "../oci/artifact-store.ts";
-import { release, removeOnInterrupt } from "../util/interrupt-cleanup.ts";
+import type { Descriptor } from "../oci/descriptor.ts";
+import { blobName, type LayoutFile } from "../oci/layout-contents.ts";
+import { ANNOTATION_REF_NAME, cosignArtifactType } from "../oci/media-types.ts";
+import { ArchiveStream } from "./archive-stream.ts";
 import type { CopyDestination } from "./destination.ts";
-import { layoutDestination } from "./layout-destination.ts";
+import { referrerDescriptor } from "./referrer-descriptor.ts";
+
+/** What the copy put in the archive besides the image: index.json lists them. */
+export interface ArchiveIndexParts {
+  /** Referrers, untagged with their artifactType, as a layout lists SBOMs. */
+  referrers: Descriptor[];
+  /** cosign's tags, by tag, each with cosign's artifact type. */
+  tagged: Map<string, Descriptor>;
+}
 
 export interface ArchiveOptions {
-  /** The tag the temporary layout names the root by. */
-  tag?: string;
-  /** Write the archive at `file` from the temporary layout at `layout`, whose root is `root`. */
-  pack(layout: string, file: string, root: StoredManifest): Promise<void>;
+  /** The files after the blobs (index.json, oci-layout…), for the root the copy finished with. */
+  indexFiles(root: StoredManifest, parts: ArchiveIndexParts): LayoutFile[];
   /** What the archive has room for (see CopyDestination). */
   onePlatform?: boolean;
   referrers?: boolean;
 }
 
-/** The archive `file`, written through a temporary layout beside it (its folder is made now). */
+/** The archive `file`, written as the copy goes (its folder is made now). */
 export async function archiveDestination(
   file: string,
   label: string,
@@ -34,35 +40,87 @@ export async function archiveDestination(
 ): Promise<CopyDestination> {
   const path = resolve(file);
   await mkdir(dirname(path), { recursive: true });
-  const tmp = join(
-    dirname(path),
-    `.${basename(path)}.layout-${process.pid}-${randomBytes(6).toString("hex")}`,
-  );
-  removeOnInterrupt(tmp);
-  const layout = layoutDestination(tmp, options.tag, label);
-  const cleanUp = async () => {
-    await rm(tmp, { recursive: true, force: true });
-    release(tmp);
+  const archive = new ArchiveStream(path);
+  const added = new Set<string>();
+  const parts: ArchiveIndexParts = { referrers: [], tagged: new Map() };
+  const addBlob = async (digest: string, size: number, open: () => AsyncIterable<Uint8Array>) => {
+    // A blob is content addressed: a second copy of it adds nothing.
+    if (added.has(digest)) return;
+    added.add(digest);
+    await archive.add({ name: blobName(digest), size, digest, open });
   };
+  const addManifest = (m: StoredManifest) => addBlob(m.digest, m.bytes.length, () => once(m.bytes));
   return {
-    ...layout,
     label,
     ...(options.onePlatform === undefined ? {} : { onePlatform: options.onePlatform }),
     ...(options.referrers === undefined ? {} : { referrers: options.referrers }),
+    hasBlob: async (desc) => added.has(desc.digest),
+    async putBlob(blob, o) {
+      await addBlob(blob.digest, blob.size, () => counting(blob.open(), o.onBytes));
+      return "uploaded";
+    },
+    putManifest: addManifest,
+    async putReferrer(m) {
+      await addManifest(m);
+      parts.referrers.push(referrerDescriptor(m).desc);
+    },
+    // A new archive holds no tags to merge with.
+    tagged: async () => undefined,
+    async putTagged(m, tag) {
+      await addManifest(m);
+      parts.tagged.set(tag, cosignEntry(m, tag));
+    },
     async finish(root) {
       try {
-        await layout.finish(root);
-        await options.pack(tmp, path, root);
-      } finally {
-        await cleanUp();
+        await addManifest(root);
+        for (const f of options.indexFiles(root, parts))
+          await archive.add({ name: f.name, size: f.size, open: () => once(layoutFileBytes(f)) });
+        await archive.commit();
+      } catch (err) {
+        await archive.abort(err);
+        throw err;
       }
     },
-    async abort() {
-      try {
-        await layout.abort();
-      } finally {
-        await cleanUp();
-      }
-    },
+    abort: () => archive.abort(),
   };
+}
+
+/** index.json's entry for the root: by digest, and named `tag` when there is one. */
+export function rootEntry(root: StoredManifest, tag: string | undefined): Descriptor {
+  const entry: Descriptor = { mediaType: root.mediaType, digest: root.digest, size: root.bytes.length };
+  if (tag !== undefined) entry.annotations = { [ANNOTATION_REF_NAME]: tag };
+  return entry;
+}
+
+/** A cosign tag's entry, with cosign's artifact type so that readers choosing "the image" pass it over. */
+function cosignEntry(m: StoredManifest, tag: string): Descriptor {
+  const entry: Descriptor = {
+    mediaType: m.mediaType,
+    digest: m.digest,
+    size: m.bytes.length,
+    annotations: { [ANNOTATION_REF_NAME]: tag },
+  };
+  const artifactType = cosignArtifactType(tag);
+  if (artifactType !== undefined) entry.artifactType = artifactType;
+  return entry;
+}
+
+function layoutFileBytes(f: LayoutFile): Uint8Array {
+  // The index files are made in memory; only blobs name a file on disk, and none is listed here.
+  if (!("bytes" in f)) throw new Error(`${f.name}: an index file must be bytes`);
+  return f.bytes;
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+async function* counting(
+  source: AsyncIterable<Uint8Array>,
+  onBytes?: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    onBytes?.(chunk.length);
+    yield chunk;
+  }
 }

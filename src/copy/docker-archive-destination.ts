@@ -13,7 +13,6 @@ import {
   parseDockerRef,
 } from "../oci/docker-archive.ts";
 import { LayoutBuilder } from "../oci/layout-contents.ts";
-import { layoutBlobFiles, writeLayoutTar } from "../oci/layout-tar.ts";
 import type { DockerArchiveRef } from "../source/docker-archive-source.ts";
 import { parseJson } from "../source/image-json.ts";
 import { archiveDestination } from "./archive-destination.ts";
@@ -29,7 +28,7 @@ export function dockerArchiveDestination(
   return archiveDestination(ref.file, label, {
     onePlatform: true,
     referrers: false,
-    pack: async (layout, file, root) => {
+    indexFiles: (root) => {
       const manifest = parseJson(root.bytes, `${label}@${root.digest}`);
       const config = manifest.config as Descriptor | undefined;
       const layers = manifest.layers as Descriptor[] | undefined;
@@ -45,16 +44,12 @@ export function dockerArchiveDestination(
         { mediaType: root.mediaType, digest: root.digest, size: root.bytes.length },
         name,
       );
-      const index = new LayoutBuilder(false).finish([entry]).filter((f) => !f.name.startsWith("blobs/"));
-      const files = [...(await layoutBlobFiles(layout)), ...index];
-      await writeLayoutTar(
-        file,
-        dockerArchiveFiles(
-          files,
-          config.digest,
-          layers.map((l) => l.digest),
-          name,
-        ),
+      // index.json and oci-layout, with manifest.json and repositories naming the same blobs.
+      return dockerArchiveFiles(
+        new LayoutBuilder(false).finish([entry]),
+        config.digest,
+        layers.map((l) => l.digest),
+        name,
       );
     },
   });

@@ -2,9 +2,9 @@
 // referrers and cosign's tags, as the `oci:` destination holds them, in one
 // tar. Every digest is the source's.
 
-import { layoutDirectoryFiles, writeLayoutTar } from "../oci/layout-tar.ts";
+import { LayoutBuilder } from "../oci/layout-contents.ts";
 import type { OciArchiveRef } from "../source/oci-archive-source.ts";
-import { archiveDestination } from "./archive-destination.ts";
+import { archiveDestination, rootEntry } from "./archive-destination.ts";
 import type { CopyDestination } from "./destination.ts";
 
 /** The OCI archive `ref` names, written afresh. */
@@ -14,7 +14,12 @@ export function ociArchiveDestination(
   label: string,
 ): Promise<CopyDestination> {
   return archiveDestination(ref.file, label, {
-    tag: ref.tag,
-    pack: async (layout, file) => writeLayoutTar(file, await layoutDirectoryFiles(layout)),
+    // index.json: the root under the tag, then the referrers and cosign's tags; and oci-layout.
+    indexFiles: (root, parts) =>
+      new LayoutBuilder(false).finish([
+        rootEntry(root, ref.tag),
+        ...parts.referrers,
+        ...parts.tagged.values(),
+      ]),
   });
 }

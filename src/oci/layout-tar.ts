@@ -2,50 +2,20 @@
 // Docker archive. Blob files are read as the tar reaches them, one at a
 // time, so a layer passes through once and is never held whole. Entries are
 // owned by root, dated the epoch, and in the order given, so the archive's
-// bytes depend only on the files. A layout a copy has just written to a
-// temporary directory is listed here the same way.
+// bytes depend only on the files.
 
 import { createReadStream, createWriteStream } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { TarWriteEntry } from "../tar/writer.ts";
 import { writeTar } from "../tar/writer.ts";
 import { withTempFile } from "./atomic-output.ts";
-import { LayoutBuilder, type LayoutFile } from "./layout-contents.ts";
+import type { LayoutFile } from "./layout-contents.ts";
 
 /** Write `files` (already sorted) as a tar at `file`, replacing it only once the tar is whole. */
 export async function writeLayoutTar(file: string, files: readonly LayoutFile[]): Promise<void> {
   await withTempFile(file, async (tmp) => {
     await pipeline(writeTar(entries(files)), createWriteStream(tmp, { flags: "wx" }));
   });
-}
-
-/**
- * The blobs of the layout directory `dir`, sorted, as the tar writer takes
- * them: written there by this process a moment ago, each already checked
- * against its digest as it was written.
- */
-export async function layoutBlobFiles(dir: string): Promise<LayoutFile[]> {
-  const builder = new LayoutBuilder(false);
-  const names = (await readdir(join(dir, "blobs", "sha256"))).sort();
-  for (const hex of names) {
-    const path = join(dir, "blobs", "sha256", hex);
-    await builder.addFile(`sha256:${hex}`, path, (await stat(path)).size);
-  }
-  // finish() lists the blobs first; its own index.json and oci-layout are the caller's to replace.
-  return builder.finish([]).filter((f) => f.name.startsWith("blobs/"));
-}
-
-/** Every file of the layout directory `dir`, sorted: blobs, index.json, oci-layout. */
-export async function layoutDirectoryFiles(dir: string): Promise<LayoutFile[]> {
-  const files = await layoutBlobFiles(dir);
-  for (const name of ["index.json", "oci-layout"]) {
-    // Written by this process into its own temporary layout a moment ago: read whole.
-    const bytes = await readFile(join(dir, name));
-    files.push({ name, size: bytes.length, bytes });
-  }
-  return files;
 }
 
 function* entries(files: readonly LayoutFile[]): Generator<TarWriteEntry> {
