@@ -8,6 +8,7 @@ import type { ImageFilesystem } from "../source/filesystem.ts";
 import type { OpenedImage } from "../source/image-source.ts";
 import type { InstalledPackage } from "../source/packages.ts";
 import type { PythonPackage } from "../source/python-packages.ts";
+import { cudaLibraryPackages } from "./cuda-libraries.ts";
 
 /** One image's numbers. */
 export interface ImageStats {
@@ -32,7 +33,10 @@ export interface ImageStats {
   user: string;
   /** Findings by severity; absent when no database was given or the release is unknown. */
   cves?: Record<Severity, number>;
-  /** CUDA and NVIDIA library packages with their versions, sorted by name. */
+  /**
+   * CUDA library packages (CUDA, cuDNN, NCCL, cuTENSOR, TensorRT: by source
+   * package or by the libraries they ship, cuda-libraries.ts) with their versions, sorted by name.
+   */
   cudaLibraries: { name: string; version: string }[];
 }
 
@@ -44,7 +48,6 @@ const PACKAGE_MANAGERS: Readonly<Record<string, readonly string[]>> = {
   apk: ["apk"],
   pip: ["pip", "pip3"],
 };
-const CUDA_PACKAGE = /^(libcu|libnv|libnccl|libcudnn)/;
 const SET_ID = 0o6000;
 
 /** The numbers of one image from its opened manifest, final file system, packages and Python distributions. */
@@ -91,8 +94,7 @@ export function imageStats(
       .filter((m) => PACKAGE_MANAGERS[m].some((bin) => present(bin).length > 0))
       .sort(),
     user: user === "" ? "root" : user,
-    cudaLibraries: packages
-      .filter((p) => CUDA_PACKAGE.test(p.name))
+    cudaLibraries: cudaLibraryPackages(packages, fs)
       .map((p) => ({ name: p.name, version: p.version }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };

@@ -1,8 +1,8 @@
 // An aligned text table that fits a width: when the columns' natural widths
-// add up to more, the widest columns give way first and their cells wrap at
-// spaces (a word longer than its column is cut after a `/`, `:` or `-` where
-// it can be), so a list of shells or a long image reference makes rows
-// taller, not the table wider.
+// add up to more, the widest columns give way first (the first column only
+// after the others) and their cells wrap at spaces (a word longer than its
+// column is cut after a `/`, `:` or `-` where it can be), so a list of
+// shells or a long image reference makes rows taller, not the table wider.
 
 const GAP = 2;
 /** No column is narrowed below this; a table of many columns may then still overflow. */
@@ -14,10 +14,15 @@ export function wrapTable(lines: readonly (readonly string[])[], width: number):
   const clean = lines.map((l) => l.map(oneLine));
   const widths = clean[0].map((_, i) => Math.max(1, ...clean.map((l) => (l[i] ?? "").length)));
   const total = () => widths.reduce((n, w) => n + w, 0) + GAP * (widths.length - 1);
-  while (total() > width) {
-    const widest = Math.max(...widths);
-    if (widest <= MIN_COLUMN) break;
-    widths[widths.indexOf(widest)]--;
+  // The first column (the labels, the package names) gives way last: a
+  // wrapped name is harder to read than a wrapped value.
+  for (const from of [1, 0]) {
+    while (total() > width) {
+      const rest = widths.slice(from);
+      const widest = Math.max(...rest);
+      if (widest <= MIN_COLUMN) break;
+      widths[from + rest.indexOf(widest)]--;
+    }
   }
   const out: string[] = [];
   for (const line of clean) {

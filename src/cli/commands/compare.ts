@@ -22,7 +22,10 @@ docker-archive:FILE[:NAME:TAG]) and prints, for each: the compressed size
 (the layers as stored), the uncompressed size (the files of the final file
 system), layers, installed packages, files, setuid/setgid files, shells and
 package managers present, the user it runs as, its known vulnerabilities by
-severity, and the CUDA and NVIDIA library packages with their versions.
+severity, and its CUDA library packages (by source package or the CUDA
+libraries they ship), listed with their versions in a section of their own.
+The table is wrapped to the terminal (100 columns when piped); --format
+markdown is a summary for a pull request or $GITHUB_STEP_SUMMARY.
 
 Vulnerabilities are counted by default, matched as 'cudaseal scan' matches
 them and from the same data: the Debian Security Tracker's feed, downloaded
