@@ -5,6 +5,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile text here spells ${VAR} on purpose
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import type { Finding } from "../../src/findings/index.ts";
@@ -106,4 +107,33 @@ test("the real problems stay found: curl into python${PYTHON_VERSION}, pip under
   // the shipped vLLM image is built on a CUDA devel image, and runs as root
   assert.deepEqual(hits("vllm.Dockerfile", "CS-DF-CUDA-DEVEL-FINAL"), [276]);
   for (const file of FILES) assert.equal(hits(file, "CS-DF-USER-MISSING").length, 1, file);
+});
+
+test("`cudaseal lint` over the whole corpus: one JSON report, none of the false positives, the misses found", () => {
+  const bin = new URL("../../bin/cudaseal.js", import.meta.url).pathname;
+  const run = spawnSync(process.execPath, [bin, "lint", ...FILES, "--format", "json"], {
+    cwd: new URL(".", DIR).pathname,
+    encoding: "utf8",
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const report = JSON.parse(run.stdout) as {
+    findings: { id: string; evidence: { path: string; line: number } }[];
+  };
+  const seen = (id: string, path: string) =>
+    report.findings
+      .filter((f) => f.id === id && f.evidence.path === path)
+      .map((f) => f.evidence.line)
+      .sort((a, b) => a - b);
+  assert.deepEqual(seen("CS-DF-SECRET-ARG", "vllm.Dockerfile"), []);
+  assert.deepEqual(seen("CS-DF-APT-LISTS", "vllm.Dockerfile"), [293]);
+  assert.deepEqual(seen("CS-DF-CURL-PIPE-SHELL", "vllm.Dockerfile"), [78, 293]);
+  assert.deepEqual(seen("CS-DF-PIP-CACHE", "vllm.Dockerfile"), [110, 326]);
+  // the library and the command agree, file by file
+  for (const file of FILES) {
+    assert.equal(
+      report.findings.filter((f) => f.evidence.path === file).length,
+      results.get(file)?.length,
+      file,
+    );
+  }
 });
