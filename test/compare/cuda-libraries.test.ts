@@ -204,3 +204,19 @@ test("the Markdown has the libraries as a section of their own, one row each, an
   assert.ok(lines.includes("| CUDA libraries | 21 | 12 |"));
   assert.ok(!md.includes("<b>"));
 });
+
+test("however many libraries, the Markdown stays under 65,536 characters and says what it left out", () => {
+  const many = Array.from({ length: 5_000 }, (_, i) => ({
+    name: `libcublas-${i}|<i>`,
+    version: `12.${i}-1`,
+  }));
+  const md = compareMarkdown([
+    { ...REALISTIC[0], cudaLibraries: many },
+    { ...REALISTIC[1], cudaLibraries: [] },
+  ]);
+  assert.ok(md.length < 65_536, `${md.length} characters`);
+  const rows = md.split("\n").filter((l) => l.startsWith("| libcublas-"));
+  assert.ok(rows.length > 50 && rows.length < 5_000, `${rows.length} rows`);
+  assert.match(md, new RegExp(`\\n…and ${5_000 - rows.length} more; see the JSON/SARIF output\\n$`));
+  assert.ok(!md.includes("<i>"));
+});
