@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 // Entry point: needs Node 24 or newer, which runs the TypeScript sources directly.
+// The check is here, not in package.json's `engines`: npm checks `engines`
+// against the Node npm itself runs on (often an older system Node), while
+// `npm run` and `npx` run this file with the Node 24 the project brings, so
+// an `engines` floor only warned EBADENGINE about a Node that never runs it.
 const [major] = process.versions.node.split(".").map(Number);
 if (major < 24) {
   process.stderr.write(
