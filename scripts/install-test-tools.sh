@@ -34,6 +34,8 @@ want gcc gcc
 /usr/bin/python3 -c 'import setuptools' 2>/dev/null || need="$need python3-setuptools"
 want docker-registry docker-registry
 want htpasswd apache2-utils
+# The report's browser tests drive Debian's chromium, headless (no browser download).
+want chromium chromium
 
 # cosign cross-checks cudaseal's signatures. Debian 12 has no cosign
 # package; Debian 13 (trixie) does. Rather than add trixie to this machine's

@@ -73,7 +73,9 @@ export function composition(input: CompositionInput): { tree: TreeNode; layers: 
       size,
       topPackages: packages.slice(0, TOP_PACKAGES).map((p) => ({ name: p.name, size: p.size })),
     });
-    layerNodes.push({ name: `layer ${index}`, kind: "layer", size, children: packages });
+    const node: TreeNode = { name: `layer ${index}`, kind: "layer", size, children: packages };
+    if (packages.some((p) => p.cuda)) node.cuda = true;
+    layerNodes.push(node);
   }
   return { tree: { name: input.name, kind: "image", size: sum(layerNodes), children: layerNodes }, layers };
 }

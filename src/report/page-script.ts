@@ -167,10 +167,7 @@ export const PAGE_SCRIPT = String.raw`
     add(p, el("h2", null, "Composition"));
     add(p, el("p", { "class": "muted" }, "The final file system by size: layer, package, folder, file. Click a box or press Enter on it to zoom in; Escape or Backspace zooms out. CUDA libraries are green."));
     add(p, el("div", { "class": "crumbs", id: "crumbs", "aria-live": "polite" }));
-    var tm = add(p, el("div", { "class": "treemap", id: "treemap", role: "group", "aria-label": "Treemap" }));
-    tm.addEventListener("keydown", function (e) {
-      if ((e.key === "Escape" || e.key === "Backspace") && zoom.length > 1) { e.preventDefault(); zoomOut(); }
-    });
+    add(p, el("div", { "class": "treemap", id: "treemap", role: "group", "aria-label": "Treemap", tabindex: "-1" }));
     add(p, el("h2", null, "Layers"));
     add(p, table([{ label: "#" }, { label: "Created by" }, { label: "Files", num: 1 }, { label: "Size", num: 1 }, { label: "Stored", num: 1 }, { label: "Largest packages" }],
       im.layers.map(function (l) {
@@ -233,6 +230,15 @@ export const PAGE_SCRIPT = String.raw`
     });
   }
   window.addEventListener("resize", function () { drawTreemap(); });
+  // On the document, so the key works wherever focus was left when a redraw replaced the boxes;
+  // never while typing in a field.
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape" && e.key !== "Backspace") return;
+    if (panels.composition.hasAttribute("hidden") || zoom.length < 2) return;
+    if (/^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName || "")) return;
+    e.preventDefault();
+    zoomOut();
+  });
 
   // ---- vulnerabilities: filter by text and severity, sort by any column
   var vsort = { col: 0, dir: 1 };
