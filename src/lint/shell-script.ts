@@ -1,7 +1,8 @@
 // Just enough of POSIX sh to see which commands a RUN runs: words (quotes
 // removed), redirections dropped, commands split at `;`, `&&`, `||`, `&`,
 // newlines and parentheses, and pipelines kept together so `curl … | sh` is
-// one pipeline of two commands. `$(…)` and backticks stay inside their word;
+// one pipeline of two commands. A `case`'s patterns (`arm64|aarch64)`) are
+// dropped, so their `|` is no pipe. `$(…)` and backticks stay inside their word;
 // rules that care look into the raw text. This is a linter's view, not an
 // interpreter: no expansion, no functions, no control flow.
 
@@ -46,6 +47,9 @@ export function shellCommands(script: string): ShellCommand[] {
   let dropNext = false;
   let pipeline = 0;
   let position = 0;
+  // Open `case … in` blocks, and whether a pattern list (up to its `)`) comes next.
+  let cases = 0;
+  let inPattern = false;
 
   const endWord = () => {
     if (inWord) {
@@ -72,6 +76,23 @@ export function shellCommands(script: string): ShellCommand[] {
   for (let i = 0; i < script.length; i++) {
     const ch = script[i];
     const nextCh = script[i + 1];
+    // `case WORD in` is complete: the first pattern list follows.
+    if (!inWord && words.length === 3 && words[0] === "case" && words[2] === "in") {
+      endCommand(false);
+      cases++;
+      inPattern = true;
+    }
+    if (inPattern && cases > 0) {
+      if (/\s/.test(ch)) continue;
+      if (/^esac(?![\w-])/.test(script.slice(i, i + 5))) {
+        cases--;
+        inPattern = false;
+      } else {
+        i = patternEnd(script, i);
+        inPattern = false;
+        continue;
+      }
+    }
     if (ch === "\\") {
       if (nextCh === "\n") i++;
       else if (nextCh !== undefined) {
@@ -148,6 +169,9 @@ export function shellCommands(script: string): ShellCommand[] {
     }
     if (ch === "|" || ch === "&" || ch === ";" || ch === "\n" || ch === "(" || ch === ")") {
       const pipe = ch === "|" && nextCh !== "|";
+      // `;;` (and `;&`, `;;&`) ends a case branch: a pattern list comes next.
+      if (ch === ";" && (nextCh === ";" || nextCh === "&") && cases > 0) inPattern = true;
+
       if ((ch === "|" || ch === "&") && nextCh === ch) i++;
       else if (ch === "|" && nextCh === "&") i++;
       else if (ch === ";" && nextCh === ";") i++;
@@ -159,6 +183,21 @@ export function shellCommands(script: string): ShellCommand[] {
   }
   endCommand(false);
   return out;
+}
+
+// The index of the `)` that ends a case pattern starting at `start` (`(a|b)` or `a|b)`), skipping quoted text.
+function patternEnd(text: string, start: number): number {
+  let j = text[start] === "(" ? start + 1 : start;
+  for (; j < text.length; j++) {
+    const c = text[j];
+    if (c === "'" || c === '"') {
+      const end = text.indexOf(c, j + 1);
+      if (end < 0) return text.length - 1;
+      j = end;
+    } else if (c === "\\") j++;
+    else if (c === ")") return j;
+  }
+  return text.length - 1;
 }
 
 // The index of the `)` closing the `(` at `open`, skipping quoted text; the end if none.

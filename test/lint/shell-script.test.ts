@@ -67,3 +67,27 @@ test("which heredoc bodies a RUN executes as shell", () => {
   assert.doesNotMatch(runScript(cat), /sudo/);
   assert.equal(runScript(exec), "sudo make install");
 });
+
+test("a case's patterns are no pipeline: NeMo-Skills' `arm64|aarch64)` is dropped, its branches are commands", () => {
+  // NeMo-Skills dockerfiles/Dockerfile.sandbox, continuations joined as BuildKit joins them
+  const script =
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text spells ${VAR} on purpose
+    'ARCH="${TARGETARCH:-$(dpkg --print-architecture)}" && case "$ARCH" in amd64) PYPY_ARCH=linux64 ;; arm64|aarch64) PYPY_ARCH=aarch64 ;; *) echo "Unsupported TARGETARCH \'$ARCH\'" >&2; exit 1 ;; esac && curl -L https://x -o /tmp/p.tar.bz2 | tee log';
+  const commands = shellCommands(script);
+  assert.deepEqual(
+    commands.filter((c) => c.position > 0).map((c) => c.words[0]),
+    ["tee"],
+  );
+  assert.ok(commands.some((c) => c.words[0] === "exit"));
+  // `(a|b)` patterns too, and a case word that is only an argument
+  assert.deepEqual(
+    shellCommands("case x in (a|b) make ;; esac; wget -O- y | sh")
+      .filter((c) => c.position > 0)
+      .map((c) => c.words[0]),
+    ["sh"],
+  );
+  assert.deepEqual(
+    shellCommands("echo case in | cat").map((c) => c.position),
+    [0, 1],
+  );
+});
