@@ -17,6 +17,7 @@ export {
 export { gateFailures, parseFailOn } from "./gate.ts";
 export {
   budgetedTable,
+  candidateRows,
   DEFAULT_MARKDOWN_LENGTH,
   DEFAULT_MARKDOWN_ROWS,
   escapeMarkdown,

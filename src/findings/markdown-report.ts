@@ -5,6 +5,7 @@
 import { locationText, SEVERITIES, severityCounts, sortFindings } from "./finding.ts";
 import {
   budgetedTable,
+  candidateRows,
   escapeMarkdown,
   joinSections,
   type MarkdownOptions,
@@ -33,13 +34,16 @@ export function findingsMarkdown(report: FindingsReport, options: MarkdownOption
   const sections = [markdownHeading(headingLevel, title), summary];
   if (report.findings.length > 0) {
     const heading = markdownHeading(headingLevel + 1, "Findings, worst first");
-    const rows = sortFindings(report.findings).map((f) => [
-      f.severity,
-      escapeMarkdown(f.id),
-      escapeMarkdown(locationText(f.evidence)),
-      escapeMarkdown(f.message),
-      escapeMarkdown(f.fix),
-    ]);
+    const sorted = sortFindings(report.findings);
+    const rows = sorted
+      .slice(0, candidateRows(sorted.length, maxRows, maxLength))
+      .map((f) => [
+        f.severity,
+        escapeMarkdown(f.id),
+        escapeMarkdown(locationText(f.evidence)),
+        escapeMarkdown(f.message),
+        escapeMarkdown(f.fix),
+      ]);
     const used = sections.join("\n\n").length + heading.length + 6;
     const table = budgetedTable(
       ["Severity", "Rule", "Where", "Message", "Fix"],
@@ -47,6 +51,7 @@ export function findingsMarkdown(report: FindingsReport, options: MarkdownOption
       rows,
       maxRows,
       maxLength - used,
+      sorted.length,
     );
     if (table !== "") sections.push(heading, table);
   }

@@ -75,9 +75,20 @@ export function moreLine(left: number): string {
 }
 
 /**
+ * How many of `total` rows a table could show within `maxRows` and
+ * `maxLength`: callers escape only these, so 20,000 findings cost no more
+ * than the few hundred that can fit. A row is at least 8 characters.
+ */
+export function candidateRows(total: number, maxRows: number, maxLength: number): number {
+  return Math.min(total, maxRows, Math.ceil(maxLength / 8));
+}
+
+/**
  * A table of as many of `rows` (escaped cells) as fit both `maxRows` and
  * `budget` characters, then, when some are left out, the line saying how
- * many. Returns "" when not even the header and that line fit.
+ * many of `total` (the rows there were before the caller took its
+ * candidateRows; `rows.length` by default). Returns "" when not even the
+ * header and that line fit.
  */
 export function budgetedTable(
   headers: readonly string[],
@@ -85,10 +96,11 @@ export function budgetedTable(
   rows: readonly (readonly string[])[],
   maxRows: number,
   budget: number,
+  total = rows.length,
 ): string {
   const head = markdownHeader(headers, align);
   // The "more" line is reserved up front, at its longest, so it always fits.
-  const reserve = `\n\n${moreLine(rows.length)}`.length;
+  const reserve = `\n\n${moreLine(total)}`.length;
   if (head.length + reserve > budget) return "";
   const lines = [head];
   let used = head.length;
@@ -100,9 +112,9 @@ export function budgetedTable(
     used += 1 + line.length;
   }
   const shown = lines.length - 1;
-  if (shown < rows.length) {
-    if (shown === 0) return moreLine(rows.length);
-    lines.push("", moreLine(rows.length - shown));
+  if (shown < total) {
+    if (shown === 0) return moreLine(total);
+    lines.push("", moreLine(total - shown));
   }
   return lines.join("\n");
 }

@@ -6,6 +6,7 @@
 
 import {
   budgetedTable,
+  candidateRows,
   escapeMarkdown,
   joinSections,
   type MarkdownOptions,
@@ -31,8 +32,9 @@ export function scanMarkdown(result: ScanResult, options: MarkdownOptions = {}):
   ];
   if (result.findings.length > 0) {
     const heading = markdownHeading(headingLevel + 1, "Findings, worst first");
-    const rows = [...result.findings]
-      .sort(worstFirst)
+    const sorted = [...result.findings].sort(worstFirst);
+    const rows = sorted
+      .slice(0, candidateRows(sorted.length, maxRows, maxLength))
       .map((f) => [
         f.severity,
         advisoryLink(f.id),
@@ -49,6 +51,7 @@ export function scanMarkdown(result: ScanResult, options: MarkdownOptions = {}):
       rows,
       maxRows,
       maxLength - used,
+      sorted.length,
     );
     if (table !== "") sections.push(heading, table);
   }
