@@ -277,6 +277,7 @@ const CASES: Case[] = [
     good: [
       `${head}${tail}ENTRYPOINT ["python3", "-m", "app"]\nCMD ["--port", "8000"]\n`,
       `${head}${tail}HEALTHCHECK CMD curl -f http://localhost:8000/health\n`,
+      `${head}${tail}CMD exec python3 -m app --port "$PORT"\n`,
     ],
   },
   {

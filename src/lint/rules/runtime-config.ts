@@ -108,7 +108,8 @@ export const cmdShellForm: Rule = {
     ctx.dockerfile.instructions
       .filter((ins) => (ins.keyword === "CMD" || ins.keyword === "ENTRYPOINT") && ins.json === undefined)
       // Broken JSON is CS-DF-JSON-FORM-INVALID's finding; an empty CMD is no command.
-      .filter((ins) => ins.args.trim() !== "" && !ins.args.trimStart().startsWith("["))
+      // `CMD exec python3 app.py`: exec replaces the shell, so the process gets the signals.
+      .filter((ins) => ins.args.trim() !== "" && !/^(\[|exec\s)/.test(ins.args.trimStart()))
       .map((ins) =>
         at(
           ins,
