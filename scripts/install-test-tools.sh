@@ -36,6 +36,9 @@ want docker-registry docker-registry
 want htpasswd apache2-utils
 # The report's browser tests drive Debian's chromium, headless (no browser download).
 want chromium chromium
+# The Markdown summaries (scan, audit, compare --format markdown) are rendered
+# by GitHub's own GFM implementation to check their tables and escaping.
+want cmark-gfm cmark-gfm
 
 # cosign cross-checks cudaseal's signatures. Debian 12 has no cosign
 # package; Debian 13 (trixie) does. Rather than add trixie to this machine's
