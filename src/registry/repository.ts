@@ -170,11 +170,10 @@ export class Repository {
         await discard(res);
         return tags;
       }
-      const body = JSON.parse(
+      const body = tagsBody(
         (await readCapped(res, MAX_MANIFEST, `${this.label}: tags`)).toString("utf8"),
-      ) as {
-        tags?: unknown;
-      };
+        this.label,
+      );
       if (Array.isArray(body.tags)) for (const t of body.tags) if (typeof t === "string") tags.push(t);
       url = nextLink(res.headers.get("link"));
     }
@@ -209,4 +208,19 @@ function manifestMediaType(contentType: string | null, bytes: Buffer): string {
   )
     return header;
   return mediaTypeInManifest(bytes) ?? header ?? OCI_MANIFEST;
+}
+
+/** A tags list as the registry sent it; REGISTRY_INVALID_RESPONSE for one that is no JSON object. */
+function tagsBody(text: string, label: string): { tags?: unknown } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new CudasealError("REGISTRY_INVALID_RESPONSE", `${label}: the tags list is not JSON`, {
+      cause: err,
+    });
+  }
+  if (body === null || typeof body !== "object")
+    throw new CudasealError("REGISTRY_INVALID_RESPONSE", `${label}: the tags list is not a JSON object`);
+  return body as { tags?: unknown };
 }
