@@ -33,6 +33,7 @@ export const SOURCE_FLAGS: Flags = {
   arch: { type: "string", multiple: true },
   "allow-expired": { type: "boolean" },
   "allow-rollback": { type: "boolean" },
+  offline: { type: "boolean" },
   "cache-dir": { type: "string" },
 };
 
@@ -47,6 +48,8 @@ export const SOURCE_FLAGS_HELP = `Repository options:
   --arch ARCH             amd64 or arm64, repeatable (default: both for build, amd64 for resolve)
   --allow-expired         accept a Release whose Valid-Until has passed
   --allow-rollback        accept a Release older than one already seen (a move to an older snapshot)
+  --offline               make no request: use the metadata and indexes the cache kept from the last
+                          read, while their Valid-Until holds
   --cache-dir DIR         where downloads are kept (default: ~/.cache/cudaseal)`;
 
 export function stringFlag(flags: FlagValues, name: string): string | undefined {

@@ -88,6 +88,7 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
     }));
   }
   if (allowExpired) sources = sources.map((s) => ({ ...s, allowExpired: true }));
+  if (flags.offline === true) sources = sources.map((s) => ({ ...s, offline: true }));
   if (allowRollback) sources = sources.map((s) => ({ ...s, allowRollback: true }));
   return sources.map(dropUndefined);
 }
