@@ -13,12 +13,13 @@ import { join } from "node:path";
 import type { ContentStore } from "../cache/content-store.ts";
 import { NewestSeen } from "../cache/newest-seen.ts";
 import { CudasealError } from "../errors.ts";
-import { downloadVerified, getBytes, HttpStatusError } from "../http/index.ts";
+import { downloadVerified, getBytes, getConditional, HttpStatusError } from "../http/index.ts";
 import { mapPool } from "../util/pool.ts";
 import { AvailablePackages } from "./available.ts";
 import { buildCachedIndex, indexCachePath, openCachedIndex } from "./index-cache.ts";
 import type { CompactIndex } from "./index-cache-read.ts";
 import { verifyDetached, verifyInRelease } from "./inrelease.ts";
+import { type KeptInRelease, keepInRelease, readKeptInRelease } from "./inrelease-kept.ts";
 import { builtinKeyring, isBuiltinKeyringName, type Keyring, loadKeyring, mergeKeyrings } from "./keyring.ts";
 import type { AptPin } from "./pins.ts";
 import { checkFresh, parseRelease, type Release } from "./release.ts";
@@ -37,6 +38,12 @@ export interface ReadSourcesOptions {
   /** Where the newest Date of each suite is kept; default: apt-release-dates/ beside the content store. */
   releaseDates?: NewestSeen;
   signal?: AbortSignal;
+  /**
+   * Make no request: use the InRelease kept from the last read of each suite
+   * (still verified, and refused once past its Valid-Until) and the indexes
+   * already in the cache. Per-source `offline` also works.
+   */
+  offline?: boolean;
   /** Notes for the user (a component missing from a suite, a fallback taken). */
   onNote?: (note: string) => void;
 }
@@ -118,15 +125,26 @@ async function readSuite(
   options: ReadSourcesOptions,
 ): Promise<{ info: SuiteInfo; parts: IndexPart[] }> {
   const base = suiteBaseUrl(source.uri, suite);
+  const offline = options.offline === true || source.offline === true;
+  if (offline) options = { ...options, offline };
   const { text, signer } = await fetchSignedRelease(base, keyring, options);
   const release = parseRelease(text);
   const now = options.now ?? new Date();
   const from = { uri: source.uri, suite };
-  checkFresh(release, {
-    now,
-    allowExpired: options.allowExpired || source.allowExpired === true,
-    url: `${base}/InRelease`,
-  });
+  try {
+    checkFresh(release, {
+      now,
+      allowExpired: options.allowExpired || source.allowExpired === true,
+      url: `${base}/InRelease`,
+    });
+  } catch (err) {
+    if (!(offline && err instanceof CudasealError && err.code === "APT_RELEASE_EXPIRED")) throw err;
+    throw new CudasealError("APT_RELEASE_EXPIRED", `--offline: ${err.message}`, {
+      hint: "the metadata kept from the last read has expired; run once without --offline to fetch fresh metadata",
+      cause: err,
+      details: err.details,
+    });
+  }
   await checkNotRolledBack(release, from, {
     dates,
     allowRollback: options.allowRollback || source.allowRollback === true,
@@ -173,13 +191,43 @@ async function fetchSignedRelease(
 ): Promise<{ text: string; signer: string }> {
   const get = (path: string) =>
     getBytes(`${base}/${path}`, { maxBytes: INRELEASE_MAX, signal: options.signal });
+  const url = `${base}/InRelease`;
+  const root = options.store.root;
+  const kept = await readKeptInRelease(root, url);
+  if (options.offline) {
+    if (!kept) {
+      throw new CudasealError(
+        "APT_FETCH_FAILED",
+        `--offline: no InRelease of ${base} was kept from an earlier read`,
+        {
+          hint: "run once without --offline, which fetches the repository's metadata and keeps it",
+          details: { url },
+        },
+      );
+    }
+    return verifyInRelease(kept.body, keyring, { url });
+  }
   let inRelease: Buffer | undefined;
+  let fresh: KeptInRelease | undefined;
   try {
-    inRelease = await get("InRelease");
+    // Asked as "changed since?"; on 304 the kept bytes are verified as if just downloaded.
+    const answer = await getConditional(url, kept ?? {}, { maxBytes: INRELEASE_MAX, signal: options.signal });
+    if (!answer.notModified) {
+      inRelease = answer.body;
+      fresh = { url, body: answer.body, etag: answer.etag, lastModified: answer.lastModified };
+    } else if (kept) {
+      inRelease = kept.body;
+    } else {
+      throw new CudasealError("APT_FETCH_FAILED", `${url}: HTTP 304 to a request that was not conditional`);
+    }
   } catch (err) {
     if (!(err instanceof HttpStatusError && err.status === 404)) throw repoError(base, err);
   }
-  if (inRelease) return verifyInRelease(inRelease, keyring, { url: `${base}/InRelease` });
+  if (inRelease) {
+    const verified = await verifyInRelease(inRelease, keyring, { url });
+    if (fresh) await keepInRelease(root, fresh);
+    return verified;
+  }
   // Some repositories publish only the older detached pair.
   const [release, signature] = await Promise.allSettled([get("Release"), get("Release.gpg")]);
   for (const result of [release, signature]) {
@@ -244,6 +292,12 @@ async function compactIndex(
     const cached = openCachedIndex(dest, entry.sha256, arch, options.onNote);
     if (cached) return cached;
     let file = await options.store.lookup(entry.sha256, entry.size);
+    if (!file && options.offline) {
+      throw new CudasealError("APT_FETCH_FAILED", `--offline: ${base}/${path} is not in the cache`, {
+        hint: "run once without --offline, which fetches the indexes and keeps them",
+        details: { url: `${base}/${path}`, sha256: entry.sha256 },
+      });
+    }
     if (!file) {
       // By hash first where offered; apt falls back to the plain name when a mirror lacks it.
       const urls = [`${base}/${path}`];

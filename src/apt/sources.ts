@@ -24,6 +24,8 @@ export interface AptSource {
   allowExpired?: boolean;
   /** Accept a Release older than one already seen for its suite. */
   allowRollback?: boolean;
+  /** Make no request: read the suite from what the cache kept of it (readSources' `offline`). */
+  offline?: boolean;
 }
 
 /** The Debian release cudaseal builds from unless told otherwise. */

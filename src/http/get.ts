@@ -131,6 +131,40 @@ export async function getBytes(url: string, options: GetOptions = {}): Promise<B
   });
 }
 
+/** What a conditional GET learned: the document unchanged since `validators`, or a new one. */
+export type ConditionalAnswer =
+  | { notModified: true }
+  | { notModified: false; body: Buffer; etag?: string; lastModified?: string };
+
+/**
+ * getBytes, sending If-None-Match and If-Modified-Since from what an earlier
+ * answer gave; a 304 is `notModified` and carries no body.
+ */
+export async function getConditional(
+  url: string,
+  validators: { etag?: string; lastModified?: string },
+  options: GetOptions = {},
+): Promise<ConditionalAnswer> {
+  const max = options.maxBytes ?? 256 * 1024 * 1024;
+  const headers: Record<string, string> = { ...options.headers };
+  if (validators.etag) headers["if-none-match"] = validators.etag;
+  if (validators.lastModified) headers["if-modified-since"] = validators.lastModified;
+  return retryingGet(url, options, async () => {
+    const res = await openGet(url, { ...options, headers }, [304]);
+    if (res.status === 304) {
+      await discard(res);
+      return { notModified: true };
+    }
+    const body = await readCapped(res, max, () => tooLarge(url, max, options.label), options.onBytes);
+    return {
+      notModified: false,
+      body,
+      etag: res.headers.get("etag") ?? undefined,
+      lastModified: res.headers.get("last-modified") ?? undefined,
+    };
+  });
+}
+
 export interface DownloadOptions extends GetOptions {
   sha256: string;
   size?: number;

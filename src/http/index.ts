@@ -4,8 +4,16 @@
 // messages. The registry's Distribution API client (src/registry/) builds on
 // send() and withRetries(); apt and feeds use the GETs of get.ts.
 
-export type { GetOptions } from "./get.ts";
-export { downloadVerified, getBytes, HttpStatusError, openGet, retryingGet, tooLarge } from "./get.ts";
+export type { ConditionalAnswer, GetOptions } from "./get.ts";
+export {
+  downloadVerified,
+  getBytes,
+  getConditional,
+  HttpStatusError,
+  openGet,
+  retryingGet,
+  tooLarge,
+} from "./get.ts";
 export { isLoopback } from "./loopback.ts";
 export { discard, readCapped } from "./read-capped.ts";
 export { redactUrl } from "./redact.ts";

@@ -263,6 +263,8 @@ export interface AptRepo {
   requests: Map<string, number>;
   /** How often `path` was asked for. */
   count(path: string): number;
+  /** How often `path` was answered 304 Not Modified. */
+  notModifiedCount(path: string): number;
   /** Answer `path` with `status` (default 503) the next `times` requests. */
   failNext(path: string, times: number, status?: number): void;
   close(): Promise<void>;
@@ -553,6 +555,7 @@ async function serve(dir: string, state: ServeState): Promise<AptRepo> {
   }
   const root = normalize(dir) + sep;
 
+  const notModified = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     let path: string;
     try {
@@ -579,7 +582,18 @@ async function serve(dir: string, state: ServeState): Promise<AptRepo> {
     }
     readFile(file).then(
       (bytes) => {
-        res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.length });
+        // An ETag as mirrors send one, and 304 to a request that already holds it.
+        const etag = `"${createHash("sha256").update(bytes).digest("hex").slice(0, 32)}"`;
+        if (req.headers["if-none-match"] === etag) {
+          notModified.set(path, (notModified.get(path) ?? 0) + 1);
+          res.writeHead(304, { etag }).end();
+          return;
+        }
+        res.writeHead(200, {
+          "content-type": "application/octet-stream",
+          "content-length": bytes.length,
+          etag,
+        });
         res.end(req.method === "HEAD" ? undefined : bytes);
       },
       () => {
@@ -606,6 +620,7 @@ async function serve(dir: string, state: ServeState): Promise<AptRepo> {
     debs: state.debs,
     requests,
     count: (path) => requests.get(path) ?? 0,
+    notModifiedCount: (path) => notModified.get(path) ?? 0,
     failNext: (path, times, status = 503) => {
       failures.set(path, { times, status });
     },
