@@ -43,8 +43,8 @@ function record(name: string, version: string, source: string | undefined, files
 const LOOKALIKES = {
   // Names that start like CUDA's, and the libraries they really ship.
   ...record("libcurl4t64", "8.14.1-2", "curl", { "usr/lib/x86_64-linux-gnu/libcurl.so.4.8.0": "curl" }),
-  ...record("libcups2t64", "2.4.10-3", "cups", { "usr/lib/x86_64-linux-gnu/libcups.so.2": "cups" }),
-  ...record("libnvme1t64", "1.13-2", "libnvme", { "usr/lib/x86_64-linux-gnu/libnvme.so.1.13.0": "nvme" }),
+  ...record("libcups2", "2.4.2-3+deb12u8", "cups", { "usr/lib/x86_64-linux-gnu/libcups.so.2": "cups" }),
+  ...record("libnvme1", "1.3-1", "libnvme", { "usr/lib/x86_64-linux-gnu/libnvme.so.1.3.0": "nvme" }),
   ...record("libcurand-lookalike", "1.0", undefined, { "usr/lib/x86_64-linux-gnu/libcurandom.so.1": "x" }),
 };
 const CUDA = {
@@ -62,6 +62,7 @@ const CUDA = {
 };
 const plain = `oci:${join(dir, "plain")}`;
 const cuda = `oci:${join(dir, "cuda")}`;
+const cudaOnly = `oci:${join(dir, "cuda-only")}`;
 
 before(async () => {
   const os = { "etc/os-release": 'ID=debian\nVERSION_ID="13"\nVERSION_CODENAME=trixie\n' };
@@ -73,32 +74,42 @@ before(async () => {
     platforms: [platformImage("amd64", [makeLayer(dir, "cuda", { ...os, ...LOOKALIKES, ...CUDA })])],
     tag: "v1",
   });
+  await writeOciLayout(join(dir, "cuda-only"), {
+    platforms: [platformImage("amd64", [makeLayer(dir, "cuda-only", { ...os, ...CUDA })])],
+    tag: "v1",
+  });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test("lookalike names are not CUDA libraries; sources and shipped sonames are", () => {
-  const r = spawnSync(
-    process.execPath,
-    [BIN, "compare", plain, cuda, "--no-cves", "--arch", "amd64", "--json"],
-    {
-      encoding: "utf8",
-      env: ENV,
-    },
-  );
+function compareJson(a: string, b: string): ImageStats[] {
+  const r = spawnSync(process.execPath, [BIN, "compare", a, b, "--no-cves", "--arch", "amd64", "--json"], {
+    encoding: "utf8",
+    env: ENV,
+  });
   assert.equal(r.status, 0, r.stderr);
-  const [a, b] = JSON.parse(r.stdout).images as ImageStats[];
-  assert.equal(a.packages, 4);
+  return JSON.parse(r.stdout).images;
+}
+
+const CUDA_LIST = [
+  { name: "acme-inference", version: "3.1-1" },
+  { name: "libcublas-12-8", version: "12.8.4.1-1" },
+  { name: "libcudart12", version: "12.4.127~12.4.1-2" },
+  { name: "libnccl2", version: "2.25.1-1+cuda12.8" },
+];
+
+test("lookalike names are not CUDA libraries; sources and shipped sonames are, with the lookalikes present or absent", () => {
+  const [lookalikes, both] = compareJson(plain, cuda);
+  assert.equal(lookalikes.packages, 4);
   assert.deepEqual(
-    a.cudaLibraries,
+    lookalikes.cudaLibraries,
     [],
-    "libcurl4t64, libcups2t64, libnvme1t64 and a libcurand lookalike are not CUDA",
+    "libcurl4t64, libcups2, libnvme1 and a libcurand lookalike are not CUDA",
   );
-  assert.deepEqual(b.cudaLibraries, [
-    { name: "acme-inference", version: "3.1-1" },
-    { name: "libcublas-12-8", version: "12.8.4.1-1" },
-    { name: "libcudart12", version: "12.4.127~12.4.1-2" },
-    { name: "libnccl2", version: "2.25.1-1+cuda12.8" },
-  ]);
+  assert.deepEqual(both.cudaLibraries, CUDA_LIST);
+  const [withThem, without] = compareJson(cuda, cudaOnly);
+  assert.equal(withThem.packages, without.packages + 4);
+  assert.deepEqual(without.cudaLibraries, CUDA_LIST);
+  assert.deepEqual(withThem.cudaLibraries, without.cudaLibraries);
 });
 
 /** An image's numbers as a CUDA runtime image and a hardened one have them. */
