@@ -48,7 +48,15 @@ export function escapeMarkdown(text: string, max = MAX_CELL): string {
           .replace(/[\ud800-\udbff]$/, "")
           .trimEnd()}…`
       : flat;
-  return cut.replace(/[&<>]/g, (c) => ENTITIES[c]).replace(/[\\`*_[\]|~#]/g, (c) => `\\${c}`);
+  return (
+    cut
+      .replace(/[&<>]/g, (c) => ENTITIES[c])
+      .replace(/[\\`*_[\]|~#]/g, (c) => `\\${c}`)
+      // An advisory's `@name` would notify that GitHub user from a PR comment;
+      // a zero-width space after the `@` keeps the text and drops the mention.
+      // Only a free-standing `@`: `image@sha256:…` and mail addresses stay whole.
+      .replace(/(^|[^A-Za-z0-9_.\-/\\])@(?=[A-Za-z0-9])/g, "$1@\u200b")
+  );
 }
 
 const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };

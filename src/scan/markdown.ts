@@ -78,7 +78,7 @@ function countsTable(result: ScanResult): string {
       ? []
       : [
           "",
-          `${suppressed.length} more suppressed (${suppressed.filter((f) => f.suppressedBy.kind === "vex").length} by VEX, ` +
+          `Not counted: ${suppressed.length} suppressed (${suppressed.filter((f) => f.suppressedBy.kind === "vex").length} by VEX, ` +
             `${suppressed.filter((f) => f.suppressedBy.kind === "ignore").length} by the ignore file; see the JSON output).`,
         ];
   if (result.findings.length === 0) return ["No findings.", ...tail].join("\n");

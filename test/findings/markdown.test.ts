@@ -23,6 +23,11 @@ test("escaping leaves no HTML, no table break, no code span, link or line break 
   assert.equal(text.match(/(?<!\\)[|`[\]*_~#]/g), null, `unescaped punctuation in ${text}`);
   assert.match(text, /^&lt;script&gt;alert\(1\)&lt;\/script&gt; \\\| \\`rm -rf\\`/);
   assert.match(text, /line &amp; co \\\\$/);
+  // No GitHub mention from a feed's text.
+  assert.equal(
+    escapeMarkdown("@hubot reported by @octocat (mail a@b.c) in oci:x/y@sha256:ab"),
+    "@\u200bhubot reported by @\u200boctocat (mail a@b.c) in oci:x/y@sha256:ab",
+  );
   // Cut to the cell's length, with an ellipsis, never through a surrogate pair.
   assert.equal(escapeMarkdown("a".repeat(500), 10), `${"a".repeat(9)}…`);
   assert.equal(escapeMarkdown(`${"a".repeat(8)}😀😀`, 10), `${"a".repeat(8)}…`);

@@ -63,7 +63,7 @@ test("suppressed findings are counted, not listed", () => {
       { ...second, suppressedBy: { kind: "ignore", reason: "r", expires: "2099-01-01", file: "i.yaml" } },
     ],
   });
-  assert.match(md, /\n2 more suppressed \(1 by VEX, 1 by the ignore file; see the JSON output\)\.\n/);
+  assert.match(md, /\nNot counted: 2 suppressed \(1 by VEX, 1 by the ignore file; see the JSON output\)\.\n/);
   assert.ok(!md.includes(`| ${first.id}`));
 });
 
