@@ -83,12 +83,17 @@ function dpkg(
   return files;
 }
 
+/** A machine-readable Debian copyright file declaring `license`. */
+function copyright(license: string): string {
+  return `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: someone\nLicense: ${license}\n`;
+}
+
 /** Write the three images and the trackers under `dir`. */
 export async function makeReportImages(dir: string): Promise<ReportImages> {
   const { single } = makeImages(dir);
   const [base, top] = single.platforms[0].layers;
   const os = makeLayer(dir, "hardened-os", { "etc/os-release": 'ID=debian\nVERSION_ID="12"\n' });
-  await layout(dir, "hardened", [base, top, os], { user: "1000:1000" });
+  await layout(dir, "cuda-runtime", [base, top, os], { user: "1000:1000" });
 
   const big = (n: number) => "x".repeat(n);
   const ubuntu = makeLayer(
@@ -102,6 +107,9 @@ export async function makeReportImages(dir: string): Promise<ReportImages> {
       "usr/bin/dpkg": big(40_000),
       "usr/bin/passwd": big(5_000),
       "usr/lib/x86_64-linux-gnu/libc.so.6": big(200_000),
+      "usr/share/doc/bash/copyright": copyright("GPL-3+"),
+      "usr/share/doc/libc6/copyright": copyright("LGPL-2.1+"),
+      "usr/share/doc/dpkg/copyright": copyright("GPL-2+"),
       ...dpkg({
         bash: ["5.1-6ubuntu1", undefined, ["usr/bin/bash"]],
         apt: ["2.4.12", undefined, ["usr/bin/apt-get"]],
@@ -118,7 +126,7 @@ export async function makeReportImages(dir: string): Promise<ReportImages> {
     "usr/local/cuda-12.4/lib64/libcublas.so.12": big(600_000),
     "usr/local/cuda-12.4/lib64/libcudart.so.12": big(150_000),
   });
-  await layout(dir, "cuda", [ubuntu, cudaLibs], {
+  await layout(dir, "nvidia-cuda", [ubuntu, cudaLibs], {
     env: ["PATH=/usr/local/cuda/bin:/usr/bin:/bin", "CUDA_VERSION=12.4.1", "NVIDIA_REQUIRE_CUDA=cuda>=12.4"],
     history: ["/bin/sh -c #(nop) ADD file:ubuntu in /", "RUN apt-get install -y cuda-libraries-12-4"],
   });
@@ -143,8 +151,8 @@ export async function makeReportImages(dir: string): Promise<ReportImages> {
   );
   writeFileSync(hostileTracker, evil);
   return {
-    hardened: `oci:${join(dir, "hardened")}`,
-    cuda: `oci:${join(dir, "cuda")}`,
+    hardened: `oci:${join(dir, "cuda-runtime")}`,
+    cuda: `oci:${join(dir, "nvidia-cuda")}`,
     hostile: `oci:${join(dir, "hostile")}`,
     tracker,
     hostileTracker,

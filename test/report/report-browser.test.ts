@@ -17,7 +17,7 @@ import type { Browser } from "playwright-core";
 import type { ReportData } from "../../src/report/index.ts";
 import { formatBytes } from "../../src/util/format-bytes.ts";
 import { browserMissing, launch, openReport, type Watched } from "./browser.ts";
-import { makeReportImages, PAYLOADS, type ReportImages } from "./fixture.ts";
+import { makeReportImages, PAYLOADS } from "./fixture.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = join(ROOT, "bin/cudaseal.js");
@@ -32,12 +32,13 @@ const ENV = {
   CUDASEAL_DB_URL: "http://127.0.0.1:9/json",
 };
 
+/** `cudaseal report ARGS`, run in the test dir, where the images and trackers go by short relative names. */
 function cli(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [BIN, "report", ...args],
-      { env: ENV, maxBuffer: 64 << 20 },
+      { env: ENV, cwd: dir, maxBuffer: 64 << 20 },
       (err, stdout, stderr) =>
         err ? reject(new Error(`report ${args.join(" ")}: ${stderr}`, { cause: err })) : resolve(stdout),
     );
@@ -71,7 +72,6 @@ async function rows(w: Watched, selector: string): Promise<string[][]> {
 
 describe("the report in chromium", { skip: browserMissing() }, () => {
   let browser: Browser;
-  let images: ReportImages;
   let hardened: { file: string; data: ReportData };
   let cuda: { file: string; data: ReportData };
   let compared: { file: string; data: ReportData };
@@ -79,13 +79,14 @@ describe("the report in chromium", { skip: browserMissing() }, () => {
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    images = await makeReportImages(dir);
-    [browser, hardened, cuda, compared, hostile] = await Promise.all([
-      launch(),
-      report("hardened", [images.hardened, "--db", images.tracker]),
-      report("cuda", [images.cuda, "--db", images.tracker]),
-      report("compare", [images.hardened, "--compare", images.cuda, "--db", images.tracker]),
-      report("hostile", [images.hostile, "--db", images.hostileTracker]),
+    await makeReportImages(dir);
+    // The browser first, so that `after` closes it even when a report fails to be made.
+    browser = await launch();
+    [hardened, cuda, compared, hostile] = await Promise.all([
+      report("hardened", ["oci:cuda-runtime", "--db", "tracker.json"]),
+      report("cuda", ["oci:nvidia-cuda", "--db", "tracker.json"]),
+      report("compare", ["oci:cuda-runtime", "--compare", "oci:nvidia-cuda", "--db", "tracker.json"]),
+      report("hostile", ["oci:hostile", "--db", "hostile-tracker.json"]),
     ]);
   });
   after(async () => {
@@ -250,13 +251,13 @@ describe("the report in chromium", { skip: browserMissing() }, () => {
       assert.equal(compare.cves, undefined);
       assert.equal(await page.locator("#cve-delta").count(), 0);
       assert.equal(await page.locator("#pkg-added li").count(), compare.packages.added.length);
+      if (DOCS && size === DESKTOP) await page.screenshot({ path: join(DOCS, "report-compare.png") });
       // The picker shows the other image's views.
       await page.selectOption("#image-select", "1");
       await page.click("#tab-summary");
       assert.equal(await page.getAttribute("[data-k='packages']", "data-v"), String(both[1].stats.packages));
       await page.click("#tab-compare");
       await shoot(w, `compare-${name}-${scheme}`);
-      if (DOCS && size === DESKTOP) await page.screenshot({ path: join(DOCS, "report-compare.png") });
       await assertQuiet(w);
       await page.context().close();
     }

@@ -122,6 +122,13 @@ test("an nvidia/cuda-like image: CUDA flagged, the driver it needs, files under 
   assert.equal(layer0?.children?.[0].name, "libc6");
   assert.equal(image.layers[1].createdBy, "RUN apt-get install -y cuda-libraries-12-4");
   assert.ok(image.audit.findings.some((f) => f.id === "CS-FILE-SETUID"));
+  // Licences from the machine-readable copyright files, with the bytes of the packages that carry them.
+  const gpl3 = image.licenses.find((l) => l.license === "GPL-3.0-or-later");
+  assert.deepEqual(gpl3, { license: "GPL-3.0-or-later", packages: 1, size: 120_000 });
+  assert.equal(
+    image.licenses.reduce((n, l) => n + l.packages, 0),
+    image.stats.packages,
+  );
   assert.equal(image.audit.counts.high, image.audit.findings.filter((f) => f.severity === "high").length);
 });
 
