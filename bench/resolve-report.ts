@@ -4,6 +4,7 @@
 //   a  apt-get install -s       b  cudaseal build, no lock, one arch
 //   c  the same, two arches     d  cudaseal build --lock, one arch
 //   e  cudaseal resolve, cold (indexes in the store, none parsed yet)
+//   f  row e from a checkout of the tree before (optional)
 
 import { medians, type Row, type Target } from "./report.ts";
 
@@ -54,6 +55,9 @@ export interface ResolveRatios {
   coldWallS?: number;
   /** CPU seconds of row e: steadier than its wall time on a loaded machine. */
   coldCpuS?: number;
+  /** e / f, where row f (the tree before) ran. */
+  coldVsBeforeWall?: number;
+  coldVsBeforeCpu?: number;
   /** Median resolve-stage seconds of rows b and c, as cudaseal times it. */
   resolveStageOneArchS?: number;
   resolveStageTwoArchesS?: number;
@@ -81,7 +85,9 @@ function detailMedian(rows: readonly Row[], id: string, pick: (d: BuildDetail) =
 }
 
 export function resolveRatios(rows: readonly Row[]): ResolveRatios {
-  const [apt, one, two, locked, cold] = ["a", "b", "c", "d", "e"].map((id) => mediansOf(rows, id));
+  const [apt, one, two, locked, cold, before] = ["a", "b", "c", "d", "e", "f"].map((id) =>
+    mediansOf(rows, id),
+  );
   const stage = (id: string) => {
     const ms = detailMedian(rows, id, (d) => d.resolveMs);
     return ms === undefined ? undefined : ms / 1000;
@@ -93,12 +99,18 @@ export function resolveRatios(rows: readonly Row[]): ResolveRatios {
     lockedVsAptWall: div(locked?.wallS, apt?.wallS),
     coldWallS: cold?.wallS,
     coldCpuS: cold?.cpuS,
+    coldVsBeforeWall: div(cold?.wallS, before?.wallS),
+    coldVsBeforeCpu: div(cold?.cpuS, before?.cpuS),
     resolveStageOneArchS: stage("b"),
     resolveStageTwoArchesS: stage("c"),
   };
 }
 
-/** The targets on the medians; a baseline figure of 0 means none is known (n/a). */
+/**
+ * The targets on the medians. The cold one is judged against row f where it
+ * ran (the tree before, in the same run), else against `coldBefore` (a
+ * figure of 0 there: not judged).
+ */
 export function resolveTargets(rows: readonly Row[], coldBefore: ColdBaseline): Target[] {
   const r = resolveRatios(rows);
   const judge = (value: number | undefined, limit: number): Target["verdict"] =>
@@ -126,17 +138,39 @@ export function resolveTargets(rows: readonly Row[], coldBefore: ColdBaseline): 
       value: peakMiB === undefined ? "–" : `${peakMiB.toFixed(0)} MiB`,
       verdict: judge(peakMiB, RESOLVE_TARGETS.peakRssMiB),
     },
+    ...coldTargets(r, coldBefore, judge),
+  ];
+}
+
+function coldTargets(
+  r: ResolveRatios,
+  before: ColdBaseline,
+  judge: (value: number | undefined, limit: number) => Target["verdict"],
+): Target[] {
+  if (r.coldVsBeforeWall !== undefined || r.coldVsBeforeCpu !== undefined) {
+    return (["wall", "CPU"] as const).map((what) => {
+      const ratio = what === "wall" ? r.coldVsBeforeWall : r.coldVsBeforeCpu;
+      return {
+        name: `e: cold resolve (${what}) / f, the tree before`,
+        limit: "≤ 1.0×",
+        value: fmtRatio(ratio),
+        verdict: judge(ratio, 1.0),
+      };
+    });
+  }
+  const secs = (n?: number) => (n === undefined ? "–" : `${n.toFixed(2)} s`);
+  return [
     {
       name: "e: cold resolve (wall), against the recorded before",
-      limit: coldBefore.wallS > 0 ? `≤ ${coldBefore.wallS.toFixed(2)} s` : "no baseline",
-      value: r.coldWallS === undefined ? "–" : `${r.coldWallS.toFixed(2)} s`,
-      verdict: judge(r.coldWallS, coldBefore.wallS),
+      limit: before.wallS > 0 ? `≤ ${before.wallS.toFixed(2)} s` : "no baseline",
+      value: secs(r.coldWallS),
+      verdict: judge(r.coldWallS, before.wallS),
     },
     {
       name: "e: cold resolve (CPU), against the recorded before",
-      limit: coldBefore.cpuS > 0 ? `≤ ${coldBefore.cpuS.toFixed(2)} s` : "no baseline",
-      value: r.coldCpuS === undefined ? "–" : `${r.coldCpuS.toFixed(2)} s`,
-      verdict: judge(r.coldCpuS, coldBefore.cpuS),
+      limit: before.cpuS > 0 ? `≤ ${before.cpuS.toFixed(2)} s` : "no baseline",
+      value: secs(r.coldCpuS),
+      verdict: judge(r.coldCpuS, before.cpuS),
     },
   ];
 }
@@ -150,7 +184,10 @@ export function formatResolveRatios(rows: readonly Row[]): string {
     `- two arches / one arch: ${fmtRatio(r.twoArchesVsOneWall)} wall`,
     `- locked one arch / apt: ${fmtRatio(r.lockedVsAptWall)} wall`,
     `- cudaseal's own resolve stage: ${secs(r.resolveStageOneArchS)} one arch, ${secs(r.resolveStageTwoArchesS)} two arches`,
-    `- cold resolve: ${secs(r.coldWallS)} wall, ${secs(r.coldCpuS)} CPU`,
+    `- cold resolve: ${secs(r.coldWallS)} wall, ${secs(r.coldCpuS)} CPU` +
+      (r.coldVsBeforeWall === undefined
+        ? ""
+        : `; / the tree before: ${fmtRatio(r.coldVsBeforeWall)} wall, ${fmtRatio(r.coldVsBeforeCpu)} CPU`),
   ].join("\n");
 }
 

@@ -3,7 +3,8 @@
 // an apt root for the same suite and mirror, all in one run:
 //
 //   npm run bench -- --resolve [--runs N] [--cache-dir DIR] [--only a,b,…]
-//                              [--preset NAME] [--cold-baseline S] [--cold-baseline-cpu S] [--keep]
+//                              [--preset NAME] [--cold-baseline S] [--cold-baseline-cpu S]
+//                              [--before-tree DIR] [--keep]
 //   node bench/resolve.ts [same flags]
 //
 //   a  apt-get install -s PKGS        apt root with warm lists and pkgcache.bin
@@ -15,6 +16,8 @@
 //      Packages index is already downloaded but nothing parsed or derived
 //      from one is there: InRelease fetched and checked, indexes
 //      decompressed and parsed, the set resolved
+//   f  row e run from the checkout --before-tree names, only with that flag:
+//      the cold target is then judged against it, in the same run
 //
 // Setup (untimed): the apt root (bench/resolve-apt-root.ts), `apt-get update`
 // and one `apt-get install -s` so apt's binary cache is built; a lock; one
@@ -24,7 +27,7 @@
 // stderr, every figure to bench/results/<date>-resolve.json.
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { chmod, link, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
@@ -52,7 +55,7 @@ const ROOT = resolve(import.meta.dirname, "..");
 const CLI = join(ROOT, "bin", "cudaseal.js");
 const DEBIAN_KEYRING = join(ROOT, "keys", "debian-archive-keyring.pgp");
 const ARCH = "amd64";
-const IDS = ["a", "b", "c", "d", "e"] as const;
+const IDS = ["a", "b", "c", "d", "e", "f"] as const;
 
 export interface ResolveBenchOptions {
   runs: number;
@@ -61,6 +64,8 @@ export interface ResolveBenchOptions {
   preset: string;
   /** Row e's recorded before; a figure of 0 is not judged. */
   coldBefore: ColdBaseline;
+  /** A checkout of the tree before (its own node_modules): adds row f, row e's command run from it. */
+  beforeTree?: string;
   keep: boolean;
 }
 
@@ -142,7 +147,25 @@ export async function resolveBench(options: ResolveBenchOptions): Promise<number
       await rm(out(id, i), { recursive: true, force: true });
       return buildDetail(stdout);
     };
-    const cold = (i: number) => join(work, `cold-${i}`);
+    // Rows e and f: a fresh cache of hardlinks per run (hardlinkStore), the CLI of this tree or the before tree.
+    const coldRow = (id: string, cli: string, label: string): RowConfig => {
+      const cold = (i: number) => join(work, `cold-${id}-${i}`);
+      return {
+        id,
+        label,
+        before: (i) => hardlinkStore(cacheDir, cold(i)),
+        command: (i) =>
+          `${q(process.execPath)} ${q(cli)} resolve ${set.packages.map(q).join(" ")} ` +
+          `${set.provided.map((p) => `--provided ${q(p)}`).join(" ")} ` +
+          `${set.recommends ? "--recommends " : ""}--arch ${ARCH} --cache-dir ${q(cold(i))} -o ${q(`${cold(i)}.lock.json`)}`,
+        collect: async (i) => {
+          const lock = parseLock(await readFile(`${cold(i)}.lock.json`, "utf8"));
+          await rm(cold(i), { recursive: true, force: true });
+          await rm(`${cold(i)}.lock.json`, { force: true });
+          return { packages: lock.arches[ARCH]?.length };
+        },
+      };
+    };
     const all: RowConfig[] = [
       {
         id: "a",
@@ -168,21 +191,16 @@ export async function resolveBench(options: ResolveBenchOptions): Promise<number
         command: build("d", `--arch ${ARCH} --lock ${q(lockPath)}`),
         collect: collectBuild("d"),
       },
-      {
-        id: "e",
-        label: `cudaseal resolve, cold (indexes in the store, none parsed), ${ARCH}`,
-        before: (i) => hardlinkStore(cacheDir, cold(i)),
-        command: (i) =>
-          `${q(process.execPath)} ${q(CLI)} resolve ${set.packages.map(q).join(" ")} ` +
-          `${set.provided.map((p) => `--provided ${q(p)}`).join(" ")} ` +
-          `${set.recommends ? "--recommends " : ""}--arch ${ARCH} --cache-dir ${q(cold(i))} -o ${q(`${cold(i)}.lock.json`)}`,
-        collect: async (i) => {
-          const lock = parseLock(await readFile(`${cold(i)}.lock.json`, "utf8"));
-          await rm(cold(i), { recursive: true, force: true });
-          await rm(`${cold(i)}.lock.json`, { force: true });
-          return { packages: lock.arches[ARCH]?.length };
-        },
-      },
+      coldRow("e", CLI, `cudaseal resolve, cold (indexes in the store, none parsed), ${ARCH}`),
+      ...(options.beforeTree
+        ? [
+            coldRow(
+              "f",
+              join(options.beforeTree, "bin", "cudaseal.js"),
+              `row e from ${options.beforeTree} (before)`,
+            ),
+          ]
+        : []),
     ];
     const configs = all.filter((c) => only.includes(c.id));
 
@@ -257,6 +275,7 @@ export async function resolveBench(options: ResolveBenchOptions): Promise<number
       locked,
       runs,
       coldBefore: options.coldBefore,
+      beforeTree: options.beforeTree ?? null,
       host: {
         cores,
         cpu: cpus()[0]?.model,
@@ -383,6 +402,7 @@ export async function resolveBenchMain(args: string[]): Promise<number> {
         preset: { type: "string", default: "cuda-base" },
         "cold-baseline": { type: "string" },
         "cold-baseline-cpu": { type: "string" },
+        "before-tree": { type: "string" },
         keep: { type: "boolean", default: false },
       },
     });
@@ -394,7 +414,14 @@ export async function resolveBenchMain(args: string[]): Promise<number> {
   }
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) return usage("--runs takes a positive whole number");
-  const only = values.only ? values.only.split(",").map((s) => s.trim()) : [...IDS];
+  const beforeTree = values["before-tree"] === undefined ? undefined : resolve(values["before-tree"]);
+  if (beforeTree && !existsSync(join(beforeTree, "bin", "cudaseal.js"))) {
+    return usage(`--before-tree: no bin/cudaseal.js in ${beforeTree}`);
+  }
+  const only = values.only
+    ? values.only.split(",").map((s) => s.trim())
+    : IDS.filter((id) => id !== "f" || beforeTree !== undefined);
+  if (only.includes("f") && !beforeTree) return usage("row f needs --before-tree DIR");
   const unknown = only.find((id) => !(IDS as readonly string[]).includes(id));
   if (unknown) return usage(`--only: no row ${unknown} (rows: ${IDS.join(",")})`);
   const seconds = (flag: string | undefined, recorded: number) =>
@@ -413,6 +440,7 @@ export async function resolveBenchMain(args: string[]): Promise<number> {
       only,
       preset: values.preset ?? "cuda-base",
       coldBefore,
+      beforeTree,
       keep: values.keep ?? false,
     });
   } catch (err) {

@@ -162,3 +162,25 @@ test("the targets: one arch against apt, two arches against one, the largest unl
   const aptMissing = resolveTargets([row("b", [sample(1, 1)])], { wallS: 10, cpuS: 8 });
   assert.equal(aptMissing[0].verdict, "n/a", "without apt's row");
 });
+
+test("with the tree before in the same run (row f), the cold target is e against f, not the recorded figure", () => {
+  const rows = [row("e", [sample(9, 500), sample(11, 520)]), row("f", [sample(8, 700), sample(12, 760)])];
+  const cold = resolveTargets(rows, { wallS: 100, cpuS: 100 }).slice(-2);
+  assert.deepEqual(
+    cold.map((t) => [t.name, t.value, t.verdict]),
+    [
+      ["e: cold resolve (wall) / f, the tree before", "1.00×", "PASS"],
+      ["e: cold resolve (CPU) / f, the tree before", "1.00×", "PASS"],
+    ],
+  );
+  const slower = [row("e", [sample(10, 500)]), row("f", [sample(8, 700)])];
+  assert.deepEqual(
+    resolveTargets(slower, { wallS: 100, cpuS: 100 })
+      .slice(-2)
+      .map((t) => t.verdict),
+    ["FAIL", "FAIL"],
+    "faster than the recorded figure, slower than the tree before: slower",
+  );
+  // Row f's peak is the old tree's: the memory target covers this tree's unlocked rows only.
+  assert.equal(resolveTargets(rows, { wallS: 0, cpuS: 0 })[2].value, "510 MiB");
+});
