@@ -325,3 +325,33 @@ function syntheticReport(packages: number, findings: VulnRow[]): ReportData {
   };
   return { schemaVersion: 1, generated: "2026-01-01T00:00:00.000Z", images: [image], warnings: [] };
 }
+
+test("a signed layout: the report counts the signature beside the image", async () => {
+  const signed = `oci:${join(dir, "signed")}`;
+  const key = join(dir, "signing");
+  const steps = [
+    ["copy", images.hardened, signed],
+    ["generate-key-pair", "--output-key-prefix", key],
+    ["sign", "--key", `${key}.key`, signed],
+  ];
+  for (const step of steps) {
+    const r = await new Promise<{ status: number; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [BIN, ...step],
+        { env: { ...ENV, COSIGN_PASSWORD: "" } },
+        (err, _o, stderr) => resolve({ status: err ? 1 : 0, stderr }),
+      );
+    });
+    assert.equal(r.status, 0, `${step[0]}: ${r.stderr}`);
+  }
+  const report = await json([signed, "--no-cves"]);
+  assert.deepEqual(report.images[0].signatures, {
+    checked: true,
+    signatures: 1,
+    attestations: 0,
+    referrers: 0,
+  });
+  const md = (await cli(["report", signed, "--no-cves", "--format", "markdown"])).stdout;
+  assert.match(md, /\| Signatures \| 1 signatures, 0 attestations \\?\(found, not verified\\?\) \|/);
+});
