@@ -202,7 +202,8 @@ export const PAGE_SCRIPT = String.raw`
     });
     root.sort(function (a, b) { return b.value - a.value; });
     d3.treemap().size([w, h]).paddingInner(1).paddingTop(function (d) { return d.depth === 1 ? 16 : 0; }).round(true)(root);
-    var drawn = 0;
+    // Caps on boxes drawn, so a huge level cannot stall the page; the boxes are largest first.
+    var drawn = 0, subs = 0;
     (root.children || []).forEach(function (c) {
       var cw = c.x1 - c.x0, ch = c.y1 - c.y0;
       if (cw < 3 || ch < 3 || drawn > 600) return;
@@ -217,8 +218,8 @@ export const PAGE_SCRIPT = String.raw`
       add(cell, el("span", { "class": "label" }, c.data.name + " · " + bytes(c.data.size)));
       (c.children || []).forEach(function (g) {
         var gw = g.x1 - g.x0, gh = g.y1 - g.y0;
-        if (gw < 2 || gh < 2 || drawn > 1500) return;
-        drawn++;
+        if (gw < 2 || gh < 2 || subs > 1500) return;
+        subs++;
         var sub = add(cell, el("div", { "class": g.data.cuda ? "sub cuda" : "sub", title: g.data.name + " · " + bytes(g.data.size),
           style: "left:" + (g.x0 - c.x0) + "px;top:" + (g.y0 - c.y0) + "px;width:" + gw + "px;height:" + gh + "px" }));
         if (gw > 60 && gh > 14) add(sub, el("span", { "class": "label" }, g.data.name));
@@ -376,6 +377,8 @@ export const PAGE_SCRIPT = String.raw`
   if (data.compare) renderCompare();
   var start = location.hash.slice(1);
   show(panels[start] ? start : "summary");
+  // Milliseconds from navigation to a rendered page, for the tests to record.
+  document.documentElement.setAttribute("data-render-ms", String(Math.round(performance.now())));
   document.documentElement.setAttribute("data-ready", "true");
 })();
 `;

@@ -9,15 +9,15 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
-import type { ReportData } from "../../src/report/index.ts";
+import { type ReportData, reportHtml } from "../../src/report/index.ts";
 import { formatBytes } from "../../src/util/format-bytes.ts";
 import { browserMissing, launch, openReport, type Watched } from "./browser.ts";
-import { makeReportImages, PAYLOADS } from "./fixture.ts";
+import { makeReportImages, PAYLOADS, syntheticReport } from "./fixture.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = join(ROOT, "bin/cudaseal.js");
@@ -291,6 +291,34 @@ describe("the report in chromium", { skip: browserMissing() }, () => {
     assert.equal(await page.locator("script").count(), 3);
     assert.equal(await page.locator("img, svg, iframe").count(), 0);
     await shoot(w, "hostile-1366x900");
+    await assertQuiet(w);
+    await page.context().close();
+  });
+
+  test("a 2,000-package image's page renders and its treemap draws; the time is kept as an artifact", async () => {
+    const data = syntheticReport(2_000, []);
+    const file = join(dir, "big.html");
+    writeFileSync(file, await reportHtml(data));
+    const started = Date.now();
+    const w = await openReport(browser, file, DESKTOP);
+    const ready = Date.now() - started;
+    const { page } = w;
+    const rendered = Number(await page.getAttribute("html", "data-render-ms"));
+    const drawStarted = Date.now();
+    await page.click("#tab-composition");
+    assert.deepEqual(
+      (await page.$$eval("#treemap .cell", (cs) => cs.map((c) => c.getAttribute("data-name")))).sort(),
+      ["layer 0", "layer 1"],
+    );
+    await page.click("#treemap .cell[data-name='layer 0']");
+    assert.equal(await page.locator("#treemap .cell.leaf").count(), 0);
+    assert.ok((await page.locator("#treemap .cell").count()) > 10);
+    const zoomed = Date.now() - drawStarted;
+    // Wall times on a shared machine are kept to be read, not asserted.
+    writeFileSync(
+      join(ARTIFACTS, "big-page-timing.json"),
+      `${JSON.stringify({ packages: 2_000, bytes: statSync(file).size, rendered, ready, zoomed })}\n`,
+    );
     await assertQuiet(w);
     await page.context().close();
   });

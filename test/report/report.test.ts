@@ -9,10 +9,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { composition } from "../../src/report/composition.ts";
 import {
   embedJson,
-  type ImageReport,
   MARKDOWN_LIMIT,
   type ReportData,
   reportHtml,
@@ -20,8 +18,7 @@ import {
   type TreeNode,
   type VulnRow,
 } from "../../src/report/index.ts";
-import type { FileInfo, ImageFilesystem } from "../../src/source/filesystem.ts";
-import { makeReportImages, PAYLOADS, type ReportImages } from "./fixture.ts";
+import { makeReportImages, PAYLOADS, type ReportImages, syntheticReport } from "./fixture.ts";
 
 const BIN = new URL("../../bin/cudaseal.js", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "cudaseal-report-"));
@@ -256,75 +253,6 @@ test("an archive cannot hold signatures: the report says so rather than failing"
   assert.equal(report.images[0].signatures.checked, false);
   assert.match(report.images[0].signatures.reason ?? "", /archive/);
 });
-
-/** A report of `packages` packages of 30 files each over two layers, with `findings`, made by composition(). */
-function syntheticReport(packages: number, findings: VulnRow[]): ReportData {
-  const files = new Map<string, FileInfo>();
-  const contents = new Map<string, Buffer>();
-  const lists: string[] = [];
-  for (let p = 0; p < packages; p++) {
-    const paths: string[] = [];
-    for (let f = 0; f < 30; f++) {
-      const path = `/usr/lib/pkg-${p}/sub-${f % 6}/file-${f}.so`;
-      paths.push(path);
-      files.set(path, { type: "file", mode: 0o644, uid: 0, gid: 0, size: 1000 + f * 37 + p, layer: p % 2 });
-    }
-    contents.set(`/var/lib/dpkg/info/pkg-${p}.list`, Buffer.from(paths.join("\n")));
-    lists.push(`Package: pkg-${p}\nStatus: install ok installed\nVersion: 1.0-1\nArchitecture: amd64\n`);
-  }
-  const fs: ImageFilesystem = { files, contents, tooLarge: new Set(), digests: new Map() };
-  const installed = Array.from({ length: packages }, (_, p) => ({
-    name: `pkg-${p}`,
-    version: "1.0-1",
-    arch: "amd64",
-    manager: "dpkg" as const,
-  }));
-  const { tree, layers } = composition({
-    fs,
-    packages: installed,
-    python: [],
-    cudaPackages: new Set(),
-    layers: [
-      { digest: "sha256:aa", size: 1 },
-      { digest: "sha256:bb", size: 2 },
-    ],
-    config: {},
-    name: "synthetic",
-  });
-  const total = [...files.values()].reduce((n, f) => n + f.size, 0);
-  const counts = { critical: 0, high: 0, medium: 0, low: 0, negligible: 0, unknown: 0 };
-  const vulnCounts = Object.fromEntries(
-    Object.keys(counts).map((k) => [k, { fixed: 0, open: 0 }]),
-  ) as ImageReport["vulnerabilities"]["counts"];
-  for (const f of findings) vulnCounts[f.severity][f.status === "fixed" ? "fixed" : "open"]++;
-  const image: ImageReport = {
-    ref: "oci:synthetic",
-    digest: "sha256:cc",
-    platform: "linux/amd64",
-    stats: {
-      image: "oci:synthetic",
-      compressedSize: 3,
-      uncompressedSize: total,
-      layers: 2,
-      packages,
-      pythonPackages: 0,
-      files: files.size,
-      setuidFiles: [],
-      shells: [],
-      packageManagers: [],
-      user: "65532",
-      cudaLibraries: [],
-    },
-    cuda: {},
-    tree,
-    layers,
-    vulnerabilities: { scanned: true, release: "trixie", findings, counts: vulnCounts, suppressed: 0 },
-    audit: { findings: [], counts: { critical: 0, high: 0, medium: 0, low: 0, info: 0 } },
-    licenses: [{ license: "unknown", packages, size: total }],
-    signatures: { checked: true, signatures: 1, attestations: 0, referrers: 0 },
-  };
-  return { schemaVersion: 1, generated: "2026-01-01T00:00:00.000Z", images: [image], warnings: [] };
-}
 
 test("a signed layout: the report counts the signature beside the image", async () => {
   const signed = `oci:${join(dir, "signed")}`;
