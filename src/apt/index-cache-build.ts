@@ -28,6 +28,8 @@ export interface IndexBuildJob {
   arch: string;
   /** Where the entry goes. */
   dest: string;
+  /** The temporary file it is written to first; default a fresh name beside `dest`. */
+  tmp?: string;
   /** The repository, for messages about malformed records only. */
   repo: RepoRef;
   /** Most bytes the index may decompress to. */
@@ -43,7 +45,7 @@ const FLUSH = 1024 * 1024;
 
 /** Build the entry `job.dest` from `job.file`. */
 export async function buildIndexCache(job: IndexBuildJob): Promise<IndexBuildResult> {
-  const tmp = `${job.dest}.${randomBytes(6).toString("hex")}.tmp`;
+  const tmp = job.tmp ?? `${job.dest}.${randomBytes(6).toString("hex")}.tmp`;
   const fd = openSync(tmp, "wx", 0o644);
   try {
     const writer = new EntryWriter(fd);
@@ -69,9 +71,15 @@ class EntryWriter {
   #position = HEADER_SIZE;
   #recordsBytes = 0;
   /** Per record: its start and its CRC-32. */
-  readonly #offsets: number[] = [];
-  /** Name → [real record ids, provider (id, Provides position) pairs]. */
-  readonly #names = new Map<string, [number[], number[]]>();
+  #offsets = new Uint32Array(2 * 1024);
+  #records = 0;
+  // The name table in flat arrays, not an object per name: an archive has
+  // some 100k names, and this is what stays in memory to the end.
+  readonly #nameIds = new Map<string, number>();
+  readonly #nameList: string[] = [];
+  /** Triples (name id, record id, Provides position or REAL). */
+  #refs = new Uint32Array(3 * 1024);
+  #refCount = 0;
 
   constructor(fd: number) {
     this.#fd = fd;
@@ -83,11 +91,13 @@ class EntryWriter {
     const record = toPackageRecord(paragraph, job.repo);
     // A flat repository mixes architectures in one index.
     if (record.arch !== job.arch && record.arch !== "all") return;
-    const id = this.#offsets.length / 2;
+    const id = this.#records++;
     const bytes = encodeFields(paragraph.fields);
-    this.#offsets.push(this.#recordsBytes, crc32(bytes));
-    this.#entry(record.name)[0].push(id);
-    for (const [i, p] of record.provides.entries()) this.#entry(p.name)[1].push(id, i);
+    if (this.#offsets.length < this.#records * 2) this.#offsets = grow(this.#offsets);
+    this.#offsets[id * 2] = this.#recordsBytes;
+    this.#offsets[id * 2 + 1] = crc32(bytes);
+    this.#ref(record.name, id, REAL);
+    for (const [i, p] of record.provides.entries()) this.#ref(p.name, id, i);
     this.#recordsBytes += bytes.length;
     if (this.#recordsBytes > 0xffffffff) {
       throw new CudasealError("FETCH_TOO_LARGE", "a Packages index holds more than 4 GiB of records");
@@ -96,41 +106,53 @@ class EntryWriter {
   }
 
   finish(job: IndexBuildJob): IndexBuildResult {
-    const records = this.#offsets.length / 2;
+    const records = this.#records;
+    const names = this.#nameList.length;
     const offsets = Buffer.alloc((records + 1) * 8);
-    this.#offsets.forEach((n, i) => {
-      offsets.writeUInt32LE(n, i * 4);
-    });
+    for (let i = 0; i < records * 2; i++) offsets.writeUInt32LE(this.#offsets[i], i * 4);
     offsets.writeUInt32LE(this.#recordsBytes, records * 8);
-    // Sorted by bytes, as the reader's binary search compares them.
-    const names = [...this.#names.keys()].map((name) => Buffer.from(name, "utf8")).sort(Buffer.compare);
-    const nameIndex = Buffer.alloc(names.length * 4);
-    const table: Buffer[] = [];
+    // Each name's counts, then its entry's place, in byte order (the reader's binary search compares bytes).
+    const real = new Uint32Array(names);
+    const provided = new Uint32Array(names);
+    for (let r = 0; r < this.#refCount; r++) {
+      if (this.#refs[r * 3 + 2] === REAL) real[this.#refs[r * 3]]++;
+      else provided[this.#refs[r * 3]]++;
+    }
+    const encoded = this.#nameList.map((name) => Buffer.byteLength(name, "utf8"));
+    const order = [...this.#nameList.keys()].sort((a, b) => byteOrder(this.#nameList[a], this.#nameList[b]));
+    const nameIndex = Buffer.alloc(names * 4);
+    const start = new Uint32Array(names);
     let namesBytes = 0;
-    names.forEach((n, i) => {
-      const [real, providers] = this.#names.get(n.toString("utf8"))!;
-      const out = Buffer.alloc(2 + n.length + 8 + real.length * 4 + (providers.length / 2) * 6);
-      let at = out.writeUInt16LE(n.length, 0);
-      at += n.copy(out, at);
-      at = out.writeUInt32LE(real.length, at);
-      at = out.writeUInt32LE(providers.length / 2, at);
-      for (const id of real) at = out.writeUInt32LE(id, at);
-      for (let j = 0; j < providers.length; j += 2) {
-        at = out.writeUInt32LE(providers[j], at);
-        at = out.writeUInt16LE(providers[j + 1], at);
-      }
+    for (const [i, n] of order.entries()) {
       nameIndex.writeUInt32LE(namesBytes, i * 4);
-      namesBytes += out.length;
-      table.push(out);
-    });
-    const tables = Buffer.concat([offsets, nameIndex, ...table]);
+      start[n] = namesBytes;
+      namesBytes += 2 + encoded[n] + 8 + real[n] * 4 + provided[n] * 6;
+    }
+    const table = Buffer.alloc(namesBytes);
+    // Then fill each entry: its name and counts, and its references in record order.
+    const nextReal = new Uint32Array(names);
+    const nextProvider = new Uint32Array(names);
+    for (let n = 0; n < names; n++) {
+      let at = table.writeUInt16LE(encoded[n], start[n]);
+      at += table.write(this.#nameList[n], at, "utf8");
+      at = table.writeUInt32LE(real[n], at);
+      at = table.writeUInt32LE(provided[n], at);
+      nextReal[n] = at;
+      nextProvider[n] = at + real[n] * 4;
+    }
+    for (let r = 0; r < this.#refCount; r++) {
+      const [n, id, position] = [this.#refs[r * 3], this.#refs[r * 3 + 1], this.#refs[r * 3 + 2]];
+      if (position === REAL) nextReal[n] = table.writeUInt32LE(id, nextReal[n]);
+      else nextProvider[n] = table.writeUInt16LE(position, table.writeUInt32LE(id, nextProvider[n]));
+    }
+    const tables = Buffer.concat([offsets, nameIndex, table]);
     this.#write(tables);
     this.#flush();
     const header = encodeHeader({
       source: job.sha256,
       arch: job.arch,
       records,
-      names: names.length,
+      names,
       recordsBytes: this.#recordsBytes,
       offsetsBytes: offsets.length,
       nameIndexBytes: nameIndex.length,
@@ -138,16 +160,22 @@ class EntryWriter {
       tables: crc32(tables),
     });
     writeSync(this.#fd, header, 0, header.length, 0);
-    return { records, names: names.length };
+    return { records, names };
   }
 
-  #entry(name: string): [number[], number[]] {
-    let entry = this.#names.get(name);
-    if (!entry) {
-      entry = [[], []];
-      this.#names.set(name, entry);
+  #ref(name: string, id: number, position: number): void {
+    let n = this.#nameIds.get(name);
+    if (n === undefined) {
+      n = this.#nameList.length;
+      // A copy: the name as parsed is a slice of the chunk of text it was read
+      // from, and as a key kept to the end it would keep every chunk alive.
+      const own = Buffer.from(name, "utf8").toString("utf8");
+      this.#nameIds.set(own, n);
+      this.#nameList.push(own);
     }
-    return entry;
+    if (this.#refs.length < (this.#refCount + 1) * 3) this.#refs = grow(this.#refs);
+    this.#refs.set([n, id, position], this.#refCount * 3);
+    this.#refCount++;
   }
 
   #write(bytes: Buffer): void {
@@ -167,6 +195,21 @@ class EntryWriter {
     this.#pending = [];
     this.#pendingBytes = 0;
   }
+}
+
+/** Marks a reference as the record's own name rather than one of its Provides. */
+const REAL = 0xffffffff;
+
+function grow(array: Uint32Array): Uint32Array<ArrayBuffer> {
+  const bigger = new Uint32Array(array.length * 2);
+  bigger.set(array);
+  return bigger;
+}
+
+/** UTF-8 byte order, which is code point order; ASCII names (all real ones) skip the encoding. */
+function byteOrder(a: string, b: string): number {
+  if (/^[\x00-\x7f]*$/.test(a) && /^[\x00-\x7f]*$/.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 
 /**

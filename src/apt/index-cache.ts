@@ -1,12 +1,11 @@
 // The cache of compact package indexes (index-cache-format.ts): where each
 // entry lives, opening one (an entry that fails its checks is removed, said
 // in a note, and rebuilt from the verified Packages file, never trusted), and
-// building missing ones on worker threads, as many at once as the machine
-// has cores.
+// building missing ones on a worker thread.
 
+import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { availableParallelism } from "node:os";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { CudasealError, type ErrorCode } from "../errors.ts";
@@ -43,9 +42,9 @@ export function openCachedIndex(
 }
 
 /** Build the entry `job.dest` on a worker thread and open it. */
-export async function buildCachedIndex(job: IndexBuildJob): Promise<CompactIndex> {
+export async function buildCachedIndex(job: IndexBuildJob, signal?: AbortSignal): Promise<CompactIndex> {
   await mkdir(join(job.dest, ".."), { recursive: true });
-  await inWorker(job);
+  await inWorker(job, signal);
   try {
     return CompactIndex.open(job.dest, job.sha256, job.arch);
   } catch (err) {
@@ -57,33 +56,82 @@ export async function buildCachedIndex(job: IndexBuildJob): Promise<CompactIndex
   }
 }
 
-const LIMIT = Math.max(1, availableParallelism());
+// One build at a time, off the main thread. Each worker costs some 90 MiB
+// (its own heap, its copy of the modules, the decompressed stream) against a
+// whole build's 256 MiB, and one worker per core broke that on two cores; the
+// decompression runs in its own process (deb/xz-process.ts) and the downloads
+// on the main thread meanwhile, so the two architectures' indexes still
+// overlap, and the warm resolve needs no worker at all.
+const LIMIT = 1;
+// A worker's heap is bounded: left alone, V8 lets a busy heap grow far past
+// what is live (some 15 MiB at the end for Debian's main index) before it
+// collects; much tighter than this, collecting doubles the build's time. An
+// index too big for the bound is built again with a larger one.
+const SMALL = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 };
+const LARGE = { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 8 };
 let running = 0;
 const waiting: (() => void)[] = [];
 
-async function inWorker(job: IndexBuildJob): Promise<IndexBuildResult> {
+async function inWorker(job: IndexBuildJob, signal?: AbortSignal): Promise<IndexBuildResult> {
   if (running >= LIMIT) await new Promise<void>((go) => waiting.push(go));
   running++;
   try {
+    return await runWorker(job, SMALL, signal).catch((err) => {
+      if ((err as NodeJS.ErrnoException).code !== "ERR_WORKER_OUT_OF_MEMORY") throw err;
+      return runWorker(job, LARGE, signal);
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ERR_WORKER_OUT_OF_MEMORY") throw err;
+    throw new CudasealError("FETCH_TOO_LARGE", `${job.file}: the Packages index is too large to index`, {
+      hint: "no real archive's index comes near this; the repository may be hostile",
+      details: { file: job.file },
+    });
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+async function runWorker(
+  job: IndexBuildJob,
+  limits: typeof SMALL,
+  signal?: AbortSignal,
+): Promise<IndexBuildResult> {
+  signal?.throwIfAborted();
+  // Named here, so that what a worker stopped mid-write (out of memory, aborted) left is removed.
+  const tmp = `${job.dest}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
     return await new Promise<IndexBuildResult>((resolve, reject) => {
-      const worker = new Worker(new URL("./index-cache-worker.ts", import.meta.url), { workerData: job });
+      const worker = new Worker(new URL("./index-cache-worker.ts", import.meta.url), {
+        workerData: { ...job, tmp },
+        resourceLimits: limits,
+      });
       let settled = false;
+      const stop = () => {
+        settled = true;
+        reject(signal!.reason);
+        void worker.terminate();
+      };
+      signal?.addEventListener("abort", stop, { once: true });
+      const done = () => signal?.removeEventListener("abort", stop);
       worker.once("message", (message: { result?: IndexBuildResult; error?: WorkerError }) => {
         settled = true;
+        done();
         if (message.result) resolve(message.result);
         else reject(fromWorker(message.error!));
       });
       worker.once("error", (err) => {
         settled = true;
+        done();
         reject(err);
       });
       worker.once("exit", (code) => {
+        done();
         if (!settled) reject(new CudasealError("INTERNAL", `the index builder stopped (exit ${code})`));
       });
     });
   } finally {
-    running--;
-    waiting.shift()?.();
+    await rm(tmp, { force: true });
   }
 }
 

@@ -348,7 +348,10 @@ async function compactIndex(
       }
       file = await options.store.commit(tmp, entry.sha256);
     }
-    return buildCachedIndex({ file, suffix, sha256: entry.sha256, arch, dest, repo, maxBytes: INDEX_MAX });
+    return buildCachedIndex(
+      { file, suffix, sha256: entry.sha256, arch, dest, repo, maxBytes: INDEX_MAX },
+      options.signal,
+    );
   }
   return undefined;
 }
