@@ -5,6 +5,7 @@
 //   c  the same, two arches     d  cudaseal build --lock, one arch
 //   e  cudaseal resolve, cold (indexes in the store, none parsed yet)
 //   f  row e from a checkout of the tree before (optional)
+//   g  b with --offline: no conditional requests for InRelease
 
 import { medians, type Row, type Target } from "./report.ts";
 
@@ -61,6 +62,9 @@ export interface ResolveRatios {
   /** Median resolve-stage seconds of rows b and c, as cudaseal times it. */
   resolveStageOneArchS?: number;
   resolveStageTwoArchesS?: number;
+  /** Row g: b without the requests for InRelease. */
+  offlineWallS?: number;
+  resolveStageOfflineS?: number;
 }
 
 const div = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
@@ -103,6 +107,8 @@ export function resolveRatios(rows: readonly Row[]): ResolveRatios {
     coldVsBeforeCpu: div(cold?.cpuS, before?.cpuS),
     resolveStageOneArchS: stage("b"),
     resolveStageTwoArchesS: stage("c"),
+    offlineWallS: mediansOf(rows, "g")?.wallS,
+    resolveStageOfflineS: stage("g"),
   };
 }
 
@@ -184,6 +190,7 @@ export function formatResolveRatios(rows: readonly Row[]): string {
     `- two arches / one arch: ${fmtRatio(r.twoArchesVsOneWall)} wall`,
     `- locked one arch / apt: ${fmtRatio(r.lockedVsAptWall)} wall`,
     `- cudaseal's own resolve stage: ${secs(r.resolveStageOneArchS)} one arch, ${secs(r.resolveStageTwoArchesS)} two arches`,
+    `- one arch --offline (no InRelease requests): ${secs(r.offlineWallS)} wall, resolve stage ${secs(r.resolveStageOfflineS)}`,
     `- cold resolve: ${secs(r.coldWallS)} wall, ${secs(r.coldCpuS)} CPU` +
       (r.coldVsBeforeWall === undefined
         ? ""

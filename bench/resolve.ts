@@ -11,6 +11,8 @@
 //   b  cudaseal build --arch amd64    no lock, every layer cached
 //   c  cudaseal build                 the same, the preset's two arches
 //   d  cudaseal build --lock L --arch amd64   for reference
+//   g  cudaseal build --offline --arch amd64  for reference: b without the
+//      conditional requests for InRelease (while its Valid-Until holds)
 //   e  cudaseal resolve PKGS --arch amd64, cold: a fresh cache folder whose
 //      content store (sha256/) is hardlinked from the warm cache, so every
 //      Packages index is already downloaded but nothing parsed or derived
@@ -21,7 +23,7 @@
 //
 // Setup (untimed): the apt root (bench/resolve-apt-root.ts), `apt-get update`
 // and one `apt-get install -s` so apt's binary cache is built; a lock; one
-// build of each of b, c and d so every layer is cached. Targets: b ≤ 1.0× a,
+// build of each of b, c, d and g so every layer is cached. Targets: b ≤ 1.0× a,
 // c ≤ 1.5× b, peak RSS of b, c, e ≤ 256 MiB, e no slower (wall and CPU) than
 // the recorded before (bench/resolve-report.ts). Table and targets to stdout, progress to
 // stderr, every figure to bench/results/<date>-resolve.json.
@@ -55,7 +57,7 @@ const ROOT = resolve(import.meta.dirname, "..");
 const CLI = join(ROOT, "bin", "cudaseal.js");
 const DEBIAN_KEYRING = join(ROOT, "keys", "debian-archive-keyring.pgp");
 const ARCH = "amd64";
-const IDS = ["a", "b", "c", "d", "e", "f"] as const;
+const IDS = ["a", "b", "c", "d", "e", "f", "g"] as const;
 
 export interface ResolveBenchOptions {
   runs: number;
@@ -201,12 +203,18 @@ export async function resolveBench(options: ResolveBenchOptions): Promise<number
             ),
           ]
         : []),
+      {
+        id: "g",
+        label: `cudaseal build --offline, no lock, ${ARCH} (reference)`,
+        command: build("g", `--arch ${ARCH} --offline`),
+        collect: collectBuild("g"),
+      },
     ];
     const configs = all.filter((c) => only.includes(c.id));
 
     // One untimed build of each cudaseal build row, so every layer (and
     // every .deb) of both arches is cached before timing.
-    for (const config of configs.filter((c) => ["b", "c", "d"].includes(c.id))) {
+    for (const config of configs.filter((c) => ["b", "c", "d", "g"].includes(c.id))) {
       note(`warming row ${config.id}: one untimed build`);
       setup(config.command(-1), join(work, `warm-${config.id}.log`));
       await rm(out(config.id, -1), { recursive: true, force: true });

@@ -137,6 +137,9 @@ test("the targets: one arch against apt, two arches against one, the largest unl
   assert.equal(r.twoArchesVsOneWall, 3.2 / 1.95);
   assert.equal(r.resolveStageOneArchS, 1.4);
   assert.equal(r.coldWallS, 9, "a failed run is left out");
+  assert.equal(r.offlineWallS, undefined, "row g did not run");
+  const offline = resolveRatios([...rows, row("g", [sample(1.5, 150)], [{ resolveMs: 200 }])]);
+  assert.deepEqual([offline.offlineWallS, offline.resolveStageOfflineS], [1.5, 0.2]);
   const verdicts = Object.fromEntries(
     resolveTargets(rows, { wallS: 10, cpuS: 8 }).map((t) => [t.name.slice(0, 2), [t.value, t.verdict]]),
   );
