@@ -20,14 +20,23 @@ const NODE_BUDGET = 24_000;
 const MAX_FOLDERS = 12;
 const MAX_FILES = 6;
 const TOP_PACKAGES = 8;
-const CUDA_FILE = /^lib(cu|nv|nccl|cudnn|cufft|curand|cusolver|cusparse|npp)[^/]*\.so(\.|$)/;
+// CUDA's and NVIDIA's library names, spelled out: a bare `libcu`/`libnv`
+// prefix would take libcurl and ZFS's libnvpair for CUDA.
+const CUDA_LIB =
+  "lib(cu(blas|da|dnn|fft|file|inj|pti|rand|solver|sparse|tensor)|nv(rtc|jpeg|jitlink|toolsext|ptx|blas|fatbin|vm|idia|_)|nccl|npp)";
+/** A CUDA or NVIDIA library file, shared (`libcublas.so.12`) or static (`libcublas_static.a`). */
+const CUDA_FILE = new RegExp(`^${CUDA_LIB}[^/]*\\.(a$|so(\\.|$))`, "i");
+const CUDA_PACKAGE = new RegExp(`^(${CUDA_LIB}|cuda-|nvidia-)`, "i");
+
+/** True for the name of a CUDA or NVIDIA library package (`libcublas-12-4`, `cuda-cudart-12-4`, `nvidia-cuda-dev`). */
+export function isCudaPackage(name: string): boolean {
+  return CUDA_PACKAGE.test(name);
+}
 
 export interface CompositionInput {
   fs: ImageFilesystem;
   packages: readonly InstalledPackage[];
   python: readonly PythonPackage[];
-  /** Names of CUDA and NVIDIA library packages (image-stats.ts), highlighted. */
-  cudaPackages: ReadonlySet<string>;
   layers: readonly { digest: string; size: number }[];
   config: Record<string, unknown>;
   name: string;
@@ -59,7 +68,7 @@ export function composition(input: CompositionInput): { tree: TreeNode; layers: 
   const layerNodes: TreeNode[] = [];
   for (const [index, layer] of input.layers.entries()) {
     const byPackage = groups.get(index) ?? new Map<string, Map<string, Folder>>();
-    const packages = [...byPackage].map(([name, folders]) => packageNode(name, folders, perPackage, input));
+    const packages = [...byPackage].map(([name, folders]) => packageNode(name, folders, perPackage));
     packages.sort(bySizeThenName);
     const size = sum(packages);
     let files = 0;
@@ -94,12 +103,7 @@ function ownerOf(input: CompositionInput): (path: string) => string {
 }
 
 /** One package's node: its largest folders, each with its largest files, the rest summed. */
-function packageNode(
-  name: string,
-  folders: Map<string, Folder>,
-  budget: number,
-  input: CompositionInput,
-): TreeNode {
+function packageNode(name: string, folders: Map<string, Folder>, budget: number): TreeNode {
   const sorted = [...folders].sort(([a, x], [b, y]) => y.size - x.size || cmp(a, b));
   const maxFolders = Math.max(1, Math.min(MAX_FOLDERS, Math.floor(budget / 3)));
   const maxFiles = Math.max(1, Math.min(MAX_FILES, Math.floor(budget / maxFolders) - 1));
@@ -116,7 +120,7 @@ function packageNode(
     });
   }
   const node: TreeNode = { name, kind: "package", size: sum(children), children };
-  if (input.cudaPackages.has(name) || children.some((c) => c.cuda)) node.cuda = true;
+  if (isCudaPackage(name) || children.some((c) => c.cuda)) node.cuda = true;
   return node;
 }
 

@@ -64,12 +64,10 @@ export async function imageReport(
   });
   const { image, packages, python, osRelease, licenses: copyrights } = read;
   const stats = imageStats(ref, image, read.fs, packages, python);
-  const cudaPackages = new Set(stats.cudaLibraries.map((l) => l.name));
   const { tree, layers } = composition({
     fs: read.fs,
     packages,
     python,
-    cudaPackages,
     layers: image.layers,
     config: image.config,
     name: ref,

@@ -188,7 +188,6 @@ export function syntheticReport(packages: number, findings: VulnRow[]): ReportDa
     fs,
     packages: installed,
     python: [],
-    cudaPackages: new Set(),
     layers: [
       { digest: "sha256:aa", size: 1 },
       { digest: "sha256:bb", size: 2 },

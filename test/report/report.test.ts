@@ -117,6 +117,9 @@ test("an nvidia/cuda-like image: CUDA flagged, the driver it needs, files under 
   // The ubuntu layer's files are owned by the packages whose .list names them.
   const layer0 = image.tree.children?.[0];
   assert.equal(layer0?.children?.[0].name, "libc6");
+  // CUDA by name, spelled out: cuda-cudart is; libc6 is not (nor would libcurl be).
+  assert.equal(layer0?.children?.[0].cuda, undefined);
+  assert.equal(layer1?.children?.find((p) => p.name === "cuda-cudart-12-4")?.cuda, true);
   assert.equal(image.layers[1].createdBy, "RUN apt-get install -y cuda-libraries-12-4");
   assert.ok(image.audit.findings.some((f) => f.id === "CS-FILE-SETUID"));
   // Licences from the machine-readable copyright files, with the bytes of the packages that carry them.
