@@ -7,13 +7,12 @@
 
 import { randomBytes } from "node:crypto";
 import { closeSync, createReadStream, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import type { Readable } from "node:stream";
+import type { Readable, Transform } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { crc32 } from "node:zlib";
 import { parseDeb822 } from "../deb/deb822.ts";
-import { decompressorFor } from "../deb/decompress.ts";
 import { CudasealError } from "../errors.ts";
-import { encodeFields, encodeHeader, HEADER_SIZE } from "./index-cache-format.ts";
+import { encodedSize, encodeFieldsInto, encodeHeader, HEADER_SIZE } from "./index-cache-format.ts";
 import { toPackageRecord } from "./package-record.ts";
 import type { RepoRef } from "./types.ts";
 
@@ -43,13 +42,23 @@ export interface IndexBuildResult {
 
 const FLUSH = 1024 * 1024;
 
+/**
+ * A decompressor for a `Packages.xz` or `.gz`. Passed in rather than imported:
+ * deb/decompress.ts loads lzma-native, whose addon cannot be loaded by a
+ * worker thread as well as the main thread, so the worker brings its own.
+ */
+export type Decompressor = (suffix: string) => Transform;
+
 /** Build the entry `job.dest` from `job.file`. */
-export async function buildIndexCache(job: IndexBuildJob): Promise<IndexBuildResult> {
+export async function buildIndexCache(
+  job: IndexBuildJob,
+  decompress: Decompressor,
+): Promise<IndexBuildResult> {
   const tmp = job.tmp ?? `${job.dest}.${randomBytes(6).toString("hex")}.tmp`;
   const fd = openSync(tmp, "wx", 0o644);
   try {
     const writer = new EntryWriter(fd);
-    await forEachParagraph(job, (text) => writer.add(text, job));
+    await forEachParagraph(job, decompress, (text) => writer.add(text, job));
     const result = writer.finish(job);
     closeSync(fd);
     renameSync(tmp, job.dest);
@@ -66,8 +75,9 @@ export async function buildIndexCache(job: IndexBuildJob): Promise<IndexBuildRes
 /** Accumulates records, their offsets and the name table, and writes the file. */
 class EntryWriter {
   readonly #fd: number;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  /** Records encoded and not yet written. */
+  #block = Buffer.allocUnsafe(FLUSH);
+  #used = 0;
   #position = HEADER_SIZE;
   #recordsBytes = 0;
   /** Per record: its start and its CRC-32. */
@@ -92,17 +102,20 @@ class EntryWriter {
     // A flat repository mixes architectures in one index.
     if (record.arch !== job.arch && record.arch !== "all") return;
     const id = this.#records++;
-    const bytes = encodeFields(paragraph.fields);
+    const size = encodedSize(paragraph.fields);
+    if (this.#used + size > this.#block.length) this.#flush();
+    if (size > this.#block.length) this.#block = Buffer.allocUnsafe(size);
+    const start = this.#used;
+    this.#used = encodeFieldsInto(paragraph.fields, this.#block, start);
     if (this.#offsets.length < this.#records * 2) this.#offsets = grow(this.#offsets);
     this.#offsets[id * 2] = this.#recordsBytes;
-    this.#offsets[id * 2 + 1] = crc32(bytes);
+    this.#offsets[id * 2 + 1] = crc32(this.#block.subarray(start, this.#used));
     this.#ref(record.name, id, REAL);
     for (const [i, p] of record.provides.entries()) this.#ref(p.name, id, i);
-    this.#recordsBytes += bytes.length;
+    this.#recordsBytes += size;
     if (this.#recordsBytes > 0xffffffff) {
       throw new CudasealError("FETCH_TOO_LARGE", "a Packages index holds more than 4 GiB of records");
     }
-    this.#write(bytes);
   }
 
   finish(job: IndexBuildJob): IndexBuildResult {
@@ -146,8 +159,8 @@ class EntryWriter {
       else nextProvider[n] = table.writeUInt16LE(position, table.writeUInt32LE(id, nextProvider[n]));
     }
     const tables = Buffer.concat([offsets, nameIndex, table]);
-    this.#write(tables);
     this.#flush();
+    this.#writeAt(tables);
     const header = encodeHeader({
       source: job.sha256,
       arch: job.arch,
@@ -174,26 +187,23 @@ class EntryWriter {
       this.#nameList.push(own);
     }
     if (this.#refs.length < (this.#refCount + 1) * 3) this.#refs = grow(this.#refs);
-    this.#refs.set([n, id, position], this.#refCount * 3);
-    this.#refCount++;
-  }
-
-  #write(bytes: Buffer): void {
-    this.#pending.push(bytes);
-    this.#pendingBytes += bytes.length;
-    if (this.#pendingBytes >= FLUSH) this.#flush();
+    const at = this.#refCount++ * 3;
+    this.#refs[at] = n;
+    this.#refs[at + 1] = id;
+    this.#refs[at + 2] = position;
   }
 
   #flush(): void {
-    if (this.#pendingBytes === 0) return;
-    const block = Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#writeAt(this.#block.subarray(0, this.#used));
+    this.#used = 0;
+  }
+
+  #writeAt(bytes: Buffer): void {
     let done = 0;
-    while (done < block.length) {
-      done += writeSync(this.#fd, block, done, block.length - done, this.#position + done);
+    while (done < bytes.length) {
+      done += writeSync(this.#fd, bytes, done, bytes.length - done, this.#position + done);
     }
-    this.#position += block.length;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#position += bytes.length;
   }
 }
 
@@ -216,33 +226,35 @@ function byteOrder(a: string, b: string): number {
  * Each paragraph's text of the decompressed index, in order. A paragraph ends
  * at a blank line (empty, or only spaces and tabs), as deb822.ts reads them.
  */
-async function forEachParagraph(job: IndexBuildJob, each: (text: string) => void): Promise<void> {
+async function forEachParagraph(
+  job: IndexBuildJob,
+  decompress: Decompressor,
+  each: (text: string) => void,
+): Promise<void> {
   const input: Readable = createReadStream(job.file);
-  const stream = job.suffix ? input.pipe(decompressorFor(`Packages${job.suffix}`)) : input;
+  const stream = job.suffix ? input.pipe(decompress(job.suffix)) : input;
   input.on("error", (err) => stream.destroy(err));
   const decoder = new StringDecoder("utf8");
   let text = "";
   let total = 0;
   // Where the next unread line of `text` starts: a long paragraph is not rescanned per chunk.
   let resume = 0;
+  // A blank line: empty, or only spaces, tabs and a CR.
+  const blank = /\n[ \t\r]*\n/g;
   const drain = (final: boolean) => {
     let start = 0;
-    let pos = resume;
-    for (;;) {
-      const nl = text.indexOf("\n", pos);
-      if (nl === -1) break;
-      if (isBlank(text, pos, nl)) {
-        if (pos > start) each(text.slice(start, pos));
-        start = nl + 1;
-      }
-      pos = nl + 1;
+    blank.lastIndex = resume;
+    for (let m = blank.exec(text); m !== null; m = blank.exec(text)) {
+      if (m.index + 1 > start) each(text.slice(start, m.index + 1));
+      start = blank.lastIndex;
     }
     if (final) {
-      if (text.length > start && !isBlank(text, start, text.length)) each(text.slice(start));
+      if (text.length > start && !/^[ \t\r\n]*$/.test(text.slice(start))) each(text.slice(start));
       text = "";
     } else {
       text = text.slice(start);
-      resume = pos - start;
+      // A blank line cut by the chunk's end starts at the last newline kept.
+      resume = Math.max(0, text.lastIndexOf("\n"));
     }
   };
   for await (const chunk of stream) {
@@ -259,13 +271,4 @@ async function forEachParagraph(job: IndexBuildJob, each: (text: string) => void
   }
   text += decoder.end();
   drain(true);
-}
-
-/** True when text[from, to) holds only spaces, tabs and a CR. */
-function isBlank(text: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 13) return false;
-  }
-  return true;
 }

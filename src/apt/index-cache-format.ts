@@ -51,22 +51,30 @@ export interface Header {
 /** Why an entry cannot be used; the reader's caller removes and rebuilds it. */
 export class IndexCacheInvalid extends Error {}
 
-/** A record's fields as the records section stores them. */
-export function encodeFields(fields: readonly (readonly [string, string])[]): Buffer {
-  const parts: Buffer[] = [];
-  const count = Buffer.alloc(2);
-  count.writeUInt16LE(fields.length);
-  parts.push(count);
+/** The bytes encodeFieldsInto will write for `fields`. */
+export function encodedSize(fields: readonly (readonly [string, string])[]): number {
+  let size = 2;
+  for (const [name, value] of fields)
+    size += 6 + Buffer.byteLength(name, "utf8") + Buffer.byteLength(value, "utf8");
+  return size;
+}
+
+/** Write a record's fields into `out` at `at`, as the records section stores them; returns the end. */
+export function encodeFieldsInto(
+  fields: readonly (readonly [string, string])[],
+  out: Buffer,
+  at: number,
+): number {
+  at = out.writeUInt16LE(fields.length, at);
   for (const [name, value] of fields) {
-    const n = Buffer.from(name, "utf8");
-    const v = Buffer.from(value, "utf8");
-    const head = Buffer.alloc(2 + n.length + 4);
-    head.writeUInt16LE(n.length, 0);
-    n.copy(head, 2);
-    head.writeUInt32LE(v.length, 2 + n.length);
-    parts.push(head, v);
+    const n = out.write(name, at + 2, "utf8");
+    out.writeUInt16LE(n, at);
+    at += 2 + n;
+    const v = out.write(value, at + 4, "utf8");
+    out.writeUInt32LE(v, at);
+    at += 4 + v;
   }
-  return Buffer.concat(parts);
+  return at;
 }
 
 /** The fields of one record; throws IndexCacheInvalid when they run past `bytes`. */

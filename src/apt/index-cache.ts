@@ -8,8 +8,10 @@ import { rmSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import { decompressorFor } from "../deb/decompress.ts";
+import { xzBinary } from "../deb/xz-process.ts";
 import { CudasealError, type ErrorCode } from "../errors.ts";
-import type { IndexBuildJob, IndexBuildResult } from "./index-cache-build.ts";
+import { buildIndexCache, type IndexBuildJob, type IndexBuildResult } from "./index-cache-build.ts";
 import { FORMAT_VERSION, IndexCacheInvalid } from "./index-cache-format.ts";
 import { CompactIndex } from "./index-cache-read.ts";
 
@@ -41,10 +43,14 @@ export function openCachedIndex(
   }
 }
 
-/** Build the entry `job.dest` on a worker thread and open it. */
+/** Build the entry `job.dest` on a worker thread (in this one where the system has no `xz`) and open it. */
 export async function buildCachedIndex(job: IndexBuildJob, signal?: AbortSignal): Promise<CompactIndex> {
   await mkdir(join(job.dest, ".."), { recursive: true });
-  await inWorker(job, signal);
+  if (job.suffix === ".xz" && !xzBinary()) {
+    await buildIndexCache(job, (suffix) => decompressorFor(`Packages${suffix}`));
+  } else {
+    await inWorker(job, signal);
+  }
   try {
     return CompactIndex.open(job.dest, job.sha256, job.arch);
   } catch (err) {
