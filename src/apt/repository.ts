@@ -127,7 +127,7 @@ async function readSuite(
   const base = suiteBaseUrl(source.uri, suite);
   const offline = options.offline === true || source.offline === true;
   if (offline) options = { ...options, offline };
-  const { text, signer } = await fetchSignedRelease(base, keyring, options);
+  const { text, signer, fresh } = await fetchSignedRelease(base, keyring, options);
   const release = parseRelease(text);
   const now = options.now ?? new Date();
   const from = { uri: source.uri, suite };
@@ -180,6 +180,8 @@ async function readSuite(
   });
   // Kept only once the suite was read whole: the Date of metadata actually used.
   await recordRelease(release, from, dates, now);
+  // Likewise the InRelease, with the validators of the answer that brought it.
+  if (fresh) await keepInRelease(options.store.root, fresh);
   const parts = found.filter((p): p is IndexPart => p !== undefined);
   return { info: { uri: source.uri, suite, release, signer }, parts };
 }
@@ -188,7 +190,7 @@ async function fetchSignedRelease(
   base: string,
   keyring: Keyring,
   options: ReadSourcesOptions,
-): Promise<{ text: string; signer: string }> {
+): Promise<{ text: string; signer: string; fresh?: KeptInRelease }> {
   const get = (path: string) =>
     getBytes(`${base}/${path}`, { maxBytes: INRELEASE_MAX, signal: options.signal });
   const url = `${base}/InRelease`;
@@ -223,11 +225,7 @@ async function fetchSignedRelease(
   } catch (err) {
     if (!(err instanceof HttpStatusError && err.status === 404)) throw repoError(base, err);
   }
-  if (inRelease) {
-    const verified = await verifyInRelease(inRelease, keyring, { url });
-    if (fresh) await keepInRelease(root, fresh);
-    return verified;
-  }
+  if (inRelease) return { ...(await verifyInRelease(inRelease, keyring, { url })), fresh };
   // Some repositories publish only the older detached pair.
   const [release, signature] = await Promise.allSettled([get("Release"), get("Release.gpg")]);
   for (const result of [release, signature]) {
