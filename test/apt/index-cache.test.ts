@@ -219,3 +219,17 @@ function flip(bytes: Buffer, at: number): Buffer {
   out[at] ^= 0x20;
   return out;
 }
+
+test("without the system's xz the compact form is built in this thread, the same", async (t) => {
+  const repo = await serve(t);
+  const s = await store(t);
+  await read(repo, s.root);
+  const amd64 = await entryOf(repo, s.root, "amd64");
+  const built = await readFile(amd64);
+  await rm(join(s.root, "apt-index"), { recursive: true });
+  // lzma-native then, which a worker thread cannot load beside the main thread.
+  process.env.CUDASEAL_XZ = "native";
+  t.after(() => delete process.env.CUDASEAL_XZ);
+  await read(repo, s.root);
+  assert.deepEqual(await readFile(amd64), built);
+});
