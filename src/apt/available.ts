@@ -125,8 +125,8 @@ class CompactPart implements Part {
     return this.#index.hasRecord(name);
   }
 
-  *names(): Iterable<string> {
-    for (const name of this.#index.allNames()) if (this.#index.hasRecord(name)) yield name;
+  names(): Iterable<string> {
+    return this.#index.recordNames();
   }
 
   otherArchesOf(): Iterable<string> {

@@ -64,11 +64,13 @@ export class CompactIndex {
     }
   }
 
-  /** Every name the index holds a record or a provider for, in byte order. */
-  *allNames(): IterableIterator<string> {
+  /** Every name some record is called (not only provided), in byte order. */
+  *recordNames(): IterableIterator<string> {
     for (let i = 0; i < this.header.names; i++) {
       const at = this.#nameAt(i);
-      yield this.#names.toString("utf8", at + 2, at + 2 + this.#names.readUInt16LE(at));
+      const end = at + 2 + this.#names.readUInt16LE(at);
+      if (end + 8 > this.#names.length) this.#bad();
+      if (this.#names.readUInt32LE(end) > 0) yield this.#names.toString("utf8", at + 2, end);
     }
   }
 
