@@ -159,7 +159,8 @@ function coldTargets(
       return {
         name: `e: cold resolve (${what}) / f, the tree before`,
         limit: "≤ 1.0×",
-        value: fmtRatio(ratio),
+        // Three decimals: "1.00×" beside FAIL would read as a bug.
+        value: ratio === undefined ? "–" : `${ratio.toFixed(3)}×`,
         verdict: judge(ratio, 1.0),
       };
     });

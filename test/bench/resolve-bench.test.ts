@@ -172,8 +172,8 @@ test("with the tree before in the same run (row f), the cold target is e against
   assert.deepEqual(
     cold.map((t) => [t.name, t.value, t.verdict]),
     [
-      ["e: cold resolve (wall) / f, the tree before", "1.00×", "PASS"],
-      ["e: cold resolve (CPU) / f, the tree before", "1.00×", "PASS"],
+      ["e: cold resolve (wall) / f, the tree before", "1.000×", "PASS"],
+      ["e: cold resolve (CPU) / f, the tree before", "1.000×", "PASS"],
     ],
   );
   const slower = [row("e", [sample(10, 500)]), row("f", [sample(8, 700)])];
