@@ -1,7 +1,8 @@
 // Builds the compact form (index-cache-format.ts) of one verified Packages
 // file by streaming it: decompressed chunk by chunk, cut into paragraphs as
-// they complete, each paragraph checked as toPackageRecord checks it and
-// written out as binary fields. No more than a chunk and one paragraph of
+// they complete, each paragraph checked for what the name table needs (the
+// full toPackageRecord checks run when a record is decoded) and written out
+// as binary fields. No more than a chunk and one paragraph of
 // text, and the name table, are in memory at once. The file appears under its
 // final name only when whole (temp + rename).
 
@@ -10,11 +11,11 @@ import { closeSync, createReadStream, openSync, renameSync, rmSync, writeSync } 
 import type { Readable, Transform } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { crc32 } from "node:zlib";
-import { parseDeb822 } from "../deb/deb822.ts";
+import { type Paragraph, parseDeb822 } from "../deb/deb822.ts";
 import { CudasealError } from "../errors.ts";
 import { encodedSize, encodeFieldsInto, encodeHeader, HEADER_SIZE } from "./index-cache-format.ts";
-import { toPackageRecord } from "./package-record.ts";
-import type { RepoRef } from "./types.ts";
+import { parseRelationList } from "./relations.ts";
+import type { Relation, RepoRef } from "./types.ts";
 
 /** What one build needs; plain data, so that a worker thread can be handed it. */
 export interface IndexBuildJob {
@@ -98,9 +99,9 @@ class EntryWriter {
   add(text: string, job: IndexBuildJob): void {
     const [paragraph] = parseDeb822(text, { source: `${job.repo.uri} ${job.repo.suite} Packages` });
     if (!paragraph) return;
-    const record = toPackageRecord(paragraph, job.repo);
+    const { name, arch, provides } = tableFields(paragraph, job.repo);
     // A flat repository mixes architectures in one index.
-    if (record.arch !== job.arch && record.arch !== "all") return;
+    if (arch !== job.arch && arch !== "all") return;
     const id = this.#records++;
     const size = encodedSize(paragraph.fields);
     if (this.#used + size > this.#block.length) this.#flush();
@@ -110,8 +111,8 @@ class EntryWriter {
     if (this.#offsets.length < this.#records * 2) this.#offsets = grow(this.#offsets);
     this.#offsets[id * 2] = this.#recordsBytes;
     this.#offsets[id * 2 + 1] = crc32(this.#block.subarray(start, this.#used));
-    this.#ref(record.name, id, REAL);
-    for (const [i, p] of record.provides.entries()) this.#ref(p.name, id, i);
+    this.#ref(name, id, REAL);
+    for (const [i, p] of provides.entries()) this.#ref(p.name, id, i);
     this.#recordsBytes += size;
     if (this.#recordsBytes > 0xffffffff) {
       throw new CudasealError("FETCH_TOO_LARGE", "a Packages index holds more than 4 GiB of records");
@@ -205,6 +206,58 @@ class EntryWriter {
     }
     this.#position += bytes.length;
   }
+}
+
+const PACKAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9+._-]*$/;
+const ARCH = /^[a-z0-9][a-z0-9-]*$/;
+// What toPackageRecord requires of every paragraph.
+const REQUIRED = ["Package", "Version", "Architecture", "Filename", "Size", "SHA256"];
+
+/**
+ * What the name table and the architecture filter need of a paragraph: its
+ * name, architecture and Provides, parsed as toPackageRecord parses them (a
+ * Provides position here is one there). The rest of toPackageRecord's checks
+ * (versions, relations, paths, hashes) run when a record is decoded, which
+ * is where its errors surface; relation parsing of every Depends was most of
+ * a build's time. A paragraph lacking a field every record needs, or whose
+ * name or architecture is malformed, still fails the whole build with
+ * toPackageRecord's error, so no entry is written for such an index.
+ */
+function tableFields(
+  paragraph: Paragraph,
+  repo: RepoRef,
+): { name: string; arch: string; provides: Relation[] } {
+  const name = paragraph.get("Package");
+  const fail = (message: string): never => {
+    throw new CudasealError("APT_RELEASE_INVALID", `${repoLabel(repo)}: ${message}`, {
+      hint: "the repository's Packages index is malformed; report it to the repository's maintainers",
+      details: { package: name, uri: repo.uri, suite: repo.suite, component: repo.component },
+    });
+  };
+  for (const field of REQUIRED) {
+    const value = paragraph.get(field);
+    if (value === undefined || value.length === 0)
+      fail(`package ${name ?? "(unnamed)"} has no ${field} field`);
+  }
+  if (!PACKAGE_NAME.test(name!)) fail(`invalid package name ${JSON.stringify(name)}`);
+  const arch = paragraph.get("Architecture")!;
+  if (!ARCH.test(arch)) fail(`${name} has an invalid Architecture ${JSON.stringify(arch)}`);
+  const field = paragraph.get("Provides");
+  let provides: Relation[] = [];
+  if (field !== undefined) {
+    try {
+      provides = parseRelationList(field, { arch, field: `Provides of ${name}` });
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
+  return { name: name!, arch, provides };
+}
+
+function repoLabel(repo: RepoRef): string {
+  return repo.component && repo.component !== repo.suite
+    ? `${repo.uri} ${repo.suite}/${repo.component}`
+    : `${repo.uri} ${repo.suite}`;
 }
 
 /** Marks a reference as the record's own name rather than one of its Provides. */

@@ -5,13 +5,14 @@
 
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { decompressorFor } from "../deb/decompress.ts";
 import { xzBinary } from "../deb/xz-process.ts";
 import { CudasealError, type ErrorCode } from "../errors.ts";
 import { buildIndexCache, type IndexBuildJob, type IndexBuildResult } from "./index-cache-build.ts";
+import { processDecompressor } from "./index-cache-decompress.ts";
 import { FORMAT_VERSION, IndexCacheInvalid } from "./index-cache-format.ts";
 import { CompactIndex } from "./index-cache-read.ts";
 
@@ -43,11 +44,22 @@ export function openCachedIndex(
   }
 }
 
-/** Build the entry `job.dest` on a worker thread (in this one where the system has no `xz`) and open it. */
+// A worker costs some 0.3 s of CPU to start (its own module loading and
+// type stripping) whatever it then builds; an index this small (contrib,
+// non-free, the updates and security suites) takes
+// less than that to build here, so only an archive's main index goes to one.
+const IN_THREAD_MAX = 4 * 1024 * 1024;
+
+/**
+ * Build the entry `job.dest` and open it: on a worker thread, or in this one
+ * for a small index or where the system has no `xz`.
+ */
 export async function buildCachedIndex(job: IndexBuildJob, signal?: AbortSignal): Promise<CompactIndex> {
   await mkdir(join(job.dest, ".."), { recursive: true });
   if (job.suffix === ".xz" && !xzBinary()) {
     await buildIndexCache(job, (suffix) => decompressorFor(`Packages${suffix}`));
+  } else if ((await stat(job.file)).size <= IN_THREAD_MAX) {
+    await buildIndexCache(job, processDecompressor);
   } else {
     await inWorker(job, signal);
   }
