@@ -23,17 +23,9 @@
 // covered by the signature, so they are removed; lines end with "\n"; the line
 // break before the signature armor is part of the frame, not of the text.
 
-import {
-  CleartextMessage,
-  createMessage,
-  enums,
-  type PublicKey,
-  readSignature,
-  type Signature,
-  SignaturePacket,
-  verify,
-} from "openpgp";
+import type { CleartextMessage, PublicKey, Signature, SignaturePacket } from "openpgp";
 import { CudasealError } from "../errors.ts";
+import { openpgp } from "./inrelease-openpgp.ts";
 import type { Keyring } from "./keyring.ts";
 
 /** What a verification is about, for messages, and when it happens. */
@@ -63,10 +55,7 @@ const CLOCK_SKEW_MS = 15 * 60 * 1000;
 
 // openpgp.js's typings omit the constructor's arguments (text, signature);
 // building the message this way verifies exactly the text this file framed.
-const SignedText = CleartextMessage as unknown as new (
-  text: string,
-  signature: Signature,
-) => CleartextMessage;
+type SignedText = new (text: string, signature: Signature) => CleartextMessage;
 
 // How openpgp.js says the signature does not match the data (as opposed to
 // the key being expired, revoked or too weak).
@@ -81,11 +70,22 @@ export async function verifyInRelease(
   context: VerifyContext,
 ): Promise<VerifiedRelease> {
   const { text, armoredSignature } = splitClearsigned(decode(bytes, context.url), context.url);
+  const pgp = await openpgp();
   const signature = await parseSignature({ armoredSignature }, context.url);
+  const SignedText = pgp.CleartextMessage as unknown as SignedText;
   const signer = await checkSignatures(signature, keyring, context, (verificationKeys, date) =>
-    verify({ message: new SignedText(text, signature), verificationKeys, date }),
+    pgp.verify({ message: new SignedText(text, signature), verificationKeys, date }),
   );
   return { text, signer };
+}
+
+/**
+ * The signed text of an InRelease, framed exactly as verifyInRelease frames
+ * it, without checking the signature: only for bytes whose signature was
+ * checked before (inrelease-verified.ts).
+ */
+export function clearsignedText(bytes: Uint8Array, url: string): string {
+  return splitClearsigned(decode(bytes, url), url).text;
 }
 
 /** Check a Release file against its detached signature (Release.gpg, binary or armored). */
@@ -96,10 +96,11 @@ export async function verifyDetached(
   context: VerifyContext,
 ): Promise<VerifiedRelease> {
   const where = `${context.url}.gpg`;
+  const pgp = await openpgp();
   const signature = await parseSignature(detachedSignatureInput(signatureBytes, where), where);
-  const message = await createMessage({ binary: releaseBytes });
+  const message = await pgp.createMessage({ binary: releaseBytes });
   const signer = await checkSignatures(signature, keyring, context, (verificationKeys, date) =>
-    verify({ message, signature, verificationKeys, date, format: "binary" }),
+    pgp.verify({ message, signature, verificationKeys, date, format: "binary" }),
   );
   // Decoded only once the bytes are known to be the signed ones.
   return { text: decode(releaseBytes, context.url), signer };
@@ -202,6 +203,7 @@ async function parseSignature(
   input: { armoredSignature: string } | { binarySignature: Uint8Array },
   url: string,
 ): Promise<Signature> {
+  const { readSignature } = await openpgp();
   let signature: Signature;
   try {
     signature =
@@ -211,14 +213,15 @@ async function parseSignature(
   } catch (err) {
     throw invalid(url, `unreadable signature: ${(err as Error).message}`, err);
   }
-  if (documentSignatures(signature).length === 0) throw invalid(url, "holds no document signature");
+  if ((await documentSignatures(signature)).length === 0) throw invalid(url, "holds no document signature");
   return signature;
 }
 
 /** The packets that sign data (binary or text), as opposed to key certifications. */
-function documentSignatures(signature: Signature): SignaturePacket[] {
+async function documentSignatures(signature: Signature): Promise<SignaturePacket[]> {
+  const { SignaturePacket, enums } = await openpgp();
   return signature.packets.filter(
-    (packet) =>
+    (packet): packet is SignaturePacket =>
       packet instanceof SignaturePacket &&
       (packet.signatureType === enums.signature.binary || packet.signatureType === enums.signature.text),
   );
@@ -243,7 +246,7 @@ async function checkSignatures(
   context: VerifyContext,
   run: (keys: PublicKey[], date: Date) => Promise<VerifyOutcome>,
 ): Promise<string> {
-  const packets = documentSignatures(signature);
+  const packets = await documentSignatures(signature);
   const keys = packets.map((packet) => trustedKeyFor(packet, keyring));
   if (keys.every((key) => key === undefined)) {
     const unknown = [...new Set(packets.map(issuerName))];

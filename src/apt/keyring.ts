@@ -8,9 +8,10 @@
 // cudaseal trusts, so anything odd about it is an error, not a warning.
 
 import { fileURLToPath } from "node:url";
-import { type PublicKey, readKeys } from "openpgp";
+import type { PublicKey } from "openpgp";
 import { CudasealError } from "../errors.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
+import { openpgp } from "./inrelease-openpgp.ts";
 
 /** Keys trusted to sign a repository's Release, with their fingerprints. */
 export interface Keyring {
@@ -72,6 +73,7 @@ export async function keyringFromBytes(bytes: Uint8Array, source = "keyring"): P
     fail("is a GnuPG keybox (pubring.kbx), not a keyring", "export the keys: gpg --export KEYID > key.gpg");
   }
 
+  const { readKeys } = await openpgp();
   let parsed: PublicKey[] = [];
   if (isBinary(bytes)) {
     try {

@@ -18,8 +18,9 @@ import { mapPool } from "../util/pool.ts";
 import { AvailablePackages } from "./available.ts";
 import { buildCachedIndex, indexCachePath, openCachedIndex } from "./index-cache.ts";
 import type { CompactIndex } from "./index-cache-read.ts";
-import { verifyDetached, verifyInRelease } from "./inrelease.ts";
+import { verifyDetached } from "./inrelease.ts";
 import { type KeptInRelease, keepInRelease, readKeptInRelease } from "./inrelease-kept.ts";
+import { type KeyringRef, keyringDigest, verifyInReleaseOnce } from "./inrelease-verified.ts";
 import { builtinKeyring, isBuiltinKeyringName, type Keyring, loadKeyring, mergeKeyrings } from "./keyring.ts";
 import type { AptPin } from "./pins.ts";
 import { checkFresh, parseRelease, type Release } from "./release.ts";
@@ -79,11 +80,24 @@ export async function readSources(
   sources: readonly AptSource[],
   options: ReadSourcesOptions,
 ): Promise<AptIndex> {
-  const keyrings = new Map<string, Promise<Keyring>>();
-  const keyringFor = (source: AptSource) => {
+  // Keyrings are parsed (and openpgp.js loaded) only when a signature must be
+  // checked: an InRelease verified before needs only the keyring's digest.
+  const keyrings = new Map<string, KeyringRef>();
+  const keyringFor = (source: AptSource): KeyringRef => {
     const id = source.keyring === "debian" ? "debian" : source.keyring.join("\0");
-    if (!keyrings.has(id)) keyrings.set(id, loadSourceKeyring(source.keyring));
-    return keyrings.get(id)!;
+    let ref = keyrings.get(id);
+    if (!ref) {
+      let loading: Promise<Keyring> | undefined;
+      ref = {
+        digest: keyringDigest(source.keyring === "debian" ? ["debian"] : source.keyring),
+        load: () => {
+          loading ??= loadSourceKeyring(source.keyring);
+          return loading;
+        },
+      };
+      keyrings.set(id, ref);
+    }
+    return ref;
   };
   // The content store's root is the cache folder; the record of dates lives beside it.
   const dates = options.releaseDates ?? new NewestSeen(join(options.store.root, "apt-release-dates"));
@@ -92,7 +106,7 @@ export async function readSources(
   const wanted = sources.filter((s) => !s.arches || s.arches.some((arch) => options.arches.includes(arch)));
   const jobs = wanted.flatMap((source) => source.suites.map((suite) => ({ source, suite })));
   const results = await mapPool(jobs, 4, async ({ source, suite }) =>
-    readSuite(source, suite, await keyringFor(source), dates, options),
+    readSuite(source, suite, keyringFor(source), dates, options),
   );
   // Sources in the order given, each suite's indexes in component order.
   const parts = results.flatMap((r) => r.parts);
@@ -120,14 +134,14 @@ async function loadSourceKeyring(keyring: AptSource["keyring"]): Promise<Keyring
 async function readSuite(
   source: AptSource,
   suite: string,
-  keyring: Keyring,
+  keyring: KeyringRef,
   dates: NewestSeen,
   options: ReadSourcesOptions,
 ): Promise<{ info: SuiteInfo; parts: IndexPart[] }> {
   const base = suiteBaseUrl(source.uri, suite);
   const offline = options.offline === true || source.offline === true;
   if (offline) options = { ...options, offline };
-  const { text, signer, fresh } = await fetchSignedRelease(base, keyring, options);
+  const { text, signer, fresh, remember } = await fetchSignedRelease(base, keyring, options);
   const release = parseRelease(text);
   const now = options.now ?? new Date();
   const from = { uri: source.uri, suite };
@@ -182,15 +196,17 @@ async function readSuite(
   await recordRelease(release, from, dates, now);
   // Likewise the InRelease, with the validators of the answer that brought it.
   if (fresh) await keepInRelease(options.store.root, fresh);
+  // And that it verified, so the next read of the same bytes skips the check.
+  await remember?.();
   const parts = found.filter((p): p is IndexPart => p !== undefined);
   return { info: { uri: source.uri, suite, release, signer }, parts };
 }
 
 async function fetchSignedRelease(
   base: string,
-  keyring: Keyring,
+  keyring: KeyringRef,
   options: ReadSourcesOptions,
-): Promise<{ text: string; signer: string; fresh?: KeptInRelease }> {
+): Promise<{ text: string; signer: string; fresh?: KeptInRelease; remember?: () => Promise<void> }> {
   const get = (path: string) =>
     getBytes(`${base}/${path}`, { maxBytes: INRELEASE_MAX, signal: options.signal });
   const url = `${base}/InRelease`;
@@ -207,7 +223,7 @@ async function fetchSignedRelease(
         },
       );
     }
-    return verifyInRelease(kept.body, keyring, { url });
+    return verifyInReleaseOnce(root, kept.body, keyring, { url });
   }
   let inRelease: Buffer | undefined;
   let fresh: KeptInRelease | undefined;
@@ -225,7 +241,7 @@ async function fetchSignedRelease(
   } catch (err) {
     if (!(err instanceof HttpStatusError && err.status === 404)) throw repoError(base, err);
   }
-  if (inRelease) return { ...(await verifyInRelease(inRelease, keyring, { url })), fresh };
+  if (inRelease) return { ...(await verifyInReleaseOnce(root, inRelease, keyring, { url })), fresh };
   // Some repositories publish only the older detached pair.
   const [release, signature] = await Promise.allSettled([get("Release"), get("Release.gpg")]);
   for (const result of [release, signature]) {
@@ -253,7 +269,7 @@ async function fetchSignedRelease(
   return verifyDetached(
     (release as PromiseFulfilledResult<Buffer>).value,
     (signature as PromiseFulfilledResult<Buffer>).value,
-    keyring,
+    await keyring.load(),
     { url: `${base}/Release` },
   );
 }
