@@ -56,7 +56,7 @@ const names = (index: Awaited<ReturnType<typeof read>>) =>
     .records()
     .map((p) => p.name);
 
-test("an unchanged InRelease is asked for conditionally, and the kept copy verified again", async (t) => {
+test("an unchanged InRelease is asked for conditionally; the kept copy, altered, fails its signature", async (t) => {
   const repo = await serve(t);
   const root = await store(t);
   await read(repo, root);
