@@ -49,6 +49,25 @@ export function openCachedIndex(
 // non-free, the updates and security suites) takes
 // less than that to build here, so only an archive's main index goes to one.
 const IN_THREAD_MAX = 4 * 1024 * 1024;
+// A small file can still decompress to a great deal (a hostile index of
+// countless names); past this the build moves to a worker, whose bounded
+// heap refuses what no real index needs.
+const IN_THREAD_TEXT_MAX = 32 * 1024 * 1024;
+
+/** Build `job` in this thread; false when its text outgrew IN_THREAD_TEXT_MAX (nothing is left behind). */
+async function builtInThread(job: IndexBuildJob): Promise<boolean> {
+  if (job.maxBytes <= IN_THREAD_TEXT_MAX) {
+    await buildIndexCache(job, processDecompressor);
+    return true;
+  }
+  try {
+    await buildIndexCache({ ...job, maxBytes: IN_THREAD_TEXT_MAX }, processDecompressor);
+    return true;
+  } catch (err) {
+    if (err instanceof CudasealError && err.code === "FETCH_TOO_LARGE") return false;
+    throw err;
+  }
+}
 
 /**
  * Build the entry `job.dest` and open it: on a worker thread, or in this one
@@ -58,9 +77,7 @@ export async function buildCachedIndex(job: IndexBuildJob, signal?: AbortSignal)
   await mkdir(join(job.dest, ".."), { recursive: true });
   if (job.suffix === ".xz" && !xzBinary()) {
     await buildIndexCache(job, (suffix) => decompressorFor(`Packages${suffix}`));
-  } else if ((await stat(job.file)).size <= IN_THREAD_MAX) {
-    await buildIndexCache(job, processDecompressor);
-  } else {
+  } else if ((await stat(job.file)).size > IN_THREAD_MAX || !(await builtInThread(job))) {
     await inWorker(job, signal);
   }
   try {
@@ -88,11 +105,18 @@ const LIMIT = 1;
 const SMALL = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 };
 const LARGE = { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 8 };
 let running = 0;
+let started = 0;
+
+/** How many builds this process has handed to a worker thread; tests compare it across a build. */
+export function indexWorkerBuilds(): number {
+  return started;
+}
 const waiting: (() => void)[] = [];
 
 async function inWorker(job: IndexBuildJob, signal?: AbortSignal): Promise<IndexBuildResult> {
   if (running >= LIMIT) await new Promise<void>((go) => waiting.push(go));
   running++;
+  started++;
   try {
     return await runWorker(job, SMALL, signal).catch((err) => {
       if ((err as NodeJS.ErrnoException).code !== "ERR_WORKER_OUT_OF_MEMORY") throw err;

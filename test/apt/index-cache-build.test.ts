@@ -9,6 +9,8 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { gzipSync } from "node:zlib";
+import { buildCachedIndex, indexWorkerBuilds } from "../../src/apt/index-cache.ts";
 import { buildIndexCache } from "../../src/apt/index-cache-build.ts";
 import { CompactIndex } from "../../src/apt/index-cache-read.ts";
 import { toPackageRecord } from "../../src/apt/package-record.ts";
@@ -86,4 +88,27 @@ test("a malformed relation is kept and refused when its record is decoded; other
     (err) => isCudasealError(err, "APT_RELEASE_INVALID"),
   );
   assert.deepEqual(index.recordIds("other"), [], "another architecture's record is left out");
+});
+
+test("a small index builds in this thread; one whose text outgrows the bound moves to a worker", async (t) => {
+  const run = async (text: string, name: string) => {
+    const { dir: where } = await build(t, "");
+    const file = join(where, `${name}.gz`);
+    await writeFile(file, gzipSync(text));
+    const dest = join(where, `${name}-entry`);
+    const before = indexWorkerBuilds();
+    const job = { file, suffix: ".gz", sha256: SHA, arch: "amd64", dest, repo, maxBytes: 1 << 30 };
+    const index = await buildCachedIndex(job);
+    return { index, workers: indexWorkerBuilds() - before, left: await readdir(where) };
+  };
+  const one = await run(paragraph("small"), "small");
+  assert.equal(one.workers, 0);
+  assert.deepEqual(one.index.recordIds("small"), [0]);
+  // 40 MiB of text in a few KiB of gzip: past the in-thread bound, so built again in a worker.
+  const huge = `Description: x\n ${"y".repeat(1024 * 1024 - 20)}\n`;
+  const text = Array.from({ length: 40 }, (_, i) => paragraph(`big${i}`, huge)).join("\n");
+  const big = await run(text, "big");
+  assert.equal(big.workers, 1);
+  assert.equal(big.index.header.records, 40);
+  assert.deepEqual(big.left.sort(), ["Packages", "big-entry", "big.gz"]);
 });
