@@ -37,7 +37,8 @@ test("the NVIDIA presets take their packages from NVIDIA's repository for the cu
   }
   assert.equal(preset("nvidia-cudnn-runtime").spec.cudnn, 9);
   // Expanded against an index that publishes 13.0, the runtime preset names 13-0 packages only.
-  const record = (name: string) => ({ name, version: "1-1", arch: "amd64" }) as PackageRecord;
+  const record = (name: string) =>
+    ({ name, version: "1-1", arch: "amd64", provides: [] }) as unknown as PackageRecord;
   const available = new Map([["amd64", [record("cuda-cudart-12-8"), record("cuda-cudart-13-0")]]]);
   const runtime = preset("nvidia-cudnn-runtime");
   const expanded = expandCudaPackages(runtime.packages, { cuda: "13.0", cudnn: 9 }, available);
