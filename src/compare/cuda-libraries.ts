@@ -81,15 +81,21 @@ const CUDA_STEMS: ReadonlySet<string> = new Set([
   "libnvonnxparser",
 ]);
 
-/** `libcudart.so.12.8.90` → libcudart; undefined for a name that is not a shared library's. */
-function soStem(basename: string): string | undefined {
-  const m = /^(lib[A-Za-z0-9_+-]+)\.so(\.\d+)*$/.exec(basename);
+/**
+ * `libcudart.so.12.8.90` and `libcudart_static.a` → libcudart; undefined for
+ * a name that is not a library's. Static archives count because CUDA's -dev
+ * packages ship most of their bytes as them.
+ */
+function libraryStem(basename: string): string | undefined {
+  const m =
+    /^(lib[A-Za-z0-9_+-]+)\.so(\.\d+)*$/.exec(basename) ??
+    /^(lib[A-Za-z0-9_+-]+?)(_static)?\.a$/.exec(basename);
   return m?.[1];
 }
 
-/** True for a file name whose stem is a CUDA library's; cuDNN's sub-libraries (`libcudnn_ops`) too. */
+/** True for a shared or static library whose stem is a CUDA library's; cuDNN's sub-libraries (`libcudnn_ops`) too. */
 export function isCudaLibraryFile(basename: string): boolean {
-  const stem = soStem(basename);
+  const stem = libraryStem(basename);
   if (stem === undefined) return false;
   return CUDA_STEMS.has(stem) || /^libcudnn_[a-z_]+$/.test(stem);
 }

@@ -1,7 +1,7 @@
 // Two images' difference as the compare view shows it: sizes, packages
 // added, removed and changed, the CVE delta, and the hardening checklist
 // (a non-root user, no shell, no package manager, no setuid files) that
-// seed images are argued over.
+// a hardened image is judged by beside the vendor's.
 
 import type { ImageStats } from "../compare/index.ts";
 import type { ChecklistItem, CompareDelta, ImageReport, VulnSeverity } from "./model.ts";

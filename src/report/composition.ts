@@ -7,6 +7,7 @@
 // so sizes always add up.
 
 import { posix } from "node:path";
+import { isCudaLibraryFile } from "../compare/index.ts";
 import { fileOwners } from "../source/file-owners.ts";
 import type { ImageFilesystem } from "../source/filesystem.ts";
 import type { InstalledPackage } from "../source/packages.ts";
@@ -20,19 +21,6 @@ const NODE_BUDGET = 24_000;
 const MAX_FOLDERS = 12;
 const MAX_FILES = 6;
 const TOP_PACKAGES = 8;
-// CUDA's and NVIDIA's library names, spelled out: a bare `libcu`/`libnv`
-// prefix would take libcurl and ZFS's libnvpair for CUDA.
-const CUDA_LIB =
-  "lib(cu(blas|da|dnn|fft|file|inj|pti|rand|solver|sparse|tensor)|nv(rtc|jpeg|jitlink|toolsext|ptx|blas|fatbin|vm|idia|_)|nccl|npp)";
-/** A CUDA or NVIDIA library file, shared (`libcublas.so.12`) or static (`libcublas_static.a`). */
-const CUDA_FILE = new RegExp(`^${CUDA_LIB}[^/]*\\.(a$|so(\\.|$))`, "i");
-const CUDA_PACKAGE = new RegExp(`^(${CUDA_LIB}|cuda-|nvidia-)`, "i");
-
-/** True for the name of a CUDA or NVIDIA library package (`libcublas-12-4`, `cuda-cudart-12-4`, `nvidia-cuda-dev`). */
-export function isCudaPackage(name: string): boolean {
-  return CUDA_PACKAGE.test(name);
-}
-
 export interface CompositionInput {
   fs: ImageFilesystem;
   packages: readonly InstalledPackage[];
@@ -40,6 +28,8 @@ export interface CompositionInput {
   layers: readonly { digest: string; size: number }[];
   config: Record<string, unknown>;
   name: string;
+  /** The CUDA library packages, as compare finds them (by source or by the libraries they ship). */
+  cudaPackages: ReadonlySet<string>;
 }
 
 interface Folder {
@@ -68,7 +58,9 @@ export function composition(input: CompositionInput): { tree: TreeNode; layers: 
   const layerNodes: TreeNode[] = [];
   for (const [index, layer] of input.layers.entries()) {
     const byPackage = groups.get(index) ?? new Map<string, Map<string, Folder>>();
-    const packages = [...byPackage].map(([name, folders]) => packageNode(name, folders, perPackage));
+    const packages = [...byPackage].map(([name, folders]) =>
+      packageNode(name, folders, perPackage, input.cudaPackages),
+    );
     packages.sort(bySizeThenName);
     const size = sum(packages);
     let files = 0;
@@ -103,7 +95,12 @@ function ownerOf(input: CompositionInput): (path: string) => string {
 }
 
 /** One package's node: its largest folders, each with its largest files, the rest summed. */
-function packageNode(name: string, folders: Map<string, Folder>, budget: number): TreeNode {
+function packageNode(
+  name: string,
+  folders: Map<string, Folder>,
+  budget: number,
+  cudaPackages: ReadonlySet<string>,
+): TreeNode {
   const sorted = [...folders].sort(([a, x], [b, y]) => y.size - x.size || cmp(a, b));
   const maxFolders = Math.max(1, Math.min(MAX_FOLDERS, Math.floor(budget / 3)));
   const maxFiles = Math.max(1, Math.min(MAX_FILES, Math.floor(budget / maxFolders) - 1));
@@ -120,7 +117,7 @@ function packageNode(name: string, folders: Map<string, Folder>, budget: number)
     });
   }
   const node: TreeNode = { name, kind: "package", size: sum(children), children };
-  if (isCudaPackage(name) || children.some((c) => c.cuda)) node.cuda = true;
+  if (cudaPackages.has(name) || children.some((c) => c.cuda)) node.cuda = true;
   return node;
 }
 
@@ -128,7 +125,7 @@ function folderNode(path: string, folder: Folder, maxFiles: number): TreeNode {
   const files = [...folder.files].sort(([a, x], [b, y]) => y - x || cmp(a, b));
   const children: TreeNode[] = files.slice(0, maxFiles).map(([name, size]) => {
     const leaf: TreeNode = { name, kind: "file", size };
-    if (CUDA_FILE.test(name)) leaf.cuda = true;
+    if (isCudaLibraryFile(name)) leaf.cuda = true;
     return leaf;
   });
   const rest = files.slice(maxFiles);

@@ -71,6 +71,7 @@ export async function imageReport(
     layers: image.layers,
     config: image.config,
     name: ref,
+    cudaPackages: new Set(stats.cudaLibraries.map((l) => l.name)),
   });
   const scan = await scanned(ref, osRelease, options);
   if (scan.section.scanned) {

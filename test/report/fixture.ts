@@ -193,6 +193,7 @@ export function syntheticReport(packages: number, findings: VulnRow[]): ReportDa
       { digest: "sha256:bb", size: 2 },
     ],
     config: {},
+    cudaPackages: new Set(),
     name: "synthetic",
   });
   const total = [...files.values()].reduce((n, f) => n + f.size, 0);
