@@ -54,8 +54,10 @@ export function escapeMarkdown(text: string, max = MAX_CELL): string {
       .replace(/[\\`*_[\]|~#]/g, (c) => `\\${c}`)
       // An advisory's `@name` would notify that GitHub user from a PR comment;
       // a zero-width space after the `@` keeps the text and drops the mention.
-      // Only a free-standing `@`: `image@sha256:…` and mail addresses stay whole.
-      .replace(/(^|[^A-Za-z0-9_.\-/\\])@(?=[A-Za-z0-9])/g, "$1@\u200b")
+      // GitHub mentions after any non-word character (`.@x`, `/@x`, and `\@x`,
+      // whose backslash renders), so only `@` after a letter, digit or `_`
+      // stays whole: `image@sha256:…` and mail addresses.
+      .replace(/(^|[^A-Za-z0-9_])@(?=[A-Za-z0-9])/g, "$1@\u200b")
   );
 }
 

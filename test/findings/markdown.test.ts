@@ -28,6 +28,11 @@ test("escaping leaves no HTML, no table break, no code span, link or line break 
     escapeMarkdown("@hubot reported by @octocat (mail a@b.c) in oci:x/y@sha256:ab"),
     "@\u200bhubot reported by @\u200boctocat (mail a@b.c) in oci:x/y@sha256:ab",
   );
+  // GitHub mentions after any non-word character, a rendered backslash included.
+  assert.equal(
+    escapeMarkdown("cc.@octocat, see/@hubot, -@a \\@b"),
+    "cc.@\u200boctocat, see/@\u200bhubot, -@\u200ba \\\\@\u200bb",
+  );
   // Cut to the cell's length, with an ellipsis, never through a surrogate pair.
   assert.equal(escapeMarkdown("a".repeat(500), 10), `${"a".repeat(9)}…`);
   assert.equal(escapeMarkdown(`${"a".repeat(8)}😀😀`, 10), `${"a".repeat(8)}…`);
