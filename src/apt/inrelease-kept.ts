@@ -5,9 +5,10 @@
 // the signature, freshness and rollback again exactly as for a download.
 
 import { createHash } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-file.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
 
 /** One kept InRelease. */
 export interface KeptInRelease {
@@ -27,8 +28,10 @@ function keptPath(root: string, url: string): string {
 /** What was kept for `url` under the cache folder `root`; undefined when nothing (or nothing readable) was. */
 export async function readKeptInRelease(root: string, url: string): Promise<KeptInRelease | undefined> {
   try {
-    const text = await readFile(keptPath(root, url), "utf8");
-    if (text.length > KEPT_MAX) return undefined;
+    // Capped, and only a regular file: a FIFO or a huge file in the cache must not stall or fill the read.
+    const text = (
+      await readRegularFile(keptPath(root, url), { what: "kept InRelease", max: KEPT_MAX })
+    ).toString("utf8");
     const data = JSON.parse(text) as {
       url?: unknown;
       body?: unknown;

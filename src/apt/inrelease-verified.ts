@@ -16,7 +16,7 @@
 // marker is ignored: the file is verified, and the marker written afresh.
 
 import { createHash } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-file.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
@@ -123,8 +123,10 @@ export async function verifyInReleaseOnce(
 
 async function readMarker(path: string): Promise<Marker | undefined> {
   try {
-    const text = await readFile(path, "utf8");
-    if (text.length > MARKER_MAX) return undefined;
+    // Capped, and only a regular file: a FIFO or a huge file in the cache must not stall or fill the read.
+    const text = (await readRegularFile(path, { what: "InRelease marker", max: MARKER_MAX })).toString(
+      "utf8",
+    );
     const data = JSON.parse(text) as Partial<Record<keyof Marker, unknown>>;
     if (
       typeof data.inRelease !== "string" ||

@@ -5,9 +5,12 @@
 // with a coded error once it has passed or when nothing was kept.
 
 import assert from "node:assert/strict";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { readKeptInRelease } from "../../src/apt/inrelease-kept.ts";
 import { readSources } from "../../src/apt/repository.ts";
 import type { AptSource } from "../../src/apt/sources.ts";
 import { ContentStore } from "../../src/cache/content-store.ts";
@@ -97,4 +100,15 @@ test("--offline makes no request while Valid-Until holds, and refuses past it", 
     /--offline/,
   );
   assert.deepEqual(repo.requests, before);
+});
+
+test("a FIFO where the kept InRelease would be is passed over, not waited on", {
+  timeout: 20_000,
+}, async (t) => {
+  const root = await store(t);
+  const url = "http://127.0.0.1:9/dists/trixie/InRelease";
+  const dir = join(root, "apt-inrelease");
+  await mkdir(dir, { recursive: true });
+  execFileSync("mkfifo", [join(dir, `${createHash("sha256").update(url).digest("hex")}.json`)]);
+  assert.equal(await readKeptInRelease(root, url), undefined);
 });

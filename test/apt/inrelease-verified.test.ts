@@ -4,7 +4,9 @@
 // whose signer key has expired since all lead to a full check again.
 
 import assert from "node:assert/strict";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { verifyInRelease } from "../../src/apt/inrelease.ts";
@@ -150,5 +152,25 @@ test("a second read of unchanged repositories asks nothing of openpgp.js", async
       .records()
       .map((p) => p.name),
     ["hello"],
+  );
+});
+
+test("a FIFO where the marker would be is passed over: the file is verified in full", {
+  timeout: 20_000,
+}, async (t) => {
+  const root = await cacheRoot(t);
+  const bytes = Buffer.from("not an InRelease");
+  const ring = "0".repeat(64);
+  const dir = join(root, "apt-inrelease-verified");
+  await mkdir(dir, { recursive: true });
+  execFileSync("mkfifo", [join(dir, `${createHash("sha256").update(bytes).digest("hex")}-${ring}.json`)]);
+  const loaded = new Error("the keyring was loaded");
+  const keys: KeyringRef = {
+    digest: Promise.resolve(ring),
+    load: () => Promise.reject(loaded),
+  };
+  await assert.rejects(
+    verifyInReleaseOnce(root, bytes, keys, { url: "http://127.0.0.1:9/InRelease" }),
+    loaded,
   );
 });
