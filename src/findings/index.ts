@@ -16,6 +16,7 @@ export {
 } from "./finding.ts";
 export { gateFailures, parseFailOn } from "./gate.ts";
 export {
+  appendWorstFirst,
   budgetedTable,
   candidateRows,
   DEFAULT_MARKDOWN_LENGTH,

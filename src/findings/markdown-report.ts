@@ -4,8 +4,7 @@
 
 import { locationText, SEVERITIES, severityCounts, sortFindings } from "./finding.ts";
 import {
-  budgetedTable,
-  candidateRows,
+  appendWorstFirst,
   escapeMarkdown,
   joinSections,
   type MarkdownOptions,
@@ -18,7 +17,8 @@ import type { FindingsReport } from "./report.ts";
 
 /** The report as Markdown, strictly under GitHub's 65,536-character limit however many findings it has. */
 export function findingsMarkdown(report: FindingsReport, options: MarkdownOptions = {}): string {
-  const { maxLength, headingLevel, maxRows } = markdownLimits(options);
+  const limits = markdownLimits(options);
+  const { maxLength, headingLevel } = limits;
   const counts = severityCounts(report.findings);
   const waived = report.suppressed?.length ?? 0;
   const title = `cudaseal ${report.tool}: ${escapeMarkdown(report.target)}`;
@@ -32,28 +32,21 @@ export function findingsMarkdown(report: FindingsReport, options: MarkdownOption
           ...(waived > 0 ? ["", `${waived} more waived by the policy (see the JSON output).`] : []),
         ].join("\n");
   const sections = [markdownHeading(headingLevel, title), summary];
-  if (report.findings.length > 0) {
-    const heading = markdownHeading(headingLevel + 1, "Findings, worst first");
-    const sorted = sortFindings(report.findings);
-    const rows = sorted
-      .slice(0, candidateRows(sorted.length, maxRows, maxLength))
-      .map((f) => [
+  appendWorstFirst(
+    sections,
+    sortFindings(report.findings),
+    {
+      headers: ["Severity", "Rule", "Where", "Message", "Fix"],
+      align: "lllll",
+      row: (f) => [
         f.severity,
         escapeMarkdown(f.id),
         escapeMarkdown(locationText(f.evidence)),
         escapeMarkdown(f.message),
         escapeMarkdown(f.fix),
-      ]);
-    const used = sections.join("\n\n").length + heading.length + 6;
-    const table = budgetedTable(
-      ["Severity", "Rule", "Where", "Message", "Fix"],
-      "lllll",
-      rows,
-      maxRows,
-      maxLength - used,
-      sorted.length,
-    );
-    if (table !== "") sections.push(heading, table);
-  }
+      ],
+    },
+    limits,
+  );
   return joinSections(sections, maxLength);
 }

@@ -130,6 +130,34 @@ export function budgetedTable(
 }
 
 /**
+ * Appends the "worst first" heading and table of `sorted` to `sections`,
+ * with the budget those sections leave. Only the rows that could fit are
+ * made (`row` escapes each), and nothing is appended when not even the
+ * header fits.
+ */
+export function appendWorstFirst<T>(
+  sections: string[],
+  sorted: readonly T[],
+  table: { headers: readonly string[]; align: string; row: (item: T) => string[] },
+  limits: Required<MarkdownOptions>,
+): void {
+  if (sorted.length === 0) return;
+  const heading = markdownHeading(limits.headingLevel + 1, "Findings, worst first");
+  const rows = sorted.slice(0, candidateRows(sorted.length, limits.maxRows, limits.maxLength)).map(table.row);
+  // The blank lines that will join the heading and the table to what comes before.
+  const used = sections.join("\n\n").length + heading.length + 6;
+  const text = budgetedTable(
+    table.headers,
+    table.align,
+    rows,
+    limits.maxRows,
+    limits.maxLength - used,
+    sorted.length,
+  );
+  if (text !== "") sections.push(heading, text);
+}
+
+/**
  * Sections joined by blank lines, ending in a newline. Callers budget each
  * section, so this only drops whole sections from the end should they still
  * not fit: a cut through a table row or an escape would break the Markdown.

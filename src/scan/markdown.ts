@@ -5,8 +5,7 @@
 // budget are the findings model's (src/findings/markdown.ts).
 
 import {
-  budgetedTable,
-  candidateRows,
+  appendWorstFirst,
   escapeMarkdown,
   joinSections,
   type MarkdownOptions,
@@ -24,18 +23,20 @@ const STATUS_ORDER: Record<Finding["status"], number> = { fixed: 0, open: 1, "wo
 
 /** The scan as Markdown, strictly under GitHub's 65,536-character limit however many findings it has. */
 export function scanMarkdown(result: ScanResult, options: MarkdownOptions = {}): string {
-  const { maxLength, headingLevel, maxRows } = markdownLimits(options);
+  const limits = markdownLimits(options);
+  const { maxLength, headingLevel } = limits;
   const sections = [
     markdownHeading(headingLevel, `cudaseal scan: ${escapeMarkdown(result.image)}`),
     factsLine(result),
     countsTable(result),
   ];
-  if (result.findings.length > 0) {
-    const heading = markdownHeading(headingLevel + 1, "Findings, worst first");
-    const sorted = [...result.findings].sort(worstFirst);
-    const rows = sorted
-      .slice(0, candidateRows(sorted.length, maxRows, maxLength))
-      .map((f) => [
+  appendWorstFirst(
+    sections,
+    [...result.findings].sort(worstFirst),
+    {
+      headers: ["Severity", "ID", "Package", "Installed", "Fixed in", "Status", "Description"],
+      align: "lllllll",
+      row: (f) => [
         f.severity,
         advisoryLink(f.id),
         escapeMarkdown(f.package),
@@ -43,18 +44,10 @@ export function scanMarkdown(result: ScanResult, options: MarkdownOptions = {}):
         f.fixedVersion === undefined ? "-" : escapeMarkdown(f.fixedVersion),
         f.status,
         escapeMarkdown(f.description, 100),
-      ]);
-    const used = sections.join("\n\n").length + heading.length + 6;
-    const table = budgetedTable(
-      ["Severity", "ID", "Package", "Installed", "Fixed in", "Status", "Description"],
-      "lllllll",
-      rows,
-      maxRows,
-      maxLength - used,
-      sorted.length,
-    );
-    if (table !== "") sections.push(heading, table);
-  }
+      ],
+    },
+    limits,
+  );
   return joinSections(sections, maxLength);
 }
 
