@@ -5,7 +5,7 @@
 // A name is found by binary search over the name index, so opening builds no
 // map of the tens of thousands of names an archive holds.
 
-import { closeSync, fstatSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, rmSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { CudasealError } from "../errors.ts";
 import {
@@ -44,8 +44,10 @@ export class CompactIndex {
 
   /** Open `path`, expected to hold the index `source` (its signed SHA256) for `arch`; IndexCacheInvalid when it does not. */
   static open(path: string, source: string, arch: string): CompactIndex {
-    const fd = openSync(path, "r");
+    // O_NONBLOCK: opening a FIFO for reading would wait for a writer, here on the main thread.
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     try {
+      if (!fstatSync(fd).isFile()) throw new IndexCacheInvalid("not a regular file");
       const block = Buffer.alloc(HEADER_SIZE);
       readFully(fd, block, 0);
       const header = decodeHeader(block, source, arch);

@@ -6,6 +6,7 @@
 // resolving the parsed Packages text.
 
 import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { readdir, readFile, rename, rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -232,4 +233,26 @@ test("without the system's xz the compact form is built in this thread, the same
   t.after(() => delete process.env.CUDASEAL_XZ);
   await read(repo, s.root);
   assert.deepEqual(await readFile(amd64), built);
+});
+
+test("a FIFO in place of an entry is passed over and rebuilt, not waited on", async (t) => {
+  const { root } = await store(t);
+  const fifo = join(root, "entry");
+  execFileSync("mkfifo", [fifo]);
+  // In a child: opening a FIFO blocks the whole thread, which no test timeout could end.
+  const script = `
+    import { openCachedIndex } from ${JSON.stringify(new URL("../../src/apt/index-cache.ts", import.meta.url).href)};
+    const notes = [];
+    const index = openCachedIndex(${JSON.stringify(fifo)}, "0".repeat(64), "amd64", (n) => notes.push(n));
+    process.stdout.write(JSON.stringify({ index: index === undefined ? null : "opened", notes }));
+  `;
+  const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  assert.equal(child.signal, null, "the open waited on the FIFO");
+  assert.equal(child.status, 0, child.stderr);
+  const result = JSON.parse(child.stdout) as { index: null; notes: string[] };
+  assert.equal(result.index, null);
+  assert.match(result.notes.join("\n"), /not a regular file/);
 });
