@@ -9,6 +9,7 @@
 import { compareMarkdown } from "../compare/index.ts";
 import {
   budgetedTable,
+  candidateRows,
   DEFAULT_MARKDOWN_LENGTH,
   DEFAULT_MARKDOWN_ROWS,
   escapeMarkdown,
@@ -17,6 +18,7 @@ import {
   markdownHeading,
   markdownRow,
 } from "../findings/index.ts";
+import { isKnownAdvisoryId } from "../scan/index.ts";
 import { formatBytes } from "../util/format-bytes.ts";
 import {
   FINDING_SEVERITIES,
@@ -125,16 +127,20 @@ function vulnSection(rows: readonly VulnRow[], title: string, budget: number): s
   const table = budgetedTable(
     ["Severity", "ID", "Package", "Installed", "Fixed in", "Status"],
     "llllll",
-    sorted.map((f) => [
-      f.severity,
-      `[${escapeMarkdown(f.id)}](${f.url})`,
-      escapeMarkdown(f.package),
-      escapeMarkdown(f.installed),
-      escapeMarkdown(f.fixedVersion ?? "-"),
-      f.status,
-    ]),
+    // Only the rows that can fit are escaped; only ids of a known shape become links.
+    sorted
+      .slice(0, candidateRows(sorted.length, DEFAULT_MARKDOWN_ROWS, Math.max(0, budget)))
+      .map((f) => [
+        f.severity,
+        isKnownAdvisoryId(f.id) ? `[${f.id}](${f.url})` : escapeMarkdown(f.id),
+        escapeMarkdown(f.package),
+        escapeMarkdown(f.installed),
+        escapeMarkdown(f.fixedVersion ?? "-"),
+        f.status,
+      ]),
     DEFAULT_MARKDOWN_ROWS,
     budget - head.length - 2,
+    sorted.length,
   );
   return table === "" ? "" : `${head}\n\n${table}`;
 }
@@ -145,9 +151,12 @@ function findingSection(rows: readonly FindingRow[], title: string, budget: numb
   const table = budgetedTable(
     ["Severity", "Rule", "Where", "Fix"],
     "llll",
-    rows.map((f) => [f.severity, escapeMarkdown(f.id), escapeMarkdown(f.where ?? ""), escapeMarkdown(f.fix)]),
+    rows
+      .slice(0, candidateRows(rows.length, DEFAULT_MARKDOWN_ROWS, Math.max(0, budget)))
+      .map((f) => [f.severity, escapeMarkdown(f.id), escapeMarkdown(f.where ?? ""), escapeMarkdown(f.fix)]),
     DEFAULT_MARKDOWN_ROWS,
     budget - head.length - 2,
+    rows.length,
   );
   return table === "" ? "" : `${head}\n\n${table}`;
 }

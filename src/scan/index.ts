@@ -13,7 +13,7 @@ export {
 } from "./advisory.ts";
 export { debianCodename } from "./debian-release.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
-export { scanMarkdown } from "./markdown.ts";
+export { isKnownAdvisoryId, scanMarkdown } from "./markdown.ts";
 export { compareFindings, matchFindings } from "./match.ts";
 export { matchPythonFindings } from "./python-match.ts";
 export {

@@ -111,6 +111,11 @@ function cmp(a: string, b: string): number {
 const DEBIAN_ID = /^(CVE-\d{4}-\d{4,}|TEMP-\d{7}-[0-9A-F]{6}|DSA-\d+-\d+|DLA-\d+-\d+)$/;
 const OSV_ID = /^(GHSA(-[23456789cfghjmpqrvwx]{4}){3}|PYSEC-\d{4}-\d+)$/;
 
+/** True for an advisory id of a shape the tracker or OSV gives, the only ones a summary makes a link of. */
+export function isKnownAdvisoryId(id: string): boolean {
+  return DEBIAN_ID.test(id) || OSV_ID.test(id);
+}
+
 /** The id, linked to its page on the Debian tracker or OSV when it has a known shape. */
 function advisoryLink(id: string): string {
   if (DEBIAN_ID.test(id)) return `[${id}](https://security-tracker.debian.org/tracker/${id})`;

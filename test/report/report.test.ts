@@ -180,6 +180,23 @@ test("--format markdown stays under GitHub's limit however many findings there a
   assert.equal(small.match(/CVE-2026-/g)?.length, 6);
 });
 
+test("--format markdown links only advisory ids of a known shape, as scan's summary does", () => {
+  const row = (id: string): VulnRow => ({
+    id,
+    severity: "high",
+    package: "p",
+    installed: "1",
+    status: "open",
+    ecosystem: "debian",
+    url: `https://security-tracker.debian.org/tracker/${encodeURIComponent(id)}`,
+    description: "",
+  });
+  const text = reportMarkdown(syntheticReport(2, [row("CVE-2026-1234"), row("x)(https://evil.example")]));
+  assert.match(text, /\[CVE-2026-1234\]\(https:\/\/security-tracker\.debian\.org\/tracker\/CVE-2026-1234\)/);
+  assert.doesNotMatch(text, /\]\(https:\/\/security-tracker\.debian\.org\/tracker\/x/);
+  assert.match(text, /\| x\)\(https:\/\/evil\.example \|/);
+});
+
 test("the HTML of a 2,000-package image stays under 3 MB", async () => {
   const findings: VulnRow[] = Array.from({ length: 1_500 }, (_, i) => ({
     id: `CVE-2026-${i}`,
