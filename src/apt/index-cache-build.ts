@@ -239,7 +239,10 @@ function tableFields(
     if (value === undefined || value.length === 0)
       fail(`package ${name ?? "(unnamed)"} has no ${field} field`);
   }
-  if (!PACKAGE_NAME.test(name!)) fail(`invalid package name ${JSON.stringify(name)}`);
+  if (!PACKAGE_NAME.test(name!) || tooLong(name!)) fail(`invalid package name ${JSON.stringify(name)}`);
+  if (paragraph.fields.length > U16) fail(`package ${name} has more than ${U16} fields`);
+  for (const [field] of paragraph.fields)
+    if (tooLong(field)) fail(`package ${name} has a field name longer than ${U16} bytes`);
   const arch = paragraph.get("Architecture")!;
   if (!ARCH.test(arch)) fail(`${name} has an invalid Architecture ${JSON.stringify(arch)}`);
   const field = paragraph.get("Provides");
@@ -251,7 +254,16 @@ function tableFields(
       fail((err as Error).message);
     }
   }
+  for (const p of provides) if (tooLong(p.name)) fail(`${name} provides a name longer than ${U16} bytes`);
   return { name: name!, arch, provides };
+}
+
+// The compact form stores a name's length and a record's field count in 16 bits; no real index comes near.
+const U16 = 0xffff;
+
+/** True when `s` takes more than U16 bytes as UTF-8 (at most 3 bytes per UTF-16 unit, so most are decided by length). */
+function tooLong(s: string): boolean {
+  return s.length > U16 / 3 && Buffer.byteLength(s, "utf8") > U16;
 }
 
 function repoLabel(repo: RepoRef): string {

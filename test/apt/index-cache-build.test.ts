@@ -66,6 +66,19 @@ test("a malformed name, architecture or Provides fails the build", async (t) => 
   }
 });
 
+test("a name or field name too long for the compact form's 16-bit lengths fails the build with a code", async (t) => {
+  const long = "a".repeat(70_000);
+  for (const text of [
+    paragraph(long),
+    paragraph("bad", `Provides: ${long}\n`),
+    paragraph("bad", `X${long}: 1\n`),
+  ]) {
+    const { dir, run } = await build(t, text);
+    await assert.rejects(run(), (err) => isCudasealError(err, "APT_RELEASE_INVALID"));
+    assert.deepEqual(await readdir(dir), ["Packages"]);
+  }
+});
+
 test("a malformed relation is kept and refused when its record is decoded; others decode", async (t) => {
   const text = [
     paragraph("good", "Depends: libc6 (>= 2.36)\nProvides: virtual-a, virtual-b (= 1)\n"),
