@@ -63,3 +63,25 @@ export function databaseOptionsFrom(flags: FlagValues): DatabaseOptions {
 export function databaseFlagGiven(flags: FlagValues): boolean {
   return Object.keys(DATABASE_FLAGS).some((name) => flags[name] !== undefined);
 }
+
+const DATA_ERRORS: ReadonlySet<string> = new Set([
+  "FETCH_FAILED",
+  "FETCH_TOO_LARGE",
+  "FETCH_TIMEOUT",
+  "SCAN_DB_MISSING",
+  "SCAN_DB_STALE",
+]);
+
+/**
+ * For a command whose CVEs are optional (compare, report): when the
+ * vulnerability data could not be had, the hint adds `instead`, the way to
+ * do without it (`--no-cves`). Any other error passes through as it is.
+ */
+export function withNoCvesHint(err: unknown, instead: string): unknown {
+  if (!(err instanceof CudasealError) || !DATA_ERRORS.has(err.code)) return err;
+  return new CudasealError(err.code, err.message, {
+    hint: `${err.hint ? `${err.hint}; ` : ""}${instead}`,
+    cause: err.cause ?? err,
+    details: err.details,
+  });
+}
