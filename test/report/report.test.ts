@@ -180,6 +180,13 @@ test("--format markdown stays under GitHub's limit however many findings there a
   assert.equal(small.match(/CVE-2026-/g)?.length, 6);
 });
 
+test("without vulnerability data the error says the report can do without it: --no-cves", async () => {
+  const r = await cli(["report", images.hardened, "--offline", "--json"]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /SCAN_DB_MISSING/);
+  assert.match(r.stderr, /or report without CVEs: --no-cves/);
+});
+
 test("--format markdown links only advisory ids of a known shape, as scan's summary does", () => {
   const row = (id: string): VulnRow => ({
     id,

@@ -11,6 +11,7 @@ import {
   DEFAULT_MAX_DB_AGE,
   databaseFlagGiven,
   databaseOptionsFrom,
+  withNoCvesHint,
 } from "../database-options.ts";
 
 export const compareCommand: Command = {
@@ -81,7 +82,7 @@ Examples:
       database: cves ? databaseOptionsFrom(flags) : undefined,
       arch: stringFlag(flags, "arch"),
     }).catch((err: unknown) => {
-      throw withNoCvesHint(err);
+      throw withNoCvesHint(err, "or compare without CVE counts: --no-cves");
     });
     for (const warning of comparison.warnings) out.warn(warning);
     const db = comparison.database;
@@ -97,21 +98,3 @@ Examples:
     return 0;
   },
 };
-
-const DATA_ERRORS = new Set([
-  "FETCH_FAILED",
-  "FETCH_TOO_LARGE",
-  "FETCH_TIMEOUT",
-  "SCAN_DB_MISSING",
-  "SCAN_DB_STALE",
-]);
-
-/** The vulnerability data could not be had: say that the rest of the comparison can do without it. */
-function withNoCvesHint(err: unknown): unknown {
-  if (!(err instanceof CudasealError) || !DATA_ERRORS.has(err.code)) return err;
-  return new CudasealError(err.code, err.message, {
-    hint: `${err.hint ? `${err.hint}; ` : ""}or compare without CVE counts: --no-cves`,
-    cause: err.cause ?? err,
-    details: err.details,
-  });
-}

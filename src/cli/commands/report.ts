@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_DB_AGE,
   databaseFlagGiven,
   databaseOptionsFrom,
+  withNoCvesHint,
 } from "../database-options.ts";
 
 const FORMATS = ["html", "markdown", "json"] as const;
@@ -110,7 +111,7 @@ Examples:
       lint: stringFlag(flags, "lint"),
       arch: stringFlag(flags, "arch"),
     }).catch((err: unknown) => {
-      throw withNoCvesHint(err);
+      throw withNoCvesHint(err, "or report without CVEs: --no-cves");
     });
     for (const warning of data.warnings) out.warn(warning);
     const text =
@@ -127,21 +128,3 @@ Examples:
     return 0;
   },
 };
-
-const DATA_ERRORS = new Set([
-  "FETCH_FAILED",
-  "FETCH_TOO_LARGE",
-  "FETCH_TIMEOUT",
-  "SCAN_DB_MISSING",
-  "SCAN_DB_STALE",
-]);
-
-/** The vulnerability data could not be had: say that the rest of the report can do without it. */
-function withNoCvesHint(err: unknown): unknown {
-  if (!(err instanceof CudasealError) || !DATA_ERRORS.has(err.code)) return err;
-  return new CudasealError(err.code, err.message, {
-    hint: `${err.hint ? `${err.hint}; ` : ""}or report without CVEs: --no-cves`,
-    cause: err.cause ?? err,
-    details: err.details,
-  });
-}
