@@ -11,9 +11,10 @@ import { dirname, resolve } from "node:path";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { blobName, type LayoutFile } from "../oci/layout-contents.ts";
-import { ANNOTATION_REF_NAME, cosignArtifactType } from "../oci/media-types.ts";
 import { ArchiveStream } from "./archive-stream.ts";
+import { counting, once } from "./byte-sources.ts";
 import type { CopyDestination } from "./destination.ts";
+import { cosignEntry } from "./index-entries.ts";
 import { referrerDescriptor } from "./referrer-descriptor.ts";
 
 /** What the copy put in the archive besides the image: index.json lists them. */
@@ -85,42 +86,8 @@ export async function archiveDestination(
   };
 }
 
-/** index.json's entry for the root: by digest, and named `tag` when there is one. */
-export function rootEntry(root: StoredManifest, tag: string | undefined): Descriptor {
-  const entry: Descriptor = { mediaType: root.mediaType, digest: root.digest, size: root.bytes.length };
-  if (tag !== undefined) entry.annotations = { [ANNOTATION_REF_NAME]: tag };
-  return entry;
-}
-
-/** A cosign tag's entry, with cosign's artifact type so that readers choosing "the image" pass it over. */
-function cosignEntry(m: StoredManifest, tag: string): Descriptor {
-  const entry: Descriptor = {
-    mediaType: m.mediaType,
-    digest: m.digest,
-    size: m.bytes.length,
-    annotations: { [ANNOTATION_REF_NAME]: tag },
-  };
-  const artifactType = cosignArtifactType(tag);
-  if (artifactType !== undefined) entry.artifactType = artifactType;
-  return entry;
-}
-
 function layoutFileBytes(f: LayoutFile): Uint8Array {
   // The index files are made in memory; only blobs name a file on disk, and none is listed here.
   if (!("bytes" in f)) throw new Error(`${f.name}: an index file must be bytes`);
   return f.bytes;
-}
-
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
-}
-
-async function* counting(
-  source: AsyncIterable<Uint8Array>,
-  onBytes?: (n: number) => void,
-): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
-    onBytes?.(chunk.length);
-    yield chunk;
-  }
 }

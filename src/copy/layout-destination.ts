@@ -14,14 +14,16 @@ import { CudasealError } from "../errors.ts";
 import type { StoredManifest } from "../oci/artifact-store.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { blobName } from "../oci/layout-contents.ts";
-import { ANNOTATION_REF_NAME, cosignArtifactType, OCI_INDEX } from "../oci/media-types.ts";
+import { ANNOTATION_REF_NAME, OCI_INDEX } from "../oci/media-types.ts";
 import { directoryFiles } from "../source/blob-files.ts";
 import { MAX_JSON } from "../source/image-json.ts";
 import { layoutReader } from "../source/layout-reader.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
 import { onDiskFull } from "../util/disk-full.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
+import { counting, once } from "./byte-sources.ts";
 import type { CopyDestination } from "./destination.ts";
+import { cosignEntry, rootEntry } from "./index-entries.ts";
 import { discardStaging, type LayoutStaging, openStaging, publishStaging } from "./layout-staging.ts";
 import { referrerDescriptor } from "./referrer-descriptor.ts";
 
@@ -121,8 +123,7 @@ async function updateIndex(
 ): Promise<void> {
   const indexPath = join(folder, "index.json");
   const index = await readIndex(indexPath, dir);
-  const entry: Descriptor = { mediaType: root.mediaType, digest: root.digest, size: root.bytes.length };
-  if (tag !== undefined) entry.annotations = { [ANNOTATION_REF_NAME]: tag };
+  const entry = rootEntry(root, tag);
   // The tag moves to the new image; an untagged copy replaces an untagged entry of the same digest.
   index.manifests = index.manifests.filter((d) =>
     tag !== undefined ? d.annotations?.[ANNOTATION_REF_NAME] !== tag : d.digest !== root.digest,
@@ -155,36 +156,5 @@ async function readIndex(indexPath: string, dir: string): Promise<LayoutIndex> {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT")
       throw new CudasealError("IMAGE_INVALID", `${dir}/index.json is not an OCI index`, { cause: err });
     return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
-  }
-}
-
-/**
- * index.json's entry for a cosign tag, listed as the layout store lists
- * them: with cosign's artifact type, so that readers choosing "the image" of
- * an untagged layout pass them over.
- */
-function cosignEntry(m: StoredManifest, tag: string): Descriptor {
-  const entry: Descriptor = {
-    mediaType: m.mediaType,
-    digest: m.digest,
-    size: m.bytes.length,
-    annotations: { [ANNOTATION_REF_NAME]: tag },
-  };
-  const artifactType = cosignArtifactType(tag);
-  if (artifactType !== undefined) entry.artifactType = artifactType;
-  return entry;
-}
-
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
-}
-
-async function* counting(
-  source: AsyncIterable<Uint8Array>,
-  onBytes?: (n: number) => void,
-): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
-    onBytes?.(chunk.length);
-    yield chunk;
   }
 }

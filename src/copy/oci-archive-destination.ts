@@ -4,8 +4,9 @@
 
 import { LayoutBuilder } from "../oci/layout-contents.ts";
 import type { OciArchiveRef } from "../source/oci-archive-source.ts";
-import { archiveDestination, rootEntry } from "./archive-destination.ts";
+import { archiveDestination } from "./archive-destination.ts";
 import type { CopyDestination } from "./destination.ts";
+import { rootEntry } from "./index-entries.ts";
 
 /** The OCI archive `ref` names, written afresh. */
 export function ociArchiveDestination(
