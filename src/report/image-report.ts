@@ -9,7 +9,7 @@ import { imageStats } from "../compare/index.ts";
 import { inStage } from "../errors.ts";
 import type { Finding } from "../findings/index.ts";
 import { minimumDriverFor, parseRequireCuda } from "../image/cuda-compat.ts";
-import { copyrightLicense, distroOf, MAX_COPYRIGHT_BYTES } from "../sbom/index.ts";
+import { distroOf, MAX_COPYRIGHT_BYTES, packageLicenses } from "../sbom/index.ts";
 import {
   type DatabaseInfo,
   type DatabaseOptions,
@@ -36,7 +36,7 @@ import {
 import { signatureStatus } from "./signatures.ts";
 
 const OS_RELEASE = ["/etc/os-release", "/usr/lib/os-release"];
-const COPYRIGHT = /^\/usr\/share\/doc\/([^/]+)\/copyright$/;
+const COPYRIGHT = /^\/usr\/share\/doc\/[^/]+\/copyright$/;
 /** Advisory texts are for a glance; the advisory page has the rest. */
 const MAX_DESCRIPTION = 240;
 
@@ -134,15 +134,13 @@ async function readImage(ref: string, arch: string | undefined): Promise<ReadIma
           ? MAX_COPYRIGHT_BYTES
           : false,
   });
+  // As `cudaseal sbom` reads them: a doc folder that links to another package's counts.
+  const packages = installedPackages(fs);
+  const dpkg = packages.filter((p) => p.manager === "dpkg").map((p) => p.name);
   const licenses = new Map<string, string>();
-  for (const [path, body] of fs.contents) {
-    const name = COPYRIGHT.exec(path)?.[1];
-    if (name === undefined) continue;
-    const found = copyrightLicense(body.toString("utf8"));
-    if (found !== undefined) licenses.set(name, found.expression);
-  }
+  for (const [name, found] of packageLicenses(fs, dpkg)) licenses.set(name, found.expression);
   const osRelease = (OS_RELEASE.map((p) => fs.contents.get(p)).find((b) => b !== undefined) ?? "").toString();
-  return { image, fs, packages: installedPackages(fs), python: pythonPackages(fs), osRelease, licenses };
+  return { image, fs, packages, python: pythonPackages(fs), osRelease, licenses };
 }
 
 /** The scan's findings as rows, or why there are none. */

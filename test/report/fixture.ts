@@ -113,6 +113,9 @@ export async function makeReportImages(dir: string): Promise<ReportImages> {
       "usr/share/doc/bash/copyright": copyright("GPL-3+"),
       "usr/share/doc/libc6/copyright": copyright("LGPL-2.1+"),
       "usr/share/doc/dpkg/copyright": copyright("GPL-2+"),
+      // Debian's way for a family of packages: one doc folder, the others linking to it.
+      "usr/share/doc/cuda-cudart-12-4/copyright": copyright("MIT"),
+      "usr/share/doc/libcublas-12-4": { symlink: "cuda-cudart-12-4" },
       ...dpkg({
         bash: ["5.1-6ubuntu1", undefined, ["usr/bin/bash"]],
         apt: ["2.4.12", undefined, ["usr/bin/apt-get"]],
