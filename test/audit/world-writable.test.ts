@@ -32,7 +32,7 @@ test("sticky world-writable directories are not findings; without the bit, and w
     { name: "opt/app/notes", data: "n\n", mode: 0o1666 },
     { name: "var/log/app", type: "dir", mode: 0o1775 },
   ]);
-  // A later layer takes the sticky bit off /tmp: the final mode is what counts.
+  // A later layer takes the sticky bit off /var/tmp: the final mode is what counts.
   const later = layer(dir, "ww-1", [{ name: "var/tmp", type: "dir", mode: 0o777 }]);
   await writeOciLayout(join(dir, "img"), image([base, later], { user: "65532:65532", created: NOW }));
   const { report } = await auditImage(`oci:${join(dir, "img")}:v1`, { arch: "amd64", now: NOW });
