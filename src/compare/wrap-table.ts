@@ -75,7 +75,11 @@ function breakAt(word: string, width: number): number {
 }
 
 // Cells come from the images (references, users, package names): a newline
-// would break the rows, an escape sequence rewrite the reader's terminal.
+// would break the rows, an escape sequence rewrite the reader's terminal
+// (C1's CSI, U+009B, is one too where the terminal reads 8-bit controls).
 function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
