@@ -47,6 +47,11 @@ const DIFFERENT: Record<string, string> = {
     "USER root in a build stage does not reach the image; cudaseal judges the stage that ships",
   "DL3025 warn on HEALTHCHECK CMD shell notation":
     "a health probe is short-lived: the shell in front of it costs no signal handling, which is what the rule is about",
+  "DL3042 respect ENV PIP_NO_CACHE_DIR with falsy values":
+    "pip turns its cache off for any valid boolean in PIP_NO_CACHE_DIR, a false one too (its _handle_no_cache_dir)",
+  "DL3042 respect RUN PIP_NO_CACHE_DIR=... with falsy values": "as above: pip reads a false value as off",
+  "DL3042 respect RUN export PIP_NO_CACHE_DIR=... with falsy values":
+    "as above: pip reads a false value as off",
   "DL3057 warn with no HEALTHCHECK instructions":
     "only an image that EXPOSEs a port is a service that needs one; batch and training images do not",
   "DL3057 warn when inheritance chain bifurcates": "as above: nothing is EXPOSEd",

@@ -57,10 +57,14 @@ test("PIP_NO_CACHE_DIR exported earlier in the RUN, set by ENV or on the command
   assert.deepEqual(fired("CS-DF-PIP-CACHE", "RUN export PIP_NO_CACHE_DIR=1 && pip install MySQL_python"), []);
   assert.deepEqual(fired("CS-DF-PIP-CACHE", "ENV PIP_NO_CACHE_DIR=1", "RUN pip install MySQL_python"), []);
   assert.deepEqual(fired("CS-DF-PIP-CACHE", "RUN PIP_NO_CACHE_DIR=yes pip install MySQL_python"), []);
-  // a false value keeps the cache, as pip reads it
-  assert.deepEqual(fired("CS-DF-PIP-CACHE", "RUN export PIP_NO_CACHE_DIR=0 && pip install MySQL_python"), [
-    "CS-DF-PIP-CACHE:2",
-  ]);
+  // pip turns the cache off for a false value too (its _handle_no_cache_dir), unlike hadolint
+  assert.deepEqual(fired("CS-DF-PIP-CACHE", "RUN export PIP_NO_CACHE_DIR=0 && pip install MySQL_python"), []);
+  assert.deepEqual(
+    fired("CS-DF-PIP-CACHE", "ENV PIP_NO_CACHE_DIR=false", "RUN pip install MySQL_python"),
+    [],
+  );
+  // uv reads UV_NO_CACHE=0 as false, and keeps its cache
+  assert.deepEqual(fired("CS-DF-PIP-CACHE", "RUN UV_NO_CACHE=0 uv pip install six"), ["CS-DF-PIP-CACHE:2"]);
   // an export after the install does not count
   assert.deepEqual(fired("CS-DF-PIP-CACHE", "RUN pip install MySQL_python && export PIP_NO_CACHE_DIR=1"), [
     "CS-DF-PIP-CACHE:2",

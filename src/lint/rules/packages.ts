@@ -205,14 +205,20 @@ function pythonInstaller(call: Invocation): "pip" | "uv" | undefined {
   return args.find((a) => !a.startsWith("-")) === "install" ? tool : undefined;
 }
 
-// pip reads PIP_NO_CACHE_DIR as a boolean (hadolint's DL3042 agrees): 0/off/no/false keep the cache.
+// uv reads UV_NO_CACHE as a boolean: 0/off/no/false keep the cache.
 const TRUTHY = /^(1|true|yes|on)$/i;
+// pip turns its cache off for any valid boolean in PIP_NO_CACHE_DIR, false ones too (pip's
+// `_handle_no_cache_dir` keeps that for compatibility); anything else stops pip with an error.
+// hadolint's DL3042 reads 0/off/no/false as keeping the cache, which pip does not do.
+const PIP_BOOLEAN = /^(y|yes|t|true|on|1|n|no|f|false|off|0)$/i;
 
 interface Tool {
   /** The option that turns the cache off. */
   flag: RegExp;
   /** The environment variable that turns it off. */
   off: string;
+  /** The values of `off` that turn the cache off. */
+  offValues: RegExp;
   /** The environment variable that moves the cache. */
   dir: string;
   /** Where the cache lives by default (a cache mount there keeps it out of the layer). */
@@ -225,6 +231,7 @@ const TOOLS: Record<"pip" | "uv", Tool> = {
   pip: {
     flag: /^--no-cache-dir(=.*)?$/,
     off: "PIP_NO_CACHE_DIR",
+    offValues: PIP_BOOLEAN,
     dir: "PIP_CACHE_DIR",
     cache: /\/\.cache(\/pip)?\/?$/,
     message:
@@ -234,6 +241,7 @@ const TOOLS: Record<"pip" | "uv", Tool> = {
   uv: {
     flag: /^(--no-cache|-n)$/,
     off: "UV_NO_CACHE",
+    offValues: TRUTHY,
     dir: "UV_CACHE_DIR",
     cache: /\/\.cache(\/uv)?\/?$/,
     message:
@@ -251,7 +259,7 @@ function keepsCache(
 ): boolean {
   if (call.args.some((a) => tool.flag.test(a))) return false;
   const off = call.assignments.get(tool.off) ?? exported.get(tool.off) ?? run.step.env.get(tool.off);
-  if (off !== undefined && TRUTHY.test(off.trim())) return false;
+  if (off !== undefined && tool.offValues.test(off.trim())) return false;
   const dir = call.assignments.get(tool.dir) ?? exported.get(tool.dir) ?? run.step.env.get(tool.dir) ?? "";
   return !mounted(
     run.mounts,
