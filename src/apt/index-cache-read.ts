@@ -69,51 +69,60 @@ export class CompactIndex {
   /** Every name some record is called (not only provided), in byte order. */
   *recordNames(): IterableIterator<string> {
     for (let i = 0; i < this.header.names; i++) {
-      const at = this.#nameAt(i);
-      const end = at + 2 + this.#names.readUInt16LE(at);
-      if (end + 8 > this.#names.length) this.#bad();
-      if (this.#names.readUInt32LE(end) > 0) yield this.#names.toString("utf8", at + 2, end);
+      const name = this.#checked(() => {
+        const at = this.#nameAt(i);
+        const end = at + 2 + this.#names.readUInt16LE(at);
+        if (end + 8 > this.#names.length) this.#bad();
+        return this.#names.readUInt32LE(end) > 0 ? this.#names.toString("utf8", at + 2, end) : undefined;
+      });
+      if (name !== undefined) yield name;
     }
   }
 
   /** Ids of the records whose Package is `name`, in index order. */
   recordIds(name: string): number[] {
-    const at = this.#find(name);
-    if (at === -1) return [];
-    const count = this.#names.readUInt32LE(at);
-    const ids: number[] = [];
-    for (let i = 0; i < count; i++) ids.push(this.#id(this.#names.readUInt32LE(at + 8 + i * 4)));
-    return ids;
+    return this.#checked(() => {
+      const at = this.#find(name);
+      if (at === -1) return [];
+      const count = this.#names.readUInt32LE(at);
+      const ids: number[] = [];
+      for (let i = 0; i < count; i++) ids.push(this.#id(this.#names.readUInt32LE(at + 8 + i * 4)));
+      return ids;
+    });
   }
 
   /** True when some record is called `name` (not only provides it). */
   hasRecord(name: string): boolean {
-    const at = this.#find(name);
-    return at !== -1 && this.#names.readUInt32LE(at) > 0;
+    return this.#checked(() => {
+      const at = this.#find(name);
+      return at !== -1 && this.#names.readUInt32LE(at) > 0;
+    });
   }
 
   /** [record id, position in its Provides] of each record providing `name`, in index order. */
   providerIds(name: string): [number, number][] {
-    const at = this.#find(name);
-    if (at === -1) return [];
-    const real = this.#names.readUInt32LE(at);
-    const count = this.#names.readUInt32LE(at + 4);
-    const base = at + 8 + real * 4;
-    const out: [number, number][] = [];
-    for (let i = 0; i < count; i++) {
-      out.push([
-        this.#id(this.#names.readUInt32LE(base + i * 6)),
-        this.#names.readUInt16LE(base + i * 6 + 4),
-      ]);
-    }
-    return out;
+    return this.#checked(() => {
+      const at = this.#find(name);
+      if (at === -1) return [];
+      const real = this.#names.readUInt32LE(at);
+      const count = this.#names.readUInt32LE(at + 4);
+      const base = at + 8 + real * 4;
+      const out: [number, number][] = [];
+      for (let i = 0; i < count; i++) {
+        out.push([
+          this.#id(this.#names.readUInt32LE(base + i * 6)),
+          this.#names.readUInt16LE(base + i * 6 + 4),
+        ]);
+      }
+      return out;
+    });
   }
 
   /** The fields of record `id`, as the index wrote them; CACHE_CORRUPT when its bytes fail their check. */
   fields(id: number): [string, string][] {
-    const start = this.#offsets.readUInt32LE(id * 8);
-    const end = this.#offsets.readUInt32LE(id * 8 + 8);
-    try {
+    return this.#checked(() => {
+      const start = this.#offsets.readUInt32LE(id * 8);
+      const end = this.#offsets.readUInt32LE(id * 8 + 8);
       if (end < start || end > this.header.recordsBytes)
         throw new IndexCacheInvalid("a record's bounds are wrong");
       const bytes = Buffer.alloc(end - start);
@@ -121,13 +130,27 @@ export class CompactIndex {
       if (crc32(bytes) !== this.#offsets.readUInt32LE(id * 8 + 4))
         throw new IndexCacheInvalid("a record fails its checksum");
       return decodeFields(bytes);
+    });
+  }
+
+  /**
+   * `read`, with what shows the entry is damaged (a check that fails, a table
+   * that points past its end) as CACHE_CORRUPT: the CRC of the tables catches
+   * damage, not a file rewritten with its CRC, which must still not reach the
+   * resolver as a bug.
+   */
+  #checked<T>(read: () => T): T {
+    try {
+      return read();
     } catch (err) {
-      if (!(err instanceof IndexCacheInvalid)) throw err;
+      const outOfRange =
+        err instanceof RangeError && (err as NodeJS.ErrnoException).code === "ERR_OUT_OF_RANGE";
+      if (!(err instanceof IndexCacheInvalid || outOfRange)) throw err;
       // Never trusted again: the next read builds the entry afresh from the verified index.
       try {
         rmSync(this.path, { force: true });
       } catch {}
-      throw new CudasealError("CACHE_CORRUPT", `${this.path}: ${err.message}`, {
+      throw new CudasealError("CACHE_CORRUPT", `${this.path}: ${(err as Error).message}`, {
         hint: "the package index cache entry is damaged; it is removed, and the next read builds it again",
         details: { path: this.path, indexCache: true },
       });

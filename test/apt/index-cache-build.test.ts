@@ -5,13 +5,14 @@
 // record is decoded.
 
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { gzipSync } from "node:zlib";
+import { crc32, gzipSync } from "node:zlib";
 import { buildCachedIndex, indexWorkerBuilds } from "../../src/apt/index-cache.ts";
 import { buildIndexCache } from "../../src/apt/index-cache-build.ts";
+import { encodeHeader, HEADER_SIZE } from "../../src/apt/index-cache-format.ts";
 import { CompactIndex } from "../../src/apt/index-cache-read.ts";
 import { toPackageRecord } from "../../src/apt/package-record.ts";
 import { Paragraph } from "../../src/deb/deb822.ts";
@@ -124,4 +125,23 @@ test("a small index builds in this thread; one whose text outgrows the bound mov
   assert.equal(big.workers, 1);
   assert.equal(big.index.header.records, 40);
   assert.deepEqual(big.left.sort(), ["Packages", "big-entry", "big.gz"]);
+});
+
+test("a name table that points past its end, with its checksum made to match, is CACHE_CORRUPT and removed", async (t) => {
+  const { dest, run } = await build(t, paragraph("good"));
+  await run();
+  const { header } = CompactIndex.open(dest, SHA, "amd64");
+  const bytes = await readFile(dest);
+  const tables = HEADER_SIZE + header.recordsBytes;
+  // The one name's real-record count, just past its length and "good": a thousand records, not one.
+  const names = tables + header.offsetsBytes + header.nameIndexBytes;
+  bytes.writeUInt32LE(1000, names + 2 + "good".length);
+  encodeHeader({ ...header, tables: crc32(bytes.subarray(tables)) }).copy(bytes, 0);
+  await writeFile(dest, bytes);
+  const index = CompactIndex.open(dest, SHA, "amd64");
+  assert.throws(
+    () => index.recordIds("good"),
+    (err) => isCudasealError(err, "CACHE_CORRUPT") && err.details?.indexCache === true,
+  );
+  assert.deepEqual((await readdir(join(dest, ".."))).sort(), ["Packages"]);
 });
