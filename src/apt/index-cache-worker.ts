@@ -1,6 +1,8 @@
 // The worker thread that builds one compact index (index-cache-build.ts):
-// turning a Packages file into its compact form is the CPU-bound part of a
-// cold resolve, so each index builds on its own thread, beside the others.
+// turning a large Packages file into its compact form is the CPU-bound part
+// of a cold resolve, so it builds off the main thread, which goes on with
+// the downloads meanwhile, and in a heap bounded against a hostile index
+// (index-cache.ts runs one worker at a time and keeps small indexes in-thread).
 
 import { parentPort, workerData } from "node:worker_threads";
 import { CudasealError } from "../errors.ts";
