@@ -52,6 +52,10 @@ export function escapeMarkdown(text: string, max = MAX_CELL): string {
     cut
       .replace(/[&<>]/g, (c) => ENTITIES[c])
       .replace(/[\\`*_[\]|~#]/g, (c) => `\\${c}`)
+      // GFM links a bare `https://…` or `www.…` by itself; an escaped `:` or `.`
+      // renders the same and leaves the only links the ones a summary makes.
+      .replace(/:(?=\/\/)/g, "\\:")
+      .replace(/(www)\./gi, "$1\\.")
       // An advisory's `@name` would notify that GitHub user from a PR comment;
       // a zero-width space after the `@` keeps the text and drops the mention.
       // GitHub mentions after any non-word character (`.@x`, `/@x`, and `\@x`,

@@ -110,3 +110,24 @@ test("audit, scan and compare summaries render as tables with hostile text kept 
   });
   assertSafe(render(compareMarkdown([stats(`oci:${HOSTILE}`), stats("oci:b")])), 2);
 });
+
+test("a bare URL in an image's or a feed's text is shown, not linked", (t) => {
+  if (!hasTool("cmark-gfm")) return t.skip("cmark-gfm is not installed (scripts/install-test-tools.sh)");
+  const text = "see https://evil.example/x, HTTP://evil.example and www.evil.example";
+  const findings: Finding[] = [
+    {
+      id: "CS-FILE-WORLD-WRITABLE",
+      severity: "medium",
+      title: "t",
+      refs: [],
+      evidence: { path: "/opt/www.evil.example", layer: 0, inFinalFs: true },
+      message: text,
+      fix: text,
+    },
+  ];
+  const html = render(
+    auditMarkdown({ tool: "audit", target: "oci:https://evil.example", kind: "image", findings }),
+  );
+  assert.doesNotMatch(html, /<a /);
+  assert.match(html, /see https:\/\/evil\.example\/x, HTTP:\/\/evil\.example and www\.evil\.example/);
+});
