@@ -9,8 +9,7 @@
 // through a Provides; failing that, a package whose name extends a
 // candidate (libfooN-*) or is NVIDIA's name for the soname's major version.
 
-import { AvailablePackages } from "../apt/available.ts";
-import type { PackageRecord } from "../apt/types.ts";
+import type { AvailablePackages } from "../apt/available.ts";
 
 /** The package names Debian's naming rules give a library's soname, most likely first. */
 export function sonamePackageNames(soname: string): string[] {
@@ -30,49 +29,20 @@ export function sonamePackageNames(soname: string): string[] {
  * A lookup over one architecture's available packages: the package that
  * would provide `soname`, or undefined when the names say nothing.
  */
-export function sonameProvider(
-  available: AvailablePackages | readonly PackageRecord[],
-): (soname: string) => string | undefined {
-  const lookup = available instanceof AvailablePackages ? fromAvailable(available) : fromRecords(available);
+export function sonameProvider(available: AvailablePackages): (soname: string) => string | undefined {
   return (soname) => {
     const candidates = sonamePackageNames(soname);
     for (const name of candidates) {
-      if (lookup.has(name)) return name;
-      const by = lookup.providerOf(name);
+      if (available.hasName(name)) return name;
+      // The first package, in index order, whose Provides names it.
+      const by = available.providing(name)[0]?.pkg.name;
       if (by !== undefined) return by;
     }
     const extended = candidates.map((c) => `${c}-`);
     const nvidia = nvidiaNames(soname);
     // Newest-looking name first: libcublas-12-8 before libcublas-12-2.
-    return lookup.names().findLast((n) => extended.some((c) => n.startsWith(c)) || nvidia?.test(n));
+    return available.names().findLast((n) => extended.some((c) => n.startsWith(c)) || nvidia?.test(n));
   };
-}
-
-interface NameLookup {
-  has(name: string): boolean;
-  /** The first package, in index order, whose Provides names `name`. */
-  providerOf(name: string): string | undefined;
-  /** Every real package name, sorted. */
-  names(): readonly string[];
-}
-
-function fromAvailable(available: AvailablePackages): NameLookup {
-  return {
-    has: (name) => available.hasName(name),
-    providerOf: (name) => available.providing(name)[0]?.pkg.name,
-    names: () => available.names(),
-  };
-}
-
-function fromRecords(records: readonly PackageRecord[]): NameLookup {
-  const real = new Set<string>();
-  const provided = new Map<string, string>();
-  for (const r of records) {
-    real.add(r.name);
-    for (const p of r.provides) if (!provided.has(p.name)) provided.set(p.name, r.name);
-  }
-  const names = [...real].sort();
-  return { has: (name) => real.has(name), providerOf: (name) => provided.get(name), names: () => names };
 }
 
 /** NVIDIA's package names for a soname's major version: libcublas.so.12 → libcublas-12-N, cuda-cublas-12-N. */

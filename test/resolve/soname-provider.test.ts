@@ -3,11 +3,17 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { AvailablePackages } from "../../src/apt/available.ts";
 import type { PackageRecord } from "../../src/apt/types.ts";
 import { sonamePackageNames, sonameProvider } from "../../src/resolve/index.ts";
 
 function record(name: string, provides: string[] = []): PackageRecord {
-  return { name, provides: provides.map((p) => ({ name: p })) } as unknown as PackageRecord;
+  return {
+    name,
+    arch: "amd64",
+    repo: { uri: "http://127.0.0.1:1/debian", suite: "trixie", component: "main", priority: 500 },
+    provides: provides.map((p) => ({ name: p })),
+  } as unknown as PackageRecord;
 }
 
 test("Debian's names for a soname: libfooN, libfoo2-N where the name ends in a digit, _ as -, t64", () => {
@@ -19,14 +25,19 @@ test("Debian's names for a soname: libfooN, libfoo2-N where the name ends in a d
 });
 
 test("the provider is a package by that name, one that Provides it, one extending it, or NVIDIA's", () => {
-  const provider = sonameProvider([
-    record("libcudart12"),
-    record("libssl3t64", ["libssl3"]),
-    record("libcublas-12-2"),
-    record("libcublas-12-8"),
-    record("cuda-nvrtc-12-8"),
-    record("zlib1g"),
-  ]);
+  const provider = sonameProvider(
+    AvailablePackages.fromRecords(
+      [
+        record("libcudart12"),
+        record("libssl3t64", ["libssl3"]),
+        record("libcublas-12-2"),
+        record("libcublas-12-8"),
+        record("cuda-nvrtc-12-8"),
+        record("zlib1g"),
+      ],
+      "amd64",
+    ),
+  );
   assert.equal(provider("libcudart.so.12"), "libcudart12");
   assert.equal(provider("libssl.so.3"), "libssl3t64");
   assert.equal(provider("libcublas.so.12"), "libcublas-12-8");
