@@ -49,12 +49,14 @@ export function isSecretName(name: string): boolean {
 }
 
 // Values that configure a switch or stand in for the real secret: `ARG SCCACHE_S3_NO_CREDENTIALS=0`
-// and `ARG USE_CREDENTIALS=false` name a secret but hold none.
-const NOT_SECRET_VALUE = /^(0|1|true|false|yes|no|on|off|none|null|nil|disabled?|enabled?|-?\d+(\.\d+)?)$/i;
+// and `ARG USE_CREDENTIALS=false` name a secret but hold none. A number counts only while it is
+// short (a count, a size): `POSTGRES_PASSWORD=123456` is a password of digits.
+const NOT_SECRET_VALUE =
+  /^(0|1|true|false|yes|no|on|off|none|null|nil|disabled?|enabled?|-?\d{1,3}(\.\d+)?)$/i;
 const PLACEHOLDER =
   /^(<[^>]*>|\[[^\]]*\]|\{\{[^}]*\}\}|x{3,}|\*{3,}|\.{3}|…|change_?me|changeit|replace_?me|your[-_ ]?\w*|dummy|placeholder|example|redacted|todo|tbd|secret|password|passwd|pass|token|api[-_]?key)$/i;
 
-/** True when a value is a switch, not a credential: a boolean (`0`, `false`, `off`) or a number. */
+/** True when a value is a switch, not a credential: a boolean (`0`, `false`, `off`) or a short number. */
 export function isSwitchValue(value: string): boolean {
   return NOT_SECRET_VALUE.test(value.trim());
 }

@@ -27,7 +27,7 @@ function fix(id: string, ...lines: string[]): string | undefined {
 test("a switch named like a secret is not one: vLLM's ARG SCCACHE_S3_NO_CREDENTIALS=0", () => {
   // vllm docker/Dockerfile
   assert.deepEqual(fired("CS-DF-SECRET-ARG", "ARG SCCACHE_S3_NO_CREDENTIALS=0"), []);
-  // the issue's second example
+  // a switch spelled as a boolean
   assert.deepEqual(fired("CS-DF-SECRET-ARG", "ARG USE_CREDENTIALS=false"), []);
   for (const value of ["1", "true", "no", "off", "8"]) {
     assert.deepEqual(fired("CS-DF-SECRET-ARG", `ARG HF_TOKEN=${value}`), [], value);
@@ -46,6 +46,9 @@ test("secrets stay caught: an ARG with no default, a value passed through, a rea
   assert.deepEqual(fired("CS-DF-SECRET-ARG", "ARG NGC_API_KEY=nvapi-not-a-boolean-at-all"), [
     "CS-DF-SECRET-ARG:2",
   ]);
+  // digits can be a password: only a short number reads as a switch or a count
+  assert.deepEqual(fired("CS-DF-SECRET-ENV", "ENV POSTGRES_PASSWORD=123456"), ["CS-DF-SECRET-ENV:2"]);
+  assert.deepEqual(fired("CS-DF-SECRET-ARG", "ARG DB_PASSWORD=1234"), ["CS-DF-SECRET-ARG:2"]);
   // a public image's history: ENV AWS_SECRET_ACCESS_KEY "$AWS_SECRET_ACCESS_KEY"
   assert.deepEqual(fired("CS-DF-SECRET-ENV", 'ENV AWS_SECRET_ACCESS_KEY "$AWS_SECRET_ACCESS_KEY"'), [
     "CS-DF-SECRET-ENV:2",
