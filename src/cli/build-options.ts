@@ -31,6 +31,11 @@ export function archsFrom(
 ): string[] {
   const asked = listFlag(flags, "arch");
   let archs = asked ?? lockArchs ?? specArchs ?? [...BUILDABLE];
+  // A lock may hold no architecture (its schema allows it); an image of no platform is no image.
+  if (archs.length === 0)
+    throw new CudasealError("USAGE", "the lock holds no architecture to build", {
+      hint: "regenerate the lock with `cudaseal lock --arch ARCH`, or pass --arch",
+    });
   if (output.format === "docker-archive" && archs.length > 1) {
     // `docker save` archives hold one platform.
     if (asked)

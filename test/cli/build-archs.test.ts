@@ -103,3 +103,9 @@ test("an --arch no build can make is a USAGE error", () => {
     code("USAGE"),
   );
 });
+
+test("a lock that holds no architecture is a usage error, not an image of no platform", () => {
+  const output = parseOutput(`oci:${join(work, "none")}`, "app");
+  assert.throws(() => archsFrom({}, undefined, output, quiet, []), code("USAGE"));
+  assert.deepEqual(archsFrom({ arch: ["amd64"] }, undefined, output, quiet, []), ["amd64"]);
+});
