@@ -10,6 +10,4 @@ export {
   compareMarkdown,
   compareRows,
   compareTable,
-  cudaRows,
-  DEFAULT_TABLE_WIDTH,
 } from "./render.ts";

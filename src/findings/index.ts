@@ -29,7 +29,6 @@ export {
   markdownHeading,
   markdownLimits,
   markdownRow,
-  moreLine,
 } from "./markdown.ts";
 export { findingsMarkdown } from "./markdown-report.ts";
 export {

@@ -15,7 +15,7 @@ import type { PythonPackage } from "../source/python-packages.ts";
 import type { LayerInfo, TreeNode } from "./model.ts";
 
 /** The package name files no package database claims go under. */
-export const NO_PACKAGE = "(no package)";
+const NO_PACKAGE = "(no package)";
 /** About how many nodes the tree may hold below the packages. */
 const NODE_BUDGET = 24_000;
 const MAX_FOLDERS = 12;

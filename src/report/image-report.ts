@@ -229,7 +229,7 @@ function findingRow(f: Finding): FindingRow {
   };
 }
 
-export function findingCounts(rows: readonly FindingRow[]): ImageReport["audit"]["counts"] {
+function findingCounts(rows: readonly FindingRow[]): ImageReport["audit"]["counts"] {
   const counts = Object.fromEntries(FINDING_SEVERITIES.map((s) => [s, 0])) as ImageReport["audit"]["counts"];
   for (const r of rows) counts[r.severity]++;
   return counts;
