@@ -8,6 +8,5 @@ export {
   type CompareTableOptions,
   compareJson,
   compareMarkdown,
-  compareRows,
   compareTable,
 } from "./render.ts";
