@@ -38,7 +38,8 @@ export function openCachedIndex(
     const why = err instanceof IndexCacheInvalid ? err.message : String((err as Error)?.message ?? err);
     onNote?.(`${path}: unusable package index cache entry (${why}); rebuilding it`);
     try {
-      rmSync(path, { force: true });
+      // Recursive: a folder in the entry's place would otherwise stop the rebuilt file's rename.
+      rmSync(path, { force: true, recursive: true });
     } catch {}
     return undefined;
   }

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { readdir, readFile, rename, rm, truncate, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { AvailablePackages } from "../../src/apt/available.ts";
@@ -255,4 +255,24 @@ test("a FIFO in place of an entry is passed over and rebuilt, not waited on", as
   const result = JSON.parse(child.stdout) as { index: null; notes: string[] };
   assert.equal(result.index, null);
   assert.match(result.notes.join("\n"), /not a regular file/);
+});
+
+test("a folder in place of an entry is removed and the entry rebuilt", async (t) => {
+  const repo = await serve(t);
+  const { store: s, root } = await store(t);
+  const read = () => readSources([sourceOf(repo)], { arches: ARCHES, store: s });
+  await read();
+  const dir = join(root, "apt-index", `v${FORMAT_VERSION}`);
+  const [entry] = await readdir(dir);
+  await rm(join(dir, entry));
+  await mkdir(join(dir, entry, "inside"), { recursive: true });
+  const index = await read();
+  assert.deepEqual(
+    index.available
+      .get(entry.endsWith("-amd64") ? "amd64" : "arm64")
+      ?.named("app")
+      .map((r) => r.version),
+    ["1.0"],
+  );
+  assert.ok((await readFile(join(dir, entry))).subarray(0, MAGIC.length).equals(MAGIC));
 });
