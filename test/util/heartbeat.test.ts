@@ -1,3 +1,7 @@
+// The heartbeat of a log that is not a terminal, on a clock moved by hand
+// (no waiting, no timing): a line only after a whole interval of silence,
+// naming the stage and each task's counters, and a timer only while work runs.
+
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { StageRunner } from "../../src/build/stages.ts";
