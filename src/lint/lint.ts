@@ -11,6 +11,7 @@ import { MAX_DOCKERFILE_BYTES, parseDockerfile } from "./dockerfile-parse.ts";
 import { lintContext, type Rule } from "./rule.ts";
 import { RULES } from "./rules/index.ts";
 import { findTokens } from "./secret-patterns.ts";
+import { withMatchBudget } from "./substitute.ts";
 
 export interface LintOptions {
   /** The name findings give the file (`Dockerfile`, `services/api/Dockerfile`). */
@@ -38,6 +39,10 @@ export const LINT_RULE_IDS: readonly string[] = RULES.map((r) => r.id);
 
 /** Lint Dockerfile text. Throws LINT_PARSE_ERROR when BuildKit could not parse it either. */
 export function lintDockerfile(text: string, options: LintOptions = {}): LintResult {
+  return withMatchBudget(() => lintOne(text, options));
+}
+
+function lintOne(text: string, options: LintOptions): LintResult {
   const path = options.path ?? "Dockerfile";
   const dockerfile = parseDockerfile(text, path);
   const model = buildModel(dockerfile, options);

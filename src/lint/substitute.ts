@@ -42,6 +42,28 @@ export const MAX_EXPANDED_CHARS = 64 * 1024;
  */
 const MAX_MATCH_STEPS = 5_000_000;
 
+/**
+ * The most steps all the words of one Dockerfile may cost together: a 1 MiB
+ * file of words each just under the per-word cap would otherwise keep the
+ * linter busy for minutes.
+ */
+export const MAX_FILE_MATCH_STEPS = 50_000_000;
+
+// The steps spent by the file being linted (withMatchBudget); the lint is
+// synchronous, so one counter at a time is enough.
+let fileSteps: { spent: number } | undefined;
+
+/** Runs `fn` (the lint of one file) with MAX_FILE_MATCH_STEPS shared by every word it expands. */
+export function withMatchBudget<T>(fn: () => T): T {
+  const outer = fileSteps;
+  fileSteps = { spent: 0 };
+  try {
+    return fn();
+  } finally {
+    fileSteps = outer;
+  }
+}
+
 /** The variables in scope: a name maps to its value. */
 export type Vars = ReadonlyMap<string, string>;
 
@@ -505,8 +527,10 @@ class Lexer {
   }
 
   private spend(patternLength: number, valueLength: number): void {
-    this.steps += (patternLength + 1) * (valueLength + 1);
-    if (this.steps <= MAX_MATCH_STEPS) return;
+    const cost = (patternLength + 1) * (valueLength + 1);
+    this.steps += cost;
+    if (fileSteps !== undefined) fileSteps.spent += cost;
+    if (this.steps <= MAX_MATCH_STEPS && (fileSteps?.spent ?? 0) <= MAX_FILE_MATCH_STEPS) return;
     throw new CudasealError(
       "LINT_INPUT_INVALID",
       "a ${VAR#…}, ${VAR%…} or ${VAR/…/…} pattern takes too long to match",

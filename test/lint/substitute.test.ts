@@ -135,6 +135,24 @@ test("patterns cannot stall the linter: long values match in bounded steps or fa
   );
 });
 
+test("a file of many words each just under the per-word cap fails with a code, not after minutes", () => {
+  // Each LABEL costs about 4.9 million steps (81 pattern characters over 60,000); 20 of them pass
+  // the per-word cap one by one, but not the file's.
+  const pattern = `*${"b*".repeat(40)}`;
+  const text = [
+    "FROM scratch",
+    `ARG B=${"a".repeat(60_000)}`,
+    ...Array.from({ length: 20 }, () => `LABEL x="\${B%%${pattern}}"`),
+    "",
+  ].join("\n");
+  assert.throws(
+    () => lintDockerfile(text),
+    (err) => isCudasealError(err, "LINT_INPUT_INVALID"),
+  );
+  // The budget is the file's: the next file starts afresh.
+  assert.ok(lintDockerfile('FROM scratch\nARG B=aaa\nLABEL x="${B%%a}"\n').findings.length > 0);
+});
+
 test("lint reports them: the build-stopping expansion as BuildKit words it", () => {
   const findings = lint(
     "FROM debian:12@sha256:" +
