@@ -5,6 +5,7 @@
 
 import { spawn } from "node:child_process";
 import { open, readFile } from "node:fs/promises";
+import { join } from "node:path";
 
 export const GNU_TIME = "/usr/bin/time";
 
@@ -68,4 +69,60 @@ export function median(values: readonly number[]): number {
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
+}
+
+/** One row of an interleaved benchmark: how to run it, and what to do before each run. */
+export interface TimedRow {
+  id: string;
+  label: string;
+  /** Default: sh. */
+  shell?: "sh" | "bash";
+  command: (run: number) => string;
+  before?: (run: number) => Promise<void> | void;
+}
+
+/** What one run of one row left: its figures, its stdout, and the end of its stderr on failure. */
+export interface TimedRun {
+  sample: Sample;
+  stdout: string;
+  /** The last 15 lines of stderr, when the command failed. */
+  failure?: string;
+}
+
+/**
+ * Every row `runs` times, interleaved (a b c … a b c …) so that drift in the
+ * machine's speed touches every row alike; each run's output kept in `work`
+ * as `<row>-<run>.{out,err,time}`, and `onRun` told of it as it ends.
+ */
+export async function runInterleaved<R extends TimedRow>(
+  rows: readonly R[],
+  runs: number,
+  work: string,
+  note: (text: string) => void,
+  onRun: (row: R, run: number, result: TimedRun) => Promise<void> | void,
+): Promise<void> {
+  for (let i = 0; i < runs; i++) {
+    for (const row of rows) {
+      await row.before?.(i);
+      const logs = join(work, `${row.id}-${i}`);
+      const sample = await timeShell(row.command(i), {
+        shell: row.shell ?? "sh",
+        stdoutFile: `${logs}.out`,
+        stderrFile: `${logs}.err`,
+        timeFile: `${logs}.time`,
+      });
+      note(`[${row.id} ${i + 1}/${runs}] ${describeSample(sample)}  ${row.label}`);
+      let failure: string | undefined;
+      if (sample.exitCode !== 0) {
+        failure = (await readFile(`${logs}.err`, "utf8")).trim().split("\n").slice(-15).join("\n");
+        note(`  failed (exit ${sample.exitCode}); the end of its stderr:\n${failure.replace(/^/gm, "    ")}`);
+      }
+      await onRun(row, i, { sample, stdout: await readFile(`${logs}.out`, "utf8"), failure });
+    }
+  }
+}
+
+/** A run's figures in one line, for progress notes. */
+export function describeSample(s: Sample): string {
+  return `${s.wallS.toFixed(2)} s wall, ${s.cpuS.toFixed(2)} s CPU, ${(s.peakRssKiB / 1024).toFixed(0)} MiB peak`;
 }

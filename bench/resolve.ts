@@ -40,7 +40,7 @@ import { readSystemMirrors } from "../src/apt/system-sources.ts";
 import { defaultCacheDir } from "../src/cache/dirs.ts";
 import { parseLock } from "../src/resolve/lock.ts";
 import { loadSpec } from "../src/spec/load.ts";
-import { GNU_TIME, type Sample, timeShell } from "./measure.ts";
+import { GNU_TIME, runInterleaved } from "./measure.ts";
 import { formatTable, formatTargets, medians, type Row } from "./report.ts";
 import { makeAptRoot, simulatedInstalls } from "./resolve-apt-root.ts";
 import { packageSet } from "./resolve-preset.ts";
@@ -230,32 +230,20 @@ export async function resolveBench(options: ResolveBenchOptions): Promise<number
       outputBytes: [],
       details: [],
     }));
-    for (let i = 0; i < runs; i++) {
-      for (const [k, config] of configs.entries()) {
-        const row = rows[k];
-        await config.before?.(i);
-        const logs = join(work, `${config.id}-${i}`);
-        const sample = await timeShell(config.command(i), {
-          shell: "sh",
-          stdoutFile: `${logs}.out`,
-          stderrFile: `${logs}.err`,
-          timeFile: `${logs}.time`,
-        });
-        row.samples.push(sample);
-        row.outputBytes.push(null);
-        note(`[${config.id} ${i + 1}/${runs}] ${describe(sample)}  ${config.label}`);
-        if (sample.exitCode !== 0) {
-          const tail = (await readFile(`${logs}.err`, "utf8")).trim().split("\n").slice(-15).join("\n");
-          row.error = `exit ${sample.exitCode}: ${tail}`;
-          row.details.push(null);
-          note(`  failed (exit ${sample.exitCode}); the end of its stderr:\n${tail.replace(/^/gm, "    ")}`);
-          continue;
-        }
-        const detail = await config.collect(i, await readFile(`${logs}.out`, "utf8"));
-        row.details.push(detail ?? null);
-        checkWarm(config.id, detail as BuildDetail | null);
+    const rowOf = new Map(configs.map((c, k) => [c, rows[k]]));
+    await runInterleaved(configs, runs, work, note, async (config, i, { sample, stdout, failure }) => {
+      const row = rowOf.get(config)!;
+      row.samples.push(sample);
+      row.outputBytes.push(null);
+      if (failure !== undefined) {
+        row.error = `exit ${sample.exitCode}: ${failure}`;
+        row.details.push(null);
+        return;
       }
-    }
+      const detail = await config.collect(i, stdout);
+      row.details.push(detail ?? null);
+      checkWarm(config.id, detail as BuildDetail | null);
+    });
 
     const list = resolveTargets(rows, options.coldBefore);
     process.stdout.write(
@@ -374,10 +362,6 @@ function checkWarm(id: string, detail: BuildDetail | null): void {
   if (detail?.layers !== undefined && detail.cachedLayers !== detail.layers) {
     note(`  note: row ${id} reused ${detail.cachedLayers} of ${detail.layers} layers (expected all)`);
   }
-}
-
-function describe(s: Sample): string {
-  return `${s.wallS.toFixed(2)} s wall, ${s.cpuS.toFixed(2)} s CPU, ${(s.peakRssKiB / 1024).toFixed(0)} MiB peak`;
 }
 
 function version(tool: string, flag: string): string {

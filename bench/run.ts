@@ -31,7 +31,7 @@ import { defaultCacheDir } from "../src/cache/dirs.ts";
 import { DEFAULT_COMPRESSION } from "../src/layer/blob-writer.ts";
 import { parseLock } from "../src/resolve/lock.ts";
 import { makeFlatRepo } from "./flat-repo.ts";
-import { GNU_TIME, type Sample, timeShell } from "./measure.ts";
+import { GNU_TIME, runInterleaved } from "./measure.ts";
 import { formatRatios, formatTable, formatTargets, medians, type Row, ratios, targets } from "./report.ts";
 
 const PRESET = "cuda-runtime";
@@ -271,31 +271,16 @@ try {
     outputBytes: [],
     details: [],
   }));
-  for (let i = 0; i < runs; i++) {
-    for (const [k, config] of configs.entries()) {
-      const row = rows[k];
-      await config.before?.(i);
-      const logs = join(work, `${config.id}-${i}`);
-      const sample = await timeShell(config.command(i), {
-        shell: config.shell,
-        stdoutFile: `${logs}.out`,
-        stderrFile: `${logs}.err`,
-        timeFile: `${logs}.time`,
-      });
-      const stdout = await readFile(`${logs}.out`, "utf8");
-      const { bytes, detail } = await config.collect(i, stdout);
-      row.samples.push(sample);
-      row.outputBytes.push(bytes);
-      row.details.push(detail ?? null);
-      note(`[${config.id} ${i + 1}/${runs}] ${describe(sample)}  ${config.label}`);
-      if (sample.exitCode !== 0) {
-        const tail = (await readFile(`${logs}.err`, "utf8")).trim().split("\n").slice(-15).join("\n");
-        row.error = `exit ${sample.exitCode}: ${tail}`;
-        note(`  failed (exit ${sample.exitCode}); the end of its stderr:\n${tail.replace(/^/gm, "    ")}`);
-      }
-      checkWarm(config.id, detail);
-    }
-  }
+  const rowOf = new Map(configs.map((c, k) => [c, rows[k]]));
+  await runInterleaved(configs, runs, work, note, async (config, i, { sample, stdout, failure }) => {
+    const row = rowOf.get(config)!;
+    const { bytes, detail } = await config.collect(i, stdout);
+    row.samples.push(sample);
+    row.outputBytes.push(bytes);
+    row.details.push(detail ?? null);
+    if (failure !== undefined) row.error = `exit ${sample.exitCode}: ${failure}`;
+    checkWarm(config.id, detail);
+  });
 
   const list = targets(rows, CUDASEAL_ROWS);
   const text = [
@@ -419,10 +404,6 @@ async function treeBytes(dir: string): Promise<number | null> {
     if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
   }
   return total;
-}
-
-function describe(s: Sample): string {
-  return `${s.wallS.toFixed(2)} s wall, ${s.cpuS.toFixed(2)} s CPU, ${(s.peakRssKiB / 1024).toFixed(0)} MiB peak`;
 }
 
 function haveTool(name: string): boolean {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { providesFor } from "../../bench/flat-repo.ts";
-import { median, timeShell } from "../../bench/measure.ts";
+import { median, runInterleaved, timeShell } from "../../bench/measure.ts";
 import { formatTable, type Row, ratios, targets } from "../../bench/report.ts";
 
 const INDEX = `Package: base-files
@@ -91,4 +91,26 @@ test("ratios and targets come from medians, and rows that did not run give n/a",
     "cudaseal peak RSS": "PASS",
   });
   assert.match(formatTable(rows), /row a \\\| piped \| 62\.00 \|/);
+});
+
+test("runInterleaved runs the rows in turn, each run's stdout and a failure's stderr tail handed back", async (t) => {
+  const work = await mkdtemp(join(tmpdir(), "cudaseal-bench-interleave-"));
+  t.after(() => rm(work, { recursive: true, force: true }));
+  const seen: string[] = [];
+  const rows = [
+    { id: "a", label: "echoes", command: (i: number) => `echo a${i}` },
+    { id: "b", label: "fails", command: (i: number) => `echo oops${i} >&2; exit 3` },
+  ];
+  const notes: string[] = [];
+  await runInterleaved(
+    rows,
+    2,
+    work,
+    (n) => notes.push(n),
+    (row, i, result) => {
+      seen.push(`${row.id}${i}:${result.sample.exitCode}:${result.stdout.trim()}:${result.failure ?? ""}`);
+    },
+  );
+  assert.deepEqual(seen, ["a0:0:a0:", "b0:3::oops0", "a1:0:a1:", "b1:3::oops1"]);
+  assert.ok(notes.some((n) => n.startsWith("[b 2/2]")));
 });
