@@ -64,6 +64,25 @@ export function databaseFlagGiven(flags: FlagValues): boolean {
   return Object.keys(DATABASE_FLAGS).some((name) => flags[name] !== undefined);
 }
 
+/**
+ * Whether a command whose CVEs are optional (compare, report) matches them:
+ * not with --no-cves, which together with a database flag is a usage error,
+ * since one of the two would be silently ignored.
+ */
+export function wantsCves(flags: FlagValues, doing: string): boolean {
+  const cves = flags["no-cves"] !== true;
+  if (!cves && databaseFlagGiven(flags)) {
+    throw new CudasealError(
+      "USAGE",
+      "--no-cves reads no vulnerability data, so the database flags do nothing",
+      {
+        hint: `drop --no-cves to ${doing}, or the database flags to skip them`,
+      },
+    );
+  }
+  return cves;
+}
+
 const DATA_ERRORS: ReadonlySet<string> = new Set([
   "FETCH_FAILED",
   "FETCH_TOO_LARGE",

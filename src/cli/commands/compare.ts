@@ -9,8 +9,8 @@ import {
   DATABASE_FLAGS,
   DATABASE_FLAGS_HELP,
   DEFAULT_MAX_DB_AGE,
-  databaseFlagGiven,
   databaseOptionsFrom,
+  wantsCves,
   withNoCvesHint,
 } from "../database-options.ts";
 
@@ -68,16 +68,7 @@ Examples:
     if (format !== "table" && format !== "json" && format !== "markdown") {
       throw new CudasealError("USAGE", `unknown format: ${format}`, { hint: "use table, json or markdown" });
     }
-    const cves = flags["no-cves"] !== true;
-    if (!cves && databaseFlagGiven(flags)) {
-      throw new CudasealError(
-        "USAGE",
-        "--no-cves reads no vulnerability data, so the database flags do nothing",
-        {
-          hint: "drop --no-cves to count CVEs, or the database flags to skip them",
-        },
-      );
-    }
+    const cves = wantsCves(flags, "count CVEs");
     const comparison = await compareImages(positionals, {
       database: cves ? databaseOptionsFrom(flags) : undefined,
       arch: stringFlag(flags, "arch"),

@@ -10,8 +10,8 @@ import {
   DATABASE_FLAGS,
   DATABASE_FLAGS_HELP,
   DEFAULT_MAX_DB_AGE,
-  databaseFlagGiven,
   databaseOptionsFrom,
+  wantsCves,
   withNoCvesHint,
 } from "../database-options.ts";
 
@@ -94,16 +94,7 @@ Examples:
         hint: `cudaseal report ${ref} -o report.html`,
       });
     }
-    const cves = flags["no-cves"] !== true;
-    if (!cves && databaseFlagGiven(flags)) {
-      throw new CudasealError(
-        "USAGE",
-        "--no-cves reads no vulnerability data, so the database flags do nothing",
-        {
-          hint: "drop --no-cves to match CVEs, or the database flags to skip them",
-        },
-      );
-    }
+    const cves = wantsCves(flags, "match CVEs");
     const data = await gatherReport(ref, {
       compare: stringFlag(flags, "compare"),
       database: cves ? databaseOptionsFrom(flags) : undefined,
