@@ -9,7 +9,7 @@ import { imageStats } from "../compare/index.ts";
 import { inStage } from "../errors.ts";
 import type { Finding } from "../findings/index.ts";
 import { minimumDriverFor, parseRequireCuda } from "../image/cuda-compat.ts";
-import { distroOf, MAX_COPYRIGHT_BYTES, packageLicenses } from "../sbom/index.ts";
+import { distroOf, osReleaseOf, packageLicenses, sbomFileWanted } from "../sbom/index.ts";
 import {
   type DatabaseInfo,
   type DatabaseOptions,
@@ -17,11 +17,10 @@ import {
   scanImage,
   type Finding as VulnFinding,
 } from "../scan/index.ts";
-import { isOwnershipDb } from "../source/file-owners.ts";
 import { readFilesystem } from "../source/filesystem.ts";
 import { type OpenedImage, openImage } from "../source/image-source.ts";
-import { type InstalledPackage, installedPackages, isPackageDb } from "../source/packages.ts";
-import { isPythonMetadata, type PythonPackage, pythonPackages } from "../source/python-packages.ts";
+import { type InstalledPackage, installedPackages } from "../source/packages.ts";
+import { type PythonPackage, pythonPackages } from "../source/python-packages.ts";
 import { composition } from "./composition.ts";
 import {
   FINDING_SEVERITIES,
@@ -35,8 +34,6 @@ import {
 } from "./model.ts";
 import { signatureStatus } from "./signatures.ts";
 
-const OS_RELEASE = ["/etc/os-release", "/usr/lib/os-release"];
-const COPYRIGHT = /^\/usr\/share\/doc\/[^/]+\/copyright$/;
 /** Advisory texts are for a glance; the advisory page has the rest. */
 const MAX_DESCRIPTION = 240;
 
@@ -127,19 +124,14 @@ async function readImage(ref: string, arch: string | undefined): Promise<ReadIma
   const image = await openImage(ref, { arch });
   const fs = await readFilesystem(image, {
     origin: ref,
-    want: (path) =>
-      isPackageDb(path) || isOwnershipDb(path) || isPythonMetadata(path) || OS_RELEASE.includes(path)
-        ? true
-        : COPYRIGHT.test(path)
-          ? MAX_COPYRIGHT_BYTES
-          : false,
+    want: sbomFileWanted,
   });
   // As `cudaseal sbom` reads them: a doc folder that links to another package's counts.
   const packages = installedPackages(fs);
   const dpkg = packages.filter((p) => p.manager === "dpkg").map((p) => p.name);
   const licenses = new Map<string, string>();
   for (const [name, found] of packageLicenses(fs, dpkg)) licenses.set(name, found.expression);
-  const osRelease = (OS_RELEASE.map((p) => fs.contents.get(p)).find((b) => b !== undefined) ?? "").toString();
+  const osRelease = (osReleaseOf(fs.contents) ?? "").toString();
   return { image, fs, packages, python: pythonPackages(fs), osRelease, licenses };
 }
 

@@ -32,20 +32,33 @@ export interface ImageSbomOptions {
   files?: boolean;
 }
 
+/**
+ * The files an SBOM is made from, for readFilesystem's `want`: package and
+ * ownership databases, Python metadata and os-release whole, copyright files
+ * up to MAX_COPYRIGHT_BYTES.
+ */
+export function sbomFileWanted(path: string): boolean | number {
+  return isPackageDb(path) || isOwnershipDb(path) || isPythonMetadata(path) || OS_RELEASE.includes(path)
+    ? true
+    : COPYRIGHT.test(path)
+      ? MAX_COPYRIGHT_BYTES
+      : false;
+}
+
+/** The OS release file of a read file system, from either place it may be. */
+export function osReleaseOf(contents: ReadonlyMap<string, Buffer>): Buffer | undefined {
+  return OS_RELEASE.map((p) => contents.get(p)).find((b) => b !== undefined);
+}
+
 export async function imageSbomModel(ref: string, options: ImageSbomOptions = {}): Promise<SbomModel> {
   const image = await openImage(ref, { arch: options.arch });
   const fs = await readFilesystem(image, {
     origin: ref,
-    want: (path) =>
-      isPackageDb(path) || isOwnershipDb(path) || isPythonMetadata(path) || OS_RELEASE.includes(path)
-        ? true
-        : COPYRIGHT.test(path)
-          ? MAX_COPYRIGHT_BYTES
-          : false,
+    want: sbomFileWanted,
     // Which files a package owns is known only once every layer is read, so every file is hashed on the way.
     hash: () => true,
   });
-  const osRelease = OS_RELEASE.map((p) => fs.contents.get(p)).find((b) => b !== undefined);
+  const osRelease = osReleaseOf(fs.contents);
   const config = image.config as { created?: string; architecture?: string };
   const installed = installedPackages(fs);
   const names = new Set(installed.map((p) => p.name));

@@ -14,7 +14,7 @@ export {
 export { cyclonedxDocument, cyclonedxSerialNumber } from "./cyclonedx.ts";
 export { hashedBody, hashedEntries } from "./file-digest.ts";
 export { SBOM_FORMATS, type SbomFormat } from "./formats.ts";
-export { distroOf, imageSbomModel, packageLicenses } from "./image-sbom.ts";
+export { distroOf, imageSbomModel, osReleaseOf, packageLicenses, sbomFileWanted } from "./image-sbom.ts";
 export {
   type Distro,
   type PythonSbomPackage,
