@@ -232,7 +232,12 @@ async function fetchSignedRelease(
     const answer = await getConditional(url, kept ?? {}, { maxBytes: INRELEASE_MAX, signal: options.signal });
     if (!answer.notModified) {
       inRelease = answer.body;
-      fresh = { url, body: answer.body, etag: answer.etag, lastModified: answer.lastModified };
+      // A mirror that sends no validators answers 200 with the same bytes each time: nothing new to keep.
+      const same =
+        kept?.body.equals(answer.body) &&
+        kept.etag === answer.etag &&
+        kept.lastModified === answer.lastModified;
+      if (!same) fresh = { url, body: answer.body, etag: answer.etag, lastModified: answer.lastModified };
     } else if (kept) {
       inRelease = kept.body;
     } else {
