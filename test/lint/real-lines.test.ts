@@ -120,6 +120,10 @@ test("curl piped into python${PYTHON_VERSION} runs the download: vLLM's get-pip.
     "RUN curl -fsSL https://deb.nodesource.com/setup_20.x | sudo -E bash -",
     "RUN curl -fsSL https://example.invalid/install.js | node",
     "RUN curl -sSf https://sh.rustup.rs | sh -s -- --no-modify-path --default-toolchain 1.85.1 --profile minimal -y",
+    // options that are not a program: python's -E ignores the environment, -W takes a value
+    "RUN curl -fsSL https://example.invalid/install.py | python3 -E",
+    "RUN curl -fsSL https://example.invalid/install.py | python3 -W ignore -",
+    "RUN curl -fsSL https://example.invalid/install.js | node -r esm",
   ]) {
     assert.deepEqual(fired("CS-DF-CURL-PIPE-SHELL", line), ["CS-DF-CURL-PIPE-SHELL:2"], line);
   }
@@ -128,6 +132,8 @@ test("curl piped into python${PYTHON_VERSION} runs the download: vLLM's get-pip.
     `RUN curl -s https://api.github.com/repos/x/y/releases/latest | python3 -c "import sys, json; print(json.load(sys.stdin)['tag_name'])"`,
     "RUN curl -s https://example.invalid/data.json | python3 -m json.tool",
     "RUN curl -s https://example.invalid/list | perl -ne 'print if /x/'",
+    "RUN curl -s https://example.invalid/list | perl -E 'say for <STDIN>'",
+    "RUN curl -s https://example.invalid/data.json | node -e 'process.stdin.pipe(process.stdout)'",
     "RUN curl -fsSLo get-pip.py https://bootstrap.pypa.io/get-pip.py && python3 get-pip.py",
   ]) {
     assert.deepEqual(fired("CS-DF-CURL-PIPE-SHELL", line), [], line);

@@ -28,17 +28,38 @@ const FETCHERS = new Set(["curl", "wget"]);
 const SUBSTITUTED_FETCH = /(?:\$\(|<\(|`)\s*(?:[\w./-]*\/)?(?:curl|wget)\b/;
 // Interpreters that run a program read from stdin: `python3`, `python${PYTHON_VERSION}`, `perl`, `node`.
 const INTERPRETERS = /^(python|perl|ruby|node|nodejs|php|lua|tclsh)(\d[\d.]*|\$\{?[A-Za-z_]\w*\}?)*$/;
-// Options that give the interpreter its program, so stdin is only data (`curl … | python3 -c 'import json…'`).
-const PROGRAM_OPTIONS = /^(-[ceEmr]|--eval|--print|-p)$|^-[cm]./;
+// Per interpreter: the options that give it its program on the command line,
+// so stdin is only data (`curl … | python3 -c 'import json…'`), and the
+// options that take the next word as their value (`python3 -W ignore -`
+// still runs stdin). `-E` is perl's program but only python's "ignore the
+// environment", so one list for all would miss `curl … | python3 -E`.
+const PROGRAM_FLAGS: Record<string, { program: RegExp; takesValue: ReadonlySet<string> }> = {
+  python: { program: /^-[cm]/, takesValue: new Set(["-W", "-X", "-Q"]) },
+  perl: { program: /^-[eE]/, takesValue: new Set(["-I", "-M", "-m"]) },
+  ruby: { program: /^-e/, takesValue: new Set(["-r", "-I", "-C", "-E"]) },
+  node: {
+    program: /^(-[ep]|--eval|--print)(=|$)/,
+    takesValue: new Set(["-r", "--require", "--import", "--loader", "--experimental-loader"]),
+  },
+  php: { program: /^-[rfR]/, takesValue: new Set(["-d", "-c", "-z"]) },
+  lua: { program: /^-e/, takesValue: new Set(["-l"]) },
+  tclsh: { program: /^$/, takesValue: new Set() },
+};
 
 /** True when a command in a pipeline runs what it reads from stdin as a program. */
 export function runsStdin(call: Invocation): boolean {
   if (SHELLS.has(call.name)) return true;
-  if (!INTERPRETERS.test(call.name)) return false;
-  if (call.args.some((a) => PROGRAM_OPTIONS.test(a))) return false;
-  // `python3 - --user` runs stdin with arguments; `python3 setup.py` runs a local file.
-  const script = call.args.find((a) => !a.startsWith("-") || a === "-");
-  return script === undefined || script === "-";
+  const m = INTERPRETERS.exec(call.name);
+  if (!m) return false;
+  const flags = PROGRAM_FLAGS[m[1] === "nodejs" ? "node" : m[1]];
+  for (let i = 0; i < call.args.length; i++) {
+    const arg = call.args[i];
+    // `python3 - --user` runs stdin with arguments; `python3 setup.py` runs a local file.
+    if (arg === "-" || !arg.startsWith("-")) return arg === "-";
+    if (flags.program.test(arg)) return false;
+    if (flags.takesValue.has(arg)) i++;
+  }
+  return true;
 }
 
 export const curlPipeShell: Rule = {
