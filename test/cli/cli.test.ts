@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -91,6 +91,28 @@ test("the compile cache goes to the user's cache folder, and a folder that canno
   assert.equal(blocked.status, 0, blocked.stderr);
   assert.deepEqual(JSON.parse(blocked.stdout), JSON.parse(cached.stdout));
   assert.equal(blocked.stderr, "");
+  // XDG_CACHE_HOME, as defaultCacheDir reads it.
+  const xdg = run({ XDG_CACHE_HOME: join(home, "xdg"), HOME: home });
+  assert.equal(xdg.status, 0, xdg.stderr);
+  assert.ok(readdirSync(join(home, "xdg", "cudaseal", "node-compile-cache")).length > 0);
+  // Warm, no module is compiled again, so Node's type stripper is never loaded.
+  const warm = spawnSync(
+    process.execPath,
+    ["--cpu-prof", "--cpu-prof-dir", join(home, "prof"), BIN, "presets"],
+    {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, CUDASEAL_CACHE_DIR: join(home, "cache") },
+    },
+  );
+  assert.equal(warm.status, 0, warm.stderr);
+  const [profile] = readdirSync(join(home, "prof"));
+  const nodes = (
+    JSON.parse(readFileSync(join(home, "prof", profile), "utf8")) as {
+      nodes: { callFrame: { url: string } }[];
+    }
+  ).nodes;
+  assert.ok(nodes.length > 0);
+  assert.ok(!nodes.some((n) => n.callFrame.url.includes("amaro")), "the type stripper ran on a warm start");
   // NODE_COMPILE_CACHE names another folder.
   const named = run({ CUDASEAL_CACHE_DIR: join(home, "other"), NODE_COMPILE_CACHE: join(home, "named") });
   assert.equal(named.status, 0, named.stderr);
