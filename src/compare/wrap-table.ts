@@ -41,7 +41,7 @@ export function wrapTable(lines: readonly (readonly string[])[], width: number):
 }
 
 /** `text` as lines of at most `width` characters, broken at spaces where possible. */
-export function wrapCell(text: string, width: number): string[] {
+function wrapCell(text: string, width: number): string[] {
   if (text.length <= width) return [text];
   const lines: string[] = [];
   let current = "";
