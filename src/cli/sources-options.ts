@@ -102,8 +102,7 @@ export function sourcesFrom(flags: FlagValues, spec?: Spec): AptSource[] {
 function mergeBuiltins(entries: SpecBuiltinSource[]): SpecBuiltinSource[] {
   const byName = new Map<string, SpecBuiltinSource>();
   for (const entry of entries) {
-    const defined = Object.fromEntries(Object.entries(entry).filter(([, v]) => v !== undefined));
-    byName.set(entry.name, { ...byName.get(entry.name), ...defined } as SpecBuiltinSource);
+    byName.set(entry.name, { ...byName.get(entry.name), ...dropUndefined(entry) });
   }
   return [...byName.values()];
 }
@@ -114,8 +113,8 @@ function keyringOf(keyring: SpecSource["keyring"]): AptSource["keyring"] | undef
 }
 
 /** Sources compare and print without the options nobody set. */
-function dropUndefined(source: AptSource): AptSource {
-  return Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined)) as AptSource;
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 export function cacheDirFrom(flags: FlagValues): string {
