@@ -26,6 +26,7 @@ import {
   type BuiltinKeyringName,
   isBuiltinKeyringName,
   type Keyring,
+  MAX_KEYRING_BYTES,
   NVIDIA_KEYRING_PATH,
 } from "./keyring.ts";
 
@@ -38,8 +39,6 @@ export interface KeyringRef {
 
 // A marker is a few hundred bytes; anything larger is not one.
 const MARKER_MAX = 4096;
-// As keyring.ts caps a keyring file.
-const KEYRING_MAX = 16 * 1024 * 1024;
 
 /**
  * The digest of the keyring the names make up: each shipped keyring
@@ -50,7 +49,7 @@ export async function keyringDigest(names: readonly string[]): Promise<string | 
   try {
     for (const name of names) {
       const path = isBuiltinKeyringName(name) ? builtinPath(name) : name;
-      const bytes = await readRegularFile(path, { what: "keyring", max: KEYRING_MAX });
+      const bytes = await readRegularFile(path, { what: "keyring", max: MAX_KEYRING_BYTES });
       const kind = isBuiltinKeyringName(name) ? `builtin:${name}` : "file";
       hash.update(`${kind} ${createHash("sha256").update(bytes).digest("hex")}\n`);
     }

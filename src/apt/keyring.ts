@@ -52,7 +52,7 @@ export function isBuiltinKeyringName(name: string): name is BuiltinKeyringName {
 }
 
 // Debian's whole keyring is 36 KiB; nothing legitimate comes near this.
-const MAX_KEYRING_BYTES = 16 * 1024 * 1024;
+export const MAX_KEYRING_BYTES = 16 * 1024 * 1024;
 
 const ARMOR_BEGIN = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
 const ARMOR_END = "-----END PGP PUBLIC KEY BLOCK-----";
