@@ -6,8 +6,6 @@ import { AvailablePackages, type Provider } from "../apt/available.ts";
 import type { DebArch, PackageRecord } from "../apt/types.ts";
 import { compareVersions } from "../apt/version-compare.ts";
 
-export type { Provider };
-
 export class PackageIndex {
   readonly arch: DebArch;
   readonly #available: AvailablePackages;
