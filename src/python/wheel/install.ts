@@ -92,9 +92,6 @@ export interface DeflatedMember {
 /** A layer entry from the installer: a LayerEntry, with `deflated` on members worth copying as they are. */
 export type WheelLayerEntry = LayerEntry & { deflated?: DeflatedMember };
 
-/** Every non-empty deflated member is worth copying: its stream is there already. */
-const COPY_MIN = 1;
-
 export function emptyWheelMeta(): WheelLayerMeta {
   return { wheels: [], paths: [] };
 }
@@ -466,7 +463,8 @@ async function* installOne(opened: OpenedWheel, layer: LayerState): AsyncGenerat
     }
     const e = m.entry;
     const deflated: DeflatedMember | undefined =
-      e.method === 8 && e.size >= COPY_MIN
+      // Every non-empty deflated member is worth copying: its stream is there already.
+      e.method === 8 && e.size > 0
         ? { file: opened.path, compressedSize: e.compressedSize, crc32: e.crc32, size: e.size }
         : undefined;
     const raw = deflated
