@@ -87,15 +87,13 @@ export function checkMode(e: TarEntry, path: string, note: Note): void {
   if (regular && e.mode & 0o2000)
     note("CS-FILE-SETGID", `${shown} is setgid (${mode}, group gid ${e.gid})`, false);
   if (e.type !== "symlink" && e.mode & 0o002) {
-    const sticky = e.type === "directory" && (e.mode & 0o1000) !== 0;
-    if (e.type === "directory" && !sticky) {
+    if (e.type !== "directory") note("CS-FILE-WORLD-WRITABLE", `${shown} is world-writable (${mode})`, false);
+    else if ((e.mode & 0o1000) === 0) {
       note(
         "CS-FILE-WORLD-WRITABLE",
         `directory ${shown} is world-writable without the sticky bit (${mode}): anyone can delete or replace what others put there`,
         false,
       );
-    } else if (!sticky) {
-      note("CS-FILE-WORLD-WRITABLE", `${shown} is world-writable (${mode})`, false);
     }
   }
   if (e.type === "file" && isDriverLibrary(path)) {
