@@ -101,7 +101,7 @@ export function isCudaLibraryFile(basename: string): boolean {
 }
 
 /** True when the package's source (its own name where it names none) is NVIDIA's CUDA, cuDNN, NCCL, cuTENSOR or TensorRT. */
-export function isCudaSource(pkg: InstalledPackage): boolean {
+function isCudaSource(pkg: InstalledPackage): boolean {
   const source = pkg.source ?? pkg.name;
   return CUDA_SOURCES.has(source) || NVIDIA_SOURCE.test(source);
 }
