@@ -9,7 +9,7 @@
 import { lstat } from "node:fs/promises";
 import { isBuiltinKeyringName, loadKeyringFile } from "../apt/keyring.ts";
 import type { AptSource } from "../apt/sources.ts";
-import { CudasealError } from "../errors.ts";
+import { CudasealError, type ErrorCode } from "../errors.ts";
 import { parseImageRef } from "../source/image-ref.ts";
 import { openImage } from "../source/image-source.ts";
 import type { Spec, SpecContent } from "../spec/types.ts";
@@ -39,9 +39,12 @@ async function checkKeyrings(sources: readonly AptSource[]): Promise<void> {
   for (const file of files) await loadKeyringFile(file);
 }
 
+const CONTENTS_HINT = "contents paths are relative to the spec file";
+
 async function checkContent(item: SpecContent, archs: readonly string[]): Promise<void> {
   if (item.source !== undefined) await checkLocalPath(item.source);
-  else if (item.tarball !== undefined) await checkRegularFile(item.tarball, "contents tarball");
+  else if (item.tarball !== undefined)
+    await checkRegularFile(item.tarball, "contents tarball", "CONTENT_INVALID", CONTENTS_HINT);
   else if (item.image !== undefined) {
     const ref = parseImageRef(item.image);
     if (ref.transport === "docker") return;
@@ -54,19 +57,12 @@ async function checkContent(item: SpecContent, archs: readonly string[]): Promis
 async function checkPython(spec: Spec): Promise<void> {
   const python = spec.python;
   if (python === undefined) return;
-  try {
-    await (await openRegularFile(python.lock, "Python lock")).handle.close();
-  } catch (err) {
-    if (err instanceof CudasealError) throw err;
-    throw new CudasealError(
-      "PY_LOCK_INVALID",
-      `cannot read Python lock ${python.lock}: ${(err as Error).message}`,
-      {
-        hint: "python.lock names the lock relative to the spec's file; check the path",
-        cause: err,
-      },
-    );
-  }
+  await checkRegularFile(
+    python.lock,
+    "Python lock",
+    "PY_LOCK_INVALID",
+    "python.lock names the lock relative to the spec's file; check the path",
+  );
   if (python.project !== undefined) await checkLocalPath(python.project);
 }
 
@@ -74,19 +70,20 @@ async function checkPython(spec: Spec): Promise<void> {
 async function checkLocalPath(path: string): Promise<void> {
   await lstat(path).catch((err) => {
     throw new CudasealError("CONTENT_INVALID", `cannot read ${path}`, {
-      hint: "contents paths are relative to the spec file",
+      hint: CONTENTS_HINT,
       cause: err,
     });
   });
 }
 
-async function checkRegularFile(path: string, what: string): Promise<void> {
+/** A file that must be a regular file, opened (and closed) as its stage opens it; `code` when it cannot be. */
+async function checkRegularFile(path: string, what: string, code: ErrorCode, hint: string): Promise<void> {
   try {
     await (await openRegularFile(path, what)).handle.close();
   } catch (err) {
     if (err instanceof CudasealError) throw err;
-    throw new CudasealError("CONTENT_INVALID", `cannot read ${what} ${path}`, {
-      hint: "contents paths are relative to the spec file",
+    throw new CudasealError(code, `cannot read ${what} ${path}: ${(err as Error).message}`, {
+      hint,
       cause: err,
     });
   }
