@@ -16,7 +16,7 @@ export interface HeartbeatClock {
 }
 
 /** The process's clock; the timer does not keep the process alive. */
-export const systemClock: HeartbeatClock = {
+const systemClock: HeartbeatClock = {
   now: () => Date.now(),
   every(ms, fn) {
     const timer = setInterval(fn, ms);
@@ -36,7 +36,7 @@ export interface HeartbeatOptions {
  * and the event loop may be busy a moment longer, so lines come at most about
  * 10 s apart.
  */
-export const HEARTBEAT_MS = 9_000;
+const HEARTBEAT_MS = 9_000;
 
 interface Running {
   started: number;
