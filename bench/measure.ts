@@ -123,6 +123,6 @@ export async function runInterleaved<R extends TimedRow>(
 }
 
 /** A run's figures in one line, for progress notes. */
-export function describeSample(s: Sample): string {
+function describeSample(s: Sample): string {
   return `${s.wallS.toFixed(2)} s wall, ${s.cpuS.toFixed(2)} s CPU, ${(s.peakRssKiB / 1024).toFixed(0)} MiB peak`;
 }

@@ -83,7 +83,7 @@ const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 const note = (text: string) => process.stderr.write(`${text}\n`);
 
 /** Run the benchmark; the exit code (1 when a row failed; a missed target is reported, not an error). */
-export async function resolveBench(options: ResolveBenchOptions): Promise<number> {
+async function resolveBench(options: ResolveBenchOptions): Promise<number> {
   const { runs, cacheDir, only } = options;
   const cores = availableParallelism();
   const loadAtStart = loadavg();
