@@ -39,7 +39,7 @@ export function compareDelta(
 }
 
 /** The hardening checklist for each image, in order. */
-export function checklist(stats: readonly ImageStats[]): ChecklistItem[] {
+function checklist(stats: readonly ImageStats[]): ChecklistItem[] {
   const item = (check: ChecklistItem["check"], found: (s: ImageStats) => string[]): ChecklistItem => {
     const lists = stats.map(found);
     return {
@@ -60,8 +60,8 @@ export function checklist(stats: readonly ImageStats[]): ChecklistItem[] {
   ];
 }
 
-/** `root`, `0`, `0:0`, `root:root`: the image runs with uid 0. */
+/** `root`, `0`, `00`, `0:0`, `root:root`: the image runs with uid 0, as audit's CS-USER-ROOT reads it. */
 function isRoot(user: string): boolean {
   const name = user.split(":")[0];
-  return name === "" || name === "root" || name === "0";
+  return name === "" || name === "root" || /^0+$/.test(name);
 }

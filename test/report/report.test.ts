@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { compareDelta } from "../../src/report/compare-delta.ts";
 import {
   embedJson,
   MARKDOWN_LIMIT,
@@ -312,4 +313,13 @@ test("a signed layout: the report counts the signature beside the image", async 
   });
   const md = (await cli(["report", signed, "--no-cves", "--format", "markdown"])).stdout;
   assert.match(md, /\| Signatures \| 1 signatures, 0 attestations \\?\(found, not verified\\?\) \|/);
+});
+
+test("the checklist's non-root user reads uid 0 as audit does: root, 0, 00, 0:0", () => {
+  const image = syntheticReport(1, []).images[0];
+  const runsAs = (user: string) => ({ ...image, stats: { ...image.stats, user } });
+  const nonRoot = (user: string) => compareDelta(runsAs(user), runsAs("app"), [[], []]).checklist[0].pass[0];
+  for (const user of ["root", "root:root", "0", "00", "0:0", "000:1000", ""])
+    assert.equal(nonRoot(user), false, user);
+  for (const user of ["app", "1000", "010", "1000:0"]) assert.equal(nonRoot(user), true, user);
 });
