@@ -13,7 +13,7 @@ export interface PlatformEntry {
 }
 
 /** False for the entries of an index that are no image to read: attestations and signatures ride along as `unknown/unknown`, SBOMs as artifacts. */
-export function isImageEntry(d: PlatformEntry): boolean {
+function isImageEntry(d: PlatformEntry): boolean {
   return d.platform?.architecture !== "unknown" && d.artifactType === undefined;
 }
 
