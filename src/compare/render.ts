@@ -20,7 +20,7 @@ import type { ImageStats } from "./image-stats.ts";
 import { wrapTable } from "./wrap-table.ts";
 
 /** The width a table is wrapped to when no terminal says otherwise. */
-export const DEFAULT_TABLE_WIDTH = 100;
+const DEFAULT_TABLE_WIDTH = 100;
 
 export interface CompareTableOptions {
   /** The most characters a line may have (a terminal's columns); 100 by default. */
@@ -33,7 +33,7 @@ export interface CompareMarkdownOptions extends MarkdownOptions {
 }
 
 /** The rows of the comparison: a label and one cell per image. The CUDA libraries are counted here, listed by cudaRows. */
-export function compareRows(stats: readonly ImageStats[]): string[][] {
+function compareRows(stats: readonly ImageStats[]): string[][] {
   const row = (label: string, cell: (s: ImageStats) => string) => [label, ...stats.map(cell)];
   const list = (items: readonly string[]) => (items.length === 0 ? "none" : items.join(", "));
   const rows = [
@@ -66,7 +66,7 @@ export function compareRows(stats: readonly ImageStats[]): string[][] {
 }
 
 /** One row per CUDA library package in any image: its name, then its version in each image (`-`: absent). */
-export function cudaRows(stats: readonly ImageStats[]): string[][] {
+function cudaRows(stats: readonly ImageStats[]): string[][] {
   const names = [...new Set(stats.flatMap((s) => s.cudaLibraries.map((l) => l.name)))].sort();
   return names
     .map((name) => [
