@@ -84,7 +84,7 @@ export function markdownHeader(headers: readonly string[], align: string): strin
 }
 
 /** The line that says what a truncated table left out. */
-export function moreLine(left: number): string {
+function moreLine(left: number): string {
   return `…and ${left} more; see the JSON/SARIF output`;
 }
 
