@@ -47,7 +47,7 @@ const MAX_MATCH_STEPS = 5_000_000;
  * file of words each just under the per-word cap would otherwise keep the
  * linter busy for minutes.
  */
-export const MAX_FILE_MATCH_STEPS = 50_000_000;
+const MAX_FILE_MATCH_STEPS = 50_000_000;
 
 // The steps spent by the file being linted (withMatchBudget); the lint is
 // synchronous, so one counter at a time is enough.

@@ -47,7 +47,7 @@ const PROGRAM_FLAGS: Record<string, { program: RegExp; takesValue: ReadonlySet<s
 };
 
 /** True when a command in a pipeline runs what it reads from stdin as a program. */
-export function runsStdin(call: Invocation): boolean {
+function runsStdin(call: Invocation): boolean {
   if (SHELLS.has(call.name)) return true;
   const m = INTERPRETERS.exec(call.name);
   if (!m) return false;
