@@ -72,9 +72,10 @@ export async function imageReport(
   });
   const scan = await scanned(ref, osRelease, options);
   if (scan.section.scanned) {
-    const cves = Object.fromEntries(VULN_SEVERITIES.map((s) => [s, 0])) as Record<VulnSeverity, number>;
-    for (const f of scan.section.findings) cves[f.severity]++;
-    stats.cves = cves;
+    const counts = scan.section.counts;
+    stats.cves = Object.fromEntries(
+      VULN_SEVERITIES.map((s) => [s, counts[s].fixed + counts[s].open]),
+    ) as Record<VulnSeverity, number>;
   }
   const audit = await auditImage(ref, {
     arch: options.arch,
