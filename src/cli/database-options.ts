@@ -60,7 +60,7 @@ export function databaseOptionsFrom(flags: FlagValues): DatabaseOptions {
 }
 
 /** Whether any flag of DATABASE_FLAGS was given (for a command that can do without the data). */
-export function databaseFlagGiven(flags: FlagValues): boolean {
+function databaseFlagGiven(flags: FlagValues): boolean {
   return Object.keys(DATABASE_FLAGS).some((name) => flags[name] !== undefined);
 }
 
