@@ -8,7 +8,7 @@
 // archive appears whole or not at all.
 
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { open } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { CudasealError } from "../errors.ts";
 import { withTempFile } from "../oci/atomic-output.ts";
@@ -36,9 +36,13 @@ export class ArchiveStream {
   readonly #dirs = new Set<string>();
 
   constructor(file: string) {
-    this.#written = withTempFile(file, (tmp) =>
-      pipeline(writeTar(this.#feed), createWriteStream(tmp, { flags: "wx" })),
-    );
+    this.#written = withTempFile(file, async (tmp) => {
+      // Opened before the tar starts: a write stream opens its file on its own
+      // time, so an archive aborted at once could create it after the temporary
+      // was removed.
+      const handle = await open(tmp, "wx");
+      await pipeline(writeTar(this.#feed), handle.createWriteStream());
+    });
     // Observed by add, commit and abort; never an unhandled rejection meanwhile.
     this.#written.catch(() => undefined);
   }
