@@ -148,6 +148,7 @@ export type ErrorCode =
   | "CACHE_ENTRY_POISONED"
   | "CACHE_REGISTRY_UNREACHABLE"
   | "FEED_INVALID"
+  | "SBOM_INVALID"
   | "INTERNAL";
 
 export interface ErrorOptions {
