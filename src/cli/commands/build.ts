@@ -6,8 +6,9 @@ import { CudasealError } from "../../errors.ts";
 import { readLockFile } from "../../resolve/index.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
+import type { Spec } from "../../spec/types.ts";
 import { archsFrom, compressionFrom, epochFrom, pushFrom } from "../build-options.ts";
-import { type Command, SOURCE_FLAGS, SOURCE_FLAGS_HELP, stringFlag } from "../command.ts";
+import { type Command, type FlagValues, SOURCE_FLAGS, SOURCE_FLAGS_HELP, stringFlag } from "../command.ts";
 import { REGISTRY_FLAGS } from "../registry-options.ts";
 import { cacheDirFrom, sourcesFrom } from "../sources-options.ts";
 import { reportBuild } from "./build-summary.ts";
@@ -48,6 +49,10 @@ Options:
                           (sign it with 'cudaseal attest --type slsaprovenance1')
   --push REF              then push the image to REF (registry.example/repo:tag);
                           takes push's --insecure, --username, --password-stdin
+  --cuda VERSION          build for this CUDA version instead of the spec's cuda:
+                          (a catalog's cuda variant builds one spec this way)
+  --annotation KEY=VALUE  add an annotation to the image (manifest, or index
+                          when multi-arch), over the spec's; repeatable
 ${SOURCE_FLAGS_HELP}
 
 Examples:
@@ -67,6 +72,8 @@ Examples:
     "sbom-files": { type: "boolean" },
     provenance: { type: "string" },
     push: { type: "string" },
+    cuda: { type: "string" },
+    annotation: { type: "string", multiple: true },
     ...REGISTRY_FLAGS,
   },
   async run(positionals, flags, out) {
@@ -75,6 +82,7 @@ Examples:
     if (preset && positionals[0]) throw new CudasealError("USAGE", "give a spec file or --preset, not both");
     const ref = positionals[0] ?? `preset:${preset ?? DEFAULT_PRESET}`;
     const { spec, files: specFiles } = loadSpec(ref);
+    overrideSpec(spec, flags);
     const output = parseOutput(stringFlag(flags, "output"), spec.name ?? "image");
     // Check where to push before spending minutes on the build.
     const push = await pushFrom(flags);
@@ -106,3 +114,16 @@ Examples:
     return 0;
   },
 };
+
+/** --cuda and --annotation over the spec's own: what a catalog's variants and done-marking set. */
+function overrideSpec(spec: Spec, flags: FlagValues): void {
+  const cuda = stringFlag(flags, "cuda");
+  if (cuda !== undefined) spec.cuda = cuda;
+  const pairs = flags.annotation;
+  if (!Array.isArray(pairs)) return;
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at < 1) throw new CudasealError("USAGE", `--annotation takes KEY=VALUE, not ${pair}`);
+    spec.annotations = { ...spec.annotations, [pair.slice(0, at)]: pair.slice(at + 1) };
+  }
+}
