@@ -3,7 +3,7 @@
 // layers are written, the licences of copyright files, the formats that
 // render the model, and the artifacts that carry the documents in an image.
 
-export { sbomArtifacts } from "./artifacts.ts";
+export { SBOM_MEDIA_TYPES, sbomArtifacts } from "./artifacts.ts";
 export { type BuiltFiles, builtImageFacts } from "./build-facts.ts";
 export {
   type CopyrightLicense,
@@ -27,7 +27,8 @@ export {
   sbomModel,
   sbomModelFromInstalled,
 } from "./model.ts";
-export { apkPurl, DEBIAN_DISTRO, debPurl, purlEncode, pypiPurl } from "./purl.ts";
+export { apkPurl, DEBIAN_DISTRO, debPurl, type ParsedPurl, parsePurl, purlEncode, pypiPurl } from "./purl.ts";
 export { type InstalledWheel, pythonSbomPackage } from "./python-facts.ts";
 export { type PythonLicenseFields, pythonLicense } from "./python-licenses.ts";
+export { type SbomInventory, sbomInventory } from "./read-sbom.ts";
 export { spdxDocument, spdxFileId, spdxNamespace, spdxPackageId, spdxPythonPackageId } from "./spdx.ts";

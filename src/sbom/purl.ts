@@ -73,3 +73,47 @@ export function apkPurl(pkg: { name: string; version: string; arch: string; name
 export function pypiPurl(pkg: { name: string; version: string }): string {
   return `pkg:pypi/${purlEncode(pkg.name.toLowerCase().replaceAll("_", "-"))}@${purlEncode(pkg.version)}`;
 }
+
+/** A package URL taken apart: type, namespace, name, version and qualifiers, each percent-decoded. */
+export interface ParsedPurl {
+  type: string;
+  namespace?: string;
+  name: string;
+  version?: string;
+  qualifiers: Record<string, string>;
+}
+
+/**
+ * `text` taken apart as the purl spec reads it, or undefined when it is no
+ * purl (an SBOM read back is hostile input: a malformed purl names nothing).
+ * The subpath (`#…`) is dropped; nothing cudaseal matches on lives there.
+ */
+export function parsePurl(text: string): ParsedPurl | undefined {
+  const m = /^pkg:([A-Za-z.+-][A-Za-z0-9.+-]*)\/([^?#]+?)(?:@([^?#@/]+))?(?:\?([^#]*))?(?:#.*)?$/.exec(text);
+  if (!m) return undefined;
+  const segments = m[2].split("/").filter((s) => s !== "");
+  const last = segments.pop();
+  if (last === undefined) return undefined;
+  const decode = (s: string): string | undefined => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return undefined;
+    }
+  };
+  const name = decode(last);
+  const namespace = segments.length > 0 ? decode(segments.join("/")) : undefined;
+  const version = m[3] === undefined ? undefined : decode(m[3]);
+  if (name === undefined || name === "" || (m[3] !== undefined && version === undefined)) return undefined;
+  if (segments.length > 0 && namespace === undefined) return undefined;
+  const qualifiers: Record<string, string> = {};
+  for (const pair of (m[4] ?? "").split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    if (eq <= 0) return undefined;
+    const value = decode(pair.slice(eq + 1));
+    if (value === undefined) return undefined;
+    qualifiers[pair.slice(0, eq).toLowerCase()] = value;
+  }
+  return { type: m[1].toLowerCase(), namespace, name, version, qualifiers };
+}
