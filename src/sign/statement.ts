@@ -6,6 +6,7 @@
 
 import { CudasealError } from "../errors.ts";
 import { type GoType, goUnmarshal, utf8Text } from "./go-json.ts";
+import { GPU_SMOKE_PREDICATE_TYPE, parseGpuSmokeReport } from "./gpu-smoke.ts";
 
 export const IN_TOTO_STATEMENT_V01 = "https://in-toto.io/Statement/v0.1";
 /** Cosign's default predicate type: `{Data, Timestamp}` wrapping any text. */
@@ -23,6 +24,8 @@ export const PREDICATE_TYPES: Readonly<Record<string, string>> = {
   link: "https://in-toto.io/Link/v1",
   vuln: "https://cosign.sigstore.dev/attestation/vuln/v1",
   openvex: "https://openvex.dev/ns",
+  // cudaseal's own: the GPU smoke report (gpu-smoke.ts), checked against its schema before signing.
+  "gpu-smoke": GPU_SMOKE_PREDICATE_TYPE,
 };
 
 /** The URI a `--type` value means: a known name, or a URI given as is. */
@@ -66,6 +69,7 @@ export function buildStatement(input: StatementInput): Statement {
   let predicate: unknown;
   if (predicateType === COSIGN_CUSTOM_PREDICATE) predicate = { Data: text, Timestamp: input.timestamp };
   else if (input.type === "spdx") predicate = text;
+  else if (predicateType === GPU_SMOKE_PREDICATE_TYPE) predicate = parseGpuSmokeReport(text);
   else predicate = parsePredicate(text, input.type);
   return {
     _type: IN_TOTO_STATEMENT_V01,
