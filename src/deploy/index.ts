@@ -13,3 +13,8 @@ export {
   planDeploy,
   type WorkloadKind,
 } from "./plan.ts";
+export {
+  podWithoutExtras,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from "./pod-security.ts";

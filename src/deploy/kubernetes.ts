@@ -7,6 +7,11 @@
 
 import { stringify } from "yaml";
 import type { DeployPlan } from "./plan.ts";
+import {
+  podWithoutExtras,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from "./pod-security.ts";
 import { kubernetesCpu, kubernetesQuantity } from "./sizes.ts";
 
 type Obj = Record<string, unknown>;
@@ -41,31 +46,13 @@ function podSpec(plan: DeployPlan): Obj {
   }
   // Requests equal to limits: the pod gets what it asks for (and Guaranteed QoS when cpu and memory are given).
   if (Object.keys(limits).length) container.resources = { limits, requests: { ...limits } };
-  container.securityContext = {
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ["ALL"] },
-    privileged: false,
-    readOnlyRootFilesystem: true,
-    runAsGroup: plan.gid,
-    runAsNonRoot: true,
-    runAsUser: plan.uid,
-    seccompProfile: { type: "RuntimeDefault" },
-  };
+  container.securityContext = restrictedContainerSecurityContext(plan.uid, plan.gid);
   if (mounts.length) container.volumeMounts = mounts;
 
-  const spec: Obj = {
-    automountServiceAccountToken: false,
-    enableServiceLinks: false,
-  };
+  const spec: Obj = podWithoutExtras();
   if (plan.runtimeClass) spec.runtimeClassName = plan.runtimeClass;
   if (plan.kind === "Job") spec.restartPolicy = "Never";
-  spec.securityContext = {
-    fsGroup: plan.gid,
-    runAsGroup: plan.gid,
-    runAsNonRoot: true,
-    runAsUser: plan.uid,
-    seccompProfile: { type: "RuntimeDefault" },
-  };
+  spec.securityContext = restrictedPodSecurityContext(plan.uid, plan.gid);
   spec.containers = [container];
   if (volumes.length) spec.volumes = volumes;
   return spec;
