@@ -2,6 +2,8 @@
 
 export type { AttestOptions, AttestResult } from "./attest-image.ts";
 export { attestImage } from "./attest-image.ts";
+export type { BundleTrust, VerifiedBundle } from "./bundle-verify.ts";
+export { verifyBundle } from "./bundle-verify.ts";
 export { cosignTag, signatureConfigBytes } from "./cosign-manifest.ts";
 export type { GpuSmokeGpu, GpuSmokeReport } from "./gpu-smoke.ts";
 export { checkGpuSmokeReport, GPU_SMOKE_PREDICATE_TYPE, parseGpuSmokeReport } from "./gpu-smoke.ts";
