@@ -18,6 +18,7 @@ export {
   toLock,
 } from "./lock.ts";
 export { lockFromSources } from "./lock-from-sources.ts";
+export { PackageIndex } from "./package-index.ts";
 export { type PackageSpec, parsePackageSpec, type ResolveRequest } from "./request.ts";
 export { type Resolution, resolve } from "./resolver.ts";
 export { isScriptFetched, SCRIPT_FETCHED, scriptFetchedHint } from "./script-fetched.ts";
