@@ -58,6 +58,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./lint.ts")).lintCommand,
   },
   {
+    name: "outdated",
+    summary: "List the updates a lock or image could take, the CVEs each fixes, and write the updated lock",
+    load: async () => (await import("./outdated.ts")).outdatedCommand,
+  },
+  {
     name: "policy",
     summary: "Write an admission policy (Kyverno) that admits only images signed with your key",
     load: async () => (await import("./policy.ts")).policyCommand,
