@@ -26,7 +26,9 @@ export interface ArtifactStore {
   putManifest(bytes: Uint8Array, mediaType: string, tag?: string): Promise<Descriptor>;
   /**
    * Manifests whose `subject` is `digest` (the OCI 1.1 referrers API, or
-   * its fallback tag `sha256-<hex>`), optionally only one artifact type.
+   * its fallback tag `sha256-<hex>`), optionally only one artifact type;
+   * with `limit`, no more than that many (the rest are not looked at, so a
+   * referrer bomb costs a caller who asks for a few no more than a few).
    */
-  referrers(digest: string, artifactType?: string): Promise<Descriptor[]>;
+  referrers(digest: string, artifactType?: string, limit?: number): Promise<Descriptor[]>;
 }

@@ -150,8 +150,14 @@ export async function openLayoutStore(dir: string, options: OpenLayoutOptions = 
     return desc;
   }
 
-  async function referrers(digest: string, artifactType?: string): Promise<Descriptor[]> {
+  async function referrers(digest: string, artifactType?: string, limit = Infinity): Promise<Descriptor[]> {
     const found = new Map<string, Descriptor>();
+    const wanted = (d: Descriptor) => artifactType === undefined || d.artifactType === artifactType;
+    let matched = 0;
+    const add = (d: Descriptor) => {
+      found.set(d.digest, d);
+      if (wanted(d)) matched++;
+    };
     const index = await readIndex();
     const fallback = index.manifests.find(
       (m) => m.annotations?.[ANNOTATION_REF_NAME] === `sha256-${digestHex(digest)}`,
@@ -160,9 +166,11 @@ export async function openLayoutStore(dir: string, options: OpenLayoutOptions = 
       const doc = JSON.parse((await getBlob(fallback.digest, MAX_MANIFEST)).toString("utf8")) as {
         manifests?: Descriptor[];
       };
-      for (const m of doc.manifests ?? []) found.set(m.digest, m);
+      for (const m of doc.manifests ?? []) if (!found.has(m.digest)) add(m);
     }
     for (const entry of index.manifests) {
+      // Past the limit nothing more is read: a layout of 10,000 referrers costs a capped caller little.
+      if (matched >= limit) break;
       if (found.has(entry.digest) || (entry.mediaType !== undefined && !isManifestMediaType(entry.mediaType)))
         continue;
       const bytes = await getBlob(entry.digest, MAX_MANIFEST);
@@ -181,9 +189,9 @@ export async function openLayoutStore(dir: string, options: OpenLayoutOptions = 
       const type = doc.artifactType ?? doc.config?.mediaType;
       if (type !== undefined) d.artifactType = type;
       if (doc.annotations !== undefined) d.annotations = doc.annotations;
-      found.set(entry.digest, d);
+      add(d);
     }
-    return [...found.values()].filter((d) => artifactType === undefined || d.artifactType === artifactType);
+    return [...found.values()].filter(wanted).slice(0, limit);
   }
 
   return {

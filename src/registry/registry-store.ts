@@ -75,8 +75,8 @@ export class RegistryStore implements ArtifactStore {
     return desc;
   }
 
-  referrers(digest: string, artifactType?: string): Promise<Descriptor[]> {
-    return listReferrers(this.repository, digest, artifactType);
+  async referrers(digest: string, artifactType?: string, limit = Infinity): Promise<Descriptor[]> {
+    return (await listReferrers(this.repository, digest, artifactType)).slice(0, limit);
   }
 }
 

@@ -2,6 +2,17 @@
 
 export type { AttestOptions, AttestResult } from "./attest-image.ts";
 export { attestImage } from "./attest-image.ts";
+export type { BundleSigner } from "./bundle-signer.ts";
+export { keyBundleSigner, publicKeyHint } from "./bundle-signer.ts";
+export type { AttachBundleOptions, FindBundlesOptions, StoredBundle } from "./bundle-store.ts";
+export {
+  attachBundle,
+  BUNDLE_ARTIFACT_TYPE,
+  COSIGN_SIGN_PREDICATE_TYPE,
+  findBundles,
+  MAX_BUNDLE_REFERRERS,
+  readBundle,
+} from "./bundle-store.ts";
 export type { BundleTrust, VerifiedBundle } from "./bundle-verify.ts";
 export { verifyBundle } from "./bundle-verify.ts";
 export { cosignTag, signatureConfigBytes } from "./cosign-manifest.ts";
