@@ -11,10 +11,28 @@ export {
   severityFromWord,
   severityRank,
 } from "./advisory.ts";
-export { debianCodename } from "./debian-release.ts";
+export { codenameOf, debianCodename } from "./debian-release.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
+export { type EpssScore, type EpssScores, parseEpss } from "./epss.ts";
+export { type KevCatalog, type KevEntry, parseKev } from "./kev.ts";
 export { isKnownAdvisoryId, scanMarkdown } from "./markdown.ts";
 export { compareFindings, matchFindings } from "./match.ts";
+export {
+  comparePriority,
+  markFindings,
+  type PrioritizedFinding,
+  type PriorityFeeds,
+} from "./priority.ts";
+export {
+  DEFAULT_EPSS_URL,
+  DEFAULT_KEV_URL,
+  type FeedInfo,
+  type OpenedFeed,
+  openEpss,
+  openKev,
+  type PriorityFeedOptions,
+  PUBLISHED_FEED,
+} from "./priority-feed.ts";
 export { matchPythonFindings } from "./python-match.ts";
 export {
   failsGate,

@@ -53,6 +53,8 @@ export interface FetchTrackerOptions
   extends Pick<GetOptions, "attempts" | "baseDelayMs" | "maxDelayMs" | "timeouts" | "signal"> {
   maxBytes?: number;
   now?: () => Date;
+  /** Why a download past maxBytes is refused (default: the tracker's export's size). */
+  tooLargeHint?: string;
 }
 
 /** The cache directory of the feed at `url`. */
@@ -123,7 +125,8 @@ export async function fetchTracker(
       url,
       max,
       undefined,
-      "the tracker's export is tens of MB; a server sending more is broken or hostile",
+      options.tooLargeHint ??
+        "the tracker's export is tens of MB; a server sending more is broken or hostile",
     );
   await mkdir(dir, { recursive: true });
   return retryingGet(url, get, async () => {
