@@ -16,7 +16,13 @@ export { formatDuration, parseDuration } from "./duration.ts";
 export { type EpssScore, type EpssScores, parseEpss } from "./epss.ts";
 export { type KevCatalog, type KevEntry, parseKev } from "./kev.ts";
 export { isKnownAdvisoryId, scanMarkdown } from "./markdown.ts";
-export { compareFindings, matchFindings } from "./match.ts";
+export {
+  type AdvisoryIndex,
+  compareFindings,
+  indexAdvisories,
+  matchFindings,
+  matchIndexed,
+} from "./match.ts";
 export {
   comparePriority,
   markFindings,

@@ -15,6 +15,14 @@ export function matchFindings(
   advisories: readonly Advisory[],
   release: string,
 ): Finding[] {
+  return matchIndexed(packages, indexAdvisories(advisories, release));
+}
+
+/** One release's advisories by source package: built once, matched against many images (a rescan). */
+export type AdvisoryIndex = ReadonlyMap<string, readonly Advisory[]>;
+
+/** The advisories that apply to `release` (a codename), by source package. */
+export function indexAdvisories(advisories: readonly Advisory[], release: string): AdvisoryIndex {
   const bySource = new Map<string, Advisory[]>();
   for (const a of advisories) {
     if (a.release !== undefined && a.release !== release) continue;
@@ -22,6 +30,11 @@ export function matchFindings(
     if (list) list.push(a);
     else bySource.set(a.source, [a]);
   }
+  return bySource;
+}
+
+/** matchFindings against an index made by indexAdvisories. */
+export function matchIndexed(packages: readonly InstalledPackage[], bySource: AdvisoryIndex): Finding[] {
   const found = new Map<string, Finding>();
   for (const pkg of packages) {
     if (pkg.manager !== "dpkg") continue;
