@@ -28,6 +28,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./build.ts")).buildCommand,
   },
   {
+    name: "catalog",
+    summary: "Plan a catalog of images as a DAG of build units, run it here, or hand it to an engine",
+    load: async () => (await import("./catalog.ts")).catalogCommand,
+  },
+  {
     name: "compare",
     summary: "Put two images side by side: sizes, packages, attack surface, CVEs, CUDA libraries",
     load: async () => (await import("./compare.ts")).compareCommand,

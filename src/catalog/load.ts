@@ -1,0 +1,111 @@
+// Reads catalog.yaml: capped, parsed as YAML, checked against
+// schema/catalog.schema.json, then the checks a schema cannot state (image
+// names unique). Every mistake is CATALOG_INVALID naming the file, the line
+// and the field.
+
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv, type ErrorObject } from "ajv";
+import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
+import { CudasealError } from "../errors.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
+import type { Catalog, CatalogImage } from "./types.ts";
+
+const SCHEMA_PATH = fileURLToPath(new URL("../../schema/catalog.schema.json", import.meta.url));
+/** Largest catalog read: a thousand images fit in a small part of it. */
+const MAX_CATALOG_BYTES = 4 * 1024 * 1024;
+
+let validator: ReturnType<Ajv["compile"]> | undefined;
+function validate(value: unknown): ErrorObject[] {
+  if (!validator) {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    // The schema ships with cudaseal: it is read as it is.
+    validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, "utf8")));
+  }
+  return validator(value) ? [] : (validator.errors ?? []);
+}
+
+/** Load and check a catalog file. */
+export async function loadCatalog(path: string): Promise<Catalog> {
+  let text: string;
+  try {
+    text = (await readRegularFile(path, { what: "catalog", max: MAX_CATALOG_BYTES })).toString("utf8");
+  } catch (err) {
+    if (err instanceof CudasealError) throw err;
+    throw new CudasealError("CATALOG_INVALID", `cannot read catalog ${path}`, {
+      hint: "check the path of catalog.yaml",
+      cause: err,
+    });
+  }
+  return { path, dir: dirname(resolve(path)), ...parseCatalogText(text, path) };
+}
+
+/** Parse and check one catalog document; errors name file:line and the field. */
+export function parseCatalogText(text: string, file: string): Pick<Catalog, "cache" | "images"> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const line = lineCounter.linePos(e.pos[0]).line;
+    throw new CudasealError("CATALOG_INVALID", `${file}:${line}: ${e.message.split("\n")[0]}`, {
+      hint: "the catalog must be valid YAML",
+      details: { file, line },
+    });
+  }
+  const value = doc.toJS() ?? {};
+  const errors = validate(value).filter((e) => e.keyword !== "oneOf");
+  if (errors.length > 0 || !Array.isArray(value.images)) {
+    const messages = errors.slice(0, 5).map((e) => describe(e, doc, lineCounter, file));
+    throw new CudasealError("CATALOG_INVALID", messages.join("\n  ") || `${file}: not a catalog`, {
+      hint: 'schema/catalog.schema.json lists every field; write versions as strings: cuda: ["12.4", "12.8"]',
+      details: { file, errors: errors.map((e) => ({ path: e.instancePath, message: e.message })) },
+    });
+  }
+  const images = value.images as CatalogImage[];
+  for (const [i, image] of images.entries()) {
+    // The schema's oneOf says it too, but in words no one would recognise.
+    if ((image.spec === undefined) === (image.preset === undefined))
+      throw new CudasealError(
+        "CATALOG_INVALID",
+        `${file}: images.${i} (${image.name}): give spec or preset, one of them`,
+        {
+          details: { file, image: image.name },
+        },
+      );
+    if (images.findIndex((other) => other.name === image.name) !== i)
+      throw new CudasealError("CATALOG_INVALID", `${file}: two images are called ${image.name}`, {
+        hint: "unit ids start with the image's name, so each must be unique",
+        details: { file, image: image.name },
+      });
+  }
+  return { cache: value.cache, images };
+}
+
+function describe(
+  e: ErrorObject,
+  doc: ReturnType<typeof parseDocument>,
+  lc: LineCounter,
+  file: string,
+): string {
+  const segments = e.instancePath
+    .split("/")
+    .slice(1)
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  // The closest line the document has for the field.
+  let node: unknown = doc.contents;
+  let line = 1;
+  for (const seg of segments) {
+    if (isMap(node)) node = node.get(seg, true);
+    else if (isSeq(node)) node = node.get(Number(seg), true);
+    else break;
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (range) line = lc.linePos(range[0]).line;
+  }
+  const field = segments.length ? segments.join(".") : "(top level)";
+  if (e.keyword === "additionalProperties")
+    return `${file}:${line}: ${field}: unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+  if (e.keyword === "enum")
+    return `${file}:${line}: ${field}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`;
+  return `${file}:${line}: ${field}: ${e.message ?? "is invalid"}`;
+}

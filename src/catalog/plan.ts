@@ -1,0 +1,280 @@
+// `catalog plan`: the catalog as a DAG of units. Per image: its spec read
+// once (inputs hashed), then per variant one build unit per architecture
+// and one index unit joining them. A spec that copies from another image of
+// the catalog (contents: image:) needs the unit that pushes that tag. Keys
+// are made in dependency order, each over its own inputs and its needs'
+// keys, so a change anywhere rebuilds everything downstream. Pure but for
+// reading the files and, unless asked not to, the registry's done-check.
+
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { CudasealError } from "../errors.ts";
+import { canonicalJson } from "../oci/canonical-json.ts";
+import { looksLikeRegistryRef, parseRegistryRef } from "../registry/index.ts";
+import { loadSpec, presetPath } from "../spec/load.ts";
+import type { LoadedSpec } from "../spec/types.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
+import { cudasealVersion } from "../util/version.ts";
+import { markDone, type RegistryOptionsFor } from "./done-check.ts";
+import { levels, topologicalOrder } from "./graph.ts";
+import { imageInputDigest } from "./input-digest.ts";
+import type { CatalogPlan, PlanUnit } from "./plan-types.ts";
+import type { Catalog, CatalogImage } from "./types.ts";
+import { buildUnitArgs, indexUnitArgs } from "./unit-args.ts";
+import { fillTemplate, tagsOf, unitId, variantsOf } from "./variants.ts";
+
+export interface PlanOptions {
+  /** Ask the registry which units are done (default true); false leaves every unit not done. */
+  registryCheck?: boolean;
+  /** Client options per registry host, for the done-check. */
+  registryOptions?: RegistryOptionsFor;
+}
+
+/** What the plan knows of one catalog image once its spec is read. */
+interface ReadImage {
+  image: CatalogImage;
+  /** `specs/app.yaml` as the catalog writes it, or `preset:NAME`. */
+  specRef: string;
+  loaded: LoadedSpec;
+  archs: string[];
+  inputs: string;
+  /** REGISTRY/REPO, as the registry reference parser writes it. */
+  repository: string;
+}
+
+/** A unit being planned, with what its key and command need. */
+interface Draft {
+  unit: PlanUnit;
+  from: ReadImage;
+  lock?: { path: string; sha256: string };
+}
+
+const BUILDABLE = ["amd64", "arm64"];
+const MAX_LOCK_BYTES = 64 * 1024 * 1024;
+const KEY_FORMAT = "cudaseal-catalog-unit/1";
+
+/** Turn a loaded catalog into its plan. */
+export async function planCatalog(catalog: Catalog, options: PlanOptions = {}): Promise<CatalogPlan> {
+  const images: ReadImage[] = [];
+  for (const image of catalog.images) images.push(await readImage(catalog, image));
+  const drafts: Draft[] = [];
+  for (const read of images) drafts.push(...(await draftUnits(catalog, read)));
+  const byTag = tagOwners(drafts);
+  linkContentImages(drafts, byTag);
+  const order = topologicalOrder(drafts.map((d) => d.unit));
+  const level = levels(
+    drafts.map((d) => d.unit),
+    order,
+  );
+  const byId = new Map(drafts.map((d) => [d.unit.id, d]));
+  for (const id of order) finish(byId.get(id)!, byId, level.get(id) ?? 0, catalog);
+  const units = drafts
+    .map((d) => d.unit)
+    .sort((a, b) => a.level - b.level || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  if (options.registryCheck !== false) await markDone(units, options.registryOptions ?? (() => ({})));
+  return { planVersion: 1, cudaseal: cudasealVersion(), catalog: catalog.path, units };
+}
+
+async function readImage(catalog: Catalog, image: CatalogImage): Promise<ReadImage> {
+  let specRef: string;
+  let path: string;
+  if (image.spec !== undefined) {
+    specRef = image.spec;
+    path = isAbsolute(image.spec) ? image.spec : resolve(catalog.dir, image.spec);
+    if (!existsSync(path))
+      throw new CudasealError("CATALOG_SPEC_MISSING", `image ${image.name}: spec ${image.spec} is missing`, {
+        hint: "spec paths are relative to the catalog file",
+        details: { image: image.name, spec: image.spec },
+      });
+  } else {
+    specRef = `preset:${image.preset}`;
+    path = specRef;
+    if (!existsSync(presetPath(image.preset ?? "")))
+      throw new CudasealError(
+        "CATALOG_PRESET_UNKNOWN",
+        `image ${image.name}: there is no preset ${image.preset}`,
+        {
+          hint: "'cudaseal presets' lists the built-in specs",
+          details: { image: image.name, preset: image.preset },
+        },
+      );
+  }
+  const loaded = loadSpec(path);
+  const archs = image.archs ?? loaded.spec.archs ?? BUILDABLE;
+  const odd = archs.find((a) => !BUILDABLE.includes(a));
+  if (odd !== undefined)
+    throw new CudasealError("CATALOG_INVALID", `image ${image.name}: cannot build architecture ${odd}`, {
+      hint: `give archs: from ${BUILDABLE.join(", ")}`,
+      details: { image: image.name, arch: odd },
+    });
+  return {
+    image,
+    specRef,
+    loaded,
+    archs,
+    inputs: await imageInputDigest(loaded, image.name),
+    repository: repositoryOf(image),
+  };
+}
+
+function repositoryOf(image: CatalogImage): string {
+  let ref: ReturnType<typeof parseRegistryRef>;
+  try {
+    ref = parseRegistryRef(image.repository);
+  } catch (err) {
+    throw new CudasealError(
+      "CATALOG_INVALID",
+      `image ${image.name}: ${image.repository} is not a repository`,
+      {
+        hint: "write REGISTRY/REPO, e.g. registry.example/team/cuda-runtime",
+        cause: err,
+        details: { image: image.name, repository: image.repository },
+      },
+    );
+  }
+  if (ref.tag !== undefined || ref.digest !== undefined)
+    throw new CudasealError(
+      "CATALOG_INVALID",
+      `image ${image.name}: repository ${image.repository} names a tag`,
+      {
+        hint: "tags go in tags:, the repository has none",
+        details: { image: image.name, repository: image.repository },
+      },
+    );
+  return `${ref.registry}/${ref.repository}`;
+}
+
+/** The build units of each variant and architecture, and the index unit over each variant's builds. */
+async function draftUnits(catalog: Catalog, from: ReadImage): Promise<Draft[]> {
+  const { image } = from;
+  const drafts: Draft[] = [];
+  for (const variant of variantsOf(image)) {
+    const tags = tagsOf(image, variant);
+    const lock = image.lock === undefined ? undefined : await readLock(catalog, image, variant);
+    const base = {
+      entry: image.name,
+      spec: from.specRef,
+      variant,
+      key: "",
+      level: 0,
+      repository: from.repository,
+      args: [],
+      done: false,
+    };
+    const builds = from.archs.map((arch) => ({
+      unit: {
+        ...base,
+        id: unitId(image.name, variant, arch),
+        kind: "build" as const,
+        arch,
+        needs: [],
+        tags: [`${tags[0]}-${arch}`],
+      },
+      from,
+      lock,
+    }));
+    const index = {
+      ...base,
+      id: unitId(image.name, variant),
+      kind: "index" as const,
+      arches: [...from.archs],
+      needs: builds.map((b) => b.unit.id),
+      tags,
+    };
+    drafts.push(...builds, { unit: index, from });
+  }
+  return drafts;
+}
+
+async function readLock(
+  catalog: Catalog,
+  image: CatalogImage,
+  variant: Record<string, string>,
+): Promise<Draft["lock"]> {
+  const path = fillTemplate(image.lock ?? "", variant, `image ${image.name}: lock`);
+  try {
+    const bytes = await readRegularFile(resolve(catalog.dir, path), { what: "lock", max: MAX_LOCK_BYTES });
+    return { path, sha256: createHash("sha256").update(bytes).digest("hex") };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    throw new CudasealError("CATALOG_SPEC_MISSING", `image ${image.name}: lock ${path} is missing`, {
+      hint: "make it with 'cudaseal lock', or drop lock: from the image",
+      details: { image: image.name, lock: path },
+    });
+  }
+}
+
+/** REGISTRY/REPO:TAG → the unit that pushes it; two units pushing one tag is CATALOG_INVALID. */
+function tagOwners(drafts: readonly Draft[]): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const { unit } of drafts) {
+    for (const tag of unit.tags) {
+      const ref = `${unit.repository}:${tag}`;
+      const other = owners.get(ref);
+      if (other !== undefined)
+        throw new CudasealError("CATALOG_INVALID", `units ${other} and ${unit.id} both push ${ref}`, {
+          hint: "put each variant in the tags ({cuda}), or give the images different tags or repositories",
+          details: { ref, units: [other, unit.id] },
+        });
+      owners.set(ref, unit.id);
+    }
+  }
+  return owners;
+}
+
+/** Each build unit needs the unit that pushes an image its spec copies from. */
+function linkContentImages(drafts: readonly Draft[], owners: ReadonlyMap<string, string>): void {
+  for (const { unit, from } of drafts) {
+    if (unit.kind !== "build") continue;
+    for (const c of from.loaded.spec.contents ?? []) {
+      const text = c.image;
+      if (text === undefined || !looksLikeRegistryRef(text)) continue;
+      const ref = parseRegistryRef(text);
+      if (ref.digest !== undefined) continue;
+      const owner = owners.get(`${ref.registry}/${ref.repository}:${ref.tag ?? "latest"}`);
+      if (owner !== undefined && !unit.needs.includes(owner)) unit.needs.push(owner);
+    }
+    unit.needs.sort();
+  }
+}
+
+/** The unit's level, key and command; its needs are finished before it. */
+function finish(draft: Draft, byId: ReadonlyMap<string, Draft>, level: number, catalog: Catalog): void {
+  const { unit, from } = draft;
+  unit.level = level;
+  unit.key = createHash("sha256")
+    .update(
+      canonicalJson({
+        format: KEY_FORMAT,
+        cudaseal: cudasealVersion(),
+        kind: unit.kind,
+        spec: unit.spec,
+        inputs: from.inputs,
+        variant: unit.variant,
+        arch: unit.arch,
+        arches: unit.arches,
+        lock: draft.lock?.sha256,
+        needs: unit.needs.map((id) => byId.get(id)?.unit.key ?? "").sort(),
+      }),
+    )
+    .digest("hex");
+  const cache = from.image.cache ?? catalog.cache;
+  unit.args =
+    unit.kind === "build"
+      ? buildUnitArgs({
+          image: from.image,
+          id: unit.id,
+          variant: unit.variant,
+          arch: unit.arch ?? "",
+          lock: draft.lock?.path,
+          push: `${unit.repository}:${unit.tags[0]}`,
+          key: unit.key,
+          cache,
+        })
+      : indexUnitArgs(
+          unit.needs.map((id) => `${unit.repository}:${byId.get(id)?.unit.tags[0]}`),
+          unit.tags.map((t) => `${unit.repository}:${t}`),
+          unit.key,
+        );
+}

@@ -1,0 +1,51 @@
+// `cudaseal catalog SUBCOMMAND`: a catalog of images planned, run here, or
+// handed to an engine. Each subcommand is an entry of SUBCOMMANDS, with its
+// own file, help section and flags; the command's flags are their union.
+
+import { CudasealError } from "../../errors.ts";
+import type { Command, Flags, FlagValues } from "../command.ts";
+import type { Output } from "../output.ts";
+import { catalogJoin } from "./catalog-join.ts";
+import { catalogPlan } from "./catalog-plan.ts";
+import { catalogRun } from "./catalog-run.ts";
+
+/** One subcommand: its help section (usage, what it does, its options) and its run. */
+export interface Subcommand {
+  name: string;
+  help: string;
+  flags: Flags;
+  run(positionals: string[], flags: FlagValues, out: Output): Promise<number | undefined>;
+}
+
+/** Every subcommand, in the order the help lists them. */
+const SUBCOMMANDS: readonly Subcommand[] = [catalogPlan, catalogRun, catalogJoin];
+
+export const catalogCommand: Command = {
+  name: "catalog",
+  help: `Usage: cudaseal catalog plan|run|join … [options]
+
+A catalog (catalog.yaml, schema/catalog.schema.json) lists the images a team
+builds: each a spec or preset with its architectures, variants (cuda:
+["12.4", "12.8"]), tags ("{cuda}-runtime") and repository. Its plan is a
+DAG of units: one build per image × variant × architecture, one index per
+image × variant joining them, and an edge where a spec copies from another
+image of the catalog (contents: image:). Each unit has a key over its inputs
+and records it on what it pushes, so a unit whose key the registry holds is
+done. See docs/fleet.md.
+
+${SUBCOMMANDS.map((s) => s.help).join("\n\n")}`,
+  flags: Object.assign({}, ...SUBCOMMANDS.map((s) => s.flags)),
+  async run(positionals, flags, out) {
+    const [name, ...rest] = positionals;
+    const sub = SUBCOMMANDS.find((s) => s.name === name);
+    if (sub === undefined)
+      throw new CudasealError(
+        "USAGE",
+        name === undefined ? "catalog needs a subcommand" : `no catalog subcommand ${name}`,
+        {
+          hint: `use one of ${SUBCOMMANDS.map((s) => s.name).join(", ")} (cudaseal catalog --help)`,
+        },
+      );
+    return sub.run(rest, flags, out);
+  },
+};
