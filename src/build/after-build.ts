@@ -65,11 +65,15 @@ export async function writeProvenance(
   await writeFileAtomic(request.path, text);
 }
 
-/** push: the written image, `from`, to the registry. */
+/**
+ * push: the written image, `from`, to the registry; layers a cache
+ * repository of that registry holds (`mountFrom`) are mounted, not sent.
+ */
 export function pushImage(
   from: ImageRef,
   request: PushRequest,
   progress?: ProgressSink,
+  mountFrom?: readonly string[],
 ): Promise<CopySummary> {
-  return copyImage(from, request.to, { registry: request.registry, progress });
+  return copyImage(from, request.to, { registry: request.registry, progress, mountFrom });
 }

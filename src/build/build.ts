@@ -7,7 +7,9 @@
 //   python   → with python:, the image's interpreter and the wheel for every
 //              locked package, per architecture (python-plan.ts)
 //   fetch    → every .deb and wheel into the verified content store
-//   layers   → per architecture: skeleton, package layers, system layer, contents
+//   layers   → per architecture: skeleton, package layers, system layer, contents,
+//              each from the layer cache (local, then --cache-from) when it has it
+//   cache    → with --cache-to, every layer to the cache registry
 //   link     → every ELF file's libraries and loader, every script's interpreter,
 //              found inside each platform's image (link-stage.ts)
 //   image    → configs, manifests, index
@@ -23,13 +25,19 @@ import type { LockedPackage } from "../apt/types.ts";
 import { ContentStore } from "../cache/content-store.ts";
 import type { CopySummary } from "../copy/copy-image.ts";
 import { CudasealError } from "../errors.ts";
-import { fetchDebs, verifiedDeb } from "../fetch/deb-fetcher.ts";
+import { type FetchedDeb, fetchDebs, verifiedDeb } from "../fetch/deb-fetcher.ts";
+import { OnDemandDebs } from "../fetch/on-demand-debs.ts";
 import { type FetchWheelsOptions, fetchWheels, verifiedWheel } from "../fetch/wheel-fetcher.ts";
 import type { Compression } from "../layer/blob-writer.ts";
 import { LayerCache } from "../layer/layer-cache.ts";
 import { type BuiltImage, planImage } from "../oci/image-plan.ts";
 import type { WrittenImage } from "../oci/layout-contents.ts";
 import type { ChosenWheel } from "../python/index.ts";
+import {
+  type RegistryCacheOptions,
+  type RegistryCacheStats,
+  RegistryLayerCache,
+} from "../registry-cache/index.ts";
 import { type Lock, lockFromSources } from "../resolve/index.ts";
 import { builtImageFacts, sbomArtifacts } from "../sbom/index.ts";
 import type { Spec } from "../spec/types.ts";
@@ -65,6 +73,13 @@ export interface BuildOptions {
   allowExpired?: boolean;
   /** Reuse finished layers from the cache (default true). */
   layerCache?: boolean;
+  /**
+   * The registry-backed layer cache: repositories read on a local miss
+   * (--cache-from) and the one every layer is written to (--cache-to).
+   * Its problems are warnings (`onWarning`), never the build's failure,
+   * unless `strict` makes a poisoned entry one.
+   */
+  registryCache?: Omit<RegistryCacheOptions, "onWarning">;
   /** List every package's files with their checksums in the SBOMs (default: the spec's `sbom.files`). */
   sbomFiles?: boolean;
   /** Also write the lock used to this file. */
@@ -75,6 +90,8 @@ export interface BuildOptions {
   push?: PushRequest;
   onProgress?: ProgressSink;
   onNote?: (note: string) => void;
+  /** Coded problems the build went on past (CACHE_REGISTRY_UNREACHABLE, CACHE_ENTRY_POISONED). */
+  onWarning?: (warning: CudasealError) => void;
   signal?: AbortSignal;
 }
 
@@ -90,6 +107,10 @@ export interface BuildResult {
   output: OutputTarget;
   /** What `push` sent, when asked. */
   pushed?: CopySummary;
+  /** What the registry-backed layer cache did, when asked for. */
+  registryCache?: RegistryCacheStats;
+  /** The coded problems the build went on past, as `onWarning` was told them. */
+  warnings: { code: string; message: string }[];
 }
 
 // Each platform's SBOM documents, and the artifacts that carry them.
@@ -112,19 +133,28 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     ? await stages.run("python", () => planPythonPlatforms(options.spec, locked, options), cacheWrites)
     : new Map<string, PythonPlatform>();
   const wheelOptions = wheelFetchOptions(store, python, options);
+  const warnings: BuildResult["warnings"] = [];
+  const registryCache = openRegistryCache(options, warnings);
+  // With a cache registry to read, a .deb is fetched only when a layer that needs it is written.
+  const onDemand =
+    registryCache !== undefined && options.registryCache?.from.length && options.layerCache !== false
+      ? new OnDemandDebs({ store, signal: options.signal })
+      : undefined;
   const [fetched, wheels] = await stages.run(
     "fetch",
     async () =>
       [
-        await fetchDebs(
-          locked.flatMap((l) => l.packages),
-          {
-            store,
-            onProgress: options.onProgress ?? noProgress,
-            signal: options.signal,
-            verify: "before-use",
-          },
-        ),
+        onDemand
+          ? ([] as FetchedDeb[])
+          : await fetchDebs(
+              locked.flatMap((l) => l.packages),
+              {
+                store,
+                onProgress: options.onProgress ?? noProgress,
+                signal: options.signal,
+                verify: "before-use",
+              },
+            ),
         await fetchWheels(
           [...python.values()].flatMap((p) => p.wheels),
           wheelOptions,
@@ -132,11 +162,21 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       ] as const,
     cacheWrites,
   );
+  const debFile = onDemand
+    ? (pkg: LockedPackage) => onDemand.file(pkg)
+    : (pkg: LockedPackage) => verifiedDeb(pkg, { store, signal: options.signal });
   const platforms = await stages.run(
     "layers",
-    () => buildPlatforms(options, store, locked, withFetchedSizes(python, wheels), wheelOptions),
+    () =>
+      buildPlatforms(options, store, locked, withFetchedSizes(python, wheels), wheelOptions, {
+        debFile,
+        registryCache,
+      }),
     cacheWrites,
   );
+  // Every layer made or found, to the cache repository (each entry all or nothing; a failure is a warning).
+  if (registryCache !== undefined && options.registryCache?.to !== undefined)
+    await stages.run("cache", () => registryCache.flush());
   const links = await stages.run("link", async () =>
     platforms.map((p) => checkPlatformLinks(p, options.spec, available?.get(p.arch))),
   );
@@ -154,7 +194,16 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (!platforms[0].cudaVersion && (options.spec.packages ?? []).some((p) => p.startsWith("libcu"))) {
     options.onNote?.("no CUDA runtime package found: NVIDIA_REQUIRE_CUDA is not set");
   }
-  const pushed = await afterWrite(options, stages, lock, String(platforms[0].image.config.created), python);
+  const pushTo = options.push?.to;
+  const mountFrom = pushTo?.transport === "docker" ? registryCache?.mountSources(pushTo.registry) : undefined;
+  const pushed = await afterWrite(
+    options,
+    stages,
+    lock,
+    String(platforms[0].image.config.created),
+    python,
+    mountFrom,
+  );
   return {
     lock,
     written,
@@ -164,9 +213,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     packageCount: locked.reduce((n, l) => Math.max(n, l.packages.length), 0),
     downloadedBytes:
       fetched.filter((f) => f.downloaded).reduce((n, f) => n + f.pkg.size, 0) +
-      wheels.filter((w) => w.downloaded).reduce((n, w) => n + (w.wheel.size ?? 0), 0),
+      wheels.filter((w) => w.downloaded).reduce((n, w) => n + (w.wheel.size ?? 0), 0) +
+      (onDemand?.downloadedBytes ?? 0),
     output: options.output,
     pushed,
+    registryCache: registryCache?.stats,
+    warnings,
   };
 }
 
@@ -177,6 +229,7 @@ async function afterWrite(
   lock: Lock,
   created: string,
   python: Map<string, PythonPlatform>,
+  mountFrom?: readonly string[],
 ): Promise<CopySummary | undefined> {
   const beside = (path: string): StageWrites => ({ folder: "output", path: dirname(path) });
   const { writeLock, provenance, push } = options;
@@ -193,7 +246,23 @@ async function afterWrite(
     );
   }
   if (push === undefined) return undefined;
-  return stages.run("push", () => pushImage(options.output.ref, push, options.onProgress));
+  return stages.run("push", () => pushImage(options.output.ref, push, options.onProgress, mountFrom));
+}
+
+/** The registry-backed layer cache, when asked for; its warnings go to `onWarning` and into `warnings`. */
+function openRegistryCache(
+  options: BuildOptions,
+  warnings: BuildResult["warnings"],
+): RegistryLayerCache | undefined {
+  const asked = options.registryCache;
+  if (asked === undefined || (asked.from.length === 0 && asked.to === undefined)) return undefined;
+  return new RegistryLayerCache({
+    ...asked,
+    onWarning: (warning) => {
+      warnings.push({ code: warning.code, message: warning.message });
+      options.onWarning?.(warning);
+    },
+  });
 }
 
 /** What builds killed before this one left half-written in the cache (content-store.ts says which). */
@@ -249,6 +318,7 @@ function buildPlatforms(
   locked: { arch: string; packages: LockedPackage[] }[],
   python: Map<string, PythonPlatform>,
   wheels: FetchWheelsOptions,
+  shared: { debFile: (pkg: LockedPackage) => Promise<string>; registryCache?: RegistryLayerCache },
 ): Promise<PlatformResult[]> {
   return Promise.all(
     locked.map(({ arch, packages }) =>
@@ -256,7 +326,7 @@ function buildPlatforms(
         arch,
         spec: options.spec,
         packages,
-        debFile: (pkg: LockedPackage) => verifiedDeb(pkg, { store, signal: options.signal }),
+        debFile: shared.debFile,
         python: python.get(arch),
         wheelFile: (wheel: ChosenWheel) => verifiedWheel(wheel, wheels),
         cacheDir: options.cacheDir,
@@ -264,6 +334,7 @@ function buildPlatforms(
         compression: options.compression,
         sourceDateEpoch: options.sourceDateEpoch,
         useCache: options.layerCache !== false,
+        registryCache: shared.registryCache,
         reference: options.output.reference,
         onProgress: options.onProgress ?? noProgress,
         sbomFiles: options.sbomFiles ?? options.spec.sbom?.files === true,

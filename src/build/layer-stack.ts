@@ -1,16 +1,19 @@
 // One platform's layers as the build stacks them, bottom first. A layer is
 // made once: taken from the layer cache by the hash of everything that
 // decides its bytes, or written (compressed, into the content store) and
-// cached. Pushing it adds its blob, its line in the config's history and
-// its line in the build's report, so the three always agree.
+// cached; on a local miss, the registry-backed cache (--cache-from) is asked
+// before anything is written, and every layer is offered to it to keep
+// (--cache-to). Pushing it adds its blob, its line in the config's history
+// and its line in the build's report, so the three always agree.
 
 import { rm } from "node:fs/promises";
 import type { ContentStore } from "../cache/content-store.ts";
 import { type Compression, type WrittenBlob, writeBlob } from "../layer/blob-writer.ts";
 import type { LayerEntry } from "../layer/entry.ts";
-import { LayerCache } from "../layer/layer-cache.ts";
+import { type CachedLayer, LayerCache } from "../layer/layer-cache.ts";
 import { layerTar } from "../layer/layer-tar.ts";
 import type { ConfigLayer } from "../oci/image-config.ts";
+import type { RegistryLayerCache } from "../registry-cache/index.ts";
 
 /** A layer's line in the build's report. */
 export interface LayerReport {
@@ -20,7 +23,11 @@ export interface LayerReport {
   uncompressedSize: number;
   packages: string[];
   cached: boolean;
+  /** Where a cached layer came from: this machine's layer cache, or a cache registry (--cache-from). */
+  cacheSource?: CacheSource;
 }
+
+export type CacheSource = "local" | "registry";
 
 /** What a layer is made of, and what was learnt while listing it (kept in the cache with it). */
 export interface LayerContent<M> {
@@ -34,6 +41,7 @@ export interface MadeLayer<M> {
   meta: M;
   /** Taken from the layer cache rather than written. */
   cached: boolean;
+  cacheSource?: CacheSource;
 }
 
 export interface LayerStackOptions {
@@ -42,6 +50,8 @@ export interface LayerStackOptions {
   compression: Compression;
   /** Reuse finished layers from the cache. */
   useCache: boolean;
+  /** The registry-backed cache: read on a local miss, offered every layer to write. */
+  registryCache?: RegistryLayerCache;
 }
 
 export class LayerStack {
@@ -54,12 +64,14 @@ export class LayerStack {
   readonly #store: ContentStore;
   readonly #compression: Compression;
   readonly #useCache: boolean;
+  readonly #registry: RegistryLayerCache | undefined;
 
   constructor(options: LayerStackOptions) {
     this.#cache = new LayerCache(options.cacheDir, options.store);
     this.#store = options.store;
     this.#compression = options.compression;
     this.#useCache = options.useCache;
+    this.#registry = options.registryCache;
   }
 
   /**
@@ -74,7 +86,16 @@ export class LayerStack {
   ): Promise<MadeLayer<M>> {
     if (this.#useCache) {
       const hit = await this.#cache.get<M>(key);
-      if (hit) return { ...hit, cached: true };
+      if (hit) {
+        this.#registry?.offer(key, hit);
+        return { ...hit, cached: true, cacheSource: "local" };
+      }
+      // A layer another worker made: verified into the store, then kept locally as if made here.
+      const shared = (await this.#registry?.get(key, this.#store)) as CachedLayer<M> | undefined;
+      if (shared) {
+        await this.#cache.put(key, shared);
+        return { ...shared, cached: true, cacheSource: "registry" };
+      }
     }
     const made = await content();
     const tmp = await this.#store.tempPath(key);
@@ -85,6 +106,7 @@ export class LayerStack {
       const path = await this.#store.commit(tmp, blob.digest.slice("sha256:".length));
       const layer = { blob: { ...blob, path }, meta: made.meta };
       await this.#cache.put(key, layer);
+      this.#registry?.offer(key, layer);
       return { ...layer, cached: false };
     } finally {
       await rm(tmp, { force: true });
@@ -102,6 +124,7 @@ export class LayerStack {
       uncompressedSize: layer.blob.uncompressedSize,
       packages,
       cached: layer.cached,
+      cacheSource: layer.cacheSource,
     });
   }
 }

@@ -26,6 +26,7 @@ import type { ImageTree, LdCacheEntry } from "../link/index.ts";
 import { buildImageConfig } from "../oci/image-config.ts";
 import type { PlatformImage } from "../oci/image-plan.ts";
 import type { ChosenWheel } from "../python/index.ts";
+import type { RegistryLayerCache } from "../registry-cache/index.ts";
 import { type BuiltFiles, hashedEntries, type SbomFile } from "../sbom/index.ts";
 import type { Spec } from "../spec/types.ts";
 import { TreeCollector, TreeMerger, type TreeNodes, treeNodes } from "../tree/index.ts";
@@ -55,6 +56,8 @@ export interface PlatformBuildInput {
   compression: Compression;
   sourceDateEpoch?: number;
   useCache: boolean;
+  /** The registry-backed layer cache (--cache-from, --cache-to), when asked for. */
+  registryCache?: RegistryLayerCache;
   reference: string;
   onProgress: ProgressSink;
   /** Record every package file's checksums for the SBOM. */
@@ -114,6 +117,7 @@ export async function buildPlatform(input: PlatformBuildInput): Promise<Platform
     store: input.store,
     compression: input.compression,
     useCache: input.useCache,
+    registryCache: input.registryCache,
   });
   const tree = new TreeMerger(arch);
   tree.add(await stackRoot(stack, input));

@@ -1,12 +1,14 @@
 // The flags of `cudaseal build` that need more than a lookup: the
 // architectures (a docker-archive holds one), the compression, the source
-// date, and where to push. Each is checked here, before the build spends
+// date, where to push, and the cache registry's repositories. Each is checked here, before the build spends
 // minutes, and a bad one is a USAGE error.
 
 import type { PushRequest } from "../build/after-build.ts";
+import type { BuildOptions } from "../build/build.ts";
 import type { OutputTarget } from "../build/output.ts";
 import { CudasealError } from "../errors.ts";
 import { type Compression, DEFAULT_COMPRESSION } from "../layer/blob-writer.ts";
+import { parseRegistryRef, type RegistryRef } from "../registry/index.ts";
 import { hostArch } from "../source/host-arch.ts";
 import { parseImageRef } from "../source/image-ref.ts";
 import { type FlagValues, listFlag, stringFlag } from "./command.ts";
@@ -105,4 +107,41 @@ export function epochFrom(flags: FlagValues): number | undefined {
   if (!Number.isInteger(n) || n < 0)
     throw new CudasealError("USAGE", `SOURCE_DATE_EPOCH must be whole seconds: ${text}`);
   return n;
+}
+
+/**
+ * --cache-from (repeatable), --cache-to and --cache-strict: repositories,
+ * not images (`registry.example/team/cache`). They are reached with
+ * --insecure and the credentials found for their registry; with --push to
+ * the same registry, with push's credentials too.
+ */
+export function registryCacheFrom(
+  flags: FlagValues,
+  push: PushRequest | undefined,
+): BuildOptions["registryCache"] {
+  const from = (listFlag(flags, "cache-from") ?? []).map((t) => cacheRepository(t, "--cache-from"));
+  const toText = stringFlag(flags, "cache-to");
+  const to = toText === undefined ? undefined : cacheRepository(toText, "--cache-to");
+  if (from.length === 0 && to === undefined) {
+    if (flags["cache-strict"] === true)
+      throw new CudasealError("USAGE", "--cache-strict needs --cache-from", {
+        hint: "--cache-from registry.example/team/cache --cache-strict",
+      });
+    return undefined;
+  }
+  return {
+    from,
+    to,
+    registry: push?.registry ?? { insecure: listFlag(flags, "insecure") ?? [] },
+    strict: flags["cache-strict"] === true,
+  };
+}
+
+function cacheRepository(text: string, flag: string): RegistryRef {
+  const ref = parseRegistryRef(text);
+  if (ref.tag !== undefined || ref.digest !== undefined)
+    throw new CudasealError("USAGE", `${flag} takes a repository, not an image: ${text}`, {
+      hint: `${flag} ${ref.registry}/${ref.repository} (entries are tagged by their layer-cache key)`,
+    });
+  return { registry: ref.registry, repository: ref.repository };
 }

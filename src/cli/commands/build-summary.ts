@@ -45,11 +45,20 @@ export function reportBuild(out: Output, result: BuildResult, seconds: number): 
         `${p.arch}: needed but not in the image (host-provided or missing): ${p.unresolvedLibraries.join(", ")}`,
       );
   }
+  const shared = result.registryCache;
+  if (shared !== undefined)
+    out.note(
+      `cache registry: ${shared.hits} layers read, ${shared.pushed} entries written (${shared.present} already there)` +
+        (shared.poisoned ? `, ${shared.poisoned} refused as poisoned` : "") +
+        (shared.failed ? `, ${shared.failed} not written` : ""),
+    );
   out.note(`stages: ${result.stages.map((s) => `${s.stage} ${(s.ms / 1000).toFixed(1)}s`).join(", ")}`);
   out.note(`wrote ${summary.output}`);
   if (summary.pushed !== undefined)
     out.note(
-      `pushed ${summary.pushed.reference} (${summary.pushed.blobs} blobs, ${formatBytes(summary.pushed.bytes)})`,
+      `pushed ${summary.pushed.reference} (${summary.pushed.blobs} blobs, ${formatBytes(summary.pushed.bytes)}` +
+        (summary.pushed.mounted ? `, ${summary.pushed.mounted} mounted from the cache` : "") +
+        ")",
     );
   out.data(summary.digest);
 }
@@ -90,6 +99,8 @@ function buildSummary(result: BuildResult, seconds: number) {
       link: result.links[i],
     })),
     stages: result.stages,
+    registryCache: result.registryCache,
+    warnings: result.warnings,
     pushed:
       pushed === undefined
         ? undefined
@@ -97,6 +108,7 @@ function buildSummary(result: BuildResult, seconds: number) {
             reference: pushed.destination,
             digest: pushed.digest,
             blobs: pushed.blobs.pushed,
+            mounted: pushed.blobs.mounted,
             bytes: pushed.bytes.pushed,
           },
   };

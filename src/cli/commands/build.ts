@@ -7,7 +7,7 @@ import { readLockFile } from "../../resolve/index.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
 import type { Spec } from "../../spec/types.ts";
-import { archsFrom, compressionFrom, epochFrom, pushFrom } from "../build-options.ts";
+import { archsFrom, compressionFrom, epochFrom, pushFrom, registryCacheFrom } from "../build-options.ts";
 import { type Command, type FlagValues, SOURCE_FLAGS, SOURCE_FLAGS_HELP, stringFlag } from "../command.ts";
 import { REGISTRY_FLAGS } from "../registry-options.ts";
 import { cacheDirFrom, sourcesFrom } from "../sources-options.ts";
@@ -41,7 +41,19 @@ Options:
   --level N               compression level (default: gzip 1, zstd 3)
   --source-date-epoch S   image time and mtime clamp (default: $SOURCE_DATE_EPOCH,
                           else the newest file in the packages)
-  --no-layer-cache        rebuild every layer
+  --no-layer-cache        rebuild every layer (the cache registry is not read)
+  --cache-from REPO       on a local layer-cache miss, read the layer from this
+                          cache repository (registry.example/team/cache),
+                          verified by digest; repeatable, tried in order.
+                          The .debs are then fetched only for layers no cache
+                          has (docs/fleet.md)
+  --cache-to REPO         write every layer's cache entry to this repository
+                          (often the same as --cache-from); a failed write is
+                          a warning, never the build's failure
+  --cache-strict          fail on a poisoned cache entry (CACHE_ENTRY_POISONED)
+                          instead of warning and building the layer here.
+                          An unreachable cache registry is always a warning
+                          (CACHE_REGISTRY_UNREACHABLE): the build goes on
   --sbom-files            list every package's file with its checksums in the
                           SBOMs (the spec's sbom.files; the files no package
                           owns are always listed)
@@ -58,7 +70,9 @@ ${SOURCE_FLAGS_HELP}
 Examples:
   cudaseal build
   cudaseal build --preset cuda-runtime --arch amd64 -o oci:out/rt:12.4
-  cudaseal build app.yaml -o docker-archive:app.tar:myapp:1.0   # then: podman load -i app.tar`,
+  cudaseal build app.yaml -o docker-archive:app.tar:myapp:1.0   # then: podman load -i app.tar
+  cudaseal build app.yaml --cache-from registry.example/ci/cache \
+    --cache-to registry.example/ci/cache --push registry.example/team/app:1.0`,
   flags: {
     ...SOURCE_FLAGS,
     preset: { type: "string" },
@@ -69,6 +83,9 @@ Examples:
     level: { type: "string" },
     "source-date-epoch": { type: "string" },
     "no-layer-cache": { type: "boolean" },
+    "cache-from": { type: "string", multiple: true },
+    "cache-to": { type: "string" },
+    "cache-strict": { type: "boolean" },
     "sbom-files": { type: "boolean" },
     provenance: { type: "string" },
     push: { type: "string" },
@@ -86,6 +103,7 @@ Examples:
     const output = parseOutput(stringFlag(flags, "output"), spec.name ?? "image");
     // Check where to push before spending minutes on the build.
     const push = await pushFrom(flags);
+    const registryCache = registryCacheFrom(flags, push);
     const lockPath = stringFlag(flags, "lock");
     const lock = lockPath ? await readLockFile(lockPath) : undefined;
     const archs = archsFrom(flags, spec.archs, output, out, lock && Object.keys(lock.arches));
@@ -102,12 +120,14 @@ Examples:
       sourceDateEpoch: epochFrom(flags),
       allowExpired: flags["allow-expired"] === true,
       layerCache: flags["no-layer-cache"] !== true,
+      registryCache,
       sbomFiles: flags["sbom-files"] === true ? true : undefined,
       writeLock: stringFlag(flags, "write-lock"),
       provenance: provenancePath === undefined ? undefined : { path: provenancePath, spec: ref, specFiles },
       push,
       onProgress: out.progress(),
       onNote: (n) => out.note(n),
+      onWarning: (w) => out.warn(`${w.code}: ${w.message}`),
     });
     const pushMs = result.stages.find((s) => s.stage === "push")?.ms ?? 0;
     reportBuild(out, result, (performance.now() - started - pushMs) / 1000);
