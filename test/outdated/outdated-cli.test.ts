@@ -159,10 +159,13 @@ test("--write-lock writes a lock that build --lock replays, the same bytes each 
   const built = await runCli(["build", newSpec, "--lock", first, "-o", `oci:${out}`], { env: env() });
   assert.equal(built.status, 0, built.stderr);
 
-  const again = await runCli(["outdated", first, "--spec", newSpec, "--db", tracker, "--json"], {
-    env: env(),
-  });
+  const third = join(work, "unchanged.lock.json");
+  const again = await runCli(
+    ["outdated", first, "--spec", newSpec, "--db", tracker, "--json", "--write-lock", third],
+    { env: env() },
+  );
   assert.equal(again.status, 0, again.stderr);
+  assert.equal(readFileSync(third, "utf8"), text, "an up-to-date lock is written back byte for byte");
   const report = JSON.parse(again.stdout);
   assert.deepEqual(report.updates, []);
   assert.equal(report.securityUpdates, 0);
