@@ -14,6 +14,8 @@ export {
 export { codenameOf, debianCodename } from "./debian-release.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export { type EpssScore, type EpssScores, parseEpss } from "./epss.ts";
+export { type IgnoreEntry, loadIgnoreFile } from "./ignore-file.ts";
+export { type ImagePackages, readImagePackages } from "./image-packages.ts";
 export { type KevCatalog, type KevEntry, parseKev } from "./kev.ts";
 export { isKnownAdvisoryId, scanMarkdown } from "./markdown.ts";
 export {
@@ -52,9 +54,10 @@ export {
 } from "./report.ts";
 export { SECURITY_SEVERITY, scanSarif } from "./sarif.ts";
 export { type ScanOptions, scanImage } from "./scan-image.ts";
-export type { SuppressedFinding, Suppression } from "./suppress.ts";
+export { type SuppressedFinding, type Suppression, suppressFindings } from "./suppress.ts";
 export { type DatabaseInfo, DEFAULT_MAX_DB_AGE_MS } from "./tracker-database.ts";
 export { DEFAULT_TRACKER_URL } from "./tracker-download.ts";
+export { loadVex, type VexStatement } from "./vex.ts";
 export {
   type DatabaseOptions,
   type FeedOptions,

@@ -9,21 +9,18 @@
 
 import { CudasealError, inStage } from "../errors.ts";
 import { distroOf } from "../sbom/index.ts";
-import { isOwnershipDb } from "../source/file-owners.ts";
-import { readFilesystem } from "../source/filesystem.ts";
 import { openImage } from "../source/image-source.ts";
-import { installedPackageRecords, isPackageDb } from "../source/packages.ts";
-import { isPythonMetadata, type PythonPackage, pythonPackages } from "../source/python-packages.ts";
+import type { PackageRecord } from "../source/packages.ts";
+import type { PythonPackage } from "../source/python-packages.ts";
 import { debianCodename } from "./debian-release.ts";
 import { type IgnoreEntry, loadIgnoreFile } from "./ignore-file.ts";
+import { readImagePackages } from "./image-packages.ts";
 import { compareFindings, matchFindings } from "./match.ts";
 import { matchPythonFindings } from "./python-match.ts";
 import { recordKey, type ScanResult } from "./report.ts";
 import { suppressFindings } from "./suppress.ts";
 import { loadVex, type VexStatement } from "./vex.ts";
 import { type DatabaseOptions, openVulnerabilityDatabase } from "./vulnerability-db.ts";
-
-const OS_RELEASE = ["/etc/os-release", "/usr/lib/os-release"];
 
 export interface ScanOptions extends DatabaseOptions {
   arch?: string;
@@ -44,7 +41,7 @@ export async function scanImage(ref: string, options: ScanOptions): Promise<Scan
   for (const file of options.vex ?? []) vex.push(...(await loadVex(file)));
   const ignores: IgnoreEntry[] = options.ignoreFile ? await loadIgnoreFile(options.ignoreFile) : [];
 
-  let records: ReturnType<typeof installedPackageRecords>;
+  let records: PackageRecord[];
   let python: PythonPackage[];
   let osRelease: string;
   let digest: string;
@@ -53,14 +50,7 @@ export async function scanImage(ref: string, options: ScanOptions): Promise<Scan
     const image = await openImage(ref, { arch: options.arch });
     digest = image.manifestDigest;
     indexDigest = image.indexDigest;
-    const fs = await readFilesystem(image, {
-      origin: ref,
-      want: (path) =>
-        isPackageDb(path) || isOwnershipDb(path) || isPythonMetadata(path) || OS_RELEASE.includes(path),
-    });
-    records = installedPackageRecords(fs).filter((r) => r.package.manager === "dpkg");
-    python = pythonPackages(fs);
-    osRelease = (OS_RELEASE.map((p) => fs.contents.get(p)).find((b) => b !== undefined) ?? "").toString();
+    ({ records, python, osRelease } = await readImagePackages(image, ref));
   } catch (err) {
     throw inStage("read image", err);
   }
