@@ -21,6 +21,7 @@ import {
 } from "@sigstore/verify";
 import { CudasealError, type ErrorCode } from "../errors.ts";
 import { parsePublicKey } from "./keys.ts";
+import type { StreamedArtifact } from "./streamed-artifact.ts";
 import { trustMaterialOf } from "./trusted-root.ts";
 
 /** What a bundle is checked against. */
@@ -54,7 +55,7 @@ const HASHES: Readonly<Record<number, string>> = { 0: "sha256", 1: "sha256", 2: 
 export async function verifyBundle(
   bundle: unknown,
   trust: BundleTrust,
-  artifact?: Buffer,
+  artifact?: Buffer | StreamedArtifact,
 ): Promise<VerifiedBundle> {
   const parsed = parseBundle(bundle);
   const keyless = parsed.verificationMaterial.content.$case !== "publicKey";
@@ -177,7 +178,7 @@ function keylessMaterial(root: TrustMaterial | undefined, trust: BundleTrust): T
 // A message signature is over the artifact: its digest must be the one the
 // bundle names, or the bundle is for another artifact. Checked before the
 // signature, so that the error says so.
-function checkArtifact(bundle: Bundle, artifact: Buffer | undefined): void {
+function checkArtifact(bundle: Bundle, artifact: Buffer | StreamedArtifact | undefined): void {
   if (bundle.content.$case !== "messageSignature") return;
   if (artifact === undefined) {
     throw new CudasealError(
@@ -193,7 +194,15 @@ function checkArtifact(bundle: Bundle, artifact: Buffer | undefined): void {
       `the bundle's message digest algorithm ${named?.algorithm} is not supported`,
     );
   }
-  const digest = createHash(algorithm).update(artifact).digest();
+  if (!Buffer.isBuffer(artifact) && artifact.algorithm !== algorithm) {
+    throw new CudasealError(
+      "INTERNAL",
+      `the artifact was hashed with ${artifact.algorithm}, the bundle names ${algorithm}`,
+    );
+  }
+  const digest = Buffer.isBuffer(artifact)
+    ? createHash(algorithm).update(artifact).digest()
+    : artifact.digest;
   if (!digest.equals(Buffer.from(named.digest))) {
     throw new CudasealError(
       "VERIFY_DIGEST_MISMATCH",
@@ -240,10 +249,16 @@ function checkNoRootInChain(bundle: Bundle): void {
   }
 }
 
-function signedEntity(bundle: Bundle, artifact: Buffer | undefined, ignoreTlog: boolean): SignedEntity {
+function signedEntity(
+  bundle: Bundle,
+  artifact: Buffer | StreamedArtifact | undefined,
+  ignoreTlog: boolean,
+): SignedEntity {
   let entity: SignedEntity;
   try {
-    entity = toSignedEntity(bundle, artifact);
+    entity = toSignedEntity(bundle, Buffer.isBuffer(artifact) ? artifact : undefined);
+    if (bundle.content.$case === "messageSignature" && artifact !== undefined && !Buffer.isBuffer(artifact))
+      entity = { ...entity, signature: streamed(entity.signature, artifact) };
   } catch (err) {
     // A certificate or timestamp that does not parse.
     throw new CudasealError("VERIFY_BUNDLE_INVALID", `the bundle cannot be read: ${describe(err)}`, {
@@ -256,6 +271,25 @@ function signedEntity(bundle: Bundle, artifact: Buffer | undefined, ignoreTlog: 
     tlogEntries: [],
     timestamps: entity.timestamps.filter((t) => t.$case !== "transparency-log"),
   };
+}
+
+// The library's message-signature check wants the artifact's bytes; a
+// streamed artifact was checked as it was read.
+function streamed(content: SignedEntity["signature"], artifact: StreamedArtifact): SignedEntity["signature"] {
+  return {
+    signature: content.signature,
+    compareSignature: (s) => content.compareSignature(s),
+    compareDigest: (d) => content.compareDigest(d),
+    compareSignedDigest: (d) => content.compareSignedDigest(d),
+    verifySignature: (key) => artifact.verify(key, content.signature),
+  };
+}
+
+/** The node:crypto name of the digest a message-signature bundle names, or undefined for any other bundle. */
+export function messageDigestAlgorithm(bundle: unknown): string | undefined {
+  const parsed = parseBundle(bundle);
+  if (parsed.content.$case !== "messageSignature") return undefined;
+  return HASHES[parsed.content.messageSignature.messageDigest?.algorithm ?? 0];
 }
 
 // Each entry must come from a log the trust names; otherwise the library's

@@ -18,9 +18,41 @@ export const MAX_TRUSTED_ROOT_BYTES = 1024 * 1024;
 
 const MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.trustedroot(\+json;version=0\.\d+|\.v0\.\d+\+json)$/;
 
+/**
+ * The Sigstore public-good instance's trusted root, as its TUF repository
+ * published it (sigstore/root-signing, targets/trusted_root.json), shipped
+ * with cudaseal: the default when no --trusted-root is given, with no
+ * network. A key rotated after it was taken needs --trusted-root.
+ */
+export const PUBLIC_GOOD_TRUSTED_ROOT = new URL(
+  "../../data/sigstore/public-good-trusted-root.json",
+  import.meta.url,
+);
+
+/** A trusted root and where it came from, for messages and --json. */
+export interface LoadedTrustedRoot {
+  root: unknown;
+  /** The file named, or "public-good" for the one shipped. */
+  source: string;
+}
+
+/** The trusted root in `path`, or the shipped public-good one when `path` is undefined. */
+export async function loadTrustedRoot(path?: string): Promise<LoadedTrustedRoot> {
+  if (path !== undefined) return { root: await readTrustedRoot(path), source: path };
+  return { root: await readTrustedRoot(PUBLIC_GOOD_TRUSTED_ROOT.pathname), source: "public-good" };
+}
+
 /** Read and parse a trusted_root.json file, capped; TRUSTED_ROOT_INVALID when it is not JSON. */
 export async function readTrustedRoot(path: string): Promise<unknown> {
-  const bytes = await readRegularFile(path, { what: "trusted root", max: MAX_TRUSTED_ROOT_BYTES });
+  let bytes: Buffer;
+  try {
+    bytes = await readRegularFile(path, { what: "trusted root", max: MAX_TRUSTED_ROOT_BYTES });
+  } catch (err) {
+    if (err instanceof CudasealError) throw err;
+    throw new CudasealError("TRUSTED_ROOT_INVALID", `cannot read ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
   try {
     return JSON.parse(bytes.toString("utf8"));
   } catch (err) {

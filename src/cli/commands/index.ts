@@ -132,4 +132,9 @@ export const commands: readonly CommandEntry[] = [
     summary: "Verify an image's in-toto attestations with a public key",
     load: async () => (await import("./verify-attestation.ts")).verifyAttestationCommand,
   },
+  {
+    name: "verify-blob",
+    summary: "Verify a file against its Sigstore bundle, with a key or keylessly (as cosign verify-blob)",
+    load: async () => (await import("./verify-blob.ts")).verifyBlobCommand,
+  },
 ];

@@ -1,0 +1,84 @@
+// What the verifying commands (verify, verify-attestation, verify-blob) are
+// told to trust: a public key (--key), or a keyless signer's identity and
+// OIDC issuer under a Sigstore trusted root, with cosign's flags and
+// meanings. Keyless needs both an identity and an issuer, as cosign does:
+// a certificate from the right CA says nothing until it is known whose it is.
+
+import { CudasealError } from "../errors.ts";
+import type { BundleTrust } from "../sign/index.ts";
+import { loadTrustedRoot } from "../sign/index.ts";
+import { readRegularFile } from "../util/read-regular-file.ts";
+import { type Flags, type FlagValues, stringFlag } from "./command.ts";
+
+/** The keyless flags; `--key` is each command's own (SIGN_TARGET_FLAGS has it for image commands). */
+export const KEYLESS_FLAGS: Flags = {
+  "certificate-identity": { type: "string" },
+  "certificate-identity-regexp": { type: "string" },
+  "certificate-oidc-issuer": { type: "string" },
+  "certificate-oidc-issuer-regexp": { type: "string" },
+  "trusted-root": { type: "string" },
+  "insecure-ignore-tlog": { type: "boolean" },
+};
+
+export const KEYLESS_HELP = `Keyless (a Fulcio certificate in a Sigstore bundle), instead of --key:
+  --certificate-identity ID          the signer's exact identity (the certificate's
+                                     e-mail or URI, e.g. a workflow's
+                                     https://github.com/ORG/REPO/.github/workflows/F.yml@refs/heads/main)
+  --certificate-identity-regexp RE   or a regular expression it must match (unanchored)
+  --certificate-oidc-issuer URL      the exact OIDC issuer that vouched for it, e.g.
+                                     https://token.actions.githubusercontent.com
+  --certificate-oidc-issuer-regexp RE  or a regular expression it must match
+  --trusted-root FILE                a Sigstore trusted_root.json (Fulcio CAs, Rekor and
+                                     CT logs, timestamp authorities); default: the
+                                     public-good instance's, shipped with cudaseal
+  --insecure-ignore-tlog             accept a bundle with no transparency log entry
+                                     (key-signed offline); its entries are not checked`;
+
+/** What `flags` say to trust, with the trusted root's source when one is used; USAGE when they say too little or too much. */
+export async function bundleTrustFrom(
+  flags: FlagValues,
+  example: string,
+): Promise<{ trust: BundleTrust; trustedRootSource?: string }> {
+  const keyPath = stringFlag(flags, "key");
+  const subject = stringFlag(flags, "certificate-identity");
+  const subjectRegExp = stringFlag(flags, "certificate-identity-regexp");
+  const issuer = stringFlag(flags, "certificate-oidc-issuer");
+  const issuerRegExp = stringFlag(flags, "certificate-oidc-issuer-regexp");
+  const ignoreTlog = flags["insecure-ignore-tlog"] === true;
+  const anyIdentity = [subject, subjectRegExp, issuer, issuerRegExp].some((v) => v !== undefined);
+  if (keyPath !== undefined && anyIdentity) {
+    throw new CudasealError("USAGE", "--key and the --certificate-* flags are two ways to verify: pick one", {
+      hint: example,
+    });
+  }
+  const rootPath = stringFlag(flags, "trusted-root");
+  if (keyPath !== undefined) {
+    const publicKey = (await readRegularFile(keyPath, { what: "public key", max: 64 * 1024 })).toString(
+      "utf8",
+    );
+    // A key bundle's log entry is checked against the trusted root's logs.
+    const loaded = ignoreTlog && rootPath === undefined ? undefined : await loadTrustedRoot(rootPath);
+    return {
+      trust: { publicKey, ignoreTlog, ...(loaded ? { trustedRoot: loaded.root } : {}) },
+      ...(loaded ? { trustedRootSource: loaded.source } : {}),
+    };
+  }
+  if (
+    (subject === undefined && subjectRegExp === undefined) ||
+    (issuer === undefined && issuerRegExp === undefined)
+  ) {
+    throw new CudasealError(
+      "USAGE",
+      "name the signer: --key FILE, or --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp)",
+      { hint: example },
+    );
+  }
+  const loaded = await loadTrustedRoot(rootPath);
+  const identity = {
+    ...(subject !== undefined ? { subject } : {}),
+    ...(subjectRegExp !== undefined ? { subjectRegExp } : {}),
+    ...(issuer !== undefined ? { issuer } : {}),
+    ...(issuerRegExp !== undefined ? { issuerRegExp } : {}),
+  };
+  return { trust: { trustedRoot: loaded.root, identity, ignoreTlog }, trustedRootSource: loaded.source };
+}
