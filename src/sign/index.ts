@@ -18,6 +18,8 @@ export { verifyBundle } from "./bundle-verify.ts";
 export { cosignTag, signatureConfigBytes } from "./cosign-manifest.ts";
 export type { GpuSmokeGpu, GpuSmokeReport } from "./gpu-smoke.ts";
 export { checkGpuSmokeReport, GPU_SMOKE_PREDICATE_TYPE, parseGpuSmokeReport } from "./gpu-smoke.ts";
+export type { IdentityToken, IdentityTokenOptions } from "./identity-token.ts";
+export { identityToken, parseIdentityToken } from "./identity-token.ts";
 export type { ImageTarget, TargetOptions } from "./image-target.ts";
 export { openImageTarget } from "./image-target.ts";
 export type { KeyPairPem, PasswordSource } from "./keys.ts";
@@ -29,6 +31,10 @@ export {
   readPublicKey,
   writeKeyPair,
 } from "./keys.ts";
+export type { KeylessOptions } from "./keyless-signer.ts";
+export { keylessBundleSigner } from "./keyless-signer.ts";
+export type { SignedBlob } from "./sign-blob.ts";
+export { MAX_SIGN_BLOB_BYTES, signBlob } from "./sign-blob.ts";
 export type { SignedDigest, SignOptions } from "./sign-image.ts";
 export { signImage } from "./sign-image.ts";
 export { signedReferences } from "./signed-references.ts";
