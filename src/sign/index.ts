@@ -22,6 +22,8 @@ export type { IdentityToken, IdentityTokenOptions } from "./identity-token.ts";
 export { identityToken, parseIdentityToken } from "./identity-token.ts";
 export type { ImageTarget, TargetOptions } from "./image-target.ts";
 export { openImageTarget } from "./image-target.ts";
+export type { KeylessOptions } from "./keyless-signer.ts";
+export { keylessBundleSigner } from "./keyless-signer.ts";
 export type { KeyPairPem, PasswordSource } from "./keys.ts";
 export {
   generateKeyPair,
@@ -31,8 +33,6 @@ export {
   readPublicKey,
   writeKeyPair,
 } from "./keys.ts";
-export type { KeylessOptions } from "./keyless-signer.ts";
-export { keylessBundleSigner } from "./keyless-signer.ts";
 export type { SignedBlob } from "./sign-blob.ts";
 export { MAX_SIGN_BLOB_BYTES, signBlob } from "./sign-blob.ts";
 export type { SignedDigest, SignOptions } from "./sign-image.ts";
