@@ -37,7 +37,7 @@ import {
   type RegistryCacheOptions,
   type RegistryCacheStats,
   RegistryLayerCache,
-} from "../registry-cache/index.ts";
+} from "../registry-cache/registry-layer-cache.ts";
 import { type Lock, lockFromSources } from "../resolve/index.ts";
 import { builtImageFacts, sbomArtifacts } from "../sbom/index.ts";
 import type { Spec } from "../spec/types.ts";

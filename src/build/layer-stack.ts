@@ -13,7 +13,7 @@ import type { LayerEntry } from "../layer/entry.ts";
 import { type CachedLayer, LayerCache } from "../layer/layer-cache.ts";
 import { layerTar } from "../layer/layer-tar.ts";
 import type { ConfigLayer } from "../oci/image-config.ts";
-import type { RegistryLayerCache } from "../registry-cache/index.ts";
+import type { RegistryLayerCache } from "../registry-cache/registry-layer-cache.ts";
 
 /** A layer's line in the build's report. */
 export interface LayerReport {

@@ -26,7 +26,7 @@ import type { ImageTree, LdCacheEntry } from "../link/index.ts";
 import { buildImageConfig } from "../oci/image-config.ts";
 import type { PlatformImage } from "../oci/image-plan.ts";
 import type { ChosenWheel } from "../python/index.ts";
-import type { RegistryLayerCache } from "../registry-cache/index.ts";
+import type { RegistryLayerCache } from "../registry-cache/registry-layer-cache.ts";
 import { type BuiltFiles, hashedEntries, type SbomFile } from "../sbom/index.ts";
 import type { Spec } from "../spec/types.ts";
 import { TreeCollector, TreeMerger, type TreeNodes, treeNodes } from "../tree/index.ts";
