@@ -320,6 +320,14 @@ function mapError(err: unknown, entity: SignedEntity, keyless: boolean): Cudasea
       cause: err,
     });
   }
+  if (err.code === "TLOG_ERROR" && entity.tlogEntries.length === 0) {
+    return new CudasealError("VERIFY_TLOG_INCLUSION_INVALID", "the bundle has no transparency log entry", {
+      cause: err,
+      hint: keyless
+        ? "a keyless signature is trusted through its Rekor entry; this bundle has none"
+        : "for a key-signed bundle made without a log, pass --insecure-ignore-tlog",
+    });
+  }
   const causeMessage = (err.cause as Error | undefined)?.message ?? "";
   const message = causeMessage ? `${err.message}: ${causeMessage}` : err.message;
   const code = codeOf(err, causeMessage, entity, keyless);
