@@ -5,6 +5,7 @@
 import { CudasealError } from "../../errors.ts";
 import type { Command, Flags, FlagValues } from "../command.ts";
 import type { Output } from "../output.ts";
+import { catalogEmit } from "./catalog-emit.ts";
 import { catalogJoin } from "./catalog-join.ts";
 import { catalogPlan } from "./catalog-plan.ts";
 import { catalogRun } from "./catalog-run.ts";
@@ -18,11 +19,11 @@ export interface Subcommand {
 }
 
 /** Every subcommand, in the order the help lists them. */
-const SUBCOMMANDS: readonly Subcommand[] = [catalogPlan, catalogRun, catalogJoin];
+const SUBCOMMANDS: readonly Subcommand[] = [catalogPlan, catalogRun, catalogEmit, catalogJoin];
 
 export const catalogCommand: Command = {
   name: "catalog",
-  help: `Usage: cudaseal catalog plan|run|join … [options]
+  help: `Usage: cudaseal catalog plan|run|emit|join … [options]
 
 A catalog (catalog.yaml, schema/catalog.schema.json) lists the images a team
 builds: each a spec or preset with its architectures, variants (cuda:
