@@ -60,14 +60,18 @@ function groupUnits(units: PlanUnit[]): Group[] {
   return groups;
 }
 
-/** A job id: the unit's id, or for a group the ids' common prefix up to a dash; ids may not start with a digit. */
+/**
+ * A job id: the unit's id, or for a group the ids' common prefix up to a
+ * dash and `-matrix` (the index unit of the same variant often has the
+ * prefix as its own id); ids may not start with a digit.
+ */
 function jobId(members: PlanUnit[]): string {
   let id = members[0].id;
   if (members.length > 1) {
     let prefix = id;
     for (const m of members) while (!m.id.startsWith(prefix)) prefix = prefix.slice(0, -1);
     prefix = prefix.slice(0, prefix.lastIndexOf("-") + 1).replace(/-+$/, "");
-    id = prefix || "units";
+    id = prefix ? `${prefix}-matrix` : "matrix";
   }
   return /^[a-z_]/i.test(id) ? id : `u-${id}`;
 }

@@ -9,5 +9,6 @@ export {
   type EmitOptions,
   ENGINES,
   type Engine,
+  resolveEmitOptions,
 } from "./options.ts";
 export { checkPlan } from "./plan-check.ts";

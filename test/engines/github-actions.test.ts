@@ -55,9 +55,9 @@ test("every unit runs once, and each job needs exactly the jobs holding its unit
     assert.deepEqual([...waited].sort(), [...wanted].sort(), id);
   }
   // The architectures of one spec × variant share a matrix job.
-  assert.deepEqual(unitsOf(doc.jobs["base-cuda-12-4"]), ["base-cuda-12-4-amd64", "base-cuda-12-4-arm64"]);
-  assert.deepEqual(doc.jobs["base-cuda-12-4-index"].needs, ["base-cuda-12-4"]);
-  assert.deepEqual(doc.jobs["app-cuda-12-4"].needs, ["base-cuda-12-4-index"]);
+  assert.deepEqual(unitsOf(doc.jobs["base-cuda-12-4-matrix"]), ["base-cuda-12-4-amd64", "base-cuda-12-4-arm64"]);
+  assert.deepEqual(doc.jobs["base-cuda-12-4-index"].needs, ["base-cuda-12-4-matrix"]);
+  assert.deepEqual(doc.jobs["app-cuda-12-4-matrix"].needs, ["base-cuda-12-4-index"]);
 });
 
 test("it runs nightly and by hand, may only read the repository, and pins its one action by commit", () => {
@@ -85,7 +85,7 @@ test("a unit's arguments reach the worker whole through sh, even ones with quote
   const { doc } = workflow();
   const dir = mkdtempSync(join(tmpdir(), "cudaseal-gha-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const job = doc.jobs["tools-cuda-12-8"];
+  const job = doc.jobs["tools-cuda-12-8-matrix"];
   const entry = job.strategy.matrix.include.find((i: Obj) => i.unit === "tools-cuda-12-8-arm64");
   // The step's own script with `docker` made a function that prints its arguments one a line.
   const script = `docker() { printf '%s\\n' "$@"; }\nid() { echo 1001; }\n${job.steps[2].run}`;
