@@ -77,11 +77,9 @@ function runUnit(unit: PlanUnit, args: string[], cwd: string, env: NodeJS.Proces
     child.once("error", reject);
     child.once("close", (code, signal) => {
       if (code === 0) return resolve();
-      const last = tail
-        .trim()
-        .split("\n")
-        .filter((l) => l.startsWith("error") || l.startsWith("  hint"))
-        .join(" ");
+      const lines = tail.trim().split("\n");
+      const errors = lines.filter((l) => /^(error|warning| {2}hint)/.test(l));
+      const last = (errors.length > 0 ? errors : lines.slice(-3)).join(" ").trim();
       reject(
         new Error(`cudaseal ${args[0]} exited ${signal ?? code}${last ? `: ${last}` : ""} (unit ${unit.id})`),
       );
