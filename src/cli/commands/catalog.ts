@@ -34,7 +34,12 @@ image of the catalog (contents: image:). Each unit has a key over its inputs
 and records it on what it pushes, so a unit whose key the registry holds is
 done. See docs/fleet.md.
 
-${SUBCOMMANDS.map((s) => s.help).join("\n\n")}`,
+${SUBCOMMANDS.map((s) => s.help).join("\n\n")}
+
+Examples:
+  cudaseal catalog plan catalog.yaml                  # which units are done
+  cudaseal catalog plan catalog.yaml --offline -o plan.json
+  cudaseal catalog run catalog.yaml --jobs 2          # build what is not done, here`,
   flags: Object.assign({}, ...SUBCOMMANDS.map((s) => s.flags)),
   async run(positionals, flags, out) {
     const [name, ...rest] = positionals;
