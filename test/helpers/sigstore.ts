@@ -77,26 +77,29 @@ export async function startSigstore(): Promise<SigstoreStandIns> {
 
   // Valid from a minute ago: an entry's integrated time is whole seconds.
   const since = new Date(Date.now() - 60_000);
-  const trustedRoot = TrustedRoot.toJSON({
-    mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-    certificateAuthorities: [
-      {
-        subject: { organization: "sigstore.mock", commonName: "sigstore" },
-        uri: fulcioURL,
-        certChain: { certificates: [{ rawBytes: Buffer.from(ca.rootCertificate.buffer) }] },
-        validFor: { start: since },
-        operator: "sigstore.mock",
-      },
-    ],
-    tlogs: [logInstance(rekorURL, tlog.publicKey, since)],
-    ctlogs: [
-      {
-        ...logInstance("http://ctlog.invalid", ctlog.publicKey, since),
-        logId: { keyId: Buffer.from(ctlog.logID.buffer) },
-      },
-    ],
-    timestampAuthorities: [],
-  });
+  // Without `operator` (newer than the trusted root cosign 2.5 reads, which refuses unknown fields).
+  const trustedRoot = withoutOperators(
+    TrustedRoot.toJSON({
+      mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+      certificateAuthorities: [
+        {
+          subject: { organization: "sigstore.mock", commonName: "sigstore" },
+          uri: fulcioURL,
+          certChain: { certificates: [{ rawBytes: Buffer.from(ca.rootCertificate.buffer) }] },
+          validFor: { start: since },
+          operator: "sigstore.mock",
+        },
+      ],
+      tlogs: [logInstance(rekorURL, tlog.publicKey, since)],
+      ctlogs: [
+        {
+          ...logInstance("http://ctlog.invalid", ctlog.publicKey, since),
+          logId: { keyId: Buffer.from(ctlog.logID.buffer) },
+        },
+      ],
+      timestampAuthorities: [],
+    }),
+  );
 
   const close = (server: Server) =>
     new Promise<void>((resolve) => {
@@ -149,6 +152,10 @@ function asRekorStores(body: string): string {
       })),
     },
   });
+}
+
+function withoutOperators(root: unknown): unknown {
+  return JSON.parse(JSON.stringify(root, (key, value) => (key === "operator" ? undefined : value)));
 }
 
 function logInstance(baseUrl: string, publicKey: Buffer, since: Date) {
