@@ -123,6 +123,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./sign.ts")).signCommand,
   },
   {
+    name: "sign-blob",
+    summary: "Sign a file into a Sigstore bundle, with a key or keylessly (as cosign sign-blob --bundle)",
+    load: async () => (await import("./sign-blob.ts")).signBlobCommand,
+  },
+  {
     name: "verify",
     summary: "Verify an image's cosign signatures with a public key",
     load: async () => (await import("./verify.ts")).verifyCommand,
