@@ -38,12 +38,13 @@ function unitTemplate(unit: PlanUnit, plan: CatalogPlan, options: ResolvedEmitOp
     metadata: { labels: { "cudaseal.dev/unit": unit.id } },
   };
   if (options.gitRepo) {
+    // No depth: to resolve a revision Argo fetches every branch, and a shallow clone may lack the commit.
     template.inputs = {
       artifacts: [
         {
           name: "catalog",
           path: CHECKOUT,
-          git: { repo: options.gitRepo, revision: options.gitRevision, depth: 1 },
+          git: { repo: options.gitRepo, revision: options.gitRevision },
         },
       ],
     };

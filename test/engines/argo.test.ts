@@ -127,7 +127,7 @@ test("with --git-repo the catalog is a git artifact at the given revision, and u
     {
       name: "catalog",
       path: "/src",
-      git: { repo: "https://git.example/team/catalog.git", revision: "0123abcd", depth: 1 },
+      git: { repo: "https://git.example/team/catalog.git", revision: "0123abcd" },
     },
   ]);
   assert.equal(t.container.workingDir, "/src/fleet");
