@@ -39,7 +39,11 @@ ${SUBCOMMANDS.map((s) => s.help).join("\n\n")}
 Examples:
   cudaseal catalog plan catalog.yaml                  # which units are done
   cudaseal catalog plan catalog.yaml --offline -o plan.json
-  cudaseal catalog run catalog.yaml --jobs 2          # build what is not done, here`,
+  cudaseal catalog run catalog.yaml --jobs 2          # build what is not done, here
+  cudaseal catalog emit fleet/catalog.yaml --engine argo --image registry.example/team/cudaseal:0.1.0 \\
+    --git-repo https://git.example/team/images.git --git-revision "$(git rev-parse HEAD)" -o catalog-argo.yaml
+  cudaseal catalog emit fleet/catalog.yaml --engine github-actions --image registry.example/team/cudaseal:0.1.0 \\
+    -o .github/workflows/cudaseal-catalog.yml`,
   flags: Object.assign({}, ...SUBCOMMANDS.map((s) => s.flags)),
   async run(positionals, flags, out) {
     const [name, ...rest] = positionals;
