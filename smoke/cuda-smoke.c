@@ -9,7 +9,7 @@
  *
  * Steps, each skipped once one before it fails:
  *   1. load libcudart and read the runtime and driver versions;
- *   2. count devices and read device 0's name and compute capability;
+ *   2. count devices and read device 0's name, compute capability and memory;
  *   3. copy a 64 MiB pattern to device 0 and back, and compare;
  *   4. if libnvrtc is present: compile an add-one kernel to PTX, load and
  *      launch it through the driver API, and check every element.
@@ -61,6 +61,10 @@ typedef cudaError_t (*cudaDeviceSynchronize_t)(void);
  * struct cannot overflow it. */
 #define DEVICE_PROP_BYTES 16384
 #define DEVICE_NAME_BYTES 256
+/* totalGlobalMem (size_t) follows name[256], uuid[16], luid[8] and
+ * luidDeviceNodeMask (4 bytes, padded to 8): offset 288 in the struct of
+ * CUDA 11 and 12 on 64-bit hosts. */
+#define DEVICE_PROP_TOTAL_GLOBAL_MEM 288
 
 /* ---- NVRTC ---- */
 
@@ -111,6 +115,7 @@ struct report {
   int device_count;
   char device[DEVICE_NAME_BYTES + 1];
   char compute_capability[16];
+  unsigned long long memory_bytes;
   const char *copy_check;
   const char *nvrtc;
   const char *error_code;
@@ -237,7 +242,7 @@ static int load_cudart(struct report *r, struct cudart *rt) {
   return 0;
 }
 
-/* Step 2: device count, device 0's name and compute capability (major*10+minor). */
+/* Step 2: device count, device 0's name, memory and compute capability (major*10+minor). */
 static int inspect_device(struct report *r, const struct cudart *rt, int *cc) {
   cudaError_t err = rt->get_device_count(&r->device_count);
   if (err != cudaSuccess) {
@@ -255,7 +260,12 @@ static int inspect_device(struct report *r, const struct cudart *rt, int *cc) {
     return -1;
   }
   err = rt->get_device_properties(prop, 0);
-  if (err == cudaSuccess) memcpy(r->device, prop, DEVICE_NAME_BYTES);
+  if (err == cudaSuccess) {
+    size_t total = 0;
+    memcpy(r->device, prop, DEVICE_NAME_BYTES);
+    memcpy(&total, (const char *)prop + DEVICE_PROP_TOTAL_GLOBAL_MEM, sizeof total);
+    r->memory_bytes = total;
+  }
   r->device[DEVICE_NAME_BYTES] = '\0';
   free(prop);
   if (err != cudaSuccess) {
@@ -589,6 +599,7 @@ static void print_report(const struct report *r) {
   json_string(stdout, r->device);
   printf(",\"computeCapability\":");
   json_string(stdout, r->compute_capability);
+  printf(",\"memoryBytes\":%llu", r->memory_bytes);
   printf(",\"copyCheck\":\"%s\",\"nvrtc\":\"%s\",\"errorCode\":", r->copy_check, r->nvrtc);
   json_string(stdout, r->error_code);
   printf(",\"error\":");

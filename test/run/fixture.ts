@@ -214,6 +214,7 @@ int cudaGetDeviceProperties_v2(void *prop, int dev) {
   if (dev != 0) return 101;
   memset(prop, 0, 1032);
   strcpy(prop, "Fake GPU");
+  *(size_t *)((char *)prop + 288) = (size_t)16 << 30; /* totalGlobalMem */
   return 0;
 }
 int cudaGetDeviceProperties(void *prop, int dev) { return cudaGetDeviceProperties_v2(prop, dev); }

@@ -29,6 +29,7 @@ interface SmokeReport {
   deviceCount: number;
   device: string;
   computeCapability: string;
+  memoryBytes: number;
   copyCheck: "pass" | "fail" | "skipped";
   nvrtc: "pass" | "fail" | "absent" | "skipped";
   errorCode: string;
@@ -58,6 +59,7 @@ int cudaGetDeviceProperties_v2(void *prop, int dev) {
   memset(prop, 0x5a, 1032); /* the whole of CUDA 12.4's struct cudaDeviceProp */
   memset(prop, 0, 256);
   strcpy(prop, "Fake GPU");
+  *(size_t *)((char *)prop + 288) = (size_t)80 << 30; /* totalGlobalMem */
   return 0;
 }
 int cudaDeviceGetAttribute(int *v, int attr, int dev) {
@@ -298,6 +300,7 @@ describe("cuda-smoke", { skip: gccMissing }, () => {
       deviceCount: 1,
       device: "Fake GPU",
       computeCapability: "8.0",
+      memoryBytes: 80 * 1024 ** 3,
       copyCheck: "pass",
       nvrtc: "pass",
       errorCode: "",
