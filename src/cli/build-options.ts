@@ -122,13 +122,15 @@ export function registryCacheFrom(
   const from = (listFlag(flags, "cache-from") ?? []).map((t) => cacheRepository(t, "--cache-from"));
   const toText = stringFlag(flags, "cache-to");
   const to = toText === undefined ? undefined : cacheRepository(toText, "--cache-to");
-  if (from.length === 0 && to === undefined) {
-    if (flags["cache-strict"] === true)
-      throw new CudasealError("USAGE", "--cache-strict needs --cache-from", {
+  if (from.length === 0 && flags["cache-strict"] === true)
+    throw new CudasealError(
+      "USAGE",
+      "--cache-strict needs --cache-from: it decides what a poisoned entry read does",
+      {
         hint: "--cache-from registry.example/team/cache --cache-strict",
-      });
-    return undefined;
-  }
+      },
+    );
+  if (from.length === 0 && to === undefined) return undefined;
   return {
     from,
     to,
