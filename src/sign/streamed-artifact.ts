@@ -20,7 +20,7 @@ export interface StreamedArtifact {
 
 /** Read `chunks` once, hashing under `algorithm` (and SHA-256) and feeding a signature check. */
 export async function streamArtifact(
-  chunks: AsyncIterable<Uint8Array>,
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   algorithm = "sha256",
 ): Promise<StreamedArtifact> {
   const hash = createHash(algorithm);
