@@ -258,6 +258,7 @@ function openRegistryCache(
   if (asked === undefined || (asked.from.length === 0 && asked.to === undefined)) return undefined;
   return new RegistryLayerCache({
     ...asked,
+    onProgress: options.onProgress,
     onWarning: (warning) => {
       warnings.push({ code: warning.code, message: warning.message });
       options.onWarning?.(warning);

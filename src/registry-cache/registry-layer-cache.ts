@@ -27,6 +27,7 @@ import {
   type Repository,
 } from "../registry/index.ts";
 import { mapPool } from "../util/pool.ts";
+import type { ProgressSink } from "../util/progress.ts";
 import { fetchEntry } from "./fetch-entry.ts";
 import { pushEntry } from "./push-entry.ts";
 
@@ -40,6 +41,8 @@ export interface RegistryCacheOptions {
   strict?: boolean;
   /** Each CACHE_REGISTRY_UNREACHABLE and CACHE_ENTRY_POISONED the build went on past. */
   onWarning?: (warning: CudasealError) => void;
+  /** The writes' progress (task `cache`, one item per entry). */
+  onProgress?: ProgressSink;
 }
 
 /** What the registry cache did in one build. */
@@ -75,6 +78,7 @@ export class RegistryLayerCache {
   readonly #to: Repository | undefined;
   readonly #strict: boolean;
   readonly #onWarning: (warning: CudasealError) => void;
+  readonly #onProgress: ProgressSink;
   readonly #ready = new Map<Repository, Promise<boolean>>();
   readonly #down = new Set<Repository>();
   readonly #offered = new Map<string, Offered>();
@@ -101,6 +105,7 @@ export class RegistryLayerCache {
     this.#to = options.to === undefined ? undefined : open(options.to);
     this.#strict = options.strict === true;
     this.#onWarning = options.onWarning ?? (() => undefined);
+    this.#onProgress = options.onProgress ?? (() => undefined);
   }
 
   /** The layer `key` names from the first `from` repository that has a sound entry for it, its blob in `store`. */
@@ -136,20 +141,25 @@ export class RegistryLayerCache {
   async flush(): Promise<RegistryCacheStats> {
     const to = this.#to;
     if (to === undefined || this.#offered.size === 0 || !(await this.#reachable(to))) return this.stats;
+    const progress = this.#onProgress;
+    progress({ task: "cache", kind: "start", unit: "items", total: this.#offered.size });
     await mapPool([...this.#offered], 4, async ([key, offered]) => {
-      if (this.#down.has(to)) {
-        this.stats.failed++;
-        return;
-      }
       try {
+        if (this.#down.has(to)) {
+          this.stats.failed++;
+          return;
+        }
         const mountFrom = this.#mountSources(to, offered.from);
         const done = await pushEntry(to, key, offered.layer, mountFrom, offered.replace);
         this.stats[done]++;
       } catch (err) {
         this.stats.failed++;
         this.#leave(to, "write", err);
+      } finally {
+        progress({ task: "cache", kind: "advance", delta: 1 });
       }
     });
+    progress({ task: "cache", kind: "end" });
     return this.stats;
   }
 
