@@ -60,7 +60,7 @@ test("each engine's output from the catalog is valid against its schema and runs
 
   const gha = await emit(["fleet/catalog.yaml", "--engine", "github-actions", "--image", IMAGE]);
   assert.equal(gha.status, 0, gha.stderr);
-  const workflow = parse(gha.stdout);
+  const workflow = parse(gha.stdout) as Obj;
   const validateGha = githubWorkflowValidator();
   assert.ok(validateGha(workflow), JSON.stringify(validateGha.errors?.slice(0, 3)));
   const ran = Object.values(workflow.jobs as Obj).flatMap((j: Obj) =>
