@@ -108,14 +108,43 @@ export async function verifyBundle(
   };
 }
 
+/**
+ * The most log entries, timestamps and chain certificates a bundle may
+ * carry. Real bundles have one or two of each; the library compares them
+ * pairwise to refuse duplicates, so thousands in a large bundle would cost
+ * minutes before any signature was looked at.
+ */
+export const MAX_BUNDLE_PARTS = 16;
+
 function parseBundle(bundle: unknown): Bundle {
+  let parsed: Bundle;
   try {
-    return bundleFromJSON(bundle);
+    parsed = bundleFromJSON(bundle);
   } catch (err) {
     throw new CudasealError("VERIFY_BUNDLE_INVALID", `not a valid Sigstore bundle: ${describe(err)}`, {
       cause: err,
     });
   }
+  const material = parsed.verificationMaterial;
+  const parts: [string, number][] = [
+    ["transparency log entries", material.tlogEntries.length],
+    ["RFC 3161 timestamps", material.timestampVerificationData?.rfc3161Timestamps.length ?? 0],
+    [
+      "chain certificates",
+      material.content.$case === "x509CertificateChain"
+        ? material.content.x509CertificateChain.certificates.length
+        : 0,
+    ],
+  ];
+  for (const [what, count] of parts) {
+    if (count > MAX_BUNDLE_PARTS) {
+      throw new CudasealError(
+        "VERIFY_BUNDLE_INVALID",
+        `the bundle has ${count} ${what}; at most ${MAX_BUNDLE_PARTS} are read`,
+      );
+    }
+  }
+  return parsed;
 }
 
 function describe(err: unknown): string {

@@ -308,3 +308,12 @@ test("a key-signed DSSE bundle returns its payload", async () => {
   tampered.dsseEnvelope.payload = Buffer.from('{"subject":[1]}').toString("base64");
   await rejectsWith(verifyBundle(tampered, { publicKey: PUB, ignoreTlog: true }), "VERIFY_SIGNATURE_INVALID");
 });
+
+test("a bundle padded with thousands of log entries is refused before any of them is compared", async () => {
+  const b = structuredClone(bundleOf("happy-path-v0.3")) as {
+    verificationMaterial: { tlogEntries: unknown[] };
+  };
+  const entry = b.verificationMaterial.tlogEntries[0];
+  b.verificationMaterial.tlogEntries = Array.from({ length: 5000 }, () => entry);
+  await rejectsWith(verifyBundle(b, keyless(), A_TXT), "VERIFY_BUNDLE_INVALID");
+});
