@@ -55,7 +55,10 @@ test("every unit runs once, and each job needs exactly the jobs holding its unit
     assert.deepEqual([...waited].sort(), [...wanted].sort(), id);
   }
   // The architectures of one spec × variant share a matrix job.
-  assert.deepEqual(unitsOf(doc.jobs["base-cuda-12-4-matrix"]), ["base-cuda-12-4-amd64", "base-cuda-12-4-arm64"]);
+  assert.deepEqual(unitsOf(doc.jobs["base-cuda-12-4-matrix"]), [
+    "base-cuda-12-4-amd64",
+    "base-cuda-12-4-arm64",
+  ]);
   assert.deepEqual(doc.jobs["base-cuda-12-4-index"].needs, ["base-cuda-12-4-matrix"]);
   assert.deepEqual(doc.jobs["app-cuda-12-4-matrix"].needs, ["base-cuda-12-4-index"]);
 });
