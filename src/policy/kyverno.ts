@@ -1,47 +1,57 @@
 // A Kyverno ClusterPolicy (kyverno.io/v1, Kyverno 1.13 or later) that
-// admits a pod only when every image matching the given patterns carries a
-// cosign signature by one public key, and, when asked, signed attestations
-// (SBOM, provenance) by the same key. It is set for a cluster that cannot
-// reach Sigstore's public services: cudaseal signs with a key and uploads
-// nothing to Rekor, so the transparency log and certificate timestamp checks
-// are turned off (`rekor.ignoreTlog`, `ctlog.ignoreSCT`) and the key is the
-// only trust root. Fields follow the v1 schema of Kyverno 1.19's CRD, using
-// the current names, not the deprecated ones (`failureAction` on the rule
-// rather than `spec.validationFailureAction`, `webhookConfiguration`
-// rather than `spec.webhookTimeoutSeconds`). See docs/admission.md.
+// admits a pod only when every image matching the given patterns is signed,
+// and, when asked, carries signed attestations (SBOM, provenance, the GPU
+// smoke test). The signer is pinned either way a policy can pin it:
+//
+// - a public key (`cudaseal sign --key`): the policy is set for a cluster
+//   that cannot reach Sigstore's public services, since cudaseal signs with
+//   a key and uploads nothing to Rekor, so the transparency log and
+//   certificate timestamp checks are turned off (`rekor.ignoreTlog`,
+//   `ctlog.ignoreSCT`) and the key is the only trust root;
+// - a keyless identity (the Fulcio certificate's subject and OIDC issuer),
+//   checked against a Rekor log (the public one unless another is named).
+//
+// `type: Cosign` reads cosign's `.sig`/`.att` tags; `type: SigstoreBundle`
+// (bundle: true) reads Sigstore bundles stored as OCI 1.1 referrers, as
+// cosign 3 and `cudaseal sign --bundle` write them. Fields follow the v1
+// schema of Kyverno 1.19's CRD, using the current names, not the deprecated
+// ones (`failureAction` on the rule rather than
+// `spec.validationFailureAction`, `webhookConfiguration` rather than
+// `spec.webhookTimeoutSeconds`). See docs/admission.md.
 
 import { stringify } from "yaml";
-import { CudasealError } from "../errors.ts";
-import { ATTESTATION_KINDS, type AttestationName, isAttestationName } from "./kyverno-attestations.ts";
-import { policyPublicKey, readPolicyPublicKey } from "./public-key.ts";
+import {
+  type CommonPolicyInput,
+  commonPolicyOptions,
+  DEFAULT_POLICY_NAME,
+  MAX_TIMEOUT_SECONDS,
+  usage,
+} from "./policy-options.ts";
+import { readPolicyPublicKey } from "./public-key.ts";
+import { attestationRequirements, kyvernoCondition, type RequirementsInput } from "./requirements.ts";
+import { type PolicyTrust, type PolicyTrustInput, policyTrust } from "./trust.ts";
 
-/** Enforce refuses an unverified pod; Audit admits it and reports it. */
-export type FailureAction = "Enforce" | "Audit";
+export type { FailureAction } from "./policy-options.ts";
+export { DEFAULT_POLICY_NAME, MAX_TIMEOUT_SECONDS };
 
-export interface KyvernoPolicyInput {
-  /** The PEM public key (cosign.pub's text); checked again here. */
-  publicKey: string;
-  /** Image reference patterns (`registry.example/org/*`); `*` and `?` are wildcards. */
-  images: readonly string[];
-  /** Attestations to require, by cosign's `--type` name. */
-  attestations?: readonly string[];
-  /** metadata.name (default: cudaseal-verify-images). */
-  name?: string;
-  /** default: Enforce. */
-  action?: string;
-  /** The admission webhook's timeout, 1 to 30 seconds (default: 30). */
-  timeoutSeconds?: number;
-  /** Secrets (in Kyverno's namespace) holding pull credentials for the registry. */
-  pullSecrets?: readonly string[];
+/** The public Rekor log, which keyless signatures are recorded in unless a private one is named. */
+export const PUBLIC_REKOR_URL = "https://rekor.sigstore.dev";
+
+export interface KyvernoPolicyInput extends CommonPolicyInput, PolicyTrustInput, RequirementsInput {
+  /** Verify Sigstore bundles stored as OCI 1.1 referrers (`type: SigstoreBundle`) instead of cosign's tags. */
+  bundle?: boolean;
+  /** Keyless: the Rekor log the signatures are in (default: the public one). */
+  rekorUrl?: string;
 }
 
 export interface KyvernoPolicyOptions extends Omit<KyvernoPolicyInput, "publicKey"> {
-  /** The public key file, cosign.pub. */
-  keyFile: string;
+  /** The public key file, cosign.pub; absent for a keyless policy. */
+  keyFile?: string;
 }
 
+/** A policy document, as data and as YAML. */
 export interface KyvernoPolicy {
-  /** The ClusterPolicy as data, for --json and tests. */
+  /** The policy as data, for --json and tests. */
   document: Record<string, unknown>;
   /** The same as YAML; the same input gives the same bytes. */
   text: string;
@@ -49,52 +59,29 @@ export interface KyvernoPolicy {
   notes: string[];
 }
 
-export const DEFAULT_POLICY_NAME = "cudaseal-verify-images";
-/** The longest a Kubernetes admission webhook may wait; verification fetches from the registry. */
-export const MAX_TIMEOUT_SECONDS = 30;
-
 type Obj = Record<string, unknown>;
 
-/** Read the key file and write the policy. */
+/** Read the key file (when one is named) and write the policy. */
 export async function kyvernoPolicyFromKeyFile(options: KyvernoPolicyOptions): Promise<KyvernoPolicy> {
   const { keyFile, ...rest } = options;
-  return kyvernoPolicy({ ...rest, publicKey: await readPolicyPublicKey(keyFile) });
+  return kyvernoPolicy({
+    ...rest,
+    ...(keyFile === undefined ? {} : { publicKey: await readPolicyPublicKey(keyFile) }),
+  });
 }
 
 /** The ClusterPolicy for `input`: pure, no I/O. */
 export function kyvernoPolicy(input: KyvernoPolicyInput): KyvernoPolicy {
-  const publicKey = policyPublicKey(input.publicKey);
-  const images = checkImages(input.images);
-  const attestations = checkAttestations(input.attestations ?? []);
-  const name = checkName(input.name ?? DEFAULT_POLICY_NAME);
-  const action = checkAction(input.action ?? "Enforce");
-  const timeoutSeconds = checkTimeout(input.timeoutSeconds ?? MAX_TIMEOUT_SECONDS);
-  const pullSecrets = [...new Set(input.pullSecrets ?? [])];
-  for (const s of pullSecrets) {
-    // A Secret's name is a DNS subdomain: labels joined by dots, 253 characters at most.
-    if (s.length > 253 || !s.split(".").every((label) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(label))) {
-      throw usage(`${JSON.stringify(s)} is not a Secret name`, "lowercase letters, digits, '-' and '.'");
-    }
-  }
+  const trust = policyTrust(input);
+  const { images, name, action, timeoutSeconds, pullSecrets } = commonPolicyOptions(input);
+  const requirements = attestationRequirements(input);
+  const rekorUrl = checkRekorUrl(input.rekorUrl, trust);
 
   // A fresh object at each use: a shared one would come out as a YAML anchor and alias.
-  const attestors = (): Obj[] => [
-    {
-      count: 1,
-      entries: [
-        {
-          keys: {
-            publicKeys: publicKey,
-            rekor: { ignoreTlog: true },
-            ctlog: { ignoreSCT: true },
-          },
-        },
-      ],
-    },
-  ];
+  const attestors = (): Obj[] => [{ count: 1, entries: [attestorEntry(trust, rekorUrl)] }];
 
   const verify: Obj = {
-    type: "Cosign",
+    type: input.bundle ? "SigstoreBundle" : "Cosign",
     imageReferences: images,
     failureAction: action,
     // Kyverno refuses mutateDigest with Audit: an audited pod must be admitted as written.
@@ -104,20 +91,24 @@ export function kyvernoPolicy(input: KyvernoPolicyInput): KyvernoPolicy {
     useCache: true,
     attestors: attestors(),
   };
-  if (attestations.length) {
-    verify.attestations = attestations.map((a) => {
-      const kind = ATTESTATION_KINDS[a];
-      return {
-        type: kind.predicateType,
-        attestors: attestors(),
-        conditions: [{ all: [{ ...kind.condition }] }],
-      };
-    });
+  if (requirements.length) {
+    verify.attestations = requirements.map((r) => ({
+      type: r.predicateType,
+      attestors: attestors(),
+      conditions: [{ all: r.checks.map(kyvernoCondition) }],
+    }));
   }
   if (pullSecrets.length) verify.imageRegistryCredentials = { secrets: pullSecrets };
 
-  const checks = ["a cosign signature by the pinned key"];
-  for (const a of attestations) checks.push(`a signed ${a} attestation`);
+  const format = input.bundle ? "Sigstore bundle" : "cosign signature";
+  const checks = [
+    trust.kind === "key" ? `a ${format} by the pinned key` : `a keyless ${format} by ${who(trust)}`,
+  ];
+  for (const r of requirements) checks.push(`a signed ${r.name} attestation`);
+  const how =
+    trust.kind === "key"
+      ? "checked offline against the key alone (no Rekor, no CT log)"
+      : `checked against Fulcio's roots and the Rekor log at ${rekorUrl}`;
   const document: Obj = {
     apiVersion: "kyverno.io/v1",
     kind: "ClusterPolicy",
@@ -129,7 +120,7 @@ export function kyvernoPolicy(input: KyvernoPolicyInput): KyvernoPolicy {
         "policies.kyverno.io/category": "Software Supply Chain Security",
         "policies.kyverno.io/severity": "high",
         "policies.kyverno.io/subject": "Pod",
-        "policies.kyverno.io/description": `Images matching ${images.join(", ")} must carry ${checks.join(" and ")}, checked offline against the key alone (no Rekor, no CT log).${action === "Enforce" ? " Tags are replaced by the verified digests." : ""}`,
+        "policies.kyverno.io/description": `Images matching ${images.join(", ")} must carry ${checks.join(" and ")}, ${how}.${action === "Enforce" ? " Tags are replaced by the verified digests." : ""}`,
       },
     },
     spec: {
@@ -153,33 +144,47 @@ export function kyvernoPolicy(input: KyvernoPolicyInput): KyvernoPolicy {
   return { document, text: kyvernoYaml(document), notes: imageNotes(images) };
 }
 
+function attestorEntry(trust: PolicyTrust, rekorUrl: string): Obj {
+  if (trust.kind === "key") {
+    return { keys: { publicKeys: trust.publicKey, rekor: { ignoreTlog: true }, ctlog: { ignoreSCT: true } } };
+  }
+  const { kind: _kind, ...identity } = trust;
+  return { keyless: { ...identity, rekor: { url: rekorUrl } } };
+}
+
+/** The signer a keyless policy names, for the description. */
+export function who(identity: {
+  subject?: string;
+  subjectRegExp?: string;
+  issuer?: string;
+  issuerRegExp?: string;
+}): string {
+  const subject = identity.subject ?? `an identity matching ${identity.subjectRegExp}`;
+  const issuer = identity.issuer ?? `an issuer matching ${identity.issuerRegExp}`;
+  return `${subject} (issued by ${issuer})`;
+}
+
+/** The Rekor URL of a keyless policy: https, or http only to a loopback test log. */
+export function checkRekorUrl(url: string | undefined, trust: PolicyTrust): string {
+  if (url === undefined) return PUBLIC_REKOR_URL;
+  if (trust.kind === "key") {
+    throw usage("--rekor-url is for keyless policies", "a key-based policy checks no transparency log");
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw usage(`--rekor-url ${JSON.stringify(url)} is not a URL`);
+  }
+  if (parsed.protocol !== "https:" || parsed.username || parsed.password || /\s/.test(url)) {
+    throw usage(`--rekor-url ${JSON.stringify(url)} is not an https URL without credentials`);
+  }
+  return url.replace(/\/+$/, "");
+}
+
 /** A policy document as YAML, the same bytes for the same document. */
 export function kyvernoYaml(document: Obj): string {
   return stringify(document, { lineWidth: 0, aliasDuplicateObjects: false });
-}
-
-function usage(message: string, hint?: string, details?: Record<string, unknown>): CudasealError {
-  return new CudasealError("USAGE", message, { hint, details });
-}
-
-function checkImages(images: readonly string[]): string[] {
-  const out = [...new Set(images)];
-  if (out.length === 0) {
-    throw usage("name at least one image pattern", "--image 'registry.example/org/*'");
-  }
-  for (const image of out) {
-    // Kyverno would read a pattern with spaces or a {{variable}} as something other than a reference.
-    if (image === "" || /[\s{}"']/.test(image) || image.length > 512) {
-      throw usage(
-        `${JSON.stringify(image)} is not an image reference pattern`,
-        "e.g. 'registry.example/org/*'",
-        {
-          image,
-        },
-      );
-    }
-  }
-  return out;
 }
 
 // Kyverno matches a pattern, as written, against the image's full reference:
@@ -207,51 +212,4 @@ function imageNotes(images: readonly string[]): string[] {
     }
   }
   return notes;
-}
-
-function checkAttestations(names: readonly string[]): AttestationName[] {
-  const out: AttestationName[] = [];
-  for (const name of names) {
-    if (!isAttestationName(name)) {
-      throw usage(
-        `unknown attestation ${JSON.stringify(name)}`,
-        `use ${Object.keys(ATTESTATION_KINDS).join(", ")}`,
-        {
-          attestation: name,
-        },
-      );
-    }
-    if (!out.includes(name)) out.push(name);
-  }
-  return out;
-}
-
-function checkName(name: string): string {
-  // A DNS label, stricter than a ClusterPolicy name must be: Kyverno copies policy names into label values.
-  if (name.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
-    throw usage(
-      `${JSON.stringify(name)} is not a valid policy name`,
-      "use up to 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
-    );
-  }
-  return name;
-}
-
-function checkAction(action: string): FailureAction {
-  const lower = action.toLowerCase();
-  if (lower === "enforce") return "Enforce";
-  if (lower === "audit") return "Audit";
-  throw usage(
-    `unknown action ${JSON.stringify(action)}`,
-    "use Enforce (refuse unverified pods) or Audit (report them)",
-  );
-}
-
-function checkTimeout(seconds: number): number {
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_TIMEOUT_SECONDS) {
-    throw usage(
-      `webhook timeout ${seconds} is not a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`,
-    );
-  }
-  return seconds;
 }

@@ -10,7 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { parse } from "yaml";
-import { clusterPolicyValidator } from "./kyverno-schema.ts";
+import {
+  clusterImagePolicyValidator,
+  clusterPolicyValidator,
+  imageValidatingPolicyValidator,
+} from "./kyverno-schema.ts";
 
 const BIN = new URL("../../bin/cudaseal.js", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "cudaseal-policy-cli-"));
@@ -77,6 +81,21 @@ test("bad usage exits 2 with USAGE", () => {
     ["kyverno", "--key", KEY, "--image", "registry.example/org/*", "--attestation", "sbom"],
     ["kyverno", "--key", KEY, "--image", "registry.example/org/*", "--action", "Block"],
     ["kyverno", "--key", KEY, "--image", "registry.example/org/*", "--timeout", "60"],
+    ["kyverno-ivp", "--key", KEY, "--image", "registry.example/org/*", "--bundle"],
+    ["policy-controller", "--key", KEY, "--image", "registry.example/org/*", "--timeout", "10"],
+    [
+      "policy-controller",
+      "--key",
+      KEY,
+      "--image",
+      "registry.example/org/*",
+      "--rekor-url",
+      "https://r.example",
+    ],
+    ["kyverno", "--key", KEY, "--image", "registry.example/org/*", "--trust-root-ref", "root"],
+    ["kyverno", "--key", KEY, "--image", "registry.example/org/*", "--certificate-identity", "a@example.com"],
+    ["kyverno", "--image", "registry.example/org/*", "--certificate-identity", "a@example.com"],
+    ["kyverno", "--key", KEY, "--image", "registry.example/org/*", "--driver-branch", "550"],
   ];
   for (const args of cases) {
     const r = cudaseal(...args);
@@ -96,6 +115,41 @@ test("a private key or a missing key file exits 1 with KEY_INVALID", () => {
 test("--help teaches", () => {
   const r = cudaseal("--help");
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /Usage: cudaseal policy kyverno --key cosign.pub --image PATTERN/);
+  assert.match(r.stdout, /Usage: cudaseal policy KIND --key cosign.pub --image PATTERN/);
+  assert.match(r.stdout, /--certificate-identity ID/);
+  assert.match(r.stdout, /kyverno-ivp +Kyverno ImageValidatingPolicy/);
+  assert.match(r.stdout, /policy-controller +Sigstore policy-controller ClusterImagePolicy/);
   assert.match(r.stdout, /slsaprovenance1 +https:\/\/slsa.dev\/provenance\/v1/);
+});
+
+test("each kind from the command line: keyless and key-based, with the GPU smoke test, valid against its CRD schema", () => {
+  const keyless = [
+    "--certificate-identity-regexp",
+    "^https://github.com/org/",
+    "--certificate-oidc-issuer",
+    "https://token.actions.githubusercontent.com",
+  ];
+  const gpu = ["--require-gpu-smoke", "--driver-branch", "550", "--driver-branch", "570"];
+  const kinds: [string[], string, string, ReturnType<typeof clusterPolicyValidator>][] = [
+    [["kyverno", "--bundle"], "ClusterPolicy", "kyverno.io/v1", validate],
+    [["kyverno-ivp"], "ImageValidatingPolicy", "policies.kyverno.io/v1", imageValidatingPolicyValidator()],
+    [
+      ["policy-controller"],
+      "ClusterImagePolicy",
+      "policy.sigstore.dev/v1beta1",
+      clusterImagePolicyValidator(),
+    ],
+  ];
+  for (const [args, kind, apiVersion, check] of kinds) {
+    for (const signer of [["--key", KEY], keyless]) {
+      const r = cudaseal(...args, ...signer, "--image", "registry.example/org/*", ...gpu, "--json");
+      assert.equal(r.status, 0, r.stderr);
+      const { document } = JSON.parse(r.stdout);
+      assert.equal(document.kind, kind);
+      assert.equal(document.apiVersion, apiVersion);
+      assert.ok(check(document), `${args.join(" ")} ${signer[0]}: ${JSON.stringify(check.errors, null, 2)}`);
+      assert.match(JSON.stringify(document), /gpu-smoke\/v1/);
+      assert.match(JSON.stringify(document), /570/);
+    }
+  }
 });

@@ -1,6 +1,9 @@
-// A validator for Kyverno's ClusterPolicy v1 schema (the CRD's
-// openAPIV3Schema, kept in test/fixtures/schemas/kyverno/; its README names
-// the source) that rejects what a Kubernetes API server would.
+// Validators for the admission policies' CRD schemas (each CRD's
+// openAPIV3Schema: Kyverno's ClusterPolicy v1 and ImageValidatingPolicy v1
+// in test/fixtures/schemas/kyverno/, the policy-controller's
+// ClusterImagePolicy v1beta1 in test/fixtures/schemas/policy-controller/;
+// their README and SOURCE.md files name the sources) that reject what a
+// Kubernetes API server would.
 //
 // A CRD schema leaves unknown fields to the API server, which prunes them,
 // or, under strict field validation (`kubectl apply`'s default since
@@ -48,6 +51,41 @@ export function strictSchema(schema: Json): Json {
 
 /** A strict validator for ClusterPolicy documents. */
 export function clusterPolicyValidator(): ValidateFunction {
+  return crdValidator(clusterPolicySchema());
+}
+
+/** A strict validator for Kyverno's ImageValidatingPolicy (policies.kyverno.io/v1) documents. */
+export function imageValidatingPolicyValidator(): ValidateFunction {
+  return crdValidator(fixture("kyverno/imagevalidatingpolicy-v1.schema.json"));
+}
+
+/** A strict validator for the policy-controller's ClusterImagePolicy (policy.sigstore.dev/v1beta1) documents. */
+export function clusterImagePolicyValidator(): ValidateFunction {
+  return crdValidator(fixture("policy-controller/clusterimagepolicy-v1beta1.schema.json"));
+}
+
+function fixture(path: string): Json {
+  return JSON.parse(readFileSync(new URL(`../fixtures/schemas/${path}`, import.meta.url), "utf8"));
+}
+
+/**
+ * A strict validator for one CRD schema. An API server accepts apiVersion,
+ * kind and metadata at the root of every object whether or not the CRD's
+ * schema lists them (the policy-controller's does not), so they are added
+ * where missing.
+ */
+function crdValidator(crd: Json): ValidateFunction {
+  const root = crd as { [key: string]: Json };
+  const properties = (root.properties ?? {}) as { [key: string]: Json };
+  const schema: Json = {
+    ...root,
+    properties: {
+      apiVersion: { type: "string" },
+      kind: { type: "string" },
+      metadata: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+      ...properties,
+    },
+  };
   const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
   ajv.addKeyword({ keyword: "x-kubernetes-preserve-unknown-fields" });
   ajv.addKeyword({ keyword: "x-kubernetes-list-type" });
@@ -56,5 +94,5 @@ export function clusterPolicyValidator(): ValidateFunction {
   ajv.addFormat("int32", { type: "number", validate: (n: number) => n >= -(2 ** 31) && n < 2 ** 31 });
   ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isSafeInteger(n) });
   ajv.addFormat("date-time", { type: "string", validate: (s: string) => !Number.isNaN(Date.parse(s)) });
-  return ajv.compile(strictSchema(clusterPolicySchema()) as object);
+  return ajv.compile(strictSchema(schema) as object);
 }
