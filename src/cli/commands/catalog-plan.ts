@@ -31,9 +31,14 @@ export async function planFrom(
   if (flags.offline === true && flags["registry-check"] === true)
     throw new CudasealError("USAGE", "--offline and --registry-check contradict each other");
   const catalog = await loadCatalog(path);
+  // Once per registry: --password-stdin can be read only once.
+  const options = new Map<string, ReturnType<typeof registryOptionsFrom>>();
   const plan = await planCatalog(catalog, {
     registryCheck: flags.offline !== true,
-    registryOptions: (registry) => registryOptionsFrom(flags, registry),
+    registryOptions: (registry) => {
+      if (!options.has(registry)) options.set(registry, registryOptionsFrom(flags, registry));
+      return options.get(registry)!;
+    },
   });
   return { plan, dir: catalog.dir };
 }
