@@ -3,6 +3,7 @@
 
 import { stringify } from "yaml";
 import type { CatalogPlan, PlanUnit } from "../catalog/index.ts";
+import { CudasealError } from "../errors.ts";
 import { argoDocuments } from "./argo.ts";
 import { githubActionsDocuments } from "./github-actions.ts";
 import { k8sJobDocuments } from "./k8s-jobs.ts";
@@ -33,6 +34,12 @@ export function emitPlan(plan: unknown, options: EmitOptions): EmitResult {
   const resolved = resolveEmitOptions(options);
   const checked = checkPlan(plan);
   const units = unitsToEmit(checked, resolved.skipDone);
+  // An empty DAG, workflow or Job list is not something any engine runs.
+  if (units.length === 0) {
+    throw new CudasealError("USAGE", "no unit to emit: the plan holds none, or --skip-done left none", {
+      hint: "every unit is done; emit without --skip-done to run them all again",
+    });
+  }
   const documents = WRITERS[resolved.engine](checked, units, resolved);
   const header = `# Written by cudaseal ${checked.cudaseal} (catalog emit --engine ${resolved.engine}) from ${JSON.stringify(checked.catalog)}; emit it again rather than editing it.\n`;
   const body = documents

@@ -63,3 +63,11 @@ test("options an engine would not accept are refused with USAGE", () => {
     { code: "USAGE" },
   );
 });
+
+test("a plan with nothing left to run is refused rather than written as an empty workflow", () => {
+  const plan = samplePlan();
+  for (const u of plan.units) u.done = true;
+  assert.throws(() => emitPlan(plan, { ...OPTIONS, skipDone: true }), { code: "USAGE" });
+  assert.throws(() => emitPlan({ ...plan, units: [] }, OPTIONS), { code: "USAGE" });
+  assert.equal(emitPlan(plan, OPTIONS).units, 18);
+});

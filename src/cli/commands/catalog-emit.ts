@@ -22,6 +22,8 @@ async function readPlan(positionals: string[], flags: FlagValues): Promise<unkno
     });
   }
   if (planFile === undefined) {
+    if (flags["skip-done"] === true && flags.offline === true)
+      throw new CudasealError("USAGE", "--skip-done asks the registry, which --offline forbids");
     // Done-ness matters only to --skip-done: otherwise no registry is asked.
     const ask = flags["skip-done"] === true || flags["registry-check"] === true;
     return (await planFrom(positionals[0], { ...flags, offline: flags.offline === true || !ask })).plan;
