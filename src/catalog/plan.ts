@@ -60,6 +60,7 @@ export async function planCatalog(catalog: Catalog, options: PlanOptions = {}): 
   for (const image of catalog.images) images.push(await readImage(catalog, image));
   const drafts: Draft[] = [];
   for (const read of images) drafts.push(...(await draftUnits(catalog, read)));
+  checkIdsUnique(drafts);
   const byTag = tagOwners(drafts);
   linkContentImages(drafts, byTag);
   const order = topologicalOrder(drafts.map((d) => d.unit));
@@ -202,6 +203,24 @@ async function readLock(
       hint: "make it with 'cudaseal lock', or drop lock: from the image",
       details: { image: image.name, lock: path },
     });
+  }
+}
+
+/** Ids are made from names and values, so `base` at cuda 12.4 and an image called `base-cuda12-4` would meet. */
+function checkIdsUnique(drafts: readonly Draft[]): void {
+  const seen = new Map<string, string>();
+  for (const { unit } of drafts) {
+    const other = seen.get(unit.id);
+    if (other !== undefined)
+      throw new CudasealError(
+        "CATALOG_INVALID",
+        `images ${other} and ${unit.entry} both make a unit called ${unit.id}`,
+        {
+          hint: "rename one of the images, or use variant values that differ in more than punctuation",
+          details: { id: unit.id, images: [other, unit.entry] },
+        },
+      );
+    seen.set(unit.id, unit.entry);
   }
 }
 

@@ -196,6 +196,10 @@ describe("catalog plan", () => {
       [CATALOG.replace('["{cuda}-base"]', '["base"]'), "CATALOG_INVALID"],
       [CATALOG.replace('["{cuda}-base"]', '["{python}"]'), "CATALOG_INVALID"],
       [CATALOG.replace("name: app", "name: base"), "CATALOG_INVALID"],
+      [
+        `${CATALOG}  - name: base-cuda12-8\n    spec: specs/base.yaml\n    repository: reg.example/team/other\n    tags: [x]\n`,
+        "CATALOG_INVALID",
+      ],
       [CATALOG.replace("reg.example/team/app\n", "reg.example/team/app:1\n"), "CATALOG_INVALID"],
     ];
     for (const [text, code] of cases) {
