@@ -1,4 +1,4 @@
-// A Kyverno ImageValidatingPolicy (policies.kyverno.io/v1, Kyverno 1.16 or
+// A Kyverno ImageValidatingPolicy (policies.kyverno.io/v1, Kyverno 1.17 or
 // later): the CEL form of image verification. Its one attestor is the key
 // or the keyless identity; its validations call Kyverno's CEL functions
 // (verifyImageSignatures, verifyAttestationSignatures, extractPayload) over

@@ -39,7 +39,7 @@ Kinds:
   kyverno            Kyverno ClusterPolicy (kyverno.io/v1, Kyverno 1.13+): verifyImages
                      of type Cosign (cosign's .sig/.att tags), or with --bundle of type
                      SigstoreBundle (Sigstore bundles as OCI 1.1 referrers, cosign 3's layout)
-  kyverno-ivp        Kyverno ImageValidatingPolicy (policies.kyverno.io/v1, Kyverno 1.16+):
+  kyverno-ivp        Kyverno ImageValidatingPolicy (policies.kyverno.io/v1, Kyverno 1.17+):
                      CEL validations; reads bundles and tags alike
   policy-controller  Sigstore policy-controller ClusterImagePolicy (policy.sigstore.dev/v1beta1):
                      key-based reads tags, keyless reads bundles
