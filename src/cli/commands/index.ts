@@ -69,7 +69,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: "policy",
-    summary: "Write an admission policy (Kyverno) that admits only images signed with your key",
+    summary: "Write an admission policy (Kyverno, Sigstore policy-controller) that admits only signed images",
     load: async () => (await import("./policy.ts")).policyCommand,
   },
   {
@@ -96,6 +96,12 @@ export const commands: readonly CommandEntry[] = [
     name: "report",
     summary: "Write a self-contained HTML report of an image (or two side by side), or its Markdown summary",
     load: async () => (await import("./report.ts")).reportCommand,
+  },
+  {
+    name: "rescan",
+    summary:
+      "Rescan many images (a list, a repository's tags, a catalog) from their SBOMs, KEV and EPSS first",
+    load: async () => (await import("./rescan.ts")).rescanCommand,
   },
   {
     name: "resolve",
