@@ -9,7 +9,8 @@ export type VariantKey = keyof typeof VARIANT_FLAGS;
 
 /** The registry-backed layer cache of a unit's build (its --cache-from and --cache-to). */
 export interface CatalogCache {
-  from?: string;
+  /** One repository, or several tried in order. */
+  from?: string | string[];
   to?: string;
 }
 

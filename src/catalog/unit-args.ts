@@ -51,7 +51,7 @@ export function indexUnitArgs(sources: string[], targets: string[], key: string)
 
 function cacheArgs(cache: CatalogCache | undefined): string[] {
   return [
-    ...(cache?.from !== undefined ? ["--cache-from", cache.from] : []),
+    ...[cache?.from ?? []].flat().flatMap((from) => ["--cache-from", from]),
     ...(cache?.to !== undefined ? ["--cache-to", cache.to] : []),
   ];
 }

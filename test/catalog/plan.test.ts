@@ -48,7 +48,7 @@ const CATALOG = `images:
     archs: [amd64]
     variants: { cuda: ["12.8"] }
     tags: ["{cuda}", "latest"]
-    cache: { from: reg.example/cache, to: reg.example/cache }
+    cache: { from: [reg.example/cache], to: reg.example/cache }
 `;
 
 function catalogFolder(catalog = CATALOG, extra: Record<string, string> = {}): string {
