@@ -98,6 +98,12 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./report.ts")).reportCommand,
   },
   {
+    name: "rescan",
+    summary:
+      "Rescan many images (a list, a repository's tags, a catalog) from their SBOMs, KEV and EPSS first",
+    load: async () => (await import("./rescan.ts")).rescanCommand,
+  },
+  {
     name: "resolve",
     summary: "Resolve packages against the verified Debian archive and print the lock",
     load: async () => (await import("./resolve.ts")).resolveCommand,
