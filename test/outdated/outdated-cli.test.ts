@@ -204,3 +204,23 @@ test("with only the archive the lock came from, nothing is outdated and the exit
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /up to date \(Debian trixie\)/);
 });
+
+test("--offline answers from what the cache kept of both suites, and makes no request", async () => {
+  const before =
+    main.count(`/dists/${main.suite}/InRelease`) + security.count(`/dists/${security.suite}/InRelease`);
+  const result = await runCli(
+    ["outdated", oldLock, "--spec", newSpec, "--db", tracker, "--offline", "--json"],
+    {
+      env: env(),
+    },
+  );
+  assert.equal(result.status, 1, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.deepEqual(
+    report.updates.map((u: { name: string; candidate: string }) => [u.name, u.candidate]),
+    [["libfoo1", FIXED]],
+  );
+  const after =
+    main.count(`/dists/${main.suite}/InRelease`) + security.count(`/dists/${security.suite}/InRelease`);
+  assert.equal(after, before, "no InRelease was asked for");
+});
