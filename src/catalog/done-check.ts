@@ -22,7 +22,17 @@ export type RegistryOptionsFor = (registry: string) => Promise<RegistryClientOpt
 /** Set `done` on each unit whose tags all hold its key. */
 export async function markDone(units: PlanUnit[], optionsFor: RegistryOptionsFor): Promise<void> {
   await mapPool(units, CHECKS_IN_FLIGHT, async (unit) => {
-    unit.done = await unitDone(unit, optionsFor);
+    try {
+      unit.done = await unitDone(unit, optionsFor);
+    } catch (err) {
+      if (!(err instanceof CudasealError)) throw err;
+      // Same code, with the way around it: a plan need not ask the registry.
+      throw new CudasealError(err.code, `asking which units are done: ${err.message}`, {
+        hint: `${err.hint ? `${err.hint}; ` : ""}plan with --offline to ask no registry (every unit is then to run)`,
+        cause: err,
+        details: err.details,
+      });
+    }
   });
 }
 
