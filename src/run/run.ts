@@ -55,6 +55,8 @@ export interface RunOptions {
   stopTimeoutMs?: number;
   /** The container's stdin, stdout and stderr (default: this process's). */
   stdio?: "inherit" | "ignore";
+  /** Also keep the last this many bytes of the container's stdout (still passed on), in RunResult.stdout. */
+  captureStdout?: number;
   /** Called with notes for stderr (a library never prints). */
   onNote?: (text: string) => void;
   /** Test seams. */
@@ -65,8 +67,15 @@ export interface RunOptions {
 export interface RunResult {
   exitCode: number;
   manifestDigest: string;
+  /** The image's os/architecture. */
+  platform: string;
   rootfs: string;
   gpu?: GpuInjection;
+  /** With captureStdout: the end of what the container wrote to stdout. */
+  stdout?: Buffer;
+  /** When the container was started and when it exited. */
+  startedAt: Date;
+  finishedAt: Date;
 }
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
@@ -157,8 +166,24 @@ async function prepareAndRun(
     if (signal.aborted)
       throw new CudasealError("RUN_INTERRUPTED", "interrupted before the container started");
     started();
-    const exitCode = await start(plan.argv, options.stopTimeoutMs ?? 10_000, options.stdio ?? "inherit");
-    return { exitCode, manifestDigest: image.manifestDigest, rootfs, ...(gpu ? { gpu } : {}) };
+    const startedAt = new Date();
+    const captured = options.captureStdout === undefined ? undefined : new TailBuffer(options.captureStdout);
+    const exitCode = await start(
+      plan.argv,
+      options.stopTimeoutMs ?? 10_000,
+      options.stdio ?? "inherit",
+      captured,
+    );
+    return {
+      exitCode,
+      manifestDigest: image.manifestDigest,
+      platform: `${String(image.config.os ?? "linux")}/${arch}`,
+      rootfs,
+      ...(gpu ? { gpu } : {}),
+      ...(captured ? { stdout: captured.bytes() } : {}),
+      startedAt,
+      finishedAt: new Date(),
+    };
   } finally {
     await removeTree(runDir);
   }
@@ -182,13 +207,46 @@ function checkRequirement(env: Record<string, string>, driver: string): void {
   );
 }
 
+/** The last `max` bytes written to it. */
+class TailBuffer {
+  #chunks: Buffer[] = [];
+  #size = 0;
+  readonly max: number;
+  constructor(max: number) {
+    this.max = max;
+  }
+  add(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+    while (this.#size - this.#chunks[0].length >= this.max)
+      this.#size -= (this.#chunks.shift() as Buffer).length;
+  }
+  bytes(): Buffer {
+    const all = Buffer.concat(this.#chunks);
+    return all.length > this.max ? all.subarray(all.length - this.max) : all;
+  }
+}
+
 /** Spawn the argv with the terminal, forward signals to the launcher, resolve with the exit status. */
-function start(argv: string[], stopTimeoutMs: number, stdio: "inherit" | "ignore"): Promise<number> {
+function start(
+  argv: string[],
+  stopTimeoutMs: number,
+  stdio: "inherit" | "ignore",
+  captured?: TailBuffer,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     // A session of its own: a terminal's ^C then reaches cudaseal alone, which
     // forwards it once. In the terminal's process group the workload got it
     // twice, straight from the terminal and again through the launcher.
-    const child = spawn(argv[0], argv.slice(1), { stdio, detached: true });
+    const child = spawn(argv[0], argv.slice(1), {
+      stdio: captured === undefined ? stdio : [stdio, "pipe", stdio],
+      detached: true,
+    });
+    // Captured output still reaches this process's stdout (the user sees it), and is kept.
+    child.stdout?.on("data", (chunk: Buffer) => {
+      captured?.add(chunk);
+      if (stdio === "inherit") process.stdout.write(chunk);
+    });
     let killTimer: NodeJS.Timeout | undefined;
     const forward = (signal: NodeJS.Signals) => {
       // unshare ignores signals; its child, the launcher (PID 1 inside), forwards them to the workload.
@@ -216,10 +274,14 @@ function start(argv: string[], stopTimeoutMs: number, stdio: "inherit" | "ignore
         }),
       );
     });
-    child.once("exit", (code, signal) => {
-      done();
-      resolve(code ?? 128 + signalNumber(signal));
-    });
+    // "close": the exit status, once captured output has been read to its end.
+    child.once(
+      captured === undefined ? "exit" : "close",
+      (code: number | null, signal: NodeJS.Signals | null) => {
+        done();
+        resolve(code ?? 128 + signalNumber(signal));
+      },
+    );
   });
 }
 

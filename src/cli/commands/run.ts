@@ -1,7 +1,15 @@
 // `cudaseal run`: run an image's command in fresh namespaces, no daemon.
 
 import { CudasealError } from "../../errors.ts";
-import { parseGpuRequest, parseSize, parseVolume, runImage } from "../../run/index.ts";
+import {
+  parseGpuRequest,
+  parseSize,
+  parseVolume,
+  type RunOptions,
+  runImage,
+  runSmoke,
+} from "../../run/index.ts";
+import { writeFileAtomic } from "../../util/atomic-file.ts";
 import { type Command, stringFlag } from "../command.ts";
 
 export const runCommand: Command = {
@@ -40,12 +48,19 @@ Options:
   --driver-root DIR        where the host's driver files are (default: /;
                            $CUDASEAL_DRIVER_ROOT)
   --cache-dir DIR          where unpacked images are kept (default: ~/.cache/cudaseal)
+  --smoke-report FILE      with --gpus, for an image whose program is the GPU smoke
+                           program (examples/smoke-image.yaml): write what it found
+                           (GPUs, host driver and branch, CUDA runtime, kernels run,
+                           pass or fail) as a gpu-smoke report, even when it fails;
+                           'cudaseal attest --type gpu-smoke --predicate FILE IMAGE'
+                           signs it (docs/gpu.md)
 
 The container's stdout and stderr are its own: --json makes only a failure to
 start (a bad image, no privileges, a driver too old) a JSON error on stdout.
 
 Examples:
   cudaseal run oci:out/cuda-smoke --gpus all
+  cudaseal run oci:out/cuda-smoke --gpus all --smoke-report out/smoke.json
   cudaseal run oci:out/my-app --shm-size 1g -e HF_HOME=/tmp/hf -- /usr/bin/python3 -V
   cudaseal run oci:out/my-app --gpus all -v /srv/models:/models:ro -e HF_HOME=/models
   cudaseal run docker-archive:app.tar --network none --writable -- /bin/sh`,
@@ -64,6 +79,7 @@ Examples:
     arch: { type: "string" },
     "driver-root": { type: "string" },
     "cache-dir": { type: "string" },
+    "smoke-report": { type: "string" },
   },
   async run(positionals, flags, out) {
     const [ref, ...command] = positionals;
@@ -82,7 +98,7 @@ Examples:
     const shm = stringFlag(flags, "shm-size");
     const tmp = stringFlag(flags, "tmpfs-size");
     const env = flags.env;
-    const result = await runImage(ref, {
+    const options: RunOptions = {
       command,
       env: Array.isArray(env) ? env : typeof env === "string" ? [env] : [],
       user: stringFlag(flags, "user"),
@@ -98,9 +114,18 @@ Examples:
       ...(tmp !== undefined ? { tmpBytes: parseSize(tmp, "--tmpfs-size") } : {}),
       driverRoot: stringFlag(flags, "driver-root") ?? (process.env.CUDASEAL_DRIVER_ROOT || undefined),
       cacheDir: stringFlag(flags, "cache-dir"),
-      onNote: (text) => out.note(text),
-    });
-    return result.exitCode;
+      onNote: (text: string) => out.note(text),
+    };
+    const reportPath = stringFlag(flags, "smoke-report");
+    if (reportPath === undefined) return (await runImage(ref, options)).exitCode;
+    const { run, report } = await runSmoke(ref, options);
+    await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+    const gpu = report.gpus[0];
+    out.note(
+      `smoke report ${reportPath}: ${report.result}${gpu ? ` on ${gpu.name}` : ""}, driver ${report.driver.version}` +
+        (report.error ? ` (${report.error.code})` : ""),
+    );
+    return run.exitCode;
   },
 };
 
