@@ -34,6 +34,7 @@ import {
   wantsCves,
   withNoCvesHint,
 } from "../database-options.ts";
+import type { Output } from "../output.ts";
 import { cacheDirFrom, sourcesFrom } from "../sources-options.ts";
 
 export const outdatedCommand: Command = {
@@ -105,7 +106,8 @@ Examples:
     }
     const spec = specFrom(flags);
     const writeLock = stringFlag(flags, "write-lock");
-    const isLock = isFile(target);
+    // A name ending in .json is a lock even when missing: readLockFile says so, rather than a registry lookup.
+    const isLock = isFile(target) || target.endsWith(".json");
     if (writeLock !== undefined && !isLock) {
       throw new CudasealError(
         "USAGE",
@@ -153,22 +155,34 @@ Examples:
     else if (format === "markdown") out.data(outdatedMarkdown(report));
     else {
       if (report.updates.length > 0) out.data(`${outdatedTable(report)}\n`);
-      for (const p of report.added) out.note(`new dependency: ${p.name} ${p.version} (${p.arch})`);
-      for (const p of report.removed) {
-        out.note(
-          report.kind === "lock"
-            ? `no longer needed: ${p.name} ${p.version} (${p.arch})`
-            : `not in the sources: ${p.name} ${p.version} (${p.arch})`,
-        );
-      }
-      for (const u of report.downgrades) {
-        out.note(`only an older version is offered: ${u.name} ${u.installed} -> ${u.candidate} (${u.arch})`);
-      }
+      const removed = report.kind === "lock" ? "no longer needed" : "not in the sources";
+      notes(
+        out,
+        "new dependency",
+        report.added.map((p) => `${p.name} ${p.version} (${p.arch})`),
+      );
+      notes(
+        out,
+        removed,
+        report.removed.map((p) => `${p.name} ${p.version} (${p.arch})`),
+      );
+      notes(
+        out,
+        "only an older version is offered",
+        report.downgrades.map((u) => `${u.name} ${u.installed} -> ${u.candidate} (${u.arch})`),
+      );
       out.data(outdatedSummary(report));
     }
     return report.securityUpdates > 0 ? 1 : 0;
   },
 };
+
+/** Notes of one kind, the first few by name: an image from elsewhere can have hundreds (--json lists all). */
+function notes(out: Output, what: string, items: readonly string[]): void {
+  const shown = 10;
+  for (const item of items.slice(0, shown)) out.note(`${what}: ${item}`);
+  if (items.length > shown) out.note(`${what}: ${items.length - shown} more (see --json)`);
+}
 
 function specFrom(flags: FlagValues): Spec | undefined {
   const file = stringFlag(flags, "spec");
