@@ -13,7 +13,11 @@
 import { CudasealError } from "../errors.ts";
 import { ATTESTATION_KINDS, type AttestationName, isAttestationName } from "./kyverno-attestations.ts";
 
-/** The predicate type of cudaseal's GPU smoke report. */
+/**
+ * The predicate type of cudaseal's GPU smoke report, as src/sign/gpu-smoke.ts
+ * signs it (a test holds the two equal; writing a policy need not load the
+ * signing code).
+ */
 export const GPU_SMOKE_PREDICATE_TYPE = "https://cudaseal.dev/attestation/gpu-smoke/v1";
 
 /** One check on the predicate: the field at `path` equals, differs from, or is one of `value`. */

@@ -19,6 +19,7 @@ import {
   type KyvernoPolicy,
   kyvernoPolicy,
 } from "../../src/policy/index.ts";
+import { GPU_SMOKE_PREDICATE_TYPE as SIGNED_PREDICATE_TYPE } from "../../src/sign/index.ts";
 import {
   clusterImagePolicyValidator,
   clusterPolicyValidator,
@@ -169,6 +170,10 @@ test("the Kyverno SigstoreBundle rule pins the key offline, or the keyless ident
   const [cosign] = privateLog.spec.rules[0].verifyImages;
   assert.equal(cosign.type, "Cosign", "keyless without --bundle reads cosign's tags");
   assert.deepEqual(cosign.attestors[0].entries[0].keyless.rekor, { url: "https://rekor.example" });
+});
+
+test("the policies require the predicate type that attest --type gpu-smoke signs", () => {
+  assert.equal(GPU_SMOKE_PREDICATE_TYPE, SIGNED_PREDICATE_TYPE);
 });
 
 test("the GPU smoke requirement reads result and driver.branch in each kind's own language", () => {
