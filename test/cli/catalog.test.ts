@@ -146,4 +146,30 @@ describe("catalog run builds a catalog into a registry, and a second run finds i
     assert.ok(notDone.includes("base-cuda12-4-amd64"));
     assert.ok(notDone.includes("app-cuda12-8-arm64"), "the app copies from base, so its key changed too");
   });
+
+  it("stops the units downstream of a failed one and ends with CATALOG_UNIT_FAILED", async () => {
+    assert.ok(registry);
+    const reg = registry.host;
+    writeFileSync(join(work, "specs/broken.yaml"), spec("broken", ["no-such-package"]));
+    writeFileSync(
+      join(work, "specs/user.yaml"),
+      spec(
+        "user",
+        ["app-data"],
+        `contents:\n  - image: ${reg}/team/broken:1\n    path: /usr\n    destination: /opt/x\n`,
+      ),
+    );
+    const image = (name: string) =>
+      `  - name: ${name}\n    spec: specs/${name}.yaml\n    repository: ${reg}/team/${name}\n    archs: [amd64]\n    tags: ["1"]\n`;
+    writeFileSync(join(work, "broken.yaml"), `images:\n${image("broken")}${image("user")}`);
+    const r = await runCli(["catalog", "run", "broken.yaml", "--cache-dir", join(work, "cache"), "--json"], {
+      cwd: work,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    const { error } = JSON.parse(r.stdout);
+    assert.equal(error.code, "CATALOG_UNIT_FAILED");
+    assert.deepEqual(error.details.failed, ["broken-amd64"]);
+    assert.deepEqual(error.details.blocked.sort(), ["broken", "user", "user-amd64"]);
+    assert.match(error.message, /no-such-package/);
+  });
 });
