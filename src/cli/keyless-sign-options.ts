@@ -76,3 +76,23 @@ export async function bundleSignerFrom(
     });
   return { signer: keyBundleSigner(await readPrivateKey(keyPath, () => keyPassword())) };
 }
+
+/**
+ * For `sign` and `attest` of an image: the one image named, when the flags
+ * ask for keyless signing (which writes Sigstore bundles only), else
+ * undefined (the key path is then required as before).
+ */
+export function keylessImage(
+  positionals: string[],
+  flags: FlagValues,
+  bundleFormat: boolean,
+  example: string,
+): string | undefined {
+  if (!wantsKeyless(flags, example)) return undefined;
+  if (positionals.length !== 1) throw new CudasealError("USAGE", "name one image", { hint: example });
+  if (!bundleFormat)
+    throw new CudasealError("USAGE", "--keyless writes Sigstore bundles: drop --new-bundle-format=false", {
+      hint: example,
+    });
+  return positionals[0];
+}
