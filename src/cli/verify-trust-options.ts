@@ -4,9 +4,10 @@
 // meanings. Keyless needs both an identity and an issuer, as cosign does:
 // a certificate from the right CA says nothing until it is known whose it is.
 
+import type { KeyObject } from "node:crypto";
 import { CudasealError } from "../errors.ts";
 import type { BundleTrust } from "../sign/index.ts";
-import { loadTrustedRoot } from "../sign/index.ts";
+import { loadTrustedRoot, readPublicKey } from "../sign/index.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
 import { type Flags, type FlagValues, stringFlag } from "./command.ts";
 
@@ -81,4 +82,46 @@ export async function bundleTrustFrom(
     ...(issuerRegExp !== undefined ? { issuerRegExp } : {}),
   };
   return { trust: { trustedRoot: loaded.root, identity, ignoreTlog }, trustedRootSource: loaded.source };
+}
+
+const IDENTITY_FLAGS = [
+  "certificate-identity",
+  "certificate-identity-regexp",
+  "certificate-oidc-issuer",
+  "certificate-oidc-issuer-regexp",
+];
+
+/** What `verify` and `verify-attestation` check an image's signatures with. */
+export interface ImageTrust {
+  ref: string;
+  /** The public key (--key): for cosign 2's `.sig`/`.att` tags and key-signed bundles. */
+  key?: KeyObject;
+  /** What the image's Sigstore bundle referrers are checked against. */
+  bundles: BundleTrust;
+  trustedRootSource?: string;
+}
+
+/**
+ * The image positional and what to trust: `--key` (the tags and key bundles;
+ * cudaseal's key signatures are never logged, so a key bundle needs no log
+ * entry, as cosign's --insecure-ignore-tlog), or a keyless identity and
+ * issuer under a trusted root (bundles only: a keyless signature in cosign
+ * 2's tags is not read).
+ */
+export async function imageTrustFrom(
+  positionals: string[],
+  flags: FlagValues,
+  example: string,
+): Promise<ImageTrust> {
+  if (positionals.length !== 1) throw new CudasealError("USAGE", "name one image", { hint: example });
+  const ref = positionals[0];
+  const keyPath = stringFlag(flags, "key");
+  const keyless = IDENTITY_FLAGS.some((f) => flags[f] !== undefined);
+  if (keyPath !== undefined && !keyless) {
+    const key = await readPublicKey(keyPath);
+    const publicKey = key.export({ format: "pem", type: "spki" }).toString();
+    return { ref, key, bundles: { publicKey, ignoreTlog: true } };
+  }
+  const { trust, trustedRootSource } = await bundleTrustFrom(flags, example);
+  return { ref, bundles: trust, ...(trustedRootSource ? { trustedRootSource } : {}) };
 }
