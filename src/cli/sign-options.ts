@@ -3,8 +3,9 @@
 // annotations, the registry flags every registry command takes
 // (registry-options.ts), the layout of their help, and opening the image.
 
+import type { KeyObject } from "node:crypto";
 import { CudasealError } from "../errors.ts";
-import { type ImageTarget, openImageTarget, type TargetOptions } from "../sign/index.ts";
+import { type BundleTrust, type ImageTarget, openImageTarget, type TargetOptions } from "../sign/index.ts";
 import { parseImageRef } from "../source/image-ref.ts";
 import { type Flags, type FlagValues, listFlag, stringFlag } from "./command.ts";
 import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptionsFrom } from "./registry-options.ts";
@@ -27,6 +28,38 @@ Options:
                           its image name, else the directory's name (sign a
                           layout with the name it will be pushed to); verify
                           requires a signature to name it only when given`;
+
+/** How `sign` and `attest` store what they make: a Sigstore bundle referrer, or cosign 2's tag. */
+export const BUNDLE_FORMAT_FLAGS: Flags = {
+  bundle: { type: "boolean" },
+  "new-bundle-format": { type: "string" },
+};
+
+export const BUNDLE_FORMAT_HELP = `  --bundle                store a Sigstore bundle (v0.3) as an OCI 1.1 referrer of
+                          the image, as cosign 3 does (the default)
+  --new-bundle-format=false
+                          store it under cosign 2's sha256-<hex>.sig/.att tag
+                          instead (cosign 3's flag; cosign 2.x and tools that read
+                          only those tags need it)`;
+
+/** True for a bundle referrer (`--bundle`, the default), false for cosign 2's tags (`--new-bundle-format=false`). */
+export function bundleFormatFlag(flags: FlagValues): boolean {
+  const value = stringFlag(flags, "new-bundle-format");
+  if (value !== undefined && value !== "true" && value !== "false")
+    throw new CudasealError("USAGE", `--new-bundle-format takes true or false, not ${JSON.stringify(value)}`);
+  if (flags.bundle === true && value === "false")
+    throw new CudasealError("USAGE", "--bundle and --new-bundle-format=false ask for two formats: pick one");
+  return value !== "false";
+}
+
+/**
+ * What a bundle is checked against when `--key` is given: that key, and no
+ * transparency log, as cudaseal's key signatures have never been logged
+ * (cosign's `--insecure-ignore-tlog`).
+ */
+export function keyBundleTrust(key: KeyObject): BundleTrust {
+  return { publicKey: key.export({ format: "pem", type: "spki" }).toString(), ignoreTlog: true };
+}
 
 /** What one signing command's help says of itself; the rest is the same for all. */
 export interface SignHelp {

@@ -22,7 +22,7 @@ import type { StoredManifest } from "../oci/artifact-store.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { platformString } from "../oci/platform.ts";
 import { bytesBlob, type RegistryClientOptions } from "../registry/index.ts";
-import { cosignTag, signedReferences } from "../sign/index.ts";
+import { bundleSignedReferences, cosignTag, signedReferences } from "../sign/index.ts";
 import { hostArch } from "../source/host-arch.ts";
 import { parseJson } from "../source/image-json.ts";
 import { type ImageRef, imageNameOf, parseImageRef } from "../source/image-ref.ts";
@@ -113,7 +113,7 @@ async function copyTo(from: ImageReader, to: CopyDestination, options: CopyOptio
   const referrers = withReferrers ? await collectReferrers(from, tree) : [];
   // cosign's tags of the root and of every manifest below it, planned against what the destination holds.
   const signed = withReferrers ? await planCosignTags(from, to, tree) : [];
-  if (options.onNote !== undefined) await warnOtherClaims(from, to, signed, options.onNote);
+  if (options.onNote !== undefined) await warnOtherClaims(from, to, signed, referrers, options.onNote);
   const all = [...tree.blobs.values()];
   const sent = await sendBlobs(from, to, all, options);
   await putManifests(to, tree, referrers, signed);
@@ -222,21 +222,30 @@ async function warnOtherClaims(
   from: ImageReader,
   to: CopyDestination,
   signed: readonly CosignTagPlan[],
+  referrers: readonly StoredManifest[],
   onNote: (note: string) => void,
 ): Promise<void> {
   if (to.registry === undefined) return;
   const target = `${to.registry.registry}/${to.registry.repository}`;
-  for (const plan of signed) {
-    if (!plan.tag.endsWith(".sig") || plan.write === undefined) continue;
-    const doc = parseJson(plan.source.bytes, `${from.label}:${plan.tag}`);
-    const claims = await signedReferences(doc, (layer, max) => from.blobBytes(layer, max));
+  const read = (layer: Descriptor, max: number) => from.blobBytes(layer, max);
+  const warn = (what: string, claims: string[]) => {
     const other = claims.filter((c) => c !== target);
-    if (other.length === 0) continue;
+    if (other.length === 0) return;
     onNote(
-      `the signature ${plan.tag} names ${other.join(", ")}, not ${target}: cosign verify accepts it, ` +
+      `the signature ${what} names ${other.join(", ")}, not ${target}: cosign verify accepts it, ` +
         `but 'cudaseal verify --reference ${target}' and policies that check the claimed reference will not; ` +
         `sign with --reference ${target} before pushing to make the claim match`,
     );
+  };
+  for (const plan of signed) {
+    if (!plan.tag.endsWith(".sig") || plan.write === undefined) continue;
+    const doc = parseJson(plan.source.bytes, `${from.label}:${plan.tag}`);
+    warn(plan.tag, await signedReferences(doc, read));
+  }
+  // Bundle signatures (cosign 3's format) claim the repository as their statement's subject name.
+  for (const r of referrers) {
+    const doc = parseJson(r.bytes, `${from.label}@${r.digest}`);
+    warn(`bundle ${r.digest}`, await bundleSignedReferences(doc, read));
   }
 }
 

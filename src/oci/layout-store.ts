@@ -142,8 +142,10 @@ export async function openLayoutStore(dir: string, options: OpenLayoutOptions = 
         manifests = manifests.filter((m) => !isTag(m));
         manifests.splice(at === -1 ? manifests.length : at, 0, entry);
       } else if (!manifests.some((m) => m.digest === desc.digest)) {
-        // Listed untagged so that the blob stays reachable from the index.
-        manifests.push(desc);
+        // Listed untagged so that the blob stays reachable from the index;
+        // a referrer's artifactType with it, so readers pass it over as an image.
+        const artifactType = entryArtifactType(bytes, "");
+        manifests.push(artifactType === undefined ? desc : { ...desc, artifactType });
       }
       await writeAtomic(join(dir, "index.json"), JSON.stringify({ ...index, manifests }));
     });

@@ -115,11 +115,11 @@ export interface SignatureStatus {
   /** False where the image's transport cannot hold signatures or they could not be looked up. */
   checked: boolean;
   reason?: string;
-  /** cosign signatures (layers of the `.sig` manifest). */
+  /** cosign signatures (layers of the `.sig` manifest, and sign/v1 bundle referrers). */
   signatures: number;
-  /** cosign attestations (layers of the `.att` manifest). */
+  /** cosign attestations (layers of the `.att` manifest, and the other bundle referrers). */
   attestations: number;
-  /** OCI 1.1 referrers of the image's manifest. */
+  /** OCI 1.1 referrers of the image's manifest (bundles among them). */
   referrers: number;
 }
 

@@ -1,10 +1,12 @@
 // Which signatures and attestations sit beside an image: cosign's `.sig`
-// and `.att` tags and OCI 1.1 referrers, in an OCI layout or a registry.
+// and `.att` tags, its Sigstore bundle referrers (cosign 3's format, told
+// apart by their predicate type annotation) and OCI 1.1 referrers, in an
+// OCI layout or a registry.
 // They are counted, not verified: verifying needs the signer's key
 // (`cudaseal verify --key`). Archives cannot hold them.
 
 import { isCudasealError } from "../errors.ts";
-import { cosignTag, openImageTarget } from "../sign/index.ts";
+import { COSIGN_SIGN_PREDICATE_TYPE, cosignTag, findBundles, openImageTarget } from "../sign/index.ts";
 import { parseImageRef } from "../source/image-ref.ts";
 import type { SignatureStatus } from "./model.ts";
 
@@ -30,10 +32,14 @@ export async function signatureStatus(ref: string): Promise<SignatureStatus> {
       const layers = (JSON.parse(stored.bytes.toString("utf8")) as { layers?: unknown }).layers;
       return Array.isArray(layers) ? Math.min(layers.length, MAX_MANIFEST_LAYERS) : 0;
     };
+    const bundles = await findBundles(target.store, target.manifest.digest);
+    const signed = bundles.filter(
+      (b) => b.annotations?.["dev.sigstore.bundle.predicateType"] === COSIGN_SIGN_PREDICATE_TYPE,
+    ).length;
     return {
       checked: true,
-      signatures: await count("sig"),
-      attestations: await count("att"),
+      signatures: (await count("sig")) + signed,
+      attestations: (await count("att")) + bundles.length - signed,
       referrers: (await target.store.referrers(target.manifest.digest)).length,
     };
   } catch (err) {

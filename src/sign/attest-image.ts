@@ -1,8 +1,12 @@
 // `cudaseal attest`: an in-toto statement about an image, signed in a DSSE
-// envelope and stored as cosign's `attest` stores it: a layer of the
+// envelope and stored as cosign's `attest` stores it: in cosign 3's bundle
+// format, a Sigstore bundle referrer of the image annotated with its
+// predicate type (bundle-store.ts); in the older format, a layer of the
 // `sha256-<hex>.att` manifest, annotated with its predicate type.
 
 import type { Descriptor } from "../oci/descriptor.ts";
+import type { BundleSigner } from "./bundle-signer.ts";
+import { attachBundle } from "./bundle-store.ts";
 import {
   appendCosignLayer,
   DSSE_ENVELOPE_MEDIA_TYPE,
@@ -29,20 +33,45 @@ export interface AttestResult {
   attestationManifest: Descriptor;
 }
 
-/** Attest the target's manifest. */
+/** The statement `attest` signs about the target's manifest. */
+function statementFor(target: ImageTarget, options: AttestOptions): Statement {
+  return buildStatement({
+    type: options.type,
+    predicate: options.predicate,
+    repository: target.repository,
+    digest: target.manifest.digest,
+    timestamp: options.timestamp ?? new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+  });
+}
+
+/** Attest the target's manifest as a Sigstore bundle referrer (cosign 3's `attest`). */
+export async function attestImageBundle(
+  target: ImageTarget,
+  signer: BundleSigner,
+  options: AttestOptions,
+): Promise<AttestResult> {
+  const statement = statementFor(target, options);
+  const bundle = await signer.signDsse(Buffer.from(JSON.stringify(statement), "utf8"), IN_TOTO_PAYLOAD_TYPE);
+  const subject: Descriptor = {
+    mediaType: target.manifest.mediaType,
+    digest: target.manifest.digest,
+    size: target.manifest.bytes.length,
+  };
+  const attestationManifest = await attachBundle(target.store, subject, bundle, {
+    content: "dsse-envelope",
+    predicateType: statement.predicateType,
+  });
+  return { digest: subject.digest, statement, attestationManifest };
+}
+
+/** Attest the target's manifest under its `.att` tag (cosign 2's `attest`). */
 export async function attestImage(
   target: ImageTarget,
   signer: Signer,
   options: AttestOptions,
 ): Promise<AttestResult> {
   const digest = target.manifest.digest;
-  const statement = buildStatement({
-    type: options.type,
-    predicate: options.predicate,
-    repository: target.repository,
-    digest,
-    timestamp: options.timestamp ?? new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
-  });
+  const statement = statementFor(target, options);
   const envelope = await signEnvelope(
     signer,
     IN_TOTO_PAYLOAD_TYPE,

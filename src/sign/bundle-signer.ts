@@ -41,7 +41,12 @@ export function keyBundleSigner(privateKey: KeyObject): BundleSigner {
   return {
     async signDsse(payload, payloadType) {
       const { signature } = await signer.sign(preAuthEncoding(payloadType, payload));
-      return bundleToJSON(toDSSEBundle({ artifact: payload, artifactType: payloadType, signature, keyHint }));
+      const bundle = toDSSEBundle({ artifact: payload, artifactType: payloadType, signature, keyHint });
+      // The envelope's keyid stays empty, as cosign writes it: DSSE's Go
+      // verifier (cosign 2.x) skips a signature whose keyid is not its own
+      // idea of the key's id, which the hint is not.
+      for (const s of bundle.content.dsseEnvelope.signatures) s.keyid = "";
+      return bundleToJSON(bundle);
     },
     async signMessage(artifact) {
       const { signature } = await signer.sign(artifact);

@@ -33,6 +33,13 @@ import { OCI_CONFIG, OCI_EMPTY, OCI_MANIFEST } from "../oci/media-types.ts";
 
 /** The artifact type and layer media type of a cosign 3 bundle referrer. */
 export const BUNDLE_ARTIFACT_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/** How a referrers list may name a bundle referrer: its artifact type, the older spelling, the empty config's type, or not at all. */
+const BUNDLE_LISTED_AS = new Set<string | undefined>([
+  BUNDLE_ARTIFACT_TYPE,
+  "application/vnd.dev.sigstore.bundle+json;version=0.3",
+  OCI_EMPTY,
+  undefined,
+]);
 /** Every bundle media type cosign reads starts so (`…bundle+json;version=0.3` is the older spelling). */
 const BUNDLE_MEDIA_PREFIX = "application/vnd.dev.sigstore.bundle";
 /** What the bundle holds: `dsse-envelope` (signatures and attestations) or `message-signature`. */
@@ -40,13 +47,13 @@ export const BUNDLE_CONTENT_ANNOTATION = "dev.sigstore.bundle.content";
 /** The in-toto predicate type inside the bundle (unsigned: a filter, never trusted). */
 export const BUNDLE_PREDICATE_TYPE_ANNOTATION = "dev.sigstore.bundle.predicateType";
 const CREATED_ANNOTATION = "org.opencontainers.image.created";
-/** The predicate type cosign 3 gives an image signature's statement. */
-export const COSIGN_SIGN_PREDICATE_TYPE = "https://sigstore.dev/cosign/sign/v1";
 
 /** Largest bundle read: an SBOM attestation of a CUDA image is a few megabytes, base64 a third more. */
 export const MAX_BUNDLE = 64 * 1024 * 1024;
 /** Bundle referrers of one image read at most (a referrer bomb is refused, not walked). */
 export const MAX_BUNDLE_REFERRERS = 256;
+/** Referrers of any kind listed at most while looking for bundles. */
+const MAX_REFERRERS_LISTED = 4 * MAX_BUNDLE_REFERRERS;
 
 /** The empty config every bundle referrer shares. */
 const EMPTY_CONFIG = Buffer.from("{}", "utf8");
@@ -105,11 +112,17 @@ export async function findBundles(
   options: FindBundlesOptions = {},
 ): Promise<Descriptor[]> {
   const max = options.max ?? MAX_BUNDLE_REFERRERS;
-  const listed = await store.referrers(subject, BUNDLE_ARTIFACT_TYPE, max + 1);
-  if (listed.length > max) {
+  // go-containerregistry (cosign 2.x's writer) lists a bundle in the
+  // fallback index under its config's type, the empty one: those are
+  // candidates too, and readBundle tells a bundle from another artifact.
+  const all = await store.referrers(subject, undefined, MAX_REFERRERS_LISTED + 1);
+  const listed = all.filter((d) => BUNDLE_LISTED_AS.has(d.artifactType));
+  if (listed.length > max || all.length > MAX_REFERRERS_LISTED) {
     throw new CudasealError(
       "VERIFY_TOO_MANY_REFERRERS",
-      `${store.name}: ${subject} has more than ${max} Sigstore bundle referrers`,
+      listed.length > max
+        ? `${store.name}: ${subject} has more than ${max} Sigstore bundle referrers`
+        : `${store.name}: ${subject} has more than ${MAX_REFERRERS_LISTED} referrers`,
       {
         hint: "an image with this many bundles is most likely a referrer bomb; clean the repository's referrers of this digest",
         details: { subject, max },
@@ -132,8 +145,16 @@ export interface StoredBundle {
   predicateType?: string;
 }
 
-/** Read the bundle a referrer holds; VERIFY_BUNDLE_INVALID for anything but one bundle layer within MAX_BUNDLE. */
-export async function readBundle(store: ArtifactStore, referrer: Descriptor): Promise<StoredBundle> {
+/**
+ * Read the bundle a referrer holds; VERIFY_BUNDLE_INVALID for anything but
+ * one bundle layer within MAX_BUNDLE. Undefined for a referrer that is
+ * plainly another kind of artifact (listed without the bundle type, and
+ * holding no bundle layer).
+ */
+export async function readBundle(
+  store: ArtifactStore,
+  referrer: Descriptor,
+): Promise<StoredBundle | undefined> {
   const invalid = (why: string, cause?: unknown) =>
     new CudasealError("VERIFY_BUNDLE_INVALID", `${store.name}: bundle referrer ${referrer.digest} ${why}`, {
       cause,
@@ -149,6 +170,12 @@ export async function readBundle(store: ArtifactStore, referrer: Descriptor): Pr
   }
   // cosign reads exactly one layer of a bundle media type.
   const layers = Array.isArray(doc?.layers) ? (doc.layers as Descriptor[]) : [];
+  const claimed = referrer.artifactType?.startsWith(BUNDLE_MEDIA_PREFIX) === true;
+  if (
+    !claimed &&
+    !layers.some((l) => typeof l?.mediaType === "string" && l.mediaType.startsWith(BUNDLE_MEDIA_PREFIX))
+  )
+    return undefined;
   if (layers.length !== 1) throw invalid(`has ${layers.length} layers, not one`);
   const [layer] = layers;
   if (typeof layer?.mediaType !== "string" || !layer.mediaType.startsWith(BUNDLE_MEDIA_PREFIX))

@@ -1,14 +1,13 @@
 // What other parts of cudaseal (the CLI, the build) may use from signing.
 
 export type { AttestOptions, AttestResult } from "./attest-image.ts";
-export { attestImage } from "./attest-image.ts";
+export { attestImage, attestImageBundle } from "./attest-image.ts";
 export type { BundleSigner } from "./bundle-signer.ts";
 export { keyBundleSigner, publicKeyHint } from "./bundle-signer.ts";
 export type { AttachBundleOptions, FindBundlesOptions, StoredBundle } from "./bundle-store.ts";
 export {
   attachBundle,
   BUNDLE_ARTIFACT_TYPE,
-  COSIGN_SIGN_PREDICATE_TYPE,
   findBundles,
   MAX_BUNDLE_REFERRERS,
   readBundle,
@@ -37,7 +36,9 @@ export type { SignedBlob } from "./sign-blob.ts";
 export { MAX_SIGN_BLOB_BYTES, signBlob } from "./sign-blob.ts";
 export type { SignedDigest, SignOptions } from "./sign-image.ts";
 export { signImage } from "./sign-image.ts";
-export { signedReferences } from "./signed-references.ts";
+export { signImageBundle } from "./sign-image-bundle.ts";
+export { COSIGN_SIGN_PREDICATE_TYPE } from "./sign-statement.ts";
+export { bundleSignedReferences, signedReferences } from "./signed-references.ts";
 export type { SignatureResult, Signer, Verifier } from "./signer.ts";
 export { keySigner, keyVerifier } from "./signer.ts";
 export { PREDICATE_TYPES, predicateTypeUri } from "./statement.ts";

@@ -1,11 +1,13 @@
 // `cudaseal verify-attestation`: the attestations of an image whose DSSE
 // envelope verifies with the key and whose statement names the image's
-// digest as a subject, optionally only those of one predicate type. Each
+// digest as a subject, optionally only those of one predicate type, from
+// its `.att` tag and its Sigstore bundle referrers (verify-bundles.ts). Each
 // layer is read as cosign reads it, so that what passes here passes
 // `cosign verify-attestation --key` too.
 
 import { CudasealError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
+import type { BundleTrust } from "./bundle-verify.ts";
 import {
   cosignTag,
   DSSE_ENVELOPE_MEDIA_TYPE,
@@ -20,6 +22,7 @@ import type { ImageTarget } from "./image-target.ts";
 import { checkLayerAnnotations } from "./layer-annotations.ts";
 import type { Verifier } from "./signer.ts";
 import { parseStatement, predicateTypeUri, type Statement } from "./statement.ts";
+import { type BundleOrigin, checkAttestationBundles } from "./verify-bundles.ts";
 import { mostTelling } from "./verify-image.ts";
 
 /** Largest attestation read: an SBOM of a CUDA image is a few megabytes. */
@@ -28,19 +31,27 @@ export const MAX_ATTESTATION = 64 * 1024 * 1024;
 export interface VerifyAttestationOptions {
   /** Only attestations of this predicate type (a cosign `--type` name or a URI). */
   type?: string;
+  /** Also check the image's Sigstore bundle referrers, against this trust. */
+  bundles?: BundleTrust;
 }
 
 export interface VerifiedAttestation {
   predicateType: string;
   statement: Statement;
-  /** The attestation layer's digest in the `.att` manifest. */
+  /** The attestation layer's digest in the `.att` manifest, or the bundle referrer's digest. */
   layer: string;
+  /** For a bundle attestation: its referrer, signer and signing time. */
+  bundle?: BundleOrigin;
 }
 
-/** The attestations of `target` that verify; throws a VERIFY_* error when there are none. */
+/**
+ * The attestations of `target` that verify, from its `.att` tag (with
+ * `verifier`, a key) and its bundle referrers (with `options.bundles`);
+ * throws a VERIFY_* error when there are none.
+ */
 export async function verifyAttestations(
   target: ImageTarget,
-  verifier: Verifier,
+  verifier: Verifier | undefined,
   options: VerifyAttestationOptions = {},
 ): Promise<VerifiedAttestation[]> {
   const digest = target.manifest.digest;
@@ -48,13 +59,23 @@ export async function verifyAttestations(
   const layers = (await readCosignLayers(target.store, digest, "att")).filter(
     (l) => l.mediaType === DSSE_ENVELOPE_MEDIA_TYPE,
   );
-  const verified: VerifiedAttestation[] = [];
-  const failures: CudasealError[] = [];
-  let ofOtherTypes = 0;
-  for (const layer of layers) {
+  const bundles =
+    options.bundles === undefined
+      ? { verified: [], failures: [], found: 0, ofOtherTypes: 0 }
+      : await checkAttestationBundles(target, options.bundles, wantType);
+  const verified: VerifiedAttestation[] = [...bundles.verified];
+  const failures: CudasealError[] = [...bundles.failures];
+  let ofOtherTypes = bundles.ofOtherTypes;
+  if (verifier === undefined && layers.length > 0)
+    failures.push(
+      new CudasealError("VERIFY_WRONG_KEY", `the attestations under ${cosignTag(digest, "att")} need a key`, {
+        hint: "verify them with --key cosign.pub",
+      }),
+    );
+  for (const layer of verifier === undefined ? [] : layers) {
     let checked: Checked;
     try {
-      checked = await checkAttestation(target, layer, verifier);
+      checked = await checkAttestation(target, layer, verifier as Verifier);
     } catch (err) {
       if (!(err instanceof CudasealError) || !err.code.startsWith("VERIFY_")) throw err;
       failures.push(err);
@@ -78,7 +99,7 @@ export async function verifyAttestations(
       ? `${target.label} has no ${wantType} attestation (it has ${ofOtherTypes} of other types)`
       : `${target.label} (${digest}) has no attestations`,
     {
-      hint: `attestations are stored under ${cosignTag(digest, "att")}; add one with 'cudaseal attest'`,
+      hint: `attestations are stored as Sigstore bundle referrers or under ${cosignTag(digest, "att")}; add one with 'cudaseal attest'`,
       details: { digest },
     },
   );

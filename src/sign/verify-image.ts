@@ -1,5 +1,6 @@
-// `cudaseal verify`: an image passes when at least one signature in its
-// `.sig` manifest verifies with the key over its payload and the payload
+// `cudaseal verify`: an image passes when at least one signature, in its
+// `.sig` manifest or among its Sigstore bundle referrers (cosign 3's format,
+// verify-bundles.ts), verifies with the key over its payload and the payload
 // names this image's digest (and, when asked, a repository: cosign never
 // checks the claimed docker-reference, so by default neither does this, and
 // a layout signed under its folder's name verifies after a push). Each layer
@@ -10,6 +11,7 @@
 // or annotation cosign would not take, a changed payload, then a wrong key.
 
 import { CudasealError, type ErrorCode } from "../errors.ts";
+import type { BundleTrust } from "./bundle-verify.ts";
 import {
   CERTIFICATE_ANNOTATION,
   cosignTag,
@@ -24,6 +26,7 @@ import { checkLayerAnnotations } from "./layer-annotations.ts";
 import { MAX_SIGNATURE_PAYLOAD } from "./sign-image.ts";
 import type { Verifier } from "./signer.ts";
 import { parseSimpleSigning, type SimpleSigningClaim } from "./simple-signing.ts";
+import { type BundleOrigin, checkSignatureBundles } from "./verify-bundles.ts";
 
 export interface VerifyOptions {
   /**
@@ -33,6 +36,8 @@ export interface VerifyOptions {
   repository?: string;
   /** Annotations every accepted payload must carry in `optional` (cosign's `-a`). */
   annotations?: Readonly<Record<string, string>>;
+  /** Also check the image's Sigstore bundle referrers, against this trust (a key, or a trusted root and identity). */
+  bundles?: BundleTrust;
 }
 
 /** A signature that verified, as `--json` lists it. */
@@ -40,15 +45,21 @@ export interface VerifiedSignature {
   digest: string;
   dockerReference: string;
   optional: Record<string, unknown> | null;
-  /** The signature layer's digest in the `.sig` manifest. */
+  /** The signature layer's digest in the `.sig` manifest, or the bundle referrer's digest. */
   layer: string;
   signature: string;
+  /** For a bundle signature: its referrer, signer and signing time. */
+  bundle?: BundleOrigin;
 }
 
-/** The signatures of `target` that verify; throws a VERIFY_* error when there are none. */
+/**
+ * The signatures of `target` that verify, from its `.sig` tag (with
+ * `verifier`, a key) and its bundle referrers (with `options.bundles`);
+ * throws a VERIFY_* error when there are none.
+ */
 export async function verifyImage(
   target: ImageTarget,
-  verifier: Verifier,
+  verifier: Verifier | undefined,
   options: VerifyOptions = {},
 ): Promise<VerifiedSignature[]> {
   const digest = target.manifest.digest;
@@ -56,16 +67,25 @@ export async function verifyImage(
     (l) =>
       l.mediaType === SIMPLE_SIGNING_MEDIA_TYPE && typeof l.annotations?.[SIGNATURE_ANNOTATION] === "string",
   );
-  if (layers.length === 0) {
+  const bundles =
+    options.bundles === undefined
+      ? { verified: [], failures: [], found: 0 }
+      : await checkSignatureBundles(target, options.bundles, options);
+  if (layers.length === 0 && bundles.found === 0) {
     throw new CudasealError("VERIFY_NO_SIGNATURE", `${target.label} (${digest}) is not signed`, {
-      hint: `no signature is stored under ${cosignTag(digest, "sig")}; sign it with 'cudaseal sign --key cosign.key'`,
+      hint: `no signature is stored under ${cosignTag(digest, "sig")} or as a Sigstore bundle referrer; sign it with 'cudaseal sign --key cosign.key'`,
       details: { digest },
     });
   }
-  const expectedRepo = options.repository;
-  const verified: VerifiedSignature[] = [];
-  const failures: CudasealError[] = [];
-  for (const layer of layers) {
+  const verified: VerifiedSignature[] = [...bundles.verified];
+  const failures: CudasealError[] = [...bundles.failures];
+  if (verifier === undefined && layers.length > 0)
+    failures.push(
+      new CudasealError("VERIFY_WRONG_KEY", `the signatures under ${cosignTag(digest, "sig")} need a key`, {
+        hint: "verify them with --key cosign.pub",
+      }),
+    );
+  for (const layer of verifier === undefined ? [] : layers) {
     try {
       const payload = await readLayerPayload(target.store, layer, MAX_SIGNATURE_PAYLOAD);
       const signature = layer.annotations?.[SIGNATURE_ANNOTATION] ?? "";
@@ -77,7 +97,7 @@ export async function verifyImage(
           { details: { layer: layer.digest } },
         );
       }
-      if (!verifier.verify(payload, raw)) {
+      if (verifier?.verify(payload, raw) !== true) {
         const keyless = (layer.annotations?.[CERTIFICATE_ANNOTATION] ?? "") !== "";
         throw new CudasealError(
           "VERIFY_WRONG_KEY",
@@ -92,7 +112,7 @@ export async function verifyImage(
       }
       checkLayerAnnotations(layer);
       const claim = parseSimpleSigning(payload);
-      checkClaim(claim, digest, expectedRepo, options.annotations, target.label);
+      checkClaim(claim, digest, options.repository, options.annotations, target.label);
       verified.push({
         digest: claim.digest,
         dockerReference: claim.dockerReference,
@@ -154,10 +174,23 @@ export function mostTelling(failures: CudasealError[]): CudasealError {
   const order: ErrorCode[] = [
     "VERIFY_DIGEST_MISMATCH",
     "VERIFY_REFERENCE_MISMATCH",
+    "VERIFY_IDENTITY_MISMATCH",
+    "VERIFY_ISSUER_MISMATCH",
     "VERIFY_PAYLOAD_INVALID",
     "VERIFY_ANNOTATION_INVALID",
     "VERIFY_PAYLOAD_TAMPERED",
+    "VERIFY_TLOG_MISMATCH",
+    "VERIFY_TLOG_INCLUSION_INVALID",
+    "VERIFY_TLOG_UNKNOWN",
+    "VERIFY_CERT_EXPIRED",
+    "VERIFY_CERT_CHAIN_INVALID",
+    "VERIFY_SCT_INVALID",
+    "VERIFY_TIMESTAMP_INVALID",
+    "VERIFY_SIGNATURE_INVALID",
     "VERIFY_WRONG_KEY",
+    "VERIFY_BUNDLE_INVALID",
+    "TRUSTED_ROOT_INVALID",
+    "USAGE",
   ];
   for (const code of order) {
     const found = failures.find((f) => f.code === code);

@@ -1,9 +1,10 @@
 // The flow the README shows, on real tools: build a layout, sign it and
-// attest its SBOM in place, push it by its untagged `oci:DIR` reference to a
-// real registry, then verify it there with cudaseal and with cosign. The
-// layout's index.json then holds the image, each platform under TAG-<arch>,
-// two SBOMs per platform, a signature and an attestation: the push must
-// still find the one image. A single-platform build is tagged as a
+// attest its SBOM in place (as Sigstore bundle referrers, the default), push
+// it by its untagged `oci:DIR` reference to a real registry (distribution
+// 2.x: no referrers API, so the fallback tag), then verify it there with
+// cudaseal and with cosign. The layout's index.json then holds the image,
+// each platform under TAG-<arch>, two SBOMs per platform, a signature and an
+// attestation: the push must still find the one image. A single-platform build is tagged as a
 // multi-platform one is, so `umoci unpack --image DIR:latest-amd64` works
 // for both.
 
@@ -83,7 +84,26 @@ test("build, sign and attest a two-platform layout, push it untagged, and verify
   // The layout's signature names its folder, not the registry repository: push says so.
   assert.match(
     pushed,
-    /warning: the signature sha256-[0-9a-f]{64}\.sig names hello, not 127\.0\.0\.1:\d+\/team\/hello/,
+    /warning: the signature bundle sha256:[0-9a-f]{64} names hello, not 127\.0\.0\.1:\d+\/team\/hello/,
+  );
+  // The bundles went along, listed in the fallback index of the image's digest.
+  const fallback = JSON.parse(
+    execFileSync(
+      "skopeo",
+      [
+        "inspect",
+        "--tls-verify=false",
+        "--raw",
+        `docker://${registry.host}/team/hello:sha256-${latest.slice(7)}`,
+      ],
+      { encoding: "utf8" },
+    ),
+  );
+  assert.equal(
+    fallback.manifests.filter(
+      (d: { artifactType?: string }) => d.artifactType === "application/vnd.dev.sigstore.bundle.v0.3+json",
+    ).length,
+    2,
   );
 
   const raw = execFileSync("skopeo", ["inspect", "--tls-verify=false", "--raw", `docker://${ref}`], {
@@ -124,10 +144,16 @@ test("build, sign and attest a two-platform layout, push it untagged, and verify
 test("cosign verify accepts the pushed image and its attestation", { skip: needsCosign }, async () => {
   const ref = `${registry.host}/team/hello:1.0`;
   const flags = ["--key", join(work, "cosign.pub"), "--insecure-ignore-tlog", "--allow-insecure-registry"];
+  // cosign 2.5 reads bundle attestations (with a trusted root, which a key check does not use) …
+  const trustedRoot = join(import.meta.dirname, "../../data/sigstore/public-good-trusted-root.json");
+  const bundled = ["--new-bundle-format", "--trusted-root", trustedRoot];
+  const att = cosign(["verify-attestation", ...flags, ...bundled, "--type", "spdxjson", ref]);
+  assert.equal(att.status, 0, att.stderr);
+  // … but not bundle signatures: for it, sign in cosign 2's format too.
+  assert.notEqual(cosign(["verify", ...flags, ref]).status, 0);
+  await ok(["sign", "--key", "cosign.key", "--new-bundle-format=false", ref]);
   const sig = cosign(["verify", ...flags, ref]);
   assert.equal(sig.status, 0, sig.stderr);
-  const att = cosign(["verify-attestation", ...flags, "--type", "spdxjson", ref]);
-  assert.equal(att.status, 0, att.stderr);
 });
 
 test("a layout signed with --reference NAME pushes to NAME without a warning", async () => {

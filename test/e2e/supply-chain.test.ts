@@ -75,12 +75,27 @@ describe("build → push → sign → attest → verify", { skip }, () => {
     const ref = `${name}@${built.digest}`;
 
     await cliOk(["generate-key-pair"], work);
-    await cliOk(["sign", ref, "--key", "cosign.key", "--recursive"], work);
+    // cosign 2's tags, which the Debian cosign verifies (bundles: test/sign/bundle-registry.test.ts).
+    const tags = "--new-bundle-format=false";
+    await cliOk(["sign", ref, "--key", "cosign.key", "--recursive", tags], work);
     const sbom = join(work, "out.amd64.cdx.json");
     assert.equal(JSON.parse(readFileSync(sbom, "utf8")).bomFormat, "CycloneDX");
-    await cliOk(["attest", ref, "--key", "cosign.key", "--type", "cyclonedx", "--predicate", sbom], work);
     await cliOk(
-      ["attest", ref, "--key", "cosign.key", "--type", "slsaprovenance1", "--predicate", "provenance.json"],
+      ["attest", ref, "--key", "cosign.key", "--type", "cyclonedx", "--predicate", sbom, tags],
+      work,
+    );
+    await cliOk(
+      [
+        "attest",
+        ref,
+        "--key",
+        "cosign.key",
+        "--type",
+        "slsaprovenance1",
+        "--predicate",
+        "provenance.json",
+        tags,
+      ],
       work,
     );
 

@@ -305,11 +305,12 @@ test("a signed layout: the report counts the signature beside the image", async 
     assert.equal(r.status, 0, `${step[0]}: ${r.stderr}`);
   }
   const report = await json([signed, "--no-cves"]);
+  // Signed as cosign 3 signs: one bundle referrer, counted as a signature.
   assert.deepEqual(report.images[0].signatures, {
     checked: true,
     signatures: 1,
     attestations: 0,
-    referrers: 0,
+    referrers: 1,
   });
   const md = (await cli(["report", signed, "--no-cves", "--format", "markdown"])).stdout;
   assert.match(md, /\| Signatures \| 1 signatures, 0 attestations \\?\(found, not verified\\?\) \|/);

@@ -13,14 +13,9 @@ import { openLayoutStore } from "../../src/oci/layout-store.ts";
 import { writeOciLayout } from "../../src/oci/layout-writer.ts";
 import { OCI_EMPTY, OCI_MANIFEST } from "../../src/oci/media-types.ts";
 import { keyBundleSigner, publicKeyHint } from "../../src/sign/bundle-signer.ts";
-import {
-  attachBundle,
-  BUNDLE_ARTIFACT_TYPE,
-  COSIGN_SIGN_PREDICATE_TYPE,
-  findBundles,
-  readBundle,
-} from "../../src/sign/bundle-store.ts";
+import { attachBundle, BUNDLE_ARTIFACT_TYPE, findBundles, readBundle } from "../../src/sign/bundle-store.ts";
 import { openImageTarget } from "../../src/sign/image-target.ts";
+import { COSIGN_SIGN_PREDICATE_TYPE } from "../../src/sign/sign-statement.ts";
 import { makeFixture } from "../oci/fixture-image.ts";
 
 const root = mkdtempSync(join(tmpdir(), "cudaseal-bundle-store-"));
@@ -103,7 +98,7 @@ describe("bundle referrers", () => {
       await findBundles(t.store, subject.digest, { predicateType: "https://example.com/other" }),
       [],
     );
-    const read = await readBundle(t.store, found[0]);
+    const read = (await readBundle(t.store, found[0]))!;
     assert.deepEqual(read.bundle, bundle);
     assert.equal(read.content, "dsse-envelope");
     assert.equal(read.predicateType, COSIGN_SIGN_PREDICATE_TYPE);
@@ -137,7 +132,24 @@ describe("bundle referrers", () => {
         subject,
       };
       const desc = await store.putManifest(Buffer.from(JSON.stringify(m)), OCI_MANIFEST);
-      await assert.rejects(readBundle(store, desc), code("VERIFY_BUNDLE_INVALID"));
+      const listed = { ...desc, artifactType: BUNDLE_ARTIFACT_TYPE };
+      await assert.rejects(readBundle(store, listed), code("VERIFY_BUNDLE_INVALID"));
     }
+  });
+
+  it("passes over another artifact listed under the empty config's type, as cosign 2.x lists bundles", async () => {
+    const { t, subject } = await target();
+    const sbom = await t.store.putBlob(Buffer.from("{}"), "application/spdx+json");
+    const cfg = await t.store.putBlob(Buffer.from("{}"), OCI_EMPTY);
+    const m = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: cfg, layers: [sbom], subject };
+    const desc = await t.store.putManifest(Buffer.from(JSON.stringify(m)), OCI_MANIFEST);
+    assert.equal(await readBundle(t.store, { ...desc, artifactType: OCI_EMPTY }), undefined);
+    // A bundle listed so is read.
+    const bundle = await signer.signMessage(Buffer.from("x"));
+    const b = await attachBundle(t.store, subject, bundle, {
+      content: "message-signature",
+      predicateType: "x:y",
+    });
+    assert.deepEqual((await readBundle(t.store, { ...b, artifactType: OCI_EMPTY }))?.bundle, bundle);
   });
 });

@@ -60,11 +60,13 @@ describe("cosign's signature tags travel with push, pull and copy", { skip }, ()
       join(work, "sbom.spdx.json"),
       JSON.stringify({ spdxVersion: "SPDX-2.3", SPDXID: "SPDXRef-DOCUMENT", name: "carried" }),
     );
-    // Offline: the layout gets the .sig of the index and of each platform, and one .att.
+    // Offline: the layout gets the .sig of the index and of each platform, and one .att
+    // (cosign 2's tags, which this file is about; bundle referrers are carried in bundle-registry.test.ts).
     const signed = JSON.parse(
       await cliOk(
         [
           "sign",
+          "--new-bundle-format=false",
           `oci:${layout}:v1`,
           "--key",
           "cosign.key",
@@ -81,6 +83,7 @@ describe("cosign's signature tags travel with push, pull and copy", { skip }, ()
     await cliOk(
       [
         "attest",
+        "--new-bundle-format=false",
         `oci:${layout}:v1`,
         "--key",
         "cosign.key",

@@ -1,11 +1,26 @@
 // `cudaseal attest`: a signed in-toto attestation (SBOM, provenance) for an image.
 
 import { CudasealError } from "../../errors.ts";
-import { attestImage, keySigner, PREDICATE_TYPES, readPrivateKey } from "../../sign/index.ts";
+import {
+  attestImage,
+  attestImageBundle,
+  keyBundleSigner,
+  keySigner,
+  PREDICATE_TYPES,
+  readPrivateKey,
+} from "../../sign/index.ts";
 import { readRegularFile } from "../../util/read-regular-file.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { keyPassword } from "../password.ts";
-import { imageAndKey, openTarget, SIGN_TARGET_FLAGS, signHelp } from "../sign-options.ts";
+import {
+  BUNDLE_FORMAT_FLAGS,
+  BUNDLE_FORMAT_HELP,
+  bundleFormatFlag,
+  imageAndKey,
+  openTarget,
+  SIGN_TARGET_FLAGS,
+  signHelp,
+} from "../sign-options.ts";
 
 /** Its envelope (base64, a third larger) must stay under the 64 MiB a verifier reads. */
 const MAX_PREDICATE = 32 * 1024 * 1024;
@@ -19,15 +34,20 @@ export const attestCommand: Command = {
     usage: "cudaseal attest IMAGE --key cosign.key --type TYPE --predicate FILE [options]",
     description: `Wraps the predicate in an in-toto statement (v0.1) whose subject is the
 image's digest, signs it in a DSSE envelope, and stores it as cosign's
-'attest' does: a layer of the manifest tagged sha256-<hex>.att, annotated
-with its predicateType. 'cosign verify-attestation --key cosign.pub --type
-TYPE' accepts the result.
+'attest' does. As cosign 3 (the default): a Sigstore bundle (v0.3) pushed
+as an OCI 1.1 referrer of the image, annotated
+dev.sigstore.bundle.predicateType; 'cosign verify-attestation
+--new-bundle-format --key cosign.pub --insecure-ignore-tlog' accepts it.
+With --new-bundle-format=false, as cosign 2: a layer of the manifest tagged
+sha256-<hex>.att, annotated with its predicateType; 'cosign
+verify-attestation --key cosign.pub --type TYPE' accepts it.
 
 Types (cosign's names): ${Object.keys(PREDICATE_TYPES).join(", ")}, or a URI.
 spdx takes SPDX tag-value text; custom wraps any text as {Data, Timestamp};
 the others take JSON.`,
     options: `  --type TYPE             the predicate type (default: custom)
-  --predicate FILE        the predicate: an SBOM, a provenance document…`,
+  --predicate FILE        the predicate: an SBOM, a provenance document…
+${BUNDLE_FORMAT_HELP}`,
     examples: [
       EXAMPLE,
       "cudaseal attest --key cosign.key --type slsaprovenance1 --predicate out/provenance.json registry.example/team/cuda:12.8",
@@ -35,6 +55,7 @@ the others take JSON.`,
   }),
   flags: {
     ...SIGN_TARGET_FLAGS,
+    ...BUNDLE_FORMAT_FLAGS,
     type: { type: "string" },
     predicate: { type: "string" },
   },
@@ -51,17 +72,19 @@ the others take JSON.`,
         });
       },
     );
+    const bundle = bundleFormatFlag(flags);
     const { target } = await openTarget(flags, ref);
-    const signer = keySigner(await readPrivateKey(keyPath, () => keyPassword()));
-    const result = await attestImage(target, signer, {
-      type: stringFlag(flags, "type") ?? "custom",
-      predicate,
-    });
+    const key = await readPrivateKey(keyPath, () => keyPassword());
+    const options = { type: stringFlag(flags, "type") ?? "custom", predicate };
+    const result = bundle
+      ? await attestImageBundle(target, keyBundleSigner(key), options)
+      : await attestImage(target, keySigner(key), options);
     if (out.json) {
       out.jsonData({
         image: ref,
         digest: result.digest,
         predicateType: result.statement.predicateType,
+        format: bundle ? "bundle" : "cosign-tag",
         attestationManifest: result.attestationManifest.digest,
       });
     } else out.note(`attested ${target.repository}@${result.digest} (${result.statement.predicateType})`);

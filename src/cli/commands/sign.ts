@@ -1,9 +1,18 @@
 // `cudaseal sign`: a cosign signature for an image, in a layout or a registry.
 
-import { keySigner, readPrivateKey, signImage } from "../../sign/index.ts";
+import { keyBundleSigner, keySigner, readPrivateKey, signImage, signImageBundle } from "../../sign/index.ts";
 import type { Command } from "../command.ts";
 import { keyPassword } from "../password.ts";
-import { annotationsFlag, imageAndKey, openTarget, SIGN_TARGET_FLAGS, signHelp } from "../sign-options.ts";
+import {
+  annotationsFlag,
+  BUNDLE_FORMAT_FLAGS,
+  BUNDLE_FORMAT_HELP,
+  bundleFormatFlag,
+  imageAndKey,
+  openTarget,
+  SIGN_TARGET_FLAGS,
+  signHelp,
+} from "../sign-options.ts";
 
 const EXAMPLE = "cudaseal sign --key cosign.key oci:out/cuda-base:12.8";
 
@@ -12,34 +21,48 @@ export const signCommand: Command = {
   help: signHelp({
     usage: "cudaseal sign IMAGE --key cosign.key [options]",
     description: `Signs the image's manifest digest (an index's digest for a multi-platform
-image) with cosign's payload (simple signing JSON), and stores the signature
-where cosign does: a manifest tagged sha256-<hex>.sig in the image's own
-repository or layout, one layer per signature, new signatures appended.
-'cosign verify --key cosign.pub' accepts the result, and 'cudaseal verify'
-accepts cosign's. The key is cosign's encrypted key (password from
-$COSIGN_PASSWORD or the terminal) or a plain PEM private key.`,
-    options: `  --annotations K=V       add to the payload's 'optional', repeatable
-  --recursive             also sign each platform manifest of an index`,
+image) and stores the signature where cosign does. As cosign 3 (the
+default): an in-toto statement of predicate type
+https://sigstore.dev/cosign/sign/v1 naming the digest, in a DSSE envelope
+inside a Sigstore bundle (v0.3), pushed as an OCI 1.1 referrer of the image
+(artifactType application/vnd.dev.sigstore.bundle.v0.3+json; a registry
+without the referrers API gets the sha256-<hex> fallback index tag). With
+--new-bundle-format=false, as cosign 2: cosign's simple signing payload in
+a manifest tagged sha256-<hex>.sig, one layer per signature, appended.
+'cudaseal verify' reads both. The key is cosign's encrypted key (password
+from $COSIGN_PASSWORD or the terminal) or a plain PEM private key; a key
+bundle names it by cosign's hint (base64 SHA-256 of its DER public key).`,
+    options: `  --annotations K=V       add to the signed claim (the subject's annotations, or
+                          the payload's 'optional'), repeatable
+  --recursive             also sign each platform manifest of an index
+${BUNDLE_FORMAT_HELP}`,
     examples: [
       EXAMPLE,
       "cudaseal sign --key cosign.key --recursive registry.example/team/cuda:12.8",
       "cudaseal sign --key cosign.key -a git-sha=3b1f0c2 oci:out/cuda-base",
+      "cudaseal sign --key cosign.key --new-bundle-format=false oci:out/cuda-base   # cosign 2's .sig tag",
     ],
   }),
   flags: {
     ...SIGN_TARGET_FLAGS,
+    ...BUNDLE_FORMAT_FLAGS,
     annotations: { type: "string", short: "a", multiple: true },
     recursive: { type: "boolean" },
   },
   async run(positionals, flags, out) {
     const { ref, keyPath } = imageAndKey(positionals, flags, EXAMPLE);
     const annotations = annotationsFlag(flags);
+    const bundle = bundleFormatFlag(flags);
     const { target } = await openTarget(flags, ref);
-    const signer = keySigner(await readPrivateKey(keyPath, () => keyPassword()));
-    const results = await signImage(target, signer, { annotations, recursive: flags.recursive === true });
+    const key = await readPrivateKey(keyPath, () => keyPassword());
+    const options = { annotations, recursive: flags.recursive === true };
+    const results = bundle
+      ? await signImageBundle(target, keyBundleSigner(key), options)
+      : await signImage(target, keySigner(key), options);
     if (out.json) {
       out.jsonData({
         image: ref,
+        format: bundle ? "bundle" : "cosign-tag",
         signatures: results.map((r) => ({
           digest: r.digest,
           signatureManifest: r.signatureManifest?.digest ?? null,

@@ -2,7 +2,7 @@
 
 import { keyVerifier, readPublicKey, verifyAttestations } from "../../sign/index.ts";
 import { type Command, stringFlag } from "../command.ts";
-import { imageAndKey, openTarget, SIGN_TARGET_FLAGS, signHelp } from "../sign-options.ts";
+import { imageAndKey, keyBundleTrust, openTarget, SIGN_TARGET_FLAGS, signHelp } from "../sign-options.ts";
 
 const EXAMPLE = "cudaseal verify-attestation --key cosign.pub --type spdxjson oci:out/cuda-base";
 
@@ -10,13 +10,16 @@ export const verifyAttestationCommand: Command = {
   name: "verify-attestation",
   help: signHelp({
     usage: "cudaseal verify-attestation IMAGE --key cosign.pub [--type TYPE] [options]",
-    description: `Reads the attestations stored under sha256-<hex>.att beside the image and
-passes when at least one DSSE envelope verifies with the key and its
+    description: `Reads the attestations stored as Sigstore bundle referrers of the image
+(cosign 3) and under sha256-<hex>.att beside it (cosign 2), and passes when at least one DSSE envelope verifies with the key and its
 statement names this image's digest (of TYPE, with --type). Prints each
 verified statement as JSON, one per line, as cosign does. Exit status 1
 with VERIFY_NO_ATTESTATION, VERIFY_WRONG_KEY, VERIFY_PAYLOAD_TAMPERED or
 VERIFY_DIGEST_MISMATCH when none passes; VERIFY_PAYLOAD_INVALID or
-VERIFY_ANNOTATION_INVALID for what cosign would read differently or refuse.`,
+VERIFY_ANNOTATION_INVALID for what cosign would read differently or refuse;
+VERIFY_BUNDLE_INVALID for a bundle referrer that is not one readable bundle,
+VERIFY_TOO_MANY_REFERRERS for more than 256 of them. A key bundle is
+accepted without a transparency log entry (cosign's --insecure-ignore-tlog).`,
     options:
       "  --type TYPE             only attestations of this type (spdxjson, slsaprovenance1…, or a URI)",
     examples: [
@@ -30,9 +33,12 @@ VERIFY_ANNOTATION_INVALID for what cosign would read differently or refuse.`,
   },
   async run(positionals, flags, out) {
     const { ref, keyPath } = imageAndKey(positionals, flags, EXAMPLE);
-    const verifier = keyVerifier(await readPublicKey(keyPath));
+    const key = await readPublicKey(keyPath);
     const { target } = await openTarget(flags, ref);
-    const verified = await verifyAttestations(target, verifier, { type: stringFlag(flags, "type") });
+    const verified = await verifyAttestations(target, keyVerifier(key), {
+      type: stringFlag(flags, "type"),
+      bundles: keyBundleTrust(key),
+    });
     if (out.json) out.jsonData({ image: ref, digest: target.manifest.digest, verified });
     else {
       out.note(`Verified ${verified.length} attestation${verified.length === 1 ? "" : "s"} of ${ref}`);

@@ -2,7 +2,14 @@
 
 import { keyVerifier, readPublicKey, verifyImage } from "../../sign/index.ts";
 import type { Command } from "../command.ts";
-import { annotationsFlag, imageAndKey, openTarget, SIGN_TARGET_FLAGS, signHelp } from "../sign-options.ts";
+import {
+  annotationsFlag,
+  imageAndKey,
+  keyBundleTrust,
+  openTarget,
+  SIGN_TARGET_FLAGS,
+  signHelp,
+} from "../sign-options.ts";
 
 const EXAMPLE = "cudaseal verify --key cosign.pub oci:out/cuda-base:12.8";
 
@@ -10,12 +17,14 @@ export const verifyCommand: Command = {
   name: "verify",
   help: signHelp({
     usage: "cudaseal verify IMAGE --key cosign.pub [options]",
-    description: `Reads the signatures stored under sha256-<hex>.sig beside the image and
-passes when one of them verifies with the key over its payload, and the
-payload names this image's digest (and, with --reference, that repository;
-cosign never checks the claimed repository, so by default neither does
-this). Works offline on an OCI layout. Exit status 1
-with one of these codes when none passes:
+    description: `Reads the image's signatures from both places cosign keeps them: Sigstore
+bundle referrers (cosign 3; OCI 1.1 referrers API or the sha256-<hex>
+fallback tag) and the sha256-<hex>.sig tag (cosign 2). Passes when one of
+them verifies with the key and names this image's digest (and, with
+--reference, that repository; cosign never checks the claimed repository,
+so by default neither does this). A key bundle is accepted without a
+transparency log entry, as cosign's --insecure-ignore-tlog. Works offline
+on an OCI layout. Exit status 1 with one of these codes when none passes:
 
   VERIFY_NO_SIGNATURE        the image has no signatures
   VERIFY_WRONG_KEY           no signature verifies with this key
@@ -25,7 +34,11 @@ with one of these codes when none passes:
   VERIFY_PAYLOAD_INVALID     a payload cosign would read differently (a field
                              named twice, in any letter case)
   VERIFY_ANNOTATION_INVALID  a bundle, certificate or chain annotation cosign
-                             refuses`,
+                             refuses
+  VERIFY_BUNDLE_INVALID      a bundle referrer that is not one readable bundle
+                             (or larger than 64 MiB)
+  VERIFY_TOO_MANY_REFERRERS  more bundle referrers than cudaseal reads (256): a
+                             referrer bomb`,
     options: "  --annotations K=V       require this annotation in the payload, repeatable",
     examples: [EXAMPLE, "cudaseal verify --key cosign.pub --json registry.example/team/cuda:12.8"],
   }),
@@ -35,11 +48,12 @@ with one of these codes when none passes:
   },
   async run(positionals, flags, out) {
     const { ref, keyPath } = imageAndKey(positionals, flags, EXAMPLE);
-    const verifier = keyVerifier(await readPublicKey(keyPath));
+    const key = await readPublicKey(keyPath);
     const { target, options } = await openTarget(flags, ref);
-    const verified = await verifyImage(target, verifier, {
+    const verified = await verifyImage(target, keyVerifier(key), {
       repository: options.repository,
       annotations: annotationsFlag(flags),
+      bundles: keyBundleTrust(key),
     });
     if (out.json) out.jsonData({ image: ref, digest: target.manifest.digest, verified });
     else {
