@@ -14,7 +14,7 @@ export {
   type RescanGate,
   rescanFooter,
   rescanGate,
-  rescanJson,
+  rescanJsonChunks,
   rescanTable,
 } from "./summary.ts";
 export { DEFAULT_MAX_TAGS, repositoryRefs } from "./targets.ts";

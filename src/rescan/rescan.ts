@@ -104,6 +104,17 @@ export async function rescan(refs: readonly string[], options: RescanOptions): P
   const progress = options.progress ?? noProgress;
   // One image under several tags (or in several references) is read and matched once.
   const byDigest = new Map<string, Promise<Omit<RescannedImage, "ref" | "platform">>>();
+  // Images share most findings (one base, many tags and builds): each is kept once, and every
+  // image's list points at it, so memory grows with the fleet's distinct findings, not their sum.
+  const canonical = new Map<string, PrioritizedFinding>();
+  const shared = (release: string, findings: PrioritizedFinding[]): PrioritizedFinding[] =>
+    findings.map((f) => {
+      const key = `${release}\0${f.ecosystem ?? ""}\0${f.id}\0${f.source}\0${f.package}\0${f.installed}`;
+      const seen = canonical.get(key);
+      if (seen !== undefined) return seen;
+      canonical.set(key, f);
+      return f;
+    });
 
   const scanPlatform = async (reader: Awaited<ReturnType<typeof openReader>>, image: PlatformImage) => {
     const key = `${image.digest}\0${image.indexDigest ?? ""}`;
@@ -139,7 +150,10 @@ export async function rescan(refs: readonly string[], options: RescanOptions): P
           release: inventory.release,
           packages: inventory.packages.length,
           ...(inventory.python.length > 0 ? { pythonPackages: inventory.python.length } : {}),
-          findings: markFindings(findings, options.priority ?? {}).sort(comparePriority),
+          findings: shared(
+            inventory.release,
+            markFindings(findings, options.priority ?? {}).sort(comparePriority),
+          ),
           suppressed,
         };
       })();

@@ -119,13 +119,21 @@ export function databaseLine(db: DatabaseInfo): string {
   return `${db.format} from ${db.source}${age}`;
 }
 
-/** The rescan as one JSON document: every image with its findings, the fleet's findings, and totals. */
-export function rescanJson(
+/**
+ * The rescan as one JSON document, in pieces to write one after another:
+ * totals and where the data came from, then every image with its findings,
+ * one line each, then the fleet's findings, one line each. A fleet's
+ * document is large (a thousand images, hundreds of findings each), so it
+ * is never one string in memory, and the bulk is not indented. An image's
+ * findings leave out the description, which the fleet's entry for the same
+ * finding has once.
+ */
+export function* rescanJsonChunks(
   result: RescanResult,
   extra: Record<string, unknown> = {},
-): Record<string, unknown> {
+): Generator<string> {
   const all = result.images.flatMap((i) => i.findings);
-  return {
+  const head = {
     ...extra,
     database: result.database,
     summary: {
@@ -136,8 +144,6 @@ export function rescanJson(
       findings: severityCounts(all),
       kev: all.filter((f) => f.kev).length,
     },
-    images: result.images.map((i) => ({ ...i, summary: severityCounts(i.findings) })),
-    fleet: fleetFindings(result).map(({ finding, images }) => ({ ...finding, images })),
     expiredIgnores: result.expiredIgnores.map(({ id, package: pkg, expires, file }) => ({
       id,
       package: pkg,
@@ -146,6 +152,24 @@ export function rescanJson(
     })),
     warnings: result.warnings,
   };
+  yield `${JSON.stringify(head, null, 2).replace(/\n}$/, "")},\n  "images": [\n`;
+  let first = true;
+  for (const i of result.images) {
+    const image = {
+      ...i,
+      summary: severityCounts(i.findings),
+      findings: i.findings.map(({ description: _, ...f }) => f),
+    };
+    yield `${first ? "" : ",\n"}    ${JSON.stringify(image)}`;
+    first = false;
+  }
+  yield '\n  ],\n  "fleet": [\n';
+  first = true;
+  for (const { finding, images } of fleetFindings(result)) {
+    yield `${first ? "" : ",\n"}    ${JSON.stringify({ ...finding, images: images.length })}`;
+    first = false;
+  }
+  yield "\n  ]\n}\n";
 }
 
 export interface RescanGate {

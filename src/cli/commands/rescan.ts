@@ -2,6 +2,7 @@
 // today's vulnerability data, from the SBOMs they carry, prioritised by KEV
 // and EPSS, with one summary and one exit code.
 
+import { once } from "node:events";
 import { catalogImages, loadCatalog } from "../../catalog/index.ts";
 import { CudasealError } from "../../errors.ts";
 import { parseRegistryRef } from "../../registry/index.ts";
@@ -11,7 +12,7 @@ import {
   rescan,
   rescanFooter,
   rescanGate,
-  rescanJson,
+  rescanJsonChunks,
   rescanMarkdown,
   rescanSarif,
   rescanTable,
@@ -155,7 +156,7 @@ Examples:
     });
     for (const warning of result.warnings) out.warn(warning);
     const feedsInfo = { kev: priority.info.kev, epss: priority.info.epss };
-    if (format === "json") out.jsonData(rescanJson(result, { feeds: feedsInfo }));
+    if (format === "json") await writeChunks(rescanJsonChunks(result, { feeds: feedsInfo }));
     else if (format === "sarif") out.jsonData(rescanSarif(result));
     else if (format === "markdown") out.data(rescanMarkdown(result));
     else out.data(`${rescanTable(result, positiveInt(flags, "top") ?? 20)}\n\n${rescanFooter(result)}`);
@@ -219,6 +220,11 @@ async function openPriority(
       hint: "add --kev FILE, or --kev feed for CISA's published catalog",
     });
   return { feeds, info, warnings };
+}
+
+/** A large document on stdout piece by piece, waiting for a slow reader instead of holding it all. */
+async function writeChunks(chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
 }
 
 /** The one registry every reference names, for --username; undefined when they name several (or none). */
