@@ -13,6 +13,7 @@
 //   npm run bench -- --scan [--runs N] [--keep]                (bench/scan.ts)
 //   npm run bench -- --audit [--runs N] [--size-gb G] [--keep] (bench/audit.ts)
 //   npm run bench -- --wheels [--runs N] [--keep]              (bench/wheels.ts)
+//   npm run bench -- --rescan [--images N] [--runs N] [--keep] (bench/rescan.ts)
 //   npm run bench -- --resolve [--runs N] [--only a,b,…] [--keep] (bench/resolve.ts)
 //
 // Every row is one shell command timed by GNU time(1); bench/README.md says
@@ -63,6 +64,12 @@ if (process.argv.includes("--push")) {
 if (process.argv.includes("--scan")) {
   const { scanBenchMain } = await import("./scan.ts");
   process.exit(await scanBenchMain(process.argv.slice(2).filter((a) => a !== "--scan")));
+}
+
+// `--rescan` runs the fleet rescan benchmark instead (bench/rescan.ts, its own flags).
+if (process.argv.includes("--rescan")) {
+  const { rescanBenchMain } = await import("./rescan.ts");
+  process.exit(await rescanBenchMain(process.argv.slice(2).filter((a) => a !== "--rescan")));
 }
 
 // `--wheels` runs the wheel-install benchmark instead (bench/wheels.ts, its own flags).
