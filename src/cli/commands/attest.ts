@@ -4,13 +4,18 @@ import { CudasealError } from "../../errors.ts";
 import {
   attestImage,
   attestImageBundle,
-  keyBundleSigner,
   keySigner,
   PREDICATE_TYPES,
   readPrivateKey,
 } from "../../sign/index.ts";
 import { readRegularFile } from "../../util/read-regular-file.ts";
 import { type Command, stringFlag } from "../command.ts";
+import {
+  bundleSignerFrom,
+  KEYLESS_SIGN_FLAGS,
+  KEYLESS_SIGN_HELP,
+  keylessImage,
+} from "../keyless-sign-options.ts";
 import { keyPassword } from "../password.ts";
 import {
   BUNDLE_FORMAT_FLAGS,
@@ -31,7 +36,7 @@ const EXAMPLE =
 export const attestCommand: Command = {
   name: "attest",
   help: signHelp({
-    usage: "cudaseal attest IMAGE --key cosign.key --type TYPE --predicate FILE [options]",
+    usage: "cudaseal attest IMAGE (--key cosign.key | --keyless) --type TYPE --predicate FILE [options]",
     description: `Wraps the predicate in an in-toto statement (v0.1) whose subject is the
 image's digest, signs it in a DSSE envelope, and stores it as cosign's
 'attest' does. As cosign 3 (the default): a Sigstore bundle (v0.3) pushed
@@ -47,7 +52,9 @@ spdx takes SPDX tag-value text; custom wraps any text as {Data, Timestamp};
 the others take JSON.`,
     options: `  --type TYPE             the predicate type (default: custom)
   --predicate FILE        the predicate: an SBOM, a provenance document…
-${BUNDLE_FORMAT_HELP}`,
+${BUNDLE_FORMAT_HELP}
+
+${KEYLESS_SIGN_HELP}`,
     examples: [
       EXAMPLE,
       "cudaseal attest --key cosign.key --type slsaprovenance1 --predicate out/provenance.json registry.example/team/cuda:12.8",
@@ -56,11 +63,15 @@ ${BUNDLE_FORMAT_HELP}`,
   flags: {
     ...SIGN_TARGET_FLAGS,
     ...BUNDLE_FORMAT_FLAGS,
+    ...KEYLESS_SIGN_FLAGS,
     type: { type: "string" },
     predicate: { type: "string" },
   },
   async run(positionals, flags, out) {
-    const { ref, keyPath } = imageAndKey(positionals, flags, EXAMPLE);
+    const bundle = bundleFormatFlag(flags);
+    const keylessRef = keylessImage(positionals, flags, bundle, EXAMPLE);
+    const { ref, keyPath } =
+      keylessRef !== undefined ? { ref: keylessRef, keyPath: "" } : imageAndKey(positionals, flags, EXAMPLE);
     const predicatePath = stringFlag(flags, "predicate");
     if (predicatePath === undefined)
       throw new CudasealError("USAGE", "name the predicate file", { hint: EXAMPLE });
@@ -72,13 +83,20 @@ ${BUNDLE_FORMAT_HELP}`,
         });
       },
     );
-    const bundle = bundleFormatFlag(flags);
     const { target } = await openTarget(flags, ref);
-    const key = await readPrivateKey(keyPath, () => keyPassword());
     const options = { type: stringFlag(flags, "type") ?? "custom", predicate };
-    const result = bundle
-      ? await attestImageBundle(target, keyBundleSigner(key), options)
-      : await attestImage(target, keySigner(key), options);
+    let result: Awaited<ReturnType<typeof attestImage>>;
+    if (bundle) {
+      // A key, or keyless: either way a BundleSigner.
+      const { signer, identity } = await bundleSignerFrom(flags, EXAMPLE);
+      if (identity) out.note(`signing as ${identity.subject} (issuer ${identity.issuer})`);
+      result = await attestImageBundle(target, signer, options);
+    } else
+      result = await attestImage(
+        target,
+        keySigner(await readPrivateKey(keyPath, () => keyPassword())),
+        options,
+      );
     if (out.json) {
       out.jsonData({
         image: ref,

@@ -1,7 +1,13 @@
 // `cudaseal sign`: a cosign signature for an image, in a layout or a registry.
 
-import { keyBundleSigner, keySigner, readPrivateKey, signImage, signImageBundle } from "../../sign/index.ts";
+import { keySigner, readPrivateKey, signImage, signImageBundle } from "../../sign/index.ts";
 import type { Command } from "../command.ts";
+import {
+  bundleSignerFrom,
+  KEYLESS_SIGN_FLAGS,
+  KEYLESS_SIGN_HELP,
+  keylessImage,
+} from "../keyless-sign-options.ts";
 import { keyPassword } from "../password.ts";
 import {
   annotationsFlag,
@@ -19,7 +25,7 @@ const EXAMPLE = "cudaseal sign --key cosign.key oci:out/cuda-base:12.8";
 export const signCommand: Command = {
   name: "sign",
   help: signHelp({
-    usage: "cudaseal sign IMAGE --key cosign.key [options]",
+    usage: "cudaseal sign IMAGE (--key cosign.key | --keyless) [options]",
     description: `Signs the image's manifest digest (an index's digest for a multi-platform
 image) and stores the signature where cosign does. As cosign 3 (the
 default): an in-toto statement of predicate type
@@ -35,9 +41,12 @@ bundle names it by cosign's hint (base64 SHA-256 of its DER public key).`,
     options: `  --annotations K=V       add to the signed claim (the subject's annotations, or
                           the payload's 'optional'), repeatable
   --recursive             also sign each platform manifest of an index
-${BUNDLE_FORMAT_HELP}`,
+${BUNDLE_FORMAT_HELP}
+
+${KEYLESS_SIGN_HELP}`,
     examples: [
       EXAMPLE,
+      "cudaseal sign --keyless registry.example/team/cuda:12.8   # in a GitHub Actions job, or with --identity-token",
       "cudaseal sign --key cosign.key --recursive registry.example/team/cuda:12.8",
       "cudaseal sign --key cosign.key -a git-sha=3b1f0c2 oci:out/cuda-base",
       "cudaseal sign --key cosign.key --new-bundle-format=false oci:out/cuda-base   # cosign 2's .sig tag",
@@ -46,19 +55,30 @@ ${BUNDLE_FORMAT_HELP}`,
   flags: {
     ...SIGN_TARGET_FLAGS,
     ...BUNDLE_FORMAT_FLAGS,
+    ...KEYLESS_SIGN_FLAGS,
     annotations: { type: "string", short: "a", multiple: true },
     recursive: { type: "boolean" },
   },
   async run(positionals, flags, out) {
-    const { ref, keyPath } = imageAndKey(positionals, flags, EXAMPLE);
-    const annotations = annotationsFlag(flags);
     const bundle = bundleFormatFlag(flags);
+    const keylessRef = keylessImage(positionals, flags, bundle, EXAMPLE);
+    const { ref, keyPath } =
+      keylessRef !== undefined ? { ref: keylessRef, keyPath: "" } : imageAndKey(positionals, flags, EXAMPLE);
+    const annotations = annotationsFlag(flags);
     const { target } = await openTarget(flags, ref);
-    const key = await readPrivateKey(keyPath, () => keyPassword());
     const options = { annotations, recursive: flags.recursive === true };
-    const results = bundle
-      ? await signImageBundle(target, keyBundleSigner(key), options)
-      : await signImage(target, keySigner(key), options);
+    let results: Awaited<ReturnType<typeof signImage>>;
+    if (bundle) {
+      // A key, or keyless: either way a BundleSigner.
+      const { signer, identity } = await bundleSignerFrom(flags, EXAMPLE);
+      if (identity) out.note(`signing as ${identity.subject} (issuer ${identity.issuer})`);
+      results = await signImageBundle(target, signer, options);
+    } else
+      results = await signImage(
+        target,
+        keySigner(await readPrivateKey(keyPath, () => keyPassword())),
+        options,
+      );
     if (out.json) {
       out.jsonData({
         image: ref,
