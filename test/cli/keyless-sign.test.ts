@@ -80,6 +80,22 @@ describe("sign and attest --keyless", () => {
     await sigstore?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
+  /** `cudaseal verify` or `verify-attestation` of `ref`, keyless, trusting the stand-ins. */
+  const verifyCli = (command: string, ref: string, subject = TEST_SUBJECT, extra: string[] = []) => {
+    const root = join(work, "trusted_root.json");
+    writeFileSync(root, JSON.stringify(sigstore.trustedRoot));
+    return runCli([
+      command,
+      ref,
+      "--trusted-root",
+      root,
+      "--certificate-identity",
+      subject,
+      "--certificate-oidc-issuer",
+      TEST_ISSUER,
+      ...extra,
+    ]);
+  };
   const keyless = () => [
     "--keyless",
     "--identity-token",
@@ -130,6 +146,16 @@ describe("sign and attest --keyless", () => {
     assert.equal(smoke.statements.length, 1);
     assert.equal(smoke.statements[0].predicateType, GPU_SMOKE_PREDICATE_TYPE);
     assert.equal((smoke.statements[0].predicate as { result: string }).result, "pass");
+
+    // And through the command line, as a user checks them.
+    const verified = await verifyCli("verify", ref);
+    assert.equal(verified.status, 0, verified.stderr);
+    const other = await verifyCli("verify", ref, "https://github.com/someone/else");
+    assert.equal(other.status, 1);
+    assert.match(other.stderr, /VERIFY_IDENTITY_MISMATCH/);
+    const attestation = await verifyCli("verify-attestation", ref, TEST_SUBJECT, ["--type", "gpu-smoke"]);
+    assert.equal(attestation.status, 0, attestation.stderr);
+    assert.match(attestation.stdout, /"result":\s*"pass"/);
   });
 
   test("keyless writes bundles only, and needs a token", async () => {
