@@ -94,9 +94,43 @@ export async function readCosignLayers(
   digest: string,
   kind: CosignKind,
 ): Promise<Descriptor[]> {
-  const stored = await store.getManifest(cosignTag(digest, kind));
+  return readCosignManifestLayers(store, cosignTag(digest, kind));
+}
+
+/**
+ * The artifact type of a signature manifest cosign 2.x pushes as an OCI 1.1
+ * referrer (`cosign sign --registry-referrers-mode=oci-1-1`, experimental):
+ * the `.sig` manifest's layers, with a `subject` instead of a tag.
+ */
+export const COSIGN_SIG_REFERRER_TYPE = "application/vnd.dev.cosign.artifact.sig.v1+json";
+/** Such referrers of one image read at most. */
+const MAX_SIG_REFERRERS = 16;
+
+/**
+ * The signature layers of cosign 2.x's signature referrers of `digest`
+ * (read as the `.sig` manifest is); VERIFY_TOO_MANY_REFERRERS past a few.
+ */
+export async function readSignatureReferrerLayers(
+  store: ArtifactStore,
+  digest: string,
+): Promise<Descriptor[]> {
+  const listed = await store.referrers(digest, COSIGN_SIG_REFERRER_TYPE, MAX_SIG_REFERRERS + 1);
+  if (listed.length > MAX_SIG_REFERRERS)
+    throw new CudasealError(
+      "VERIFY_TOO_MANY_REFERRERS",
+      `${store.name}: ${digest} has more than ${MAX_SIG_REFERRERS} cosign signature referrers`,
+      { details: { subject: digest, max: MAX_SIG_REFERRERS } },
+    );
+  const layers: Descriptor[] = [];
+  for (const d of listed) layers.push(...(await readCosignManifestLayers(store, d.digest)));
+  return layers;
+}
+
+/** The layers of the signature manifest `reference` names, as cosign reads them; empty when there is none. */
+async function readCosignManifestLayers(store: ArtifactStore, reference: string): Promise<Descriptor[]> {
+  const stored = await store.getManifest(reference);
   if (stored === undefined) return [];
-  const what = `${store.name}: ${cosignTag(digest, kind)}`;
+  const what = `${store.name}: ${reference}`;
   const invalid = (why: string) =>
     new CudasealError("IMAGE_INVALID", `${what} is not a manifest cosign reads: ${why}`);
   const text = utf8Text(stored.bytes);

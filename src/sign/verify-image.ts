@@ -17,6 +17,7 @@ import {
   cosignTag,
   readCosignLayers,
   readLayerPayload,
+  readSignatureReferrerLayers,
   SIGNATURE_ANNOTATION,
   SIMPLE_SIGNING_MEDIA_TYPE,
 } from "./cosign-manifest.ts";
@@ -63,7 +64,12 @@ export async function verifyImage(
   options: VerifyOptions = {},
 ): Promise<VerifiedSignature[]> {
   const digest = target.manifest.digest;
-  const layers = (await readCosignLayers(target.store, digest, "sig")).filter(
+  // cosign 2's `.sig` tag, and its experimental OCI 1.1 signature referrers (the same layers).
+  const tagged = [
+    ...(await readCosignLayers(target.store, digest, "sig")),
+    ...(await readSignatureReferrerLayers(target.store, digest)),
+  ];
+  const layers = tagged.filter(
     (l) =>
       l.mediaType === SIMPLE_SIGNING_MEDIA_TYPE && typeof l.annotations?.[SIGNATURE_ANNOTATION] === "string",
   );

@@ -152,6 +152,28 @@ describe("bundle referrers on a registry without the referrers API", { skip }, (
     assert.equal(wrong.status, 1);
   });
 
+  it("cudaseal verify accepts cosign 2.5's experimental signature referrer (--registry-referrers-mode=oci-1-1)", {
+    skip: needsCosign,
+  }, async () => {
+    push("referred");
+    const dir = join(root, "cosign-keys-2");
+    mkdirSync(dir, { recursive: true });
+    cosignOk(["generate-key-pair"], { env, cwd: dir });
+    const target = await openImageTarget(`${host}/team/referred:v1`);
+    const ref = `${host}/team/referred@${target.manifest.digest}`;
+    const flags = ["--key", "cosign.key", "--tlog-upload=false", "--allow-insecure-registry", "-y"];
+    cosignOk(["sign", "--registry-referrers-mode=oci-1-1", ...flags, ref], {
+      env: { ...env, COSIGN_EXPERIMENTAL: "1" },
+      cwd: dir,
+    });
+    assert.equal(await target.store.getManifest(`sha256-${target.manifest.digest.slice(7)}.sig`), undefined);
+    const r = await runCli(["verify", "--key", join(dir, "cosign.pub"), "--json", ref], { cwd: root });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).verified[0].digest, target.manifest.digest);
+    const wrong = await runCli(["verify", "--key", join(root, "cosign.pub"), "--json", ref], { cwd: root });
+    assert.equal(JSON.parse(wrong.stdout).error.code, "VERIFY_WRONG_KEY");
+  });
+
   it("copy and pull carry bundle referrers; the pulled layout verifies offline", async () => {
     await cli(["copy", `${host}/team/ours:v1`, `${host}/team/copied:v1`]);
     await cli(["verify", "--key", "cosign.pub", `${host}/team/copied:v1`]);
