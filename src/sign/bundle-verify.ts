@@ -88,10 +88,7 @@ export async function verifyBundle(
         }
       : undefined;
   if (!keyless) {
-    const hint =
-      parsed.verificationMaterial.content.$case === "publicKey"
-        ? parsed.verificationMaterial.content.publicKey.hint
-        : undefined;
+    const hint = hintOf(parsed);
     return {
       signer: { kind: "key", ...(hint ? { hint } : {}) },
       ...(dsse ? { dsse } : {}),
