@@ -39,15 +39,22 @@ export function parseSmokeOutput(stdout: string): SmokeProgramOutput | undefined
     } catch {
       continue;
     }
+    // The line comes from the image: every field used is checked for its type.
     const v = value as Partial<SmokeProgramOutput>;
     if (
       typeof v === "object" &&
       v !== null &&
       typeof v.ok === "boolean" &&
-      typeof v.runtimeVersion === "number" &&
-      typeof v.driverVersion === "number" &&
+      Number.isSafeInteger(v.runtimeVersion) &&
+      Number.isSafeInteger(v.driverVersion) &&
+      Number.isSafeInteger(v.deviceCount) &&
+      typeof v.device === "string" &&
+      typeof v.computeCapability === "string" &&
+      (v.memoryBytes === undefined || typeof v.memoryBytes === "number") &&
       typeof v.copyCheck === "string" &&
-      typeof v.nvrtc === "string"
+      typeof v.nvrtc === "string" &&
+      typeof v.errorCode === "string" &&
+      typeof v.error === "string"
     )
       return v as SmokeProgramOutput;
   }
@@ -79,14 +86,19 @@ export function smokeReport(facts: SmokeRunFacts): GpuSmokeReport {
     kernels.push({ name: "copy-64MiB", ok: out.copyCheck === "pass" });
   if (out !== undefined && (out.nvrtc === "pass" || out.nvrtc === "fail"))
     kernels.push({ name: "add1", ok: out.nvrtc === "pass" });
+  const memory = out?.memoryBytes;
   const gpus: GpuSmokeReport["gpus"] =
-    out !== undefined && out.deviceCount > 0 && out.device !== "" && /^\d+\.\d+$/.test(out.computeCapability)
+    out !== undefined &&
+    out.deviceCount > 0 &&
+    out.device !== "" &&
+    out.device.length <= 256 &&
+    /^\d{1,3}\.\d{1,3}$/.test(out.computeCapability)
       ? [
           {
             index: 0,
             name: out.device,
             computeCapability: out.computeCapability,
-            memoryBytes: out.memoryBytes ?? 0,
+            memoryBytes: Number.isSafeInteger(memory) && (memory as number) >= 0 ? (memory as number) : 0,
           },
         ]
       : [];
@@ -120,7 +132,11 @@ function failure(facts: SmokeRunFacts): { code: string; message: string } {
       message: `the program printed no smoke report (exit status ${facts.exitCode}): is the image's entrypoint the GPU smoke program?`,
     };
   if (out.errorCode !== "") return { code: out.errorCode.slice(0, 64), message: out.error.slice(0, 4096) };
-  return { code: "EXIT_STATUS", message: `the program exited ${facts.exitCode}` };
+  if (facts.exitCode !== 0) return { code: "EXIT_STATUS", message: `the program exited ${facts.exitCode}` };
+  return {
+    code: "INCOMPLETE",
+    message: "the program's report names no usable GPU or no device work that ran",
+  };
 }
 
 /** Run the image's smoke program with GPUs and return its report with the run. */

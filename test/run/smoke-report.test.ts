@@ -45,6 +45,9 @@ describe("the smoke report from the program's line", () => {
     const text = `starting\n{"not":"it"}\n${JSON.stringify({ ...PASS, device: "first" })}\n${JSON.stringify(PASS)}\nbye\n`;
     assert.equal(parseSmokeOutput(text)?.device, PASS.device);
     assert.equal(parseSmokeOutput("no json here\n{broken"), undefined);
+    // A line of the right shape with the wrong types is not the program's.
+    assert.equal(parseSmokeOutput(JSON.stringify({ ...PASS, errorCode: 7 })), undefined);
+    assert.equal(parseSmokeOutput(JSON.stringify({ ...PASS, device: null })), undefined);
   });
 
   test("a pass names the GPU, the driver's branch and CUDA, the runtime and both kernels", () => {
@@ -90,6 +93,9 @@ describe("the smoke report from the program's line", () => {
     assert.equal(silent.result, "fail", "a program that says nothing proves nothing, whatever its status");
     assert.equal(silent.error?.code, "NO_REPORT");
     assert.deepEqual(silent.runtime, {});
+    // What the image's program says is bounded before it is reported.
+    assert.equal(smokeReport(facts({ ...PASS, memoryBytes: -1 })).gpus[0].memoryBytes, 0);
+    assert.equal(smokeReport(facts({ ...PASS, device: "x".repeat(300) })).error?.code, "INCOMPLETE");
     // A program that says ok but exits non-zero is not a pass either.
     assert.equal(smokeReport(facts(PASS, 1)).result, "fail");
   });
