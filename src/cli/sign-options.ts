@@ -3,9 +3,8 @@
 // annotations, the registry flags every registry command takes
 // (registry-options.ts), the layout of their help, and opening the image.
 
-import type { KeyObject } from "node:crypto";
 import { CudasealError } from "../errors.ts";
-import { type BundleTrust, type ImageTarget, openImageTarget, type TargetOptions } from "../sign/index.ts";
+import { type ImageTarget, openImageTarget, type TargetOptions } from "../sign/index.ts";
 import { parseImageRef } from "../source/image-ref.ts";
 import { type Flags, type FlagValues, listFlag, stringFlag } from "./command.ts";
 import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptionsFrom } from "./registry-options.ts";
@@ -50,15 +49,6 @@ export function bundleFormatFlag(flags: FlagValues): boolean {
   if (flags.bundle === true && value === "false")
     throw new CudasealError("USAGE", "--bundle and --new-bundle-format=false ask for two formats: pick one");
   return value !== "false";
-}
-
-/**
- * What a bundle is checked against when `--key` is given: that key, and no
- * transparency log, as cudaseal's key signatures have never been logged
- * (cosign's `--insecure-ignore-tlog`).
- */
-export function keyBundleTrust(key: KeyObject): BundleTrust {
-  return { publicKey: key.export({ format: "pem", type: "spki" }).toString(), ignoreTlog: true };
 }
 
 /** What one signing command's help says of itself; the rest is the same for all. */
