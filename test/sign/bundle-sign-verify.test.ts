@@ -121,6 +121,20 @@ describe("image signatures as Sigstore bundles", () => {
     await assert.rejects(verifyImage(target, keyA.verifier), code("VERIFY_NO_SIGNATURE"));
   });
 
+  it("signs and verifies with each key type cosign takes: ECDSA P-256, RSA and Ed25519", async () => {
+    const keys = [
+      generateKeyPairSync("ec", { namedCurve: "P-256" }),
+      generateKeyPairSync("rsa", { modulusLength: 2048 }),
+      generateKeyPairSync("ed25519"),
+    ];
+    for (const { privateKey, publicKey } of keys) {
+      const target = await openImageTarget(`oci:${await layout()}`);
+      await signImageBundle(target, keyBundleSigner(privateKey));
+      const verified = await verifyImage(target, undefined, { bundles: trustOf(publicKey) });
+      assert.equal(verified.length, 1, publicKey.asymmetricKeyType);
+    }
+  });
+
   it("leaves the layout readable as one image, untagged", async () => {
     const dir = await layout();
     const target = await openImageTarget(`oci:${dir}`);
