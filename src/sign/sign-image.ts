@@ -1,5 +1,6 @@
-// `cudaseal sign`: a cosign signature for an image, stored where cosign
-// stores it (see cosign-manifest.ts), readable by `cosign verify`.
+// `cudaseal sign --new-bundle-format=false`: a cosign 2 signature for an
+// image, stored where cosign 2 stores it (see cosign-manifest.ts), readable
+// by `cosign verify`. The default is a bundle referrer (sign-image-bundle.ts).
 
 import type { Descriptor } from "../oci/descriptor.ts";
 import {

@@ -1,4 +1,5 @@
-// `cudaseal sign`: a cosign signature for an image, in a layout or a registry.
+// `cudaseal sign`: a cosign signature for an image, in a layout or a registry:
+// a Sigstore bundle referrer (cosign 3), or cosign 2's `.sig` tag.
 
 import { keySigner, readPrivateKey, signImage, signImageBundle } from "../../sign/index.ts";
 import type { Command } from "../command.ts";
