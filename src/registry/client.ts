@@ -40,6 +40,12 @@ export interface RegistryClientOptions {
   retry?: RetryPolicy;
   /** Headers and idle bounds; unset ones come from the environment or the defaults (src/http/timeouts.ts). */
   timeouts?: Partial<HttpTimeouts>;
+  /**
+   * Clients to share, by registry: a caller that opens many repositories or
+   * images of one registry (a rescan of a thousand tags) passes one map, so
+   * the scheme is probed and tokens are fetched once, not once per image.
+   */
+  clients?: Map<string, RegistryClient>;
 }
 
 /** What a request sends: bytes, or a fresh stream per attempt. */

@@ -187,7 +187,12 @@ export function openRepository(
   name: string,
   options: RegistryClientOptions = {},
 ): Repository {
-  return new Repository(new Client(registry, options), name);
+  let client = options.clients?.get(registry);
+  if (client === undefined) {
+    client = new Client(registry, options);
+    options.clients?.set(registry, client);
+  }
+  return new Repository(client, name);
 }
 
 /** `<…>; rel="next"` → the next page's path. */
