@@ -9,13 +9,14 @@
 //   npx node bench/rescan.ts  [same flags]
 //
 // Set-up, not timed: the registry, the synthetic tracker served from
-// 127.0.0.1 with an ETag, N images pushed (tiny: one shared layer per
-// package set of five, a config and an SBOM of their own; ten pushes at a
-// time), and one untimed rescan of a single tag that downloads the tracker
+// 127.0.0.1 with an ETag, N images pushed ten at a time (tiny: one layer
+// shared per package set of five, a config of their own, and an SBOM whose
+// package set is the image's own, one package rebuilt, so no two images
+// match alike), and one rescan of a single tag that downloads the tracker
 // data and writes its compact cache. Timed, under time(1), in a fresh
-// process: `cudaseal rescan --repository … --kev … --epss …`, the data
-// refreshed with a conditional GET (304). The target: every image in 60 s
-// or less on this machine's cores, no layer blob read. Results go to stdout
+// process: `cudaseal rescan --repository … --kev … --epss … --json`, the
+// data refreshed with a conditional GET (304). The target: every image in
+// 60 s or less on this machine's cores, no layer blob read. Results go to stdout
 // as a table and to bench/results/<date>-rescan.json.
 
 import { createHash } from "node:crypto";
@@ -92,9 +93,14 @@ export async function rescanBench(options: RescanBenchOptions): Promise<number> 
       Array.from({ length: options.images }, (_, i) => i),
       10,
       async (i) => {
+        // Each image's SBOM lists a package set of its own (one package rebuilt), so no two
+        // images match alike; the layers, which a rescan from SBOMs never reads, are shared.
+        const base = sets[i % PACKAGE_SETS];
+        const own = i % base.length;
         await fleet.push({
           tag: `v${String(i).padStart(5, "0")}`,
-          packages: sets[i % PACKAGE_SETS],
+          packages: base.map((p, j) => (j === own ? { ...p, version: `${p.version}+b${i}` } : p)),
+          layerPackages: base,
           sbom: "cyclonedx",
           release: { versionId: "12", codename: "bookworm" },
         });

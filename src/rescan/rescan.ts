@@ -15,6 +15,7 @@
 // VEX and ignore files are read first, so a mistake in them fails before any
 // request. Nothing here prints: progress goes to the sink given.
 
+import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { CudasealError, isCudasealError } from "../errors.ts";
 import type { RegistryClientOptions } from "../registry/index.ts";
@@ -22,6 +23,7 @@ import {
   comparePriority,
   type DatabaseInfo,
   type DatabaseOptions,
+  type Finding,
   type IgnoreEntry,
   loadIgnoreFile,
   loadVex,
@@ -38,7 +40,7 @@ import { openReader } from "../source/image-source.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
 import { type Inventory, readInventory } from "./inventory.ts";
 import { type PlatformImage, platformImages } from "./platforms.ts";
-import { ReleaseDatabases } from "./release-databases.ts";
+import { type ReleaseData, ReleaseDatabases } from "./release-databases.ts";
 
 export interface RescanOptions extends DatabaseOptions {
   registry?: RegistryClientOptions;
@@ -102,6 +104,8 @@ export async function rescan(refs: readonly string[], options: RescanOptions): P
   const ignores = options.ignoreFile ? await loadIgnoreFile(options.ignoreFile) : [];
   const databases = new ReleaseDatabases({ db: options.db, feed: options.feed && { now, ...options.feed } });
   const progress = options.progress ?? noProgress;
+  // One client per registry for the whole rescan: one scheme probe and one token, not one per image.
+  const registry = { ...options.registry, clients: options.registry?.clients ?? new Map() };
   // One image under several tags (or in several references) is read and matched once.
   const byDigest = new Map<string, Promise<Omit<RescannedImage, "ref" | "platform">>>();
   // Images share most findings (one base, many tags and builds): each is kept once, and every
@@ -115,6 +119,24 @@ export async function rescan(refs: readonly string[], options: RescanOptions): P
       canonical.set(key, f);
       return f;
     });
+
+  const prioritized = (release: string, findings: readonly Finding[]): PrioritizedFinding[] =>
+    shared(release, markFindings(findings, options.priority ?? {}).sort(comparePriority));
+  // Images of one package set (tags and rebuilds of one lock) match alike: matched once, by the set.
+  const matches = new Map<string, PrioritizedFinding[]>();
+  const matchOnce = (inventory: Inventory, data: ReleaseData): PrioritizedFinding[] => {
+    const key = packageSetKey(inventory);
+    let found = matches.get(key);
+    if (found === undefined) {
+      found = prioritized(inventory.release, [
+        ...matchIndexed(inventory.packages, data.index),
+        ...(inventory.python.length > 0 ? matchPythonFindings(inventory.python, data.python) : []),
+      ]);
+      if (matches.size >= MAX_PACKAGE_SETS) matches.clear();
+      matches.set(key, found);
+    }
+    return found;
+  };
 
   const scanPlatform = async (reader: Awaited<ReturnType<typeof openReader>>, image: PlatformImage) => {
     const key = `${image.digest}\0${image.indexDigest ?? ""}`;
@@ -131,17 +153,18 @@ export async function rescan(refs: readonly string[], options: RescanOptions): P
         } catch (err) {
           throw new DataFailure(err);
         }
-        const matched = [
-          ...matchIndexed(inventory.packages, data.index),
-          ...(inventory.python.length > 0 ? matchPythonFindings(inventory.python, data.python) : []),
-        ];
-        const { findings, suppressed } = suppressFindings(matched, {
-          vex,
-          ignores,
-          digest: image.digest,
-          indexDigest: image.indexDigest,
-          today,
-        });
+        const matched = matchOnce(inventory, data);
+        // Without VEX or an ignore file nothing is suppressed, and images of one package set share one list.
+        const { findings, suppressed } =
+          vex.length === 0 && ignores.length === 0
+            ? { findings: matched, suppressed: [] }
+            : suppressFindings(matched, {
+                vex,
+                ignores,
+                digest: image.digest,
+                indexDigest: image.indexDigest,
+                today,
+              });
         return {
           digest: image.digest,
           ...(image.indexDigest === undefined ? {} : { indexDigest: image.indexDigest }),
@@ -150,10 +173,8 @@ export async function rescan(refs: readonly string[], options: RescanOptions): P
           release: inventory.release,
           packages: inventory.packages.length,
           ...(inventory.python.length > 0 ? { pythonPackages: inventory.python.length } : {}),
-          findings: shared(
-            inventory.release,
-            markFindings(findings, options.priority ?? {}).sort(comparePriority),
-          ),
+          // Suppression keeps the matched findings' objects and order.
+          findings: findings as PrioritizedFinding[],
           suppressed,
         };
       })();
@@ -166,7 +187,7 @@ export async function rescan(refs: readonly string[], options: RescanOptions): P
     let images: PlatformImage[];
     let reader: Awaited<ReturnType<typeof openReader>>;
     try {
-      reader = await openReader(ref, { registry: options.registry });
+      reader = await openReader(ref, { registry });
       images = await platformImages(reader, options.arch);
     } catch (err) {
       return [failed(ref, undefined, err)];
@@ -221,6 +242,19 @@ export async function rescan(refs: readonly string[], options: RescanOptions): P
     warnings: databases.warnings,
     expiredIgnores: ignores.filter((e) => e.expires < today),
   };
+}
+
+/** Package sets whose matches are kept for reuse; past it the memo starts again (memory stays bounded). */
+const MAX_PACKAGE_SETS = 256;
+
+/** The release and every package's name, architecture, version and source version: what matching reads. */
+function packageSetKey(inventory: Inventory): string {
+  const parts = [inventory.release];
+  for (const p of inventory.packages)
+    parts.push(`${p.name}\0${p.arch}\0${p.version}\0${p.source ?? ""}\0${p.sourceVersion ?? ""}`);
+  parts.push("");
+  for (const p of inventory.python) parts.push(`${p.name}\0${p.version}`);
+  return createHash("sha256").update(parts.join("\n")).digest("hex");
 }
 
 function failed(ref: string, image: PlatformImage | undefined, err: unknown): RescannedImage {

@@ -125,8 +125,8 @@ export function databaseLine(db: DatabaseInfo): string {
  * one line each, then the fleet's findings, one line each. A fleet's
  * document is large (a thousand images, hundreds of findings each), so it
  * is never one string in memory, and the bulk is not indented. An image's
- * findings leave out the description, which the fleet's entry for the same
- * finding has once.
+ * findings leave out the description and source package, which the fleet's
+ * entry for the same finding has once.
  */
 export function* rescanJsonChunks(
   result: RescanResult,
@@ -158,7 +158,7 @@ export function* rescanJsonChunks(
     const image = {
       ...i,
       summary: severityCounts(i.findings),
-      findings: i.findings.map(({ description: _, ...f }) => f),
+      findings: i.findings.map(({ description: _d, source: _s, ...f }) => f),
     };
     yield `${first ? "" : ",\n"}    ${JSON.stringify(image)}`;
     first = false;

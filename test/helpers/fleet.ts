@@ -34,6 +34,8 @@ export type SbomKind = "cyclonedx" | "spdx" | "both" | "none" | "not-json" | "ot
 export interface FleetImage {
   tag: string;
   packages: readonly InstalledPackage[];
+  /** What the layer's dpkg database holds, when it differs from what the SBOM lists (default `packages`). */
+  layerPackages?: readonly InstalledPackage[];
   /** Default cyclonedx. */
   sbom?: SbomKind;
   /** Architectures: one gives a manifest, several an index of them (default ["amd64"]). */
@@ -71,13 +73,14 @@ export function openFleet(host: string, name: string): Fleet {
 
   const layerOf = (image: FleetImage, arch: string) => {
     const release = image.release ?? { versionId: "13", codename: "trixie" };
-    const key = JSON.stringify([image.packages, arch, release]);
+    const packages = image.layerPackages ?? image.packages;
+    const key = JSON.stringify([packages, arch, release]);
     let layer = layers.get(key);
     if (layer === undefined) {
       layer = (async () => {
         const blob = makeLayer(work, `layer-${layers.size}`, {
           "etc/os-release": `ID=debian\nVERSION_ID="${release.versionId}"\nVERSION_CODENAME=${release.codename}\n`,
-          "var/lib/dpkg/status": statusFile(image.packages, arch),
+          "var/lib/dpkg/status": statusFile(packages, arch),
         });
         const desc = await upload(readFileSync(blob.path), blob.mediaType);
         layerDigests.add(desc.digest);

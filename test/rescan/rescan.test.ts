@@ -6,6 +6,9 @@
 // order the findings; the gate counts them.
 
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import {
   fleetFindings,
@@ -152,4 +155,27 @@ test("--no-sbom reads the layers of every image", async () => {
     "CVE-2025-0001",
     "CVE-2025-0002",
   ]);
+});
+
+test("an ignore file suppresses findings in every image, as scan's does, and an expired entry is reported", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "cudaseal-rescan-ignore-"));
+  after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, "ignore.yaml");
+  await writeFile(
+    file,
+    "ignore:\n  - id: CVE-2025-0001\n    reason: not reachable\n    expires: 2099-12-31\n" +
+      "  - id: CVE-2025-0002\n    reason: old\n    expires: 2000-01-01\n",
+  );
+  const r = await rescan([`${fx.repository}:1.0`, `${fx.repository}:1.1`], { db: fx.db, ignoreFile: file });
+  for (const image of r.images) {
+    assert.ok(!image.findings.some((f) => f.id === "CVE-2025-0001"));
+    assert.deepEqual(
+      image.suppressed.map((f) => f.id),
+      ["CVE-2025-0001"],
+    );
+  }
+  assert.deepEqual(
+    r.expiredIgnores.map((e) => e.id),
+    ["CVE-2025-0002"],
+  );
 });
