@@ -213,6 +213,13 @@ describe("bundle referrers on a registry without the referrers API", { skip }, (
       }),
       (e: unknown) => isCudasealError(e, "VERIFY_TOO_MANY_REFERRERS"),
     );
+    // A copy refuses to walk it too, after the one list read.
+    const copy = await runCli(["copy", "--json", `${host}/team/bomb:v1`, `${host}/team/bomb-copy:v1`], {
+      cwd: root,
+    });
+    assert.equal(copy.status, 1);
+    assert.equal(JSON.parse(copy.stdout).error.code, "IMAGE_INVALID");
+    assert.match(JSON.parse(copy.stdout).error.message, /10000 referrers/);
     // A listed bundle that is not stored is that bundle's failure, not a crash.
     await assert.rejects(readBundle(target.store, manifests[0]), (e: unknown) => isCudasealError(e));
   });
