@@ -8,6 +8,7 @@
 // project's own (@sigstore/sign's FulcioSigner and RekorWitness); this file
 // bounds them and gives each failure cudaseal's code.
 
+import { generateKeyPairSync, sign } from "node:crypto";
 import { type Bundle, bundleToJSON } from "@sigstore/bundle";
 import {
   DEFAULT_FULCIO_URL,
@@ -17,6 +18,8 @@ import {
   InternalError,
   MessageSignatureBundleBuilder,
   RekorWitness,
+  type Signature,
+  type Signer,
 } from "@sigstore/sign";
 import { CudasealError } from "../errors.ts";
 import { redactUrl } from "../http/index.ts";
@@ -46,11 +49,15 @@ export function keylessBundleSigner(options: KeylessOptions): BundleSigner {
     timeout: options.timeoutMs ?? 30_000,
     retry: { retries: options.retries ?? 2, factor: 2, minTimeout: 250, maxTimeout: 4000 },
   };
-  const signer = new FulcioSigner({
-    fulcioBaseURL: fulcioURL,
-    identityProvider: { getToken: async () => options.token.token },
-    ...fetchOptions,
-  });
+  const signer = certifiedOnce(
+    (keyHolder) =>
+      new FulcioSigner({
+        fulcioBaseURL: fulcioURL,
+        identityProvider: { getToken: async () => options.token.token },
+        keyHolder,
+        ...fetchOptions,
+      }),
+  );
   const witnesses = [new RekorWitness({ rekorBaseURL: rekorURL, fetchOnConflict: true, ...fetchOptions })];
   const where = { fulcio: redactUrl(fulcioURL), rekor: redactUrl(rekorURL) };
   return {
@@ -61,6 +68,41 @@ export function keylessBundleSigner(options: KeylessOptions): BundleSigner {
     async signMessage(artifact) {
       const builder = new MessageSignatureBundleBuilder({ signer, witnesses });
       return bundleToJSON(v03(await create(() => builder.create({ data: artifact }), where)));
+    },
+  };
+}
+
+/** A certificate is asked for again this long before its ten minutes are up. */
+const CERTIFICATE_REUSE_MS = 8 * 60 * 1000;
+
+/**
+ * One Fulcio certificate for all the signatures of one run (`sign
+ * --recursive` signs each platform manifest), as cosign uses one: the
+ * ephemeral key stays the same and its certificate is reused while it has
+ * minutes left, instead of one certificate request per signature. Each
+ * signature is still logged in Rekor on its own.
+ */
+function certifiedOnce(fulcio: (keyHolder: Signer) => Signer, now = Date.now): Signer {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const keyHolder: Signer = {
+    async sign(data) {
+      return {
+        signature: sign("sha256", data, privateKey),
+        key: { $case: "publicKey", publicKey: publicKey.export({ format: "pem", type: "spki" }).toString() },
+      };
+    },
+  };
+  const certifier = fulcio(keyHolder);
+  let certified: { key: Signature["key"]; at: number } | undefined;
+  return {
+    async sign(data) {
+      if (certified === undefined || now() - certified.at > CERTIFICATE_REUSE_MS) {
+        const at = now();
+        const signature = await certifier.sign(data);
+        certified = { key: signature.key, at };
+        return signature;
+      }
+      return { signature: (await keyHolder.sign(data)).signature, key: certified.key };
     },
   };
 }

@@ -88,6 +88,22 @@ describe("keyless signing with Fulcio and Rekor", () => {
     );
   });
 
+  it("one signer asks Fulcio once and logs each signature in Rekor", async () => {
+    const before = { ...sigstore.requests };
+    const one = signer();
+    const a = await one.signDsse(Buffer.from("{}"), "application/vnd.in-toto+json");
+    const b = await one.signMessage(Buffer.from("second"));
+    assert.equal(sigstore.requests.fulcio - before.fulcio, 1);
+    assert.equal(sigstore.requests.rekor - before.rekor, 2);
+    assert.equal(a.verificationMaterial.certificate?.rawBytes, b.verificationMaterial.certificate?.rawBytes);
+    const trust = {
+      trustedRoot: sigstore.trustedRoot,
+      identity: { subject: TEST_SUBJECT, issuer: TEST_ISSUER },
+    };
+    await verifyBundle(a, trust);
+    await verifyBundle(b, trust, Buffer.from("second"));
+  });
+
   it("Fulcio or Rekor not answering is SIGN_KEYLESS_FAILED naming the service", async () => {
     const down = "http://127.0.0.1:9"; // discard: nothing listens
     await assert.rejects(signer({ fulcioURL: down }).signMessage(Buffer.from("x")), (e: unknown) => {
