@@ -30,6 +30,7 @@ import { CudasealError } from "../errors.ts";
 import type { ArtifactStore } from "../oci/artifact-store.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { OCI_CONFIG, OCI_EMPTY, OCI_MANIFEST } from "../oci/media-types.ts";
+import { cappedReferrers } from "./capped-referrers.ts";
 
 /** The artifact type and layer media type of a cosign 3 bundle referrer. */
 export const BUNDLE_ARTIFACT_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -52,8 +53,6 @@ const CREATED_ANNOTATION = "org.opencontainers.image.created";
 export const MAX_BUNDLE = 64 * 1024 * 1024;
 /** Bundle referrers of one image read at most (a referrer bomb is refused, not walked). */
 export const MAX_BUNDLE_REFERRERS = 256;
-/** Referrers of any kind listed at most while looking for bundles. */
-const MAX_REFERRERS_LISTED = 4 * MAX_BUNDLE_REFERRERS;
 
 /** The empty config every bundle referrer shares. */
 const EMPTY_CONFIG = Buffer.from("{}", "utf8");
@@ -115,14 +114,11 @@ export async function findBundles(
   // go-containerregistry (cosign 2.x's writer) lists a bundle in the
   // fallback index under its config's type, the empty one: those are
   // candidates too, and readBundle tells a bundle from another artifact.
-  const all = await store.referrers(subject, undefined, MAX_REFERRERS_LISTED + 1);
-  const listed = all.filter((d) => BUNDLE_LISTED_AS.has(d.artifactType));
-  if (listed.length > max || all.length > MAX_REFERRERS_LISTED) {
+  const listed = (await cappedReferrers(store, subject)).filter((d) => BUNDLE_LISTED_AS.has(d.artifactType));
+  if (listed.length > max) {
     throw new CudasealError(
       "VERIFY_TOO_MANY_REFERRERS",
-      listed.length > max
-        ? `${store.name}: ${subject} has more than ${max} Sigstore bundle referrers`
-        : `${store.name}: ${subject} has more than ${MAX_REFERRERS_LISTED} referrers`,
+      `${store.name}: ${subject} has more than ${max} Sigstore bundle referrers`,
       {
         hint: "an image with this many bundles is most likely a referrer bomb; clean the repository's referrers of this digest",
         details: { subject, max },

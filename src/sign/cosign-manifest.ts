@@ -15,6 +15,7 @@ import { CudasealError } from "../errors.ts";
 import type { ArtifactStore } from "../oci/artifact-store.ts";
 import { type Descriptor, digestHex } from "../oci/descriptor.ts";
 import { OCI_CONFIG, OCI_MANIFEST } from "../oci/media-types.ts";
+import { cappedReferrers } from "./capped-referrers.ts";
 import { type GoType, goUnmarshal, utf8Text } from "./go-json.ts";
 
 /** The layer media type of a cosign image signature (the simple signing payload). */
@@ -114,7 +115,9 @@ export async function readSignatureReferrerLayers(
   store: ArtifactStore,
   digest: string,
 ): Promise<Descriptor[]> {
-  const listed = await store.referrers(digest, COSIGN_SIG_REFERRER_TYPE, MAX_SIG_REFERRERS + 1);
+  const listed = (await cappedReferrers(store, digest)).filter(
+    (d) => d.artifactType === COSIGN_SIG_REFERRER_TYPE,
+  );
   if (listed.length > MAX_SIG_REFERRERS)
     throw new CudasealError(
       "VERIFY_TOO_MANY_REFERRERS",
