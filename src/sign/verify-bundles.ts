@@ -84,6 +84,7 @@ async function checkBundle(
 ): Promise<CheckedBundle | undefined> {
   const stored = await readBundle(target.store, referrer);
   if (stored === undefined) return undefined;
+  refuseKeylessForKey(stored.bundle, trust, referrer.digest);
   const verified = await verifyBundle(stored.bundle, trust);
   if (verified.dsse === undefined || verified.dsse.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     throw new CudasealError(
@@ -123,6 +124,25 @@ async function checkBundle(
       ...(verified.signedAt !== undefined ? { signedAt: verified.signedAt.toISOString() } : {}),
     },
   };
+}
+
+/**
+ * A keyless bundle checked with only a key: say so (the key is not what is
+ * wrong, the way of checking is), rather than that no trusted root was given.
+ */
+function refuseKeylessForKey(bundle: unknown, trust: BundleTrust, referrer: string): void {
+  const material = (bundle as { verificationMaterial?: Record<string, unknown> } | null)
+    ?.verificationMaterial;
+  if (trust.publicKey === undefined || trust.identity !== undefined) return;
+  if (material === null || typeof material !== "object" || material.publicKey !== undefined) return;
+  throw new CudasealError(
+    "VERIFY_WRONG_KEY",
+    `bundle referrer ${referrer} is signed keylessly, not with a key`,
+    {
+      hint: "verify it as its signer: --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp)",
+      details: { referrer },
+    },
+  );
 }
 
 /** The first DSSE signature of a bundle (verified already), for listings. */

@@ -248,6 +248,36 @@ describe("image signatures as Sigstore bundles", () => {
     );
   });
 
+  it("says a keyless bundle needs its signer's identity when only a key is given", async () => {
+    const target = await openImageTarget(`oci:${await layout()}`);
+    const subject = {
+      mediaType: target.manifest.mediaType,
+      digest: target.manifest.digest,
+      size: target.manifest.bytes.length,
+    };
+    const keyless = JSON.parse(
+      readFileSync(
+        new URL(
+          "../fixtures/sigstore-conformance/bundle-verify/happy-path-intoto-in-dsse-v3/bundle.sigstore.json",
+          import.meta.url,
+        ),
+        "utf8",
+      ),
+    );
+    await attachBundle(target.store, subject, keyless, {
+      content: "dsse-envelope",
+      predicateType: COSIGN_SIGN_PREDICATE_TYPE,
+    });
+    await assert.rejects(
+      verifyImage(target, keyA.verifier, { bundles: trustOf(keyA.publicKey) }),
+      (e: unknown) => {
+        assert.ok(isCudasealError(e, "VERIFY_WRONG_KEY"), String(e));
+        assert.match(e.hint ?? "", /--certificate-identity/);
+        return true;
+      },
+    );
+  });
+
   it("refuses a referrer bomb of 10,000 bundle referrers, reading no more than the cap", async () => {
     const dir = await layout();
     const target = await openImageTarget(`oci:${dir}`);
