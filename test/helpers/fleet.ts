@@ -21,6 +21,7 @@ import {
   addFallbackReferrer,
   bytesBlob,
   openRepository,
+  type RegistryClientOptions,
   type Repository,
   uploadBlob,
 } from "../../src/registry/index.ts";
@@ -53,9 +54,9 @@ export interface Fleet {
   close(): void;
 }
 
-/** A fleet in `host`'s repository `name`. */
-export function openFleet(host: string, name: string): Fleet {
-  const repo = openRepository(host, name);
+/** A fleet in `host`'s repository `name`; `options` carries credentials for a registry that wants them. */
+export function openFleet(host: string, name: string, options: RegistryClientOptions = {}): Fleet {
+  const repo = openRepository(host, name, options);
   const work = mkdtempSync(join(tmpdir(), "cudaseal-fleet-"));
   const layers = new Map<string, Promise<Descriptor & { diffId: string }>>();
   const uploaded = new Set<string>();

@@ -20,7 +20,9 @@ import {
   rescanSarif,
 } from "../../src/rescan/index.ts";
 import { openEpss, openKev } from "../../src/scan/index.ts";
-import { EPSS, KEV, type RescanFixture, startFixture } from "./fixture.ts";
+import { openFleet } from "../helpers/fleet.ts";
+import { startRegistry } from "../helpers/registry.ts";
+import { BASE, EPSS, KEV, type RescanFixture, startFixture } from "./fixture.ts";
 
 let fx: RescanFixture;
 let refs: string[];
@@ -178,4 +180,25 @@ test("an ignore file suppresses findings in every image, as scan's does, and an 
     r.expiredIgnores.map((e) => e.id),
     ["CVE-2025-0002"],
   );
+});
+
+test("a registry with token auth: one scheme probe and one token for every image of the rescan", async () => {
+  const reg = await startRegistry({ auth: "token" });
+  after(() => reg.stop());
+  const credentials = {
+    explicit: { username: reg.username as string, password: reg.password as string, registry: reg.host },
+  };
+  const fleet = openFleet(reg.host, "team/auth", { credentials });
+  after(() => fleet.close());
+  for (const tag of ["a", "b", "c"]) await fleet.push({ tag, packages: BASE });
+  const before = reg.tokenRequests.length;
+  const r = await rescan(
+    ["a", "b", "c"].map((t) => `${reg.host}/team/auth:${t}`),
+    { db: fx.db, registry: { credentials } },
+  );
+  assert.deepEqual(
+    r.images.map((i) => i.via),
+    ["sbom", "sbom", "sbom"],
+  );
+  assert.equal(reg.tokenRequests.length - before, 1);
 });
