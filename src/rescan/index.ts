@@ -6,7 +6,6 @@
 export { rescanMarkdown } from "./markdown.ts";
 export { type RescannedImage, type RescanOptions, type RescanResult, rescan } from "./rescan.ts";
 export { rescanSarif } from "./sarif.ts";
-export { MAX_SBOM } from "./sbom-referrer.ts";
 export {
   type FleetFinding,
   fleetFindings,

@@ -15,21 +15,15 @@
 // VEX and ignore files are read first, so a mistake in them fails before any
 // request. Nothing here prints: progress goes to the sink given.
 
-import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { CudasealError, isCudasealError } from "../errors.ts";
 import type { RegistryClientOptions } from "../registry/index.ts";
 import {
-  comparePriority,
   type DatabaseInfo,
   type DatabaseOptions,
-  type Finding,
   type IgnoreEntry,
   loadIgnoreFile,
   loadVex,
-  markFindings,
-  matchIndexed,
-  matchPythonFindings,
   type PrioritizedFinding,
   type PriorityFeeds,
   type SuppressedFinding,
@@ -37,10 +31,12 @@ import {
   type VexStatement,
 } from "../scan/index.ts";
 import { openReader } from "../source/image-source.ts";
+import type { ImageReader } from "../source/types.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
+import { FleetMatcher } from "./fleet-matcher.ts";
 import { type Inventory, readInventory } from "./inventory.ts";
 import { type PlatformImage, platformImages } from "./platforms.ts";
-import { type ReleaseData, ReleaseDatabases } from "./release-databases.ts";
+import { ReleaseDatabases } from "./release-databases.ts";
 
 export interface RescanOptions extends DatabaseOptions {
   registry?: RegistryClientOptions;
@@ -95,6 +91,19 @@ class DataFailure {
   }
 }
 
+/** What every image of one rescan shares. */
+interface Context {
+  options: RescanOptions;
+  registry: RegistryClientOptions;
+  vex: VexStatement[];
+  ignores: IgnoreEntry[];
+  today: string;
+  databases: ReleaseDatabases;
+  matcher: FleetMatcher;
+  /** One image under several tags (or in several references) is read and matched once. */
+  byDigest: Map<string, Promise<Omit<RescannedImage, "ref" | "platform">>>;
+}
+
 /** Rescan every image `refs` names. */
 export async function rescan(refs: readonly string[], options: RescanOptions): Promise<RescanResult> {
   const now = options.now ?? (() => new Date());
@@ -102,159 +111,144 @@ export async function rescan(refs: readonly string[], options: RescanOptions): P
   const vex: VexStatement[] = [];
   for (const file of options.vex ?? []) vex.push(...(await loadVex(file)));
   const ignores = options.ignoreFile ? await loadIgnoreFile(options.ignoreFile) : [];
-  const databases = new ReleaseDatabases({ db: options.db, feed: options.feed && { now, ...options.feed } });
+  const ctx: Context = {
+    options,
+    // One client per registry for the whole rescan: one scheme probe and one token, not one per image.
+    registry: { ...options.registry, clients: options.registry?.clients ?? new Map() },
+    vex,
+    ignores,
+    today,
+    databases: new ReleaseDatabases({ db: options.db, feed: options.feed && { now, ...options.feed } }),
+    matcher: new FleetMatcher(options.priority),
+    byDigest: new Map(),
+  };
   const progress = options.progress ?? noProgress;
-  // One client per registry for the whole rescan: one scheme probe and one token, not one per image.
-  const registry = { ...options.registry, clients: options.registry?.clients ?? new Map() };
-  // One image under several tags (or in several references) is read and matched once.
-  const byDigest = new Map<string, Promise<Omit<RescannedImage, "ref" | "platform">>>();
-  // Images share most findings (one base, many tags and builds): each is kept once, and every
-  // image's list points at it, so memory grows with the fleet's distinct findings, not their sum.
-  const canonical = new Map<string, PrioritizedFinding>();
-  const shared = (release: string, findings: PrioritizedFinding[]): PrioritizedFinding[] =>
-    findings.map((f) => {
-      const key = `${release}\0${f.ecosystem ?? ""}\0${f.id}\0${f.source}\0${f.package}\0${f.installed}`;
-      const seen = canonical.get(key);
-      if (seen !== undefined) return seen;
-      canonical.set(key, f);
-      return f;
-    });
-
-  const prioritized = (release: string, findings: readonly Finding[]): PrioritizedFinding[] =>
-    shared(release, markFindings(findings, options.priority ?? {}).sort(comparePriority));
-  // Images of one package set (tags and rebuilds of one lock) match alike: matched once, by the set.
-  const matches = new Map<string, PrioritizedFinding[]>();
-  const matchOnce = (inventory: Inventory, data: ReleaseData): PrioritizedFinding[] => {
-    const key = packageSetKey(inventory);
-    let found = matches.get(key);
-    if (found === undefined) {
-      found = prioritized(inventory.release, [
-        ...matchIndexed(inventory.packages, data.index),
-        ...(inventory.python.length > 0 ? matchPythonFindings(inventory.python, data.python) : []),
-      ]);
-      if (matches.size >= MAX_PACKAGE_SETS) matches.clear();
-      matches.set(key, found);
-    }
-    return found;
-  };
-
-  const scanPlatform = async (reader: Awaited<ReturnType<typeof openReader>>, image: PlatformImage) => {
-    const key = `${image.digest}\0${image.indexDigest ?? ""}`;
-    let done = byDigest.get(key);
-    if (done === undefined) {
-      done = (async () => {
-        const inventory = await readInventory(reader, image, {
-          release: options.release,
-          useSbom: options.useSbom,
-        });
-        let data: Awaited<ReturnType<ReleaseDatabases["get"]>>;
-        try {
-          data = await databases.get(inventory.release);
-        } catch (err) {
-          throw new DataFailure(err);
-        }
-        const matched = matchOnce(inventory, data);
-        // Without VEX or an ignore file nothing is suppressed, and images of one package set share one list.
-        const { findings, suppressed } =
-          vex.length === 0 && ignores.length === 0
-            ? { findings: matched, suppressed: [] }
-            : suppressFindings(matched, {
-                vex,
-                ignores,
-                digest: image.digest,
-                indexDigest: image.indexDigest,
-                today,
-              });
-        return {
-          digest: image.digest,
-          ...(image.indexDigest === undefined ? {} : { indexDigest: image.indexDigest }),
-          via: inventory.via,
-          ...(inventory.sbomFormat === undefined ? {} : { sbomFormat: inventory.sbomFormat }),
-          release: inventory.release,
-          packages: inventory.packages.length,
-          ...(inventory.python.length > 0 ? { pythonPackages: inventory.python.length } : {}),
-          // Suppression keeps the matched findings' objects and order.
-          findings: findings as PrioritizedFinding[],
-          suppressed,
-        };
-      })();
-      byDigest.set(key, done);
-    }
-    return done;
-  };
-
-  const rescanRef = async (ref: string): Promise<RescannedImage[]> => {
-    let images: PlatformImage[];
-    let reader: Awaited<ReturnType<typeof openReader>>;
-    try {
-      reader = await openReader(ref, { registry });
-      images = await platformImages(reader, options.arch);
-    } catch (err) {
-      return [failed(ref, undefined, err)];
-    }
-    if (images.length === 0)
-      return [
-        failed(
-          ref,
-          undefined,
-          new CudasealError("IMAGE_NOT_FOUND", `${ref} has no image for ${options.arch ?? "any platform"}`),
-        ),
-      ];
-    const rows: RescannedImage[] = [];
-    for (const image of images) {
-      try {
-        rows.push({
-          ref,
-          ...(image.platform ? { platform: image.platform } : {}),
-          ...(await scanPlatform(reader, image)),
-        });
-      } catch (err) {
-        if (err instanceof DataFailure) throw err;
-        rows.push(failed(ref, image, err));
-      }
-    }
-    return rows;
-  };
-
-  const jobs = options.jobs ?? Math.max(4, 2 * availableParallelism());
-  const results = new Array<RescannedImage[]>(refs.length);
-  let next = 0;
-  let fatal: DataFailure | undefined;
   progress({ task: "rescan", kind: "start", unit: "items", total: refs.length });
-  const worker = async () => {
-    while (fatal === undefined && next < refs.length) {
-      const i = next++;
-      try {
-        results[i] = await rescanRef(refs[i]);
-      } catch (err) {
-        if (err instanceof DataFailure) fatal ??= err;
-        else results[i] = [failed(refs[i], undefined, err)];
-      }
+  const results = await bounded(
+    refs,
+    options.jobs ?? Math.max(4, 2 * availableParallelism()),
+    async (ref) => {
+      const rows = await rescanRef(ctx, ref);
       progress({ task: "rescan", kind: "advance", unit: "items", delta: 1 });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, refs.length)) }, worker));
+      return rows;
+    },
+  );
   progress({ task: "rescan", kind: "end" });
-  if (fatal !== undefined) throw fatal.err;
   return {
     images: results.flat(),
-    database: await databases.info(),
-    warnings: databases.warnings,
+    database: await ctx.databases.info(),
+    warnings: ctx.databases.warnings,
     expiredIgnores: ignores.filter((e) => e.expires < today),
   };
 }
 
-/** Package sets whose matches are kept for reuse; past it the memo starts again (memory stays bounded). */
-const MAX_PACKAGE_SETS = 256;
+/** The rows of one reference: one per platform image, or one saying why it could not be read. */
+async function rescanRef(ctx: Context, ref: string): Promise<RescannedImage[]> {
+  let reader: ImageReader;
+  let images: PlatformImage[];
+  try {
+    reader = await openReader(ref, { registry: ctx.registry });
+    images = await platformImages(reader, ctx.options.arch);
+  } catch (err) {
+    return [failed(ref, undefined, err)];
+  }
+  if (images.length === 0) {
+    const arch = ctx.options.arch ?? "any platform";
+    return [failed(ref, undefined, new CudasealError("IMAGE_NOT_FOUND", `${ref} has no image for ${arch}`))];
+  }
+  const rows: RescannedImage[] = [];
+  for (const image of images) {
+    const platform = image.platform ? { platform: image.platform } : {};
+    try {
+      rows.push({ ref, ...platform, ...(await scanOnce(ctx, reader, image)) });
+    } catch (err) {
+      if (err instanceof DataFailure) throw err;
+      rows.push(failed(ref, image, err));
+    }
+  }
+  return rows;
+}
 
-/** The release and every package's name, architecture, version and source version: what matching reads. */
-function packageSetKey(inventory: Inventory): string {
-  const parts = [inventory.release];
-  for (const p of inventory.packages)
-    parts.push(`${p.name}\0${p.arch}\0${p.version}\0${p.source ?? ""}\0${p.sourceVersion ?? ""}`);
-  parts.push("");
-  for (const p of inventory.python) parts.push(`${p.name}\0${p.version}`);
-  return createHash("sha256").update(parts.join("\n")).digest("hex");
+/** scanPlatform, once per image digest however many references lead to it. */
+function scanOnce(ctx: Context, reader: ImageReader, image: PlatformImage) {
+  const key = `${image.digest}\0${image.indexDigest ?? ""}`;
+  let done = ctx.byDigest.get(key);
+  if (done === undefined) {
+    done = scanPlatform(ctx, reader, image);
+    ctx.byDigest.set(key, done);
+  }
+  return done;
+}
+
+/** Inventory, match, suppress: one platform image's row, less its reference. */
+async function scanPlatform(
+  ctx: Context,
+  reader: ImageReader,
+  image: PlatformImage,
+): Promise<Omit<RescannedImage, "ref" | "platform">> {
+  const inventory = await readInventory(reader, image, {
+    release: ctx.options.release,
+    useSbom: ctx.options.useSbom,
+  });
+  let data: Awaited<ReturnType<ReleaseDatabases["get"]>>;
+  try {
+    data = await ctx.databases.get(inventory.release);
+  } catch (err) {
+    throw new DataFailure(err);
+  }
+  const matched = ctx.matcher.match(inventory, data);
+  // Without VEX or an ignore file nothing is suppressed, and images of one package set share one list.
+  const { findings, suppressed } =
+    ctx.vex.length === 0 && ctx.ignores.length === 0
+      ? { findings: matched, suppressed: [] }
+      : suppressFindings(matched, {
+          vex: ctx.vex,
+          ignores: ctx.ignores,
+          digest: image.digest,
+          indexDigest: image.indexDigest,
+          today: ctx.today,
+        });
+  return {
+    digest: image.digest,
+    ...(image.indexDigest === undefined ? {} : { indexDigest: image.indexDigest }),
+    via: inventory.via,
+    ...(inventory.sbomFormat === undefined ? {} : { sbomFormat: inventory.sbomFormat }),
+    release: inventory.release,
+    packages: inventory.packages.length,
+    ...(inventory.python.length > 0 ? { pythonPackages: inventory.python.length } : {}),
+    // Suppression keeps the matched findings' objects and order.
+    findings: findings as PrioritizedFinding[],
+    suppressed,
+  };
+}
+
+/**
+ * `work` over `items`, at most `limit` at once, results in input order. A
+ * DataFailure stops new work and is thrown once the work running settles;
+ * any other failure is the item's own row.
+ */
+async function bounded(
+  items: readonly string[],
+  limit: number,
+  work: (item: string) => Promise<RescannedImage[]>,
+): Promise<RescannedImage[][]> {
+  const results = new Array<RescannedImage[]>(items.length);
+  let next = 0;
+  let fatal: DataFailure | undefined;
+  const worker = async () => {
+    while (fatal === undefined && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await work(items[i]);
+      } catch (err) {
+        if (err instanceof DataFailure) fatal ??= err;
+        else results[i] = [failed(items[i], undefined, err)];
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (fatal !== undefined) throw fatal.err;
+  return results;
 }
 
 function failed(ref: string, image: PlatformImage | undefined, err: unknown): RescannedImage {

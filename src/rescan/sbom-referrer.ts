@@ -18,7 +18,7 @@ import { parseJsonValue } from "../source/image-json.ts";
 import type { ImageReader } from "../source/types.ts";
 
 /** Largest SBOM read: cudaseal's are well under 1 MiB without file lists, a few MiB with them. */
-export const MAX_SBOM = 32 * 1024 * 1024;
+const MAX_SBOM = 32 * 1024 * 1024;
 
 /** Preference among formats at the same created time: the first is read. */
 const PREFERENCE = [SBOM_MEDIA_TYPES.cyclonedx, SBOM_MEDIA_TYPES.spdx] as const;

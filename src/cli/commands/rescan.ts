@@ -18,10 +18,13 @@ import {
   rescanTable,
 } from "../../rescan/index.ts";
 import {
+  DEFAULT_EPSS_URL,
+  DEFAULT_KEV_URL,
   openEpss,
   openKev,
   type PriorityFeedOptions,
   type PriorityFeeds,
+  PUBLISHED_FEED,
   type Severity,
 } from "../../scan/index.ts";
 import { type Command, type FlagValues, listFlag, stringFlag } from "../command.ts";
@@ -52,10 +55,13 @@ What to rescan (any mix, at least one):
   --max-tags N            refuse a repository listing more tags (default ${DEFAULT_MAX_TAGS})
 
 Prioritising:
-  --kev FILE|URL|feed     CISA's Known Exploited Vulnerabilities catalog (JSON): a
-                          file; a URL; or 'feed', CISA's published feed. URLs are
-                          kept in the cache dir and refreshed with a conditional GET
-  --epss FILE|URL|feed    FIRST's EPSS scores (CSV, or .csv.gz), the same ways
+  --kev FILE|URL|${PUBLISHED_FEED}     CISA's Known Exploited Vulnerabilities catalog (JSON): a
+                          file; a URL; or '${PUBLISHED_FEED}', the published catalog
+                          (${DEFAULT_KEV_URL};
+                          env CUDASEAL_KEV_URL). URLs are kept in the cache dir and
+                          refreshed with a conditional GET, as the tracker's data is
+  --epss FILE|URL|${PUBLISHED_FEED}    FIRST's EPSS scores (CSV, or .csv.gz), the same ways
+                          (${DEFAULT_EPSS_URL}; env CUDASEAL_EPSS_URL)
 Findings in the KEV catalog come first, then by EPSS score, then by severity.
 
 Options:
@@ -217,7 +223,7 @@ async function openPriority(
   }
   if (flags["fail-on-kev"] === true && feeds.kev === undefined)
     throw new CudasealError("USAGE", "--fail-on-kev needs the KEV catalog", {
-      hint: "add --kev FILE, or --kev feed for CISA's published catalog",
+      hint: `add --kev FILE, or --kev ${PUBLISHED_FEED} for CISA's published catalog`,
     });
   return { feeds, info, warnings };
 }
