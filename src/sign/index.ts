@@ -9,7 +9,6 @@ export {
   attachBundle,
   BUNDLE_ARTIFACT_TYPE,
   findBundles,
-  MAX_BUNDLE_REFERRERS,
   readBundle,
 } from "./bundle-store.ts";
 export type { BundleTrust, VerifiedBundle } from "./bundle-verify.ts";
