@@ -1,7 +1,7 @@
 // The README's "Using it" examples, run in order as a new user pastes them
 // into a fresh copy of the checkout. Only what must be is substituted:
 // `npx cudaseal` becomes this checkout's `node bin/cudaseal.js`;
-// registry.example, in the push, pull and copy lines, a real registry on
+// registry.example, in the push, pull, copy and rescan lines, a real registry on
 // 127.0.0.1 (plain HTTP, as cudaseal allows for loopback); podman gets a
 // throwaway store. The inputs a user would bring are made here: app.yaml (a
 // file on the static preset), vendor.tar and nvidia-cuda.tar (Docker
@@ -191,7 +191,7 @@ test("every README example, pasted in order into a fresh checkout, exits 0", asy
       continue;
     }
     let line = text.replaceAll("npx cudaseal", cudaseal);
-    if (/\bcudaseal (push|pull|copy) /.test(text)) line = line.replaceAll("registry.example", registry.host);
+    if (/\bcudaseal (push|pull|copy|rescan) /.test(text)) line = line.replaceAll("registry.example", registry.host);
     await t.test(text, async () => {
       const r = await sh(line);
       assert.equal(
