@@ -40,7 +40,8 @@ test("YAML on stdout, valid against the ClusterPolicy schema", () => {
   };
   assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
   assert.equal(doc.spec.rules[0].verifyImages[0].attestations[0].type, "https://cyclonedx.org/bom");
-  assert.equal(r.stderr, "");
+  // Key-based, of type Cosign: it reads tags, which cudaseal's default signing does not write.
+  assert.match(r.stderr, /^warning: this policy reads cosign's \.sig\/\.att tags.*--new-bundle-format=false/);
   const again = cudaseal(...args);
   assert.equal(again.stdout, r.stdout, "deterministic");
 });
@@ -66,10 +67,10 @@ test("--output writes the file, --json prints the document", () => {
 });
 
 test("notes go to stderr, and --quiet silences them", () => {
-  const r = cudaseal("kyverno", "--key", KEY, "--image", "org/app*");
+  const r = cudaseal("kyverno", "--key", KEY, "--bundle", "--image", "org/app*");
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /note: 'org\/app\*' names no registry host/);
-  assert.equal(cudaseal("kyverno", "--key", KEY, "--image", "org/app*", "--quiet").stderr, "");
+  assert.equal(cudaseal("kyverno", "--key", KEY, "--bundle", "--image", "org/app*", "--quiet").stderr, "");
 });
 
 test("bad usage exits 2 with USAGE", () => {
@@ -152,4 +153,23 @@ test("each kind from the command line: keyless and key-based, with the GPU smoke
       assert.match(JSON.stringify(document), /570/);
     }
   }
+});
+
+test("a key-based policy that reads only cosign's tags warns, one that reads bundles does not", () => {
+  const image = ["--image", "registry.example/org/*"];
+  const warns = (...args: string[]) => {
+    const r = cudaseal(...args, ...image);
+    assert.equal(r.status, 0, r.stderr);
+    return /warning: this policy reads cosign's/.test(r.stderr);
+  };
+  assert.equal(warns("policy-controller", "--key", KEY), true);
+  assert.equal(warns("kyverno", "--key", KEY, "--bundle"), false);
+  assert.equal(warns("kyverno-ivp", "--key", KEY), false);
+  const keyless = [
+    "--certificate-identity",
+    "a@example.org",
+    "--certificate-oidc-issuer",
+    "https://issuer.example",
+  ];
+  assert.equal(warns("kyverno", ...keyless), false);
 });

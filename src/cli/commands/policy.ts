@@ -135,6 +135,7 @@ Examples:
     }
     const policy = await writePolicy(kind, images, flags);
     for (const note of policy.notes) out.note(`note: ${note}`);
+    if (readsTagsOnly(kind, flags)) out.warn(TAGS_ONLY_WARNING);
     const output = stringFlag(flags, "output");
     if (output !== undefined) {
       try {
@@ -152,6 +153,20 @@ Examples:
     return 0;
   },
 };
+
+// `cudaseal sign` and `attest` write Sigstore bundles unless told otherwise,
+// and these two policies, key-based, find only cosign's tags: said at once,
+// a user does not learn it from a cluster refusing every pod.
+const TAGS_ONLY_WARNING =
+  "this policy reads cosign's .sig/.att tags, and cudaseal signs and attests as Sigstore bundles by default: " +
+  "sign and attest with --new-bundle-format=false for it, or write a policy that reads bundles " +
+  "(kyverno --bundle, kyverno-ivp)";
+
+/** A key-based policy of a kind that reads only cosign's `.sig`/`.att` tags. */
+export function readsTagsOnly(kind: string, flags: FlagValues): boolean {
+  if (flags.key === undefined) return false;
+  return kind === "policy-controller" || (kind === "kyverno" && flags.bundle !== true);
+}
 
 /** The policy of `kind` from the flags; only the flags that kind reads are allowed. */
 async function writePolicy(kind: string, images: string[], flags: FlagValues): Promise<KyvernoPolicy> {
