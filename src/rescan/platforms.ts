@@ -3,6 +3,7 @@
 // rescanned on its own, since each carries its own SBOM; a manifest is
 // itself. With `arch`, only that platform.
 
+import { CudasealError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { type Platform, platformMatches, platformString } from "../oci/platform.ts";
 import { parseJson } from "../source/image-json.ts";
@@ -21,7 +22,11 @@ export interface PlatformImage {
   arch?: string;
 }
 
-/** Most platforms one index may list before it is refused as no image's. */
+/**
+ * Most platforms one index may list. Past it the index is refused, not cut
+ * short: a rescan that left platforms out would pass a gate over images it
+ * never read.
+ */
 const MAX_PLATFORMS = 64;
 
 /** The platform images of what `reader` names; `arch` keeps one platform. */
@@ -36,9 +41,15 @@ export async function platformImages(reader: ImageReader, arch?: string): Promis
       d.platform.architecture !== "unknown" &&
       d.artifactType === undefined,
   );
+  if (entries.length > MAX_PLATFORMS)
+    throw new CudasealError(
+      "IMAGE_INVALID",
+      `${reader.label}@${root.digest} lists ${entries.length} platforms, more than ${MAX_PLATFORMS}`,
+      { hint: "no image is built for that many platforms; name the platform manifests to rescan by digest" },
+    );
   const seen = new Set<string>();
   const images: PlatformImage[] = [];
-  for (const d of entries.slice(0, MAX_PLATFORMS)) {
+  for (const d of entries) {
     if (seen.has(d.digest) || (arch !== undefined && !platformMatches(d.platform, arch))) continue;
     seen.add(d.digest);
     images.push({
