@@ -104,7 +104,17 @@ export function smokeReport(facts: SmokeRunFacts): GpuSmokeReport {
       : [];
   const driverCuda = out === undefined ? undefined : cudaVersion(out.driverVersion);
   const runtimeCuda = out === undefined ? undefined : cudaVersion(out.runtimeVersion);
-  const pass = out?.ok === true && facts.exitCode === 0 && gpus.length > 0 && kernels.length > 0;
+  // A pass is held to what the schema requires of one, so that an image
+  // whose line says ok while it lacks a version or a kernel failed gets a
+  // failing report, not SMOKE_REPORT_INVALID after its program ran.
+  const pass =
+    out?.ok === true &&
+    facts.exitCode === 0 &&
+    gpus.length > 0 &&
+    kernels.length > 0 &&
+    kernels.every((k) => k.ok) &&
+    driverCuda !== undefined &&
+    runtimeCuda !== undefined;
   const report: GpuSmokeReport = {
     result: pass ? "pass" : "fail",
     image: facts.image,
@@ -135,7 +145,8 @@ function failure(facts: SmokeRunFacts): { code: string; message: string } {
   if (facts.exitCode !== 0) return { code: "EXIT_STATUS", message: `the program exited ${facts.exitCode}` };
   return {
     code: "INCOMPLETE",
-    message: "the program's report names no usable GPU or no device work that ran",
+    message:
+      "the program's report names no usable GPU, no device work that ran, a kernel that failed, or no CUDA version",
   };
 }
 

@@ -98,6 +98,14 @@ describe("the smoke report from the program's line", () => {
     assert.equal(smokeReport(facts({ ...PASS, device: "x".repeat(300) })).error?.code, "INCOMPLETE");
     // A program that says ok but exits non-zero is not a pass either.
     assert.equal(smokeReport(facts(PASS, 1)).result, "fail");
+    // Nor one that says ok while a kernel failed or a version was not read:
+    // a failing report, not SMOKE_REPORT_INVALID after the program ran.
+    for (const said of [
+      { ...PASS, copyCheck: "fail" as const },
+      { ...PASS, runtimeVersion: 0 },
+      { ...PASS, driverVersion: 0 },
+    ])
+      assert.equal(smokeReport(facts(said)).error?.code, "INCOMPLETE");
   });
 });
 
