@@ -4,6 +4,7 @@
 // predicate type (bundle-store.ts); in the older format, a layer of the
 // `sha256-<hex>.att` manifest, annotated with its predicate type.
 
+import { CudasealError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import type { BundleSigner } from "./bundle-signer.ts";
 import { attachBundle } from "./bundle-store.ts";
@@ -14,7 +15,8 @@ import {
   SIGNATURE_ANNOTATION,
 } from "./cosign-manifest.ts";
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from "./dsse.ts";
-import type { ImageTarget } from "./image-target.ts";
+import { GPU_SMOKE_PREDICATE_TYPE, type GpuSmokeReport } from "./gpu-smoke.ts";
+import { childManifests, type ImageTarget } from "./image-target.ts";
 import type { Signer } from "./signer.ts";
 import { buildStatement, type Statement } from "./statement.ts";
 
@@ -35,13 +37,32 @@ export interface AttestResult {
 
 /** The statement `attest` signs about the target's manifest. */
 function statementFor(target: ImageTarget, options: AttestOptions): Statement {
-  return buildStatement({
+  const statement = buildStatement({
     type: options.type,
     predicate: options.predicate,
     repository: target.repository,
     digest: target.manifest.digest,
     timestamp: options.timestamp ?? new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
   });
+  if (statement.predicateType === GPU_SMOKE_PREDICATE_TYPE) checkSmokeImage(target, statement.predicate);
+  return statement;
+}
+
+// A policy admits an image on a passing gpu-smoke attestation without
+// reading which image the report says ran: a report of another image signed
+// onto this one would prove nothing about it. The report names the platform
+// image that ran, so the image itself or, for an index, one of its platforms.
+function checkSmokeImage(target: ImageTarget, predicate: unknown): void {
+  const ran = (predicate as GpuSmokeReport).image.digest;
+  if (ran === target.manifest.digest || childManifests(target.manifest).includes(ran)) return;
+  throw new CudasealError(
+    "SMOKE_REPORT_INVALID",
+    `the GPU smoke report is about ${ran}, not ${target.manifest.digest} or a platform of it`,
+    {
+      hint: "attest the image that ran: the one 'cudaseal run --smoke-report' was given",
+      details: { reported: ran, attested: target.manifest.digest },
+    },
+  );
 }
 
 /** Attest the target's manifest as a Sigstore bundle referrer (cosign 3's `attest`). */

@@ -129,6 +129,22 @@ describe("attest --type gpu-smoke", () => {
     assert.deepEqual(verified[0].statement.predicate, report);
   });
 
+  it("refuses a report about another image before signing anything (SMOKE_REPORT_INVALID)", async () => {
+    const target = await open();
+    const before = await verifyAttestations(target, keyVerifier(publicKey), { type: "gpu-smoke" });
+    const other = passingReport(`sha256:${"b".repeat(64)}`);
+    assert.notEqual(other.image.digest, target.manifest.digest);
+    await assert.rejects(
+      attestImage(target, keySigner(privateKey), {
+        type: "gpu-smoke",
+        predicate: Buffer.from(JSON.stringify(other)),
+      }),
+      invalid,
+    );
+    const afterwards = await verifyAttestations(target, keyVerifier(publicKey), { type: "gpu-smoke" });
+    assert.equal(afterwards.length, before.length);
+  });
+
   it("refuses an invalid report before signing anything (SMOKE_REPORT_INVALID)", async () => {
     const target = await open();
     const before = await verifyAttestations(target, keyVerifier(publicKey), { type: "gpu-smoke" });
