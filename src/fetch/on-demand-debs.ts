@@ -7,11 +7,21 @@
 import type { LockedPackage } from "../apt/types.ts";
 import { type FetchDebsOptions, verifiedDeb } from "./deb-fetcher.ts";
 
+/**
+ * Packages looked up or downloaded at a time, as fetchDebs' pool: the
+ * callers ask for a whole layer's packages at once (a `trim: elf` pass for
+ * every package of the platform), and hundreds of connections to one mirror
+ * at once would be refused or throttled.
+ */
+const CONCURRENT = 6;
+
 export class OnDemandDebs {
   /** Bytes downloaded so far: packages not in the content store when asked for. */
   downloadedBytes = 0;
   readonly #options: FetchDebsOptions;
   readonly #files = new Map<string, Promise<string>>();
+  readonly #waiting: (() => void)[] = [];
+  #running = 0;
 
   constructor(options: FetchDebsOptions) {
     this.#options = options;
@@ -28,10 +38,20 @@ export class OnDemandDebs {
   }
 
   async #fetch(pkg: LockedPackage): Promise<string> {
-    const have = await this.#options.store.lookup(pkg.sha256, pkg.size);
-    if (have !== undefined) return have;
-    const path = await verifiedDeb(pkg, this.#options);
-    this.downloadedBytes += pkg.size;
-    return path;
+    if (this.#running >= (this.#options.concurrency ?? CONCURRENT))
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else this.#running++;
+    try {
+      const have = await this.#options.store.lookup(pkg.sha256, pkg.size);
+      if (have !== undefined) return have;
+      const path = await verifiedDeb(pkg, this.#options);
+      this.downloadedBytes += pkg.size;
+      return path;
+    } finally {
+      // The slot passes straight to the next waiter, so #running counts it still.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
+    }
   }
 }
