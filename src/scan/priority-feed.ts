@@ -8,7 +8,9 @@
 //
 // A download is parsed before it replaces the cached copy, so a broken feed
 // never destroys a good one; a failed refresh falls back to the cached copy
-// with a warning; --offline uses the cached copy or fails; data older than
+// with a warning; --offline uses the cached copy or fails, and
+// --skip-db-update uses it without asking (downloading only when nothing is
+// cached), as for the tracker's data; data older than
 // the age limit is refused (SCAN_DB_STALE), as the tracker's is.
 
 import { createHash } from "node:crypto";
@@ -52,6 +54,8 @@ export interface PriorityFeedOptions {
   url?: string;
   cacheDir: string;
   offline?: boolean;
+  /** Use the cached copy without asking for a newer one; download only when nothing is cached. */
+  skipUpdate?: boolean;
   /** The oldest cached copy accepted, counted from when the server last confirmed it (default 72 h). */
   maxAgeMs?: number;
   maxAgeLabel?: string;
@@ -118,7 +122,7 @@ async function openFeed<K extends FeedKind>(
   let update: FeedInfo["update"] = "cached";
   let data: Parsed<K> | undefined;
   let refreshError: CudasealError | undefined;
-  if (!options.offline) {
+  if (!options.offline && !(options.skipUpdate && cached)) {
     try {
       const got = await fetchTracker(url, dir, cached, {
         maxBytes: feed.maxBytes,

@@ -100,6 +100,10 @@ test("the published feed is downloaded once, then asked for conditionally, and r
   assert.equal(offline.info.update, "cached");
   assert.equal(offline.data.entries.size, 3);
   assert.equal(server.statuses.length, 2);
+  // --skip-db-update: the cached copy, without asking.
+  const skipped = await openKev({ source: "feed", url: server.url, cacheDir, skipUpdate: true });
+  assert.equal(skipped.info.update, "cached");
+  assert.equal(server.statuses.length, 2);
 
   // A broken download is refused and leaves the good copy in place.
   server.serve("<html>maintenance</html>");

@@ -197,6 +197,7 @@ async function openPriority(
     url: process.env[env] || undefined,
     cacheDir: feed?.cacheDir ?? "",
     offline: feed?.offline,
+    skipUpdate: feed?.skipUpdate,
     maxAgeMs: feed?.maxAgeMs,
     maxAgeLabel: feed?.maxAgeLabel,
   });
