@@ -7,6 +7,7 @@
 // verification. A validity interval must have its start: a missing bound is a
 // malformed root, not an unbounded one (as the conformance suite requires).
 
+import { fileURLToPath } from "node:url";
 import { X509Certificate } from "@sigstore/core";
 import { TrustedRoot } from "@sigstore/protobuf-specs";
 import { type TrustMaterial, toTrustMaterial } from "@sigstore/verify";
@@ -39,7 +40,7 @@ export interface LoadedTrustedRoot {
 /** The trusted root in `path`, or the shipped public-good one when `path` is undefined. */
 export async function loadTrustedRoot(path?: string): Promise<LoadedTrustedRoot> {
   if (path !== undefined) return { root: await readTrustedRoot(path), source: path };
-  return { root: await readTrustedRoot(PUBLIC_GOOD_TRUSTED_ROOT.pathname), source: "public-good" };
+  return { root: await readTrustedRoot(fileURLToPath(PUBLIC_GOOD_TRUSTED_ROOT)), source: "public-good" };
 }
 
 /** Read and parse a trusted_root.json file, capped; TRUSTED_ROOT_INVALID when it is not JSON. */

@@ -2,9 +2,10 @@
 // named with --trusted-root is read under a cap and checked whole.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { after, test } from "node:test";
 import { isCudasealError } from "../../src/errors.ts";
 import { loadTrustedRoot, MAX_TRUSTED_ROOT_BYTES, trustMaterialOf } from "../../src/sign/trusted-root.ts";
@@ -23,6 +24,27 @@ test("the shipped public-good root is a trusted root with Fulcio, Rekor and CT l
   assert.ok(material.certificateAuthorities.length >= 1);
   assert.ok(material.tlogs.length >= 1);
   assert.ok(material.ctlogs.length >= 1);
+});
+
+test("the shipped root is found when cudaseal is installed under a path with a space", () => {
+  // The module's URL spells a space %20; a file path made from its pathname would name no file.
+  const repo = resolve(import.meta.dirname, "../..");
+  const install = join(dir, "with space");
+  mkdirSync(join(install, "data"), { recursive: true });
+  cpSync(join(repo, "src"), join(install, "src"), { recursive: true });
+  cpSync(join(repo, "data", "sigstore"), join(install, "data", "sigstore"), { recursive: true });
+  symlinkSync(join(repo, "node_modules"), join(install, "node_modules"));
+  const module = join(install, "src", "sign", "trusted-root.ts");
+  const source = execFileSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `const m = await import(${JSON.stringify(module)}); console.log((await m.loadTrustedRoot()).source);`,
+    ],
+    { encoding: "utf8" },
+  );
+  assert.equal(source.trim(), "public-good");
 });
 
 test("a named file is used as it is, and what is not a root is TRUSTED_ROOT_INVALID", async () => {
