@@ -191,7 +191,8 @@ test("every README example, pasted in order into a fresh checkout, exits 0", asy
       continue;
     }
     let line = text.replaceAll("npx cudaseal", cudaseal);
-    if (/\bcudaseal (push|pull|copy|rescan) /.test(text)) line = line.replaceAll("registry.example", registry.host);
+    if (/\bcudaseal (push|pull|copy|rescan) /.test(text))
+      line = line.replaceAll("registry.example", registry.host);
     await t.test(text, async () => {
       const r = await sh(line);
       assert.equal(
