@@ -16,6 +16,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { CudasealError, isCudasealError } from "../errors.ts";
+import { redactUrl } from "../http/index.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
 import { formatDuration } from "./duration.ts";
 import { type EpssScores, parseEpss } from "./epss.ts";
@@ -117,6 +118,8 @@ async function openFeed<K extends FeedKind>(
     kind,
     createHash("sha256").update(url).digest("hex").slice(0, 16),
   );
+  // What messages and the report show: a URL's credentials and query (a signed mirror's token) stay out.
+  const shown = redactUrl(url);
   const now = options.now ?? (() => new Date());
   let cached = await readCachedTracker(dir);
   let update: FeedInfo["update"] = "cached";
@@ -138,7 +141,7 @@ async function openFeed<K extends FeedKind>(
           // Parsed before it is installed: a broken feed leaves the old copy alone.
           data = parse(
             await readRegularFile(got.pending.tmpPath, { what: feed.what, max: got.pending.meta.size }),
-            url,
+            shown,
           );
           cached = await installTracker(dir, got.pending);
           update = "downloaded";
@@ -150,15 +153,15 @@ async function openFeed<K extends FeedKind>(
       if (isCudasealError(err, "FEED_INVALID")) throw err;
       refreshError = isCudasealError(err)
         ? err
-        : new CudasealError("FETCH_FAILED", `could not refresh ${url}`, { cause: err });
+        : new CudasealError("FETCH_FAILED", `could not refresh ${shown}`, { cause: err });
       if (!cached) throw refreshError;
       update = "refresh-failed";
     }
   }
   if (!cached) {
-    throw new CudasealError("SCAN_DB_MISSING", `no cached copy of ${feed.what} from ${url}`, {
+    throw new CudasealError("SCAN_DB_MISSING", `no cached copy of ${feed.what} from ${shown}`, {
       hint: `run once without --offline to download it, or pass the file: --${kind} FILE`,
-      details: { url },
+      details: { url: shown },
     });
   }
   const ageMs = now().getTime() - Date.parse(cached.meta.checkedAt);
@@ -170,7 +173,7 @@ async function openFeed<K extends FeedKind>(
       {
         hint: "refresh it with network access, or accept older data with --max-db-age",
         cause: refreshError,
-        details: { url, checkedAt: cached.meta.checkedAt },
+        details: { url: shown, checkedAt: cached.meta.checkedAt },
       },
     );
   }
@@ -179,11 +182,11 @@ async function openFeed<K extends FeedKind>(
         `could not refresh ${feed.what} (${refreshError.message}); using the cached copy, ${formatDuration(ageMs)} old`,
       ]
     : [];
-  data ??= await readCached(cached, parse, url);
+  data ??= await readCached(cached, parse, shown);
   return {
     data,
     info: {
-      source: url,
+      source: shown,
       update,
       checkedAt: cached.meta.checkedAt,
       ageSeconds: Math.max(0, Math.floor(ageMs / 1000)),
@@ -196,9 +199,9 @@ async function openFeed<K extends FeedKind>(
 async function readCached<T>(
   cached: CachedTracker,
   parse: (b: Uint8Array, l: string) => T,
-  url: string,
+  label: string,
 ): Promise<T> {
   // Never past the size its metadata gives.
   const bytes = await readRegularFile(cached.dataPath, { what: "cached feed", max: cached.meta.size });
-  return parse(bytes, url);
+  return parse(bytes, label);
 }

@@ -175,3 +175,23 @@ test("findings sort KEV first, then by EPSS score, then by severity", async () =
   assert.equal(marked[0].kev?.ransomware, true);
   assert.equal(marked[4].epss, undefined);
 });
+
+test("a feed URL's credentials and query never reach the report or an error", async () => {
+  const server = await startTrackerServer(await readFile(KEV, "utf8"));
+  after(() => server.close());
+  const cacheDir = join(work, "cache-secret");
+  // A signed mirror's URL: its token travels in the query.
+  const url = new URL(server.url);
+  url.search = "?X-Amz-Signature=s3cr3t";
+  const opened = await openKev({ source: url.toString(), cacheDir });
+  assert.equal(opened.info.update, "downloaded");
+  assert.doesNotMatch(JSON.stringify(opened.info), /s3cr3t/);
+  const other = new URL(url);
+  other.username = "robot";
+  other.password = "hunter2";
+  await assert.rejects(openKev({ source: other.toString(), cacheDir, offline: true }), (err) => {
+    assert.ok(isCudasealError(err, "SCAN_DB_MISSING"));
+    assert.doesNotMatch(JSON.stringify(err.toJSON()), /hunter2|s3cr3t/);
+    return true;
+  });
+});
