@@ -4,13 +4,16 @@
 // project), hashed once per image. Paths are left out and only contents and
 // the field that names them count, so a catalog checked out anywhere gives the
 // same keys. Other images a spec copies from (contents: image:) are not read:
-// the plan adds the key of the unit that makes one, and names others as written.
+// the plan adds the key of the unit that makes one, and names others as written
+// (an OCI layout by its path from the catalog's folder, as spec loading has
+// made that path absolute).
 
 import { createHash, type Hash } from "node:crypto";
 import { lstat, readdir, readlink, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { CudasealError } from "../errors.ts";
+import { ociDirectory } from "../source/oci-dir-source.ts";
 import type { LoadedSpec } from "../spec/types.ts";
 import { regularFileStream } from "../util/read-regular-file.ts";
 
@@ -23,8 +26,15 @@ interface NamedInput {
   path: string;
 }
 
-/** The sha256 (hex) over the spec files and the local inputs of `loaded`; `image` names it in errors. */
-export async function imageInputDigest(loaded: LoadedSpec, image: string): Promise<string> {
+/**
+ * The sha256 (hex) over the spec files and the local inputs of `loaded`;
+ * `image` names it in errors, and layout paths are taken relative to `catalogDir`.
+ */
+export async function imageInputDigest(
+  loaded: LoadedSpec,
+  image: string,
+  catalogDir: string,
+): Promise<string> {
   const hash = createHash("sha256");
   hash.update("cudaseal-catalog-inputs/1\0");
   for (const file of loaded.files) {
@@ -35,8 +45,16 @@ export async function imageInputDigest(loaded: LoadedSpec, image: string): Promi
     hash.update(`${input.field}\0`);
     await hashPath(hash, input.path, image, input.field);
   }
-  for (const c of loaded.spec.contents ?? []) if (c.image !== undefined) hash.update(`image\0${c.image}\0`);
+  for (const c of loaded.spec.contents ?? [])
+    if (c.image !== undefined) hash.update(`image\0${imageAsWritten(c.image, catalogDir)}\0`);
   return hash.digest("hex");
+}
+
+/** A contents image with a layout's directory relative to the catalog, so no checkout's path is in the key. */
+function imageAsWritten(text: string, catalogDir: string): string {
+  const layout = ociDirectory.parse(text);
+  if (layout === undefined) return text;
+  return ociDirectory.format({ ...layout, dir: relative(catalogDir, layout.dir) });
 }
 
 function namedInputs({ spec }: LoadedSpec): NamedInput[] {

@@ -11,7 +11,8 @@ import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { CudasealError } from "../errors.ts";
 import { canonicalJson } from "../oci/canonical-json.ts";
-import { looksLikeRegistryRef, parseRegistryRef } from "../registry/index.ts";
+import { parseRegistryRef } from "../registry/index.ts";
+import { parseImageRef } from "../source/image-ref.ts";
 import { loadSpec, presetPath } from "../spec/load.ts";
 import type { LoadedSpec } from "../spec/types.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
@@ -114,7 +115,7 @@ async function readImage(catalog: Catalog, image: CatalogImage): Promise<ReadIma
     specRef,
     loaded,
     archs,
-    inputs: await imageInputDigest(loaded, image.name),
+    inputs: await imageInputDigest(loaded, image.name, catalog.dir),
     repository: repositoryOf(image),
   };
 }
@@ -247,10 +248,10 @@ function linkContentImages(drafts: readonly Draft[], owners: ReadonlyMap<string,
   for (const { unit, from } of drafts) {
     if (unit.kind !== "build") continue;
     for (const c of from.loaded.spec.contents ?? []) {
-      const text = c.image;
-      if (text === undefined || !looksLikeRegistryRef(text)) continue;
-      const ref = parseRegistryRef(text);
-      if (ref.digest !== undefined) continue;
+      if (c.image === undefined) continue;
+      // Only a registry tag can be another unit's output; a layout or archive is a file of the catalog's.
+      const ref = parseImageRef(c.image);
+      if (ref.transport !== "docker" || ref.digest !== undefined) continue;
       const owner = owners.get(`${ref.registry}/${ref.repository}:${ref.tag ?? "latest"}`);
       if (owner !== undefined && !unit.needs.includes(owner)) unit.needs.push(owner);
     }

@@ -159,6 +159,18 @@ describe("catalog plan", () => {
     );
   });
 
+  it("keys a spec that copies from an OCI layout by the layout's path in the catalog, not on this machine", async () => {
+    const fromLayout = `${BASE}contents:\n  - image: oci:../layouts/base:1\n    path: /opt\n    destination: /opt\n`;
+    const dir = catalogFolder(CATALOG, { "specs/base.yaml": fromLayout });
+    const first = formatPlan(await plan(dir));
+    const moved = mkdtempSync(join(tmpdir(), "cudaseal-plan-moved-"));
+    dirs.push(moved);
+    cpSync(dir, moved, { recursive: true });
+    assert.equal(formatPlan(await plan(moved)), first);
+    writeFileSync(join(moved, "specs/base.yaml"), fromLayout.replace("base:1", "base:2"));
+    assert.notEqual(formatPlan(await plan(moved)), first);
+  });
+
   it("lists each image's final tags for every variant", async () => {
     const catalog = await loadCatalog(join(catalogFolder(), "catalog.yaml"));
     assert.deepEqual(catalogImages(catalog), [
