@@ -3,6 +3,7 @@
 
 export { type CheckedUpdate, type Fix, isSecuritySuite } from "./fixes.ts";
 export {
+  lockSuite,
   type OutdatedImageOptions,
   type OutdatedLockOptions,
   type OutdatedReport,

@@ -70,6 +70,21 @@ export interface OutdatedReport {
   warnings: string[];
 }
 
+/**
+ * The Debian suite a lock was resolved in, from the repositories it records
+ * (`bookworm` for `bookworm` and `bookworm-security`); undefined when they
+ * name none (a flat repository's `/`) or more than one. A lock made with
+ * `--suite bookworm` must be resolved again in bookworm, not in the default.
+ */
+export function lockSuite(lock: Lock): string | undefined {
+  const suites = new Set(
+    lock.sources
+      .map((s) => s.suite.replace(/-(security|updates|backports)$/, ""))
+      .filter((s) => /^[a-z][a-z0-9]*$/.test(s)),
+  );
+  return suites.size === 1 ? [...suites][0] : undefined;
+}
+
 /** A lock against what its request resolves to today. */
 export async function outdatedLock(
   lock: Lock,

@@ -224,3 +224,29 @@ test("--offline answers from what the cache kept of both suites, and makes no re
     main.count(`/dists/${main.suite}/InRelease`) + security.count(`/dists/${security.suite}/InRelease`);
   assert.equal(after, before, "no InRelease was asked for");
 });
+
+test("a lock made in another suite is resolved again in that suite, not the default one", async () => {
+  const bookworm = await startAptRepo({
+    suite: "bookworm",
+    packages: [{ name: "libbar1", version: "2.0-1", files: { "usr/lib/libbar.txt": "2.0\n" } }],
+  });
+  try {
+    // No suites: in the spec's source, so the suite comes from --suite, or from the lock.
+    const spec = join(work, "bookworm.yaml");
+    writeFileSync(
+      spec,
+      `name: bar\narchs: [amd64]\npackages: [libbar1]\nsources:\n  - uri: ${bookworm.url}\n    components: [main]\n    keyring: [${bookworm.publicKeyPath}]\n`,
+    );
+    const lock = join(work, "bookworm.lock.json");
+    const locked = await runCli(["lock", spec, "--suite", "bookworm", "-o", lock], { env: env() });
+    assert.equal(locked.status, 0, locked.stderr);
+    const result = await runCli(["outdated", lock, "--spec", spec, "--no-cves", "--json"], { env: env() });
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout);
+    assert.equal(report.release, "bookworm");
+    assert.deepEqual(report.updates, []);
+    assert.deepEqual(report.removed, []);
+  } finally {
+    await bookworm.close();
+  }
+});

@@ -7,6 +7,7 @@ import { DEFAULT_SUITE } from "../../apt/sources.ts";
 import { ContentStore } from "../../cache/content-store.ts";
 import { CudasealError } from "../../errors.ts";
 import {
+  lockSuite,
   type OutdatedReport,
   outdatedImage,
   outdatedJson,
@@ -51,7 +52,9 @@ data (an advisory counts when its fixed version is newer than the installed
 source version and no newer than the candidate's).
 
 A lock's request is resolved again, exactly as 'cudaseal lock' resolves it,
-so new dependencies come along; --write-lock FILE writes that lock, which
+in the Debian suite its recorded repositories name (bookworm for a lock
+made with --suite bookworm) unless --suite or the spec's suite says
+otherwise, so new dependencies come along; --write-lock FILE writes that lock, which
 'cudaseal build --lock FILE' replays. An image is held against apt's
 candidate for each installed package, in the sources of its Debian release
 (from its os-release).
@@ -126,11 +129,11 @@ Examples:
     try {
       if (isLock) {
         const lock = await readLockFile(target);
-        const suite = stringFlag(flags, "suite") ?? spec?.suite ?? DEFAULT_SUITE;
-        out.note(`resolving ${target}'s request again (${lock.request.arches.join(", ")})`);
+        const suite = stringFlag(flags, "suite") ?? spec?.suite ?? lockSuite(lock) ?? DEFAULT_SUITE;
+        out.note(`resolving ${target}'s request again in ${suite} (${lock.request.arches.join(", ")})`);
         report = await outdatedLock(lock, target, {
           ...options,
-          sources: sourcesFrom(flags, spec),
+          sources: sourcesFrom({ ...flags, suite }, spec),
           release: stringFlag(flags, "release") ?? suite.replace(/-(security|updates|backports)$/, ""),
         });
       } else {
