@@ -106,7 +106,7 @@ test("-o writes the same bytes as a saved plan gives, and --plan needs no catalo
   assert.match(fromPlan.stderr, /wrote b\.yaml: argo, 18 units/);
 });
 
-test("a bad engine, a missing image and a broken plan are refused, and -o leaves no file", async () => {
+test("a bad engine, a missing image, a broken plan and a missing one are refused, and -o leaves no file", async () => {
   const engine = await emit(["fleet/catalog.yaml", "--engine", "jenkins", "--image", IMAGE, "-o", "x.yaml"]);
   assert.equal(engine.status, 2);
   assert.match(engine.stderr, /USAGE/);
@@ -119,5 +119,8 @@ test("a bad engine, a missing image and a broken plan are refused, and -o leaves
   const broken = await emit(["--plan", "broken.json", "--engine", "argo", "--image", IMAGE, "-o", "x.yaml"]);
   assert.equal(broken.status, 1);
   assert.match(broken.stderr, /CATALOG_INVALID/);
+  const missing = await emit(["--plan", "gone.json", "--engine", "argo", "--image", IMAGE, "-o", "x.yaml"]);
+  assert.equal(missing.status, 1, missing.stderr);
+  assert.match(missing.stderr, /CATALOG_INVALID/);
   assert.equal(existsSync(join(repo, "x.yaml")), false);
 });

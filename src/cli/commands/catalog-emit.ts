@@ -28,7 +28,16 @@ async function readPlan(positionals: string[], flags: FlagValues): Promise<unkno
     const ask = flags["skip-done"] === true || flags["registry-check"] === true;
     return (await planFrom(positionals[0], { ...flags, offline: flags.offline === true || !ask })).plan;
   }
-  const text = (await readRegularFile(planFile, { what: "plan", max: MAX_PLAN_BYTES })).toString("utf8");
+  let text: string;
+  try {
+    text = (await readRegularFile(planFile, { what: "plan", max: MAX_PLAN_BYTES })).toString("utf8");
+  } catch (err) {
+    if (err instanceof CudasealError) throw err;
+    throw new CudasealError("CATALOG_INVALID", `cannot read plan ${planFile}`, {
+      hint: "write it with `cudaseal catalog plan CATALOG -o plan.json`",
+      cause: err,
+    });
+  }
   try {
     return JSON.parse(text);
   } catch (err) {
