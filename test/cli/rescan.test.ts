@@ -137,3 +137,19 @@ test("usage: nothing to rescan, an unknown gate, --fail-on-kev without --kev", a
   assert.equal((await runCli(["rescan", `${fx.repository}:1.0`, "--fail-on", "severe"])).status, 2);
   assert.equal((await runCli(["rescan", `${fx.repository}:1.0`, "--db", fx.db, "--fail-on-kev"])).status, 2);
 });
+
+test("--username with images in two registries is USAGE before the password is read: it must not reach the other", async () => {
+  const r = await runCli([
+    "rescan",
+    `${fx.repository}:1.0`,
+    "127.0.0.1:9/team/cuda:1.0",
+    "--db",
+    fx.db,
+    "--username",
+    "robot",
+    "--password-stdin",
+    "--json",
+  ]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(JSON.parse(r.stdout).error.code, "USAGE");
+});

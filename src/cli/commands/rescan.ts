@@ -130,17 +130,17 @@ Examples:
         hint: "cudaseal rescan --repository registry.example/team/cuda, --from-catalog catalog.yaml, or IMAGE…",
       });
     const database = databaseOptionsFrom(flags);
-    const registry = await registryOptionsFrom(flags, onlyRegistry([...positionals, ...repositories]));
-
-    // Feeds first: a bad KEV or EPSS file fails before any image is read.
-    const priority = await openPriority(flags, database.feed);
-    for (const w of priority.warnings) out.warn(w);
-
     const refs = [...positionals];
     for (const path of catalogs) {
       for (const image of catalogImages(await loadCatalog(path)))
         for (const tag of image.tags) refs.push(`${image.repository}:${tag}`);
     }
+    const registry = await registryOptionsFrom(flags, credentialsRegistry(flags, [...refs, ...repositories]));
+
+    // Feeds first: a bad KEV or EPSS file fails before any image is read.
+    const priority = await openPriority(flags, database.feed);
+    for (const w of priority.warnings) out.warn(w);
+
     for (const repository of repositories) {
       const tags = await repositoryRefs(repository, { registry, maxTags: positiveInt(flags, "max-tags") });
       out.note(`${repository}: ${tags.length} tags`);
@@ -234,8 +234,14 @@ async function writeChunks(chunks: Iterable<string>): Promise<void> {
   for (const chunk of chunks) if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
 }
 
-/** The one registry every reference names, for --username; undefined when they name several (or none). */
-function onlyRegistry(refs: readonly string[]): string | undefined {
+/**
+ * The one registry --username's password is for. Credentials given without
+ * a registry go to every registry asked, so images in several registries
+ * (or none) with --username are USAGE: one registry's password must never
+ * reach another.
+ */
+function credentialsRegistry(flags: FlagValues, refs: readonly string[]): string | undefined {
+  if (stringFlag(flags, "username") === undefined) return undefined;
   const hosts = new Set<string>();
   for (const ref of refs) {
     try {
@@ -244,7 +250,15 @@ function onlyRegistry(refs: readonly string[]): string | undefined {
       // Not a registry reference (oci:DIR): no credentials go to it.
     }
   }
-  return hosts.size === 1 ? [...hosts][0] : undefined;
+  if (hosts.size !== 1)
+    throw new CudasealError(
+      "USAGE",
+      `--username names one registry's credentials, and these images are in ${hosts.size} registries`,
+      {
+        hint: "rescan each registry's images apart, or log in to each (docker login) so its credentials go to it alone",
+      },
+    );
+  return [...hosts][0];
 }
 
 function positiveInt(flags: FlagValues, name: string): number | undefined {
