@@ -9,7 +9,7 @@
 // and tests can tell an unknown log from a bad proof and an expired
 // certificate from an untrusted one.
 
-import { createHash, type KeyObject } from "node:crypto";
+import { createHash, verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { type Bundle, bundleFromJSON } from "@sigstore/bundle";
 import { type RFC3161Timestamp, X509Certificate } from "@sigstore/core";
 import {
@@ -283,8 +283,13 @@ function signedEntity(
   let entity: SignedEntity;
   try {
     entity = toSignedEntity(bundle, Buffer.isBuffer(artifact) ? artifact : undefined);
-    if (bundle.content.$case === "messageSignature" && artifact !== undefined && !Buffer.isBuffer(artifact))
-      entity = { ...entity, signature: streamed(entity.signature, artifact) };
+    if (bundle.content.$case === "messageSignature" && artifact !== undefined)
+      entity = {
+        ...entity,
+        signature: Buffer.isBuffer(artifact)
+          ? pureEd25519(entity.signature, artifact)
+          : streamed(entity.signature, artifact),
+      };
   } catch (err) {
     // A certificate or timestamp that does not parse.
     throw new CudasealError("VERIFY_BUNDLE_INVALID", `the bundle cannot be read: ${describe(err)}`, {
@@ -308,6 +313,28 @@ function streamed(content: SignedEntity["signature"], artifact: StreamedArtifact
     compareDigest: (d) => content.compareDigest(d),
     compareSignedDigest: (d) => content.compareSignedDigest(d),
     verifySignature: (key) => artifact.verify(key, content.signature),
+  };
+}
+
+// The library checks a message signature under the bundle's digest
+// algorithm whatever the key, which Ed25519 refuses: it signs the message
+// itself (as cosign's and cudaseal's Ed25519 keys sign a blob), so it is
+// checked over the artifact's bytes with no separate hash.
+function pureEd25519(content: SignedEntity["signature"], artifact: Buffer): SignedEntity["signature"] {
+  return {
+    signature: content.signature,
+    compareSignature: (s) => content.compareSignature(s),
+    compareDigest: (d) => content.compareDigest(d),
+    compareSignedDigest: (d) => content.compareSignedDigest(d),
+    verifySignature(key) {
+      if (key.asymmetricKeyType !== "ed25519") return content.verifySignature(key);
+      try {
+        return cryptoVerify(null, artifact, key, content.signature);
+      } catch {
+        // A signature that is not one (the wrong length): it does not verify.
+        return false;
+      }
+    },
   };
 }
 

@@ -2,9 +2,12 @@
 // --bundle` (and, for a DSSE bundle, `verify-blob-attestation`) check them.
 // The bundle is read under a cap; the file is streamed once, hashed and fed
 // to the signature check as it is read, so a file of any size costs one
-// pass and no memory. A message signature must name the file's digest; a
-// DSSE bundle's in-toto statement must name it among its subjects.
+// pass and no memory (except under an Ed25519 key, whose signature is over
+// the whole message: then it is read whole, within sign-blob's cap). A
+// message signature must name the file's digest; a DSSE bundle's in-toto
+// statement must name it among its subjects.
 
+import { createHash } from "node:crypto";
 import { CudasealError } from "../errors.ts";
 import { readRegularFile, regularFileStream } from "../util/read-regular-file.ts";
 import {
@@ -14,6 +17,8 @@ import {
   verifyBundle,
 } from "./bundle-verify.ts";
 import { IN_TOTO_PAYLOAD_TYPE } from "./dsse.ts";
+import { parsePublicKey } from "./keys.ts";
+import { MAX_SIGN_BLOB_BYTES } from "./sign-blob.ts";
 import { type StreamedArtifact, streamArtifact } from "./streamed-artifact.ts";
 
 /** The most bytes a bundle file may have: a DSSE bundle carries its statement (an SBOM can be large). */
@@ -38,10 +43,15 @@ export interface VerifiedBlob extends VerifiedBundle {
 /** Verify `artifactPath` against the bundle in `bundlePath`; a VERIFY_* error when it does not verify. */
 export async function verifyBlob(options: VerifyBlobOptions): Promise<VerifiedBlob> {
   const bundle = await readBundleFile(options.bundlePath);
-  const algorithm = messageDigestAlgorithm(bundle) ?? "sha256";
-  const artifact = await readArtifact(options.artifactPath, algorithm);
+  const algorithm = messageDigestAlgorithm(bundle);
+  const artifact =
+    algorithm !== undefined && isEd25519(options.trust.publicKey)
+      ? await readWholeArtifact(options.artifactPath)
+      : await readArtifact(options.artifactPath, algorithm ?? "sha256");
   const verified = await verifyBundle(bundle, options.trust, artifact);
-  const sha256 = artifact.sha256.toString("hex");
+  const sha256 = Buffer.isBuffer(artifact)
+    ? createHash("sha256").update(artifact).digest("hex")
+    : artifact.sha256.toString("hex");
   if (verified.dsse === undefined) return { ...verified, sha256 };
   return { ...verified, sha256, statement: statementNaming(verified.dsse, sha256) };
 }
@@ -63,6 +73,22 @@ export async function readBundleFile(path: string): Promise<unknown> {
     throw new CudasealError("VERIFY_BUNDLE_INVALID", `${path} is not JSON: ${(err as Error).message}`, {
       cause: err,
     });
+  }
+}
+
+// An Ed25519 signature is over the whole message, so the file cannot be
+// checked as it streams past: it is read whole, under the cap sign-blob
+// signs within.
+function isEd25519(publicKey: string | undefined): boolean {
+  return publicKey !== undefined && parsePublicKey(publicKey).asymmetricKeyType === "ed25519";
+}
+
+async function readWholeArtifact(path: string): Promise<Buffer> {
+  try {
+    return await readRegularFile(path, { what: "artifact", max: MAX_SIGN_BLOB_BYTES });
+  } catch (err) {
+    if (err instanceof CudasealError) throw err;
+    throw new CudasealError("USAGE", `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -19,11 +19,13 @@ import { keyBundleSigner } from "../../src/sign/bundle-signer.ts";
 import { attachBundle, BUNDLE_ARTIFACT_TYPE, findBundles, readBundle } from "../../src/sign/bundle-store.ts";
 import type { BundleTrust } from "../../src/sign/bundle-verify.ts";
 import { openImageTarget } from "../../src/sign/image-target.ts";
+import { signBlob } from "../../src/sign/sign-blob.ts";
 import { signImage } from "../../src/sign/sign-image.ts";
 import { signImageBundle } from "../../src/sign/sign-image-bundle.ts";
 import { COSIGN_SIGN_PREDICATE_TYPE } from "../../src/sign/sign-statement.ts";
 import { keySigner, keyVerifier } from "../../src/sign/signer.ts";
 import { verifyAttestations } from "../../src/sign/verify-attestation.ts";
+import { verifyBlob } from "../../src/sign/verify-blob.ts";
 import { verifyImage } from "../../src/sign/verify-image.ts";
 import { openImage } from "../../src/source/image-source.ts";
 import { makeFixture } from "../oci/fixture-image.ts";
@@ -132,6 +134,33 @@ describe("image signatures as Sigstore bundles", () => {
       await signImageBundle(target, keyBundleSigner(privateKey));
       const verified = await verifyImage(target, undefined, { bundles: trustOf(publicKey) });
       assert.equal(verified.length, 1, publicKey.asymmetricKeyType);
+    }
+  });
+
+  it("sign-blob and verify-blob agree on each key type, Ed25519 (which signs the whole file) included", async () => {
+    const file = join(root, "blob.bin");
+    writeFileSync(file, "a blob to sign\n".repeat(1000));
+    const other = join(root, "other.bin");
+    writeFileSync(other, "another blob\n");
+    for (const type of ["ec", "rsa", "ed25519"] as const) {
+      const { privateKey, publicKey } =
+        type === "ec"
+          ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+          : type === "rsa"
+            ? generateKeyPairSync("rsa", { modulusLength: 2048 })
+            : generateKeyPairSync("ed25519");
+      const bundlePath = join(root, `blob-${type}.sigstore.json`);
+      writeFileSync(bundlePath, JSON.stringify((await signBlob(file, keyBundleSigner(privateKey))).bundle));
+      const verified = await verifyBlob({ artifactPath: file, bundlePath, trust: trustOf(publicKey) });
+      assert.equal(verified.signer.kind, "key", type);
+      await assert.rejects(
+        verifyBlob({ artifactPath: other, bundlePath, trust: trustOf(publicKey) }),
+        code("VERIFY_DIGEST_MISMATCH"),
+      );
+      await assert.rejects(
+        verifyBlob({ artifactPath: file, bundlePath, trust: trustOf(keyB.publicKey) }),
+        code("VERIFY_SIGNATURE_INVALID"),
+      );
     }
   });
 
