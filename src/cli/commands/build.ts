@@ -138,6 +138,9 @@ Examples:
 /** --cuda and --annotation over the spec's own: what a catalog's variants and done-marking set. */
 function overrideSpec(spec: Spec, flags: FlagValues): void {
   const cuda = stringFlag(flags, "cuda");
+  // The spec's schema checks its own cuda:; a flag's is checked here, before the archive is read.
+  if (cuda !== undefined && !/^[0-9]+\.[0-9]+$/.test(cuda))
+    throw new CudasealError("USAGE", `--cuda takes a CUDA version (12.8), not ${cuda}`);
   if (cuda !== undefined) spec.cuda = cuda;
   const pairs = flags.annotation;
   if (!Array.isArray(pairs)) return;
