@@ -32,6 +32,7 @@ import {
 } from "../scan/index.ts";
 import { openReader } from "../source/image-source.ts";
 import type { ImageReader } from "../source/types.ts";
+import { mapPool } from "../util/pool.ts";
 import { noProgress, type ProgressSink } from "../util/progress.ts";
 import { FleetMatcher } from "./fleet-matcher.ts";
 import { type Inventory, readInventory } from "./inventory.ts";
@@ -124,11 +125,18 @@ export async function rescan(refs: readonly string[], options: RescanOptions): P
   };
   const progress = options.progress ?? noProgress;
   progress({ task: "rescan", kind: "start", unit: "items", total: refs.length });
-  const results = await bounded(
+  // The pool stops at the first DataFailure, the one failure rescanRef lets through.
+  const results = await mapPool(
     refs,
     options.jobs ?? Math.max(4, 2 * availableParallelism()),
     async (ref) => {
-      const rows = await rescanRef(ctx, ref);
+      let rows: RescannedImage[];
+      try {
+        rows = await rescanRef(ctx, ref);
+      } catch (err) {
+        if (err instanceof DataFailure) throw err.err;
+        rows = [failed(ref, undefined, err)];
+      }
       progress({ task: "rescan", kind: "advance", unit: "items", delta: 1 });
       return rows;
     },
@@ -220,35 +228,6 @@ async function scanPlatform(
     findings: findings as PrioritizedFinding[],
     suppressed,
   };
-}
-
-/**
- * `work` over `items`, at most `limit` at once, results in input order. A
- * DataFailure stops new work and is thrown once the work running settles;
- * any other failure is the item's own row.
- */
-async function bounded(
-  items: readonly string[],
-  limit: number,
-  work: (item: string) => Promise<RescannedImage[]>,
-): Promise<RescannedImage[][]> {
-  const results = new Array<RescannedImage[]>(items.length);
-  let next = 0;
-  let fatal: DataFailure | undefined;
-  const worker = async () => {
-    while (fatal === undefined && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await work(items[i]);
-      } catch (err) {
-        if (err instanceof DataFailure) fatal ??= err;
-        else results[i] = [failed(items[i], undefined, err)];
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (fatal !== undefined) throw fatal.err;
-  return results;
 }
 
 function failed(ref: string, image: PlatformImage | undefined, err: unknown): RescannedImage {

@@ -149,6 +149,17 @@ test("an unreachable registry is a row with its code, and the others still resca
   assert.equal(r.images[1].via, "sbom");
 });
 
+test("data that cannot be had stops the whole rescan with its code, instead of a row per image saying so", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "cudaseal-rescan-nodata-"));
+  after(() => rm(dir, { recursive: true, force: true }));
+  await assert.rejects(
+    rescan([`${fx.repository}:1.0`, `${fx.repository}:1.1`], {
+      feed: { cacheDir: dir, url: "http://127.0.0.1:9/tracker.json", offline: true },
+    }),
+    { code: "SCAN_DB_MISSING" },
+  );
+});
+
 test("--no-sbom reads the layers of every image", async () => {
   const r = await rescan([`${fx.repository}:1.1`], { db: fx.db, useSbom: false });
   assert.equal(r.images[0].via, "layers");
