@@ -124,3 +124,14 @@ test("a bad engine, a missing image, a broken plan and a missing one are refused
   assert.match(missing.stderr, /CATALOG_INVALID/);
   assert.equal(existsSync(join(repo, "x.yaml")), false);
 });
+
+test("a subcommand refuses flags that are only another's, --username included", async () => {
+  const plan = await runCli(["catalog", "plan", "fleet/catalog.yaml", "--offline", "--engine", "argo"], {
+    cwd: repo,
+  });
+  assert.equal(plan.status, 2, plan.stderr);
+  // Units take their credentials from the environment, so a password the plan alone would use is refused.
+  const login = ["--offline", "--username", "u", "--password-stdin"];
+  const user = await runCli(["catalog", "plan", "fleet/catalog.yaml", ...login], { cwd: repo });
+  assert.equal(user.status, 2, user.stderr);
+});

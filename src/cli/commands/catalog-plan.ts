@@ -7,14 +7,19 @@ import { CudasealError } from "../../errors.ts";
 import { writeFileAtomic } from "../../util/atomic-file.ts";
 import { type FlagValues, stringFlag } from "../command.ts";
 import type { Output } from "../output.ts";
-import { REGISTRY_FLAGS, registryOptionsFrom } from "../registry-options.ts";
+import { registryOptionsFrom } from "../registry-options.ts";
 import type { Subcommand } from "./catalog.ts";
 
-/** The flags of every subcommand that plans: whether to ask the registry, and how to reach it. */
+/**
+ * The flags of every subcommand that plans: whether to ask the registry, and
+ * how to reach it. No --username: credentials come from the environment or a
+ * docker config.json, which `catalog run`'s units inherit, so the plan and
+ * the builds push as one user.
+ */
 export const PLAN_FLAGS = {
   "registry-check": { type: "boolean" },
   offline: { type: "boolean" },
-  ...REGISTRY_FLAGS,
+  insecure: { type: "string", multiple: true },
 } as const;
 
 export const PLAN_FLAGS_HELP = `  --registry-check        ask the registry which units are done (the default)
@@ -31,14 +36,9 @@ export async function planFrom(
   if (flags.offline === true && flags["registry-check"] === true)
     throw new CudasealError("USAGE", "--offline and --registry-check contradict each other");
   const catalog = await loadCatalog(path);
-  // Once per registry: --password-stdin can be read only once.
-  const options = new Map<string, ReturnType<typeof registryOptionsFrom>>();
   const plan = await planCatalog(catalog, {
     registryCheck: flags.offline !== true,
-    registryOptions: (registry) => {
-      if (!options.has(registry)) options.set(registry, registryOptionsFrom(flags, registry));
-      return options.get(registry)!;
-    },
+    registryOptions: (registry) => registryOptionsFrom(flags, registry),
   });
   return { plan, dir: catalog.dir };
 }

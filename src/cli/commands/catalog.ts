@@ -1,9 +1,10 @@
 // `cudaseal catalog SUBCOMMAND`: a catalog of images planned, run here, or
 // handed to an engine. Each subcommand is an entry of SUBCOMMANDS, with its
-// own file, help section and flags; the command's flags are their union.
+// own file, help section and flags; the command's flags are their union, so
+// each subcommand refuses the flags that are only another's.
 
 import { CudasealError } from "../../errors.ts";
-import type { Command, Flags, FlagValues } from "../command.ts";
+import { COMMON_FLAGS, type Command, type Flags, type FlagValues } from "../command.ts";
 import type { Output } from "../output.ts";
 import { catalogEmit } from "./catalog-emit.ts";
 import { catalogJoin } from "./catalog-join.ts";
@@ -56,6 +57,11 @@ Examples:
           hint: `use one of ${SUBCOMMANDS.map((s) => s.name).join(", ")} (cudaseal catalog --help)`,
         },
       );
+    const foreign = Object.keys(flags).find((f) => !(f in COMMON_FLAGS) && !(f in sub.flags));
+    if (foreign !== undefined)
+      throw new CudasealError("USAGE", `catalog ${sub.name} takes no --${foreign}`, {
+        hint: `cudaseal catalog --help lists what each subcommand takes`,
+      });
     return sub.run(rest, flags, out);
   },
 };
