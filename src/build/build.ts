@@ -6,7 +6,8 @@
 //   resolve  → the lock (exact packages, hashes), or the lock given
 //   python   → with python:, the image's interpreter and the wheel for every
 //              locked package, per architecture (python-plan.ts)
-//   fetch    → every .deb and wheel into the verified content store
+//   fetch    → every .deb and wheel into the verified content store (with
+//              --cache-from, a .deb only when a layer that needs it is written)
 //   layers   → per architecture: skeleton, package layers, system layer, contents,
 //              each from the layer cache (local, then --cache-from) when it has it
 //   cache    → with --cache-to, every layer to the cache registry
@@ -25,9 +26,14 @@ import type { LockedPackage } from "../apt/types.ts";
 import { ContentStore } from "../cache/content-store.ts";
 import type { CopySummary } from "../copy/copy-image.ts";
 import { CudasealError } from "../errors.ts";
-import { type FetchedDeb, fetchDebs, verifiedDeb } from "../fetch/deb-fetcher.ts";
+import { fetchDebs, verifiedDeb } from "../fetch/deb-fetcher.ts";
 import { OnDemandDebs } from "../fetch/on-demand-debs.ts";
-import { type FetchWheelsOptions, fetchWheels, verifiedWheel } from "../fetch/wheel-fetcher.ts";
+import {
+  type FetchedWheel,
+  type FetchWheelsOptions,
+  fetchWheels,
+  verifiedWheel,
+} from "../fetch/wheel-fetcher.ts";
 import type { Compression } from "../layer/blob-writer.ts";
 import { LayerCache } from "../layer/layer-cache.ts";
 import { type BuiltImage, planImage } from "../oci/image-plan.ts";
@@ -135,41 +141,16 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const wheelOptions = wheelFetchOptions(store, python, options);
   const warnings: BuildResult["warnings"] = [];
   const registryCache = openRegistryCache(options, warnings);
-  // With a cache registry to read, a .deb is fetched only when a layer that needs it is written.
-  const onDemand =
-    registryCache !== undefined && options.registryCache?.from.length && options.layerCache !== false
-      ? new OnDemandDebs({ store, signal: options.signal })
-      : undefined;
-  const [fetched, wheels] = await stages.run(
+  const fetched = await stages.run(
     "fetch",
-    async () =>
-      [
-        onDemand
-          ? ([] as FetchedDeb[])
-          : await fetchDebs(
-              locked.flatMap((l) => l.packages),
-              {
-                store,
-                onProgress: options.onProgress ?? noProgress,
-                signal: options.signal,
-                verify: "before-use",
-              },
-            ),
-        await fetchWheels(
-          [...python.values()].flatMap((p) => p.wheels),
-          wheelOptions,
-        ),
-      ] as const,
+    () => fetchPackages(options, store, locked, python, wheelOptions),
     cacheWrites,
   );
-  const debFile = onDemand
-    ? (pkg: LockedPackage) => onDemand.file(pkg)
-    : (pkg: LockedPackage) => verifiedDeb(pkg, { store, signal: options.signal });
   const platforms = await stages.run(
     "layers",
     () =>
-      buildPlatforms(options, store, locked, withFetchedSizes(python, wheels), wheelOptions, {
-        debFile,
+      buildPlatforms(options, store, locked, withFetchedSizes(python, fetched.wheels), wheelOptions, {
+        debFile: fetched.debFile,
         registryCache,
       }),
     cacheWrites,
@@ -194,15 +175,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (!platforms[0].cudaVersion && (options.spec.packages ?? []).some((p) => p.startsWith("libcu"))) {
     options.onNote?.("no CUDA runtime package found: NVIDIA_REQUIRE_CUDA is not set");
   }
-  const pushTo = options.push?.to;
-  const mountFrom = pushTo?.transport === "docker" ? registryCache?.mountSources(pushTo.registry) : undefined;
   const pushed = await afterWrite(
     options,
     stages,
     lock,
     String(platforms[0].image.config.created),
     python,
-    mountFrom,
+    registryCache,
   );
   return {
     lock,
@@ -211,10 +190,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     links,
     stages: stages.timings,
     packageCount: locked.reduce((n, l) => Math.max(n, l.packages.length), 0),
-    downloadedBytes:
-      fetched.filter((f) => f.downloaded).reduce((n, f) => n + f.pkg.size, 0) +
-      wheels.filter((w) => w.downloaded).reduce((n, w) => n + (w.wheel.size ?? 0), 0) +
-      (onDemand?.downloadedBytes ?? 0),
+    downloadedBytes: fetched.downloadedBytes(),
     output: options.output,
     pushed,
     registryCache: registryCache?.stats,
@@ -229,7 +205,7 @@ async function afterWrite(
   lock: Lock,
   created: string,
   python: Map<string, PythonPlatform>,
-  mountFrom?: readonly string[],
+  registryCache: RegistryLayerCache | undefined,
 ): Promise<CopySummary | undefined> {
   const beside = (path: string): StageWrites => ({ folder: "output", path: dirname(path) });
   const { writeLock, provenance, push } = options;
@@ -246,7 +222,56 @@ async function afterWrite(
     );
   }
   if (push === undefined) return undefined;
+  // The layers a cache repository of the same registry holds are mounted from it, not uploaded.
+  const mountFrom =
+    push.to.transport === "docker" ? registryCache?.mountSources(push.to.registry) : undefined;
   return stages.run("push", () => pushImage(options.output.ref, push, options.onProgress, mountFrom));
+}
+
+/** What the fetch stage brought in, and how the layers get each .deb. */
+interface FetchedPackages {
+  wheels: FetchedWheel[];
+  debFile: (pkg: LockedPackage) => Promise<string>;
+  /** Bytes downloaded, .debs fetched on demand included: read once the layers are made. */
+  downloadedBytes(): number;
+}
+
+/**
+ * fetch: every locked .deb and wheel into the content store; with a cache
+ * registry to read (--cache-from), no .deb until a layer that needs it is
+ * written, so a worker whose every layer is in the shared cache downloads none.
+ */
+async function fetchPackages(
+  options: BuildOptions,
+  store: ContentStore,
+  locked: { packages: LockedPackage[] }[],
+  python: Map<string, PythonPlatform>,
+  wheelOptions: FetchWheelsOptions,
+): Promise<FetchedPackages> {
+  const onDemand =
+    (options.registryCache?.from.length ?? 0) > 0 && options.layerCache !== false
+      ? new OnDemandDebs({ store, signal: options.signal })
+      : undefined;
+  const debs = onDemand
+    ? []
+    : await fetchDebs(
+        locked.flatMap((l) => l.packages),
+        { store, onProgress: options.onProgress ?? noProgress, signal: options.signal, verify: "before-use" },
+      );
+  const wheels = await fetchWheels(
+    [...python.values()].flatMap((p) => p.wheels),
+    wheelOptions,
+  );
+  const fetchedBytes =
+    debs.filter((f) => f.downloaded).reduce((n, f) => n + f.pkg.size, 0) +
+    wheels.filter((w) => w.downloaded).reduce((n, w) => n + (w.wheel.size ?? 0), 0);
+  return {
+    wheels,
+    debFile: onDemand
+      ? (pkg) => onDemand.file(pkg)
+      : (pkg) => verifiedDeb(pkg, { store, signal: options.signal }),
+    downloadedBytes: () => fetchedBytes + (onDemand?.downloadedBytes ?? 0),
+  };
 }
 
 /** The registry-backed layer cache, when asked for; its warnings go to `onWarning` and into `warnings`. */
