@@ -88,7 +88,7 @@ async function platformEntry(repo: Repository, reference: string) {
   const config = parseJson(
     await getBlob(repo, configDigest, MAX_CONFIG_BYTES),
     `${repo.label}: config ${configDigest}`,
-  ) as Record<string, unknown>;
+  );
   if (typeof config.architecture !== "string" || typeof config.os !== "string")
     throw new CudasealError(
       "IMAGE_INVALID",
@@ -106,10 +106,15 @@ function platformName(p: Platform): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join("/");
 }
 
-function parseJson(bytes: Uint8Array, what: string): unknown {
+/** A JSON object from the registry; IMAGE_INVALID for anything else (`null` parses too). */
+function parseJson(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let value: unknown;
   try {
-    return JSON.parse(Buffer.from(bytes).toString("utf8"));
+    value = JSON.parse(Buffer.from(bytes).toString("utf8"));
   } catch (err) {
     throw new CudasealError("IMAGE_INVALID", `${what} is not JSON`, { cause: err });
   }
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new CudasealError("IMAGE_INVALID", `${what} is not a JSON object`);
+  return value as Record<string, unknown>;
 }
