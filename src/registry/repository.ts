@@ -153,8 +153,13 @@ export class Repository {
     return { digest, subjectAccepted: res.headers.get("oci-subject") !== null };
   }
 
-  /** Every tag, following `Link` pagination. */
-  async tags(): Promise<string[]> {
+  /**
+   * The tags, following `Link` pagination; with `keep`, only those it keeps.
+   * With `max`, paging stops once more than `max` are kept: a registry that
+   * lists millions is not held whole, and the caller, seeing more than it
+   * asked for, refuses it.
+   */
+  async tags(options: { keep?: (tag: string) => boolean; max?: number } = {}): Promise<string[]> {
     const tags: string[] = [];
     let url: string | undefined = `/v2/${this.name}/tags/list?n=1000`;
     for (let page = 0; url !== undefined && page < 1000; page++) {
@@ -174,7 +179,9 @@ export class Repository {
         (await readCapped(res, MAX_MANIFEST, `${this.label}: tags`)).toString("utf8"),
         this.label,
       );
-      if (Array.isArray(body.tags)) for (const t of body.tags) if (typeof t === "string") tags.push(t);
+      if (Array.isArray(body.tags))
+        for (const t of body.tags) if (typeof t === "string" && (options.keep?.(t) ?? true)) tags.push(t);
+      if (options.max !== undefined && tags.length > options.max) return tags;
       url = nextLink(res.headers.get("link"));
     }
     return tags;

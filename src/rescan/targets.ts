@@ -1,8 +1,11 @@
 // What a rescan covers, as image references: those given, and every tag of
 // each repository named (`REGISTRY/REPO`), through the Distribution API's
-// tags list (paginated by the registry client, capped here). Tags that name
-// no image are left out: the referrers fallback index (`sha256-<hex>`) and
-// cosign's signature, attestation and SBOM tags (`sha256-<hex>.sig` …).
+// tags list (paginated by the registry client, which stops paging at the
+// cap). Tags that name no image are left out: the referrers fallback index
+// (`sha256-<hex>`) and cosign's signature, attestation and SBOM tags
+// (`sha256-<hex>.sig` …); so is anything that is no tag by the distribution
+// spec's grammar, since the list is the registry's word and a "tag" holding
+// terminal escapes would reach the summary.
 
 import { CudasealError } from "../errors.ts";
 import { openRepository, parseRegistryRef, type RegistryClientOptions } from "../registry/index.ts";
@@ -11,6 +14,8 @@ import { openRepository, parseRegistryRef, type RegistryClientOptions } from "..
 export const DEFAULT_MAX_TAGS = 10_000;
 
 const NOT_AN_IMAGE = /^sha256-[0-9a-f]{64}(\.(sig|att|sbom))?$/;
+/** A tag, as the distribution spec writes its grammar. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 /** `registry/repo:tag` for every image tag of the repository `repository` (`REGISTRY/REPO`), sorted. */
 export async function repositoryRefs(
@@ -27,15 +32,11 @@ export async function repositoryRefs(
       },
     );
   const repo = openRepository(ref.registry, ref.repository, options.registry);
-  const tags = (await repo.tags()).filter((t) => !NOT_AN_IMAGE.test(t));
   const max = options.maxTags ?? DEFAULT_MAX_TAGS;
+  const tags = await repo.tags({ keep: (t) => TAG.test(t) && !NOT_AN_IMAGE.test(t), max });
   if (tags.length > max)
-    throw new CudasealError(
-      "REGISTRY_TOO_LARGE",
-      `${repo.label} lists ${tags.length} image tags, more than ${max}`,
-      {
-        hint: `raise the cap with --max-tags ${tags.length}, or name the tags to rescan`,
-      },
-    );
+    throw new CudasealError("REGISTRY_TOO_LARGE", `${repo.label} lists more than ${max} image tags`, {
+      hint: "raise the cap with --max-tags, or name the tags to rescan",
+    });
   return [...new Set(tags)].sort().map((t) => `${ref.registry}/${ref.repository}:${t}`);
 }
