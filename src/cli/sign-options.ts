@@ -1,12 +1,24 @@
 // What the signing commands (sign, verify, attest, verify-attestation)
-// share: the key, the repository name a signature carries, `k=v`
-// annotations, the registry flags every registry command takes
-// (registry-options.ts), the layout of their help, and opening the image.
+// share: the key (for sign and attest, the signer: a key or keyless
+// BundleSigner, or a key for cosign 2's tags), the repository name a
+// signature carries, `k=v` annotations, the registry flags every registry
+// command takes (registry-options.ts), the layout of their help, and
+// opening the image.
 
 import { CudasealError } from "../errors.ts";
-import { type ImageTarget, openImageTarget, type TargetOptions } from "../sign/index.ts";
+import {
+  type BundleSigner,
+  type ImageTarget,
+  keySigner,
+  openImageTarget,
+  readPrivateKey,
+  type Signer,
+  type TargetOptions,
+} from "../sign/index.ts";
 import { parseImageRef } from "../source/image-ref.ts";
 import { type Flags, type FlagValues, listFlag, stringFlag } from "./command.ts";
+import { bundleSignerFrom, keylessImage } from "./keyless-sign-options.ts";
+import { keyPassword } from "./password.ts";
 import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptionsFrom } from "./registry-options.ts";
 
 export const SIGN_TARGET_FLAGS: Flags = {
@@ -42,7 +54,7 @@ export const BUNDLE_FORMAT_HELP = `  --bundle                store a Sigstore bu
                           only those tags need it)`;
 
 /** True for a bundle referrer (`--bundle`, the default), false for cosign 2's tags (`--new-bundle-format=false`). */
-export function bundleFormatFlag(flags: FlagValues): boolean {
+function bundleFormatFlag(flags: FlagValues): boolean {
   const value = stringFlag(flags, "new-bundle-format");
   if (value !== undefined && value !== "true" && value !== "false")
     throw new CudasealError("USAGE", `--new-bundle-format takes true or false, not ${JSON.stringify(value)}`);
@@ -92,7 +104,7 @@ async function targetOptions(flags: FlagValues, ref: string): Promise<TargetOpti
 }
 
 /** The one image positional and the `--key` file every signing command needs, checked before any work. */
-export function imageAndKey(
+function imageAndKey(
   positionals: string[],
   flags: FlagValues,
   example: string,
@@ -101,6 +113,47 @@ export function imageAndKey(
   const keyPath = stringFlag(flags, "key");
   if (keyPath === undefined) throw new CudasealError("USAGE", "name the key with --key", { hint: example });
   return { ref: positionals[0], keyPath };
+}
+
+/** What `sign` and `attest` are asked to do, checked before any work. */
+export interface SignRequest {
+  ref: string;
+  /** A Sigstore bundle referrer (the default), or cosign 2's tag. */
+  bundle: boolean;
+  /** The --key file; undefined when signing keylessly. */
+  keyPath?: string;
+}
+
+/** The one image `sign` or `attest` names, the format and the key (or --keyless). */
+export function signRequest(positionals: string[], flags: FlagValues, example: string): SignRequest {
+  const bundle = bundleFormatFlag(flags);
+  const keylessRef = keylessImage(positionals, flags, bundle, example);
+  if (keylessRef !== undefined) return { ref: keylessRef, bundle };
+  return { ...imageAndKey(positionals, flags, example), bundle };
+}
+
+/** What signs: a BundleSigner (key or keyless) for a bundle referrer, or the key's Signer for cosign 2's tag. */
+export type ImageSigner = { bundleSigner: BundleSigner } | { tagSigner: Signer };
+
+/**
+ * The signer for `request`, made once the image is open, so that a password
+ * prompt or a Fulcio exchange never comes before a mistake in the image's
+ * name. `note` hears who a keyless signature will name.
+ */
+export async function imageSigner(
+  flags: FlagValues,
+  request: SignRequest,
+  example: string,
+  note: (line: string) => void,
+): Promise<ImageSigner> {
+  if (request.bundle) {
+    const { signer, identity } = await bundleSignerFrom(flags, example);
+    if (identity) note(`signing as ${identity.subject} (issuer ${identity.issuer})`);
+    return { bundleSigner: signer };
+  }
+  // Not keyless (keylessImage refuses --keyless with cosign 2's tags), so a key was named.
+  const keyPath = request.keyPath ?? "";
+  return { tagSigner: keySigner(await readPrivateKey(keyPath, () => keyPassword())) };
 }
 
 /** The image `ref` names, opened in its layout or registry, with the options that found it. */

@@ -1,30 +1,18 @@
 // `cudaseal attest`: a signed in-toto attestation (SBOM, provenance) for an image.
 
 import { CudasealError } from "../../errors.ts";
-import {
-  attestImage,
-  attestImageBundle,
-  keySigner,
-  PREDICATE_TYPES,
-  readPrivateKey,
-} from "../../sign/index.ts";
+import { attestImage, attestImageBundle, PREDICATE_TYPES } from "../../sign/index.ts";
 import { readRegularFile } from "../../util/read-regular-file.ts";
 import { type Command, stringFlag } from "../command.ts";
-import {
-  bundleSignerFrom,
-  KEYLESS_SIGN_FLAGS,
-  KEYLESS_SIGN_HELP,
-  keylessImage,
-} from "../keyless-sign-options.ts";
-import { keyPassword } from "../password.ts";
+import { KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP } from "../keyless-sign-options.ts";
 import {
   BUNDLE_FORMAT_FLAGS,
   BUNDLE_FORMAT_HELP,
-  bundleFormatFlag,
-  imageAndKey,
+  imageSigner,
   openTarget,
   SIGN_TARGET_FLAGS,
   signHelp,
+  signRequest,
 } from "../sign-options.ts";
 
 /** Its envelope (base64, a third larger) must stay under the 64 MiB a verifier reads. */
@@ -68,10 +56,7 @@ ${KEYLESS_SIGN_HELP}`,
     predicate: { type: "string" },
   },
   async run(positionals, flags, out) {
-    const bundle = bundleFormatFlag(flags);
-    const keylessRef = keylessImage(positionals, flags, bundle, EXAMPLE);
-    const { ref, keyPath } =
-      keylessRef !== undefined ? { ref: keylessRef, keyPath: "" } : imageAndKey(positionals, flags, EXAMPLE);
+    const request = signRequest(positionals, flags, EXAMPLE);
     const predicatePath = stringFlag(flags, "predicate");
     if (predicatePath === undefined)
       throw new CudasealError("USAGE", "name the predicate file", { hint: EXAMPLE });
@@ -83,26 +68,19 @@ ${KEYLESS_SIGN_HELP}`,
         });
       },
     );
-    const { target } = await openTarget(flags, ref);
+    const { target } = await openTarget(flags, request.ref);
     const options = { type: stringFlag(flags, "type") ?? "custom", predicate };
-    let result: Awaited<ReturnType<typeof attestImage>>;
-    if (bundle) {
-      // A key, or keyless: either way a BundleSigner.
-      const { signer, identity } = await bundleSignerFrom(flags, EXAMPLE);
-      if (identity) out.note(`signing as ${identity.subject} (issuer ${identity.issuer})`);
-      result = await attestImageBundle(target, signer, options);
-    } else
-      result = await attestImage(
-        target,
-        keySigner(await readPrivateKey(keyPath, () => keyPassword())),
-        options,
-      );
+    const signer = await imageSigner(flags, request, EXAMPLE, (line) => out.note(line));
+    const result =
+      "bundleSigner" in signer
+        ? await attestImageBundle(target, signer.bundleSigner, options)
+        : await attestImage(target, signer.tagSigner, options);
     if (out.json) {
       out.jsonData({
-        image: ref,
+        image: request.ref,
         digest: result.digest,
         predicateType: result.statement.predicateType,
-        format: bundle ? "bundle" : "cosign-tag",
+        format: request.bundle ? "bundle" : "cosign-tag",
         attestationManifest: result.attestationManifest.digest,
       });
     } else out.note(`attested ${target.repository}@${result.digest} (${result.statement.predicateType})`);

@@ -1,24 +1,18 @@
 // `cudaseal sign`: a cosign signature for an image, in a layout or a registry:
 // a Sigstore bundle referrer (cosign 3), or cosign 2's `.sig` tag.
 
-import { keySigner, readPrivateKey, signImage, signImageBundle } from "../../sign/index.ts";
+import { signImage, signImageBundle } from "../../sign/index.ts";
 import type { Command } from "../command.ts";
-import {
-  bundleSignerFrom,
-  KEYLESS_SIGN_FLAGS,
-  KEYLESS_SIGN_HELP,
-  keylessImage,
-} from "../keyless-sign-options.ts";
-import { keyPassword } from "../password.ts";
+import { KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP } from "../keyless-sign-options.ts";
 import {
   annotationsFlag,
   BUNDLE_FORMAT_FLAGS,
   BUNDLE_FORMAT_HELP,
-  bundleFormatFlag,
-  imageAndKey,
+  imageSigner,
   openTarget,
   SIGN_TARGET_FLAGS,
   signHelp,
+  signRequest,
 } from "../sign-options.ts";
 
 const EXAMPLE = "cudaseal sign --key cosign.key oci:out/cuda-base:12.8";
@@ -61,29 +55,19 @@ ${KEYLESS_SIGN_HELP}`,
     recursive: { type: "boolean" },
   },
   async run(positionals, flags, out) {
-    const bundle = bundleFormatFlag(flags);
-    const keylessRef = keylessImage(positionals, flags, bundle, EXAMPLE);
-    const { ref, keyPath } =
-      keylessRef !== undefined ? { ref: keylessRef, keyPath: "" } : imageAndKey(positionals, flags, EXAMPLE);
+    const request = signRequest(positionals, flags, EXAMPLE);
     const annotations = annotationsFlag(flags);
-    const { target } = await openTarget(flags, ref);
+    const { target } = await openTarget(flags, request.ref);
     const options = { annotations, recursive: flags.recursive === true };
-    let results: Awaited<ReturnType<typeof signImage>>;
-    if (bundle) {
-      // A key, or keyless: either way a BundleSigner.
-      const { signer, identity } = await bundleSignerFrom(flags, EXAMPLE);
-      if (identity) out.note(`signing as ${identity.subject} (issuer ${identity.issuer})`);
-      results = await signImageBundle(target, signer, options);
-    } else
-      results = await signImage(
-        target,
-        keySigner(await readPrivateKey(keyPath, () => keyPassword())),
-        options,
-      );
+    const signer = await imageSigner(flags, request, EXAMPLE, (line) => out.note(line));
+    const results =
+      "bundleSigner" in signer
+        ? await signImageBundle(target, signer.bundleSigner, options)
+        : await signImage(target, signer.tagSigner, options);
     if (out.json) {
       out.jsonData({
-        image: ref,
-        format: bundle ? "bundle" : "cosign-tag",
+        image: request.ref,
+        format: request.bundle ? "bundle" : "cosign-tag",
         signatures: results.map((r) => ({
           digest: r.digest,
           signatureManifest: r.signatureManifest?.digest ?? null,
