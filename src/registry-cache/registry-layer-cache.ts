@@ -149,7 +149,8 @@ export class RegistryLayerCache {
           this.stats.failed++;
           return;
         }
-        const mountFrom = this.#mountSources(to, offered.from);
+        // The repository the layer was read from first: it surely holds the blob.
+        const mountFrom = this.#onRegistry(to.client.registry, offered.from ? [offered.from] : [], to);
         const done = await pushEntry(to, key, offered.layer, mountFrom, offered.replace);
         this.stats[done]++;
       } catch (err) {
@@ -168,8 +169,7 @@ export class RegistryLayerCache {
    * `to` repository first: where a push to that registry can mount them from.
    */
   mountSources(registry: string): string[] {
-    const repos = [...(this.#to && !this.#down.has(this.#to) ? [this.#to] : []), ...this.#from];
-    return [...new Set(repos.filter((r) => r.client.registry === registry).map((r) => r.name))];
+    return this.#onRegistry(registry, this.#to ? [this.#to] : []);
   }
 
   #offer(key: string, layer: CachedLayer<unknown>, from: Repository | undefined): void {
@@ -179,10 +179,10 @@ export class RegistryLayerCache {
     if (!this.#offered.has(key) || replace) this.#offered.set(key, { layer, from, replace });
   }
 
-  /** Repositories of `to`'s registry a layer blob may be mounted from, the one it was read from first. */
-  #mountSources(to: Repository, from: Repository | undefined): string[] {
-    const repos = [...(from ? [from] : []), ...this.#from].filter(
-      (r) => r !== to && r.client.registry === to.client.registry && !this.#down.has(r),
+  /** The names of the usable cache repositories on `registry`, `first` first, `except` left out. */
+  #onRegistry(registry: string, first: Repository[], except?: Repository): string[] {
+    const repos = [...first, ...this.#from].filter(
+      (r) => r !== except && r.client.registry === registry && !this.#down.has(r),
     );
     return [...new Set(repos.map((r) => r.name))];
   }
