@@ -13,14 +13,16 @@ export const verifyAttestationCommand: Command = {
     usage:
       "cudaseal verify-attestation IMAGE (--key cosign.pub | --certificate-identity ID --certificate-oidc-issuer URL) [--type TYPE] [options]",
     description: `Reads the attestations stored as Sigstore bundle referrers of the image
-(cosign 3) and under sha256-<hex>.att beside it (cosign 2), and passes when at least one DSSE envelope verifies with the key and its
-statement names this image's digest (of TYPE, with --type). Prints each
-verified statement as JSON, one per line, as cosign does. Exit status 1
-with VERIFY_NO_ATTESTATION, VERIFY_WRONG_KEY, VERIFY_PAYLOAD_TAMPERED or
+(cosign 3) and under sha256-<hex>.att beside it (cosign 2), and passes
+when at least one DSSE envelope verifies with the key and its statement
+names this image's digest (of TYPE, with --type). Prints each verified
+statement as JSON, one per line, as cosign does. Exit status 1 with
+VERIFY_NO_ATTESTATION, VERIFY_WRONG_KEY, VERIFY_PAYLOAD_TAMPERED or
 VERIFY_DIGEST_MISMATCH when none passes; VERIFY_PAYLOAD_INVALID or
 VERIFY_ANNOTATION_INVALID for what cosign would read differently or refuse;
 VERIFY_BUNDLE_INVALID for a bundle referrer that is not one readable bundle,
-VERIFY_TOO_MANY_REFERRERS for more than 256 of them. A key bundle is
+VERIFY_TOO_MANY_REFERRERS for more than 256 of them (or more than 1024
+referrers of any kind: a referrer bomb). A key bundle is
 accepted without a transparency log entry (cosign's --insecure-ignore-tlog).
 Keyless (--certificate-identity and --certificate-oidc-issuer instead of
 --key), only bundle referrers are read, each checked as 'verify-blob'

@@ -36,7 +36,8 @@ Exit status 1 with one of these codes when none passes:
                              refuses
   VERIFY_BUNDLE_INVALID      a bundle referrer that is not one readable bundle
                              (or larger than 64 MiB)
-  VERIFY_TOO_MANY_REFERRERS  more bundle referrers than cudaseal reads (256): a
+  VERIFY_TOO_MANY_REFERRERS  more bundle referrers than cudaseal reads (256),
+                             or more than 1024 referrers of any kind: a
                              referrer bomb`,
     options: `  --annotations K=V       require this annotation in the payload, repeatable
 
