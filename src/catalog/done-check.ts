@@ -21,9 +21,12 @@ export type RegistryOptionsFor = (registry: string) => Promise<RegistryClientOpt
 
 /** Set `done` on each unit whose tags all hold its key. */
 export async function markDone(units: PlanUnit[], optionsFor: RegistryOptionsFor): Promise<void> {
+  // One client per registry: its scheme probed and each repository's token fetched once, not per unit.
+  const clients: NonNullable<RegistryClientOptions["clients"]> = new Map();
+  const clientOptions = async (registry: string) => ({ ...(await optionsFor(registry)), clients });
   await mapPool(units, CHECKS_IN_FLIGHT, async (unit) => {
     try {
-      unit.done = await unitDone(unit, optionsFor);
+      unit.done = await unitDone(unit, clientOptions);
     } catch (err) {
       if (!(err instanceof CudasealError)) throw err;
       // Same code, with the way around it: a plan need not ask the registry.
