@@ -8,8 +8,9 @@
 // the same way (syft among them).
 //
 // The document is hostile input: the caller caps its size and checks its
-// digest; here every field is type-checked, and anything that is not a
-// document of a known shape is SBOM_INVALID.
+// digest; here every field is type-checked, a package's name and version
+// held to its ecosystem's grammar, and anything that is not a document of a
+// known shape is SBOM_INVALID.
 
 import { CudasealError } from "../errors.ts";
 import type { InstalledPackage } from "../source/packages.ts";
@@ -34,6 +35,15 @@ export interface SbomInventory {
 /** The most packages one document may list: an SBOM with more is not an image's. */
 const MAX_PACKAGES = 500_000;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
+// What a deb purl's fields may hold (Debian policy §5.6.1, §5.6.12, dpkg's
+// architecture names). A purl decodes to any text, and its name and version
+// are printed in summaries: one outside these (a terminal escape) is damage.
+const DEB_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+const DEB_VERSION = /^[A-Za-z0-9.+~:-]{1,256}$/;
+const DEB_ARCH = /^[a-z0-9-]{1,32}$/;
+/** PEP 503 names and PEP 440 versions, loosely: no spaces, no control characters. */
+const PYPI_NAME = /^[A-Za-z0-9._-]{1,256}$/;
+const PYPI_VERSION = /^[A-Za-z0-9.+!_-]{1,256}$/;
 
 /** The inventory of the SBOM `bytes` (SPDX or CycloneDX JSON); `label` names it in errors. */
 export function sbomInventory(bytes: Uint8Array, label: string): SbomInventory {
@@ -65,7 +75,7 @@ function spdxInventory(doc: Record<string, unknown>, label: string): SbomInvento
         purls.push(ref.referenceLocator);
     }
   }
-  return { format: "spdx", describes, ...fromPurls(purls) };
+  return { format: "spdx", describes, ...fromPurls(purls, label) };
 }
 
 function cyclonedxInventory(doc: Record<string, unknown>, label: string): SbomInventory {
@@ -78,10 +88,10 @@ function cyclonedxInventory(doc: Record<string, unknown>, label: string): SbomIn
   const subject = isObject(doc.metadata) ? doc.metadata.component : undefined;
   const version = isObject(subject) ? subject.version : undefined;
   const describes = typeof version === "string" && DIGEST.test(version) ? version : undefined;
-  return { format: "cyclonedx", describes, ...fromPurls(purls) };
+  return { format: "cyclonedx", describes, ...fromPurls(purls, label) };
 }
 
-function fromPurls(purls: readonly string[]): Omit<SbomInventory, "format" | "describes"> {
+function fromPurls(purls: readonly string[], label: string): Omit<SbomInventory, "format" | "describes"> {
   const packages = new Map<string, InstalledPackage>();
   const python = new Map<string, { name: string; version: string }>();
   let distro: Distro | undefined;
@@ -93,6 +103,11 @@ function fromPurls(purls: readonly string[]): Omit<SbomInventory, "format" | "de
       continue;
     }
     if (purl.type === "pypi") {
+      if (!PYPI_NAME.test(purl.name) || !PYPI_VERSION.test(purl.version))
+        throw invalid(
+          label,
+          `has a pypi purl whose name or version is not one: ${JSON.stringify(text.slice(0, 200))}`,
+        );
       python.set(`${purl.name}\0${purl.version}`, { name: purl.name, version: purl.version });
       continue;
     }
@@ -106,6 +121,17 @@ function fromPurls(purls: readonly string[]): Omit<SbomInventory, "format" | "de
     const at = upstream?.indexOf("@") ?? -1;
     const source = upstream === undefined ? undefined : at < 0 ? upstream : upstream.slice(0, at);
     const sourceVersion = upstream !== undefined && at >= 0 ? upstream.slice(at + 1) : undefined;
+    if (
+      !DEB_NAME.test(purl.name) ||
+      !DEB_VERSION.test(purl.version) ||
+      !DEB_ARCH.test(arch) ||
+      (source !== undefined && !DEB_NAME.test(source)) ||
+      (sourceVersion !== undefined && !DEB_VERSION.test(sourceVersion))
+    )
+      throw invalid(
+        label,
+        `has a deb purl that names no Debian package: ${JSON.stringify(text.slice(0, 200))}`,
+      );
     packages.set(`${purl.name}\0${arch}`, {
       name: purl.name,
       version: purl.version,

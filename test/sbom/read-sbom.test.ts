@@ -97,7 +97,20 @@ test("a purl with a malformed percent escape names nothing", () => {
   });
 });
 
+const cyclonedx = (purl: string) =>
+  JSON.stringify({ bomFormat: "CycloneDX", specVersion: "1.5", components: [{ type: "library", purl }] });
+
 for (const [what, text] of [
+  [
+    "a deb purl whose version holds a terminal escape",
+    cyclonedx("pkg:deb/debian/libc6@2.41%1B%5B2J?arch=amd64"),
+  ],
+  ["a deb purl whose name is no Debian package's", cyclonedx("pkg:deb/debian/Lib%20C@2.41?arch=amd64")],
+  [
+    "a deb purl whose source version is not Debian's",
+    cyclonedx("pkg:deb/debian/libc6@2.41?upstream=glibc%402%0A"),
+  ],
+  ["a pypi purl whose version holds a newline", cyclonedx("pkg:pypi/jinja2@3.1%0A4")],
   ["not JSON", "{"],
   ["an array", "[]"],
   ["neither format", '{"hello":1}'],
