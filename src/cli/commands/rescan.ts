@@ -83,7 +83,8 @@ ${REGISTRY_FLAGS_HELP}
 An image that cannot be read (unreachable, a damaged SBOM: SBOM_INVALID, not
 Debian) is a row with its error code, and the rest go on. SBOM referrers are
 not signature-checked here: rescan from the layers (--no-sbom) where anyone
-else can push to the repository.
+else can push to the repository. --username is for a rescan whose images
+are all in one registry; for several, log in to each (docker login).
 
 Exit status: 0 when every image was rescanned and the gate passes, 1 when the
 gate fails or an image could not be rescanned.
