@@ -14,6 +14,7 @@
 
 import type { CatalogPlan, PlanUnit } from "../catalog/index.ts";
 import { shellQuote } from "../deploy/index.ts";
+import { CudasealError } from "../errors.ts";
 import { catalogFolderInRepo, inCheckout } from "./catalog-dir.ts";
 import type { ResolvedEmitOptions } from "./options.ts";
 import { UNIT_OUTPUT_DIR } from "./worker-pod.ts";
@@ -128,12 +129,33 @@ function job(group: Group, jobOf: Map<string, string>, plan: CatalogPlan, option
   return j;
 }
 
+/**
+ * GitHub evaluates `${{ … }}` in env and matrix values before the shell sees
+ * them, so an argument holding one (from a spec path or cache repository in
+ * the catalog) would put whatever it expands to into the eval'd arguments.
+ */
+function refuseExpressions(units: readonly PlanUnit[]): void {
+  for (const unit of units) {
+    const arg = unit.args.find((a) => a.includes("${{"));
+    if (arg !== undefined)
+      throw new CudasealError(
+        "CATALOG_INVALID",
+        `unit ${unit.id}: argument ${JSON.stringify(arg)} holds a GitHub expression`,
+        {
+          hint: "catalog paths and repositories cannot hold '${{'; rename what the catalog names",
+          details: { unit: unit.id, arg },
+        },
+      );
+  }
+}
+
 /** The workflow, one document. */
 export function githubActionsDocuments(
   plan: CatalogPlan,
   units: PlanUnit[],
   options: ResolvedEmitOptions,
 ): Obj[] {
+  refuseExpressions(units);
   const groups = groupUnits(units);
   const jobOf = new Map<string, string>();
   for (const g of groups) for (const u of g.units) jobOf.set(u.id, g.id);

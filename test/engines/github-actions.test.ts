@@ -110,3 +110,9 @@ test("a unit's arguments reach the worker whole through sh, even ones with quote
   assert.ok(args.includes(TRICKY_ARG));
   assert.equal(args[args.indexOf("-w") + 1], "/src/fleet");
 });
+
+test("an argument holding a GitHub expression is refused, as the runner would expand it before the shell", () => {
+  const plan = samplePlan();
+  plan.units[0].args = [...plan.units[0].args, "--cache-from", `reg.example/\${{ github.event.inputs.x }}`];
+  assert.throws(() => emitPlan(plan, OPTIONS), { code: "CATALOG_INVALID" });
+});
