@@ -149,6 +149,7 @@ export async function outdatedImage(ref: string, options: OutdatedImageOptions):
       hint: "outdated reads /var/lib/dpkg/status or status.d; for a cudaseal build, pass its lock instead",
     });
   }
+  for (const p of packages) checkInstalled(p, ref);
   const index = await stage("resolve", () =>
     readSources(options.sourcesFor(release), {
       arches: [arch],
@@ -184,6 +185,33 @@ export async function outdatedImage(ref: string, options: OutdatedImageOptions):
     ...(vulns.info ? { database: vulns.info } : {}),
     warnings: vulns.warnings,
   };
+}
+
+// What dpkg itself accepts in a name and a version: anything else in an
+// image's database (a newline, an escape sequence) would reach the table and
+// the notes printed to a terminal, so the image is refused instead.
+const PACKAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9+._-]*$/;
+const VERSION = /^[A-Za-z0-9.+~:-]+$/;
+
+function checkInstalled(
+  p: { name: string; version: string; source?: string; sourceVersion?: string },
+  ref: string,
+): void {
+  const bad =
+    (!PACKAGE_NAME.test(p.name) && ["name", p.name]) ||
+    (!VERSION.test(p.version) && ["version", p.version]) ||
+    (p.source !== undefined && !PACKAGE_NAME.test(p.source) && ["source", p.source]) ||
+    (p.sourceVersion !== undefined && !VERSION.test(p.sourceVersion) && ["source version", p.sourceVersion]);
+  if (!bad) return;
+  // JSON.stringify: the value is shown with its control characters escaped.
+  throw new CudasealError(
+    "IMAGE_INVALID",
+    `${ref}: its dpkg database holds a package ${bad[0]} dpkg would not accept: ${JSON.stringify(bad[1])}`,
+    {
+      hint: "the image's package database is damaged or forged; rebuild the image",
+      details: { field: bad[0] },
+    },
+  );
 }
 
 async function advisories(
