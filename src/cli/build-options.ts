@@ -1,7 +1,8 @@
 // The flags of `cudaseal build` that need more than a lookup: the
 // architectures (a docker-archive holds one), the compression, the source
-// date, where to push, and the cache registry's repositories. Each is checked here, before the build spends
-// minutes, and a bad one is a USAGE error.
+// date, where to push, and the cache registry's repositories. Each is
+// checked here, before the build spends minutes, and a bad one is a USAGE
+// error.
 
 import type { PushRequest } from "../build/after-build.ts";
 import type { BuildOptions } from "../build/build.ts";
