@@ -20,3 +20,4 @@ export {
   type UnitStatus,
 } from "./run-plan.ts";
 export type { Catalog, CatalogCache, CatalogImage } from "./types.ts";
+export { UNIT_OUTPUT_DIR } from "./unit-args.ts";

@@ -12,12 +12,11 @@
 // permission beyond reading the repository. The one action used,
 // actions/checkout, is pinned by its full commit.
 
-import type { CatalogPlan, PlanUnit } from "../catalog/index.ts";
+import { type CatalogPlan, type PlanUnit, UNIT_OUTPUT_DIR } from "../catalog/index.ts";
 import { shellQuote } from "../deploy/index.ts";
 import { CudasealError } from "../errors.ts";
 import { catalogFolderInRepo, inCheckout } from "./catalog-dir.ts";
 import type { ResolvedEmitOptions } from "./options.ts";
-import { UNIT_OUTPUT_DIR } from "./worker-pod.ts";
 
 type Obj = Record<string, unknown>;
 

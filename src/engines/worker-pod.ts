@@ -11,6 +11,7 @@
 //                   (`-o oci:out/ID`, relative to the catalog) before the
 //                   push, and the catalog itself stays read-only.
 
+import { UNIT_OUTPUT_DIR } from "../catalog/index.ts";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../deploy/index.ts";
 import type { ResolvedEmitOptions } from "./options.ts";
 
@@ -18,8 +19,6 @@ type Obj = Record<string, unknown>;
 
 export const CACHE_DIR = "/cache";
 export const DOCKER_CONFIG_DIR = "/docker-config";
-/** The folder, in the catalog's, that the plan's build arguments write to (`-o oci:out/ID`). */
-export const UNIT_OUTPUT_DIR = "out";
 
 /** The labels every object the engines write carries. */
 export function labels(options: ResolvedEmitOptions): Record<string, string> {
