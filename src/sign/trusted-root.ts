@@ -12,7 +12,7 @@ import { X509Certificate } from "@sigstore/core";
 import { TrustedRoot } from "@sigstore/protobuf-specs";
 import { type TrustMaterial, toTrustMaterial } from "@sigstore/verify";
 import { CudasealError } from "../errors.ts";
-import { readRegularFile } from "../util/read-regular-file.ts";
+import { readJsonFile } from "./json-file.ts";
 
 /** The most bytes a trusted_root.json may have: the public-good one is under 10 KB. */
 export const MAX_TRUSTED_ROOT_BYTES = 1024 * 1024;
@@ -43,24 +43,14 @@ export async function loadTrustedRoot(path?: string): Promise<LoadedTrustedRoot>
   return { root: await readTrustedRoot(fileURLToPath(PUBLIC_GOOD_TRUSTED_ROOT)), source: "public-good" };
 }
 
-/** Read and parse a trusted_root.json file, capped; TRUSTED_ROOT_INVALID when it is not JSON. */
-export async function readTrustedRoot(path: string): Promise<unknown> {
-  let bytes: Buffer;
-  try {
-    bytes = await readRegularFile(path, { what: "trusted root", max: MAX_TRUSTED_ROOT_BYTES });
-  } catch (err) {
-    if (err instanceof CudasealError) throw err;
-    throw new CudasealError("TRUSTED_ROOT_INVALID", `cannot read ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  try {
-    return JSON.parse(bytes.toString("utf8"));
-  } catch (err) {
-    throw new CudasealError("TRUSTED_ROOT_INVALID", `${path} is not JSON: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
+/** Read and parse a trusted_root.json file, capped; TRUSTED_ROOT_INVALID when it cannot be read or is not JSON. */
+export function readTrustedRoot(path: string): Promise<unknown> {
+  return readJsonFile(path, {
+    what: "trusted root",
+    max: MAX_TRUSTED_ROOT_BYTES,
+    unreadable: "TRUSTED_ROOT_INVALID",
+    notJson: "TRUSTED_ROOT_INVALID",
+  });
 }
 
 const parsed = new WeakMap<object, TrustMaterial>();

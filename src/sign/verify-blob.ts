@@ -17,6 +17,7 @@ import {
   verifyBundle,
 } from "./bundle-verify.ts";
 import { IN_TOTO_PAYLOAD_TYPE } from "./dsse.ts";
+import { readJsonFile } from "./json-file.ts";
 import { parsePublicKey } from "./keys.ts";
 import { MAX_SIGN_BLOB_BYTES } from "./sign-blob.ts";
 import { type StreamedArtifact, streamArtifact } from "./streamed-artifact.ts";
@@ -44,10 +45,8 @@ export interface VerifiedBlob extends VerifiedBundle {
 export async function verifyBlob(options: VerifyBlobOptions): Promise<VerifiedBlob> {
   const bundle = await readBundleFile(options.bundlePath);
   const algorithm = messageDigestAlgorithm(bundle);
-  const artifact =
-    algorithm !== undefined && isEd25519(options.trust.publicKey)
-      ? await readWholeArtifact(options.artifactPath)
-      : await readArtifact(options.artifactPath, algorithm ?? "sha256");
+  const whole = algorithm !== undefined && isEd25519(options.trust.publicKey);
+  const artifact = await readArtifact(options.artifactPath, algorithm ?? "sha256", whole);
   const verified = await verifyBundle(bundle, options.trust, artifact);
   const sha256 = Buffer.isBuffer(artifact)
     ? createHash("sha256").update(artifact).digest("hex")
@@ -57,23 +56,13 @@ export async function verifyBlob(options: VerifyBlobOptions): Promise<VerifiedBl
 }
 
 /** Read and parse a bundle file, capped; VERIFY_BUNDLE_INVALID when it is not JSON. */
-export async function readBundleFile(path: string): Promise<unknown> {
-  let bytes: Buffer;
-  try {
-    bytes = await readRegularFile(path, { what: "bundle", max: MAX_BUNDLE_FILE_BYTES });
-  } catch (err) {
-    if (err instanceof CudasealError) throw err;
-    throw new CudasealError("USAGE", `cannot read the bundle ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  try {
-    return JSON.parse(bytes.toString("utf8"));
-  } catch (err) {
-    throw new CudasealError("VERIFY_BUNDLE_INVALID", `${path} is not JSON: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
+export function readBundleFile(path: string): Promise<unknown> {
+  return readJsonFile(path, {
+    what: "bundle",
+    max: MAX_BUNDLE_FILE_BYTES,
+    unreadable: "USAGE",
+    notJson: "VERIFY_BUNDLE_INVALID",
+  });
 }
 
 // An Ed25519 signature is over the whole message, so the file cannot be
@@ -83,17 +72,14 @@ function isEd25519(publicKey: string | undefined): boolean {
   return publicKey !== undefined && parsePublicKey(publicKey).asymmetricKeyType === "ed25519";
 }
 
-async function readWholeArtifact(path: string): Promise<Buffer> {
+// The file is read whole for an Ed25519 key, else streamed once.
+async function readArtifact(
+  path: string,
+  algorithm: string,
+  whole: boolean,
+): Promise<Buffer | StreamedArtifact> {
   try {
-    return await readRegularFile(path, { what: "artifact", max: MAX_SIGN_BLOB_BYTES });
-  } catch (err) {
-    if (err instanceof CudasealError) throw err;
-    throw new CudasealError("USAGE", `cannot read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-async function readArtifact(path: string, algorithm: string): Promise<StreamedArtifact> {
-  try {
+    if (whole) return await readRegularFile(path, { what: "artifact", max: MAX_SIGN_BLOB_BYTES });
     return await streamArtifact(await regularFileStream(path, "artifact"), algorithm);
   } catch (err) {
     if (err instanceof CudasealError) throw err;
