@@ -22,14 +22,7 @@ import { formatDuration } from "./duration.ts";
 import { type EpssScores, parseEpss } from "./epss.ts";
 import { type KevCatalog, parseKev } from "./kev.ts";
 import { DEFAULT_MAX_DB_AGE_MS } from "./tracker-database.ts";
-import {
-  type CachedTracker,
-  discardTracker,
-  fetchTracker,
-  installTracker,
-  readCachedTracker,
-  writeMeta,
-} from "./tracker-download.ts";
+import { type CachedTracker, refreshTracker } from "./tracker-download.ts";
 
 /** Where CISA publishes the KEV catalog. */
 export const DEFAULT_KEV_URL =
@@ -121,43 +114,26 @@ async function openFeed<K extends FeedKind>(
   // What messages and the report show: a URL's credentials and query (a signed mirror's token) stay out.
   const shown = redactUrl(url);
   const now = options.now ?? (() => new Date());
-  let cached = await readCachedTracker(dir);
-  let update: FeedInfo["update"] = "cached";
-  let data: Parsed<K> | undefined;
-  let refreshError: CudasealError | undefined;
-  if (!options.offline && !(options.skipUpdate && cached)) {
-    try {
-      const got = await fetchTracker(url, dir, cached, {
-        maxBytes: feed.maxBytes,
-        now,
-        tooLargeHint: `${feed.what} is a few MB; a server sending more is broken or hostile`,
-      });
-      if (got.kind === "not-modified" && cached) {
-        cached = { ...cached, meta: { ...cached.meta, checkedAt: now().toISOString() } };
-        await writeMeta(dir, cached.meta);
-        update = "not-modified";
-      } else if (got.kind === "downloaded") {
-        try {
-          // Parsed before it is installed: a broken feed leaves the old copy alone.
-          data = parse(
-            await readRegularFile(got.pending.tmpPath, { what: feed.what, max: got.pending.meta.size }),
-            shown,
-          );
-          cached = await installTracker(dir, got.pending);
-          update = "downloaded";
-        } finally {
-          await discardTracker(got.pending);
-        }
-      }
-    } catch (err) {
-      if (isCudasealError(err, "FEED_INVALID")) throw err;
-      refreshError = isCudasealError(err)
-        ? err
-        : new CudasealError("FETCH_FAILED", `could not refresh ${shown}`, { cause: err });
-      if (!cached) throw refreshError;
-      update = "refresh-failed";
-    }
-  }
+  const refreshed = await refreshTracker(
+    url,
+    dir,
+    {
+      offline: options.offline,
+      skipUpdate: options.skipUpdate,
+      maxBytes: feed.maxBytes,
+      now,
+      tooLargeHint: `${feed.what} is a few MB; a server sending more is broken or hostile`,
+    },
+    {
+      parse: async (pending) =>
+        parse(await readRegularFile(pending.tmpPath, { what: feed.what, max: pending.meta.size }), shown),
+      // A download that is not the feed is the user's URL to fix, not a network hiccup to ride out.
+      isFatal: (err) => isCudasealError(err, "FEED_INVALID"),
+    },
+  );
+  const { cached, update, refreshError } = refreshed;
+  let data = refreshed.parsed;
+  if (!cached && refreshError) throw refreshError;
   if (!cached) {
     throw new CudasealError("SCAN_DB_MISSING", `no cached copy of ${feed.what} from ${shown}`, {
       hint: `run once without --offline to download it, or pass the file: --${kind} FILE`,

@@ -24,13 +24,9 @@ import { compactPath, encodeCompact, readCompact, trackerReleaseAdvisories } fro
 import {
   type CachedTracker,
   DEFAULT_TRACKER_URL,
-  discardTracker,
   type FetchTrackerOptions,
-  fetchTracker,
-  installTracker,
-  readCachedTracker,
+  refreshTracker,
   trackerDir,
-  writeMeta,
 } from "./tracker-download.ts";
 
 /** How old the data may be by default: the tracker changes many times a day. */
@@ -83,44 +79,23 @@ export async function openTrackerDatabase(options: TrackerDatabaseOptions): Prom
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_DB_AGE_MS;
   const dir = trackerDir(options.cacheDir, url);
   const warnings: string[] = [];
-  let cached = await readCachedTracker(dir);
-  let update: DatabaseInfo["update"] = "cached";
-  let refreshError: CudasealError | undefined;
-  let loaded: { advisories: Advisory[]; compact: DatabaseInfo["compactCache"] } | undefined;
-
-  if (!options.offline && !(options.skipUpdate && cached)) {
-    try {
-      const got = await fetchTracker(url, dir, cached, options);
-      if (got.kind === "not-modified" && cached) {
-        cached = { ...cached, meta: { ...cached.meta, checkedAt: now().toISOString() } };
-        await writeMeta(dir, cached.meta);
-        update = "not-modified";
-      } else if (got.kind === "downloaded") {
-        try {
-          // Parsed before it is installed: a broken feed leaves the old copy alone.
-          const advisories = await parseRaw(got.pending.tmpPath, got.pending.meta.size, options.release, url);
-          cached = await installTracker(dir, got.pending);
-          await writeCompact(dir, cached, options.release, advisories);
-          await pruneCompact(dir, cached.meta.sha256);
-          loaded = { advisories, compact: "built" };
-          update = "downloaded";
-        } finally {
-          await discardTracker(got.pending);
-        }
-      }
-    } catch (err) {
-      refreshError = isCudasealError(err)
-        ? err
-        : new CudasealError("FETCH_FAILED", `could not refresh ${url}`, { cause: err });
-      if (!cached) {
-        throw new CudasealError(refreshError.code, `no vulnerability data: ${refreshError.message}`, {
-          hint: "check the network (or --db-url); or download the tracker's JSON yourself and pass --db FILE",
-          cause: refreshError,
-          details: { url },
-        });
-      }
-      update = "refresh-failed";
-    }
+  const refreshed = await refreshTracker(url, dir, options, {
+    // Parsed before it is installed: a broken feed leaves the old copy alone.
+    parse: (pending) => parseRaw(pending.tmpPath, pending.meta.size, options.release, url),
+    installed: async (copy, advisories) => {
+      await writeCompact(dir, copy, options.release, advisories);
+      await pruneCompact(dir, copy.meta.sha256);
+    },
+  });
+  const { cached, update, refreshError } = refreshed;
+  let loaded: { advisories: Advisory[]; compact: DatabaseInfo["compactCache"] } | undefined =
+    refreshed.parsed && { advisories: refreshed.parsed, compact: "built" };
+  if (!cached && refreshError) {
+    throw new CudasealError(refreshError.code, `no vulnerability data: ${refreshError.message}`, {
+      hint: "check the network (or --db-url); or download the tracker's JSON yourself and pass --db FILE",
+      cause: refreshError,
+      details: { url },
+    });
   }
   if (!cached) {
     throw new CudasealError("SCAN_DB_MISSING", `no cached vulnerability data for ${url}`, {

@@ -10,12 +10,15 @@
 // meta.json is the commit point: a download is written under a temporary
 // name, hashed while it streams, capped in size, and only becomes the cache
 // when meta.json (written atomically) names it. The feed is hostile input
-// like any other: the caller parses the download before installing it.
+// like any other: refreshTracker has the caller parse a download before it
+// is installed. The KEV and EPSS feeds are kept the same way
+// (priority-feed.ts), under vulndb/kev and vulndb/epss.
 
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { type GetOptions, openGet, retryingGet, tooLarge, writeBody } from "../http/index.ts";
+import { CudasealError, isCudasealError } from "../errors.ts";
+import { type GetOptions, openGet, redactUrl, retryingGet, tooLarge, writeBody } from "../http/index.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
 
@@ -168,4 +171,70 @@ export async function discardTracker(pending: PendingTracker): Promise<void> {
 /** Record the cached copy's metadata (after a 304: a new checkedAt). */
 export async function writeMeta(dir: string, meta: TrackerMeta): Promise<void> {
   await writeFileAtomic(join(dir, "meta.json"), `${JSON.stringify(meta, null, 2)}\n`);
+}
+
+export interface RefreshOptions extends FetchTrackerOptions {
+  /** Never touch the network: the cached copy, if any. */
+  offline?: boolean;
+  /** Do not ask whether a newer copy exists; download only when none is cached. */
+  skipUpdate?: boolean;
+}
+
+/** What a refresh left: the copy to use, how it came, and why the refresh failed where the old copy stands in. */
+export interface Refreshed<T> {
+  cached?: CachedTracker;
+  update: "downloaded" | "not-modified" | "cached" | "refresh-failed";
+  refreshError?: CudasealError;
+  /** What `parse` made of a new download. */
+  parsed?: T;
+}
+
+/** What a feed does with a download: parse it (throwing leaves the old copy alone), then finish the install. */
+export interface RefreshSteps<T> {
+  parse(pending: PendingTracker): Promise<T>;
+  installed?(cached: CachedTracker, parsed: T): Promise<void>;
+  /** A failure to throw as it is rather than fall back to the cached copy. */
+  isFatal?(err: unknown): boolean;
+}
+
+/**
+ * The refresh every cached feed (the tracker's data, KEV, EPSS) shares:
+ * unless offline, or skipUpdate with a copy cached, a conditional GET; a 304
+ * renews the copy's checkedAt; a new download is parsed before it replaces
+ * the copy, so a broken feed never destroys a good one. A failure is
+ * returned as refreshError, the cached copy (if any) standing in; the
+ * caller decides what no copy at all means.
+ */
+export async function refreshTracker<T>(
+  url: string,
+  dir: string,
+  options: RefreshOptions,
+  steps: RefreshSteps<T>,
+): Promise<Refreshed<T>> {
+  const now = options.now ?? (() => new Date());
+  let cached = await readCachedTracker(dir);
+  if (options.offline || (options.skipUpdate && cached)) return { cached, update: "cached" };
+  try {
+    const got = await fetchTracker(url, dir, cached, options);
+    if (got.kind === "not-modified") {
+      if (!cached) return { update: "cached" };
+      cached = { ...cached, meta: { ...cached.meta, checkedAt: now().toISOString() } };
+      await writeMeta(dir, cached.meta);
+      return { cached, update: "not-modified" };
+    }
+    try {
+      const parsed = await steps.parse(got.pending);
+      cached = await installTracker(dir, got.pending);
+      await steps.installed?.(cached, parsed);
+      return { cached, update: "downloaded", parsed };
+    } finally {
+      await discardTracker(got.pending);
+    }
+  } catch (err) {
+    if (steps.isFatal?.(err)) throw err;
+    const refreshError = isCudasealError(err)
+      ? err
+      : new CudasealError("FETCH_FAILED", `could not refresh ${redactUrl(url)}`, { cause: err });
+    return { cached, update: cached ? "refresh-failed" : "cached", refreshError };
+  }
 }
