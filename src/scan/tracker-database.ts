@@ -16,6 +16,7 @@
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { CudasealError, isCudasealError } from "../errors.ts";
+import { redactUrl } from "../http/index.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
 import type { Advisory } from "./advisory.ts";
@@ -78,10 +79,12 @@ export async function openTrackerDatabase(options: TrackerDatabaseOptions): Prom
   const now = options.now ?? (() => new Date());
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_DB_AGE_MS;
   const dir = trackerDir(options.cacheDir, url);
+  // What messages and the report show: a --db-url's credentials and query (a mirror's token) stay out.
+  const shown = redactUrl(url);
   const warnings: string[] = [];
   const refreshed = await refreshTracker(url, dir, options, {
     // Parsed before it is installed: a broken feed leaves the old copy alone.
-    parse: (pending) => parseRaw(pending.tmpPath, pending.meta.size, options.release, url),
+    parse: (pending) => parseRaw(pending.tmpPath, pending.meta.size, options.release, shown),
     installed: async (copy, advisories) => {
       await writeCompact(dir, copy, options.release, advisories);
       await pruneCompact(dir, copy.meta.sha256);
@@ -94,13 +97,13 @@ export async function openTrackerDatabase(options: TrackerDatabaseOptions): Prom
     throw new CudasealError(refreshError.code, `no vulnerability data: ${refreshError.message}`, {
       hint: "check the network (or --db-url); or download the tracker's JSON yourself and pass --db FILE",
       cause: refreshError,
-      details: { url },
+      details: { url: shown },
     });
   }
   if (!cached) {
-    throw new CudasealError("SCAN_DB_MISSING", `no cached vulnerability data for ${url}`, {
+    throw new CudasealError("SCAN_DB_MISSING", `no cached vulnerability data for ${shown}`, {
       hint: "run the scan once without --offline to download it, or pass --db FILE",
-      details: { url },
+      details: { url: shown },
     });
   }
 
@@ -119,7 +122,7 @@ export async function openTrackerDatabase(options: TrackerDatabaseOptions): Prom
       {
         hint: `${why}refresh it by scanning with network access, or accept older data with --max-db-age (e.g. --max-db-age ${Math.ceil(ageMs / 86_400_000) + 1}d)`,
         cause: refreshError,
-        details: { url, checkedAt: cached.meta.checkedAt, ageSeconds: Math.floor(ageMs / 1000) },
+        details: { url: shown, checkedAt: cached.meta.checkedAt, ageSeconds: Math.floor(ageMs / 1000) },
       },
     );
   }
@@ -129,12 +132,12 @@ export async function openTrackerDatabase(options: TrackerDatabaseOptions): Prom
     );
   }
 
-  loaded ??= await loadRelease(dir, cached, options.release, url);
+  loaded ??= await loadRelease(dir, cached, options.release, shown);
   return {
     advisories: loaded.advisories,
     info: {
       format: "debian-tracker",
-      source: url,
+      source: shown,
       update,
       fetchedAt: cached.meta.fetchedAt,
       checkedAt: cached.meta.checkedAt,
@@ -152,7 +155,7 @@ async function loadRelease(
   dir: string,
   cached: CachedTracker,
   release: string,
-  url: string,
+  label: string,
 ): Promise<{ advisories: Advisory[]; compact: DatabaseInfo["compactCache"] }> {
   const path = compactPath(join(dir, "compact"), cached.meta.sha256, release);
   let compact: DatabaseInfo["compactCache"] = "built";
@@ -164,20 +167,20 @@ async function loadRelease(
     if (!isCudasealError(err, "CACHE_CORRUPT")) throw err;
     compact = "rebuilt";
   }
-  const advisories = await parseRaw(cached.dataPath, cached.meta.size, release, url);
+  const advisories = await parseRaw(cached.dataPath, cached.meta.size, release, label);
   await writeCompact(dir, cached, release, advisories);
   return { advisories, compact };
 }
 
 /** The release's advisories in the raw JSON at `path` (`size` bytes), as the compact cache will give them back. */
-async function parseRaw(path: string, size: number, release: string, url: string): Promise<Advisory[]> {
+async function parseRaw(path: string, size: number, release: string, label: string): Promise<Advisory[]> {
   try {
     // Never past the size its metadata gives: a cache file that grew, or is now a FIFO, is not read on.
     const bytes = await readRegularFile(path, { what: "cached tracker data", max: size });
     return trackerReleaseAdvisories(bytes, release);
   } catch (err) {
     if (!isCudasealError(err, "CONFIG_INVALID")) throw err;
-    throw new CudasealError("CONFIG_INVALID", `${url} did not serve the tracker's JSON: ${err.message}`, {
+    throw new CudasealError("CONFIG_INVALID", `${label} did not serve the tracker's JSON: ${err.message}`, {
       hint: "point --db-url at the Debian Security Tracker's JSON export",
       cause: err,
     });

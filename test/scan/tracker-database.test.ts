@@ -252,3 +252,19 @@ test("a server that stops sending mid-body is given up on, not waited for", asyn
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a --db-url's credentials and query never reach the report or an error", async () => {
+  server.failWith = null;
+  const cacheDir = freshCache();
+  const url = new URL(server.url);
+  url.search = "?token=s3cr3t";
+  const opened = await open(cacheDir, { url: url.toString() });
+  assert.doesNotMatch(JSON.stringify(opened.info), /s3cr3t/);
+  url.username = "robot";
+  url.password = "hunter2";
+  await assert.rejects(open(freshCache(), { url: url.toString(), offline: true }), (err) => {
+    assert.ok(isCudasealError(err, "SCAN_DB_MISSING"));
+    assert.doesNotMatch(JSON.stringify(err.toJSON()), /hunter2|s3cr3t/);
+    return true;
+  });
+});
