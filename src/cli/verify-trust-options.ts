@@ -8,7 +8,6 @@ import type { KeyObject } from "node:crypto";
 import { CudasealError } from "../errors.ts";
 import type { BundleTrust } from "../sign/index.ts";
 import { loadTrustedRoot, readPublicKey } from "../sign/index.ts";
-import { readRegularFile } from "../util/read-regular-file.ts";
 import { type Flags, type FlagValues, stringFlag } from "./command.ts";
 
 /** The keyless flags; `--key` is each command's own (SIGN_TARGET_FLAGS has it for image commands). */
@@ -54,9 +53,7 @@ export async function bundleTrustFrom(
   }
   const rootPath = stringFlag(flags, "trusted-root");
   if (keyPath !== undefined) {
-    const publicKey = (await readRegularFile(keyPath, { what: "public key", max: 64 * 1024 })).toString(
-      "utf8",
-    );
+    const publicKey = pemOf(await readPublicKey(keyPath));
     // A key bundle's log entry is checked against the trusted root's logs.
     const loaded = ignoreTlog && rootPath === undefined ? undefined : await loadTrustedRoot(rootPath);
     return {
@@ -82,6 +79,10 @@ export async function bundleTrustFrom(
     ...(issuerRegExp !== undefined ? { issuerRegExp } : {}),
   };
   return { trust: { trustedRoot: loaded.root, identity, ignoreTlog }, trustedRootSource: loaded.source };
+}
+
+function pemOf(key: KeyObject): string {
+  return key.export({ format: "pem", type: "spki" }).toString();
 }
 
 const IDENTITY_FLAGS = [
@@ -119,8 +120,7 @@ export async function imageTrustFrom(
   const keyless = IDENTITY_FLAGS.some((f) => flags[f] !== undefined);
   if (keyPath !== undefined && !keyless) {
     const key = await readPublicKey(keyPath);
-    const publicKey = key.export({ format: "pem", type: "spki" }).toString();
-    return { ref, key, bundles: { publicKey, ignoreTlog: true } };
+    return { ref, key, bundles: { publicKey: pemOf(key), ignoreTlog: true } };
   }
   const { trust, trustedRootSource } = await bundleTrustFrom(flags, example);
   return { ref, bundles: trust, ...(trustedRootSource ? { trustedRootSource } : {}) };

@@ -404,9 +404,12 @@ describe("the sign, attest and verify commands", () => {
     const both = cli(["verify", "--key", "cosign.pub", "--json", ref], work);
     assert.equal(JSON.parse(both.stdout).verified.length, 2);
 
-    const bad = cli(["sign", "--key", "cosign.key", "--bundle", "--new-bundle-format=false", ref], work);
+    const bad = cli(
+      ["sign", "--key", "cosign.key", "--bundle", "--new-bundle-format=false", "--json", ref],
+      work,
+    );
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /USAGE/);
+    assert.equal(JSON.parse(bad.stdout).error.code, "USAGE");
 
     writeFileSync(join(work, "pred.txt"), "hello");
     const att = cli(["attest", "--key", "cosign.key", "--predicate", "pred.txt", "--json", ref], work);
@@ -415,5 +418,17 @@ describe("the sign, attest and verify commands", () => {
     const va = cli(["verify-attestation", "--key", "cosign.pub", "--type", "custom", ref], work);
     assert.equal(va.status, 0, va.stderr);
     assert.equal(JSON.parse(va.stdout.trim()).predicate.Data, "hello");
+  });
+
+  it("verify-blob with a --key file that is not there is KEY_INVALID, not a crash", () => {
+    const work = join(root, `cli${n++}`);
+    mkdirSync(work);
+    writeFileSync(join(work, "a.txt"), "a");
+    writeFileSync(join(work, "a.sigstore.json"), "{}");
+    const r = cli(
+      ["verify-blob", "a.txt", "--bundle", "a.sigstore.json", "--key", "absent.pub", "--json"],
+      work,
+    );
+    assert.equal(JSON.parse(r.stdout).error.code, "KEY_INVALID", r.stderr);
   });
 });
