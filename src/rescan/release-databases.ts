@@ -67,8 +67,15 @@ export class ReleaseDatabases {
     release: string,
   ): ReleaseData {
     for (const w of opened.warnings) if (!this.warnings.includes(w)) this.warnings.push(w);
+    const index = indexAdvisories(opened.advisories, release);
+    // Every Debian release has advisories: none means a misspelt --release or an SBOM naming a release
+    // the data does not know, and its images would pass every gate unseen.
+    if (index.size === 0)
+      this.warnings.push(
+        `the vulnerability data has no advisories for the release '${release}': its images show no findings`,
+      );
     return {
-      index: indexAdvisories(opened.advisories, release),
+      index,
       python: opened.advisories.filter((a) => a.ecosystem === "PyPI"),
       info: opened.info,
     };

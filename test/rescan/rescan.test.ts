@@ -160,6 +160,14 @@ test("data that cannot be had stops the whole rescan with its code, instead of a
   );
 });
 
+test("a release the data has no advisories for is warned of, not passed in silence", async () => {
+  const known = await rescan([`${fx.repository}:1.0`], { db: fx.db });
+  assert.deepEqual(known.warnings, []);
+  const r = await rescan([`${fx.repository}:1.0`], { db: fx.db, release: "trixy" });
+  assert.deepEqual(r.images[0].findings, []);
+  assert.equal(r.warnings.length, 1);
+});
+
 test("--no-sbom reads the layers of every image", async () => {
   const r = await rescan([`${fx.repository}:1.1`], { db: fx.db, useSbom: false });
   assert.equal(r.images[0].via, "layers");
