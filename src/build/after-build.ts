@@ -5,7 +5,7 @@
 
 import { type CopySummary, copyImage } from "../copy/copy-image.ts";
 import type { Compression } from "../layer/blob-writer.ts";
-import { type ProvenancePython, provenanceText } from "../provenance/slsa-provenance.ts";
+import { type ProvenancePython, provenanceText, type SpecOverrides } from "../provenance/slsa-provenance.ts";
 import { readSpecFiles } from "../provenance/spec-files.ts";
 import type { RegistryClientOptions } from "../registry/index.ts";
 import { type Lock, serializeLock } from "../resolve/index.ts";
@@ -21,6 +21,8 @@ export interface ProvenanceRequest {
   spec: string;
   /** The files loadSpec read, the spec first. */
   specFiles: readonly string[];
+  /** The spec's fields the command line set instead (--cuda, --annotation). */
+  overrides?: SpecOverrides;
 }
 
 /** The registry to push the written image to. */
@@ -55,6 +57,7 @@ export async function writeProvenance(
     version: cudasealVersion(),
     spec: request.spec,
     specFiles: readSpecFiles(request.spec, request.specFiles),
+    specOverrides: request.overrides,
     lock,
     archs: facts.archs,
     compression: facts.compression,

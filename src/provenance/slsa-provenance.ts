@@ -31,6 +31,8 @@ export interface ProvenanceInput {
   /** The spec as given on the command line (`app.yaml`, `preset:cuda-runtime`). */
   spec: string;
   specFiles: readonly ProvenanceSpecFile[];
+  /** What the command line set over the spec's own fields (build's --cuda, --annotation). */
+  specOverrides?: SpecOverrides;
   lock: Lock;
   archs: readonly string[];
   compression: { algorithm: string; level: number };
@@ -39,6 +41,12 @@ export interface ProvenanceInput {
   created: string;
   /** With `python:`: the Python lock as the spec names it, and every wheel installed. */
   python?: ProvenancePython;
+}
+
+/** Spec fields a build took from its command line instead of the spec files. */
+export interface SpecOverrides {
+  cuda?: string;
+  annotations?: Record<string, string>;
 }
 
 /** What a build with `python:` took in besides the .debs. */
@@ -69,6 +77,7 @@ export function slsaProvenance(input: ProvenanceInput): Record<string, unknown> 
             digest: { sha256: sha256(f.content) },
             content: f.content,
           })),
+          ...(input.specOverrides ? { overrides: input.specOverrides } : {}),
         },
         lock: { digest: { sha256: sha256(serializeLock(input.lock)) } },
         archs: [...input.archs],

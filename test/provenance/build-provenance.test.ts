@@ -104,6 +104,28 @@ describe("build --provenance, then sign and attest it", () => {
     for (const d of p.buildDefinition.resolvedDependencies) assert.match(d.uri, /^pkg:deb\/debian\//);
   });
 
+  it("records --annotation, which the spec files do not say, as an override of the spec", async () => {
+    await cli([
+      "build",
+      "app.yaml",
+      "--arch",
+      "amd64",
+      "--cache-dir",
+      join(root, "cache"),
+      "-o",
+      `oci:${join(root, "annotated")}:v1`,
+      "--annotation",
+      "org.example.unit=abc",
+      "--provenance",
+      join(root, "annotated.json"),
+      "--quiet",
+    ]);
+    const p = JSON.parse(readFileSync(join(root, "annotated.json"), "utf8"));
+    assert.deepEqual(p.buildDefinition.externalParameters.spec.overrides, {
+      annotations: { "org.example.unit": "abc" },
+    });
+  });
+
   it("signs and attests the built layout offline, and verifies both", async () => {
     const image = `oci:${join(root, "out1")}:v1`;
     const keys = join(root, "release");

@@ -75,3 +75,13 @@ test("spec files are named as given, includes relative to the spec, never by abs
     { name: "base.yaml", content: "packages: []\n" },
   ]);
 });
+
+test("spec fields the command line set (build's --cuda, --annotation) are external parameters beside the spec files", () => {
+  const specOverrides = { cuda: "12.8", annotations: { "org.example.unit": "abc" } };
+  const p = slsaProvenance({ ...input, specOverrides }) as {
+    buildDefinition: { externalParameters: { spec: Record<string, unknown> } };
+  };
+  assert.deepEqual(p.buildDefinition.externalParameters.spec.overrides, specOverrides);
+  const plain = slsaProvenance(input) as typeof p;
+  assert.equal("overrides" in plain.buildDefinition.externalParameters.spec, false);
+});

@@ -3,12 +3,20 @@
 import { build } from "../../build/build.ts";
 import { parseOutput } from "../../build/output.ts";
 import { CudasealError } from "../../errors.ts";
+import type { SpecOverrides } from "../../provenance/slsa-provenance.ts";
 import { readLockFile } from "../../resolve/index.ts";
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
 import type { Spec } from "../../spec/types.ts";
 import { archsFrom, compressionFrom, epochFrom, pushFrom, registryCacheFrom } from "../build-options.ts";
-import { type Command, type FlagValues, SOURCE_FLAGS, SOURCE_FLAGS_HELP, stringFlag } from "../command.ts";
+import {
+  type Command,
+  type FlagValues,
+  listFlag,
+  SOURCE_FLAGS,
+  SOURCE_FLAGS_HELP,
+  stringFlag,
+} from "../command.ts";
 import { REGISTRY_FLAGS } from "../registry-options.ts";
 import { cacheDirFrom, sourcesFrom } from "../sources-options.ts";
 import { reportBuild } from "./build-summary.ts";
@@ -99,7 +107,7 @@ Examples:
     if (preset && positionals[0]) throw new CudasealError("USAGE", "give a spec file or --preset, not both");
     const ref = positionals[0] ?? `preset:${preset ?? DEFAULT_PRESET}`;
     const { spec, files: specFiles } = loadSpec(ref);
-    overrideSpec(spec, flags);
+    const overrides = overrideSpec(spec, flags);
     const output = parseOutput(stringFlag(flags, "output"), spec.name ?? "image");
     // Check where to push before spending minutes on the build.
     const push = await pushFrom(flags);
@@ -123,7 +131,8 @@ Examples:
       registryCache,
       sbomFiles: flags["sbom-files"] === true ? true : undefined,
       writeLock: stringFlag(flags, "write-lock"),
-      provenance: provenancePath === undefined ? undefined : { path: provenancePath, spec: ref, specFiles },
+      provenance:
+        provenancePath === undefined ? undefined : { path: provenancePath, spec: ref, specFiles, overrides },
       push,
       onProgress: out.progress(),
       onNote: (n) => out.note(n),
@@ -135,18 +144,27 @@ Examples:
   },
 };
 
-/** --cuda and --annotation over the spec's own: what a catalog's variants and done-marking set. */
-function overrideSpec(spec: Spec, flags: FlagValues): void {
+/**
+ * --cuda and --annotation over the spec's own: what a catalog's variants and
+ * done-marking set. What they set is returned, for the provenance to record
+ * beside the spec files that no longer say it all.
+ */
+function overrideSpec(spec: Spec, flags: FlagValues): SpecOverrides | undefined {
   const cuda = stringFlag(flags, "cuda");
   // The spec's schema checks its own cuda:; a flag's is checked here, before the archive is read.
   if (cuda !== undefined && !/^[0-9]+\.[0-9]+$/.test(cuda))
     throw new CudasealError("USAGE", `--cuda takes a CUDA version (12.8), not ${cuda}`);
-  if (cuda !== undefined) spec.cuda = cuda;
-  const pairs = flags.annotation;
-  if (!Array.isArray(pairs)) return;
-  for (const pair of pairs) {
+  const annotations: Record<string, string> = {};
+  for (const pair of listFlag(flags, "annotation") ?? []) {
     const at = pair.indexOf("=");
     if (at < 1) throw new CudasealError("USAGE", `--annotation takes KEY=VALUE, not ${pair}`);
-    spec.annotations = { ...spec.annotations, [pair.slice(0, at)]: pair.slice(at + 1) };
+    annotations[pair.slice(0, at)] = pair.slice(at + 1);
   }
+  const overrides: SpecOverrides = {
+    ...(cuda !== undefined ? { cuda } : {}),
+    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+  };
+  if (overrides.cuda !== undefined) spec.cuda = overrides.cuda;
+  if (overrides.annotations) spec.annotations = { ...spec.annotations, ...overrides.annotations };
+  return Object.keys(overrides).length > 0 ? overrides : undefined;
 }
