@@ -8,7 +8,8 @@
 // Each unit runs the worker image with the runner's Docker, as the runner's
 // user, read-only and without capabilities, over a read-only checkout; the
 // registry credentials are a secret holding a docker config.json, written
-// to a file only the runner's user reads. The workflow asks for no
+// to a file only the runner's user reads, which Docker also pulls the
+// worker image with. The workflow asks for no
 // permission beyond reading the repository. The one action used,
 // actions/checkout, is pinned by its full commit.
 
@@ -86,7 +87,8 @@ function runStep(plan: CatalogPlan): string {
     'eval "set -- $UNIT_ARGS"',
     // The checkout is mounted read-only; the units' output folder is the one writable place in it.
     `mkdir -p "${CACHE_DIR}" "$GITHUB_WORKSPACE/${outInRepo}"`,
-    "docker run --rm --read-only --cap-drop ALL --security-opt no-new-privileges \\",
+    // Docker pulls the worker image with the same credentials, as the workflow logs in nowhere else.
+    `DOCKER_CONFIG="${CONFIG_DIR}" docker run --rm --read-only --cap-drop ALL --security-opt no-new-privileges \\`,
     '  --user "$(id -u):$(id -g)" --tmpfs /tmp:rw,nosuid,nodev \\',
     `  -e HOME=/tmp -e CUDASEAL_CACHE_DIR=/cache -e DOCKER_CONFIG=/docker-config \\`,
     `  -v "${CACHE_DIR}:/cache" -v "${CONFIG_DIR}:/docker-config:ro" \\`,

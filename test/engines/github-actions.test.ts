@@ -90,8 +90,8 @@ test("a unit's arguments reach the worker whole through sh, even ones with quote
   after(() => rmSync(dir, { recursive: true, force: true }));
   const job = doc.jobs["tools-cuda-12-8-matrix"];
   const entry = job.strategy.matrix.include.find((i: Obj) => i.unit === "tools-cuda-12-8-arm64");
-  // The step's own script with `docker` made a function that prints its arguments one a line.
-  const script = `docker() { printf '%s\\n' "$@"; }\nid() { echo 1001; }\n${job.steps[2].run}`;
+  // The step's own script with `docker` made a function that prints its config folder, then its arguments one a line.
+  const script = `docker() { printf '%s\\n' "$DOCKER_CONFIG" "$@"; }\nid() { echo 1001; }\n${job.steps[2].run}`;
   const run = spawnSync("sh", ["-c", script], {
     env: {
       PATH: process.env.PATH,
@@ -104,7 +104,9 @@ test("a unit's arguments reach the worker whole through sh, even ones with quote
   });
   assert.equal(run.status, 0, run.stderr);
   assert.ok(statSync(join(dir, "ws/fleet/out")).isDirectory(), "the writable output folder is made");
-  const args = run.stdout.trimEnd().split("\n");
+  const [config, ...args] = run.stdout.trimEnd().split("\n");
+  // The worker image is pulled with the registry secret's config.json.
+  assert.equal(config, join(dir, "tmp/cudaseal-docker"));
   const unit = plan.units.find((u) => u.id === "tools-cuda-12-8-arm64");
   assert.deepEqual(args.slice(args.indexOf("img") + 1), unit?.args, run.stderr);
   assert.ok(args.includes(TRICKY_ARG));
