@@ -34,6 +34,11 @@ export async function repositoryRefs(
   const repo = openRepository(ref.registry, ref.repository, options.registry);
   const max = options.maxTags ?? DEFAULT_MAX_TAGS;
   const tags = await repo.tags({ keep: (t) => TAG.test(t) && !NOT_AN_IMAGE.test(t), max });
+  // A misspelt repository lists nothing (the registry's 404 reads as no tags): a gate must not pass over it.
+  if (tags.length === 0)
+    throw new CudasealError("REGISTRY_NOT_FOUND", `${repo.label} lists no image tags`, {
+      hint: "check the repository's name (REGISTRY/REPO), and that its images are tagged",
+    });
   if (tags.length > max)
     throw new CudasealError("REGISTRY_TOO_LARGE", `${repo.label} lists more than ${max} image tags`, {
       hint: "raise the cap with --max-tags, or name the tags to rescan",

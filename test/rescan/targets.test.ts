@@ -1,7 +1,7 @@
 // A repository's tags as rescan targets, from a registry that pages its tags
 // list: the cap stops the paging instead of holding every page, and what
 // the list says that is no image tag (fallback and cosign tags, names
-// outside the tag grammar) is left out.
+// outside the tag grammar) is left out; a repository with none is refused.
 
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -21,6 +21,8 @@ async function pagedRegistry(): Promise<{ host: string; pagesServed: () => numbe
   let served = 0;
   const server = createServer((req, res) => {
     if (req.url === "/v2/") return res.writeHead(200).end("{}");
+    if (req.url?.startsWith("/v2/team/none/"))
+      return res.writeHead(404).end('{"errors":[{"code":"NAME_UNKNOWN"}]}');
     const page = Number(new URL(req.url ?? "", "http://x").searchParams.get("page") ?? "0");
     served++;
     const headers: Record<string, string> = { "content-type": "application/json" };
@@ -49,4 +51,9 @@ test("past --max-tags the paging stops and the repository is REGISTRY_TOO_LARGE"
     code: "REGISTRY_TOO_LARGE",
   });
   assert.equal(reg.pagesServed(), 2);
+});
+
+test("a repository the registry does not know (or with no image tags) is REGISTRY_NOT_FOUND, not a rescan of nothing", async () => {
+  const reg = await pagedRegistry();
+  await assert.rejects(repositoryRefs(`${reg.host}/team/none`), { code: "REGISTRY_NOT_FOUND" });
 });
