@@ -420,6 +420,18 @@ describe("the sign, attest and verify commands", () => {
     assert.equal(JSON.parse(va.stdout.trim()).predicate.Data, "hello");
   });
 
+  it("sign-blob to a folder that is not there is OUTPUT_FAILED before anything is signed", () => {
+    const work = join(root, `cli${n++}`);
+    mkdirSync(work);
+    assert.equal(cli(["generate-key-pair"], work).status, 0);
+    writeFileSync(join(work, "a.txt"), "a");
+    const r = cli(
+      ["sign-blob", "a.txt", "--key", "cosign.key", "--bundle", join("absent", "a.sigstore.json"), "--json"],
+      work,
+    );
+    assert.equal(JSON.parse(r.stdout).error.code, "OUTPUT_FAILED", r.stderr);
+  });
+
   it("verify-blob with a --key file that is not there is KEY_INVALID, not a crash", () => {
     const work = join(root, `cli${n++}`);
     mkdirSync(work);

@@ -1,5 +1,7 @@
 // `cudaseal sign-blob`: a Sigstore bundle for a file, as cosign's sign-blob --bundle.
 
+import { access, constants } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { CudasealError } from "../../errors.ts";
 import { MAX_SIGN_BLOB_BYTES, signBlob } from "../../sign/index.ts";
 import { writeFileAtomic } from "../../util/atomic-file.ts";
@@ -46,13 +48,22 @@ Examples:
     const bundlePath = stringFlag(flags, "bundle");
     if (bundlePath === undefined)
       throw new CudasealError("USAGE", "name where the bundle goes with --bundle", { hint: EXAMPLE });
+    // Checked before signing: a keyless signature is logged in Rekor for good,
+    // and one whose bundle then has nowhere to go is a log entry for nothing.
+    await checkWritableDir(bundlePath);
     const { signer, identity } = await bundleSignerFrom(flags, EXAMPLE);
     if (identity !== undefined) out.note(`signing as ${identity.subject} (issuer ${identity.issuer})`);
     const signed = await signBlob(file, signer).catch((err: unknown) => {
       if (err instanceof CudasealError) throw err;
       throw new CudasealError("USAGE", `cannot read ${file}: ${(err as Error).message}`, { cause: err });
     });
-    await writeFileAtomic(bundlePath, `${JSON.stringify(signed.bundle)}\n`);
+    try {
+      await writeFileAtomic(bundlePath, `${JSON.stringify(signed.bundle)}\n`);
+    } catch (err) {
+      throw new CudasealError("OUTPUT_FAILED", `cannot write ${bundlePath}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
     if (out.json) {
       out.jsonData({
         file,
@@ -66,3 +77,15 @@ Examples:
     return 0;
   },
 };
+
+async function checkWritableDir(path: string): Promise<void> {
+  const dir = dirname(resolve(path));
+  try {
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    throw new CudasealError("OUTPUT_FAILED", `cannot write ${path}: ${dir} is not a writable folder`, {
+      cause: err,
+      hint: "name a bundle path in a folder that exists",
+    });
+  }
+}
