@@ -262,8 +262,10 @@ async function fetchPackages(
     [...python.values()].flatMap((p) => p.wheels),
     wheelOptions,
   );
+  // By file: an `all` package is in every architecture's list, and was downloaded once.
+  const debBytes = new Map(debs.filter((f) => f.downloaded).map((f) => [f.pkg.sha256, f.pkg.size]));
   const fetchedBytes =
-    debs.filter((f) => f.downloaded).reduce((n, f) => n + f.pkg.size, 0) +
+    [...debBytes.values()].reduce((n, size) => n + size, 0) +
     wheels.filter((w) => w.downloaded).reduce((n, w) => n + (w.wheel.size ?? 0), 0);
   return {
     wheels,

@@ -471,6 +471,14 @@ describe("cudaseal build", () => {
   test("two builds in different directories, with different caches, give the same digests", async () => {
     const second = await build(options({ dir: join(work, "b") }));
     assert.equal(second.written.image.digest, first.written.image.digest);
+    // Each file counted once: an `all` package is locked for both architectures but downloaded once.
+    const files = new Map(
+      Object.values(second.lock.arches).flatMap((ps) => ps.map((p) => [p.sha256, p.size])),
+    );
+    assert.equal(
+      second.downloadedBytes,
+      [...files.values()].reduce((n, size) => n + size, 0),
+    );
     assert.deepEqual(
       second.written.platforms.map((p) => p.manifest.digest),
       first.written.platforms.map((p) => p.manifest.digest),
