@@ -102,7 +102,7 @@ async function readImage(catalog: Catalog, image: CatalogImage): Promise<ReadIma
         },
       );
   }
-  const loaded = loadSpec(path);
+  const loaded = loadCatalogSpec(path, image.name);
   const archs = image.archs ?? loaded.spec.archs ?? BUILDABLE;
   const odd = archs.find((a) => !BUILDABLE.includes(a));
   if (odd !== undefined)
@@ -118,6 +118,20 @@ async function readImage(catalog: Catalog, image: CatalogImage): Promise<ReadIma
     inputs: await imageInputDigest(loaded, image.name, catalog.dir),
     repository: repositoryOf(image),
   };
+}
+
+/** The spec, with a file it includes that is missing said as CATALOG_SPEC_MISSING, like the spec itself. */
+function loadCatalogSpec(path: string, image: string): LoadedSpec {
+  try {
+    return loadSpec(path);
+  } catch (err) {
+    if (!(err instanceof CudasealError) || (err.cause as NodeJS.ErrnoException)?.code !== "ENOENT") throw err;
+    throw new CudasealError("CATALOG_SPEC_MISSING", `image ${image}: ${err.message}`, {
+      hint: "a spec's include: is relative to the spec file",
+      cause: err,
+      details: { image },
+    });
+  }
 }
 
 function repositoryOf(image: CatalogImage): string {

@@ -222,5 +222,9 @@ describe("catalog plan", () => {
       catalogFolder(CATALOG, { "specs/app.yaml": APP.replace("source: files", "source: nothing-here") }),
     );
     assert.equal(missingFile.code, "CATALOG_SPEC_MISSING");
+    const missingInclude = await planError(
+      catalogFolder(CATALOG, { "specs/base.yaml": `include: common.yaml\n${BASE}` }),
+    );
+    assert.equal(missingInclude.code, "CATALOG_SPEC_MISSING");
   });
 });
