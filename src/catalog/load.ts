@@ -7,8 +7,9 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
-import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { CudasealError } from "../errors.ts";
+import { describeSchemaError } from "../spec/load.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
 import type { Catalog, CatalogImage } from "./types.ts";
 
@@ -56,7 +57,7 @@ export function parseCatalogText(text: string, file: string): Pick<Catalog, "cac
   const value = doc.toJS() ?? {};
   const errors = validate(value).filter((e) => e.keyword !== "oneOf");
   if (errors.length > 0 || !Array.isArray(value.images)) {
-    const messages = errors.slice(0, 5).map((e) => describe(e, doc, lineCounter, file));
+    const messages = errors.slice(0, 5).map((e) => describeSchemaError(e, doc, lineCounter, file));
     throw new CudasealError("CATALOG_INVALID", messages.join("\n  ") || `${file}: not a catalog`, {
       hint: 'schema/catalog.schema.json lists every field; write versions as strings: cuda: ["12.4", "12.8"]',
       details: { file, errors: errors.map((e) => ({ path: e.instancePath, message: e.message })) },
@@ -80,32 +81,4 @@ export function parseCatalogText(text: string, file: string): Pick<Catalog, "cac
       });
   }
   return { cache: value.cache, images };
-}
-
-function describe(
-  e: ErrorObject,
-  doc: ReturnType<typeof parseDocument>,
-  lc: LineCounter,
-  file: string,
-): string {
-  const segments = e.instancePath
-    .split("/")
-    .slice(1)
-    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
-  // The closest line the document has for the field.
-  let node: unknown = doc.contents;
-  let line = 1;
-  for (const seg of segments) {
-    if (isMap(node)) node = node.get(seg, true);
-    else if (isSeq(node)) node = node.get(Number(seg), true);
-    else break;
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    if (range) line = lc.linePos(range[0]).line;
-  }
-  const field = segments.length ? segments.join(".") : "(top level)";
-  if (e.keyword === "additionalProperties")
-    return `${file}:${line}: ${field}: unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'`;
-  if (e.keyword === "enum")
-    return `${file}:${line}: ${field}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`;
-  return `${file}:${line}: ${field}: ${e.message ?? "is invalid"}`;
 }

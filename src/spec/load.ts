@@ -98,7 +98,7 @@ export function parseSpecText(text: string, file: string): Spec {
     const messages = errors
       .filter((e) => e.keyword !== "oneOf" || errors.length === 1)
       .slice(0, 5)
-      .map((e) => describe(e, doc, lineCounter, file));
+      .map((e) => describeSchemaError(e, doc, lineCounter, file));
     throw new CudasealError("SPEC_INVALID", messages.join("\n  "), {
       hint: "the JSON Schema in schema/spec.schema.json lists every field and what it allows",
       details: { file, errors: errors.map((e) => ({ path: e.instancePath, message: e.message })) },
@@ -107,7 +107,8 @@ export function parseSpecText(text: string, file: string): Spec {
   return value as Spec;
 }
 
-function describe(
+/** One schema error as `file:line: field: what`, the line the closest the document has; the catalog's too. */
+export function describeSchemaError(
   e: ErrorObject,
   doc: ReturnType<typeof parseDocument>,
   lc: LineCounter,
