@@ -1,7 +1,7 @@
 // What other parts of cudaseal (the CLI) may use from admission policies.
 
-export type { KyvernoPolicy, KyvernoPolicyInput, KyvernoPolicyOptions } from "./kyverno.ts";
-export { kyvernoPolicy, kyvernoPolicyFromKeyFile, kyvernoYaml, PUBLIC_REKOR_URL } from "./kyverno.ts";
+export type { KyvernoPolicy, KyvernoPolicyInput } from "./kyverno.ts";
+export { kyvernoPolicy, kyvernoYaml, PUBLIC_REKOR_URL } from "./kyverno.ts";
 export type { AttestationKind, AttestationName, KyvernoCondition } from "./kyverno-attestations.ts";
 export { ATTESTATION_KINDS } from "./kyverno-attestations.ts";
 export { type ImageValidatingPolicyInput, imageValidatingPolicy } from "./kyverno-image-validating.ts";

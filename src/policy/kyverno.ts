@@ -27,7 +27,6 @@ import {
   MAX_TIMEOUT_SECONDS,
   usage,
 } from "./policy-options.ts";
-import { readPolicyPublicKey } from "./public-key.ts";
 import { attestationRequirements, kyvernoCondition, type RequirementsInput } from "./requirements.ts";
 import { type PolicyTrust, type PolicyTrustInput, policyTrust } from "./trust.ts";
 
@@ -44,11 +43,6 @@ export interface KyvernoPolicyInput extends CommonPolicyInput, PolicyTrustInput,
   rekorUrl?: string;
 }
 
-export interface KyvernoPolicyOptions extends Omit<KyvernoPolicyInput, "publicKey"> {
-  /** The public key file, cosign.pub; absent for a keyless policy. */
-  keyFile?: string;
-}
-
 /** A policy document, as data and as YAML. */
 export interface KyvernoPolicy {
   /** The policy as data, for --json and tests. */
@@ -60,15 +54,6 @@ export interface KyvernoPolicy {
 }
 
 type Obj = Record<string, unknown>;
-
-/** Read the key file (when one is named) and write the policy. */
-export async function kyvernoPolicyFromKeyFile(options: KyvernoPolicyOptions): Promise<KyvernoPolicy> {
-  const { keyFile, ...rest } = options;
-  return kyvernoPolicy({
-    ...rest,
-    ...(keyFile === undefined ? {} : { publicKey: await readPolicyPublicKey(keyFile) }),
-  });
-}
 
 /** The ClusterPolicy for `input`: pure, no I/O. */
 export function kyvernoPolicy(input: KyvernoPolicyInput): KyvernoPolicy {
