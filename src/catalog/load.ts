@@ -7,9 +7,8 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
-import { LineCounter, parseDocument } from "yaml";
 import { CudasealError } from "../errors.ts";
-import { describeSchemaError } from "../spec/load.ts";
+import { describeSchemaError, parseYamlDocument } from "../spec/load.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
 import type { Catalog, CatalogImage } from "./types.ts";
 
@@ -44,16 +43,12 @@ export async function loadCatalog(path: string): Promise<Catalog> {
 
 /** Parse and check one catalog document; errors name file:line and the field. */
 export function parseCatalogText(text: string, file: string): Pick<Catalog, "cache" | "images"> {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const line = lineCounter.linePos(e.pos[0]).line;
-    throw new CudasealError("CATALOG_INVALID", `${file}:${line}: ${e.message.split("\n")[0]}`, {
-      hint: "the catalog must be valid YAML",
-      details: { file, line },
-    });
-  }
+  const { doc, lineCounter } = parseYamlDocument(
+    text,
+    file,
+    "CATALOG_INVALID",
+    "the catalog must be valid YAML",
+  );
   const value = doc.toJS() ?? {};
   const errors = validate(value).filter((e) => e.keyword !== "oneOf");
   if (errors.length > 0 || !Array.isArray(value.images)) {

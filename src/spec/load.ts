@@ -7,7 +7,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
-import { CudasealError } from "../errors.ts";
+import { CudasealError, type ErrorCode } from "../errors.ts";
 import { ociDirectory } from "../source/oci-dir-source.ts";
 import { readRegularFileSync } from "../util/read-regular-file.ts";
 import type { LoadedSpec, Spec } from "./types.ts";
@@ -82,16 +82,7 @@ function loadOne(file: string, files: string[], depth: number): Spec {
 
 /** Parse and validate one spec document; errors name file:line and the field. */
 export function parseSpecText(text: string, file: string): Spec {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const line = lineCounter.linePos(e.pos[0]).line;
-    throw new CudasealError("SPEC_INVALID", `${file}:${line}: ${e.message.split("\n")[0]}`, {
-      hint: "the spec must be valid YAML",
-      details: { file, line },
-    });
-  }
+  const { doc, lineCounter } = parseYamlDocument(text, file, "SPEC_INVALID", "the spec must be valid YAML");
   const value = doc.toJS() ?? {};
   const errors = validate(value);
   if (errors.length > 0) {
@@ -105,6 +96,26 @@ export function parseSpecText(text: string, file: string): Spec {
     });
   }
   return value as Spec;
+}
+
+/** The YAML document of `text` with its line counter; `code` naming file:line for the first syntax error. */
+export function parseYamlDocument(
+  text: string,
+  file: string,
+  code: ErrorCode,
+  hint: string,
+): { doc: ReturnType<typeof parseDocument>; lineCounter: LineCounter } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const line = lineCounter.linePos(e.pos[0]).line;
+    throw new CudasealError(code, `${file}:${line}: ${e.message.split("\n")[0]}`, {
+      hint,
+      details: { file, line },
+    });
+  }
+  return { doc, lineCounter };
 }
 
 /** One schema error as `file:line: field: what`, the line the closest the document has; the catalog's too. */
