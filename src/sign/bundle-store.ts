@@ -102,6 +102,8 @@ export interface FindBundlesOptions {
   predicateType?: string;
   /** More bundle referrers than this is VERIFY_TOO_MANY_REFERRERS (default MAX_BUNDLE_REFERRERS). */
   max?: number;
+  /** The subject's referrers, when the caller listed them already (cappedReferrers): not listed again. */
+  listed?: readonly Descriptor[];
 }
 
 /** The bundle referrers of `subject` (their manifests' descriptors, as the referrers list gives them). */
@@ -114,7 +116,8 @@ export async function findBundles(
   // go-containerregistry (cosign 2.x's writer) lists a bundle in the
   // fallback index under its config's type, the empty one: those are
   // candidates too, and readBundle tells a bundle from another artifact.
-  const listed = (await cappedReferrers(store, subject)).filter((d) => BUNDLE_LISTED_AS.has(d.artifactType));
+  const all = options.listed ?? (await cappedReferrers(store, subject));
+  const listed = all.filter((d) => BUNDLE_LISTED_AS.has(d.artifactType));
   if (listed.length > max) {
     throw new CudasealError(
       "VERIFY_TOO_MANY_REFERRERS",

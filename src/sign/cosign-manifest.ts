@@ -110,12 +110,14 @@ const MAX_SIG_REFERRERS = 16;
 /**
  * The signature layers of cosign 2.x's signature referrers of `digest`
  * (read as the `.sig` manifest is); VERIFY_TOO_MANY_REFERRERS past a few.
+ * `referrers`: the digest's referrers when the caller listed them already.
  */
 export async function readSignatureReferrerLayers(
   store: ArtifactStore,
   digest: string,
+  referrers?: readonly Descriptor[],
 ): Promise<Descriptor[]> {
-  const listed = (await cappedReferrers(store, digest)).filter(
+  const listed = (referrers ?? (await cappedReferrers(store, digest))).filter(
     (d) => d.artifactType === COSIGN_SIG_REFERRER_TYPE,
   );
   if (listed.length > MAX_SIG_REFERRERS)

@@ -59,9 +59,10 @@ async function checkBundles(
   target: ImageTarget,
   trust: BundleTrust,
   predicateType: string | undefined,
+  listed?: readonly Descriptor[],
 ): Promise<BundleCheck<CheckedBundle>> {
   const digest = target.manifest.digest;
-  const referrers = await findBundles(target.store, digest, { predicateType });
+  const referrers = await findBundles(target.store, digest, { predicateType, listed });
   const result: BundleCheck<CheckedBundle> = { verified: [], failures: [], found: referrers.length };
   for (const referrer of referrers) {
     try {
@@ -166,9 +167,14 @@ export interface BundleSignature {
 export async function checkSignatureBundles(
   target: ImageTarget,
   trust: BundleTrust,
-  options: { repository?: string; annotations?: Readonly<Record<string, string>> },
+  options: {
+    repository?: string;
+    annotations?: Readonly<Record<string, string>>;
+    /** The image's referrers, when the caller listed them already. */
+    listed?: readonly Descriptor[];
+  },
 ): Promise<BundleCheck<BundleSignature>> {
-  const checked = await checkBundles(target, trust, COSIGN_SIGN_PREDICATE_TYPE);
+  const checked = await checkBundles(target, trust, COSIGN_SIGN_PREDICATE_TYPE, options.listed);
   const out: BundleCheck<BundleSignature> = {
     verified: [],
     failures: checked.failures,

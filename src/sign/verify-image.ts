@@ -12,6 +12,7 @@
 
 import { CudasealError, type ErrorCode } from "../errors.ts";
 import type { BundleTrust } from "./bundle-verify.ts";
+import { cappedReferrers } from "./capped-referrers.ts";
 import {
   CERTIFICATE_ANNOTATION,
   cosignTag,
@@ -64,10 +65,12 @@ export async function verifyImage(
   options: VerifyOptions = {},
 ): Promise<VerifiedSignature[]> {
   const digest = target.manifest.digest;
+  // Listed once for both kinds of referrer read below.
+  const listed = await cappedReferrers(target.store, digest);
   // cosign 2's `.sig` tag, and its experimental OCI 1.1 signature referrers (the same layers).
   const tagged = [
     ...(await readCosignLayers(target.store, digest, "sig")),
-    ...(await readSignatureReferrerLayers(target.store, digest)),
+    ...(await readSignatureReferrerLayers(target.store, digest, listed)),
   ];
   const layers = tagged.filter(
     (l) =>
@@ -76,7 +79,7 @@ export async function verifyImage(
   const bundles =
     options.bundles === undefined
       ? { verified: [], failures: [], found: 0 }
-      : await checkSignatureBundles(target, options.bundles, options);
+      : await checkSignatureBundles(target, options.bundles, { ...options, listed });
   if (layers.length === 0 && bundles.found === 0) {
     throw new CudasealError("VERIFY_NO_SIGNATURE", `${target.label} (${digest}) is not signed`, {
       hint: `no signature is stored under ${cosignTag(digest, "sig")} or as a Sigstore bundle referrer; sign it with 'cudaseal sign --key cosign.key'`,

@@ -164,6 +164,22 @@ describe("image signatures as Sigstore bundles", () => {
     }
   });
 
+  it("lists the image's referrers once for bundles and cosign 2's signature referrers together", async () => {
+    const target = await openImageTarget(`oci:${await layout()}`);
+    await signImageBundle(target, keyA.bundleSigner);
+    let lists = 0;
+    const store = {
+      ...target.store,
+      referrers: (...args: Parameters<typeof target.store.referrers>) => {
+        lists++;
+        return target.store.referrers(...args);
+      },
+    };
+    const verified = await verifyImage({ ...target, store }, undefined, { bundles: trustOf(keyA.publicKey) });
+    assert.equal(verified.length, 1);
+    assert.equal(lists, 1);
+  });
+
   it("leaves the layout readable as one image, untagged", async () => {
     const dir = await layout();
     const target = await openImageTarget(`oci:${dir}`);
