@@ -213,9 +213,16 @@ async function readLock(
     const bytes = await readRegularFile(resolve(catalog.dir, path), { what: "lock", max: MAX_LOCK_BYTES });
     return { path, sha256: createHash("sha256").update(bytes).digest("hex") };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    throw new CudasealError("CATALOG_SPEC_MISSING", `image ${image.name}: lock ${path} is missing`, {
-      hint: "make it with 'cudaseal lock', or drop lock: from the image",
+    if (err instanceof CudasealError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    // ENOTDIR: a folder on the way is a file, so the lock is not there either.
+    if (code === "ENOENT" || code === "ENOTDIR")
+      throw new CudasealError("CATALOG_SPEC_MISSING", `image ${image.name}: lock ${path} is missing`, {
+        hint: "make it with 'cudaseal lock', or drop lock: from the image",
+        details: { image: image.name, lock: path },
+      });
+    throw new CudasealError("CATALOG_INVALID", `image ${image.name}: cannot read lock ${path}`, {
+      cause: err,
       details: { image: image.name, lock: path },
     });
   }

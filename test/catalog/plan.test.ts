@@ -199,6 +199,13 @@ describe("catalog plan", () => {
         "CATALOG_SPEC_MISSING",
       ],
       [
+        CATALOG.replace(
+          '    tags: ["{cuda}-base"]',
+          '    lock: catalog.yaml/{cuda}.json\n    tags: ["{cuda}-base"]',
+        ),
+        "CATALOG_SPEC_MISSING",
+      ],
+      [
         CATALOG.replace("spec: specs/app.yaml", "spec: specs/app.yaml\n    preset: cuda-base"),
         "CATALOG_INVALID",
       ],
