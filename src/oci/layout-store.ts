@@ -165,10 +165,13 @@ export async function openLayoutStore(dir: string, options: OpenLayoutOptions = 
       (m) => m.annotations?.[ANNOTATION_REF_NAME] === `sha256-${digestHex(digest)}`,
     );
     if (fallback !== undefined && manifestMediaType(Buffer.alloc(0), fallback.mediaType) === OCI_INDEX) {
-      const doc = JSON.parse((await getBlob(fallback.digest, MAX_MANIFEST)).toString("utf8")) as {
-        manifests?: Descriptor[];
-      };
-      for (const m of doc.manifests ?? []) if (!found.has(m.digest)) add(m);
+      const doc = manifestDoc(await getBlob(fallback.digest, MAX_MANIFEST), `${name}: ${fallback.digest}`);
+      const listed = Array.isArray(doc.manifests) ? (doc.manifests as unknown[]) : [];
+      for (const m of listed) {
+        // Only entries a reader can use: an object with a digest.
+        if (typeof m !== "object" || m === null || !isSha256Digest((m as Descriptor).digest)) continue;
+        if (!found.has((m as Descriptor).digest)) add(m as Descriptor);
+      }
     }
     for (const entry of index.manifests) {
       // Past the limit nothing more is read: a layout of 10,000 referrers costs a capped caller little.
@@ -176,7 +179,7 @@ export async function openLayoutStore(dir: string, options: OpenLayoutOptions = 
       if (found.has(entry.digest) || (entry.mediaType !== undefined && !isManifestMediaType(entry.mediaType)))
         continue;
       const bytes = await getBlob(entry.digest, MAX_MANIFEST);
-      const doc = JSON.parse(bytes.toString("utf8")) as {
+      const doc = manifestDoc(bytes, `${name}: ${entry.digest}`) as {
         subject?: Descriptor;
         artifactType?: string;
         config?: Descriptor;
@@ -213,6 +216,20 @@ export async function openLayoutStore(dir: string, options: OpenLayoutOptions = 
  * cosign's `sha256-<hex>.sig`/`.att` tags cosign's artifact type, so that
  * readers choosing "the image" of an untagged layout pass them over.
  */
+// A layout is as hostile as any input: a manifest that is not a JSON
+// object is IMAGE_INVALID, not a crash in the middle of a verification.
+function manifestDoc(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch (err) {
+    throw new CudasealError("IMAGE_INVALID", `${what} is not JSON`, { cause: err });
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    throw new CudasealError("IMAGE_INVALID", `${what} is not a JSON object`);
+  return doc as Record<string, unknown>;
+}
+
 function entryArtifactType(bytes: Uint8Array, tag: string): string | undefined {
   try {
     const doc = JSON.parse(Buffer.from(bytes).toString("utf8")) as { artifactType?: unknown };

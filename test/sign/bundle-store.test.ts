@@ -4,14 +4,14 @@
 
 import assert from "node:assert/strict";
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { isCudasealError } from "../../src/errors.ts";
 import { openLayoutStore } from "../../src/oci/layout-store.ts";
 import { writeOciLayout } from "../../src/oci/layout-writer.ts";
-import { OCI_EMPTY, OCI_MANIFEST } from "../../src/oci/media-types.ts";
+import { OCI_EMPTY, OCI_INDEX, OCI_MANIFEST } from "../../src/oci/media-types.ts";
 import { keyBundleSigner, publicKeyHint } from "../../src/sign/bundle-signer.ts";
 import { attachBundle, BUNDLE_ARTIFACT_TYPE, findBundles, readBundle } from "../../src/sign/bundle-store.ts";
 import { openImageTarget } from "../../src/sign/image-target.ts";
@@ -115,6 +115,44 @@ describe("bundle referrers", () => {
       });
     assert.equal((await findBundles(t.store, subject.digest, { max: 4 })).length, 4);
     await assert.rejects(findBundles(t.store, subject.digest, { max: 3 }), code("VERIFY_TOO_MANY_REFERRERS"));
+  });
+
+  it("refuses a layout entry or fallback index that is not a JSON object with IMAGE_INVALID, not a crash", async () => {
+    for (const [bytes, asFallback] of [
+      ["not json", false],
+      ["null", false],
+      ["[1", true],
+    ] as const) {
+      const { dir, t, subject } = await target();
+      const store = await openLayoutStore(dir);
+      const blob = await store.putBlob(Buffer.from(bytes), OCI_MANIFEST);
+      const indexPath = join(dir, "index.json");
+      const index = JSON.parse(readFileSync(indexPath, "utf8"));
+      index.manifests.push({
+        mediaType: asFallback ? OCI_INDEX : OCI_MANIFEST,
+        digest: blob.digest,
+        size: blob.size,
+        ...(asFallback
+          ? { annotations: { "org.opencontainers.image.ref.name": `sha256-${subject.digest.slice(7)}` } }
+          : {}),
+      });
+      writeFileSync(indexPath, JSON.stringify(index));
+      await assert.rejects(findBundles(t.store, subject.digest), code("IMAGE_INVALID"));
+    }
+    // A fallback index whose manifests are not a list names no referrers.
+    const { dir, t, subject } = await target();
+    const store = await openLayoutStore(dir);
+    const blob = await store.putBlob(Buffer.from('{"manifests":{"digest":5}}'), OCI_INDEX);
+    const indexPath = join(dir, "index.json");
+    const index = JSON.parse(readFileSync(indexPath, "utf8"));
+    index.manifests.push({
+      mediaType: OCI_INDEX,
+      digest: blob.digest,
+      size: blob.size,
+      annotations: { "org.opencontainers.image.ref.name": `sha256-${subject.digest.slice(7)}` },
+    });
+    writeFileSync(indexPath, JSON.stringify(index));
+    assert.deepEqual(await findBundles(t.store, subject.digest), []);
   });
 
   it("refuses a referrer that holds no bundle layer, or two", async () => {
