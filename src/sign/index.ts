@@ -3,21 +3,16 @@
 export type { AttestOptions, AttestResult } from "./attest-image.ts";
 export { attestImage, attestImageBundle } from "./attest-image.ts";
 export type { BundleSigner } from "./bundle-signer.ts";
-export { keyBundleSigner, publicKeyHint } from "./bundle-signer.ts";
-export type { AttachBundleOptions, FindBundlesOptions, StoredBundle } from "./bundle-store.ts";
-export {
-  attachBundle,
-  BUNDLE_ARTIFACT_TYPE,
-  findBundles,
-  readBundle,
-} from "./bundle-store.ts";
+export { keyBundleSigner } from "./bundle-signer.ts";
+export type { FindBundlesOptions, StoredBundle } from "./bundle-store.ts";
+export { findBundles, readBundle } from "./bundle-store.ts";
 export type { BundleTrust, VerifiedBundle } from "./bundle-verify.ts";
 export { verifyBundle } from "./bundle-verify.ts";
 export { cosignTag, signatureConfigBytes } from "./cosign-manifest.ts";
 export type { GpuSmokeGpu, GpuSmokeReport } from "./gpu-smoke.ts";
-export { checkGpuSmokeReport, GPU_SMOKE_PREDICATE_TYPE, parseGpuSmokeReport } from "./gpu-smoke.ts";
+export { checkGpuSmokeReport, GPU_SMOKE_PREDICATE_TYPE } from "./gpu-smoke.ts";
 export type { IdentityToken, IdentityTokenOptions } from "./identity-token.ts";
-export { identityToken, parseIdentityToken } from "./identity-token.ts";
+export { identityToken } from "./identity-token.ts";
 export type { ImageTarget, TargetOptions } from "./image-target.ts";
 export { openImageTarget } from "./image-target.ts";
 export type { KeylessOptions } from "./keyless-signer.ts";
@@ -42,10 +37,10 @@ export type { SignatureResult, Signer, Verifier } from "./signer.ts";
 export { keySigner, keyVerifier } from "./signer.ts";
 export { PREDICATE_TYPES, predicateTypeUri } from "./statement.ts";
 export type { LoadedTrustedRoot } from "./trusted-root.ts";
-export { loadTrustedRoot, PUBLIC_GOOD_TRUSTED_ROOT, readTrustedRoot } from "./trusted-root.ts";
+export { loadTrustedRoot } from "./trusted-root.ts";
 export type { VerifiedAttestation, VerifyAttestationOptions } from "./verify-attestation.ts";
 export { verifyAttestations } from "./verify-attestation.ts";
 export type { VerifiedBlob, VerifyBlobOptions } from "./verify-blob.ts";
-export { readBundleFile, verifyBlob } from "./verify-blob.ts";
+export { verifyBlob } from "./verify-blob.ts";
 export type { VerifiedSignature, VerifyOptions } from "./verify-image.ts";
 export { verifyImage } from "./verify-image.ts";
