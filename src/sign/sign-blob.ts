@@ -2,10 +2,11 @@
 // over a file, as cosign's `sign-blob --bundle` writes it: the file's
 // SHA-256 and a signature over the file, with the verification material of
 // the BundleSigner (a key hint, or a Fulcio certificate and a Rekor entry).
-// The signature is over the file's bytes, so they are read whole, under a
-// cap (cosign reads them whole too); an artifact larger than that is signed
-// through a small manifest of its digest instead (an in-toto statement with
-// `attest`), which is how model weights are usually signed.
+// The signature is over the file's bytes, and the Sigstore signing library
+// takes them whole, so they are read whole, under a cap (cosign reads them
+// whole too); a larger artifact is signed through a small file naming its
+// digest instead (a SHA256SUMS list), which is how model weights are
+// usually signed.
 
 import { createHash } from "node:crypto";
 import type { SerializedBundle } from "@sigstore/bundle";
