@@ -51,6 +51,8 @@ export async function bundleTrustFrom(
       hint: example,
     });
   }
+  checkRegExp("--certificate-identity-regexp", subjectRegExp);
+  checkRegExp("--certificate-oidc-issuer-regexp", issuerRegExp);
   const rootPath = stringFlag(flags, "trusted-root");
   if (keyPath !== undefined) {
     const publicKey = pemOf(await readPublicKey(keyPath));
@@ -79,6 +81,20 @@ export async function bundleTrustFrom(
     ...(issuerRegExp !== undefined ? { issuerRegExp } : {}),
   };
   return { trust: { trustedRoot: loaded.root, identity, ignoreTlog }, trustedRootSource: loaded.source };
+}
+
+// A pattern that does not compile is the user's mistake, said before any
+// bundle is read, rather than as each bundle's failure after its checks.
+function checkRegExp(flag: string, pattern: string | undefined): void {
+  if (pattern === undefined) return;
+  try {
+    new RegExp(pattern, "u");
+  } catch (err) {
+    throw new CudasealError("USAGE", `${flag} ${JSON.stringify(pattern)} is not a regular expression`, {
+      cause: err,
+      hint: "a regular expression the identity or issuer must match anywhere, e.g. '^https://github\\.com/org/'",
+    });
+  }
 }
 
 function pemOf(key: KeyObject): string {

@@ -448,6 +448,29 @@ describe("the sign, attest and verify commands", () => {
     assert.equal(JSON.parse(r.stdout).error.code, "OUTPUT_FAILED", r.stderr);
   });
 
+  it("verify-blob with a regular expression that does not compile is USAGE before any bundle is read", () => {
+    const work = join(root, `cli${n++}`);
+    mkdirSync(work);
+    writeFileSync(join(work, "a.txt"), "a");
+    writeFileSync(join(work, "a.sigstore.json"), "{}");
+    const r = cli(
+      [
+        "verify-blob",
+        "a.txt",
+        "--bundle",
+        "a.sigstore.json",
+        "--certificate-identity-regexp",
+        "(",
+        "--certificate-oidc-issuer",
+        "https://issuer.example",
+        "--json",
+      ],
+      work,
+    );
+    assert.equal(r.status, 2);
+    assert.equal(JSON.parse(r.stdout).error.code, "USAGE", r.stderr);
+  });
+
   it("verify-blob with a --key file that is not there is KEY_INVALID, not a crash", () => {
     const work = join(root, `cli${n++}`);
     mkdirSync(work);
