@@ -9,6 +9,7 @@ import { posix } from "node:path";
 import { type Evidence, redact } from "../findings/index.ts";
 import type { TarEntry } from "../tar/reader.ts";
 import { isElfMagic } from "../trim/elf.ts";
+import { printable } from "../util/printable.ts";
 import {
   credentialsFile,
   credentialsFileHasSecrets,
@@ -173,11 +174,6 @@ export function rootedPath(path: string): string | undefined {
     } else out.push(seg);
   }
   return `/${out.join("/")}`;
-}
-
-/** Paths are attacker-chosen: control characters would rewrite a terminal or a log. */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 /** A whole body, which the caller has checked is small enough to hold. */

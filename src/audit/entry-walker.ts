@@ -15,15 +15,8 @@ import { isPythonMetadata, pythonPackages } from "../source/python-packages.ts";
 import { LayeredPaths, parseEntryName } from "../source/whiteout.ts";
 import type { TarEntry } from "../tar/reader.ts";
 import { formatBytes } from "../util/format-bytes.ts";
-import {
-  checkBody,
-  checkLinks,
-  checkMode,
-  type Note,
-  printable,
-  readAll,
-  rootedPath,
-} from "./entry-checks.ts";
+import { printable } from "../util/printable.ts";
+import { checkBody, checkLinks, checkMode, type Note, readAll, rootedPath } from "./entry-checks.ts";
 import { LayerFindings } from "./layer-findings.ts";
 import { cudartVersion, cudaSoname, isCudart, isPackageDatabase } from "./paths.ts";
 import { finding } from "./rules.ts";

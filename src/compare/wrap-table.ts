@@ -4,6 +4,8 @@
 // column is cut after a `/`, `:` or `-` where it can be), so a list of
 // shells or a long image reference makes rows taller, not the table wider.
 
+import { printable } from "../util/printable.ts";
+
 const GAP = 2;
 /** No column is narrowed below this; a table of many columns may then still overflow. */
 const MIN_COLUMN = 8;
@@ -11,7 +13,7 @@ const MIN_COLUMN = 8;
 /** `lines` (the first is the header) as text at most `width` characters wide where it can be. */
 export function wrapTable(lines: readonly (readonly string[])[], width: number): string {
   if (lines.length === 0) return "";
-  const clean = lines.map((l) => l.map(oneLine));
+  const clean = lines.map((l) => l.map(printable));
   const widths = clean[0].map((_, i) => Math.max(1, ...clean.map((l) => (l[i] ?? "").length)));
   const total = () => widths.reduce((n, w) => n + w, 0) + GAP * (widths.length - 1);
   // The first column (the labels, the package names) gives way last: a
@@ -72,14 +74,4 @@ function breakAt(word: string, width: number): number {
   const head = word.slice(0, width);
   const at = Math.max(head.lastIndexOf("/"), head.lastIndexOf(":"), head.lastIndexOf("-"));
   return at >= width / 2 ? at + 1 : width;
-}
-
-// Cells come from the images (references, users, package names): a newline
-// would break the rows, an escape sequence rewrite the reader's terminal
-// (C1's CSI, U+009B, is one too where the terminal reads 8-bit controls).
-function oneLine(text: string): string {
-  return text.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
 }
