@@ -57,7 +57,14 @@ export const BUNDLE_FORMAT_HELP = `  --bundle                store a Sigstore bu
 function bundleFormatFlag(flags: FlagValues): boolean {
   const value = stringFlag(flags, "new-bundle-format");
   if (value !== undefined && value !== "true" && value !== "false")
-    throw new CudasealError("USAGE", `--new-bundle-format takes true or false, not ${JSON.stringify(value)}`);
+    throw new CudasealError(
+      "USAGE",
+      `--new-bundle-format takes true or false, not ${JSON.stringify(value)}`,
+      {
+        // cosign's flag is a boolean, so `--new-bundle-format IMAGE` is what a cosign user types.
+        hint: "write it with '=': --new-bundle-format=false for cosign 2's tags (bundles are the default)",
+      },
+    );
   if (flags.bundle === true && value === "false")
     throw new CudasealError("USAGE", "--bundle and --new-bundle-format=false ask for two formats: pick one");
   return value !== "false";
