@@ -5,7 +5,7 @@
 
 import { type EmitOptions, ENGINES, type Engine, emitPlan, resolveEmitOptions } from "../../engines/index.ts";
 import { CudasealError } from "../../errors.ts";
-import { writeFileAtomic } from "../../util/atomic-file.ts";
+import { writeOutputFile } from "../../util/atomic-file.ts";
 import { readRegularFile } from "../../util/read-regular-file.ts";
 import { type FlagValues, stringFlag } from "../command.ts";
 import type { Subcommand } from "./catalog.ts";
@@ -145,7 +145,7 @@ export const catalogEmit: Subcommand = {
     const file = stringFlag(flags, "output");
     if (file === undefined) process.stdout.write(text);
     else {
-      await writeFileAtomic(file, text);
+      await writeOutputFile(file, text);
       out.note(`wrote ${file}: ${result.engine}, ${result.units} units`);
     }
     return 0;

@@ -4,7 +4,7 @@
 
 import { type CatalogPlan, formatPlan, loadCatalog, planCatalog } from "../../catalog/index.ts";
 import { CudasealError } from "../../errors.ts";
-import { writeFileAtomic } from "../../util/atomic-file.ts";
+import { writeOutputFile } from "../../util/atomic-file.ts";
 import { type FlagValues, stringFlag } from "../command.ts";
 import type { Output } from "../output.ts";
 import { registryOptionsFrom } from "../registry-options.ts";
@@ -57,7 +57,7 @@ ${PLAN_FLAGS_HELP}`,
     const { plan } = await planFrom(positionals[0], flags);
     const text = formatPlan(plan);
     const file = stringFlag(flags, "output");
-    if (file !== undefined) await writeFileAtomic(file, text);
+    if (file !== undefined) await writeOutputFile(file, text);
     if (out.json) process.stdout.write(text);
     else printTable(plan, out);
     return 0;

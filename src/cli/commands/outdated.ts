@@ -19,7 +19,7 @@ import {
 import { readLockFile, serializeLock } from "../../resolve/index.ts";
 import { loadSpec } from "../../spec/load.ts";
 import type { Spec } from "../../spec/types.ts";
-import { writeFileAtomic } from "../../util/atomic-file.ts";
+import { writeOutputFile } from "../../util/atomic-file.ts";
 import {
   type Command,
   type FlagValues,
@@ -151,7 +151,7 @@ Examples:
     }
     for (const warning of report.warnings) out.warn(warning);
     if (writeLock !== undefined && report.lock) {
-      await writeFileAtomic(writeLock, serializeLock(report.lock));
+      await writeOutputFile(writeLock, serializeLock(report.lock));
       out.note(`wrote ${writeLock}`);
     }
     if (format === "json") out.jsonData(outdatedJson(report));

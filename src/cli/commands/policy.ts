@@ -16,7 +16,7 @@ import {
   kyvernoPolicy,
   readPolicyPublicKey,
 } from "../../policy/index.ts";
-import { writeFileAtomic } from "../../util/atomic-file.ts";
+import { writeOutputFile } from "../../util/atomic-file.ts";
 import { type Command, type FlagValues, listFlag, stringFlag } from "../command.ts";
 
 const KINDS = ["kyverno", "kyverno-ivp", "policy-controller"];
@@ -138,13 +138,7 @@ Examples:
     if (readsTagsOnly(kind, flags)) out.warn(TAGS_ONLY_WARNING);
     const output = stringFlag(flags, "output");
     if (output !== undefined) {
-      try {
-        await writeFileAtomic(output, policy.text);
-      } catch (err) {
-        throw new CudasealError("OUTPUT_FAILED", `cannot write ${output}: ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
+      await writeOutputFile(output, policy.text);
       if (!out.json) out.note(`wrote ${output}`);
     }
     if (out.json)

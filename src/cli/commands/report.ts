@@ -4,7 +4,7 @@
 
 import { CudasealError } from "../../errors.ts";
 import { gatherReport, reportHtml, reportMarkdown } from "../../report/index.ts";
-import { writeFileAtomic } from "../../util/atomic-file.ts";
+import { writeOutputFile } from "../../util/atomic-file.ts";
 import { type Command, stringFlag } from "../command.ts";
 import {
   DATABASE_FLAGS,
@@ -113,7 +113,7 @@ Examples:
           : await reportHtml(data);
     if (output === undefined) process.stdout.write(text);
     else {
-      await writeFileAtomic(output, text);
+      await writeOutputFile(output, text);
       out.note(`wrote ${output} (${format}, ${Buffer.byteLength(text)} bytes)`);
     }
     return 0;

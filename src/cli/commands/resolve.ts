@@ -6,7 +6,7 @@ import { lockFromSources, repositoryName, serializeLock } from "../../resolve/in
 import { loadSpec } from "../../spec/load.ts";
 import { DEFAULT_PRESET } from "../../spec/presets.ts";
 import type { Spec } from "../../spec/types.ts";
-import { writeFileAtomic } from "../../util/atomic-file.ts";
+import { writeOutputFile } from "../../util/atomic-file.ts";
 import {
   type Command,
   type FlagValues,
@@ -105,7 +105,7 @@ async function writeLock(
   const text = serializeLock(result.lock);
   const file = stringFlag(flags, "output");
   if (file) {
-    await writeFileAtomic(file, text);
+    await writeOutputFile(file, text);
   }
   if (out.json || !file) {
     if (out.json)

@@ -9,7 +9,7 @@ import {
   runImage,
   runSmoke,
 } from "../../run/index.ts";
-import { writeFileAtomic } from "../../util/atomic-file.ts";
+import { writeOutputFile } from "../../util/atomic-file.ts";
 import { type Command, stringFlag } from "../command.ts";
 
 export const runCommand: Command = {
@@ -119,7 +119,7 @@ Examples:
     const reportPath = stringFlag(flags, "smoke-report");
     if (reportPath === undefined) return (await runImage(ref, options)).exitCode;
     const { run, report } = await runSmoke(ref, options);
-    await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+    await writeOutputFile(reportPath, `${JSON.stringify(report, null, 2)}\n`);
     const gpu = report.gpus[0];
     out.note(
       `smoke report ${reportPath}: ${report.result}${gpu ? ` on ${gpu.name}` : ""}, driver ${report.driver.version}` +

@@ -4,7 +4,7 @@ import { access, constants } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { CudasealError } from "../../errors.ts";
 import { MAX_SIGN_BLOB_BYTES, signBlob } from "../../sign/index.ts";
-import { writeFileAtomic } from "../../util/atomic-file.ts";
+import { writeOutputFile } from "../../util/atomic-file.ts";
 import { formatBytes } from "../../util/format-bytes.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { bundleSignerFrom, KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP } from "../keyless-sign-options.ts";
@@ -57,13 +57,7 @@ Examples:
       if (err instanceof CudasealError) throw err;
       throw new CudasealError("USAGE", `cannot read ${file}: ${(err as Error).message}`, { cause: err });
     });
-    try {
-      await writeFileAtomic(bundlePath, `${JSON.stringify(signed.bundle)}\n`);
-    } catch (err) {
-      throw new CudasealError("OUTPUT_FAILED", `cannot write ${bundlePath}: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
+    await writeOutputFile(bundlePath, `${JSON.stringify(signed.bundle)}\n`);
     if (out.json) {
       out.jsonData({
         file,
