@@ -10,7 +10,7 @@ import { discard } from "../http/index.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { OCI_INDEX } from "../oci/media-types.ts";
 import { readCapped } from "./read-capped.ts";
-import { MAX_MANIFEST, type Repository } from "./repository.ts";
+import { MAX_MANIFEST, nextLink, type Repository } from "./repository.ts";
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/;
 
@@ -21,33 +21,53 @@ export function referrersTag(digest: string): string {
   return `sha256-${m[1]}`;
 }
 
-/** Referrers of `digest`, by the API where the registry has it, else by the fallback tag. */
+/** Pages of a referrers list followed at most: far more than any real image has, bounded for a hostile one. */
+const MAX_PAGES = 64;
+
+/**
+ * Referrers of `digest`, by the API where the registry has it (every page of
+ * it: the spec lets a registry split the list and link the next page), else
+ * by the fallback tag. Paging stops once more than `max` are listed, so a
+ * caller's cap bounds the work and still sees that it was passed.
+ */
 export async function listReferrers(
   repo: Repository,
   digest: string,
   artifactType?: string,
+  max = Number.POSITIVE_INFINITY,
 ): Promise<Descriptor[]> {
   const tag = referrersTag(digest);
   const query = artifactType === undefined ? "" : `?artifactType=${encodeURIComponent(artifactType)}`;
-  const res = await repo.client.request({
-    method: "GET",
-    url: `/v2/${repo.name}/referrers/${digest}${query}`,
-    scopes: [repo.pullScope],
-    headers: { accept: OCI_INDEX },
-    // 404 (and 400/405 from some proxies): no referrers API here.
-    ok: [200, 400, 404, 405],
-    what: `list referrers of ${digest}`,
-    repository: repo.name,
-  });
-  let descs: Descriptor[];
-  let filtered = false;
-  if (res.status === 200 && (res.headers.get("content-type") ?? "").startsWith(OCI_INDEX)) {
-    descs = manifestsOf(await readCapped(res, MAX_MANIFEST, `${repo.label}: referrers of ${digest}`), repo);
-    filtered = res.headers.get("oci-filters-applied")?.split(",").includes("artifactType") ?? false;
-  } else {
-    await discard(res);
-    const index = await repo.getManifest(tag);
-    descs = index === undefined ? [] : manifestsOf(index.bytes, repo);
+  let url: string | undefined = `/v2/${repo.name}/referrers/${digest}${query}`;
+  const descs: Descriptor[] = [];
+  let filtered = true;
+  for (let page = 0; url !== undefined && page < MAX_PAGES && descs.length <= max; page++) {
+    const res = await repo.client.request({
+      method: "GET",
+      url,
+      scopes: [repo.pullScope],
+      headers: { accept: OCI_INDEX },
+      // 404 (and 400/405 from some proxies): no referrers API here.
+      ok: [200, 400, 404, 405],
+      what: `list referrers of ${digest}`,
+      repository: repo.name,
+    });
+    if (res.status !== 200 || !(res.headers.get("content-type") ?? "").startsWith(OCI_INDEX)) {
+      await discard(res);
+      if (page > 0)
+        throw new CudasealError(
+          "REGISTRY_INVALID_RESPONSE",
+          `${repo.label}: page ${page + 1} of the referrers of ${digest} is not a referrers index`,
+        );
+      const index = await repo.getManifest(tag);
+      const fallback = index === undefined ? [] : manifestsOf(index.bytes, repo);
+      return artifactType === undefined ? fallback : fallback.filter((d) => d.artifactType === artifactType);
+    }
+    descs.push(
+      ...manifestsOf(await readCapped(res, MAX_MANIFEST, `${repo.label}: referrers of ${digest}`), repo),
+    );
+    filtered &&= res.headers.get("oci-filters-applied")?.split(",").includes("artifactType") ?? false;
+    url = nextLink(res.headers.get("link"));
   }
   return artifactType === undefined || filtered
     ? descs

@@ -76,7 +76,7 @@ export class RegistryStore implements ArtifactStore {
   }
 
   async referrers(digest: string, artifactType?: string, limit = Infinity): Promise<Descriptor[]> {
-    return (await listReferrers(this.repository, digest, artifactType)).slice(0, limit);
+    return (await listReferrers(this.repository, digest, artifactType, limit)).slice(0, limit);
   }
 }
 

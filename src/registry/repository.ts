@@ -202,8 +202,8 @@ export function openRepository(
   return new Repository(client, name);
 }
 
-/** `<…>; rel="next"` → the next page's path. */
-function nextLink(link: string | null): string | undefined {
+/** `<…>; rel="next"` → the next page's path (tags lists and referrers lists page alike). */
+export function nextLink(link: string | null): string | undefined {
   if (link === null) return undefined;
   const m = /<([^>]+)>\s*;\s*rel="?next"?/.exec(link);
   return m?.[1];

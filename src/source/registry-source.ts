@@ -65,7 +65,7 @@ function registryReader(ref: RegistryRef, options: ReaderOptions, label: string)
     async referrers(digests) {
       const found: StoredManifest[] = [];
       for (const digest of digests) {
-        const listed = await listReferrers(repo, digest);
+        const listed = await listReferrers(repo, digest, undefined, MAX_REFERRERS);
         // Each is fetched: a referrer bomb is refused after the one list read, not walked.
         if (listed.length > MAX_REFERRERS)
           throw new CudasealError(
