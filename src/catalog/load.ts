@@ -3,12 +3,10 @@
 // names unique). Every mistake is CATALOG_INVALID naming the file, the line
 // and the field.
 
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Ajv, type ErrorObject } from "ajv";
 import { CudasealError } from "../errors.ts";
-import { describeSchemaError, parseYamlDocument } from "../spec/load.ts";
+import { describeSchemaError, parseYamlDocument, shippedSchema } from "../spec/load.ts";
 import { readRegularFile } from "../util/read-regular-file.ts";
 import type { Catalog, CatalogImage } from "./types.ts";
 
@@ -16,15 +14,7 @@ const SCHEMA_PATH = fileURLToPath(new URL("../../schema/catalog.schema.json", im
 /** Largest catalog read: a thousand images fit in a small part of it. */
 const MAX_CATALOG_BYTES = 4 * 1024 * 1024;
 
-let validator: ReturnType<Ajv["compile"]> | undefined;
-function validate(value: unknown): ErrorObject[] {
-  if (!validator) {
-    const ajv = new Ajv({ allErrors: true, strict: false });
-    // The schema ships with cudaseal: it is read as it is.
-    validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, "utf8")));
-  }
-  return validator(value) ? [] : (validator.errors ?? []);
-}
+const validate = shippedSchema(SCHEMA_PATH);
 
 /** Load and check a catalog file. */
 export async function loadCatalog(path: string): Promise<Catalog> {

@@ -18,15 +18,20 @@ const PRESET_DIR = fileURLToPath(new URL("../../presets/", import.meta.url));
 export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
 const MAX_INCLUDE_DEPTH = 16;
 
-let validator: ReturnType<Ajv["compile"]> | undefined;
-function validate(value: unknown): ErrorObject[] {
-  if (!validator) {
-    const ajv = new Ajv({ allErrors: true, strict: false });
+/**
+ * A check of documents against one of the schemas cudaseal ships, compiled
+ * on its first use (most commands never load a spec or a catalog).
+ */
+export function shippedSchema(path: string): (value: unknown) => ErrorObject[] {
+  let validator: ReturnType<Ajv["compile"]> | undefined;
+  return (value) => {
     // The schema ships with cudaseal: it is read as it is.
-    validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, "utf8")));
-  }
-  return validator(value) ? [] : (validator.errors ?? []);
+    validator ??= new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(path, "utf8")));
+    return validator(value) ? [] : (validator.errors ?? []);
+  };
 }
+
+const validate = shippedSchema(SCHEMA_PATH);
 
 /** The path of a shipped preset's spec file. */
 export function presetPath(name: string): string {
