@@ -111,15 +111,16 @@ function controllerGlob(pattern: string): string {
   return glob;
 }
 
-// The controller matches the glob against the full reference: Docker Hub's
-// host is index.docker.io, and a reference without a tag has `:latest`.
+// The controller matches the glob against the full reference: a Docker Hub
+// image is named with its registry's full host name, and a reference without
+// a tag has `:latest`.
 function globNotes(images: readonly string[]): string[] {
   const notes: string[] = [];
   for (const image of images) {
     const first = image.split("/")[0];
     if (!image.includes("/") || !(/[.:]/.test(first) || first === "localhost")) {
       notes.push(
-        `'${image}' names no registry host; the policy-controller matches full references (index.docker.io/… for Docker Hub)`,
+        `'${image}' names no registry host; the policy-controller matches full references (Docker Hub's images under its full host name)`,
       );
     }
     if (!image.includes("*") && !/[:@]/.test(image.slice(image.lastIndexOf("/") + 1))) {

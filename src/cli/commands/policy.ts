@@ -93,7 +93,7 @@ Examples:
   kubectl apply -f verify-images.yaml
   cudaseal policy kyverno --key cosign.pub --bundle --image 'registry.example/org/cuda-*' \\
     --attestation cyclonedx --attestation slsaprovenance1 --output verify-images.yaml
-  cudaseal policy kyverno-ivp --image 'ghcr.io/org/*' \\
+  cudaseal policy kyverno-ivp --image 'registry.example/org/*' \\
     --certificate-identity-regexp '^https://github.com/org/images/' \\
     --certificate-oidc-issuer https://token.actions.githubusercontent.com
   cudaseal policy policy-controller --key cosign.pub --image 'registry.example/org/*' \\
