@@ -14,7 +14,7 @@ export interface CommandEntry {
 export const commands: readonly CommandEntry[] = [
   {
     name: "attest",
-    summary: "Attach a signed in-toto attestation (SBOM, SLSA provenance) to an image, as cosign does",
+    summary: "Attach a signed in-toto attestation (SBOM, SLSA provenance, GPU smoke test) to an image, as cosign does",
     load: async () => (await import("./attest.ts")).attestCommand,
   },
   {
@@ -125,7 +125,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: "sign",
-    summary: "Sign an image as cosign does (a .sig manifest beside it)",
+    summary: "Sign an image as cosign 3 does (a Sigstore bundle referrer), with a key or keylessly",
     load: async () => (await import("./sign.ts")).signCommand,
   },
   {
@@ -135,12 +135,12 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: "verify",
-    summary: "Verify an image's cosign signatures with a public key",
+    summary: "Verify an image's signatures (Sigstore bundles, cosign's tags) by a key or a keyless identity",
     load: async () => (await import("./verify.ts")).verifyCommand,
   },
   {
     name: "verify-attestation",
-    summary: "Verify an image's in-toto attestations with a public key",
+    summary: "Verify an image's in-toto attestations by a key or a keyless identity",
     load: async () => (await import("./verify-attestation.ts")).verifyAttestationCommand,
   },
   {
