@@ -10,10 +10,11 @@ import { rm } from "node:fs/promises";
 import type { ContentStore } from "../cache/content-store.ts";
 import { type Compression, type WrittenBlob, writeBlob } from "../layer/blob-writer.ts";
 import type { LayerEntry } from "../layer/entry.ts";
-import { type CachedLayer, LayerCache } from "../layer/layer-cache.ts";
+import { LayerCache } from "../layer/layer-cache.ts";
 import { layerTar } from "../layer/layer-tar.ts";
 import type { ConfigLayer } from "../oci/image-config.ts";
 import type { RegistryLayerCache } from "../registry-cache/registry-layer-cache.ts";
+import type { MetaCheck } from "./layer-meta.ts";
 
 /** A layer's line in the build's report. */
 export interface LayerReport {
@@ -78,20 +79,23 @@ export class LayerStack {
    * The layer `key` names, from the cache or written from `content`; not yet
    * pushed. `write` replaces the blob writer for content that knows a cheaper
    * way to the same tar (wheel layers copy their members' deflate streams).
+   * `check` is the shape of the meta `content` gives: a cached meta that
+   * fails it is a local miss, or a poisoned registry entry (layer-meta.ts).
    */
   async make<M>(
     key: string,
+    check: MetaCheck<M>,
     content: () => LayerContent<M> | Promise<LayerContent<M>>,
     write?: (entries: LayerContent<M>["entries"], path: string) => Promise<WrittenBlob>,
   ): Promise<MadeLayer<M>> {
     if (this.#useCache) {
-      const hit = await this.#cache.get<M>(key);
+      const hit = await this.#cache.get(key, check);
       if (hit) {
         this.#registry?.offer(key, hit);
         return { ...hit, cached: true, cacheSource: "local" };
       }
       // A layer another worker made: verified into the store, then kept locally as if made here.
-      const shared = (await this.#registry?.get(key, this.#store)) as CachedLayer<M> | undefined;
+      const shared = await this.#registry?.get(key, this.#store, check);
       if (shared) {
         await this.#cache.put(key, shared);
         return { ...shared, cached: true, cacheSource: "registry" };

@@ -21,6 +21,7 @@ import type { TreeNodes } from "../tree/index.ts";
 import type { TrimPlan } from "../trim/reachable.ts";
 import { mapPool } from "../util/pool.ts";
 import type { ProgressSink } from "../util/progress.ts";
+import { isPackageLayerMeta } from "./layer-meta.ts";
 import type { LayerStack, MadeLayer } from "./layer-stack.ts";
 
 /** How many package layers are written at once. */
@@ -128,7 +129,7 @@ async function makeLayers(
       compression: input.compression,
       hashFiles: input.sbomFiles,
     });
-    const layer = await stack.make<PackageLayerMeta>(key, async () => {
+    const layer = await stack.make(key, isPackageLayerMeta, async () => {
       const meta = emptyMeta();
       const debs = await Promise.all(
         planned.packages.map(async (pkg) => ({ pkg, path: await input.debFile(pkg) })),

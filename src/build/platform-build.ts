@@ -35,6 +35,7 @@ import { scanLocalContents, scanPackages } from "../trim/scan.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { type DuplicateLibrary, duplicateLibraries } from "./duplicate-libraries.ts";
 import { describeEntry, keyOf } from "./layer-key.ts";
+import { isContentsMeta, isTreeMeta } from "./layer-meta.ts";
 import { type LayerReport, LayerStack } from "./layer-stack.ts";
 import { type PackageFacts, type PackagePolicy, stackPackageLayers } from "./package-layers.ts";
 import {
@@ -181,7 +182,7 @@ async function packagePolicy(input: PlatformBuildInput): Promise<PackagePolicy> 
 
 /** The skeleton: identical in every image of this architecture. Returns its tree nodes. */
 async function stackRoot(stack: LayerStack, input: PlatformBuildInput): Promise<TreeNodes> {
-  const root = await stack.make(keyOf(["root", input.arch, input.compression]), () => {
+  const root = await stack.make(keyOf(["root", input.arch, input.compression]), isTreeMeta, () => {
     const entries = rootLayerEntries(input.arch);
     return { entries, meta: { tree: treeNodes(entries) } };
   });
@@ -233,10 +234,14 @@ async function stackSystem(
   }
   entries.sort(byPath);
   // The key holds every entry's bytes: the cache's among them.
-  const system = await stack.make(keyOf(["system", entries.map(describeEntry), input.compression]), () => ({
-    entries,
-    meta: { tree: treeNodes(entries, "system") },
-  }));
+  const system = await stack.make(
+    keyOf(["system", entries.map(describeEntry), input.compression]),
+    isTreeMeta,
+    () => ({
+      entries,
+      meta: { tree: treeNodes(entries, "system") },
+    }),
+  );
   stack.push("system", system, "cudaseal: accounts, CA bundle, alternatives, os-release, ld.so.cache, paths");
   tree.add(system.meta.tree);
   return ldCache;
@@ -261,17 +266,21 @@ async function stackContents(
   const made = await contentsLayerEntries(items, { arch, mtime: epoch, policy });
   // The user's files are in every SBOM, with checksums taken as the layer is written and cached with it,
   // and in the image tree, their facts read as they pass.
-  const contents = await stack.make(keyOf(["contents", made.key, input.compression, "sbom-files"]), () => {
-    const meta = { files: [] as SbomFile[], tree: [] as TreeNodes };
-    const files = new Map<string, SbomFile>();
-    const tree = new TreeCollector();
-    async function* entries() {
-      yield* tree.watch(hashedEntries(made.entries, files), "contents");
-      meta.files = [...files.values()];
-      meta.tree = tree.nodes();
-    }
-    return { entries: entries(), meta };
-  });
+  const contents = await stack.make(
+    keyOf(["contents", made.key, input.compression, "sbom-files"]),
+    isContentsMeta,
+    () => {
+      const meta = { files: [] as SbomFile[], tree: [] as TreeNodes };
+      const files = new Map<string, SbomFile>();
+      const tree = new TreeCollector();
+      async function* entries() {
+        yield* tree.watch(hashedEntries(made.entries, files), "contents");
+        meta.files = [...files.values()];
+        meta.tree = tree.nodes();
+      }
+      return { entries: entries(), meta };
+    },
+  );
   stack.push("contents", contents, "cudaseal: contents");
   return contents.meta;
 }

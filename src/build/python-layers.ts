@@ -33,6 +33,7 @@ import { TreeCollector, type TreeMerger, type TreeNodes } from "../tree/index.ts
 import { mapPool } from "../util/pool.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { describeEntry, keyOf } from "./layer-key.ts";
+import { isPythonLayerMeta } from "./layer-meta.ts";
 import type { LayerStack } from "./layer-stack.ts";
 import type { ImagePython } from "./python-interpreter.ts";
 import {
@@ -220,6 +221,7 @@ async function makeWheelLayers(
     ]);
     const layer = await stack.make<PythonLayerMeta>(
       key,
+      isPythonLayerMeta,
       async () => {
         const meta: PythonLayerMeta = { tree: [], small: [], metadata: [] };
         const files = await Promise.all(
@@ -418,7 +420,7 @@ async function stackApplication(
     : undefined;
   if (!tree && fixed.length === 0) return [];
   const key = keyOf(["python-app", tree?.key ?? null, fixed.map(describeEntry), input.compression]);
-  const layer = await stack.make<PythonLayerMeta>(key, () => {
+  const layer = await stack.make<PythonLayerMeta>(key, isPythonLayerMeta, () => {
     const meta: PythonLayerMeta = { tree: [], small: [], metadata: [] };
     const collector = new TreeCollector();
     async function* entries() {

@@ -28,8 +28,9 @@ export class LayerCache {
     this.#store = store;
   }
 
-  async get<M>(key: string): Promise<CachedLayer<M> | undefined> {
-    let record: CachedLayer<M>;
+  /** The layer `key` names; a miss unless its record's meta passes `isMeta` (a corrupt record is no layer). */
+  async get<M>(key: string, isMeta: (meta: unknown) => meta is M): Promise<CachedLayer<M> | undefined> {
+    let record: CachedLayer<unknown>;
     try {
       // A record lists at most every file of a layer; a FIFO or a huge file there is a miss, not a wait.
       const bytes = await readRegularFile(join(this.#dir, `${key}.json`), {
@@ -40,6 +41,7 @@ export class LayerCache {
     } catch {
       return undefined;
     }
+    if (typeof record !== "object" || record === null || !isMeta(record.meta)) return undefined;
     const hex = record.blob?.digest?.replace(/^sha256:/, "");
     if (!hex) return undefined;
     const path = await this.#store.lookup(hex, record.blob.size);

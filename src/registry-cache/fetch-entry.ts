@@ -29,11 +29,12 @@ const MAX_RECORD = 256 * 1024 * 1024;
  * when the repository has none. CACHE_ENTRY_POISONED when it lies; the
  * registry client's errors (unreachable, denied) as they are.
  */
-export async function fetchEntry(
+export async function fetchEntry<M>(
   repo: Repository,
   key: string,
   store: ContentStore,
-): Promise<CachedLayer<unknown> | undefined> {
+  isMeta: (meta: unknown) => meta is M,
+): Promise<CachedLayer<M> | undefined> {
   const where = repo.label;
   const manifest = await poisonedOnMismatch(key, where, () => repo.getManifest(cacheTag(key)));
   if (manifest === undefined) return undefined;
@@ -42,12 +43,16 @@ export async function fetchEntry(
     getBlob(repo, recordDesc.digest, MAX_RECORD),
   );
   const record = parseRecord(recordBytes, key, layer, where);
+  // Before its blob is fetched: a meta the build would trip on is the entry's lie.
+  const meta = record.meta;
+  if (!isMeta(meta))
+    throw poisoned(key, where, "its record's meta is not what the build writes for this layer");
   const hex = layer.digest.slice("sha256:".length);
   // Another worker on this machine may have brought the same blob in meanwhile.
   const have = await store.lookup(hex, layer.size);
   if (have !== undefined) {
     await checkUnpacked(have, record, where);
-    return { blob: { ...record.blob, path: have }, meta: record.meta };
+    return { blob: { ...record.blob, path: have }, meta };
   }
   const tmp = await store.tempPath(hex);
   try {
@@ -59,7 +64,7 @@ export async function fetchEntry(
     );
     await checkUnpacked(tmp, record, where);
     const path = await store.commit(tmp, hex);
-    return { blob: { ...record.blob, path }, meta: record.meta };
+    return { blob: { ...record.blob, path }, meta };
   } finally {
     await rm(tmp, { force: true });
   }

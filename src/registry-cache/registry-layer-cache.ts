@@ -108,12 +108,20 @@ export class RegistryLayerCache {
     this.#onProgress = options.onProgress ?? (() => undefined);
   }
 
-  /** The layer `key` names from the first `from` repository that has a sound entry for it, its blob in `store`. */
-  async get(key: string, store: ContentStore): Promise<CachedLayer<unknown> | undefined> {
+  /**
+   * The layer `key` names from the first `from` repository that has a sound
+   * entry for it, its blob in `store`; an entry whose meta fails `isMeta` is
+   * poisoned, as one whose blob lies.
+   */
+  async get<M>(
+    key: string,
+    store: ContentStore,
+    isMeta: (meta: unknown) => meta is M,
+  ): Promise<CachedLayer<M> | undefined> {
     for (const repo of this.#from) {
       if (!(await this.#reachable(repo))) continue;
       try {
-        const layer = await fetchEntry(repo, key, store);
+        const layer = await fetchEntry(repo, key, store, isMeta);
         if (layer === undefined) continue;
         this.stats.hits++;
         this.#offer(key, layer, repo);

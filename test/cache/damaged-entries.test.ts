@@ -5,10 +5,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, test } from "node:test";
+import { isTreeMeta } from "../../src/build/layer-meta.ts";
 import { ContentStore } from "../../src/cache/content-store.ts";
 import { isCudasealError } from "../../src/errors.ts";
 import { LayerCache } from "../../src/layer/layer-cache.ts";
@@ -41,8 +42,37 @@ test("a layer record that is a FIFO or a link to /dev/zero is a miss", { timeout
   const cache = new LayerCache(dir, new ContentStore(join(dir, "store")));
   mkfifo(join(dir, "layers", "fifo.json"));
   symlinkSync("/dev/zero", join(dir, "layers", "zero.json"));
-  assert.equal(await cache.get("fifo"), undefined);
-  assert.equal(await cache.get("zero"), undefined);
+  assert.equal(await cache.get("fifo", isTreeMeta), undefined);
+  assert.equal(await cache.get("zero", isTreeMeta), undefined);
+});
+
+test("a layer record whose meta has the wrong shape is a miss, as one that does not parse", async () => {
+  const dir = join(root, "layer-meta");
+  const store = new ContentStore(join(dir, "store"));
+  const cache = new LayerCache(dir, store);
+  const bytes = Buffer.from("a layer");
+  const hex = createHash("sha256").update(bytes).digest("hex");
+  const tmp = await store.tempPath(hex);
+  writeFileSync(tmp, bytes);
+  const path = await store.commit(tmp, hex);
+  const blob = {
+    path,
+    digest: `sha256:${hex}`,
+    size: bytes.length,
+    diffId: `sha256:${hex}`,
+    uncompressedSize: bytes.length,
+    mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+  };
+  await cache.put("sound", { blob, meta: { tree: [["etc", { type: "directory", mode: 0o755 }]] } });
+  assert.equal((await cache.get("sound", isTreeMeta))?.blob.path, path);
+  for (const [key, meta] of [
+    ["empty", {}],
+    ["number", { tree: 3 }],
+    ["node", { tree: [["etc", { type: "file", mode: "rw" }]] }],
+  ] as const) {
+    await cache.put(key, { blob, meta });
+    assert.equal(await cache.get(key, isTreeMeta), undefined, key);
+  }
 });
 
 test("tracker metadata that is a FIFO is a miss; a compact cache that is one is CACHE_CORRUPT, to be rebuilt", {

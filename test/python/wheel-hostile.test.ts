@@ -206,10 +206,14 @@ describe("RECORD mismatches are WHEEL_RECORD_MISMATCH", () => {
       const meta = emptyWheelMeta();
       await refused(
         "WHEEL_RECORD_MISMATCH",
-        stack.make("a".repeat(64), () => ({
-          entries: wheelLayerEntries([w], { scheme, mtime: 0 }, meta),
-          meta,
-        })),
+        stack.make(
+          "a".repeat(64),
+          (_m: unknown): _m is typeof meta => true,
+          () => ({
+            entries: wheelLayerEntries([w], { scheme, mtime: 0 }, meta),
+            meta,
+          }),
+        ),
       );
       assert.deepEqual(await storeFiles(root), [], "no blob, temporary file or cache entry");
       assert.deepEqual(meta.wheels, [], "the wheel is not recorded as installed");

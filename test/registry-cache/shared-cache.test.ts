@@ -6,7 +6,8 @@
 // goes wrong: entries that lie (a record whose diff id is not its layer's,
 // a blob whose bytes were changed in the registry's storage) are refused
 // with CACHE_ENTRY_POISONED and the layers built here, or the build fails
-// with --cache-strict; a cache registry that cannot be reached is a
+// with --cache-strict, as is an entry whose record's meta is not the shape
+// the build writes for its layer; a cache registry that cannot be reached is a
 // CACHE_REGISTRY_UNREACHABLE warning, and the build goes on without it.
 
 import assert from "node:assert/strict";
@@ -161,6 +162,46 @@ describe("a cache repository with poisoned entries", () => {
     const r = await buildWith("poison-strict", "--cache-from", cacheRepo, "--cache-strict");
     assert.equal(r.status, 1);
     assert.match(r.stderr, /CACHE_ENTRY_POISONED/);
+  });
+});
+
+describe("a cache entry whose blob checks out but whose meta has the wrong shape", () => {
+  let registry: TestRegistry;
+  let cacheRepo: string;
+  let built: Summary;
+  let tag: string;
+  before(async () => {
+    registry = await startRegistry();
+    cacheRepo = `${registry.host}/ci/cache`;
+    const first = await buildWith("meta-seed", "--cache-to", cacheRepo);
+    assert.equal(first.status, 0, first.stderr);
+    built = first.summary!;
+    // Every layer's meta holds its tree: `{}` is what no layer's builder writes, and what the build would trip on.
+    tag = (await listTags(registry, "ci/cache"))[0];
+    await rewriteRecord(registry, "ci/cache", tag, (record) => ({ ...record, meta: {} }));
+  });
+  after(() => registry?.stop());
+
+  test("is refused with a CACHE_ENTRY_POISONED warning naming it, its layer built here, and the image the same", async () => {
+    const r = await buildWith("meta-warn", "--cache-from", cacheRepo);
+    assert.equal(r.status, 0, r.stderr);
+    const s = r.summary!;
+    assert.equal(s.digest, built.digest);
+    assert.deepEqual(
+      s.warnings.map((w) => w.code),
+      ["CACHE_ENTRY_POISONED"],
+    );
+    assert.ok(s.warnings[0].message.includes(tag), s.warnings[0].message);
+    assert.match(s.warnings[0].message, /meta/);
+    assert.equal(layers(s).filter((l) => !l.cached).length, 1, "the poisoned layer is built here");
+    assert.equal(s.registryCache?.poisoned, 1);
+  });
+
+  test("fails the build with --cache-strict", async () => {
+    const r = await buildWith("meta-strict", "--cache-from", cacheRepo, "--cache-strict");
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /CACHE_ENTRY_POISONED/);
+    assert.doesNotMatch(r.stderr, /INTERNAL/);
   });
 });
 
