@@ -5,10 +5,17 @@
 // a certificate from the right CA says nothing until it is known whose it is.
 
 import type { KeyObject } from "node:crypto";
+import { join } from "node:path";
+import { defaultCacheDir } from "../cache/dirs.ts";
 import { CudasealError } from "../errors.ts";
-import type { BundleTrust } from "../sign/index.ts";
-import { loadTrustedRoot, readPublicKey } from "../sign/index.ts";
+import type { BundleTrust, LoadedTrustedRoot } from "../sign/index.ts";
+import { DEFAULT_TUF_MIRROR, loadTrustedRoot, readPublicKey, tufTrustedRoot } from "../sign/index.ts";
 import { type Flags, type FlagValues, stringFlag } from "./command.ts";
+
+/** Where a trusted root's fallback is said (the command's Output). */
+export interface Warner {
+  warn(text: string): void;
+}
 
 /** The keyless flags; `--key` is each command's own (SIGN_TARGET_FLAGS has it for image commands). */
 export const KEYLESS_FLAGS: Flags = {
@@ -17,6 +24,10 @@ export const KEYLESS_FLAGS: Flags = {
   "certificate-oidc-issuer": { type: "string" },
   "certificate-oidc-issuer-regexp": { type: "string" },
   "trusted-root": { type: "string" },
+  "tuf-mirror": { type: "string" },
+  "tuf-root": { type: "string" },
+  offline: { type: "boolean" },
+  "cache-dir": { type: "string" },
   "insecure-ignore-tlog": { type: "boolean" },
 };
 
@@ -30,7 +41,18 @@ export const KEYLESS_HELP = `Keyless (a Fulcio certificate in a Sigstore bundle)
   --certificate-oidc-issuer-regexp RE  or a regular expression it must match
   --trusted-root FILE                a Sigstore trusted_root.json (Fulcio CAs, Rekor and
                                      CT logs, timestamp authorities); default: the
-                                     public-good instance's, shipped with cudaseal
+                                     trusted_root.json target of Sigstore's TUF repository,
+                                     verified by TUF and cached; if it cannot be reached,
+                                     the cached one, then the public-good root shipped
+                                     with cudaseal (with a warning)
+  --tuf-mirror URL                   the TUF repository (default: $CUDASEAL_TUF_MIRROR, else
+                                     ${DEFAULT_TUF_MIRROR})
+  --tuf-root FILE                    that repository's initial root.json, for a mirror
+                                     other than Sigstore's (whose root cudaseal carries)
+  --offline                          no network: the cached TUF root while its metadata
+                                     is unexpired, else the shipped one
+  --cache-dir DIR                    where the TUF metadata is cached (default:
+                                     ~/.cache/cudaseal, under sigstore-tuf/)
   --insecure-ignore-tlog             accept a bundle with no transparency log entry
                                      (key-signed offline); its entries are not checked`;
 
@@ -38,6 +60,7 @@ export const KEYLESS_HELP = `Keyless (a Fulcio certificate in a Sigstore bundle)
 export async function bundleTrustFrom(
   flags: FlagValues,
   example: string,
+  out?: Warner,
 ): Promise<{ trust: BundleTrust; trustedRootSource?: string }> {
   const keyPath = stringFlag(flags, "key");
   const subject = stringFlag(flags, "certificate-identity");
@@ -57,7 +80,7 @@ export async function bundleTrustFrom(
   if (keyPath !== undefined) {
     const publicKey = pemOf(await readPublicKey(keyPath));
     // A key bundle's log entry is checked against the trusted root's logs.
-    const loaded = ignoreTlog && rootPath === undefined ? undefined : await loadTrustedRoot(rootPath);
+    const loaded = ignoreTlog && rootPath === undefined ? undefined : await trustedRootFrom(flags, out);
     return {
       trust: { publicKey, ignoreTlog, ...(loaded ? { trustedRoot: loaded.root } : {}) },
       ...(loaded ? { trustedRootSource: loaded.source } : {}),
@@ -73,7 +96,7 @@ export async function bundleTrustFrom(
       { hint: example },
     );
   }
-  const loaded = await loadTrustedRoot(rootPath);
+  const loaded = await trustedRootFrom(flags, out);
   const identity = {
     ...(subject !== undefined ? { subject } : {}),
     ...(subjectRegExp !== undefined ? { subjectRegExp } : {}),
@@ -81,6 +104,25 @@ export async function bundleTrustFrom(
     ...(issuerRegExp !== undefined ? { issuerRegExp } : {}),
   };
   return { trust: { trustedRoot: loaded.root, identity, ignoreTlog }, trustedRootSource: loaded.source };
+}
+
+/**
+ * The trusted root: the file --trusted-root names, else the TUF repository's
+ * (cached in the cache dir, --offline reading only the cache), falling back
+ * to the cached one and then the shipped one with a warning.
+ */
+async function trustedRootFrom(flags: FlagValues, out?: Warner): Promise<LoadedTrustedRoot> {
+  const rootPath = stringFlag(flags, "trusted-root");
+  if (rootPath !== undefined) return loadTrustedRoot(rootPath);
+  const tufRoot = stringFlag(flags, "tuf-root");
+  const loaded = await tufTrustedRoot({
+    cachePath: join(stringFlag(flags, "cache-dir") ?? defaultCacheDir(), "sigstore-tuf"),
+    mirrorURL: stringFlag(flags, "tuf-mirror") ?? (process.env.CUDASEAL_TUF_MIRROR || DEFAULT_TUF_MIRROR),
+    ...(tufRoot !== undefined ? { rootPath: tufRoot } : {}),
+    offline: flags.offline === true,
+  });
+  if (loaded.warning !== undefined) out?.warn(loaded.warning);
+  return { root: loaded.root, source: loaded.source };
 }
 
 // A pattern that does not compile is the user's mistake, said before any
@@ -129,6 +171,7 @@ export async function imageTrustFrom(
   positionals: string[],
   flags: FlagValues,
   example: string,
+  out?: Warner,
 ): Promise<ImageTrust> {
   if (positionals.length !== 1) throw new CudasealError("USAGE", "name one image", { hint: example });
   const ref = positionals[0];
@@ -138,6 +181,6 @@ export async function imageTrustFrom(
     const key = await readPublicKey(keyPath);
     return { ref, key, bundles: { publicKey: pemOf(key), ignoreTlog: true } };
   }
-  const { trust, trustedRootSource } = await bundleTrustFrom(flags, example);
+  const { trust, trustedRootSource } = await bundleTrustFrom(flags, example, out);
   return { ref, bundles: trust, ...(trustedRootSource ? { trustedRootSource } : {}) };
 }

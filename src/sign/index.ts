@@ -38,6 +38,8 @@ export { keySigner, keyVerifier } from "./signer.ts";
 export { PREDICATE_TYPES, predicateTypeUri } from "./statement.ts";
 export type { LoadedTrustedRoot } from "./trusted-root.ts";
 export { loadTrustedRoot } from "./trusted-root.ts";
+export type { ResolvedTrustedRoot, TufRootOptions } from "./tuf-root.ts";
+export { DEFAULT_TUF_MIRROR, tufTrustedRoot } from "./tuf-root.ts";
 export type { VerifiedAttestation, VerifyAttestationOptions } from "./verify-attestation.ts";
 export { verifyAttestations } from "./verify-attestation.ts";
 export type { VerifiedBlob, VerifyBlobOptions } from "./verify-blob.ts";

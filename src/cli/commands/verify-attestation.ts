@@ -41,7 +41,7 @@ ${KEYLESS_HELP}`,
     type: { type: "string" },
   },
   async run(positionals, flags, out) {
-    const { ref, key, bundles } = await imageTrustFrom(positionals, flags, EXAMPLE);
+    const { ref, key, bundles } = await imageTrustFrom(positionals, flags, EXAMPLE, out);
     const { target } = await openTarget(flags, ref);
     const verified = await verifyAttestations(target, key === undefined ? undefined : keyVerifier(key), {
       type: stringFlag(flags, "type"),

@@ -59,7 +59,7 @@ Examples:
     const bundlePath = stringFlag(flags, "bundle");
     if (bundlePath === undefined)
       throw new CudasealError("USAGE", "name the bundle with --bundle", { hint: EXAMPLE });
-    const { trust, trustedRootSource } = await bundleTrustFrom(flags, EXAMPLE);
+    const { trust, trustedRootSource } = await bundleTrustFrom(flags, EXAMPLE, out);
     const verified = await verifyBlob({ artifactPath: positionals[0], bundlePath, trust });
     const signer =
       verified.signer.kind === "key"

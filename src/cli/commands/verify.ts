@@ -54,7 +54,7 @@ ${KEYLESS_HELP}`,
     annotations: { type: "string", short: "a", multiple: true },
   },
   async run(positionals, flags, out) {
-    const { ref, key, bundles } = await imageTrustFrom(positionals, flags, EXAMPLE);
+    const { ref, key, bundles } = await imageTrustFrom(positionals, flags, EXAMPLE, out);
     const { target, options } = await openTarget(flags, ref);
     const verified = await verifyImage(target, key === undefined ? undefined : keyVerifier(key), {
       repository: options.repository,
