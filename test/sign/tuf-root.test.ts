@@ -198,7 +198,11 @@ describe("the trusted root from a TUF repository", () => {
 
   it("refuses a target whose hash does not match the signed targets metadata", async () => {
     const target = Buffer.from(JSON.stringify(sigstore.trustedRoot));
-    const tampered = Buffer.from(JSON.stringify({ ...(sigstore.trustedRoot as object), tlogs: [] }));
+    // The same length, so that it is the hash that gives it away: the logs
+    // removed, spaces (still JSON) in their place.
+    const changed = JSON.stringify({ ...(sigstore.trustedRoot as object), tlogs: [] });
+    const tampered = Buffer.from(changed.padEnd(target.length, " "));
+    assert.equal(tampered.length, target.length);
     const files = tufRepository(target, tampered);
     const rootPath = join(dir, "initial-root-b.json");
     writeFileSync(rootPath, files.get("/1.root.json") as Buffer);
