@@ -14,7 +14,8 @@ export interface CommandEntry {
 export const commands: readonly CommandEntry[] = [
   {
     name: "attest",
-    summary: "Attach a signed in-toto attestation (SBOM, SLSA provenance, GPU smoke test) to an image, as cosign does",
+    summary:
+      "Attach a signed in-toto attestation (SBOM, SLSA provenance, GPU smoke test) to an image, as cosign does",
     load: async () => (await import("./attest.ts")).attestCommand,
   },
   {
