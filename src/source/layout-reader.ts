@@ -22,6 +22,7 @@ import { type BlobFiles, fileBlob } from "./blob-files.ts";
 import { checkedBlob } from "./checked-blob.ts";
 import { sameImageName } from "./docker-name.ts";
 import { MAX_JSON, parseJson } from "./image-json.ts";
+import { MAX_REFERRERS, tooManyReferrers } from "./referrer-cap.ts";
 import type { ImageReader, ImageRoot } from "./types.ts";
 
 /** Which entries of index.json a reference names: by OCI ref name (a tag), or by the full `name:tag` Docker records; or one manifest by digest. */
@@ -60,13 +61,19 @@ export function layoutReader(files: BlobFiles, select: LayoutSelector, label: st
     async referrers(digests) {
       // Artifacts sit in index.json untagged, with their artifactType (the layout writer's way).
       const found: StoredManifest[] = [];
+      const counts = new Map<string, number>();
       for (const entry of (await index()) ?? []) {
         if (entry.artifactType === undefined || entry.annotations?.[ANNOTATION_REF_NAME] !== undefined)
           continue;
         const m = await manifest(entry);
         const subject = (parseJson(m.bytes, `${label}@${m.digest}`).subject as Descriptor | undefined)
           ?.digest;
-        if (subject !== undefined && digests.has(subject)) found.push(m);
+        if (subject === undefined || !digests.has(subject)) continue;
+        found.push(m);
+        const count = (counts.get(subject) ?? 0) + 1;
+        counts.set(subject, count);
+        // Refused as soon as one subject passes the cap: no more manifests are read.
+        if (count > MAX_REFERRERS) throw tooManyReferrers(label, subject, count);
       }
       return found;
     },

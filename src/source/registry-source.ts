@@ -22,10 +22,8 @@ import {
   streamBlob,
   streamedBlob,
 } from "../registry/index.ts";
+import { MAX_REFERRERS, tooManyReferrers } from "./referrer-cap.ts";
 import type { ImageReader, ReaderOptions, Transport } from "./types.ts";
-
-/** Referrers of one manifest read at most (signatures, attestations, SBOMs: a handful each). */
-const MAX_REFERRERS = 1024;
 
 /** A registry repository, and the image in it by tag or digest (`latest` when neither is named). */
 export interface RegistryImageRef extends RegistryRef {
@@ -67,15 +65,7 @@ function registryReader(ref: RegistryRef, options: ReaderOptions, label: string)
       for (const digest of digests) {
         const listed = await listReferrers(repo, digest, undefined, MAX_REFERRERS);
         // Each is fetched: a referrer bomb is refused after the one list read, not walked.
-        if (listed.length > MAX_REFERRERS)
-          throw new CudasealError(
-            "IMAGE_INVALID",
-            `${label}: ${digest} has ${listed.length} referrers, more than the ${MAX_REFERRERS} a copy carries`,
-            {
-              hint: "copy it with --no-referrers, or clean the repository's referrers of this digest",
-              details: { digest, referrers: listed.length },
-            },
-          );
+        if (listed.length > MAX_REFERRERS) throw tooManyReferrers(label, digest, listed.length);
         for (const d of listed) found.push(await get(d.digest));
       }
       return found;

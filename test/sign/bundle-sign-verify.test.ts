@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -349,7 +349,12 @@ describe("image signatures as Sigstore bundles", () => {
       );
       const digest = sha256Digest(m);
       writeFileSync(join(blobs, digest.slice(7)), m);
-      index.manifests.push({ mediaType: OCI_MANIFEST, digest, size: m.length });
+      index.manifests.push({
+        mediaType: OCI_MANIFEST,
+        digest,
+        size: m.length,
+        artifactType: BUNDLE_ARTIFACT_TYPE,
+      });
     }
     writeFileSync(join(dir, "index.json"), JSON.stringify(index));
     await assert.rejects(
@@ -360,6 +365,15 @@ describe("image signatures as Sigstore bundles", () => {
       verifyAttestations(target, undefined, { bundles: trustOf(keyA.publicKey) }),
       code("VERIFY_TOO_MANY_REFERRERS"),
     );
+    // A copy of the layout stops at the first referrer past the cap, and writes nothing.
+    const copy = spawnSync(process.execPath, [BIN, "copy", `oci:${dir}`, `oci:${dir}-copy`, "--json"], {
+      encoding: "utf8",
+    });
+    assert.equal(copy.status, 1, copy.stderr);
+    const error = JSON.parse(copy.stdout).error;
+    assert.equal(error.code, "IMAGE_INVALID");
+    assert.equal(error.details.referrers, 1025);
+    assert.equal(existsSync(`${dir}-copy`), false);
   });
 });
 
