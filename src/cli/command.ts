@@ -2,6 +2,7 @@
 // it takes, and a run function that calls into the library.
 
 import type { ParseArgsConfig } from "node:util";
+import { CudasealError } from "../errors.ts";
 import type { Output } from "./output.ts";
 
 export type Flags = NonNullable<ParseArgsConfig["options"]>;
@@ -55,6 +56,17 @@ export const SOURCE_FLAGS_HELP = `Repository options:
 export function stringFlag(flags: FlagValues, name: string): string | undefined {
   const v = flags[name];
   return typeof v === "string" ? v : undefined;
+}
+
+/** `KEY=VALUE` items of the flag `flag` as a record (a later key wins); USAGE naming the first item without a key. */
+export function keyValues(items: readonly string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const at = item.indexOf("=");
+    if (at < 1) throw new CudasealError("USAGE", `--${flag} takes KEY=VALUE, not ${JSON.stringify(item)}`);
+    out[item.slice(0, at)] = item.slice(at + 1);
+  }
+  return out;
 }
 
 export function listFlag(flags: FlagValues, name: string): string[] | undefined {

@@ -16,7 +16,7 @@ import {
   type TargetOptions,
 } from "../sign/index.ts";
 import { parseImageRef } from "../source/image-ref.ts";
-import { type Flags, type FlagValues, listFlag, stringFlag } from "./command.ts";
+import { type Flags, type FlagValues, keyValues, listFlag, stringFlag } from "./command.ts";
 import { bundleSignerFrom, keylessImage } from "./keyless-sign-options.ts";
 import { keyPassword } from "./password.ts";
 import { REGISTRY_FLAGS, REGISTRY_FLAGS_HELP, registryOptionsFrom } from "./registry-options.ts";
@@ -175,12 +175,5 @@ export async function openTarget(
 /** `--annotations k=v` (repeatable, comma-separated) as a record. */
 export function annotationsFlag(flags: FlagValues): Record<string, string> | undefined {
   const list = listFlag(flags, "annotations");
-  if (list === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const item of list) {
-    const eq = item.indexOf("=");
-    if (eq <= 0) throw new CudasealError("USAGE", `annotation ${JSON.stringify(item)} is not KEY=VALUE`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
+  return list === undefined ? undefined : keyValues(list, "annotations");
 }

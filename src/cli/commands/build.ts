@@ -12,6 +12,7 @@ import { archsFrom, compressionFrom, epochFrom, pushFrom, registryCacheFrom } fr
 import {
   type Command,
   type FlagValues,
+  keyValues,
   listFlag,
   SOURCE_FLAGS,
   SOURCE_FLAGS_HELP,
@@ -154,12 +155,7 @@ function overrideSpec(spec: Spec, flags: FlagValues): SpecOverrides | undefined 
   // The spec's schema checks its own cuda:; a flag's is checked here, before the archive is read.
   if (cuda !== undefined && !/^[0-9]+\.[0-9]+$/.test(cuda))
     throw new CudasealError("USAGE", `--cuda takes a CUDA version (12.8), not ${cuda}`);
-  const annotations: Record<string, string> = {};
-  for (const pair of listFlag(flags, "annotation") ?? []) {
-    const at = pair.indexOf("=");
-    if (at < 1) throw new CudasealError("USAGE", `--annotation takes KEY=VALUE, not ${pair}`);
-    annotations[pair.slice(0, at)] = pair.slice(at + 1);
-  }
+  const annotations = keyValues(listFlag(flags, "annotation") ?? [], "annotation");
   const overrides: SpecOverrides = {
     ...(cuda !== undefined ? { cuda } : {}),
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),

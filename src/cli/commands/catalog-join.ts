@@ -4,7 +4,7 @@
 import { joinIndex } from "../../catalog/index.ts";
 import { CudasealError } from "../../errors.ts";
 import { parseRegistryRef } from "../../registry/index.ts";
-import { listFlag } from "../command.ts";
+import { keyValues, listFlag } from "../command.ts";
 import { REGISTRY_FLAGS, registryOptionsFrom } from "../registry-options.ts";
 import type { Subcommand } from "./catalog.ts";
 
@@ -29,12 +29,8 @@ export const catalogJoin: Subcommand = {
       throw new CudasealError("USAGE", "join takes the images to join and at least one --to", {
         hint: "cudaseal catalog join reg.example/app:1-amd64 reg.example/app:1-arm64 --to reg.example/app:1",
       });
-    const annotations: Record<string, string> = {};
-    for (const pair of (flags.annotation as string[] | undefined) ?? []) {
-      const at = pair.indexOf("=");
-      if (at < 1) throw new CudasealError("USAGE", `--annotation takes KEY=VALUE, not ${pair}`);
-      annotations[pair.slice(0, at)] = pair.slice(at + 1);
-    }
+    // Not listFlag: a value may hold commas.
+    const annotations = keyValues((flags.annotation as string[] | undefined) ?? [], "annotation");
     const registry = await registryOptionsFrom(flags, parseRegistryRef(targets[0]).registry);
     const result = await joinIndex({ sources: positionals, targets, annotations, registry });
     if (out.json) out.jsonData({ digest: result.digest, platforms: result.platforms, tags: targets });
